@@ -1,0 +1,142 @@
+//! The command line. Each command's `--help` should be enough to learn it.
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 ok (all checks pass) · 1 some check fails · 2 usage or input error \
+· 3 environment problem (Docker, images, ports) · 130 interrupted.
+Environment: DOCKER_HOST (engine), DEPLOYLAB_HOME (state, SSH key), \
+DEPLOYLAB_CACHE (image build cache), DEPLOYLAB_LABS (load labs from a folder).";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "deploylab",
+    version,
+    about = "Disposable practice environments for the Python deploy course, with checks that teach.",
+    long_about = "deploylab gives you a fresh Debian 12 \"VM\" (a container with systemd and sshd) \
+in about a second, checks your work stage by stage, and removes everything when you are done.\n\n\
+Typical session:\n  deploylab start vm-nginx\n  deploylab ssh        (work as the course says)\n  \
+deploylab check\n  deploylab stop",
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Print less: no progress, no tips.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the labs.
+    Labs,
+
+    /// Start a lab's environment (builds its image on first use) and print how to connect.
+    ///
+    /// Running `start` again for a running lab only prints the connection details again.
+    Start {
+        /// The lab id, e.g. vm-nginx (see `deploylab labs`).
+        lab: String,
+        /// Throw away the lab's current VM and start from a clean one.
+        #[arg(long)]
+        fresh: bool,
+        /// Publish the VM's SSH on this port of 127.0.0.1 (default: a free port).
+        #[arg(long, value_name = "PORT")]
+        ssh_port: Option<u16>,
+        /// Publish the VM's port 80 on this port of 127.0.0.1 (default: a free port).
+        #[arg(long, value_name = "PORT")]
+        http_port: Option<u16>,
+    },
+
+    /// Show the running labs, their state and ports.
+    Status,
+
+    /// Check your work: a table of stages with ✓/✗, and a hint for the first thing to fix.
+    ///
+    /// Exit code 0 when every check passes, 1 when some fail.
+    Check {
+        #[command(flatten)]
+        target: LabArg,
+        /// Show only this stage (all are still evaluated, for "blocked").
+        #[arg(long, value_name = "STAGE")]
+        stage: Option<String>,
+        /// Output format: a table for people, JSON (schema in the README) for tools.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+
+    /// Show the hint for the first check that fails.
+    Hint {
+        #[command(flatten)]
+        target: LabArg,
+        /// A deeper hint, one step closer to the answer.
+        #[arg(long)]
+        more: bool,
+    },
+
+    /// Open an SSH session in the lab's VM with your system's ssh client.
+    ///
+    /// Anything after `--` is run as a remote command: `deploylab ssh -- sudo apt-get update`.
+    Ssh {
+        #[command(flatten)]
+        target: LabArg,
+        /// A command to run instead of an interactive shell.
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
+
+    /// Open a shell in the VM as the student user, without SSH (through Docker).
+    Shell {
+        #[command(flatten)]
+        target: LabArg,
+    },
+
+    /// Reboot the lab's VM (systemd shuts down and boots again; files are kept).
+    Restart {
+        #[command(flatten)]
+        target: LabArg,
+    },
+
+    /// Stop a lab and remove its container. Nothing labelled by deploylab is left.
+    Stop {
+        /// The lab to stop (default: the only one running).
+        lab: Option<String>,
+        /// Stop every lab of this deploylab home.
+        #[arg(long, conflicts_with = "lab")]
+        all: bool,
+    },
+
+    /// Check that this machine can run the labs, with a fix for each problem.
+    Doctor,
+
+    /// Build, list or prune deploylab's images.
+    Images {
+        #[command(subcommand)]
+        action: ImagesAction,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LabArg {
+    /// The lab (default: the only one running).
+    #[arg(long, value_name = "LAB")]
+    pub lab: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImagesAction {
+    /// Build the images the labs need (no-op when they are up to date).
+    Build,
+    /// List the images deploylab built.
+    List,
+    /// Remove images and caches of older recipes.
+    Prune,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}

@@ -1,0 +1,487 @@
+//! What each command does. Each returns the process exit code, or an
+//! `Error` that carries its own.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use bollard::Docker;
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+
+use crate::check::{self, HostFacts};
+use crate::cli::{Cli, Command, Format, ImagesAction};
+use crate::docker;
+use crate::error::{Error, Result, exit};
+use crate::images;
+use crate::lab::{Catalog, Lab};
+use crate::probe;
+use crate::progress::Progress;
+use crate::report::Report;
+use crate::state::{self, Home, RunningLab};
+use crate::vm::{self, Vm, VmSpec};
+
+/// Messages shown by the commands, kept together for translation.
+mod text {
+    pub const NOTHING_TO_STOP: &str = "Nothing to stop: no lab is running.";
+    pub const NO_HINT: &str = "Nothing to hint: every check passes.";
+    pub const NO_DEEPER_HINT: &str = "(this check has no deeper hint)";
+    pub const NO_SSH_CLIENT: &str =
+        "no `ssh` client on PATH; `deploylab shell` opens a shell without one.";
+
+    pub fn ready(lab: &str, key: &str, ssh_port: u16, http_port: u16, user: &str) -> String {
+        format!(
+            "Lab {lab} is ready: a Debian 12 \"VM\" with hostname {lab}.\n\
+             \n  ssh -i {key} -p {ssh_port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null {user}@127.0.0.1\n\
+             \n  (or: deploylab ssh)   user: {user}, sudo without password (password: {user})\
+             \n  the VM's port 80 is at http://127.0.0.1:{http_port}/\n\
+             \nNext: work through the course, then `deploylab check`. `deploylab stop` removes the VM."
+        )
+    }
+
+    pub fn stopped(lab: &str, containers: usize) -> String {
+        format!("Stopped {lab}: removed {containers} container(s).")
+    }
+}
+
+pub async fn dispatch(cli: Cli) -> Result<i32> {
+    let progress = Progress::new(cli.quiet);
+    let home = Home::from_env()?;
+    let catalog = Catalog::from_env();
+    match cli.command {
+        Command::Labs => labs(&catalog),
+        Command::Start {
+            lab,
+            fresh,
+            ssh_port,
+            http_port,
+        } => {
+            let lab = catalog.get(&lab)?;
+            let docker = docker::connect().await?;
+            let options = StartOptions {
+                fresh,
+                ssh_port,
+                http_port,
+            };
+            let result =
+                interruptible_start(&home, &catalog, &docker, &lab, options, &progress).await;
+            progress.finish();
+            let running = result?;
+            let key = home.key_path();
+            println!(
+                "{}",
+                text::ready(
+                    &lab.id,
+                    &key.display().to_string(),
+                    running.ssh_port,
+                    running.http_port,
+                    &lab.user
+                )
+            );
+            Ok(exit::OK)
+        }
+        Command::Status => status(&home).await,
+        Command::Check {
+            target,
+            stage,
+            format,
+        } => {
+            let (lab, report, elapsed) = run_checks(&home, &catalog, target.lab.as_deref()).await?;
+            let report = match stage {
+                Some(stage) => {
+                    if !lab.stages.iter().any(|s| s.id == stage) {
+                        return Err(Error::UnknownStage {
+                            lab: lab.id.clone(),
+                            stage,
+                            known: lab
+                                .stages
+                                .iter()
+                                .map(|s| s.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        });
+                    }
+                    report.only_stage(&stage)
+                }
+                None => report,
+            };
+            match format {
+                Format::Table => print!("{}", report.to_table(elapsed)),
+                Format::Json => println!("{}", report.to_json()),
+            }
+            Ok(if report.passed {
+                exit::OK
+            } else {
+                exit::CHECKS_FAILED
+            })
+        }
+        Command::Hint { target, more } => {
+            let (_, report, _) = run_checks(&home, &catalog, target.lab.as_deref()).await?;
+            match report.first_failure() {
+                None => println!("{}", text::NO_HINT),
+                Some((stage, check)) => {
+                    println!("{} › {}: {}", stage.id, check.title, check.observed);
+                    println!("hint: {}", check.hint.as_deref().unwrap_or_default());
+                    if more {
+                        println!(
+                            "more: {}",
+                            check.hint_more.as_deref().unwrap_or(text::NO_DEEPER_HINT)
+                        );
+                    }
+                }
+            }
+            Ok(if report.passed {
+                exit::OK
+            } else {
+                exit::CHECKS_FAILED
+            })
+        }
+        Command::Ssh { target, command } => {
+            let (lab_id, running) = home.load()?.pick(target.lab.as_deref())?;
+            let lab = catalog.get(&lab_id)?;
+            ssh(&home, &lab, &running, &command)
+        }
+        Command::Shell { target } => {
+            let (lab_id, running) = home.load()?.pick(target.lab.as_deref())?;
+            let lab = catalog.get(&lab_id)?;
+            let docker = docker::connect().await?;
+            crate::shell::interactive(&docker, &running.container_id, &lab.user).await
+        }
+        Command::Restart { target } => {
+            let (lab_id, running) = home.load()?.pick(target.lab.as_deref())?;
+            let docker = docker::connect().await?;
+            progress.set(&format!("rebooting {lab_id}"));
+            let started = Instant::now();
+            vm::restart(&docker, &lab_id, &as_vm(&running)).await?;
+            progress.finish();
+            println!(
+                "Rebooted {lab_id}; SSH answers again after {:.1} s.",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(exit::OK)
+        }
+        Command::Stop { lab, all } => stop(&home, lab.as_deref(), all).await,
+        Command::Doctor => crate::doctor::run(&home, &catalog).await,
+        Command::Images { action } => {
+            let docker = docker::connect().await?;
+            let labs = catalog.all()?;
+            let current = images::VmRecipe::for_labs(&labs).image(&home.cache);
+            match action {
+                ImagesAction::Build => {
+                    let started = Instant::now();
+                    let image =
+                        images::ensure_vm_image(&docker, &home.cache, &labs, &progress).await;
+                    progress.finish();
+                    let image = image?;
+                    println!(
+                        "{} is up to date ({:.1} s).",
+                        image.tag,
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                ImagesAction::List => {
+                    let mut table = Table::new();
+                    table.load_style(UTF8_FULL_CONDENSED);
+                    table.set_header(vec!["image", "kind", "size", "current"]);
+                    for row in images::list(&docker, &current.tag).await? {
+                        table.add_row(vec![
+                            row.tag,
+                            row.kind,
+                            format!("{} MB", row.size_mb),
+                            if row.current {
+                                "✓".into()
+                            } else {
+                                String::new()
+                            },
+                        ]);
+                    }
+                    println!("{table}");
+                }
+                ImagesAction::Prune => {
+                    let removed = images::prune(&docker, &home.cache, &current).await?;
+                    println!("Removed {} old image(s).", removed.len());
+                }
+            }
+            Ok(exit::OK)
+        }
+    }
+}
+
+fn labs(catalog: &Catalog) -> Result<i32> {
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED);
+    table.set_header(vec!["lab", "environment", "stages", "points", "title"]);
+    for lab in catalog.all()? {
+        table.add_row(vec![
+            lab.id.clone(),
+            format!("{:?}", lab.environment).to_lowercase(),
+            lab.stages.len().to_string(),
+            lab.max_points().to_string(),
+            lab.title.clone(),
+        ]);
+    }
+    println!("{table}");
+    Ok(exit::OK)
+}
+
+struct StartOptions {
+    fresh: bool,
+    ssh_port: Option<u16>,
+    http_port: Option<u16>,
+}
+
+/// `start`, with Ctrl-C handled: whatever this start created is removed.
+async fn interruptible_start(
+    home: &Home,
+    catalog: &Catalog,
+    docker: &Docker,
+    lab: &Lab,
+    options: StartOptions,
+    progress: &Progress,
+) -> Result<RunningLab> {
+    let instance = home.instance();
+    let existed = !docker::labelled_containers(docker, &instance, Some(&lab.id))
+        .await?
+        .is_empty();
+    tokio::select! {
+        result = start(home, catalog, docker, lab, &options, progress) => result,
+        _ = tokio::signal::ctrl_c() => {
+            progress.finish();
+            // Only what this command created goes: a VM that was already
+            // there before `start` (and not being replaced) stays.
+            if !existed || options.fresh {
+                for c in docker::labelled_containers(docker, &instance, Some(&lab.id)).await? {
+                    docker::remove_container(docker, c.id.as_deref().unwrap_or_default()).await?;
+                }
+                let mut state = home.load()?;
+                state.labs.remove(&lab.id);
+                home.save(&state)?;
+            }
+            Err(Error::Interrupted)
+        }
+    }
+}
+
+async fn start(
+    home: &Home,
+    catalog: &Catalog,
+    docker: &Docker,
+    lab: &Lab,
+    options: &StartOptions,
+    progress: &Progress,
+) -> Result<RunningLab> {
+    let instance = home.instance();
+    let mut state = home.load()?;
+    let existing = docker::labelled_containers(docker, &instance, Some(&lab.id)).await?;
+    if options.fresh {
+        for c in &existing {
+            docker::remove_container(docker, c.id.as_deref().unwrap_or_default()).await?;
+        }
+        state.labs.remove(&lab.id);
+    } else if let (Some(container), Some(running)) = (existing.first(), state.labs.get(&lab.id)) {
+        // Already there: make sure it runs, and print the details again.
+        if container.id.as_deref() == Some(running.container_id.as_str()) {
+            let vm = as_vm(running);
+            let is_running =
+                container.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING);
+            if !is_running {
+                progress.set(&format!("booting {}", lab.id));
+                vm::start_existing(docker, &lab.id, &vm).await?;
+            } else {
+                vm::wait_for_ssh(docker, &lab.id, &vm).await?;
+            }
+            return Ok(running.clone());
+        }
+    }
+    // Leftovers the state file does not know (a crash, a deleted state
+    // file): replace them, as their ports are unknown.
+    for c in docker::labelled_containers(docker, &instance, Some(&lab.id)).await? {
+        docker::remove_container(docker, c.id.as_deref().unwrap_or_default()).await?;
+    }
+
+    let image = images::ensure_vm_image(docker, &home.cache, &catalog.all()?, progress).await?;
+    let public_key = state::ensure_ssh_key(&home.key_path())?;
+    progress.set(&format!("booting {}", lab.id));
+    let vm = vm::create_and_boot(
+        docker,
+        &VmSpec {
+            lab: &lab.id,
+            instance: &instance,
+            image: &image,
+            public_key: &public_key,
+            ssh_port: options.ssh_port,
+            http_port: options.http_port,
+        },
+    )
+    .await?;
+    let running = RunningLab {
+        container_id: vm.container_id,
+        container_name: vm.container_name,
+        image: image.tag,
+        ssh_port: vm.ssh_port,
+        http_port: vm.http_port,
+        started_at: now(),
+    };
+    state.labs.insert(lab.id.clone(), running.clone());
+    home.save(&state)?;
+    Ok(running)
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+fn as_vm(running: &RunningLab) -> Vm {
+    Vm {
+        container_id: running.container_id.clone(),
+        container_name: running.container_name.clone(),
+        ssh_port: running.ssh_port,
+        http_port: running.http_port,
+    }
+}
+
+/// One check run: all in-VM facts in one probe execution, the host-side
+/// facts alongside it, then a pure evaluation.
+async fn run_checks(
+    home: &Home,
+    catalog: &Catalog,
+    lab: Option<&str>,
+) -> Result<(Lab, Report, u128)> {
+    let started = Instant::now();
+    let mut state = home.load()?;
+    let (lab_id, running) = state.pick(lab)?;
+    let lab = catalog.get(&lab_id)?;
+    let docker = docker::connect().await?;
+    match docker.inspect_container(&running.container_id, None).await {
+        Err(e) if docker::is_not_found(&e) => {
+            state.labs.remove(&lab_id);
+            home.save(&state)?;
+            return Err(Error::ContainerGone { lab: lab_id });
+        }
+        Err(e) => return Err(Error::docker("inspecting the VM")(e)),
+        Ok(inspect) if inspect.state.as_ref().and_then(|s| s.running) != Some(true) => {
+            return Err(Error::LabNotRunning { lab: lab_id });
+        }
+        Ok(_) => {}
+    }
+    let public_key = state::ensure_ssh_key(&home.key_path())?;
+    let facts = check::facts_for(&lab);
+    let (facts, banner) = tokio::join!(
+        probe::gather(&docker, &running.container_id, &facts),
+        vm::ssh_banner(running.ssh_port, std::time::Duration::from_secs(2)),
+    );
+    let host = HostFacts {
+        ssh_banner: banner,
+        public_key,
+    };
+    let report = check::evaluate(&lab, &facts?, &host);
+    Ok((lab, report, started.elapsed().as_millis()))
+}
+
+async fn status(home: &Home) -> Result<i32> {
+    let docker = docker::connect().await?;
+    let state = home.load()?;
+    let containers = docker::labelled_containers(&docker, &home.instance(), None).await?;
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED);
+    table.set_header(vec!["lab", "state", "ssh", "http", "up since", "container"]);
+    for (lab, running) in &state.labs {
+        let container = containers
+            .iter()
+            .find(|c| c.id.as_deref() == Some(running.container_id.as_str()));
+        let container_state = container
+            .and_then(|c| c.state.map(|s| s.to_string()))
+            .unwrap_or_else(|| "gone (start it again)".into());
+        table.add_row(vec![
+            lab.clone(),
+            container_state,
+            format!("127.0.0.1:{}", running.ssh_port),
+            format!("127.0.0.1:{}", running.http_port),
+            since(running.started_at),
+            running.container_name.clone(),
+        ]);
+    }
+    if state.labs.is_empty() {
+        println!(
+            "No lab is running. `deploylab labs` lists them; `deploylab start <lab>` starts one."
+        );
+    } else {
+        println!("{table}");
+    }
+    Ok(exit::OK)
+}
+
+fn since(epoch_secs: u64) -> String {
+    let ago = now().saturating_sub(epoch_secs);
+    match ago {
+        0..=119 => format!("{ago} s ago"),
+        120..=7199 => format!("{} min ago", ago / 60),
+        _ => format!("{} h ago", ago / 3600),
+    }
+}
+
+async fn stop(home: &Home, lab: Option<&str>, all: bool) -> Result<i32> {
+    let docker = docker::connect().await?;
+    let mut state = home.load()?;
+    let instance = home.instance();
+    let labs: Vec<String> = if all {
+        // Everything labelled for this home, known to the state file or not.
+        let mut ids: Vec<String> = state.labs.keys().cloned().collect();
+        for c in docker::labelled_containers(&docker, &instance, None).await? {
+            if let Some(id) = c.labels.as_ref().and_then(|l| l.get(docker::LABEL_LAB))
+                && !ids.contains(id)
+            {
+                ids.push(id.clone());
+            }
+        }
+        ids
+    } else {
+        match state.pick(lab) {
+            Ok((id, _)) => vec![id],
+            Err(Error::NothingRunning) => {
+                println!("{}", text::NOTHING_TO_STOP);
+                return Ok(exit::OK);
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    if labs.is_empty() {
+        println!("{}", text::NOTHING_TO_STOP);
+    }
+    for lab in labs {
+        let containers = docker::labelled_containers(&docker, &instance, Some(&lab)).await?;
+        for c in &containers {
+            docker::remove_container(&docker, c.id.as_deref().unwrap_or_default()).await?;
+        }
+        state.labs.remove(&lab);
+        home.save(&state)?;
+        println!("{}", text::stopped(&lab, containers.len()));
+    }
+    Ok(exit::OK)
+}
+
+/// Hands over to the system's ssh client with deploylab's key and the port.
+fn ssh(home: &Home, lab: &Lab, running: &RunningLab, command: &[String]) -> Result<i32> {
+    let Some(ssh) = images::which("ssh") else {
+        return Err(Error::MissingTool {
+            tool: "ssh",
+            purpose: "open an SSH session",
+            fix: text::NO_SSH_CLIENT,
+        });
+    };
+    let mut cmd = std::process::Command::new(ssh);
+    cmd.arg("-i")
+        .arg(home.key_path())
+        .args(["-p", &running.ssh_port.to_string()])
+        .args([
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+        ])
+        .args(["-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes"])
+        .arg(format!("{}@127.0.0.1", lab.user))
+        .args(command);
+    let status = cmd.status().map_err(Error::io("running ssh"))?;
+    Ok(status.code().unwrap_or(exit::ENVIRONMENT))
+}

@@ -1,0 +1,215 @@
+//! The Docker engine, through bollard only (no `docker` CLI): connecting,
+//! labels, and the few container operations the rest of deploylab builds on.
+
+use std::collections::HashMap;
+
+use bollard::Docker;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::query_parameters::{
+    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+
+use crate::error::{Error, Result};
+
+/// Every container deploylab creates carries `deploylab.lab=<lab id>`...
+pub const LABEL_LAB: &str = "deploylab.lab";
+/// ...and the deploylab home it belongs to, so `stop --all` of one home (one
+/// user, one test) never touches another's.
+pub const LABEL_INSTANCE: &str = "deploylab.instance";
+/// Every image deploylab builds carries `deploylab.image=<name>`.
+pub const LABEL_IMAGE: &str = "deploylab.image";
+/// ...and the content hash of the recipe it was built from.
+pub const LABEL_RECIPE: &str = "deploylab.recipe";
+
+/// Where `DOCKER_HOST` points, as bollard reads it.
+pub fn host() -> String {
+    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".to_string())
+}
+
+/// Connects to the engine named by `DOCKER_HOST` (or the local default),
+/// negotiating the API version, and makes sure it answers.
+pub async fn connect() -> Result<Docker> {
+    let unreachable = |detail: String| Error::DockerUnreachable {
+        host: host(),
+        detail,
+    };
+    let docker = Docker::connect_with_defaults().map_err(|e| unreachable(describe(&e)))?;
+    let docker = docker
+        .negotiate_version()
+        .await
+        .map_err(|e| unreachable(describe(&e)))?;
+    docker.ping().await.map_err(|e| unreachable(describe(&e)))?;
+    Ok(docker)
+}
+
+/// One line for a bollard error: the engine's own message when it sent one.
+pub fn describe(error: &bollard::errors::Error) -> String {
+    use bollard::errors::Error as E;
+    match error {
+        E::DockerResponseServerError { message, .. } => message.trim().to_string(),
+        E::DockerStreamError { error } => error.trim().to_string(),
+        other => {
+            // hyper's errors hide the useful cause (e.g. "No such file or
+            // directory") a level or two down.
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(cause) = source {
+                let cause_text = cause.to_string();
+                if !text.contains(&cause_text) {
+                    text = format!("{text}: {cause_text}");
+                }
+                source = cause.source();
+            }
+            text
+        }
+    }
+}
+
+pub fn is_not_found(error: &bollard::errors::Error) -> bool {
+    matches!(
+        error,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
+}
+
+/// Containers of this deploylab home, optionally of one lab, running or not.
+pub async fn labelled_containers(
+    docker: &Docker,
+    instance: &str,
+    lab: Option<&str>,
+) -> Result<Vec<bollard::models::ContainerSummary>> {
+    let mut label = vec![format!("{LABEL_INSTANCE}={instance}")];
+    label.push(match lab {
+        Some(lab) => format!("{LABEL_LAB}={lab}"),
+        None => LABEL_LAB.to_string(),
+    });
+    let filters = HashMap::from([("label".to_string(), label)]);
+    let options = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    docker
+        .list_containers(Some(options))
+        .await
+        .map_err(Error::docker("listing containers"))
+}
+
+/// Removes a container and its anonymous volumes; one already gone is fine.
+pub async fn remove_container(docker: &Docker, id: &str) -> Result<()> {
+    let options = RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .v(true)
+        .build();
+    match docker.remove_container(id, Some(options)).await {
+        Ok(()) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        // "removal already in progress" (409): someone else is removing it.
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 409, ..
+        }) => Ok(()),
+        Err(e) => Err(Error::docker(format!("removing container {id}"))(e)),
+    }
+}
+
+/// What a command run inside a container returned.
+#[derive(Debug)]
+pub struct ExecOutput {
+    pub exit_code: i64,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs a command in a running container (as root unless `user` is given)
+/// and collects its output.
+pub async fn exec(
+    docker: &Docker,
+    container: &str,
+    cmd: Vec<String>,
+    user: Option<&str>,
+) -> Result<ExecOutput> {
+    let created = docker
+        .create_exec(
+            container,
+            CreateExecOptions {
+                cmd: Some(cmd),
+                user: user.map(str::to_string),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(Error::docker("starting a command in the VM"))?;
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    if let StartExecResults::Attached { mut output, .. } = docker
+        .start_exec(&created.id, None)
+        .await
+        .map_err(Error::docker("starting a command in the VM"))?
+    {
+        while let Some(chunk) = output.next().await {
+            use bollard::container::LogOutput;
+            match chunk.map_err(Error::docker("reading a command's output"))? {
+                LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                    stdout.extend_from_slice(&message)
+                }
+                LogOutput::StdErr { message } => stderr.extend_from_slice(&message),
+                LogOutput::StdIn { .. } => {}
+            }
+        }
+    }
+    let inspect = docker
+        .inspect_exec(&created.id)
+        .await
+        .map_err(Error::docker("reading a command's exit code"))?;
+    Ok(ExecOutput {
+        exit_code: inspect.exit_code.unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    })
+}
+
+/// A file to place into a container.
+pub struct FileEntry<'a> {
+    pub path: &'a str,
+    pub contents: &'a [u8],
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+}
+
+/// Writes files into a container (created or running) in one request,
+/// keeping the owners given (the API's copyUIDGID).
+pub async fn put_files(docker: &Docker, container: &str, files: &[FileEntry<'_>]) -> Result<()> {
+    let mut archive = tar::Builder::new(Vec::new());
+    for file in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(file.contents.len() as u64);
+        header.set_mode(file.mode);
+        header.set_uid(file.uid);
+        header.set_gid(file.gid);
+        header.set_mtime(0);
+        archive
+            .append_data(
+                &mut header,
+                file.path.trim_start_matches('/'),
+                file.contents,
+            )
+            .map_err(Error::io("packing files for the VM"))?;
+    }
+    let bytes = archive
+        .into_inner()
+        .map_err(Error::io("packing files for the VM"))?;
+    let options = UploadToContainerOptionsBuilder::default()
+        .path("/")
+        .copy_uidgid("1")
+        .build();
+    docker
+        .upload_to_container(container, Some(options), bollard::body_full(bytes.into()))
+        .await
+        .map_err(Error::docker("copying files into the VM"))
+}

@@ -1,0 +1,163 @@
+//! Every way deploylab can fail, each with one message for people and an exit
+//! code from the documented contract (README, "Exit codes").
+//!
+//! All user-facing error text lives here, so it can be translated in one place.
+
+use std::path::PathBuf;
+
+/// Exit codes are a public contract: CI scripts and graders depend on them.
+pub mod exit {
+    /// Success; for `check`, every check passed.
+    pub const OK: i32 = 0;
+    /// The checks ran and at least one did not pass.
+    pub const CHECKS_FAILED: i32 = 1;
+    /// The command line or the input was wrong (unknown lab, broken lab.yaml,
+    /// no lab running). Same code clap uses for its own usage errors.
+    pub const USAGE: i32 = 2;
+    /// The environment failed: Docker unreachable, image build failed, port
+    /// taken, the VM vanished or did not boot.
+    pub const ENVIRONMENT: i32 = 3;
+    /// Interrupted by Ctrl-C (128 + SIGINT); everything started was removed.
+    pub const INTERRUPTED: i32 = 130;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    // --- usage and input -------------------------------------------------
+    #[error("unknown lab '{name}'{suggestion}\n  `deploylab labs` lists the labs.")]
+    UnknownLab { name: String, suggestion: String },
+
+    #[error("{file}:{line}:{column}: {message}")]
+    LabFile {
+        file: String,
+        line: u64,
+        column: u64,
+        message: String,
+    },
+
+    #[error("{file}: {message}")]
+    LabInvalid { file: String, message: String },
+
+    #[error("cannot read the labs in {}: {source}", dir.display())]
+    LabsDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "no lab is running.\n  Start one with `deploylab start <lab>` (`deploylab labs` lists them)."
+    )]
+    NothingRunning,
+
+    #[error("several labs are running ({running}); say which one with --lab <id>.")]
+    WhichLab { running: String },
+
+    #[error("lab '{lab}' is not running.\n  Start it with `deploylab start {lab}`.")]
+    LabNotRunning { lab: String },
+
+    #[error("unknown stage '{stage}' in lab '{lab}'; its stages are: {known}.")]
+    UnknownStage {
+        lab: String,
+        stage: String,
+        known: String,
+    },
+
+    #[error("`{command}` is not available for lab '{lab}': {why}")]
+    NotForThisLab {
+        command: &'static str,
+        lab: String,
+        why: &'static str,
+    },
+
+    // --- environment -----------------------------------------------------
+    #[error(
+        "cannot reach the Docker engine at {host}: {detail}\n  Is Docker running? `deploylab doctor` checks the setup."
+    )]
+    DockerUnreachable { host: String, detail: String },
+
+    #[error("Docker: {action}: {detail}")]
+    Docker { action: String, detail: String },
+
+    #[error(
+        "port {port} on 127.0.0.1 is already in use.\n  Free it, or leave out the port option to let deploylab pick a free one."
+    )]
+    PortTaken { port: u16 },
+
+    #[error("building image {image} failed: {detail}")]
+    ImageBuild { image: String, detail: String },
+
+    #[error("{tool} is needed to {purpose} but was not found on PATH.\n  {fix}")]
+    MissingTool {
+        tool: &'static str,
+        purpose: &'static str,
+        fix: &'static str,
+    },
+
+    #[error(
+        "the VM of lab '{lab}' did not become ready within {seconds} s: {detail}\n  Its container was removed. `deploylab doctor` checks the setup."
+    )]
+    BootTimeout {
+        lab: String,
+        seconds: u64,
+        detail: String,
+    },
+
+    #[error(
+        "the container of lab '{lab}' no longer exists (removed outside deploylab).\n  Run `deploylab start {lab}` for a new one."
+    )]
+    ContainerGone { lab: String },
+
+    #[error("the probe inside the VM failed: {detail}")]
+    Probe { detail: String },
+
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+
+    #[error("interrupted; everything deploylab had started for this command was removed.")]
+    Interrupted,
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        use Error::*;
+        match self {
+            UnknownLab { .. }
+            | LabFile { .. }
+            | LabInvalid { .. }
+            | LabsDir { .. }
+            | NothingRunning
+            | WhichLab { .. }
+            | LabNotRunning { .. }
+            | UnknownStage { .. }
+            | NotForThisLab { .. } => exit::USAGE,
+            DockerUnreachable { .. }
+            | Docker { .. }
+            | PortTaken { .. }
+            | ImageBuild { .. }
+            | MissingTool { .. }
+            | BootTimeout { .. }
+            | ContainerGone { .. }
+            | Probe { .. }
+            | Io { .. } => exit::ENVIRONMENT,
+            Interrupted => exit::INTERRUPTED,
+        }
+    }
+
+    pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+        let context = context.into();
+        move |source| Error::Io { context, source }
+    }
+
+    pub fn docker(action: impl Into<String>) -> impl FnOnce(bollard::errors::Error) -> Error {
+        let action = action.into();
+        move |e| Error::Docker {
+            action,
+            detail: crate::docker::describe(&e),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,434 @@
+//! Images, built here from Debian packages, never pulled from a registry.
+//!
+//! The VM image is one `mmdebstrap` run (recipe: `images/vm/`), streamed
+//! straight into Docker's image import. The same run fills the offline apt
+//! repository with every package the VM labs ask students to install, taken
+//! from the same archive snapshot, so `apt-get install` inside the VM always
+//! finds consistent versions. Python wheels for the labs are downloaded on
+//! the host with pip. The image tag is a hash of everything that goes into
+//! it: an unchanged recipe is never rebuilt.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use bollard::Docker;
+use bollard::query_parameters::{
+    CreateImageOptionsBuilder, ListImagesOptionsBuilder, RemoveImageOptionsBuilder,
+};
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::docker::{LABEL_IMAGE, LABEL_RECIPE, describe, is_not_found};
+use crate::error::{Error, Result};
+use crate::lab::{Environment, Lab};
+use crate::progress::Progress;
+use crate::state::hex;
+
+const VM_PACKAGES: &str = include_str!("../images/vm/packages.txt");
+const VM_CUSTOMIZE: &str = include_str!("../images/vm/customize.sh");
+/// Bump when the way images are assembled changes (not their recipe files).
+const BUILD_FORMAT: &str = "vm-image-1";
+const DEBIAN_SUITE: &str = "bookworm";
+pub const VM_REPO: &str = "deploylab/vm";
+
+/// Where a VM image's offline package sources are mounted inside the VM.
+pub const APT_MOUNT: &str = "/srv/deploylab/apt";
+pub const WHEELS_MOUNT: &str = "/srv/deploylab/wheels";
+
+/// Everything the VM image is made of; its hash names the image.
+pub struct VmRecipe {
+    apt_packages: BTreeSet<String>,
+    python_packages: BTreeSet<String>,
+}
+
+/// A built VM image and the host folders its containers mount.
+#[derive(Debug, Clone)]
+pub struct VmImage {
+    pub tag: String,
+    pub apt_dir: PathBuf,
+    pub wheels_dir: PathBuf,
+}
+
+impl VmRecipe {
+    /// One image serves every VM lab: it carries the union of their packages.
+    pub fn for_labs(labs: &[Lab]) -> VmRecipe {
+        let vm_labs = labs.iter().filter(|l| l.environment == Environment::Vm);
+        VmRecipe {
+            apt_packages: vm_labs
+                .clone()
+                .flat_map(|l| l.apt_packages.clone())
+                .collect(),
+            python_packages: vm_labs.flat_map(|l| l.python_packages.clone()).collect(),
+        }
+    }
+
+    pub fn hash(&self) -> String {
+        let mut h = Sha256::new();
+        for part in [BUILD_FORMAT, DEBIAN_SUITE, VM_PACKAGES, VM_CUSTOMIZE] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        for p in self.apt_packages.iter().chain(&self.python_packages) {
+            h.update(p.as_bytes());
+            h.update([0]);
+        }
+        hex(&h.finalize())[..16].to_string()
+    }
+
+    pub fn image(&self, cache: &Path) -> VmImage {
+        let hash = self.hash();
+        let dir = cache.join(format!("vm-{hash}"));
+        VmImage {
+            tag: format!("{VM_REPO}:{hash}"),
+            apt_dir: dir.join("apt"),
+            wheels_dir: dir.join("wheels"),
+        }
+    }
+
+    fn base_packages() -> Vec<&'static str> {
+        VM_PACKAGES
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    }
+}
+
+impl VmImage {
+    fn cache_dir(&self) -> &Path {
+        self.apt_dir.parent().expect("apt dir has a parent")
+    }
+
+    /// Both halves present: the image in the engine, the repository on disk.
+    pub async fn is_ready(&self, docker: &Docker) -> Result<bool> {
+        if !self.apt_dir.join("Packages").is_file() || !self.wheels_dir.is_dir() {
+            return Ok(false);
+        }
+        match docker.inspect_image(&self.tag).await {
+            Ok(_) => Ok(true),
+            Err(e) if is_not_found(&e) => Ok(false),
+            Err(e) => Err(Error::docker("looking up the VM image")(e)),
+        }
+    }
+}
+
+/// Makes sure the VM image for these labs exists, building it if not.
+/// Concurrent callers (two terminals, parallel tests) build it once: the
+/// second waits on a lock file and then finds it ready.
+pub async fn ensure_vm_image(
+    docker: &Docker,
+    cache: &Path,
+    labs: &[Lab],
+    progress: &Progress,
+) -> Result<VmImage> {
+    let recipe = VmRecipe::for_labs(labs);
+    let image = recipe.image(cache);
+    if image.is_ready(docker).await? {
+        return Ok(image);
+    }
+    let lock_path = cache.join("build.lock");
+    let lock = std::fs::File::create(&lock_path)
+        .map_err(Error::io(format!("creating {}", lock_path.display())))?;
+    progress.set(&format!(
+        "waiting for another build of {} to finish",
+        image.tag
+    ));
+    let lock = tokio::task::spawn_blocking(move || lock.lock().map(|_| lock))
+        .await
+        .expect("lock task does not panic")
+        .map_err(Error::io("locking the image build"))?;
+    if image.is_ready(docker).await? {
+        return Ok(image);
+    }
+    let result = build_vm_image(docker, &recipe, &image, progress).await;
+    drop(lock);
+    result.map(|_| image)
+}
+
+async fn build_vm_image(
+    docker: &Docker,
+    recipe: &VmRecipe,
+    image: &VmImage,
+    progress: &Progress,
+) -> Result<()> {
+    let started = std::time::Instant::now();
+    let failed = |detail: String| Error::ImageBuild {
+        image: image.tag.clone(),
+        detail,
+    };
+    progress.println(&format!(
+        "Building {} from Debian packages (first use only; about a minute)…",
+        image.tag
+    ));
+    let dir = image.cache_dir();
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
+
+    progress.set("downloading Python wheels for offline pip");
+    let wheels_tmp = dir.join("wheels.partial");
+    download_wheels(docker, &recipe.python_packages, &wheels_tmp)
+        .await
+        .map_err(&failed)?;
+
+    progress.set("mmdebstrap: preparing");
+    let repo_tmp = dir.join("apt.partial");
+    import_rootfs(docker, recipe, image, &repo_tmp, progress).await?;
+
+    for (from, to) in [
+        (&wheels_tmp, &image.wheels_dir),
+        (&repo_tmp, &image.apt_dir),
+    ] {
+        std::fs::rename(from, to).map_err(Error::io(format!("moving {}", from.display())))?;
+    }
+    progress.println(&format!(
+        "Built {} in {:.0} s.",
+        image.tag,
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}
+
+/// Runs mmdebstrap with the recipe and streams its tar output into
+/// `POST /images/create?fromSrc=-` (Docker's `import`).
+async fn import_rootfs(
+    docker: &Docker,
+    recipe: &VmRecipe,
+    image: &VmImage,
+    repo_out: &Path,
+    progress: &Progress,
+) -> Result<()> {
+    let failed = |detail: String| Error::ImageBuild {
+        image: image.tag.clone(),
+        detail,
+    };
+    which("mmdebstrap").ok_or(Error::MissingTool {
+        tool: "mmdebstrap",
+        purpose: "build the VM image from Debian packages",
+        fix: "On Debian or Ubuntu: `sudo apt-get install mmdebstrap`.",
+    })?;
+    let hook_dir = tempfile::tempdir().map_err(Error::io("creating a temporary folder"))?;
+    let hook = hook_dir.path().join("customize.sh");
+    std::fs::write(&hook, VM_CUSTOMIZE).map_err(Error::io("writing the image recipe"))?;
+
+    let packages: Vec<&str> = VmRecipe::base_packages();
+    let mut child = tokio::process::Command::new("mmdebstrap")
+        .arg("--variant=minbase")
+        .arg("--format=tar")
+        .arg(format!("--include={}", packages.join(",")))
+        .arg(format!("--customize-hook=sh {} \"$1\"", hook.display()))
+        .arg(DEBIAN_SUITE)
+        .arg("-")
+        .env(
+            "DEPLOYLAB_APT_PACKAGES",
+            recipe
+                .apt_packages
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+        .env("DEPLOYLAB_REPO_OUT", repo_out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| failed(format!("cannot run mmdebstrap: {e}")))?;
+
+    // mmdebstrap narrates on stderr: show its last line as progress, keep the
+    // tail for the error message.
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let progress_lines = progress.clone();
+    let narration = tokio::spawn(async move {
+        let mut tail: Vec<String> = Vec::new();
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            progress_lines.set(&format!("mmdebstrap: {}", line.trim()));
+            tail.push(line);
+            if tail.len() > 15 {
+                tail.remove(0);
+            }
+        }
+        tail
+    });
+
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let hash = image.tag.rsplit(':').next().unwrap_or_default().to_string();
+    let options = CreateImageOptionsBuilder::default()
+        .from_src("-")
+        .repo(VM_REPO)
+        .tag(&hash)
+        .changes(vec![
+            r#"CMD ["/sbin/init"]"#.to_string(),
+            "ENV container=docker".to_string(),
+            format!("LABEL {LABEL_IMAGE}=vm {LABEL_RECIPE}={hash}"),
+        ])
+        .build();
+    let body = bollard::body_try_stream(tokio_util::io::ReaderStream::new(stdout));
+    let mut import = docker.create_image(Some(options), Some(body), None);
+    let mut import_error = None;
+    while let Some(step) = import.next().await {
+        if let Err(e) = step {
+            import_error = Some(describe(&e));
+            break;
+        }
+    }
+    drop(import);
+    let status = child
+        .wait()
+        .await
+        .map_err(|e| failed(format!("waiting for mmdebstrap: {e}")))?;
+    let tail = narration.await.unwrap_or_default();
+    if !status.success() {
+        let _ = remove_image(docker, &image.tag).await;
+        return Err(failed(format!(
+            "mmdebstrap exited with {status}; its last lines:\n    {}",
+            tail.join("\n    ")
+        )));
+    }
+    if let Some(e) = import_error {
+        return Err(failed(format!(
+            "Docker could not import the root filesystem: {e}"
+        )));
+    }
+    if !repo_out.join("Packages").is_file() {
+        return Err(failed(
+            "the offline package repository was not written".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Downloads wheels (and their dependencies) for the VM's Python 3.11 into
+/// `dest`, using the host's pip and its configured index.
+async fn download_wheels(
+    docker: &Docker,
+    packages: &BTreeSet<String>,
+    dest: &Path,
+) -> Result<(), String> {
+    std::fs::create_dir_all(dest).map_err(|e| format!("creating {}: {e}", dest.display()))?;
+    if packages.is_empty() {
+        return Ok(());
+    }
+    let python = ["python3", "python"]
+        .into_iter()
+        .find(|p| which(p).is_some())
+        .ok_or("python3 with pip is needed on the host to download wheels")?;
+    let arch = docker
+        .info()
+        .await
+        .ok()
+        .and_then(|i| i.architecture)
+        .unwrap_or_else(|| "x86_64".into());
+    let arch = if arch == "arm64" {
+        "aarch64".to_string()
+    } else {
+        arch
+    };
+    let output = tokio::process::Command::new(python)
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args([
+            "--only-binary=:all:",
+            "--implementation",
+            "cp",
+            "--python-version",
+            "3.11",
+        ])
+        .args(["--platform", &format!("manylinux2014_{arch}")])
+        .args(["--platform", &format!("manylinux_2_36_{arch}")])
+        .args(["--platform", "any"])
+        .arg("--dest")
+        .arg(dest)
+        .args(packages)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .map_err(|e| format!("running pip: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "pip download failed:\n{}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(())
+}
+
+pub fn which(tool: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(tool))
+        .find(|candidate| candidate.is_file())
+}
+
+/// An image deploylab built, as `images list` shows it.
+pub struct ImageRow {
+    pub tag: String,
+    pub kind: String,
+    pub size_mb: u64,
+    pub created: i64,
+    pub current: bool,
+}
+
+pub async fn list(docker: &Docker, current_tag: &str) -> Result<Vec<ImageRow>> {
+    let filters = std::collections::HashMap::from([("label", vec![LABEL_IMAGE])]);
+    let options = ListImagesOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let images = docker
+        .list_images(Some(options))
+        .await
+        .map_err(Error::docker("listing images"))?;
+    let mut rows = Vec::new();
+    for image in images {
+        let kind = image.labels.get(LABEL_IMAGE).cloned().unwrap_or_default();
+        for tag in image.repo_tags {
+            rows.push(ImageRow {
+                current: tag == current_tag,
+                tag,
+                kind: kind.clone(),
+                size_mb: (image.size.max(0) as u64) / 1_000_000,
+                created: image.created,
+            });
+        }
+    }
+    rows.sort_by_key(|r| std::cmp::Reverse(r.created));
+    Ok(rows)
+}
+
+pub async fn remove_image(docker: &Docker, tag: &str) -> Result<()> {
+    let options = RemoveImageOptionsBuilder::default().force(true).build();
+    match docker.remove_image(tag, Some(options), None).await {
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(Error::docker(format!("removing image {tag}"))(e)),
+    }
+}
+
+/// Removes deploylab images other than the current one, and their caches.
+pub async fn prune(docker: &Docker, cache: &Path, current: &VmImage) -> Result<Vec<String>> {
+    let mut removed = Vec::new();
+    for row in list(docker, &current.tag).await? {
+        if !row.current {
+            remove_image(docker, &row.tag).await?;
+            removed.push(row.tag);
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(cache) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("vm-") && path != current.cache_dir() {
+                let _ = std::fs::remove_dir_all(&path);
+            }
+        }
+    }
+    Ok(removed)
+}

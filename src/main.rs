@@ -1,0 +1,5 @@
+//! `deploylab` — see the README. All the work happens in the library.
+
+fn main() {
+    std::process::exit(deploylab::run());
+}

@@ -1,0 +1,228 @@
+//! Check results, and how they are shown: a table per stage for people, a
+//! versioned JSON document for machines (schema documented in the README).
+
+use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use serde::Serialize;
+
+use crate::lab::{CheckSpec, Lab, Stage};
+
+/// Version of the JSON report. Bump it on any change that could break a
+/// consumer (renamed or removed field, changed meaning); adding fields is fine.
+pub const REPORT_SCHEMA: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+    /// Failing, but a stage it needs failed first: fix that one.
+    Blocked,
+    /// Could not be evaluated (the VM did not answer).
+    Error,
+}
+
+impl Status {
+    fn symbol(self) -> &'static str {
+        match self {
+            Status::Pass => "✓",
+            Status::Fail => "✗",
+            Status::Blocked => "·",
+            Status::Error => "!",
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Blocked => "blocked",
+            Status::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+    pub points: u32,
+    pub max_points: u32,
+    pub expected: String,
+    pub observed: String,
+    /// The hint, for checks that did not pass.
+    pub hint: Option<String>,
+    #[serde(skip)]
+    pub hint_more: Option<String>,
+}
+
+impl CheckResult {
+    pub fn new(spec: &CheckSpec, status: Status, outcome: crate::check::Outcome) -> Self {
+        let passed = status == Status::Pass;
+        CheckResult {
+            id: spec.id.clone(),
+            title: spec.title.clone(),
+            status,
+            points: if passed { spec.points } else { 0 },
+            max_points: spec.points,
+            expected: outcome.expected,
+            observed: outcome.observed,
+            hint: (!passed).then(|| spec.hint.trim().to_string()),
+            hint_more: (!passed)
+                .then(|| spec.hint_more.as_ref().map(|h| h.trim().to_string()))
+                .flatten(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StageResult {
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+    pub needs: Vec<String>,
+    pub points: u32,
+    pub max_points: u32,
+    pub checks: Vec<CheckResult>,
+}
+
+impl StageResult {
+    pub fn new(stage: &Stage, needs: Vec<String>, checks: Vec<CheckResult>) -> Self {
+        let worst = |s: Status| checks.iter().any(|c| c.status == s);
+        let status = if worst(Status::Error) {
+            Status::Error
+        } else if worst(Status::Fail) {
+            Status::Fail
+        } else if worst(Status::Blocked) {
+            Status::Blocked
+        } else {
+            Status::Pass
+        };
+        StageResult {
+            id: stage.id.clone(),
+            title: stage.title.clone(),
+            status,
+            needs,
+            points: checks.iter().map(|c| c.points).sum(),
+            max_points: checks.iter().map(|c| c.max_points).sum(),
+            checks,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: u32,
+    pub lab: String,
+    pub passed: bool,
+    pub points: u32,
+    pub max_points: u32,
+    pub stages: Vec<StageResult>,
+}
+
+impl Report {
+    pub fn new(lab: &Lab, stages: Vec<StageResult>) -> Self {
+        Report {
+            schema: REPORT_SCHEMA,
+            lab: lab.id.clone(),
+            passed: stages.iter().all(|s| s.status == Status::Pass),
+            points: stages.iter().map(|s| s.points).sum(),
+            max_points: stages.iter().map(|s| s.max_points).sum(),
+            stages,
+        }
+    }
+
+    /// Keeps only the named stage (for `check --stage`).
+    pub fn only_stage(mut self, stage: &str) -> Self {
+        self.stages.retain(|s| s.id == stage);
+        self.passed = self.stages.iter().all(|s| s.status == Status::Pass);
+        self.points = self.stages.iter().map(|s| s.points).sum();
+        self.max_points = self.stages.iter().map(|s| s.max_points).sum();
+        self
+    }
+
+    /// The check to fix first: the first that fails outright (a blocked
+    /// check's hint would send the student to the wrong place).
+    pub fn first_failure(&self) -> Option<(&StageResult, &CheckResult)> {
+        let all = || {
+            self.stages
+                .iter()
+                .flat_map(|s| s.checks.iter().map(move |c| (s, c)))
+        };
+        all()
+            .find(|(_, c)| matches!(c.status, Status::Fail | Status::Error))
+            .or_else(|| all().find(|(_, c)| c.status != Status::Pass))
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serializes")
+    }
+
+    /// The report for people: one table per stage, then the one hint that
+    /// matters now, then the score.
+    pub fn to_table(&self, elapsed_ms: u128) -> String {
+        let mut out = String::new();
+        let count = self.stages.len();
+        for (i, stage) in self.stages.iter().enumerate() {
+            out.push_str(&format!(
+                "{} Stage {}/{count} · {} — {}   [{}/{} pts]\n",
+                stage.status.symbol(),
+                i + 1,
+                stage.id,
+                stage.title,
+                stage.points,
+                stage.max_points
+            ));
+            let mut table = Table::new();
+            table
+                .load_style(UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(100);
+            for check in &stage.checks {
+                let detail = match check.status {
+                    Status::Pass => String::new(),
+                    Status::Blocked => format!(
+                        "blocked by: {} — {}",
+                        stage.needs.join(", "),
+                        check.observed
+                    ),
+                    _ => check.observed.clone(),
+                };
+                table.add_row(vec![
+                    Cell::new(check.status.symbol()),
+                    Cell::new(&check.title),
+                    Cell::new(check.status.word()),
+                    Cell::new(detail),
+                ]);
+            }
+            out.push_str(&table.to_string());
+            out.push('\n');
+        }
+        match self.first_failure() {
+            Some((stage, check)) => {
+                out.push_str(&format!(
+                    "\nFirst to fix: {} › {}\n  expected: {}\n  observed: {}\n  hint: {}\n",
+                    stage.id,
+                    check.title,
+                    check.expected,
+                    check.observed,
+                    check.hint.as_deref().unwrap_or("")
+                ));
+                if check.hint_more.is_some() {
+                    out.push_str("  (`deploylab hint --more` goes one step further)\n");
+                }
+            }
+            None => out.push_str("\nAll stages pass. Well done!\n"),
+        }
+        let passed = self
+            .stages
+            .iter()
+            .filter(|s| s.status == Status::Pass)
+            .count();
+        out.push_str(&format!(
+            "{passed}/{count} stages passed · {}/{} points · checked in {elapsed_ms} ms\n",
+            self.points, self.max_points
+        ));
+        out
+    }
+}

@@ -1,0 +1,217 @@
+//! deploylab's own files: where they live, and the state file that says which
+//! labs run in which containers.
+//!
+//! - data home (`DEPLOYLAB_HOME`, default `~/.local/share/deploylab` or the
+//!   platform's equivalent): `state.json`, the SSH key.
+//! - cache (`DEPLOYLAB_CACHE`, default `~/.cache/deploylab`): what image
+//!   builds produce for the VMs (offline apt repository, wheels). Shared
+//!   between homes, so tests with throwaway homes reuse one build.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+pub struct Home {
+    pub dir: PathBuf,
+    pub cache: PathBuf,
+}
+
+impl Home {
+    pub fn from_env() -> Result<Home> {
+        let dir = env_dir("DEPLOYLAB_HOME")
+            .or_else(|| dirs::data_dir().map(|d| d.join("deploylab")))
+            .unwrap_or_else(|| PathBuf::from(".deploylab"));
+        let cache = env_dir("DEPLOYLAB_CACHE")
+            .or_else(|| dirs::cache_dir().map(|d| d.join("deploylab")))
+            .unwrap_or_else(|| dir.join("cache"));
+        for d in [&dir, &cache] {
+            std::fs::create_dir_all(d).map_err(Error::io(format!("creating {}", d.display())))?;
+        }
+        // Canonical, so one home reached by two spellings is one instance.
+        let dir = dir.canonicalize().unwrap_or(dir);
+        Ok(Home { dir, cache })
+    }
+
+    /// Short id of this home, written on every container as a label.
+    pub fn instance(&self) -> String {
+        let digest = Sha256::digest(self.dir.to_string_lossy().as_bytes());
+        hex(&digest)[..12].to_string()
+    }
+
+    fn state_file(&self) -> PathBuf {
+        self.dir.join("state.json")
+    }
+
+    pub fn load(&self) -> Result<State> {
+        let path = self.state_file();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(serde_json::from_str(&text).unwrap_or_else(|e| {
+                // A damaged state file must not lock the student out: the
+                // containers are found again through their labels.
+                tracing::warn!("ignoring unreadable {}: {e}", path.display());
+                State::default()
+            })),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
+            Err(e) => Err(Error::io(format!("reading {}", path.display()))(e)),
+        }
+    }
+
+    /// Writes the state atomically: a crash leaves the old file or the new.
+    pub fn save(&self, state: &State) -> Result<()> {
+        let path = self.state_file();
+        let context = format!("writing {}", path.display());
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir).map_err(Error::io(&context))?;
+        let text = serde_json::to_string_pretty(state).expect("state always serializes");
+        tmp.write_all(text.as_bytes())
+            .map_err(Error::io(&context))?;
+        tmp.persist(&path)
+            .map_err(|e| Error::io(context)(e.error))?;
+        Ok(())
+    }
+
+    pub fn key_path(&self) -> PathBuf {
+        self.dir.join("ssh").join("id_ed25519")
+    }
+}
+
+fn env_dir(var: &str) -> Option<PathBuf> {
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct State {
+    #[serde(default)]
+    pub labs: BTreeMap<String, RunningLab>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunningLab {
+    pub container_id: String,
+    pub container_name: String,
+    pub image: String,
+    pub ssh_port: u16,
+    pub http_port: u16,
+    /// Seconds since the Unix epoch.
+    pub started_at: u64,
+}
+
+impl State {
+    /// The lab a command is about: the one named, or the only one running.
+    pub fn pick(&self, lab: Option<&str>) -> Result<(String, RunningLab)> {
+        if let Some(id) = lab {
+            return self
+                .labs
+                .get(id)
+                .map(|r| (id.to_string(), r.clone()))
+                .ok_or_else(|| Error::LabNotRunning { lab: id.into() });
+        }
+        let mut running = self.labs.iter();
+        match (running.next(), running.next()) {
+            (None, _) => Err(Error::NothingRunning),
+            (Some((id, r)), None) => Ok((id.clone(), r.clone())),
+            _ => Err(Error::WhichLab {
+                running: self.labs.keys().cloned().collect::<Vec<_>>().join(", "),
+            }),
+        }
+    }
+}
+
+/// Generates deploylab's SSH key pair on first use (ed25519, one per home).
+/// Returns the public key in OpenSSH format.
+pub fn ensure_ssh_key(private: &Path) -> Result<String> {
+    let public = private.with_extension("pub");
+    if let Ok(text) = std::fs::read_to_string(&public)
+        && private.exists()
+    {
+        return Ok(text.trim().to_string());
+    }
+    let context = format!("creating the SSH key {}", private.display());
+    let parent = private.parent().expect("key path has a parent");
+    std::fs::create_dir_all(parent).map_err(Error::io(&context))?;
+    let key =
+        ssh_key::PrivateKey::random(&mut ssh_key::rand_core::OsRng, ssh_key::Algorithm::Ed25519)
+            .map_err(|e| Error::io(&context)(std::io::Error::other(e.to_string())))?;
+    let mut key = key;
+    key.set_comment("deploylab");
+    let pem = key
+        .to_openssh(ssh_key::LineEnding::LF)
+        .map_err(|e| Error::io(&context)(std::io::Error::other(e.to_string())))?;
+    let public_text = key
+        .public_key()
+        .to_openssh()
+        .map_err(|e| Error::io(&context)(std::io::Error::other(e.to_string())))?;
+    write_private(private, pem.as_bytes()).map_err(Error::io(&context))?;
+    std::fs::write(&public, format!("{public_text}\n")).map_err(Error::io(&context))?;
+    Ok(public_text)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssh_key_is_made_once_and_kept_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ssh/id_ed25519");
+        let first = ensure_ssh_key(&path).unwrap();
+        assert!(first.starts_with("ssh-ed25519 "), "{first}");
+        assert_eq!(ensure_ssh_key(&path).unwrap(), first);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn pick_names_the_only_lab_or_asks() {
+        let mut state = State::default();
+        assert!(matches!(state.pick(None), Err(Error::NothingRunning)));
+        let lab = RunningLab {
+            container_id: "c".into(),
+            container_name: "n".into(),
+            image: "i".into(),
+            ssh_port: 1,
+            http_port: 2,
+            started_at: 0,
+        };
+        state.labs.insert("a".into(), lab.clone());
+        assert_eq!(state.pick(None).unwrap().0, "a");
+        state.labs.insert("b".into(), lab);
+        assert!(matches!(state.pick(None), Err(Error::WhichLab { .. })));
+        assert_eq!(state.pick(Some("b")).unwrap().0, "b");
+        assert!(matches!(
+            state.pick(Some("z")),
+            Err(Error::LabNotRunning { .. })
+        ));
+    }
+}

@@ -1,0 +1,346 @@
+//! The VM stand-in: a Debian 12 container with systemd as PID 1, sshd, a
+//! `student` user with sudo, and the offline package sources mounted in.
+//! This module creates, boots, restarts and removes it.
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::time::{Duration, Instant};
+
+use bollard::Docker;
+use bollard::models::{
+    ContainerCreateBody, HostConfig, HostConfigCgroupnsModeEnum, PortBinding,
+    SystemInfoCgroupVersionEnum,
+};
+use bollard::query_parameters::{CreateContainerOptionsBuilder, RestartContainerOptionsBuilder};
+use tokio::io::AsyncReadExt;
+
+use crate::docker::{self, LABEL_INSTANCE, LABEL_LAB};
+use crate::error::{Error, Result};
+use crate::images::{APT_MOUNT, VmImage, WHEELS_MOUNT};
+
+/// How long a VM may take from `docker start` to an SSH banner.
+const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The container settings systemd needs to run as PID 1, for the engine's
+/// cgroup version. No `--privileged`, no added capabilities.
+pub struct SystemdFlags {
+    pub cgroup_version: String,
+    pub cgroupns: HostConfigCgroupnsModeEnum,
+    pub cgroup_bind: String,
+}
+
+impl SystemdFlags {
+    pub async fn for_engine(docker: &Docker) -> Result<SystemdFlags> {
+        let info = docker
+            .info()
+            .await
+            .map_err(Error::docker("reading engine info"))?;
+        Ok(match info.cgroup_version {
+            // cgroup v2: systemd must create its own sub-cgroups, and Docker
+            // only mounts the namespaced cgroupfs read-only (moby#46763), so
+            // the hierarchy is bound read-write in the host namespace.
+            Some(SystemInfoCgroupVersionEnum::_2) => SystemdFlags {
+                cgroup_version: "2".into(),
+                cgroupns: HostConfigCgroupnsModeEnum::HOST,
+                cgroup_bind: "/sys/fs/cgroup:/sys/fs/cgroup:rw".into(),
+            },
+            // cgroup v1: the host's hierarchies read-only are enough; systemd
+            // finds its named hierarchy writable below them.
+            _ => SystemdFlags {
+                cgroup_version: "1".into(),
+                cgroupns: HostConfigCgroupnsModeEnum::HOST,
+                cgroup_bind: "/sys/fs/cgroup:/sys/fs/cgroup:ro".into(),
+            },
+        })
+    }
+
+    /// One line for `doctor`.
+    pub fn describe(&self) -> String {
+        format!(
+            "tmpfs on /run and /run/lock, -v {}, cgroupns={}, stop signal SIGRTMIN+3; not privileged",
+            self.cgroup_bind,
+            match self.cgroupns {
+                HostConfigCgroupnsModeEnum::PRIVATE => "private",
+                _ => "host",
+            }
+        )
+    }
+}
+
+/// What a caller needs to create a VM.
+pub struct VmSpec<'a> {
+    pub lab: &'a str,
+    pub instance: &'a str,
+    pub image: &'a VmImage,
+    pub public_key: &'a str,
+    pub ssh_port: Option<u16>,
+    pub http_port: Option<u16>,
+}
+
+/// A created and booted VM.
+#[derive(Debug, Clone)]
+pub struct Vm {
+    pub container_id: String,
+    pub container_name: String,
+    pub ssh_port: u16,
+    pub http_port: u16,
+}
+
+pub fn container_name(lab: &str, instance: &str) -> String {
+    format!("deploylab-{lab}-{}", &instance[..8.min(instance.len())])
+}
+
+/// Fails early, with a clear message, when a port the user asked for is in use.
+pub fn ensure_port_free(port: u16) -> Result<()> {
+    TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+        .map(drop)
+        .map_err(|_| Error::PortTaken { port })
+}
+
+/// A port on 127.0.0.1 free right now. Chosen here rather than by Docker so
+/// the port stays the same across `restart`.
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .map_err(Error::io("finding a free port on 127.0.0.1"))?;
+    Ok(listener
+        .local_addr()
+        .map_err(Error::io("finding a free port"))?
+        .port())
+}
+
+/// Creates the container, authorizes deploylab's key, boots it and waits
+/// until sshd answers. On any failure the container is removed.
+pub async fn create_and_boot(docker: &Docker, spec: &VmSpec<'_>) -> Result<Vm> {
+    let flags = SystemdFlags::for_engine(docker).await?;
+    for port in [spec.ssh_port, spec.http_port].into_iter().flatten() {
+        ensure_port_free(port)?;
+    }
+    // A randomly chosen port can be taken between our check and Docker's
+    // bind; then try another. A port the user chose is never swapped.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let ssh_port = spec.ssh_port.map_or_else(free_port, Ok)?;
+        let http_port = spec.http_port.map_or_else(free_port, Ok)?;
+        match try_create(docker, spec, &flags, ssh_port, http_port).await {
+            Err(Error::Docker { detail, .. })
+                if is_port_clash(&detail) && spec.ssh_port.is_none() && attempts < 4 =>
+            {
+                continue;
+            }
+            Err(Error::Docker { detail, .. }) if is_port_clash(&detail) => {
+                let port = spec.ssh_port.or(spec.http_port).unwrap_or(ssh_port);
+                return Err(Error::PortTaken { port });
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_port_clash(detail: &str) -> bool {
+    detail.contains("port is already allocated") || detail.contains("address already in use")
+}
+
+async fn try_create(
+    docker: &Docker,
+    spec: &VmSpec<'_>,
+    flags: &SystemdFlags,
+    ssh_port: u16,
+    http_port: u16,
+) -> Result<Vm> {
+    let name = container_name(spec.lab, spec.instance);
+    let published = |port: u16| {
+        Some(vec![PortBinding {
+            host_ip: Some("127.0.0.1".into()),
+            host_port: Some(port.to_string()),
+        }])
+    };
+    let host_config = HostConfig {
+        port_bindings: Some(HashMap::from([
+            ("22/tcp".to_string(), published(ssh_port)),
+            ("80/tcp".to_string(), published(http_port)),
+        ])),
+        tmpfs: Some(HashMap::from([
+            (
+                "/run".to_string(),
+                "rw,nosuid,nodev,exec,mode=755".to_string(),
+            ),
+            (
+                "/run/lock".to_string(),
+                "rw,nosuid,nodev,noexec".to_string(),
+            ),
+        ])),
+        binds: Some(vec![
+            flags.cgroup_bind.clone(),
+            format!("{}:{APT_MOUNT}:ro", spec.image.apt_dir.display()),
+            format!("{}:{WHEELS_MOUNT}:ro", spec.image.wheels_dir.display()),
+        ]),
+        cgroupns_mode: Some(flags.cgroupns),
+        // A VM-sized budget; enough for the course, bounded for a laptop.
+        memory: Some(2 * 1024 * 1024 * 1024),
+        pids_limit: Some(2048),
+        ..Default::default()
+    };
+    let config = ContainerCreateBody {
+        image: Some(spec.image.tag.clone()),
+        hostname: Some(spec.lab.to_string()),
+        labels: Some(HashMap::from([
+            (LABEL_LAB.to_string(), spec.lab.to_string()),
+            (LABEL_INSTANCE.to_string(), spec.instance.to_string()),
+        ])),
+        // systemd shuts down cleanly on SIGRTMIN+3, not on SIGTERM.
+        stop_signal: Some("SIGRTMIN+3".into()),
+        stop_timeout: Some(10),
+        tty: Some(true),
+        exposed_ports: Some(vec!["22/tcp".to_string(), "80/tcp".to_string()]),
+        host_config: Some(host_config),
+        ..Default::default()
+    };
+    let options = CreateContainerOptionsBuilder::default().name(&name).build();
+    let created = docker
+        .create_container(Some(options), config)
+        .await
+        .map_err(Error::docker("creating the VM container"))?;
+    let vm = Vm {
+        container_id: created.id,
+        container_name: name,
+        ssh_port,
+        http_port,
+    };
+    match authorize_and_boot(docker, spec, &vm).await {
+        Ok(()) => Ok(vm),
+        Err(e) => {
+            let _ = docker::remove_container(docker, &vm.container_id).await;
+            Err(e)
+        }
+    }
+}
+
+async fn authorize_and_boot(docker: &Docker, spec: &VmSpec<'_>, vm: &Vm) -> Result<()> {
+    let keys = format!("{}\n", spec.public_key.trim());
+    docker::put_files(
+        docker,
+        &vm.container_id,
+        &[docker::FileEntry {
+            path: "/home/student/.ssh/authorized_keys",
+            contents: keys.as_bytes(),
+            mode: 0o600,
+            uid: 1000,
+            gid: 1000,
+        }],
+    )
+    .await?;
+    docker
+        .start_container(&vm.container_id, None)
+        .await
+        .map_err(Error::docker("starting the VM container"))?;
+    wait_for_ssh(docker, spec.lab, vm).await
+}
+
+/// Reboots the VM the way a real reboot goes: systemd shuts down, the
+/// container starts again with the same disk and ports.
+pub async fn restart(docker: &Docker, lab: &str, vm: &Vm) -> Result<()> {
+    let options = RestartContainerOptionsBuilder::default().t(10).build();
+    docker
+        .restart_container(&vm.container_id, Some(options))
+        .await
+        .map_err(|e| match docker::is_not_found(&e) {
+            true => Error::ContainerGone { lab: lab.into() },
+            false => Error::docker("restarting the VM")(e),
+        })?;
+    wait_for_ssh(docker, lab, vm).await
+}
+
+/// Starts a stopped VM container again (after a host reboot, say).
+pub async fn start_existing(docker: &Docker, lab: &str, vm: &Vm) -> Result<()> {
+    docker
+        .start_container(&vm.container_id, None)
+        .await
+        .map_err(Error::docker("starting the VM container"))?;
+    wait_for_ssh(docker, lab, vm).await
+}
+
+/// Waits for the real readiness signal: sshd's banner through the published
+/// port (Docker's proxy accepts connections before sshd listens, so a bare
+/// connect proves nothing). Gives up if the container exits.
+pub async fn wait_for_ssh(docker: &Docker, lab: &str, vm: &Vm) -> Result<()> {
+    let started = Instant::now();
+    let mut last_state_check = Instant::now();
+    loop {
+        if ssh_banner(vm.ssh_port, Duration::from_millis(500))
+            .await
+            .is_ok_and(|b| b.starts_with("SSH-"))
+        {
+            return Ok(());
+        }
+        if last_state_check.elapsed() > Duration::from_millis(500) {
+            last_state_check = Instant::now();
+            let inspect = docker
+                .inspect_container(&vm.container_id, None)
+                .await
+                .map_err(|e| match docker::is_not_found(&e) {
+                    true => Error::ContainerGone { lab: lab.into() },
+                    false => Error::docker("inspecting the VM")(e),
+                })?;
+            let state = inspect.state.unwrap_or_default();
+            if state.running != Some(true) {
+                let _ = docker::remove_container(docker, &vm.container_id).await;
+                return Err(Error::BootTimeout {
+                    lab: lab.into(),
+                    seconds: started.elapsed().as_secs(),
+                    detail: format!(
+                        "the container stopped (exit code {}); systemd could not run as PID 1 here",
+                        state.exit_code.unwrap_or(-1)
+                    ),
+                });
+            }
+        }
+        if started.elapsed() > BOOT_TIMEOUT {
+            let _ = docker::remove_container(docker, &vm.container_id).await;
+            return Err(Error::BootTimeout {
+                lab: lab.into(),
+                seconds: BOOT_TIMEOUT.as_secs(),
+                detail: "sshd never answered".into(),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// The first line sshd sends on 127.0.0.1:`port`.
+pub async fn ssh_banner(port: u16, timeout: Duration) -> std::result::Result<String, String> {
+    let attempt = async {
+        let mut stream = tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port))
+            .await
+            .map_err(|e| format!("cannot connect to 127.0.0.1:{port}: {e}"))?;
+        let mut buf = vec![0u8; 256];
+        let mut len = 0;
+        while len < buf.len() {
+            let n = stream
+                .read(&mut buf[len..])
+                .await
+                .map_err(|e| format!("connection to 127.0.0.1:{port} failed: {e}"))?;
+            if n == 0 {
+                break;
+            }
+            len += n;
+            if buf[..len].contains(&b'\n') {
+                break;
+            }
+        }
+        let text = String::from_utf8_lossy(&buf[..len]);
+        match text.lines().next() {
+            Some(line) if !line.is_empty() => Ok(line.trim().to_string()),
+            _ => Err(format!(
+                "127.0.0.1:{port} closed the connection without an SSH banner"
+            )),
+        }
+    };
+    tokio::time::timeout(timeout, attempt)
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "no answer from 127.0.0.1:{port} within {timeout:?}"
+            ))
+        })
+}
