@@ -203,12 +203,13 @@ impl Check {
                 let mut broken = Vec::new();
                 for p in packages {
                     let fact = &facts[format!("pkg:{p}")];
+                    // Every real package installs files (its docs at least):
+                    // none listed, or some gone, means dpkg's word is not enough.
+                    let files_gone = fact["files_listed"].as_u64().unwrap_or(0) == 0
+                        || fact["files_missing"].as_array().is_some_and(|m| !m.is_empty());
                     if fact["installed"] != Value::Bool(true) {
                         missing.push(p.as_str());
-                    } else if fact["files_missing"]
-                        .as_array()
-                        .is_some_and(|m| !m.is_empty())
-                    {
+                    } else if files_gone {
                         broken.push(p.as_str());
                     }
                 }
@@ -345,7 +346,7 @@ mod tests {
         };
         let facts = json!({
             "pkg:nginx": {"installed": false},
-            "pkg:git": {"installed": true, "files_missing": []},
+            "pkg:git": {"installed": true, "files_listed": 9, "files_missing": []},
             "pkg:sqlite3": {"installed": false},
         });
         let out = check.evaluate("student", &facts, &host());
@@ -354,12 +355,12 @@ mod tests {
 
         // A status file edited by hand is not an installed package.
         let facts = json!({
-            "pkg:nginx": {"installed": true, "files_missing": ["/usr/sbin/nginx"]},
-            "pkg:git": {"installed": true, "files_missing": []},
-            "pkg:sqlite3": {"installed": true, "files_missing": []},
+            "pkg:nginx": {"installed": true, "files_listed": 9, "files_missing": ["/usr/sbin/nginx"]},
+            "pkg:git": {"installed": true, "files_listed": 9, "files_missing": []},
+            "pkg:sqlite3": {"installed": true, "files_listed": 0, "files_missing": []},
         });
         let out = check.evaluate("student", &facts, &host());
-        assert_eq!(out.observed, "files missing from: nginx");
+        assert_eq!(out.observed, "files missing from: nginx, sqlite3");
     }
 
     #[test]

@@ -217,6 +217,7 @@ async fn try_create(
 }
 
 async fn authorize_and_boot(docker: &Docker, spec: &VmSpec<'_>, vm: &Vm) -> Result<()> {
+    hold_for_tests().await;
     let keys = format!("{}\n", spec.public_key.trim());
     docker::put_files(
         docker,
@@ -343,4 +344,17 @@ pub async fn ssh_banner(port: u16, timeout: Duration) -> std::result::Result<Str
                 "no answer from 127.0.0.1:{port} within {timeout:?}"
             ))
         })
+}
+
+/// Test seam: with `DEPLOYLAB_TEST_HOLD_BOOT=<file>`, `start` waits after
+/// creating the container until that file exists, so a test can interrupt
+/// it at a known point instead of racing it.
+async fn hold_for_tests() {
+    let Some(file) = std::env::var_os("DEPLOYLAB_TEST_HOLD_BOOT") else {
+        return;
+    };
+    let file = std::path::PathBuf::from(file);
+    while !file.exists() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
