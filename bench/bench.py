@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""deploylab benchmark: prints figures, asserts nothing (tests assert behaviour).
+
+Usage: python3 bench/bench.py [--runs-start 5] [--runs-check 10] [--cold]
+
+Measures, with the release binary (built first):
+  - image build: no-op rebuild (recipe unchanged); cold build with --cold
+  - `start vm-nginx` warm (image present) until SSH answers, median of N
+  - `check` latency on a fresh VM and on one with the course's packages, median of N
+  - idle VM memory (the container's cgroup, as `docker stats` counts it)
+  - deploylab's own peak RSS during start and check
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "deploylab")
+
+
+def env_with(**extra):
+    env = dict(os.environ)
+    env.update(extra)
+    return env
+
+
+def timed(args, env, check=True):
+    """Runs deploylab under GNU time; returns (seconds, process, peak RSS in KiB)."""
+    t = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-f", "peak-rss-kib=%M", BIN, *args],
+                          env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t
+    peak = 0
+    for line in proc.stderr.splitlines():
+        if line.startswith("peak-rss-kib="):
+            peak = int(line.split("=")[1])
+    if check and proc.returncode not in (0, 1):
+        sys.exit(f"deploylab {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    return elapsed, proc, peak
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.0f} ms"
+
+
+def container_memory_mib(container_id):
+    """Memory of the container's cgroup minus reclaimable page cache (what
+    `docker stats` shows), read from the kernel's cgroup files."""
+    for base in (f"/sys/fs/cgroup/memory/docker/{container_id}",
+                 f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope"):
+        if not os.path.isdir(base):
+            continue
+        stat = {}
+        stat_file = os.path.join(base, "memory.stat")
+        for line in open(stat_file):
+            k, v = line.split()
+            stat[k] = int(v)
+        usage_file = os.path.join(base, "memory.usage_in_bytes")
+        if os.path.exists(usage_file):
+            usage = int(open(usage_file).read())
+            inactive = stat.get("total_inactive_file", 0)
+        else:
+            usage = int(open(os.path.join(base, "memory.current")).read())
+            inactive = stat.get("inactive_file", 0)
+        return (usage - inactive) / 2**20
+    return float("nan")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs-start", type=int, default=5)
+    parser.add_argument("--runs-check", type=int, default=10)
+    parser.add_argument("--cold", action="store_true", help="also time a cold image build (~30 s)")
+    args = parser.parse_args()
+
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    home = tempfile.mkdtemp(prefix="deploylab-bench-")
+    env = env_with(DEPLOYLAB_HOME=home)
+    print(f"deploylab benchmark · {time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} cores")
+
+    if args.cold:
+        cache = tempfile.mkdtemp(prefix="deploylab-bench-cache-")
+        t, _, _ = timed(["images", "build", "--quiet"], env_with(DEPLOYLAB_HOME=home, DEPLOYLAB_CACHE=cache))
+        print(f"image build, cold (mmdebstrap + import + offline repo + wheels): {t:.1f} s")
+        shutil.rmtree(cache, ignore_errors=True)
+    timed(["images", "build", "--quiet"], env)  # make sure it exists
+    noop = [timed(["images", "build", "--quiet"], env)[0] for _ in range(5)]
+    print(f"image build, no-op (recipe unchanged), median of 5: {ms(statistics.median(noop))}")
+
+    starts, peak_start = [], 0
+    try:
+        for _ in range(args.runs_start):
+            timed(["stop", "--all", "--quiet"], env)
+            t, proc, peak = timed(["start", "vm-nginx", "--quiet"], env)
+            starts.append(t)
+            peak_start = max(peak_start, peak)
+        print(f"start vm-nginx, warm, to SSH-ready, median of {len(starts)}: {ms(statistics.median(starts))}"
+              f" (min {ms(min(starts))}, max {ms(max(starts))})")
+
+        checks, peak_check = [], 0
+        for _ in range(args.runs_check):
+            t, _, peak = timed(["check", "--format", "json"], env)
+            checks.append(t)
+            peak_check = max(peak_check, peak)
+        print(f"check, fresh VM, median of {len(checks)}: {ms(statistics.median(checks))}")
+
+        state = json.load(open(os.path.join(home, "state.json")))
+        container = state["labs"]["vm-nginx"]["container_id"]
+        time.sleep(3)  # let the VM settle before reading idle memory
+        print(f"idle VM memory (cgroup, minus page cache): {container_memory_mib(container):.1f} MiB")
+
+        # The course's packages, then check again (more files for the probe to verify).
+        subprocess.run([BIN, "ssh", "--", "sudo apt-get update -qq && sudo apt-get install -y -qq "
+                        "python3-dev python-is-python3 nginx git sqlite3 python3-venv"],
+                       env=env, capture_output=True, check=True)
+        checks = [timed(["check", "--format", "json"], env)[0] for _ in range(args.runs_check)]
+        print(f"check, packages installed, median of {len(checks)}: {ms(statistics.median(checks))}")
+        print(f"deploylab peak RSS: start {peak_start / 1024:.1f} MiB, check {peak_check / 1024:.1f} MiB")
+    finally:
+        subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
