@@ -206,7 +206,9 @@ impl Check {
                     // Every real package installs files (its docs at least):
                     // none listed, or some gone, means dpkg's word is not enough.
                     let files_gone = fact["files_listed"].as_u64().unwrap_or(0) == 0
-                        || fact["files_missing"].as_array().is_some_and(|m| !m.is_empty());
+                        || fact["files_missing"]
+                            .as_array()
+                            .is_some_and(|m| !m.is_empty());
                     if fact["installed"] != Value::Bool(true) {
                         missing.push(p.as_str());
                     } else if files_gone {

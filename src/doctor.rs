@@ -88,6 +88,9 @@ pub async fn run(home: &Home, catalog: &Catalog) -> Result<i32> {
             ),
             "`deploylab images build` builds it now (otherwise the first `start` does).",
         ));
+        if ready {
+            lines.push(boot_trial(home, docker, &image).await);
+        }
     }
     for (tool, essential, purpose, fix) in [
         (
@@ -135,4 +138,45 @@ pub async fn run(home: &Home, catalog: &Catalog) -> Result<i32> {
         }
     }
     Ok(if failed { exit::ENVIRONMENT } else { exit::OK })
+}
+
+/// Proves the systemd flags on this engine: boots a throwaway VM until sshd
+/// answers, then removes it.
+async fn boot_trial(home: &Home, docker: &bollard::Docker, image: &images::VmImage) -> Line {
+    const TRIAL: &str = "doctor";
+    let started = std::time::Instant::now();
+    let result = async {
+        let public_key = crate::state::ensure_ssh_key(&home.key_path())?;
+        let vm = crate::vm::create_and_boot(
+            docker,
+            &crate::vm::VmSpec {
+                lab: TRIAL,
+                instance: &home.instance(),
+                image,
+                public_key: &public_key,
+                ssh_port: None,
+                http_port: None,
+            },
+        )
+        .await?;
+        docker::remove_container(docker, &vm.container_id).await
+    }
+    .await;
+    match result {
+        Ok(()) => Line::new(
+            true,
+            true,
+            format!(
+                "a throwaway VM booted systemd and sshd in {:.1} s with these flags",
+                started.elapsed().as_secs_f64()
+            ),
+            "",
+        ),
+        Err(e) => Line::new(
+            false,
+            true,
+            "a throwaway VM could not boot with these flags",
+            e.to_string(),
+        ),
+    }
 }

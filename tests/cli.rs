@@ -73,8 +73,20 @@ impl Lab {
             .arg("-i")
             .arg(self.key())
             .args(["-p", &port.to_string()])
-            .args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"])
-            .args(["-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes"])
+            .args([
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+            ])
+            .args([
+                "-o",
+                "LogLevel=ERROR",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "IdentitiesOnly=yes",
+            ])
             .arg("student@127.0.0.1")
             .arg(command)
             .stdin(Stdio::null())
@@ -128,7 +140,10 @@ fn stderr(out: &Output) -> String {
 
 /// The SSH port from `start`'s output (`… -p PORT …`).
 fn ssh_port(start_output: &str) -> u16 {
-    let after = start_output.split(" -p ").nth(1).expect("start prints -p PORT");
+    let after = start_output
+        .split(" -p ")
+        .nth(1)
+        .expect("start prints -p PORT");
     after.split_whitespace().next().unwrap().parse().unwrap()
 }
 
@@ -218,19 +233,28 @@ fn start_check_install_check_restart_stop() {
 
     // Fresh VM: access works, the packages are not there yet.
     redacted! { assert_cmd_snapshot!("check_fresh_vm", lab.cmd(&["check"])); }
-    let json: Value = serde_json::from_slice(&lab.run(&["check", "--format", "json"]).stdout).unwrap();
+    let json: Value =
+        serde_json::from_slice(&lab.run(&["check", "--format", "json"]).stdout).unwrap();
     assert_eq!(json["schema"], 1);
     assert_eq!(json["passed"], false);
     assert_eq!(json["stages"][0]["status"], "pass");
     assert_eq!(json["stages"][1]["status"], "fail");
     let hint = lab.run(&["hint", "--more"]);
     assert_eq!(hint.status.code(), Some(1));
-    assert!(stdout(&hint).contains("sudo apt-get update"), "{}", stdout(&hint));
+    assert!(
+        stdout(&hint).contains("sudo apt-get update"),
+        "{}",
+        stdout(&hint)
+    );
 
     // The course's commands, typed over SSH, with no network in the VM.
     let update = lab.ssh(port, "sudo apt-get update");
     assert!(update.status.success(), "{}", stderr(&update));
-    assert!(!stderr(&update).contains("W:"), "apt-get update warned: {}", stderr(&update));
+    assert!(
+        !stderr(&update).contains("W:"),
+        "apt-get update warned: {}",
+        stderr(&update)
+    );
     let install = lab.ssh(port, &format!("sudo apt-get install -y {COURSE_PACKAGES}"));
     assert!(install.status.success(), "{}", stderr(&install));
     let pip = lab.ssh(
@@ -270,13 +294,19 @@ fn hand_edited_dpkg_status_does_not_pass() {
             "\\nPackage: {package}\\nStatus: install ok installed\\nVersion: 1.0\\nArchitecture: all\\n"
         ));
     }
-    let out = lab.ssh(port, &format!("printf '{fake}' | sudo tee -a /var/lib/dpkg/status >/dev/null"));
+    let out = lab.ssh(
+        port,
+        &format!("printf '{fake}' | sudo tee -a /var/lib/dpkg/status >/dev/null"),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let check = lab.run(&["check", "--format", "json"]);
     assert_eq!(check.status.code(), Some(1));
     let json: Value = serde_json::from_slice(&check.stdout).unwrap();
     let observed = json["stages"][1]["checks"][0]["observed"].as_str().unwrap();
-    assert!(observed.starts_with("files missing from: python3-dev"), "{observed}");
+    assert!(
+        observed.starts_with("files missing from: python3-dev"),
+        "{observed}"
+    );
 }
 
 #[test]
@@ -310,7 +340,10 @@ fn ctrl_c_during_start_removes_the_container() {
     // The container exists (and deploylab holds before booting it).
     let deadline = Instant::now() + Duration::from_secs(120);
     while lab.containers().is_empty() {
-        assert!(Instant::now() < deadline, "start never created its container");
+        assert!(
+            Instant::now() < deadline,
+            "start never created its container"
+        );
         assert!(child.try_wait().unwrap().is_none(), "start ended early");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -323,7 +356,10 @@ fn ctrl_c_during_start_removes_the_container() {
     std::fs::write(&release, "").unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
-    assert!(lab.containers().is_empty(), "the interrupted start left a container");
+    assert!(
+        lab.containers().is_empty(),
+        "the interrupted start left a container"
+    );
 }
 
 #[test]
@@ -338,11 +374,17 @@ fn a_container_removed_behind_deploylabs_back_is_handled() {
         .unwrap();
     rt.block_on(async {
         let docker = deploylab::docker::connect().await.unwrap();
-        deploylab::docker::remove_container(&docker, &ids[0]).await.unwrap();
+        deploylab::docker::remove_container(&docker, &ids[0])
+            .await
+            .unwrap();
     });
     let check = lab.run(&["check"]);
     assert_eq!(check.status.code(), Some(3));
-    assert!(stderr(&check).contains("no longer exists"), "{}", stderr(&check));
+    assert!(
+        stderr(&check).contains("no longer exists"),
+        "{}",
+        stderr(&check)
+    );
     let again = lab.run(&["start", "vm-nginx"]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert_eq!(lab.run(&["check"]).status.code(), Some(1));
@@ -350,9 +392,16 @@ fn a_container_removed_behind_deploylabs_back_is_handled() {
 
 #[test]
 fn doctor_reports_a_working_setup() {
-    let out = Lab::new().run(&["doctor"]);
+    let lab = Lab::new();
+    assert_eq!(lab.run(&["images", "build"]).status.code(), Some(0));
+    let out = lab.run(&["doctor"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let text = stdout(&out);
     assert!(text.contains("✓ Docker engine"), "{text}");
     assert!(text.contains("the VM runs systemd with"), "{text}");
+    assert!(
+        text.contains("✓ a throwaway VM booted systemd and sshd"),
+        "{text}"
+    );
+    assert!(lab.containers().is_empty(), "doctor left its trial VM");
 }
