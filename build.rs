@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn main() {
-    println!("cargo:rerun-if-changed=probe/main.rs");
+    println!("cargo:rerun-if-changed=probe");
     println!("cargo:rerun-if-env-changed=DEPLOYLAB_PROBE_TARGET");
 
     let target = env::var("TARGET").expect("cargo sets TARGET");

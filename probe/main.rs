@@ -9,13 +9,17 @@
 //! gathers facts; deciding pass or fail happens on the host.
 //!
 //! Each argument asks for one fact: `pkg:NAME`, `user:NAME`, `file:PATH`,
-//! `read:PATH` (content, up to 64 KiB), `ssh-keys:USER`, `tcp-listen`, `sudoers`.
+//! `read:PATH` (content, up to 64 KiB), `ssh-keys:USER`, `tcp-listen`, `sudoers`,
+//! `deploy:USER` (everything about a Python web app deployed the course's
+//! way, found from the real configuration: see `probe/deploy.rs`).
 //! build.rs compiles this file with `-C target-feature=+crt-static`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+mod deploy;
 
 fn main() {
     // The copy deploylab put in is single-use: remove it so nothing can be
@@ -33,6 +37,7 @@ fn main() {
             "read" => read(value).into(),
             "ssh-keys" => ssh_keys(value).into(),
             "tcp-listen" => tcp_listening(),
+            "deploy" => deploy::gather(value).into(),
             "sudoers" => sudoers().into(),
             _ => Json::object().field("error", Json::str("unknown fact")).into(),
         };
@@ -141,19 +146,23 @@ fn read(path: &str) -> Object {
 /// The user's `~/.ssh/authorized_keys` and the modes sshd's StrictModes
 /// looks at (home, `.ssh`, the file), in one fact so one run is enough.
 fn ssh_keys(user_name: &str) -> Object {
-    let passwd = fs::read_to_string("/etc/passwd").unwrap_or_default();
-    let home = passwd
-        .lines()
-        .map(|l| l.split(':').collect::<Vec<_>>())
-        .find(|f| f.len() >= 7 && f[0] == user_name)
-        .map(|f| f[5].to_string());
-    let Some(home) = home else {
+    let Some(home) = home_of(user_name) else {
         return Json::object().field("exists", Json::Bool(false));
     };
     read(&format!("{home}/.ssh/authorized_keys"))
         .field("home", Json::str(&home))
         .field("home_dir", file(&home))
         .field("ssh_dir", file(&format!("{home}/.ssh")))
+}
+
+/// The user's home folder, from /etc/passwd.
+fn home_of(user_name: &str) -> Option<String> {
+    fs::read_to_string("/etc/passwd")
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() >= 7 && f[0] == user_name)
+        .map(|f| f[5].to_string())
 }
 
 /// Every listening TCP socket, from the kernel's tables, with the programs
@@ -175,6 +184,7 @@ fn tcp_listening() -> Json {
         }
     }
     let owners = socket_owners();
+    let holders = socket_pids();
     let list = sockets
         .iter()
         .map(|(inode, (addr, port))| {
@@ -182,10 +192,16 @@ fn tcp_listening() -> Json {
                 .get(inode)
                 .map(|v| v.iter().map(|p| Json::str(p)).collect())
                 .unwrap_or_default();
+            let processes = holders
+                .iter()
+                .filter(|(i, _)| i == inode)
+                .map(|(_, pid)| process(*pid).into())
+                .collect();
             Json::object()
                 .field("address", Json::str(addr))
                 .field("port", Json::Num(u64::from(*port)))
                 .field("programs", Json::Array(programs))
+                .field("processes", Json::Array(processes))
                 .into()
         })
         .collect();
@@ -195,30 +211,81 @@ fn tcp_listening() -> Json {
 /// socket inode -> executables (`/proc/<pid>/exe`) of the processes holding it.
 fn socket_owners() -> BTreeMap<u64, Vec<String>> {
     let mut owners: BTreeMap<u64, Vec<String>> = BTreeMap::new();
-    let Ok(procs) = fs::read_dir("/proc") else { return owners };
-    for entry in procs.flatten() {
-        let pid = entry.file_name();
-        let Some(pid) = pid.to_str().filter(|p| p.bytes().all(|b| b.is_ascii_digit())) else {
-            continue;
-        };
-        let exe = fs::read_link(format!("/proc/{pid}/exe"))
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for (inode, pid) in socket_pids() {
+        let exe = process_exe(pid);
+        let list = owners.entry(inode).or_default();
+        if !list.contains(&exe) {
+            list.push(exe);
+        }
+    }
+    owners
+}
+
+/// (socket inode, pid) for every socket some process holds open.
+fn socket_pids() -> Vec<(u64, u32)> {
+    let mut out = Vec::new();
+    for pid in pids() {
         let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else { continue };
         for fd in fds.flatten() {
             let Ok(target) = fs::read_link(fd.path()) else { continue };
             let target = target.to_string_lossy();
             if let Some(inode) = target.strip_prefix("socket:[").and_then(|s| s.strip_suffix(']')) {
                 if let Ok(inode) = inode.parse() {
-                    let list = owners.entry(inode).or_default();
-                    if !list.contains(&exe) {
-                        list.push(exe.clone());
-                    }
+                    out.push((inode, pid));
                 }
             }
         }
     }
-    owners
+    out
+}
+
+fn pids() -> Vec<u32> {
+    let Ok(procs) = fs::read_dir("/proc") else { return Vec::new() };
+    procs
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|p| p.parse().ok()))
+        .collect()
+}
+
+fn process_exe(pid: u32) -> String {
+    fs::read_link(format!("/proc/{pid}/exe"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// What the kernel says about a process (none of it from `ps`).
+fn process(pid: u32) -> Object {
+    let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let args: Vec<Json> = cmdline
+        .split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| Json::str(&String::from_utf8_lossy(a)))
+        .collect();
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(u64::MAX)
+    };
+    // The unit a process belongs to is its systemd cgroup (name=systemd on
+    // cgroup v1, the unified hierarchy on v2).
+    let cgroups = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+    let cgroup = cgroups
+        .lines()
+        .find(|l| l.contains("name=systemd:") || l.starts_with("0::"))
+        .and_then(|l| l.splitn(3, ':').nth(2))
+        .unwrap_or("")
+        .to_string();
+    Json::object()
+        .field("pid", Json::Num(u64::from(pid)))
+        .field("ppid", Json::Num(field("PPid:")))
+        .field("uid", Json::Num(field("Uid:")))
+        .field("exe", Json::str(&process_exe(pid)))
+        .field("cmdline", Json::Array(args))
+        .field("cgroup", Json::str(&cgroup))
 }
 
 /// `/proc/net/tcp` writes addresses as little-endian hex words.

@@ -76,6 +76,16 @@ pub enum Command {
         more: bool,
     },
 
+    /// Apply the reference solution up to and including a stage (to skip ahead).
+    ///
+    /// Each stage's script runs over SSH as the student, as typed in the course.
+    Solve {
+        #[command(flatten)]
+        target: LabArg,
+        /// The last stage to solve (see `deploylab check` for their ids).
+        stage: String,
+    },
+
     /// Open an SSH session in the lab's VM with your system's ssh client.
     ///
     /// Anything after `--` is run as a remote command: `deploylab ssh -- sudo apt-get update`.

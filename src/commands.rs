@@ -10,6 +10,7 @@ use crate::check::{self, HostFacts};
 use crate::cli::{Cli, Command, Format, ImagesAction};
 use crate::docker;
 use crate::error::{Error, Result, exit};
+use crate::gitserver;
 use crate::images;
 use crate::lab::{Catalog, Lab};
 use crate::probe;
@@ -133,6 +134,11 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
                 exit::CHECKS_FAILED
             })
         }
+        Command::Solve { target, stage } => {
+            let (lab_id, running) = home.load()?.pick(target.lab.as_deref())?;
+            let lab = catalog.get(&lab_id)?;
+            solve(&home, catalog.solution(&lab.id)?, &lab, &running, &stage)
+        }
         Command::Ssh { target, command } => {
             let (lab_id, running) = home.load()?.pick(target.lab.as_deref())?;
             let lab = catalog.get(&lab_id)?;
@@ -240,23 +246,20 @@ async fn interruptible_start(
     let existed = !docker::labelled_containers(docker, &instance, Some(&lab.id))
         .await?
         .is_empty();
-    tokio::select! {
+    let result = tokio::select! {
         result = start(home, catalog, docker, lab, &options, progress) => result,
-        _ = tokio::signal::ctrl_c() => {
-            progress.finish();
-            // Only what this command created goes: a VM that was already
-            // there before `start` (and not being replaced) stays.
-            if !existed || options.fresh {
-                for c in docker::labelled_containers(docker, &instance, Some(&lab.id)).await? {
-                    docker::remove_container(docker, c.id.as_deref().unwrap_or_default()).await?;
-                }
-                let mut state = home.load()?;
-                state.labs.remove(&lab.id);
-                home.save(&state)?;
-            }
-            Err(Error::Interrupted)
-        }
+        _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+    };
+    // On failure or Ctrl-C only what this command created goes: a VM that
+    // was already there before `start` (and not being replaced) stays.
+    if result.is_err() && (!existed || options.fresh) {
+        progress.finish();
+        docker::remove_lab_resources(docker, &instance, &lab.id).await?;
+        let mut state = home.load()?;
+        state.labs.remove(&lab.id);
+        home.save(&state)?;
     }
+    result
 }
 
 async fn start(
@@ -270,34 +273,45 @@ async fn start(
     let instance = home.instance();
     let mut state = home.load()?;
     let existing = docker::labelled_containers(docker, &instance, Some(&lab.id)).await?;
-    if options.fresh {
-        for c in &existing {
-            docker::remove_container(docker, c.id.as_deref().unwrap_or_default()).await?;
-        }
-        state.labs.remove(&lab.id);
-    } else if let (Some(container), Some(running)) = (existing.first(), state.labs.get(&lab.id)) {
+    let vm_container = existing.iter().find(|c| {
+        c.labels
+            .as_ref()
+            .and_then(|l| l.get(docker::LABEL_ROLE))
+            .map(String::as_str)
+            == Some("vm")
+    });
+    if let (false, Some(container), Some(running)) =
+        (options.fresh, vm_container, state.labs.get(&lab.id))
+        && container.id.as_deref() == Some(running.container_id.as_str())
+    {
         // Already there: make sure it runs, and print the details again.
-        if container.id.as_deref() == Some(running.container_id.as_str()) {
-            let vm = as_vm(running);
-            let is_running =
-                container.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING);
-            if !is_running {
-                progress.set(&format!("booting {}", lab.id));
-                vm::start_existing(docker, &lab.id, &vm).await?;
-            } else {
-                vm::wait_for_ssh(docker, &lab.id, &vm).await?;
+        let vm = as_vm(running);
+        let is_running =
+            container.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING);
+        if !is_running {
+            progress.set(&format!("booting {}", lab.id));
+            for c in &existing {
+                let _ = docker
+                    .start_container(c.id.as_deref().unwrap_or_default(), None)
+                    .await;
             }
-            return Ok(running.clone());
         }
+        vm::wait_for_ssh(docker, &lab.id, &vm).await?;
+        return Ok(running.clone());
     }
-    // Leftovers the state file does not know (a crash, a deleted state
-    // file): replace them, as their ports are unknown.
-    for c in docker::labelled_containers(docker, &instance, Some(&lab.id)).await? {
-        docker::remove_container(docker, c.id.as_deref().unwrap_or_default()).await?;
-    }
+    // --fresh, or leftovers the state file does not know (a crash, a deleted
+    // state file): replace them, as their ports are unknown.
+    docker::remove_lab_resources(docker, &instance, &lab.id).await?;
+    state.labs.remove(&lab.id);
 
     let image = images::ensure_vm_image(docker, &home.cache, &catalog.all()?, progress).await?;
     let public_key = state::ensure_ssh_key(&home.key_path())?;
+    let network = docker::create_network(docker, &instance, &lab.id).await?;
+    if !lab.git_repos.is_empty() {
+        progress.set("preparing the lab's git repository");
+        let repos = gitserver::prepare(catalog, lab, &home.cache)?;
+        gitserver::start(docker, &lab.id, &instance, &image.tag, &network, &repos).await?;
+    }
     progress.set(&format!("booting {}", lab.id));
     let vm = vm::create_and_boot(
         docker,
@@ -308,6 +322,7 @@ async fn start(
             public_key: &public_key,
             ssh_port: options.ssh_port,
             http_port: options.http_port,
+            network: Some(&network),
         },
     )
     .await?;
@@ -366,13 +381,25 @@ async fn run_checks(
     }
     let public_key = state::ensure_ssh_key(&home.key_path())?;
     let facts = check::facts_for(&lab);
+    let needs_http = lab
+        .stages
+        .iter()
+        .flat_map(|s| &s.checks)
+        .any(|c| c.expect.needs_http());
+    // The probe first: its requests over the socket start a socket-activated
+    // app, which the host's requests through nginx then find running.
     let (facts, banner) = tokio::join!(
         probe::gather(&docker, &running.container_id, &facts),
         vm::ssh_banner(running.ssh_port, std::time::Duration::from_secs(2)),
     );
+    let http = match needs_http {
+        true => check::http::gather(running.http_port).await,
+        false => serde_json::Value::Null,
+    };
     let host = HostFacts {
         ssh_banner: banner,
         public_key,
+        http,
     };
     let report = check::evaluate(&lab, &facts?, &host);
     Ok((lab, report, started.elapsed().as_millis()))
@@ -449,19 +476,16 @@ async fn stop(home: &Home, lab: Option<&str>, all: bool) -> Result<i32> {
         println!("{}", text::NOTHING_TO_STOP);
     }
     for lab in labs {
-        let containers = docker::labelled_containers(&docker, &instance, Some(&lab)).await?;
-        for c in &containers {
-            docker::remove_container(&docker, c.id.as_deref().unwrap_or_default()).await?;
-        }
+        let removed = docker::remove_lab_resources(&docker, &instance, &lab).await?;
         state.labs.remove(&lab);
         home.save(&state)?;
-        println!("{}", text::stopped(&lab, containers.len()));
+        println!("{}", text::stopped(&lab, removed));
     }
     Ok(exit::OK)
 }
 
-/// Hands over to the system's ssh client with deploylab's key and the port.
-fn ssh(home: &Home, lab: &Lab, running: &RunningLab, command: &[String]) -> Result<i32> {
+/// The system's ssh client, set up with deploylab's key and the VM's port.
+fn ssh_client(home: &Home, lab: &Lab, running: &RunningLab) -> Result<std::process::Command> {
     let Some(ssh) = images::which("ssh") else {
         return Err(Error::MissingTool {
             tool: "ssh",
@@ -480,8 +504,73 @@ fn ssh(home: &Home, lab: &Lab, running: &RunningLab, command: &[String]) -> Resu
             "UserKnownHostsFile=/dev/null",
         ])
         .args(["-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes"])
-        .arg(format!("{}@127.0.0.1", lab.user))
-        .args(command);
-    let status = cmd.status().map_err(Error::io("running ssh"))?;
+        .arg(format!("{}@127.0.0.1", lab.user));
+    Ok(cmd)
+}
+
+/// Hands over to the system's ssh client.
+fn ssh(home: &Home, lab: &Lab, running: &RunningLab, command: &[String]) -> Result<i32> {
+    let status = ssh_client(home, lab, running)?
+        .args(command)
+        .status()
+        .map_err(Error::io("running ssh"))?;
     Ok(status.code().unwrap_or(exit::ENVIRONMENT))
+}
+
+/// Runs the solution's steps up to `stage` over SSH, as the student would.
+fn solve(
+    home: &Home,
+    solution: crate::lab::Solution,
+    lab: &Lab,
+    running: &RunningLab,
+    stage: &str,
+) -> Result<i32> {
+    let Some(last) = lab.stages.iter().position(|s| s.id == stage) else {
+        return Err(Error::UnknownStage {
+            lab: lab.id.clone(),
+            stage: stage.to_string(),
+            known: lab
+                .stages
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    };
+    for stage in &lab.stages[..=last] {
+        let Some((_, _, step)) = solution.steps.iter().find(|(_, id, _)| *id == stage.id) else {
+            continue;
+        };
+        let started = Instant::now();
+        let mut child = ssh_client(home, lab, running)?
+            .args(["bash", "-s"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(Error::io("running ssh"))?;
+        let script = solution.script(step);
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        let writer = std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = stdin.write_all(script.as_bytes());
+        });
+        let output = child.wait_with_output().map_err(Error::io("running ssh"))?;
+        let _ = writer.join();
+        if !output.status.success() {
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let lines: Vec<&str> = all.lines().collect();
+            return Err(Error::SolutionFailed {
+                stage: stage.id.clone(),
+                code: output.status.code().unwrap_or(-1),
+                tail: lines[lines.len().saturating_sub(15)..].join("\n"),
+            });
+        }
+        println!("✓ {} ({:.1} s)", stage.id, started.elapsed().as_secs_f64());
+    }
+    Ok(exit::OK)
 }

@@ -17,6 +17,8 @@ pub const LABEL_LAB: &str = "deploylab.lab";
 /// ...and the deploylab home it belongs to, so `stop --all` of one home (one
 /// user, one test) never touches another's.
 pub const LABEL_INSTANCE: &str = "deploylab.instance";
+/// What a container is to its lab: `vm`, or `git` (the lab's git server).
+pub const LABEL_ROLE: &str = "deploylab.role";
 /// Every image deploylab builds carries `deploylab.image=<name>`.
 pub const LABEL_IMAGE: &str = "deploylab.image";
 /// ...and the content hash of the recipe it was built from.
@@ -82,20 +84,68 @@ pub async fn labelled_containers(
     instance: &str,
     lab: Option<&str>,
 ) -> Result<Vec<bollard::models::ContainerSummary>> {
-    let mut label = vec![format!("{LABEL_INSTANCE}={instance}")];
-    label.push(match lab {
-        Some(lab) => format!("{LABEL_LAB}={lab}"),
-        None => LABEL_LAB.to_string(),
-    });
-    let filters = HashMap::from([("label".to_string(), label)]);
     let options = ListContainersOptionsBuilder::default()
         .all(true)
-        .filters(&filters)
+        .filters(&lab_filters(instance, lab))
         .build();
     docker
         .list_containers(Some(options))
         .await
         .map_err(Error::docker("listing containers"))
+}
+
+fn lab_filters(instance: &str, lab: Option<&str>) -> HashMap<String, Vec<String>> {
+    let mut label = vec![format!("{LABEL_INSTANCE}={instance}")];
+    label.push(match lab {
+        Some(lab) => format!("{LABEL_LAB}={lab}"),
+        None => LABEL_LAB.to_string(),
+    });
+    HashMap::from([("label".to_string(), label)])
+}
+
+/// Creates the lab's own network (so its containers find each other by
+/// name), labelled like its containers. Returns its name.
+pub async fn create_network(docker: &Docker, instance: &str, lab: &str) -> Result<String> {
+    let name = format!("deploylab-{lab}-{}", &instance[..8.min(instance.len())]);
+    let request = bollard::models::NetworkCreateRequest {
+        name: name.clone(),
+        driver: Some("bridge".into()),
+        labels: Some(HashMap::from([
+            (LABEL_LAB.to_string(), lab.to_string()),
+            (LABEL_INSTANCE.to_string(), instance.to_string()),
+        ])),
+        ..Default::default()
+    };
+    docker
+        .create_network(request)
+        .await
+        .map_err(Error::docker("creating the lab's network"))?;
+    Ok(name)
+}
+
+/// Removes every container and network of a lab (of one deploylab home).
+/// Returns how many containers there were.
+pub async fn remove_lab_resources(docker: &Docker, instance: &str, lab: &str) -> Result<usize> {
+    let containers = labelled_containers(docker, instance, Some(lab)).await?;
+    for c in &containers {
+        remove_container(docker, c.id.as_deref().unwrap_or_default()).await?;
+    }
+    let options = bollard::query_parameters::ListNetworksOptionsBuilder::default()
+        .filters(&lab_filters(instance, Some(lab)))
+        .build();
+    let networks = docker
+        .list_networks(Some(options))
+        .await
+        .map_err(Error::docker("listing networks"))?;
+    for network in networks {
+        let id = network.id.unwrap_or_default();
+        match docker.remove_network(&id).await {
+            Ok(()) => {}
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(Error::docker(format!("removing network {id}"))(e)),
+        }
+    }
+    Ok(containers.len())
 }
 
 /// Removes a container and its anonymous volumes; one already gone is fine.

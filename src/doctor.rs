@@ -156,6 +156,7 @@ async fn boot_trial(home: &Home, docker: &bollard::Docker, image: &images::VmIma
                 public_key: &public_key,
                 ssh_port: None,
                 http_port: None,
+                network: None,
             },
         )
         .await?;

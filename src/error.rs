@@ -107,6 +107,15 @@ pub enum Error {
     )]
     ContainerGone { lab: String },
 
+    #[error(
+        "the reference solution failed at stage '{stage}' (exit code {code}); its last lines:\n{tail}"
+    )]
+    SolutionFailed {
+        stage: String,
+        code: i32,
+        tail: String,
+    },
+
     #[error("the probe inside the VM failed: {detail}")]
     Probe { detail: String },
 
@@ -141,6 +150,7 @@ impl Error {
             | BootTimeout { .. }
             | ContainerGone { .. }
             | Probe { .. }
+            | SolutionFailed { .. }
             | Io { .. } => exit::ENVIRONMENT,
             Interrupted => exit::INTERRUPTED,
         }

@@ -34,6 +34,11 @@ pub struct Lab {
     /// Python packages students `pip install`; served offline as wheels.
     #[serde(default)]
     pub python_packages: Vec<String>,
+    /// Git repositories the lab's git server offers, by name, from folders of
+    /// `labs/`: `blog: shared/blog` is cloned as
+    /// `http://git.deploylab.test/blog.git`.
+    #[serde(default)]
+    pub git_repos: std::collections::BTreeMap<String, String>,
     pub stages: Vec<Stage>,
 }
 
@@ -100,8 +105,20 @@ impl Lab {
     }
 }
 
-/// The labs shipped with deploylab: (id, lab.yaml text).
-const BUILT_IN: &[(&str, &str)] = &[("vm-nginx", include_str!("../labs/vm-nginx/lab.yaml"))];
+/// The labs shipped with deploylab (every `labs/<id>/lab.yaml`, and the files
+/// labs share), compiled in.
+static BUILT_IN: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/labs");
+/// Reference solutions (`solutions/<lab>/NN-<stage>.sh`), compiled in.
+static SOLUTIONS: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/solutions");
+
+/// Build leftovers that must not travel with lab files.
+fn is_leftover(path: &Path) -> bool {
+    path.components().any(|c| {
+        let c = c.as_os_str().to_string_lossy();
+        c == "__pycache__" || c == "build" || c.ends_with(".egg-info") || c.ends_with(".pyc")
+    })
+}
 
 /// Where labs come from: the built-in set or a folder.
 pub enum Catalog {
@@ -154,8 +171,12 @@ impl Catalog {
     fn sources(&self) -> Result<Vec<(String, String)>> {
         match self {
             Catalog::BuiltIn => Ok(BUILT_IN
-                .iter()
-                .map(|(id, text)| (format!("labs/{id}/lab.yaml"), text.to_string()))
+                .dirs()
+                .filter_map(|dir| {
+                    let file = dir.get_file(dir.path().join("lab.yaml"))?;
+                    let text = file.contents_utf8()?.to_string();
+                    Some((format!("labs/{}", display(file.path())), text))
+                })
                 .collect()),
             Catalog::Dir(dir) => {
                 let io_err = |source| Error::LabsDir {
@@ -174,6 +195,118 @@ impl Catalog {
             }
         }
     }
+
+    /// Every file under `labs/<folder>`, as (path relative to it, contents).
+    pub fn tree(&self, folder: &str) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+        match self {
+            Catalog::BuiltIn => {
+                let dir = BUILT_IN.get_dir(folder).ok_or_else(|| Error::LabInvalid {
+                    file: format!("labs/{folder}"),
+                    message: "no such folder among the built-in labs".into(),
+                })?;
+                let mut files = Vec::new();
+                collect_embedded(dir, Path::new(folder), &mut files);
+                Ok(files)
+            }
+            Catalog::Dir(root) => {
+                let mut files = Vec::new();
+                collect_disk(&root.join(folder), Path::new(""), &mut files).map_err(Error::io(
+                    format!("reading {}", root.join(folder).display()),
+                ))?;
+                Ok(files)
+            }
+        }
+    }
+
+    /// The reference solution of a lab: one script per stage
+    /// (`solutions/<lab>/NN-<stage>.sh`) and `env.sh`, put in front of each.
+    pub fn solution(&self, lab: &str) -> Result<Solution> {
+        let files: Vec<(String, String)> = match self {
+            Catalog::BuiltIn => SOLUTIONS
+                .get_dir(lab)
+                .map(|dir| {
+                    dir.files()
+                        .filter_map(|f| {
+                            let name = f.path().file_name()?.to_string_lossy().into_owned();
+                            Some((name, f.contents_utf8()?.to_string()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Catalog::Dir(root) => {
+                let dir = root.join("..").join("solutions").join(lab);
+                let mut out = Vec::new();
+                if let Ok(entries) = std::fs::read_dir(&dir) {
+                    for e in entries.flatten() {
+                        let text = std::fs::read_to_string(e.path())
+                            .map_err(Error::io(format!("reading {}", e.path().display())))?;
+                        out.push((e.file_name().to_string_lossy().into_owned(), text));
+                    }
+                }
+                out
+            }
+        };
+        let mut solution = Solution::default();
+        for (name, text) in files {
+            if name == "env.sh" {
+                solution.prelude = text;
+            } else if let Some((number, stage)) = name
+                .strip_suffix(".sh")
+                .and_then(|n| n.split_once('-'))
+                .filter(|(n, _)| n.bytes().all(|b| b.is_ascii_digit()))
+            {
+                solution
+                    .steps
+                    .push((number.to_string(), stage.to_string(), text));
+            }
+        }
+        solution.steps.sort();
+        Ok(solution)
+    }
+}
+
+/// A lab's reference solution.
+#[derive(Debug, Default)]
+pub struct Solution {
+    /// Shell text put in front of every step.
+    pub prelude: String,
+    /// (number, stage id, script), in order.
+    pub steps: Vec<(String, String, String)>,
+}
+
+impl Solution {
+    /// The full script of one step.
+    pub fn script(&self, step: &str) -> String {
+        format!("{}\n{}", self.prelude, step)
+    }
+}
+
+fn collect_embedded(dir: &include_dir::Dir, base: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+    for file in dir.files() {
+        let rel = file.path().strip_prefix(base).unwrap_or(file.path());
+        if !is_leftover(rel) {
+            out.push((rel.to_path_buf(), file.contents().to_vec()));
+        }
+    }
+    for sub in dir.dirs() {
+        collect_embedded(sub, base, out);
+    }
+}
+
+fn collect_disk(dir: &Path, rel: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let rel = rel.join(entry.file_name());
+        if is_leftover(&rel) {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            collect_disk(&entry.path(), &rel, out)?;
+        } else {
+            out.push((rel, std::fs::read(entry.path())?));
+        }
+    }
+    Ok(())
 }
 
 fn display(path: &Path) -> String {
@@ -255,6 +388,16 @@ mod tests {
     fn built_in_labs_parse() {
         let labs = Catalog::BuiltIn.all().unwrap();
         assert!(labs.iter().any(|l| l.id == "vm-nginx"));
+    }
+
+    #[test]
+    fn every_stage_of_vm_nginx_has_one_solution_step_in_order() {
+        let lab = Catalog::BuiltIn.get("vm-nginx").unwrap();
+        let solution = Catalog::BuiltIn.solution("vm-nginx").unwrap();
+        let stages: Vec<&str> = lab.stages.iter().map(|s| s.id.as_str()).collect();
+        let steps: Vec<&str> = solution.steps.iter().map(|(_, s, _)| s.as_str()).collect();
+        assert_eq!(stages, steps);
+        assert!(solution.prelude.contains("set -euo pipefail"));
     }
 
     #[test]

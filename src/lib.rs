@@ -7,7 +7,8 @@
 //!   `report`: results as tables and JSON.
 //! - `docker`: the engine (bollard); `images`: building images from Debian
 //!   packages; `vm`: the VM stand-in container; `probe`: facts from inside it;
-//!   `shell`: an interactive shell through Docker.
+//!   `shell`: an interactive shell through Docker; `gitserver`: the lab's
+//!   git server.
 //! - `state`: deploylab's files; `doctor`: environment diagnosis;
 //!   `progress`: spinners; `error`: every failure and its exit code.
 
@@ -17,6 +18,7 @@ mod commands;
 pub mod docker;
 pub mod doctor;
 pub mod error;
+pub mod gitserver;
 pub mod images;
 pub mod lab;
 pub mod probe;

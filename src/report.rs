@@ -87,14 +87,21 @@ pub struct StageResult {
 }
 
 impl StageResult {
-    pub fn new(stage: &Stage, needs: Vec<String>, checks: Vec<CheckResult>) -> Self {
-        let worst = |s: Status| checks.iter().any(|c| c.status == s);
-        let status = if worst(Status::Error) {
+    /// A stage whose needs are not met is blocked even where its own checks
+    /// pass: it only counts once the stages before it do.
+    pub fn new(
+        stage: &Stage,
+        needs: Vec<String>,
+        needs_met: bool,
+        checks: Vec<CheckResult>,
+    ) -> Self {
+        let any = |s: Status| checks.iter().any(|c| c.status == s);
+        let status = if any(Status::Error) {
             Status::Error
-        } else if worst(Status::Fail) {
-            Status::Fail
-        } else if worst(Status::Blocked) {
+        } else if !needs_met {
             Status::Blocked
+        } else if any(Status::Fail) {
+            Status::Fail
         } else {
             Status::Pass
         };

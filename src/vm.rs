@@ -14,7 +14,7 @@ use bollard::models::{
 use bollard::query_parameters::{CreateContainerOptionsBuilder, RestartContainerOptionsBuilder};
 use tokio::io::AsyncReadExt;
 
-use crate::docker::{self, LABEL_INSTANCE, LABEL_LAB};
+use crate::docker::{self, LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE};
 use crate::error::{Error, Result};
 use crate::images::{APT_MOUNT, VmImage, WHEELS_MOUNT};
 
@@ -75,6 +75,8 @@ pub struct VmSpec<'a> {
     pub public_key: &'a str,
     pub ssh_port: Option<u16>,
     pub http_port: Option<u16>,
+    /// The lab's own network, if it has one (default: Docker's bridge).
+    pub network: Option<&'a str>,
 }
 
 /// A created and booted VM.
@@ -179,6 +181,7 @@ async fn try_create(
         // A VM-sized budget; enough for the course, bounded for a laptop.
         memory: Some(2 * 1024 * 1024 * 1024),
         pids_limit: Some(2048),
+        network_mode: spec.network.map(str::to_string),
         ..Default::default()
     };
     let config = ContainerCreateBody {
@@ -187,6 +190,7 @@ async fn try_create(
         labels: Some(HashMap::from([
             (LABEL_LAB.to_string(), spec.lab.to_string()),
             (LABEL_INSTANCE.to_string(), spec.instance.to_string()),
+            (LABEL_ROLE.to_string(), "vm".to_string()),
         ])),
         // systemd shuts down cleanly on SIGRTMIN+3, not on SIGTERM.
         stop_signal: Some("SIGRTMIN+3".into()),

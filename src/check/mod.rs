@@ -6,6 +6,9 @@
 //! evaluates each check against those facts. Evaluation is pure, so it is unit
 //! tested here without Docker.
 
+mod deploy;
+pub mod http;
+
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
@@ -44,6 +47,10 @@ pub enum Check {
     /// Every listed Debian package is installed, per dpkg's database, and the
     /// files it installed are present.
     PackagesInstalled { packages: Vec<String> },
+    /// The checks of a Python web app deployed the course's way (venv, code,
+    /// settings, database, gunicorn under systemd, nginx): `check/deploy.rs`.
+    #[serde(untagged)]
+    Deploy(deploy::DeployCheck),
 }
 
 /// What the host measured itself, outside the VM.
@@ -53,6 +60,9 @@ pub struct HostFacts {
     pub ssh_banner: Result<String, String>,
     /// The public key deploylab logs in with (OpenSSH format).
     pub public_key: String,
+    /// Answers to HTTP requests sent to the VM's port 80 (`http::gather`),
+    /// or null when the lab has no check that reads them.
+    pub http: Value,
 }
 
 /// What a check concluded: passed or not, and the two sides of the story.
@@ -86,13 +96,24 @@ impl Check {
             Check::PackagesInstalled { packages } => {
                 packages.iter().map(|p| format!("pkg:{p}")).collect()
             }
+            Check::Deploy(_) => vec![
+                format!("deploy:{lab_user}"),
+                format!("user:{lab_user}"),
+                "tcp-listen".into(),
+            ],
         }
+    }
+
+    /// Whether the check reads the host's HTTP requests to the VM.
+    pub fn needs_http(&self) -> bool {
+        matches!(self, Check::Deploy(_))
     }
 
     /// Judges the check against the facts of one run.
     pub fn evaluate(&self, lab_user: &str, facts: &Value, host: &HostFacts) -> Outcome {
         let user = |u: &Option<String>| u.clone().unwrap_or_else(|| lab_user.to_string());
         match self {
+            Check::Deploy(check) => check.evaluate(facts, lab_user, host),
             Check::SshBanner {} => match &host.ssh_banner {
                 Ok(line) if line.starts_with("SSH-2.0-") => {
                     Outcome::new(true, "an SSH-2.0 banner", line.clone())
@@ -303,7 +324,7 @@ pub fn evaluate(lab: &Lab, facts: &Value, host: &HostFacts) -> Report {
                 CheckResult::new(spec, status, outcome)
             })
             .collect();
-        stages.push(StageResult::new(stage, needs, checks));
+        stages.push(StageResult::new(stage, needs, needs_met, checks));
     }
     Report::new(lab, stages)
 }
@@ -317,6 +338,7 @@ mod tests {
         HostFacts {
             ssh_banner: Ok("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3".into()),
             public_key: "ssh-ed25519 AAAAKEY deploylab".into(),
+            http: Value::Null,
         }
     }
 

@@ -1,0 +1,2 @@
+# Enabled units come back after a reboot; started-by-hand ones do not.
+sudo systemctl enable gunicorn.socket nginx

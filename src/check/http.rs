@@ -1,0 +1,69 @@
+//! HTTP requests from the host to the VM's published port 80: answers that
+//! only a live deployment can give (a fresh CSRF cookie per request, nginx
+//! serving a file itself, Django's real 404 page).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// What one request returned, as facts (a JSON object like the probe's).
+async fn get(client: &reqwest::Client, url: String) -> Value {
+    match client.get(&url).send().await {
+        Err(e) => json!({ "url": url, "error": describe(&e) }),
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let headers: serde_json::Map<String, Value> = response
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        Value::String(v.to_str().unwrap_or_default().to_string()),
+                    )
+                })
+                .collect();
+            let cookies: Vec<String> = response
+                .headers()
+                .get_all(reqwest::header::SET_COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok().map(str::to_string))
+                .collect();
+            let body = response.text().await.unwrap_or_default();
+            let body: String = body.chars().take(16 * 1024).collect();
+            json!({ "url": url, "status": status, "headers": headers, "cookies": cookies, "body": body })
+        }
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_connect() {
+        "nothing accepts connections".to_string()
+    } else if e.is_timeout() {
+        "no answer within 10 s".to_string()
+    } else {
+        e.to_string()
+    }
+}
+
+/// The requests the web-server checks read: `/` twice, a static file, and
+/// a page that does not exist (Django's 404 tells whether DEBUG is on).
+pub async fn gather(port: u16) -> Value {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .expect("a plain HTTP client builds");
+    let base = format!("http://127.0.0.1:{port}");
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let (first, second, css, missing) = tokio::join!(
+        get(&client, format!("{base}/")),
+        get(&client, format!("{base}/")),
+        get(&client, format!("{base}/static/admin/css/base.css")),
+        get(&client, format!("{base}/deploylab-check-{nonce}/")),
+    );
+    json!({ "home": [first, second], "static": css, "missing": missing })
+}

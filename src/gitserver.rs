@@ -1,0 +1,159 @@
+//! The lab's git server: the course clones its code from a repository, so
+//! the lab offers one, offline. A small container on the lab's network,
+//! named `git.deploylab.test`, serves bare repositories over HTTP (git's
+//! "dumb" protocol needs only static files), built on the host from the
+//! folders a lab names in `git_repos`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use bollard::Docker;
+use bollard::models::{ContainerCreateBody, EndpointSettings, HostConfig, NetworkingConfig};
+use bollard::query_parameters::CreateContainerOptionsBuilder;
+use sha2::{Digest, Sha256};
+
+use crate::docker::{LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE};
+use crate::error::{Error, Result};
+use crate::lab::{Catalog, Lab};
+use crate::state::hex;
+
+/// The name the VM reaches the git server by (`.test` is reserved for this).
+pub const GIT_HOST: &str = "git.deploylab.test";
+/// A fixed author and date make the same files give the same commit ids.
+const COMMIT_DATE: &str = "2024-03-01T12:00:00+00:00";
+
+/// Builds (once per content) the lab's bare repositories under the cache and
+/// returns the folder that holds them.
+pub fn prepare(catalog: &Catalog, lab: &Lab, cache: &Path) -> Result<PathBuf> {
+    let mut trees = Vec::new();
+    let mut hasher = Sha256::new();
+    for (name, folder) in &lab.git_repos {
+        let files = catalog.tree(folder)?;
+        hasher.update(name.as_bytes());
+        for (path, bytes) in &files {
+            hasher.update(path.to_string_lossy().as_bytes());
+            hasher.update(bytes);
+        }
+        trees.push((name.clone(), files));
+    }
+    let root = cache.join("git").join(&hex(&hasher.finalize())[..16]);
+    if root.join(".complete").exists() {
+        return Ok(root);
+    }
+    let _ = std::fs::remove_dir_all(&root);
+    for (name, files) in trees {
+        build_repo(&root, &name, &files)?;
+    }
+    std::fs::write(root.join(".complete"), "").map_err(Error::io("writing the git cache"))?;
+    Ok(root)
+}
+
+fn build_repo(root: &Path, name: &str, files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
+    let work = tempfile::tempdir().map_err(Error::io("creating a temporary folder"))?;
+    for (path, bytes) in files {
+        let dest = work.path().join(path);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).map_err(Error::io("writing the repository"))?;
+        }
+        std::fs::write(&dest, bytes).map_err(Error::io("writing the repository"))?;
+    }
+    let bare = root.join(format!("{name}.git"));
+    std::fs::create_dir_all(root).map_err(Error::io("creating the git cache"))?;
+    let steps: [&[&str]; 5] = [
+        &["init", "--quiet", "--initial-branch=main"],
+        &["add", "--all"],
+        &["commit", "--quiet", "--message", "The course's blog"],
+        &["clone", "--quiet", "--bare", ".", &bare.to_string_lossy()],
+        &["-C", &bare.to_string_lossy(), "update-server-info"],
+    ];
+    for args in steps {
+        let output = Command::new("git")
+            .args(args)
+            .current_dir(work.path())
+            .env("GIT_AUTHOR_NAME", "deploylab")
+            .env("GIT_AUTHOR_EMAIL", "deploylab@localhost")
+            .env("GIT_COMMITTER_NAME", "deploylab")
+            .env("GIT_COMMITTER_EMAIL", "deploylab@localhost")
+            .env("GIT_AUTHOR_DATE", COMMIT_DATE)
+            .env("GIT_COMMITTER_DATE", COMMIT_DATE)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .map_err(|_| Error::MissingTool {
+                tool: "git",
+                purpose: "prepare the lab's git repository",
+                fix: "Install git (`sudo apt-get install git`).",
+            })?;
+        if !output.status.success() {
+            return Err(Error::Io {
+                context: format!("git {}", args.join(" ")),
+                source: std::io::Error::other(
+                    String::from_utf8_lossy(&output.stderr).trim().to_string(),
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Starts the git server on the lab's network. It runs the VM image's own
+/// Python (`http.server`), so it needs no image of its own.
+pub async fn start(
+    docker: &Docker,
+    lab: &str,
+    instance: &str,
+    image: &str,
+    network: &str,
+    repos: &Path,
+) -> Result<String> {
+    let name = format!("deploylab-{lab}-git-{}", &instance[..8.min(instance.len())]);
+    let config = ContainerCreateBody {
+        image: Some(image.to_string()),
+        cmd: Some(
+            [
+                "python3",
+                "-m",
+                "http.server",
+                "80",
+                "--directory",
+                "/srv/git",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
+        labels: Some(HashMap::from([
+            (LABEL_LAB.to_string(), lab.to_string()),
+            (LABEL_INSTANCE.to_string(), instance.to_string()),
+            (LABEL_ROLE.to_string(), "git".to_string()),
+        ])),
+        host_config: Some(HostConfig {
+            binds: Some(vec![format!("{}:/srv/git:ro", repos.display())]),
+            network_mode: Some(network.to_string()),
+            memory: Some(128 * 1024 * 1024),
+            // Serving files on port 80 needs no other privilege.
+            cap_drop: Some(vec!["ALL".into()]),
+            cap_add: Some(vec!["NET_BIND_SERVICE".into()]),
+            ..Default::default()
+        }),
+        networking_config: Some(NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(
+                network.to_string(),
+                EndpointSettings {
+                    aliases: Some(vec![GIT_HOST.to_string()]),
+                    ..Default::default()
+                },
+            )])),
+        }),
+        ..Default::default()
+    };
+    let options = CreateContainerOptionsBuilder::default().name(&name).build();
+    let created = docker
+        .create_container(Some(options), config)
+        .await
+        .map_err(Error::docker("creating the lab's git server"))?;
+    docker
+        .start_container(&created.id, None)
+        .await
+        .map_err(Error::docker("starting the lab's git server"))?;
+    Ok(created.id)
+}
