@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """deploylab benchmark: prints figures, asserts nothing (tests assert behaviour).
 
-Usage: python3 bench/bench.py [--runs-start 5] [--runs-check 10] [--cold]
+Usage: python3 bench/bench.py [--runs-start 5] [--runs-check 10] [--cold] [--testinfra]
 
 Measures, with the release binary (built first):
   - image build: no-op rebuild (recipe unchanged); cold build with --cold
@@ -9,6 +9,11 @@ Measures, with the release binary (built first):
   - `check` latency on a fresh VM and on one with the course's packages, median of N
   - idle VM memory (the container's cgroup, as `docker stats` counts it)
   - deploylab's own peak RSS during start and check
+  - the full reference solution of vm-nginx from a fresh VM (offline), then
+    `check` on the deployed lab, median of N
+  - with --testinfra: the same checks written for pytest-testinfra (docker
+    backend, installed into target/bench-venv), run on the same VM, and the
+    ratio testinfra / deploylab
 """
 import argparse
 import json
@@ -77,6 +82,7 @@ def main():
     parser.add_argument("--runs-start", type=int, default=5)
     parser.add_argument("--runs-check", type=int, default=10)
     parser.add_argument("--cold", action="store_true", help="also time a cold image build (~30 s)")
+    parser.add_argument("--testinfra", action="store_true", help="compare with pytest-testinfra")
     args = parser.parse_args()
 
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -122,9 +128,44 @@ def main():
         checks = [timed(["check", "--format", "json"], env)[0] for _ in range(args.runs_check)]
         print(f"check, packages installed, median of {len(checks)}: {ms(statistics.median(checks))}")
         print(f"deploylab peak RSS: start {peak_start / 1024:.1f} MiB, check {peak_check / 1024:.1f} MiB")
+
+        # The whole lab: the reference solution from a fresh VM, offline.
+        timed(["start", "vm-nginx", "--fresh", "--quiet"], env)
+        t, proc, _ = timed(["solve", "reboot"], env)
+        if proc.returncode != 0:
+            sys.exit(f"the reference solution failed:\n{proc.stderr}")
+        print(f"vm-nginx reference solution, fresh VM to all stages solved (offline): {t:.1f} s")
+        timed(["check"], env)  # wakes the socket-activated app
+        full = [timed(["check", "--format", "json"], env)[0] for _ in range(args.runs_check)]
+        deploylab_ms = statistics.median(full)
+        print(f"check, vm-nginx fully deployed (11 stages, 28 checks), median of {len(full)}: {ms(deploylab_ms)}")
+        if args.testinfra:
+            testinfra(env, home, deploylab_ms)
     finally:
         subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def testinfra(env, home, deploylab_s):
+    venv = os.path.join(ROOT, "target", "bench-venv")
+    if not os.path.exists(os.path.join(venv, "bin", "pytest")):
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "--quiet", "pytest-testinfra"], check=True)
+    state = json.load(open(os.path.join(home, "state.json")))
+    container = state["labs"]["vm-nginx"]["container_id"]
+    test_file = os.path.join(ROOT, "bench", "testinfra", "test_vm_nginx.py")
+    runs = []
+    for _ in range(3):
+        t = time.perf_counter()
+        proc = subprocess.run([os.path.join(venv, "bin", "pytest"), "-q", "-p", "no:cacheprovider",
+                               f"--hosts=docker://{container}", test_file], capture_output=True, text=True)
+        runs.append(time.perf_counter() - t)
+        if proc.returncode != 0:
+            print(proc.stdout[-2000:])
+            sys.exit("testinfra checks failed on the deployed VM")
+    median = statistics.median(runs)
+    print(f"testinfra equivalent (docker backend), median of {len(runs)}: {ms(median)}"
+          f" → testinfra / deploylab = {median / deploylab_s:.1f}×")
 
 
 if __name__ == "__main__":

@@ -69,7 +69,9 @@ pub fn gather(user: &str) -> Object {
         .field("static", static_files(&static_root))
         .field("unix_listen", unix_listeners())
         .field("processes", processes())
-        .field("nginx", nginx());
+        .field("nginx", nginx())
+        .field("booted_at_cs", boot_time())
+        .field("last_change", last_change(&units, &settings_path));
     if let Some((name, path)) = &socket_unit {
         out = out
             .field("socket_unit", Json::str(name))
@@ -437,4 +439,46 @@ fn uid_of(user: &str) -> Option<u64> {
         .map(|l| l.split(':').collect::<Vec<_>>())
         .find(|f| f.len() >= 7 && f[0] == user)
         .and_then(|f| f[2].parse().ok())
+}
+
+/// When the VM (its PID 1) started, in centiseconds since the epoch: the
+/// host's boot time plus PID 1's start in clock ticks (USER_HZ, 100 on Linux).
+fn boot_time() -> Json {
+    let btime = fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("btime ")?.trim().parse::<u64>().ok()));
+    // Field 22 of /proc/1/stat; the command name (field 2) may hold spaces,
+    // so count from the closing parenthesis.
+    let start = fs::read_to_string("/proc/1/stat").ok().and_then(|s| {
+        let after = s.rsplit_once(')')?.1;
+        after.split_whitespace().nth(19)?.parse::<u64>().ok()
+    });
+    match (btime, start) {
+        (Some(b), Some(ticks)) => Json::Num(b * 100 + ticks),
+        _ => Json::Num(0),
+    }
+}
+
+/// The newest change to what the deployment consists of, and which file:
+/// the unit files, the enabled nginx sites and the settings file.
+fn last_change(units: &BTreeMap<String, String>, settings: &str) -> Object {
+    let mut paths: Vec<String> = units.keys().map(|n| format!("{UNIT_DIR}/{n}")).collect();
+    paths.push(settings.to_string());
+    if let Ok(sites) = fs::read_dir("/etc/nginx/sites-enabled") {
+        for site in sites.flatten() {
+            paths.push(site.path().to_string_lossy().into_owned());
+        }
+    }
+    let newest = paths
+        .iter()
+        .filter_map(|p| {
+            let meta = fs::metadata(p).ok()?;
+            let centis = meta.mtime().max(0) as u64 * 100 + meta.mtime_nsec().max(0) as u64 / 10_000_000;
+            Some((centis, p))
+        })
+        .max();
+    match newest {
+        Some((centis, path)) => Json::object().field("mtime_cs", Json::Num(centis)).field("path", Json::str(path)),
+        None => Json::object().field("mtime_cs", Json::Num(0)),
+    }
 }

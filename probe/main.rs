@@ -127,6 +127,7 @@ fn file(path: &str) -> Object {
                 .field("uid", Json::Num(u64::from(meta.uid())))
                 .field("gid", Json::Num(u64::from(meta.gid())))
                 .field("size", Json::Num(meta.len()))
+                .field("mtime", Json::Num(meta.mtime().max(0) as u64))
         }
     }
 }

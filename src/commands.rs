@@ -137,7 +137,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Solve { target, stage } => {
             let (lab_id, running) = home.load()?.pick(target.lab.as_deref())?;
             let lab = catalog.get(&lab_id)?;
-            solve(&home, catalog.solution(&lab.id)?, &lab, &running, &stage)
+            solve(&home, &catalog, &lab, &running, &stage).await
         }
         Command::Ssh { target, command } => {
             let (lab_id, running) = home.load()?.pick(target.lab.as_deref())?;
@@ -386,16 +386,20 @@ async fn run_checks(
         .iter()
         .flat_map(|s| &s.checks)
         .any(|c| c.expect.needs_http());
-    // The probe first: its requests over the socket start a socket-activated
-    // app, which the host's requests through nginx then find running.
-    let (facts, banner) = tokio::join!(
+    // All at once: the probe's requests over the socket and the host's
+    // requests through nginx both wake a socket-activated app, whichever
+    // comes first; the probe lists processes after its own requests.
+    let http = async {
+        match needs_http {
+            true => check::http::gather(running.http_port).await,
+            false => serde_json::Value::Null,
+        }
+    };
+    let (facts, banner, http) = tokio::join!(
         probe::gather(&docker, &running.container_id, &facts),
         vm::ssh_banner(running.ssh_port, std::time::Duration::from_secs(2)),
+        http,
     );
-    let http = match needs_http {
-        true => check::http::gather(running.http_port).await,
-        false => serde_json::Value::Null,
-    };
     let host = HostFacts {
         ssh_banner: banner,
         public_key,
@@ -517,14 +521,17 @@ fn ssh(home: &Home, lab: &Lab, running: &RunningLab, command: &[String]) -> Resu
     Ok(status.code().unwrap_or(exit::ENVIRONMENT))
 }
 
-/// Runs the solution's steps up to `stage` over SSH, as the student would.
-fn solve(
+/// Runs the solution's steps up to `stage` over SSH, as the student would,
+/// skipping stages that already pass (the student's own work stays).
+async fn solve(
     home: &Home,
-    solution: crate::lab::Solution,
+    catalog: &Catalog,
     lab: &Lab,
     running: &RunningLab,
     stage: &str,
 ) -> Result<i32> {
+    /// A step whose script says this needs the VM rebooted after it.
+    const RESTART: &str = "# deploylab: restart the VM after this step";
     let Some(last) = lab.stages.iter().position(|s| s.id == stage) else {
         return Err(Error::UnknownStage {
             lab: lab.id.clone(),
@@ -537,7 +544,17 @@ fn solve(
                 .join(", "),
         });
     };
+    let solution = catalog.solution(&lab.id)?;
+    let (_, report, _) = run_checks(home, catalog, Some(&lab.id)).await?;
     for stage in &lab.stages[..=last] {
+        let passes = report
+            .stages
+            .iter()
+            .any(|s| s.id == stage.id && s.status == crate::report::Status::Pass);
+        if passes {
+            println!("· {} already passes", stage.id);
+            continue;
+        }
         let Some((_, _, step)) = solution.steps.iter().find(|(_, id, _)| *id == stage.id) else {
             continue;
         };
@@ -569,6 +586,10 @@ fn solve(
                 code: output.status.code().unwrap_or(-1),
                 tail: lines[lines.len().saturating_sub(15)..].join("\n"),
             });
+        }
+        if step.contains(RESTART) {
+            let docker = docker::connect().await?;
+            vm::restart(&docker, &lab.id, &as_vm(running)).await?;
         }
         println!("✓ {} ({:.1} s)", stage.id, started.elapsed().as_secs_f64());
     }

@@ -57,13 +57,19 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
-    pub fn new(spec: &CheckSpec, status: Status, outcome: crate::check::Outcome) -> Self {
+    /// `counts`: whether the check's stage may earn points (its needs pass).
+    pub fn new(
+        spec: &CheckSpec,
+        status: Status,
+        outcome: crate::check::Outcome,
+        counts: bool,
+    ) -> Self {
         let passed = status == Status::Pass;
         CheckResult {
             id: spec.id.clone(),
             title: spec.title.clone(),
             status,
-            points: if passed { spec.points } else { 0 },
+            points: if passed && counts { spec.points } else { 0 },
             max_points: spec.points,
             expected: outcome.expected,
             observed: outcome.observed,
@@ -171,6 +177,27 @@ impl Report {
         let mut out = String::new();
         let count = self.stages.len();
         for (i, stage) in self.stages.iter().enumerate() {
+            if stage.status == Status::Blocked {
+                // Its checks are in the JSON; here one line is kinder.
+                let ready = stage
+                    .checks
+                    .iter()
+                    .filter(|c| c.status == Status::Pass)
+                    .count();
+                out.push_str(&format!(
+                    "{} Stage {}/{count} · {} — {}   blocked by: {}{}\n",
+                    stage.status.symbol(),
+                    i + 1,
+                    stage.id,
+                    stage.title,
+                    stage.needs.join(", "),
+                    match ready {
+                        0 => String::new(),
+                        n => format!(" ({n} of {} checks already pass)", stage.checks.len()),
+                    }
+                ));
+                continue;
+            }
             out.push_str(&format!(
                 "{} Stage {}/{count} · {} — {}   [{}/{} pts]\n",
                 stage.status.symbol(),

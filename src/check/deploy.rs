@@ -65,6 +65,9 @@ pub enum DeployCheck {
     UnitsEnabledAtBoot {},
     /// Every app server process runs under its systemd service.
     AppUnderSystemd {},
+    /// The VM was rebooted after the last change to the deployment (and, as
+    /// the other checks show, everything came back by itself).
+    RebootedAfterDeploy {},
 }
 
 /// Accessors over the `deploy:<user>` fact.
@@ -577,6 +580,9 @@ impl DeployCheck {
             }
             DeployCheck::DefaultSiteGone {} => {
                 let expected = "the default site disabled";
+                if d.0["nginx"]["installed"] != Value::Bool(true) {
+                    return outcome(false, expected, "nginx is not installed");
+                }
                 let enabled = d
                     .nginx_config()
                     .contains("# configuration file /etc/nginx/sites-enabled/default:");
@@ -696,6 +702,26 @@ impl DeployCheck {
                     }
                 }
             }
+            DeployCheck::RebootedAfterDeploy {} => {
+                let expected = "a reboot after the last change to the deployment";
+                // Both in centiseconds since the epoch.
+                let booted = d.0["booted_at_cs"].as_u64().unwrap_or(0);
+                let changed = d.0["last_change"]["mtime_cs"].as_u64().unwrap_or(0);
+                let file = d.0["last_change"]["path"]
+                    .as_str()
+                    .unwrap_or("the deployment");
+                if changed == 0 {
+                    outcome(false, expected, "nothing deployed yet")
+                } else if booted > changed {
+                    outcome(true, expected, "rebooted after the last change")
+                } else {
+                    outcome(
+                        false,
+                        expected,
+                        format!("not rebooted since {file} changed"),
+                    )
+                }
+            }
             DeployCheck::AppUnderSystemd {} => {
                 let unit = d.service_unit();
                 let expected = format!("every app server process runs under {unit}");
@@ -787,7 +813,12 @@ fn describe_pids(d: &Deploy, pids: &[u64]) -> String {
                 .as_array()
                 .and_then(|ps| ps.iter().find(|p| p["pid"].as_u64() == Some(*pid)));
             match p {
-                Some(p) => format!("'{}' (pid {pid})", cmdline(p)),
+                Some(p) => {
+                    let line = cmdline(p).replace('\n', " ");
+                    let short: String = line.chars().take(48).collect();
+                    let more = if short.len() < line.len() { "…" } else { "" };
+                    format!("'{short}{more}' (pid {pid})")
+                }
                 None => format!("pid {pid}"),
             }
         })

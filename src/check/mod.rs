@@ -321,7 +321,7 @@ pub fn evaluate(lab: &Lab, facts: &Value, host: &HostFacts) -> Report {
                     (false, true) => Status::Fail,
                     (false, false) => Status::Blocked,
                 };
-                CheckResult::new(spec, status, outcome)
+                CheckResult::new(spec, status, outcome, needs_met)
             })
             .collect();
         stages.push(StageResult::new(stage, needs, needs_met, checks));
@@ -436,6 +436,38 @@ mod tests {
         let mut other_key = good.clone();
         other_key["ssh-keys:student"]["content"] = json!("ssh-ed25519 AAAAOTHER x\n");
         assert!(!check.evaluate("student", &other_key, &host()).passed);
+    }
+
+    #[test]
+    fn a_stage_behind_a_failing_one_is_blocked_and_earns_nothing() {
+        let lab = crate::lab::parse(
+            "x.yaml",
+            r#"
+schema: 1
+id: x
+title: X
+environment: vm
+stages:
+  - id: first
+    title: First
+    checks:
+      - { id: pkgs, title: P, expect: { packages_installed: { packages: [nginx] } }, hint: h }
+  - id: second
+    title: Second
+    checks:
+      - { id: banner, title: B, points: 3, expect: { ssh_banner: {} }, hint: h }
+"#,
+        )
+        .unwrap();
+        let report = evaluate(&lab, &json!({"pkg:nginx": {"installed": false}}), &host());
+        assert_eq!(report.stages[0].status, Status::Fail);
+        assert_eq!(report.stages[1].status, Status::Blocked);
+        // Its check passes on its own, but the stage only counts once the
+        // stage before it does.
+        assert_eq!(report.stages[1].checks[0].status, Status::Pass);
+        assert_eq!(report.points, 0);
+        assert_eq!(report.first_failure().unwrap().1.id, "pkgs");
+        assert!(!report.passed);
     }
 
     #[test]
