@@ -307,25 +307,29 @@ async fn start(
     let image = images::ensure_vm_image(docker, &home.cache, &catalog.all()?, progress).await?;
     let public_key = state::ensure_ssh_key(&home.key_path())?;
     let network = docker::create_network(docker, &instance, &lab.id).await?;
-    if !lab.git_repos.is_empty() {
-        progress.set("preparing the lab's git repository");
+    // The git server and the VM start side by side; the VM's boot takes
+    // longer than the server's, so the repository is there for the student.
+    let git_server = async {
+        if lab.git_repos.is_empty() {
+            return Ok(());
+        }
         let repos = gitserver::prepare(catalog, lab, &home.cache)?;
         gitserver::start(docker, &lab.id, &instance, &image.tag, &network, &repos).await?;
-    }
+        Ok(())
+    };
     progress.set(&format!("booting {}", lab.id));
-    let vm = vm::create_and_boot(
-        docker,
-        &VmSpec {
-            lab: &lab.id,
-            instance: &instance,
-            image: &image,
-            public_key: &public_key,
-            ssh_port: options.ssh_port,
-            http_port: options.http_port,
-            network: Some(&network),
-        },
-    )
-    .await?;
+    let spec = VmSpec {
+        lab: &lab.id,
+        instance: &instance,
+        image: &image,
+        public_key: &public_key,
+        ssh_port: options.ssh_port,
+        http_port: options.http_port,
+        network: Some(&network),
+    };
+    let (git_server, vm) = tokio::join!(git_server, vm::create_and_boot(docker, &spec));
+    git_server?;
+    let vm = vm?;
     let running = RunningLab {
         container_id: vm.container_id,
         container_name: vm.container_name,
