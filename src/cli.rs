@@ -126,6 +126,10 @@ pub enum Command {
         #[command(subcommand)]
         action: ImagesAction,
     },
+
+    /// The package proxy a lab's VM installs Python packages from (started by `start`).
+    #[command(hide = true)]
+    PackageProxy(crate::packages::ProxyArgs),
 }
 
 #[derive(Debug, clap::Args)]

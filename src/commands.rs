@@ -13,6 +13,7 @@ use crate::error::{Error, Result, exit};
 use crate::gitserver;
 use crate::images;
 use crate::lab::{Catalog, Lab};
+use crate::packages;
 use crate::probe;
 use crate::progress::Progress;
 use crate::report::Report;
@@ -165,6 +166,10 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         }
         Command::Stop { lab, all } => stop(&home, lab.as_deref(), all).await,
         Command::Doctor => crate::doctor::run(&home, &catalog).await,
+        Command::PackageProxy(args) => {
+            packages::serve(args).await?;
+            Ok(exit::OK)
+        }
         Command::Images { action } => {
             let docker = docker::connect().await?;
             let labs = catalog.all()?;
@@ -246,10 +251,8 @@ async fn interruptible_start(
     let existed = !docker::labelled_containers(docker, &instance, Some(&lab.id))
         .await?
         .is_empty();
-    let result = tokio::select! {
-        result = start(home, catalog, docker, lab, &options, progress) => result,
-        _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
-    };
+    crate::interrupt::watch();
+    let result = start(home, catalog, docker, lab, &options, progress).await;
     // On failure or Ctrl-C only what this command created goes: a VM that
     // was already there before `start` (and not being replaced) stays.
     if result.is_err() && (!existed || options.fresh) {
@@ -297,16 +300,37 @@ async fn start(
             }
         }
         vm::wait_for_ssh(docker, &lab.id, &vm).await?;
-        return Ok(running.clone());
+        let mut running = running.clone();
+        // After a host reboot the proxy is gone: bring it back on the port
+        // the VM's pip.conf names.
+        if let Some(port) = running.proxy_port
+            && !running.proxy_pid.is_some_and(packages::is_running)
+        {
+            let network = docker::network_name(&instance, &lab.id);
+            let image = images::VmRecipe::for_labs(&catalog.all()?).image(&home.cache);
+            let proxy = start_proxy(docker, home, &network, &image, &lab.id, Some(port)).await?;
+            running.proxy_pid = proxy.map(|p| p.pid);
+            state.labs.insert(lab.id.clone(), running.clone());
+            home.save(&state)?;
+        }
+        return Ok(running);
     }
     // --fresh, or leftovers the state file does not know (a crash, a deleted
     // state file): replace them, as their ports are unknown.
     docker::remove_lab_resources(docker, &instance, &lab.id).await?;
     state.labs.remove(&lab.id);
 
-    let image = images::ensure_vm_image(docker, &home.cache, &catalog.all()?, progress).await?;
+    let labs = catalog.all()?;
+    let image = tokio::select! {
+        image = images::ensure_vm_image(docker, &home.cache, &labs, progress) => image?,
+        () = crate::interrupt::requested() => return Err(Error::Interrupted),
+    };
     let public_key = state::ensure_ssh_key(&home.key_path())?;
     let network = docker::create_network(docker, &instance, &lab.id).await?;
+    crate::interrupt::check()?;
+    let proxy = start_proxy(docker, home, &network, &image, &lab.id, None).await?;
+    // Stopped again if this start fails or is interrupted from here on.
+    let mut proxy_guard = ProxyGuard(proxy.as_ref().map(|p| p.pid));
     // The git server and the VM start side by side; the VM's boot takes
     // longer than the server's, so the repository is there for the student.
     let git_server = async {
@@ -314,6 +338,7 @@ async fn start(
             return Ok(());
         }
         let repos = gitserver::prepare(catalog, lab, &home.cache)?;
+        crate::interrupt::check()?;
         gitserver::start(docker, &lab.id, &instance, &image.tag, &network, &repos).await?;
         Ok(())
     };
@@ -326,6 +351,7 @@ async fn start(
         ssh_port: options.ssh_port,
         http_port: options.http_port,
         network: Some(&network),
+        pip_conf: proxy.as_ref().map(|p| packages::pip_conf(p.address)),
     };
     let (git_server, vm) = tokio::join!(git_server, vm::create_and_boot(docker, &spec));
     git_server?;
@@ -337,10 +363,54 @@ async fn start(
         ssh_port: vm.ssh_port,
         http_port: vm.http_port,
         started_at: now(),
+        proxy_pid: proxy.as_ref().map(|p| p.pid),
+        proxy_port: proxy.as_ref().map(|p| p.address.port()),
     };
+    proxy_guard.0 = None;
     state.labs.insert(lab.id.clone(), running.clone());
     home.save(&state)?;
     Ok(running)
+}
+
+/// Stops a package proxy when dropped, unless disarmed (`.0 = None`).
+struct ProxyGuard(Option<u32>);
+
+impl Drop for ProxyGuard {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            packages::stop(pid);
+        }
+    }
+}
+
+/// Starts the lab's package proxy on the host's address in the lab network
+/// (Linux hosts; elsewhere the VM keeps the image's offline-only pip.conf).
+async fn start_proxy(
+    docker: &Docker,
+    home: &Home,
+    network: &str,
+    image: &images::VmImage,
+    lab: &str,
+    port: Option<u16>,
+) -> Result<Option<packages::Running>> {
+    if !cfg!(target_os = "linux") {
+        return Ok(None);
+    }
+    let gateway = docker::gateway(docker, network).await?;
+    let arch = images::vm_arch(docker).await;
+    let container = vm::container_name(lab, &home.instance());
+    let log = home.dir.join(format!("package-proxy-{lab}.log"));
+    let running = packages::spawn(
+        gateway,
+        port.unwrap_or(0),
+        &image.wheels_dir,
+        &home.cache,
+        &arch,
+        &container,
+        &log,
+    )
+    .await?;
+    Ok(Some(running))
 }
 
 fn now() -> u64 {
@@ -419,7 +489,15 @@ async fn status(home: &Home) -> Result<i32> {
     let containers = docker::labelled_containers(&docker, &home.instance(), None).await?;
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
-    table.set_header(vec!["lab", "state", "ssh", "http", "up since", "container"]);
+    table.set_header(vec![
+        "lab",
+        "state",
+        "ssh",
+        "http",
+        "up since",
+        "container",
+        "package proxy",
+    ]);
     for (lab, running) in &state.labs {
         let container = containers
             .iter()
@@ -434,6 +512,11 @@ async fn status(home: &Home) -> Result<i32> {
             format!("127.0.0.1:{}", running.http_port),
             since(running.started_at),
             running.container_name.clone(),
+            match (running.proxy_pid, running.proxy_port) {
+                (Some(pid), Some(port)) if packages::is_running(pid) => format!("port {port}"),
+                (_, Some(_)) => "stopped (`start` again)".into(),
+                _ => "none (offline wheels only)".into(),
+            },
         ]);
     }
     if state.labs.is_empty() {
@@ -484,6 +567,9 @@ async fn stop(home: &Home, lab: Option<&str>, all: bool) -> Result<i32> {
         println!("{}", text::NOTHING_TO_STOP);
     }
     for lab in labs {
+        if let Some(pid) = state.labs.get(&lab).and_then(|r| r.proxy_pid) {
+            packages::stop(pid);
+        }
         let removed = docker::remove_lab_resources(&docker, &instance, &lab).await?;
         state.labs.remove(&lab);
         home.save(&state)?;

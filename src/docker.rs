@@ -103,10 +103,14 @@ fn lab_filters(instance: &str, lab: Option<&str>) -> HashMap<String, Vec<String>
     HashMap::from([("label".to_string(), label)])
 }
 
+pub fn network_name(instance: &str, lab: &str) -> String {
+    format!("deploylab-{lab}-{}", &instance[..8.min(instance.len())])
+}
+
 /// Creates the lab's own network (so its containers find each other by
 /// name), labelled like its containers. Returns its name.
 pub async fn create_network(docker: &Docker, instance: &str, lab: &str) -> Result<String> {
-    let name = format!("deploylab-{lab}-{}", &instance[..8.min(instance.len())]);
+    let name = network_name(instance, lab);
     let request = bollard::models::NetworkCreateRequest {
         name: name.clone(),
         driver: Some("bridge".into()),
@@ -121,6 +125,28 @@ pub async fn create_network(docker: &Docker, instance: &str, lab: &str) -> Resul
         .await
         .map_err(Error::docker("creating the lab's network"))?;
     Ok(name)
+}
+
+/// The address the host has on a network (its gateway): what containers on
+/// it reach the host by.
+pub async fn gateway(docker: &Docker, network: &str) -> Result<std::net::IpAddr> {
+    let inspect = docker
+        .inspect_network(
+            network,
+            None::<bollard::query_parameters::InspectNetworkOptions>,
+        )
+        .await
+        .map_err(Error::docker("inspecting the lab's network"))?;
+    inspect
+        .ipam
+        .and_then(|i| i.config)
+        .into_iter()
+        .flatten()
+        .find_map(|c| c.gateway?.parse().ok())
+        .ok_or_else(|| Error::Docker {
+            action: "inspecting the lab's network".into(),
+            detail: "it has no IPv4 gateway".into(),
+        })
 }
 
 /// Removes every container and network of a lab (of one deploylab home).

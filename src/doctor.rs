@@ -157,6 +157,7 @@ async fn boot_trial(home: &Home, docker: &bollard::Docker, image: &images::VmIma
                 ssh_port: None,
                 http_port: None,
                 network: None,
+                pip_conf: None,
             },
         )
         .await?;

@@ -316,17 +316,7 @@ async fn download_wheels(
         .into_iter()
         .find(|p| which(p).is_some())
         .ok_or("python3 with pip is needed on the host to download wheels")?;
-    let arch = docker
-        .info()
-        .await
-        .ok()
-        .and_then(|i| i.architecture)
-        .unwrap_or_else(|| "x86_64".into());
-    let arch = if arch == "arm64" {
-        "aarch64".to_string()
-    } else {
-        arch
-    };
+    let arch = vm_arch(docker).await;
     let output = tokio::process::Command::new(python)
         .args([
             "-m",
@@ -359,6 +349,21 @@ async fn download_wheels(
         ));
     }
     Ok(())
+}
+
+/// The VM's CPU architecture as pip names it (the engine's own).
+pub async fn vm_arch(docker: &Docker) -> String {
+    let arch = docker
+        .info()
+        .await
+        .ok()
+        .and_then(|i| i.architecture)
+        .unwrap_or_else(|| "x86_64".into());
+    if arch == "arm64" {
+        "aarch64".to_string()
+    } else {
+        arch
+    }
 }
 
 pub fn which(tool: &str) -> Option<PathBuf> {

@@ -8,7 +8,7 @@
 //! - `docker`: the engine (bollard); `images`: building images from Debian
 //!   packages; `vm`: the VM stand-in container; `probe`: facts from inside it;
 //!   `shell`: an interactive shell through Docker; `gitserver`: the lab's
-//!   git server.
+//!   git server; `packages`: the package proxy pip in the VM installs from.
 //! - `state`: deploylab's files; `doctor`: environment diagnosis;
 //!   `progress`: spinners; `error`: every failure and its exit code.
 
@@ -20,7 +20,9 @@ pub mod doctor;
 pub mod error;
 pub mod gitserver;
 pub mod images;
+pub mod interrupt;
 pub mod lab;
+pub mod packages;
 pub mod probe;
 pub mod progress;
 pub mod report;
@@ -51,6 +53,7 @@ pub fn run() -> i32 {
                 .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

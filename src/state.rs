@@ -104,6 +104,11 @@ pub struct RunningLab {
     pub http_port: u16,
     /// Seconds since the Unix epoch.
     pub started_at: u64,
+    /// The lab's package proxy process and the port the VM knows it by.
+    #[serde(default)]
+    pub proxy_pid: Option<u32>,
+    #[serde(default)]
+    pub proxy_port: Option<u16>,
 }
 
 impl State {
@@ -203,6 +208,8 @@ mod tests {
             ssh_port: 1,
             http_port: 2,
             started_at: 0,
+            proxy_pid: None,
+            proxy_port: None,
         };
         state.labs.insert("a".into(), lab.clone());
         assert_eq!(state.pick(None).unwrap().0, "a");

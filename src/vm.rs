@@ -77,6 +77,9 @@ pub struct VmSpec<'a> {
     pub http_port: Option<u16>,
     /// The lab's own network, if it has one (default: Docker's bridge).
     pub network: Option<&'a str>,
+    /// An /etc/pip.conf replacing the image's (e.g. pointing at the lab's
+    /// package proxy).
+    pub pip_conf: Option<String>,
 }
 
 /// A created and booted VM.
@@ -201,6 +204,7 @@ async fn try_create(
         ..Default::default()
     };
     let options = CreateContainerOptionsBuilder::default().name(&name).build();
+    crate::interrupt::check()?;
     let created = docker
         .create_container(Some(options), config)
         .await
@@ -222,19 +226,25 @@ async fn try_create(
 
 async fn authorize_and_boot(docker: &Docker, spec: &VmSpec<'_>, vm: &Vm) -> Result<()> {
     hold_for_tests().await;
+    crate::interrupt::check()?;
     let keys = format!("{}\n", spec.public_key.trim());
-    docker::put_files(
-        docker,
-        &vm.container_id,
-        &[docker::FileEntry {
-            path: "/home/student/.ssh/authorized_keys",
-            contents: keys.as_bytes(),
-            mode: 0o600,
-            uid: 1000,
-            gid: 1000,
-        }],
-    )
-    .await?;
+    let mut files = vec![docker::FileEntry {
+        path: "/home/student/.ssh/authorized_keys",
+        contents: keys.as_bytes(),
+        mode: 0o600,
+        uid: 1000,
+        gid: 1000,
+    }];
+    if let Some(conf) = &spec.pip_conf {
+        files.push(docker::FileEntry {
+            path: "/etc/pip.conf",
+            contents: conf.as_bytes(),
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        });
+    }
+    docker::put_files(docker, &vm.container_id, &files).await?;
     docker
         .start_container(&vm.container_id, None)
         .await
@@ -272,6 +282,7 @@ pub async fn wait_for_ssh(docker: &Docker, lab: &str, vm: &Vm) -> Result<()> {
     let started = Instant::now();
     let mut last_state_check = Instant::now();
     loop {
+        crate::interrupt::check()?;
         if ssh_banner(vm.ssh_port, Duration::from_millis(500))
             .await
             .is_ok_and(|b| b.starts_with("SSH-"))
@@ -358,7 +369,7 @@ async fn hold_for_tests() {
         return;
     };
     let file = std::path::PathBuf::from(file);
-    while !file.exists() {
+    while !file.exists() && crate::interrupt::check().is_ok() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

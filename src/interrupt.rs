@@ -1,0 +1,47 @@
+//! Ctrl-C during `start`. The image build may simply be dropped (nothing is
+//! created until it ends), but once containers are being created a request
+//! in flight must finish, or Docker could create a container after the
+//! cleanup looked for it. So that phase checks this flag between steps.
+
+use std::sync::OnceLock;
+
+use tokio::sync::watch;
+
+use crate::error::{Error, Result};
+
+static FLAG: OnceLock<watch::Receiver<bool>> = OnceLock::new();
+
+/// Starts listening for Ctrl-C (once per process).
+pub fn watch() {
+    FLAG.get_or_init(|| {
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = tx.send(true);
+            }
+            // Keep the sender, and the handler, alive: a second Ctrl-C must
+            // not kill the cleanup.
+            std::future::pending::<()>().await;
+        });
+        rx
+    });
+}
+
+/// `Err(Interrupted)` once Ctrl-C was pressed.
+pub fn check() -> Result<()> {
+    match FLAG.get() {
+        Some(rx) if *rx.borrow() => Err(Error::Interrupted),
+        _ => Ok(()),
+    }
+}
+
+/// Resolves when Ctrl-C is pressed (never, if `watch` was not called).
+pub async fn requested() {
+    match FLAG.get() {
+        Some(rx) => {
+            let mut rx = rx.clone();
+            let _ = rx.wait_for(|pressed| *pressed).await;
+        }
+        None => std::future::pending().await,
+    }
+}
