@@ -130,6 +130,10 @@ pub enum Command {
     /// The package proxy a lab's VM installs Python packages from (started by `start`).
     #[command(hide = true)]
     PackageProxy(crate::packages::ProxyArgs),
+
+    /// The fake Heroku's Platform API over HTTPS on loopback (work in progress).
+    #[command(hide = true)]
+    HerokuApi(crate::heroku::ServeArgs),
 }
 
 #[derive(Debug, clap::Args)]

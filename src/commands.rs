@@ -170,6 +170,10 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             packages::serve(args).await?;
             Ok(exit::OK)
         }
+        Command::HerokuApi(args) => {
+            crate::heroku::serve(args).await?;
+            Ok(exit::OK)
+        }
         Command::Images { action } => {
             let docker = docker::connect().await?;
             let labs = catalog.all()?;

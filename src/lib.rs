@@ -19,6 +19,7 @@ pub mod docker;
 pub mod doctor;
 pub mod error;
 pub mod gitserver;
+pub mod heroku;
 pub mod images;
 pub mod interrupt;
 pub mod lab;

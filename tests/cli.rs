@@ -883,3 +883,222 @@ fn offline_pip_serves_the_cache_and_fails_fast_otherwise() {
         stderr(&out)
     );
 }
+
+// --- the fake Heroku's API, driven by the real heroku CLI ---------------------
+
+/// The real heroku CLI, unpacked once from `../shared/clients` into target/.
+/// None (and a clear message) when the tarball or node is absent.
+fn heroku_cli() -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let tarball = root.join("../shared/clients/heroku-cli-11.10.0.tar.xz");
+    let dest = root.join("target/heroku-cli-11.10.0");
+    let bin = dest.join("node_modules/.bin/heroku");
+    if bin.exists() {
+        return Some(bin);
+    }
+    if !tarball.exists() || Command::new("node").arg("--version").output().is_err() {
+        eprintln!(
+            "NOTE: the real heroku CLI ({}) or node is absent: the real-CLI tests check nothing",
+            tarball.display()
+        );
+        return None;
+    }
+    let partial = root.join("target/heroku-cli.partial");
+    let _ = std::fs::remove_dir_all(&partial);
+    std::fs::create_dir_all(&partial).unwrap();
+    let status = Command::new("tar")
+        .arg("xJf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&partial)
+        .status()
+        .unwrap();
+    assert!(status.success(), "unpacking {}", tarball.display());
+    std::fs::rename(&partial, &dest).unwrap();
+    Some(bin)
+}
+
+/// A running fake Heroku API (the hidden `heroku-api` command) and the CLI
+/// set up the way `deploylab heroku env` will print it.
+struct FakeHeroku {
+    lab: Lab,
+    child: std::process::Child,
+    port: u16,
+    cli: PathBuf,
+    work: tempfile::TempDir,
+}
+
+impl FakeHeroku {
+    fn start(lab: Lab, cli: PathBuf) -> FakeHeroku {
+        let (child, port) = Self::spawn(&lab);
+        let work = tempfile::tempdir().unwrap();
+        let git = Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(work.path())
+            .status()
+            .unwrap();
+        assert!(git.success());
+        FakeHeroku {
+            lab,
+            child,
+            port,
+            cli,
+            work,
+        }
+    }
+
+    /// Starts the API on the lab's folder; waits for its ready file. The
+    /// child goes to the caller, whose Drop kills and waits for it.
+    #[allow(clippy::zombie_processes)]
+    fn spawn(lab: &Lab) -> (std::process::Child, u16) {
+        let dir = lab.home.path().join("heroku");
+        let ready = lab.home.path().join("heroku-ready");
+        let _ = std::fs::remove_file(&ready);
+        let mut child = lab
+            .cmd(&[
+                "heroku-api",
+                "--dir",
+                dir.to_str().unwrap(),
+                "--ready-file",
+                ready.to_str().unwrap(),
+            ])
+            .env("DEPLOYLAB_HEROKU_TOKEN", "test-token")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(port) = std::fs::read_to_string(&ready)
+                .unwrap_or_default()
+                .trim()
+                .parse()
+            {
+                return (child, port);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the fake Heroku did not start");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, port) = Self::spawn(&self.lab);
+        self.child = child;
+        self.port = port;
+    }
+
+    fn heroku(&self, args: &[&str], token: &str) -> Output {
+        Command::new("node")
+            .arg(&self.cli)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.lab.home.path())
+            .env("HEROKU_HOST", format!("https://localhost:{}", self.port))
+            .env("HEROKU_API_KEY", token)
+            .env(
+                "NODE_EXTRA_CA_CERTS",
+                self.lab.home.path().join("heroku/ca.pem"),
+            )
+            .env("DISABLE_TELEMETRY", "true")
+            .current_dir(self.work.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.heroku(args, "test-token");
+        assert!(
+            out.status.success(),
+            "heroku {args:?}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        format!("{}{}", stdout(&out), stderr(&out))
+    }
+}
+
+impl Drop for FakeHeroku {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn heroku_cli_manages_apps_on_the_fake() {
+    let Some(cli) = heroku_cli() else { return };
+    let fake = FakeHeroku::start(Lab::new(), cli);
+
+    let created = fake.ok(&["create", "meu-blog"]);
+    assert!(created.contains("Creating meu-blog... done"), "{created}");
+    assert!(
+        created.contains(&format!("https://localhost:{}/meu-blog.git", fake.port)),
+        "{created}"
+    );
+    let remotes = Command::new("git")
+        .args(["remote", "-v"])
+        .current_dir(fake.work.path())
+        .output()
+        .unwrap();
+    assert!(stdout(&remotes).contains(&format!(
+        "heroku\thttps://localhost:{}/meu-blog.git",
+        fake.port
+    )));
+
+    assert!(fake.ok(&["apps"]).contains("meu-blog"));
+    let info = fake.ok(&["info", "-a", "meu-blog"]);
+    assert!(
+        info.contains("Web URL:") && info.contains("http://meu-blog.localhost:"),
+        "{info}"
+    );
+
+    // Heroku's errors, as the CLI prints them.
+    let missing = fake.heroku(&["info", "-a", "nao-existe"], "test-token");
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("Couldn't find that app."),
+        "{}",
+        stderr(&missing)
+    );
+    assert!(
+        stderr(&missing).contains("not_found"),
+        "{}",
+        stderr(&missing)
+    );
+    let bad_name = fake.heroku(&["create", "Nome_Invalido"], "test-token");
+    assert!(!bad_name.status.success());
+    assert!(
+        stderr(&bad_name).contains("invalid_params"),
+        "{}",
+        stderr(&bad_name)
+    );
+    let taken = fake.heroku(&["create", "meu-blog"], "test-token");
+    assert!(
+        stderr(&taken).contains("Name meu-blog is already taken"),
+        "{}",
+        stderr(&taken)
+    );
+    let wrong_token = fake.heroku(&["apps"], "not-the-token");
+    assert!(!wrong_token.status.success());
+    assert!(
+        stderr(&wrong_token).contains("token provided to HEROKU_API_KEY is invalid"),
+        "{}",
+        stderr(&wrong_token)
+    );
+
+    // State survives a restart of the fake.
+    let mut fake = fake;
+    fake.restart();
+    assert!(fake.ok(&["apps"]).contains("meu-blog"));
+    let destroyed = fake.ok(&["apps:destroy", "meu-blog", "--confirm", "meu-blog"]);
+    assert!(destroyed.contains("Destroying meu-blog"), "{destroyed}");
+    assert!(!fake.ok(&["apps"]).contains("meu-blog"));
+}
