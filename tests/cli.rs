@@ -1060,6 +1060,24 @@ fn heroku_cli_manages_apps_on_the_fake() {
         "{info}"
     );
 
+    // Config vars, each change a release, as `heroku releases` shows.
+    let set = fake.ok(&[
+        "config:set",
+        "DEBUG=False",
+        "SECRET_KEY=s3cr3t",
+        "-a",
+        "meu-blog",
+    ]);
+    assert!(set.contains("done, v2"), "{set}");
+    let config = fake.ok(&["config", "-a", "meu-blog"]);
+    assert!(config.contains("SECRET_KEY: s3cr3t"), "{config}");
+    let unset = fake.ok(&["config:unset", "DEBUG", "-a", "meu-blog"]);
+    assert!(unset.contains("done, v3"), "{unset}");
+    let releases = fake.ok(&["releases", "-a", "meu-blog"]);
+    assert!(releases.contains("Current: v3"), "{releases}");
+    assert!(releases.contains("Remove DEBUG config vars"), "{releases}");
+    assert!(releases.contains("Initial release"), "{releases}");
+
     // Heroku's errors, as the CLI prints them.
     let missing = fake.heroku(&["info", "-a", "nao-existe"], "test-token");
     assert!(!missing.status.success());

@@ -3,8 +3,8 @@
 //! Every request needs the bearer token; state persists across restarts.
 //!
 //! Implemented so far (see the README's coverage table): account, apps
-//! (create, list, info, destroy) and the empty collections `heroku info`
-//! reads (addons, dynos, collaborators).
+//! (create, list, info, destroy), config vars, releases (every config change
+//! is a release, as on Heroku) and the empty collections `heroku info` reads.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -45,6 +45,18 @@ pub struct App {
     pub stack: String,
     pub created_at: String,
     pub updated_at: String,
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    #[serde(default)]
+    pub releases: Vec<Release>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Release {
+    pub id: String,
+    pub version: u32,
+    pub description: String,
+    pub created_at: String,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -126,11 +138,13 @@ impl Platform {
             .is_some_and(|t| t.trim() == self.token)
     }
 
+    /// One request. `range` is the `Range` header (`version ..; max=N, order=desc`).
     pub fn handle(
         &mut self,
         method: &Method,
         path: &str,
         authorization: Option<&str>,
+        range: Option<&str>,
         body: &[u8],
     ) -> Answer {
         if !self.authorized(authorization) {
@@ -158,11 +172,49 @@ impl Platform {
                     (&Method::GET, ["addons" | "dynos" | "collaborators"]) => {
                         (StatusCode::OK, json!([]))
                     }
+                    (&Method::GET, ["config-vars"]) => (StatusCode::OK, json!(found.config)),
+                    (&Method::PATCH, ["config-vars"]) => self.set_config(&found.name, body),
+                    (&Method::GET, ["releases"]) => {
+                        (StatusCode::OK, Value::Array(releases_page(&found, range)))
+                    }
                     _ => error(StatusCode::NOT_FOUND, "not_found", text::NO_ENDPOINT),
                 }
             }
             _ => error(StatusCode::NOT_FOUND, "not_found", text::NO_ENDPOINT),
         }
+    }
+
+    /// `PATCH config-vars`: values set, `null` unsets; a release records it.
+    fn set_config(&mut self, app: &str, body: &[u8]) -> Answer {
+        let Ok(changes) = serde_json::from_slice::<BTreeMap<String, Option<String>>>(body) else {
+            return error(StatusCode::BAD_REQUEST, "bad_request", text::BAD_JSON);
+        };
+        let app = self.state.apps.get_mut(app).expect("found above");
+        let (mut set, mut unset) = (Vec::new(), Vec::new());
+        for (key, value) in changes {
+            match value {
+                Some(v) => {
+                    app.config.insert(key.clone(), v);
+                    set.push(key);
+                }
+                None => {
+                    if app.config.remove(&key).is_some() {
+                        unset.push(key);
+                    }
+                }
+            }
+        }
+        let description = match (set.is_empty(), unset.is_empty()) {
+            (false, _) => format!("Set {} config vars", set.join(", ")),
+            (true, false) => format!("Remove {} config vars", unset.join(", ")),
+            (true, true) => String::new(),
+        };
+        if !description.is_empty() {
+            push_release(app, description);
+        }
+        let config = json!(app.config);
+        self.save();
+        (StatusCode::OK, config)
     }
 
     /// An app by name or id.
@@ -212,14 +264,17 @@ impl Platform {
             None => self.generated_name(),
         };
         let now = iso8601(SystemTime::now());
-        let app = App {
+        let mut app = App {
             id: uuid::Uuid::new_v4().to_string(),
             name: name.clone(),
             region: request.region.unwrap_or_else(|| "us".into()),
             stack: request.stack.unwrap_or_else(|| "heroku-24".into()),
             created_at: now.clone(),
             updated_at: now,
+            config: BTreeMap::new(),
+            releases: Vec::new(),
         };
+        push_release(&mut app, "Initial release".into());
         self.state.apps.insert(name, app.clone());
         self.save();
         (StatusCode::CREATED, self.app_json(&app))
@@ -246,6 +301,57 @@ impl Platform {
             }
         }
     }
+}
+
+fn push_release(app: &mut App, description: String) {
+    let version = app.releases.last().map_or(1, |r| r.version + 1);
+    app.releases.push(Release {
+        id: uuid::Uuid::new_v4().to_string(),
+        version,
+        description,
+        created_at: iso8601(SystemTime::now()),
+    });
+}
+
+/// The releases a `Range: version ..; max=N, order=desc` header asks for.
+fn releases_page(app: &App, range: Option<&str>) -> Vec<Value> {
+    let range = range.unwrap_or_default();
+    let max = range
+        .split([';', ','])
+        .find_map(|part| {
+            part.trim()
+                .strip_prefix("max=")?
+                .trim()
+                .parse::<usize>()
+                .ok()
+        })
+        .unwrap_or(200);
+    let current = app.releases.last().map(|r| r.version);
+    let mut list: Vec<Value> = app
+        .releases
+        .iter()
+        .map(|r| {
+            json!({
+                "addon_plan_names": [],
+                "app": { "id": app.id, "name": app.name },
+                "created_at": r.created_at,
+                "current": Some(r.version) == current,
+                "description": r.description,
+                "id": r.id,
+                "output_stream_url": null,
+                "slug": null,
+                "status": "succeeded",
+                "updated_at": r.created_at,
+                "user": { "email": ACCOUNT_EMAIL, "id": ACCOUNT_ID },
+                "version": r.version,
+            })
+        })
+        .collect();
+    if range.contains("order=desc") {
+        list.reverse();
+    }
+    list.truncate(max);
+    list
 }
 
 const ACCOUNT_ID: &str = "5f1c2b6e-0000-4000-8000-000000000001";
@@ -324,18 +430,30 @@ mod tests {
     fn apps_are_created_listed_found_and_destroyed() {
         let mut p = platform();
         let auth = Some("Bearer secret");
-        let (status, app) = p.handle(&Method::POST, "/apps", auth, br#"{"name":"meu-blog"}"#);
+        let (status, app) = p.handle(
+            &Method::POST,
+            "/apps",
+            auth,
+            None,
+            br#"{"name":"meu-blog"}"#,
+        );
         assert_eq!(status, StatusCode::CREATED);
         assert_eq!(app["git_url"], "https://localhost:5443/meu-blog.git");
         assert_eq!(app["web_url"], "http://meu-blog.localhost:5080/");
-        let (_, again) = p.handle(&Method::POST, "/apps", auth, br#"{"name":"meu-blog"}"#);
+        let (_, again) = p.handle(
+            &Method::POST,
+            "/apps",
+            auth,
+            None,
+            br#"{"name":"meu-blog"}"#,
+        );
         assert_eq!(again["message"], "Name meu-blog is already taken");
-        let (status, list) = p.handle(&Method::GET, "/users/~/apps", auth, b"");
+        let (status, list) = p.handle(&Method::GET, "/users/~/apps", auth, None, b"");
         assert_eq!(status, StatusCode::OK);
         assert_eq!(list.as_array().unwrap().len(), 1);
-        let (status, _) = p.handle(&Method::DELETE, "/apps/meu-blog", auth, b"");
+        let (status, _) = p.handle(&Method::DELETE, "/apps/meu-blog", auth, None, b"");
         assert_eq!(status, StatusCode::OK);
-        let (status, gone) = p.handle(&Method::GET, "/apps/meu-blog", auth, b"");
+        let (status, gone) = p.handle(&Method::GET, "/apps/meu-blog", auth, None, b"");
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(
             gone,
@@ -346,20 +464,64 @@ mod tests {
     #[test]
     fn bad_input_gets_herokus_errors() {
         let mut p = platform();
-        let (status, body) = p.handle(&Method::GET, "/apps", Some("Bearer wrong"), b"");
+        let (status, body) = p.handle(&Method::GET, "/apps", Some("Bearer wrong"), None, b"");
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(body["id"], "unauthorized");
-        let (status, body) = p.handle(&Method::POST, "/apps", Some("Bearer secret"), b"{not json");
+        let (status, body) = p.handle(
+            &Method::POST,
+            "/apps",
+            Some("Bearer secret"),
+            None,
+            b"{not json",
+        );
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body["id"], "bad_request");
         let (status, body) = p.handle(
             &Method::POST,
             "/apps",
             Some("Bearer secret"),
+            None,
             br#"{"name":"Bad_Name"}"#,
         );
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(body["id"], "invalid_params");
+    }
+
+    #[test]
+    fn config_changes_are_releases() {
+        let mut p = platform();
+        let auth = Some("Bearer secret");
+        p.handle(&Method::POST, "/apps", auth, None, br#"{"name":"blog"}"#);
+        let (_, config) = p.handle(
+            &Method::PATCH,
+            "/apps/blog/config-vars",
+            auth,
+            None,
+            br#"{"DEBUG":"False","SECRET_KEY":"x"}"#,
+        );
+        assert_eq!(config, json!({"DEBUG": "False", "SECRET_KEY": "x"}));
+        let (_, config) = p.handle(
+            &Method::PATCH,
+            "/apps/blog/config-vars",
+            auth,
+            None,
+            br#"{"DEBUG":null}"#,
+        );
+        assert_eq!(config, json!({"SECRET_KEY": "x"}));
+        let (_, newest) = p.handle(
+            &Method::GET,
+            "/apps/blog/releases",
+            auth,
+            Some("version ..; order=desc,max=1"),
+            b"",
+        );
+        assert_eq!(newest.as_array().unwrap().len(), 1);
+        assert_eq!(newest[0]["version"], 3);
+        assert_eq!(newest[0]["description"], "Remove DEBUG config vars");
+        assert_eq!(newest[0]["current"], true);
+        let (_, all) = p.handle(&Method::GET, "/apps/blog/releases", auth, None, b"");
+        assert_eq!(all[0]["description"], "Initial release");
+        assert_eq!(all[1]["description"], "Set DEBUG, SECRET_KEY config vars");
     }
 
     #[test]
@@ -371,6 +533,7 @@ mod tests {
             &Method::POST,
             "/apps",
             Some("Bearer t"),
+            None,
             br#"{"name":"persist"}"#,
         );
         let p = Platform::load(file, "t".into(), 1, 2);

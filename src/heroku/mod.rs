@@ -86,22 +86,27 @@ async fn answer(
 ) -> Response<Full<Bytes>> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let authorization = req
-        .headers()
-        .get(hyper::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let header = |name: hyper::header::HeaderName| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let authorization = header(hyper::header::AUTHORIZATION);
+    let range = header(hyper::header::RANGE);
     let body = req
         .into_body()
         .collect()
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
-    let (status, json) =
-        platform
-            .lock()
-            .await
-            .handle(&method, &path, authorization.as_deref(), &body);
+    let (status, json) = platform.lock().await.handle(
+        &method,
+        &path,
+        authorization.as_deref(),
+        range.as_deref(),
+        &body,
+    );
     tracing::info!("{peer} {method} {path} -> {}", status.as_u16());
     Response::builder()
         .status(status)
