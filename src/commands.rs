@@ -88,18 +88,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             let (lab, report, elapsed) = run_checks(&home, &catalog, target.lab.as_deref()).await?;
             let report = match stage {
                 Some(stage) => {
-                    if !lab.stages.iter().any(|s| s.id == stage) {
-                        return Err(Error::UnknownStage {
-                            lab: lab.id.clone(),
-                            stage,
-                            known: lab
-                                .stages
-                                .iter()
-                                .map(|s| s.id.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                        });
-                    }
+                    lab.stage_index(&stage)?;
                     report.only_stage(&stage)
                 }
                 None => report,
@@ -626,18 +615,7 @@ async fn solve(
 ) -> Result<i32> {
     /// A step whose script says this needs the VM rebooted after it.
     const RESTART: &str = "# deploylab: restart the VM after this step";
-    let Some(last) = lab.stages.iter().position(|s| s.id == stage) else {
-        return Err(Error::UnknownStage {
-            lab: lab.id.clone(),
-            stage: stage.to_string(),
-            known: lab
-                .stages
-                .iter()
-                .map(|s| s.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
-    };
+    let last = lab.stage_index(stage)?;
     let solution = catalog.solution(&lab.id)?;
     let (_, report, _) = run_checks(home, catalog, Some(&lab.id)).await?;
     for stage in &lab.stages[..=last] {

@@ -96,6 +96,23 @@ impl Lab {
         }
     }
 
+    /// Where a stage is in the lab, or an error naming the stages there are.
+    pub fn stage_index(&self, id: &str) -> Result<usize> {
+        self.stages
+            .iter()
+            .position(|s| s.id == id)
+            .ok_or_else(|| Error::UnknownStage {
+                lab: self.id.clone(),
+                stage: id.to_string(),
+                known: self
+                    .stages
+                    .iter()
+                    .map(|s| s.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
     pub fn max_points(&self) -> u32 {
         self.stages
             .iter()
