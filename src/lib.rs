@@ -2,7 +2,8 @@
 //! and the checks that grade them. `main.rs` only calls [`run`].
 //!
 //! One module per concept:
-//! - `cli`: the command line; `commands`: what each command does.
+//! - `cli`: the command line; `commands`: what each command does;
+//!   `lifecycle`: a lab's environment from `start` to `stop`.
 //! - `lab`: lab.yaml files; `check`: check kinds and their evaluation;
 //!   `report`: results as tables and JSON.
 //! - `docker`: the engine (bollard); `images`: building images from Debian
@@ -23,6 +24,7 @@ pub mod heroku;
 pub mod images;
 pub mod interrupt;
 pub mod lab;
+mod lifecycle;
 pub mod packages;
 pub mod probe;
 pub mod progress;
