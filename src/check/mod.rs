@@ -92,7 +92,10 @@ impl Check {
             Check::TcpListening { .. } => vec!["tcp-listen".into()],
             Check::UserExists { user: u } => vec![format!("user:{}", user(u))],
             Check::SudoAllowed { user: u } => vec![format!("user:{}", user(u)), "sudoers".into()],
-            Check::SshKeyAuthorized { user: u } => vec![format!("ssh-keys:{}", user(u))],
+            // The owner check compares with the user's uid.
+            Check::SshKeyAuthorized { user: u } => {
+                vec![format!("ssh-keys:{}", user(u)), format!("user:{}", user(u))]
+            }
             Check::PackagesInstalled { packages } => {
                 packages.iter().map(|p| format!("pkg:{p}")).collect()
             }
@@ -291,11 +294,6 @@ pub fn facts_for(lab: &Lab) -> Vec<String> {
     let mut facts: BTreeSet<String> = BTreeSet::new();
     for check in lab.stages.iter().flat_map(|s| &s.checks) {
         facts.extend(check.expect.facts(&lab.user));
-        if let Check::SshKeyAuthorized { user } = &check.expect {
-            // The owner check compares with the user's uid.
-            let user = user.clone().unwrap_or_else(|| lab.user.clone());
-            facts.insert(format!("user:{user}"));
-        }
     }
     facts.into_iter().collect()
 }
