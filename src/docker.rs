@@ -23,6 +23,8 @@ pub const LABEL_ROLE: &str = "deploylab.role";
 pub const LABEL_IMAGE: &str = "deploylab.image";
 /// ...and the content hash of the recipe it was built from.
 pub const LABEL_RECIPE: &str = "deploylab.recipe";
+/// ...and the id of the build, which its offline repository shares.
+pub const LABEL_BUILD: &str = "deploylab.build";
 
 /// Where `DOCKER_HOST` points, as bollard reads it.
 pub fn host() -> String {

@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::docker::{LABEL_IMAGE, LABEL_RECIPE, describe, is_not_found};
+use crate::docker::{LABEL_BUILD, LABEL_IMAGE, LABEL_RECIPE, describe, is_not_found};
 use crate::error::{Error, Result};
 use crate::lab::{Environment, Lab};
 use crate::progress::Progress;
@@ -101,13 +101,24 @@ impl VmImage {
         self.apt_dir.parent().expect("apt dir has a parent")
     }
 
+    fn build_id_file(&self) -> PathBuf {
+        self.cache_dir().join("build-id")
+    }
+
     /// Both halves present: the image in the engine, the repository on disk.
+    /// The image and the repository must come from the same build: the
+    /// repository's packages depend on the exact versions in the image.
     pub async fn is_ready(&self, docker: &Docker) -> Result<bool> {
         if !self.apt_dir.join("Packages").is_file() || !self.wheels_dir.is_dir() {
             return Ok(false);
         }
+        let build = std::fs::read_to_string(self.build_id_file()).unwrap_or_default();
         match docker.inspect_image(&self.tag).await {
-            Ok(_) => Ok(true),
+            Ok(image) => Ok(image
+                .config
+                .and_then(|c| c.labels)
+                .and_then(|l| l.get(LABEL_BUILD).cloned())
+                .is_some_and(|id| id == build.trim())),
             Err(e) if is_not_found(&e) => Ok(false),
             Err(e) => Err(Error::docker("looking up the VM image")(e)),
         }
@@ -174,7 +185,8 @@ async fn build_vm_image(
 
     progress.set("mmdebstrap: preparing");
     let repo_tmp = dir.join("apt.partial");
-    import_rootfs(docker, recipe, image, &repo_tmp, progress).await?;
+    let build_id = uuid::Uuid::new_v4().to_string();
+    import_rootfs(docker, recipe, image, &build_id, &repo_tmp, progress).await?;
 
     for (from, to) in [
         (&wheels_tmp, &image.wheels_dir),
@@ -182,6 +194,7 @@ async fn build_vm_image(
     ] {
         std::fs::rename(from, to).map_err(Error::io(format!("moving {}", from.display())))?;
     }
+    std::fs::write(image.build_id_file(), &build_id).map_err(Error::io("writing the build id"))?;
     progress.println(&format!(
         "Built {} in {:.0} s.",
         image.tag,
@@ -196,6 +209,7 @@ async fn import_rootfs(
     docker: &Docker,
     recipe: &VmRecipe,
     image: &VmImage,
+    build_id: &str,
     repo_out: &Path,
     progress: &Progress,
 ) -> Result<()> {
@@ -263,7 +277,7 @@ async fn import_rootfs(
         .changes(vec![
             r#"CMD ["/sbin/init"]"#.to_string(),
             "ENV container=docker".to_string(),
-            format!("LABEL {LABEL_IMAGE}=vm {LABEL_RECIPE}={hash}"),
+            format!("LABEL {LABEL_IMAGE}=vm {LABEL_RECIPE}={hash} {LABEL_BUILD}={build_id}"),
         ])
         .build();
     let body = bollard::body_try_stream(tokio_util::io::ReaderStream::new(stdout));
@@ -375,6 +389,8 @@ pub fn which(tool: &str) -> Option<PathBuf> {
 
 /// An image deploylab built, as `images list` shows it.
 pub struct ImageRow {
+    pub id: String,
+    /// The tag, or "(untagged)" for an image a rebuild replaced.
     pub tag: String,
     pub kind: String,
     pub size_mb: u64,
@@ -394,8 +410,17 @@ pub async fn list(docker: &Docker, current_tag: &str) -> Result<Vec<ImageRow>> {
     let mut rows = Vec::new();
     for image in images {
         let kind = image.labels.get(LABEL_IMAGE).cloned().unwrap_or_default();
-        for tag in image.repo_tags {
+        let mut tags: Vec<String> = image
+            .repo_tags
+            .into_iter()
+            .filter(|t| t != "<none>:<none>")
+            .collect();
+        if tags.is_empty() {
+            tags.push("(untagged)".to_string());
+        }
+        for tag in tags {
             rows.push(ImageRow {
+                id: image.id.clone(),
                 current: tag == current_tag,
                 tag,
                 kind: kind.clone(),
@@ -422,7 +447,8 @@ pub async fn prune(docker: &Docker, cache: &Path, current: &VmImage) -> Result<V
     let mut removed = Vec::new();
     for row in list(docker, &current.tag).await? {
         if !row.current {
-            remove_image(docker, &row.tag).await?;
+            // By id: an untagged image has no name to remove it by.
+            remove_image(docker, &row.id).await?;
             removed.push(row.tag);
         }
     }

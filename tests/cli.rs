@@ -1120,3 +1120,38 @@ fn heroku_cli_manages_apps_on_the_fake() {
     assert!(destroyed.contains("Destroying meu-blog"), "{destroyed}");
     assert!(!fake.ok(&["apps"]).contains("meu-blog"));
 }
+
+/// The offline repository depends on the exact package versions in the
+/// image: an image and a repository from two different builds never pair.
+#[test]
+fn image_and_repository_from_different_builds_do_not_pair() {
+    let lab = Lab::new();
+    assert_eq!(lab.run(&["images", "build"]).status.code(), Some(0));
+    let labs = deploylab::lab::Catalog::BuiltIn.all().unwrap();
+    let recipe = deploylab::images::VmRecipe::for_labs(&labs);
+    let other_cache = tempfile::tempdir().unwrap();
+    let other = recipe.image(other_cache.path());
+    std::fs::create_dir_all(&other.apt_dir).unwrap();
+    std::fs::create_dir_all(&other.wheels_dir).unwrap();
+    std::fs::write(other.apt_dir.join("Packages"), "").unwrap();
+    std::fs::write(
+        other.apt_dir.parent().unwrap().join("build-id"),
+        "another-build",
+    )
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let docker = deploylab::docker::connect().await.unwrap();
+        assert!(
+            recipe
+                .image(&shared_cache())
+                .is_ready(&docker)
+                .await
+                .unwrap()
+        );
+        assert!(!other.is_ready(&docker).await.unwrap());
+    });
+}
