@@ -62,7 +62,7 @@ pub enum Command {
         /// Show only this stage (all are still evaluated, for "blocked").
         #[arg(long, value_name = "STAGE")]
         stage: Option<String>,
-        /// Output format: a table for people, JSON (schema in the README) for tools.
+        /// Output format: a table for people, JSON (schema in the README) or JUnit XML for tools.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -157,4 +157,5 @@ pub enum ImagesAction {
 pub enum Format {
     Table,
     Json,
+    Junit,
 }

@@ -91,6 +91,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             match format {
                 Format::Table => print!("{}", report.to_table(elapsed)),
                 Format::Json => println!("{}", report.to_json()),
+                Format::Junit => print!("{}", report.to_junit(elapsed)),
             }
             Ok(if report.passed {
                 exit::OK

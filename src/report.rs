@@ -167,6 +167,56 @@ impl Report {
             .or_else(|| all().find(|(_, c)| c.status != Status::Pass))
     }
 
+    /// JUnit XML for CI dashboards: a test suite per stage, a test case per
+    /// check; a failing or blocked check is a `<failure>` with its type.
+    pub fn to_junit(&self, elapsed_ms: u128) -> String {
+        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let checks: Vec<&CheckResult> = self.stages.iter().flat_map(|s| &s.checks).collect();
+        let failures = checks.iter().filter(|c| c.status != Status::Pass).count();
+        out.push_str(&format!(
+            "<testsuites name=\"deploylab {}\" tests=\"{}\" failures=\"{failures}\" time=\"{:.3}\">\n",
+            xml(&self.lab),
+            checks.len(),
+            elapsed_ms as f64 / 1000.0
+        ));
+        for stage in &self.stages {
+            let failing = stage
+                .checks
+                .iter()
+                .filter(|c| c.status != Status::Pass)
+                .count();
+            out.push_str(&format!(
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failing}\">\n",
+                xml(&stage.id),
+                stage.checks.len()
+            ));
+            for check in &stage.checks {
+                let name = format!("{}: {}", check.id, check.title);
+                out.push_str(&format!(
+                    "    <testcase classname=\"{}.{}\" name=\"{}\"",
+                    xml(&self.lab),
+                    xml(&stage.id),
+                    xml(&name)
+                ));
+                if check.status == Status::Pass {
+                    out.push_str("/>\n");
+                    continue;
+                }
+                out.push_str(&format!(
+                    ">\n      <failure type=\"{}\" message=\"{}\">expected: {}\nobserved: {}\nhint: {}</failure>\n    </testcase>\n",
+                    check.status.word(),
+                    xml(&check.observed),
+                    xml(&check.expected),
+                    xml(&check.observed),
+                    xml(check.hint.as_deref().unwrap_or_default())
+                ));
+            }
+            out.push_str("  </testsuite>\n");
+        }
+        out.push_str("</testsuites>\n");
+        out
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a report always serializes")
     }
@@ -258,5 +308,86 @@ impl Report {
             self.points, self.max_points
         ));
         out
+    }
+}
+
+/// Text escaped for XML attributes and content.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn junit_escapes_and_counts() {
+        let report = Report {
+            schema: REPORT_SCHEMA,
+            lab: "vm-nginx".into(),
+            passed: false,
+            points: 1,
+            max_points: 2,
+            stages: vec![StageResult {
+                id: "web".into(),
+                title: "Web".into(),
+                status: Status::Fail,
+                needs: vec![],
+                points: 1,
+                max_points: 2,
+                checks: vec![
+                    CheckResult {
+                        id: "ok".into(),
+                        title: "fine".into(),
+                        status: Status::Pass,
+                        points: 1,
+                        max_points: 1,
+                        expected: String::new(),
+                        observed: String::new(),
+                        hint: None,
+                        hint_more: None,
+                    },
+                    CheckResult {
+                        id: "bad".into(),
+                        title: "nginx <80> & \"co\"".into(),
+                        status: Status::Fail,
+                        points: 0,
+                        max_points: 1,
+                        expected: "a <b>".into(),
+                        observed: "502 & more".into(),
+                        hint: Some("fix 'it'".into()),
+                        hint_more: None,
+                    },
+                ],
+            }],
+        };
+        let xml = report.to_junit(1500);
+        assert!(
+            xml.contains(
+                r#"<testsuites name="deploylab vm-nginx" tests="2" failures="1" time="1.500">"#
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"name="bad: nginx &lt;80&gt; &amp; &quot;co&quot;""#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<failure type="fail" message="502 &amp; more">"#),
+            "{xml}"
+        );
+        assert!(xml.contains("hint: fix &apos;it&apos;</failure>"), "{xml}");
     }
 }

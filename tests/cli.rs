@@ -269,6 +269,12 @@ fn start_check_install_check_restart_stop() {
     assert_eq!(json["passed"], false);
     assert_eq!(json["stages"][0]["status"], "pass");
     assert_eq!(json["stages"][1]["status"], "fail");
+    let junit = lab.run(&["check", "--format", "junit"]);
+    assert_eq!(junit.status.code(), Some(1));
+    let junit = stdout(&junit);
+    assert!(junit.starts_with("<?xml"), "{junit}");
+    assert!(junit.contains(r#"<testsuite name="packages" tests="1" failures="1">"#), "{junit}");
+    assert!(junit.contains(r#"<failure type="fail" message="not installed: python3-dev"#), "{junit}");
     let hint = lab.run(&["hint", "--more"]);
     assert_eq!(hint.status.code(), Some(1));
     assert!(
