@@ -52,6 +52,12 @@ pub fn gather(user: &str) -> Object {
     let static_root = setting("static_root").unwrap_or_else(|| format!("{app_dir}/static"));
     let site_packages = site_packages(&venv);
 
+    // The app's own units (its socket and service), not every unit there.
+    let app_units: Vec<String> = socket_unit
+        .iter()
+        .map(|(name, _)| name.clone())
+        .chain(service_name.iter().cloned())
+        .collect();
     // First the requests over the socket: with socket activation they are
     // what starts the service, whose processes are listed below.
     let http = socket_unit.as_ref().map(|(_, path)| http_over_socket(path));
@@ -71,7 +77,7 @@ pub fn gather(user: &str) -> Object {
         .field("processes", processes())
         .field("nginx", nginx())
         .field("booted_at_cs", boot_time())
-        .field("last_change", last_change(&units, &settings_path));
+        .field("last_change", last_change(&app_units, &settings_path));
     if let Some((name, path)) = &socket_unit {
         out = out
             .field("socket_unit", Json::str(name))
@@ -460,9 +466,13 @@ fn boot_time() -> Json {
 }
 
 /// The newest change to what the deployment consists of, and which file:
-/// the unit files, the enabled nginx sites and the settings file.
-fn last_change(units: &BTreeMap<String, String>, settings: &str) -> Object {
-    let mut paths: Vec<String> = units.keys().map(|n| format!("{UNIT_DIR}/{n}")).collect();
+/// the app's unit files, the enabled nginx sites and the settings file.
+fn last_change(units: &[String], settings: &str) -> Object {
+    // No app units: nothing deployed yet, whatever else changed.
+    if units.is_empty() {
+        return Json::object().field("mtime_cs", Json::Num(0));
+    }
+    let mut paths: Vec<String> = units.iter().map(|n| format!("{UNIT_DIR}/{n}")).collect();
     paths.push(settings.to_string());
     if let Ok(sites) = fs::read_dir("/etc/nginx/sites-enabled") {
         for site in sites.flatten() {

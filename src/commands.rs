@@ -26,10 +26,17 @@ mod text {
     pub const NO_SSH_CLIENT: &str =
         "no `ssh` client on PATH; `deploylab shell` opens a shell without one.";
 
-    pub fn ready(lab: &str, key: &str, ssh_port: u16, http_port: u16, user: &str) -> String {
+    pub fn ready(
+        lab: &str,
+        key: &str,
+        known_hosts: &str,
+        ssh_port: u16,
+        http_port: u16,
+        user: &str,
+    ) -> String {
         format!(
             "Lab {lab} is ready: a Debian 12 \"VM\" with hostname {lab}.\n\
-             \n  ssh -i {key} -p {ssh_port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null {user}@127.0.0.1\n\
+             \n  ssh -i {key} -p {ssh_port} -o UserKnownHostsFile={known_hosts} {user}@127.0.0.1\n\
              \n  (or: deploylab ssh)   user: {user}, sudo without password (password: {user})\
              \n  the VM's port 80 is at http://127.0.0.1:{http_port}/\n\
              \nNext: work through the course, then `deploylab check`. `deploylab stop` removes the VM."
@@ -67,6 +74,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
                 text::ready(
                     &lab.id,
                     &key.display().to_string(),
+                    &home.known_hosts_path().display().to_string(),
                     running.ssh_port,
                     running.http_port,
                     &lab.user
@@ -288,12 +296,12 @@ fn ssh_client(home: &Home, lab: &Lab, running: &RunningLab) -> Result<std::proce
     cmd.arg("-i")
         .arg(home.key_path())
         .args(["-p", &running.ssh_port.to_string()])
-        .args([
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-        ])
+        .arg("-o")
+        .arg(format!(
+            "UserKnownHostsFile={}",
+            home.known_hosts_path().display()
+        ))
+        .args(["-o", "StrictHostKeyChecking=yes"])
         .args(["-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes"])
         .arg(format!("{}@127.0.0.1", lab.user));
     Ok(cmd)

@@ -149,6 +149,7 @@ async fn start(
     let (git_server, vm) = tokio::join!(git_server, vm::create_and_boot(docker, &spec));
     git_server?;
     let vm = vm?;
+    home.pin_host_key(vm.ssh_port, &vm::host_key(docker, &vm).await?)?;
     let running = RunningLab {
         container_id: vm.container_id,
         container_name: vm.container_name,

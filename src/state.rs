@@ -77,6 +77,33 @@ impl Home {
     pub fn key_path(&self) -> PathBuf {
         self.dir.join("ssh").join("id_ed25519")
     }
+
+    /// The host keys of this home's VMs, for ssh's `UserKnownHostsFile`.
+    pub fn known_hosts_path(&self) -> PathBuf {
+        self.dir.join("ssh").join("known_hosts")
+    }
+
+    /// Pins a VM's SSH host key for its port (replacing an older VM's).
+    pub fn pin_host_key(&self, port: u16, key: &str) -> Result<()> {
+        let path = self.known_hosts_path();
+        let host = format!("[127.0.0.1]:{port}");
+        let old = std::fs::read_to_string(&path).unwrap_or_default();
+        let mut lines: Vec<&str> = old
+            .lines()
+            .filter(|l| l.split_whitespace().next() != Some(host.as_str()))
+            .collect();
+        let pinned = format!("{host} {}", key.trim());
+        lines.push(&pinned);
+        let context = format!("writing {}", path.display());
+        let parent = path.parent().expect("known_hosts has a parent");
+        std::fs::create_dir_all(parent).map_err(Error::io(&context))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(Error::io(&context))?;
+        tmp.write_all(format!("{}\n", lines.join("\n")).as_bytes())
+            .map_err(Error::io(&context))?;
+        tmp.persist(&path)
+            .map_err(|e| Error::io(context)(e.error))?;
+        Ok(())
+    }
 }
 
 fn env_dir(var: &str) -> Option<PathBuf> {

@@ -252,6 +252,28 @@ async fn authorize_and_boot(docker: &Docker, spec: &VmSpec<'_>, vm: &Vm) -> Resu
     wait_for_ssh(docker, spec.lab, vm).await
 }
 
+/// The VM's own SSH host key (made on its first boot), read right after that
+/// boot, before anyone could have replaced it.
+pub async fn host_key(docker: &Docker, vm: &Vm) -> Result<String> {
+    let out = docker::exec(
+        docker,
+        &vm.container_id,
+        vec!["cat".into(), "/etc/ssh/ssh_host_ed25519_key.pub".into()],
+        Some("root"),
+    )
+    .await?;
+    // "ssh-ed25519 AAAA… root@host": the comment is not part of the key.
+    let key: Vec<&str> = out.stdout.split_whitespace().take(2).collect();
+    match (out.exit_code, key.as_slice()) {
+        (0, [kind, body]) => Ok(format!("{kind} {body}")),
+        _ => Err(Error::BootTimeout {
+            lab: vm.container_name.clone(),
+            seconds: 0,
+            detail: "the VM has no SSH host key".into(),
+        }),
+    }
+}
+
 /// Reboots the VM the way a real reboot goes: systemd shuts down, the
 /// container starts again with the same disk and ports.
 pub async fn restart(docker: &Docker, lab: &str, vm: &Vm) -> Result<()> {

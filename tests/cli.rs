@@ -255,6 +255,32 @@ fn start_check_install_check_restart_stop() {
     let port = ssh_port(&stdout(&started));
     redacted! { insta::assert_snapshot!("start_output", stdout(&started)); }
 
+    // The printed command works as printed, checking the VM's own host key,
+    // which deploylab pinned at start.
+    let printed = stdout(&started)
+        .lines()
+        .find(|l| l.trim_start().starts_with("ssh -i "))
+        .unwrap()
+        .trim()
+        .to_string();
+    let mut words = printed.split_whitespace();
+    let mut ssh = Command::new(words.next().unwrap());
+    let args: Vec<&str> = words.collect();
+    let (destination, options) = args.split_last().unwrap();
+    let out = ssh
+        .args(options)
+        .args(["-o", "BatchMode=yes", destination, "hostname"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{printed}: {}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "vm-nginx");
+    let known = std::fs::read_to_string(lab.home.path().join("data/ssh/known_hosts")).unwrap();
+    assert!(
+        known.contains(&format!("[127.0.0.1]:{port} ssh-ed25519 ")),
+        "{known}"
+    );
+
     // Starting again only repeats the connection details.
     let again = lab.run(&["start", "vm-nginx"]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
@@ -273,8 +299,14 @@ fn start_check_install_check_restart_stop() {
     assert_eq!(junit.status.code(), Some(1));
     let junit = stdout(&junit);
     assert!(junit.starts_with("<?xml"), "{junit}");
-    assert!(junit.contains(r#"<testsuite name="packages" tests="1" failures="1">"#), "{junit}");
-    assert!(junit.contains(r#"<failure type="fail" message="not installed: python3-dev"#), "{junit}");
+    assert!(
+        junit.contains(r#"<testsuite name="packages" tests="1" failures="1">"#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(r#"<failure type="fail" message="not installed: python3-dev"#),
+        "{junit}"
+    );
     let hint = lab.run(&["hint", "--more"]);
     assert_eq!(hint.status.code(), Some(1));
     assert!(

@@ -18,13 +18,33 @@ echo 'student ALL=(ALL:ALL) NOPASSWD: ALL' > "$root/etc/sudoers.d/90-deploylab-s
 chmod 0440 "$root/etc/sudoers.d/90-deploylab-student"
 install -d -m 0700 -o 1000 -g 1000 "$root/home/student/.ssh"
 
-# --- sshd: keys only, quick logins ---------------------------------------------
+# --- sshd: keys only, quick logins, a host key of its own per VM ----------------
 cat > "$root/etc/ssh/sshd_config.d/deploylab.conf" <<'CONF'
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 UseDNS no
 PrintLastLog no
+HostKey /etc/ssh/ssh_host_ed25519_key
 CONF
+# The keys made while building would be shared by every VM: each VM makes its
+# own on first boot, before sshd starts (deploylab then pins it for `ssh`).
+rm -f "$root"/etc/ssh/ssh_host_*
+cat > "$root/etc/systemd/system/deploylab-ssh-host-key.service" <<'UNIT'
+[Unit]
+Description=Make this VM's SSH host key
+Before=ssh.service
+ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key
+
+[Install]
+RequiredBy=ssh.service
+UNIT
+mkdir -p "$root/etc/systemd/system/ssh.service.requires"
+ln -sf /etc/systemd/system/deploylab-ssh-host-key.service \
+    "$root/etc/systemd/system/ssh.service.requires/deploylab-ssh-host-key.service"
 
 # --- systemd as PID 1 in a container: drop units that need real hardware -------
 for unit in getty.target console-getty.service systemd-udevd.service \
