@@ -39,12 +39,12 @@ pub async fn connect() -> Result<Docker> {
         detail,
     };
     let docker = Docker::connect_with_defaults().map_err(|e| unreachable(describe(&e)))?;
-    let docker = docker
+    // Negotiating asks the engine for its version: that round trip is also
+    // the proof that it answers.
+    docker
         .negotiate_version()
         .await
-        .map_err(|e| unreachable(describe(&e)))?;
-    docker.ping().await.map_err(|e| unreachable(describe(&e)))?;
-    Ok(docker)
+        .map_err(|e| unreachable(describe(&e)))
 }
 
 /// One line for a bollard error: the engine's own message when it sent one.
@@ -106,7 +106,12 @@ fn lab_filters(instance: &str, lab: Option<&str>) -> HashMap<String, Vec<String>
 }
 
 pub fn network_name(instance: &str, lab: &str) -> String {
-    format!("deploylab-{lab}-{}", &instance[..8.min(instance.len())])
+    format!("deploylab-{lab}-{}", short(instance))
+}
+
+/// The instance id as names show it (labels carry it whole).
+pub fn short(instance: &str) -> &str {
+    &instance[..8.min(instance.len())]
 }
 
 /// Creates the lab's own network (so its containers find each other by

@@ -106,7 +106,7 @@ pub async fn start(
     network: &str,
     repos: &Path,
 ) -> Result<String> {
-    let name = format!("deploylab-{lab}-git-{}", &instance[..8.min(instance.len())]);
+    let name = format!("deploylab-{lab}-git-{}", crate::docker::short(instance));
     let config = ContainerCreateBody {
         image: Some(image.to_string()),
         cmd: Some(

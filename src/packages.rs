@@ -362,8 +362,7 @@ pub async fn spawn(
 pub fn stop(pid: u32) {
     #[cfg(unix)]
     {
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        if String::from_utf8_lossy(&cmdline).contains("package-proxy") {
+        if is_running(pid) {
             // SAFETY: kill(2) with a pid we started and just identified.
             unsafe {
                 libc::kill(pid as libc::pid_t, libc::SIGTERM);

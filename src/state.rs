@@ -63,15 +63,8 @@ impl Home {
 
     /// Writes the state atomically: a crash leaves the old file or the new.
     pub fn save(&self, state: &State) -> Result<()> {
-        let path = self.state_file();
-        let context = format!("writing {}", path.display());
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir).map_err(Error::io(&context))?;
         let text = serde_json::to_string_pretty(state).expect("state always serializes");
-        tmp.write_all(text.as_bytes())
-            .map_err(Error::io(&context))?;
-        tmp.persist(&path)
-            .map_err(|e| Error::io(context)(e.error))?;
-        Ok(())
+        write_atomically(&self.state_file(), text.as_bytes())
     }
 
     pub fn key_path(&self) -> PathBuf {
@@ -94,16 +87,20 @@ impl Home {
             .collect();
         let pinned = format!("{host} {}", key.trim());
         lines.push(&pinned);
-        let context = format!("writing {}", path.display());
-        let parent = path.parent().expect("known_hosts has a parent");
-        std::fs::create_dir_all(parent).map_err(Error::io(&context))?;
-        let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(Error::io(&context))?;
-        tmp.write_all(format!("{}\n", lines.join("\n")).as_bytes())
-            .map_err(Error::io(&context))?;
-        tmp.persist(&path)
-            .map_err(|e| Error::io(context)(e.error))?;
-        Ok(())
+        write_atomically(&path, format!("{}\n", lines.join("\n")).as_bytes())
     }
+}
+
+/// Replaces a file atomically (a temporary file in the same folder, then a
+/// rename): a crash leaves the old content or the new, never half.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let context = format!("writing {}", path.display());
+    let parent = path.parent().expect("a file has a folder");
+    std::fs::create_dir_all(parent).map_err(Error::io(&context))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(Error::io(&context))?;
+    tmp.write_all(bytes).map_err(Error::io(&context))?;
+    tmp.persist(path).map_err(|e| Error::io(context)(e.error))?;
+    Ok(())
 }
 
 fn env_dir(var: &str) -> Option<PathBuf> {
@@ -188,8 +185,9 @@ pub fn ensure_ssh_key(private: &Path) -> Result<String> {
     Ok(public_text)
 }
 
+/// Writes a file only its owner may read (keys).
 #[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -201,7 +199,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
 }
 

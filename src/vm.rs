@@ -92,7 +92,7 @@ pub struct Vm {
 }
 
 pub fn container_name(lab: &str, instance: &str) -> String {
-    format!("deploylab-{lab}-{}", &instance[..8.min(instance.len())])
+    format!("deploylab-{lab}-{}", docker::short(instance))
 }
 
 /// Fails early, with a clear message, when a port the user asked for is in use.

@@ -99,9 +99,8 @@ impl Platform {
 
     fn save(&self) {
         let text = serde_json::to_string_pretty(&self.state).expect("state serializes");
-        let tmp = self.file.with_extension("json.tmp");
-        if std::fs::write(&tmp, text).is_ok() {
-            let _ = std::fs::rename(&tmp, &self.file);
+        if let Err(e) = crate::state::write_atomically(&self.file, text.as_bytes()) {
+            tracing::warn!("the platform's state was not saved: {e}");
         }
     }
 

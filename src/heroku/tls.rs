@@ -90,20 +90,6 @@ fn rustls_pki_types_certs(pem: &[u8]) -> Result<Vec<rustls::pki_types::Certifica
 }
 
 fn write_private(path: &Path, pem: &str) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(Error::io(format!("writing {}", path.display())))?;
-        file.write_all(pem.as_bytes())
-            .map_err(Error::io(format!("writing {}", path.display())))
-    }
-    #[cfg(not(unix))]
-    std::fs::write(path, pem).map_err(Error::io(format!("writing {}", path.display())))
+    crate::state::write_private(path, pem.as_bytes())
+        .map_err(Error::io(format!("writing {}", path.display())))
 }
