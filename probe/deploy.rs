@@ -34,9 +34,15 @@ pub fn gather(user: &str) -> Object {
     let env = service_text.as_deref().map(environment).unwrap_or_default();
 
     let exec_start = service("ExecStart").unwrap_or_default();
-    let program = exec_start.split_whitespace().next().unwrap_or("").trim_start_matches(['-', '@', '+', '!']);
+    let program = exec_start
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_start_matches(['-', '@', '+', '!']);
     let venv = match program.rsplit_once("/bin/") {
-        Some((venv, _)) if !venv.is_empty() && venv != "/usr" && venv != "/usr/local" => venv.to_string(),
+        Some((venv, _)) if !venv.is_empty() && venv != "/usr" && venv != "/usr/local" => {
+            venv.to_string()
+        }
         _ => format!("{home}/.venv"),
     };
     let app_dir = service("WorkingDirectory").unwrap_or_else(|| "/app".to_string());
@@ -46,8 +52,15 @@ pub fn gather(user: &str) -> Object {
         None => format!("{app_dir}/blog_settings.toml"),
     };
     let settings_text = fs::read_to_string(&settings_path).ok();
-    let section = env.get("BLOG_ENV").cloned().unwrap_or_else(|| "production".into());
-    let setting = |key: &str| settings_text.as_deref().and_then(|t| toml_string(t, &section, key));
+    let section = env
+        .get("BLOG_ENV")
+        .cloned()
+        .unwrap_or_else(|| "production".into());
+    let setting = |key: &str| {
+        settings_text
+            .as_deref()
+            .and_then(|t| toml_string(t, &section, key))
+    };
     let db_path = setting("db_path").unwrap_or_else(|| format!("{app_dir}/db.sqlite3"));
     let static_root = setting("static_root").unwrap_or_else(|| format!("{app_dir}/static"));
     let site_packages = site_packages(&venv);
@@ -69,7 +82,10 @@ pub fn gather(user: &str) -> Object {
         .field("app_dir", Json::str(&app_dir))
         .field("app_dir_stat", file(&app_dir))
         .field("checkout", checkout(&app_dir))
-        .field("settings", read(&settings_path).field("path", Json::str(&settings_path)))
+        .field(
+            "settings",
+            read(&settings_path).field("path", Json::str(&settings_path)),
+        )
         .field("settings_section", Json::str(&section))
         .field("database", database(&db_path, site_packages.as_deref()))
         .field("static", static_files(&static_root))
@@ -106,7 +122,9 @@ pub fn gather(user: &str) -> Object {
 /// name -> text of every unit file written into /etc/systemd/system.
 fn unit_files() -> BTreeMap<String, String> {
     let mut units = BTreeMap::new();
-    let Ok(dir) = fs::read_dir(UNIT_DIR) else { return units };
+    let Ok(dir) = fs::read_dir(UNIT_DIR) else {
+        return units;
+    };
     for entry in dir.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let is_unit = name.ends_with(".socket") || name.ends_with(".service");
@@ -168,7 +186,10 @@ fn directive(text: &str, key: &str) -> Option<String> {
 fn environment(text: &str) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     for line in text.lines().map(str::trim) {
-        let Some(rest) = line.strip_prefix("Environment").and_then(|r| r.trim_start().strip_prefix('=')) else {
+        let Some(rest) = line
+            .strip_prefix("Environment")
+            .and_then(|r| r.trim_start().strip_prefix('='))
+        else {
             continue;
         };
         let mut words = Vec::new();
@@ -210,9 +231,16 @@ fn toml_string(text: &str, section: &str, key: &str) -> Option<String> {
         if current != section.to_lowercase() && current != "default" {
             continue;
         }
-        let Some((k, v)) = line.split_once('=') else { continue };
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
         if k.trim().eq_ignore_ascii_case(key) {
-            let v = v.split('#').next().unwrap_or("").trim().trim_matches(['"', '\'']);
+            let v = v
+                .split('#')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches(['"', '\'']);
             // The section's value wins over [default].
             if current != "default" || found.is_none() {
                 found = Some(v.to_string());
@@ -247,7 +275,10 @@ fn venv_fact(venv: &str, site_packages: Option<&str>) -> Object {
     read(&format!("{venv}/pyvenv.cfg"))
         .field("path", Json::str(venv))
         .field("python", Json::str(&python))
-        .field("dists", Json::Array(dists.iter().map(|d| Json::str(d)).collect()))
+        .field(
+            "dists",
+            Json::Array(dists.iter().map(|d| Json::str(d)).collect()),
+        )
 }
 
 /// The git checkout of the app: the app folder itself or a folder in it.
@@ -262,16 +293,29 @@ fn checkout(app_dir: &str) -> Object {
         subdirs.sort();
         candidates.extend(subdirs);
     }
-    let Some(repo) = candidates.into_iter().find(|c| fs::metadata(format!("{c}/.git")).is_ok()) else {
+    let Some(repo) = candidates
+        .into_iter()
+        .find(|c| fs::metadata(format!("{c}/.git")).is_ok())
+    else {
         return Json::object().field("found", Json::Bool(false));
     };
     let config = fs::read_to_string(format!("{repo}/.git/config")).unwrap_or_default();
     Json::object()
         .field("found", Json::Bool(true))
         .field("path", Json::str(&repo))
-        .field("head", Json::str(fs::read_to_string(format!("{repo}/.git/HEAD")).unwrap_or_default().trim()))
+        .field(
+            "head",
+            Json::str(
+                fs::read_to_string(format!("{repo}/.git/HEAD"))
+                    .unwrap_or_default()
+                    .trim(),
+            ),
+        )
         .field("config", Json::str(&config))
-        .field("has_pyproject", Json::Bool(fs::metadata(format!("{repo}/pyproject.toml")).is_ok()))
+        .field(
+            "has_pyproject",
+            Json::Bool(fs::metadata(format!("{repo}/pyproject.toml")).is_ok()),
+        )
         .field("stat", file(&repo))
 }
 
@@ -305,7 +349,12 @@ print(json.dumps(out))
                 let json = String::from_utf8_lossy(&o.stdout).trim().to_string();
                 fact = fact.field("tables", Json::Raw(json));
             }
-            Ok(o) => fact = fact.field("error", Json::str(String::from_utf8_lossy(&o.stderr).trim())),
+            Ok(o) => {
+                fact = fact.field(
+                    "error",
+                    Json::str(String::from_utf8_lossy(&o.stderr).trim()),
+                )
+            }
             Err(e) => fact = fact.field("error", Json::str(&e.to_string())),
         }
     }
@@ -318,11 +367,17 @@ print(json.dumps(out))
             ("sessions", "django/contrib/sessions"),
             ("posts", "posts"),
         ] {
-            let Ok(entries) = fs::read_dir(format!("{sp}/{dir}/migrations")) else { continue };
+            let Ok(entries) = fs::read_dir(format!("{sp}/{dir}/migrations")) else {
+                continue;
+            };
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if name.ends_with(".py") && name.as_bytes().first().is_some_and(u8::is_ascii_digit) {
-                    files.push(Json::str(&format!("{label}.{}", name.trim_end_matches(".py"))));
+                if name.ends_with(".py") && name.as_bytes().first().is_some_and(u8::is_ascii_digit)
+                {
+                    files.push(Json::str(&format!(
+                        "{label}.{}",
+                        name.trim_end_matches(".py")
+                    )));
                 }
             }
         }
@@ -332,7 +387,9 @@ print(json.dumps(out))
 
 fn static_files(root: &str) -> Object {
     fn count(dir: &std::path::Path, depth: u32) -> u64 {
-        let Ok(entries) = fs::read_dir(dir) else { return 0 };
+        let Ok(entries) = fs::read_dir(dir) else {
+            return 0;
+        };
         entries
             .flatten()
             .map(|e| match e.file_type() {
@@ -345,7 +402,13 @@ fn static_files(root: &str) -> Object {
     Json::object()
         .field("root", Json::str(root))
         .field("files", Json::Num(count(std::path::Path::new(root), 0)))
-        .field("admin_css", file(&format!("{}/admin/css/base.css", root.trim_end_matches('/'))))
+        .field(
+            "admin_css",
+            file(&format!(
+                "{}/admin/css/base.css",
+                root.trim_end_matches('/')
+            )),
+        )
 }
 
 /// Listening unix sockets with a path, from /proc/net/unix, and the
@@ -395,7 +458,9 @@ fn http_over_socket(path: &str) -> Json {
             let mut stream = UnixStream::connect(path)?;
             stream.set_read_timeout(Some(Duration::from_secs(10)))?;
             stream.set_write_timeout(Some(Duration::from_secs(5)))?;
-            stream.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\nX-Forwarded-Proto: http\r\n\r\n")?;
+            stream.write_all(
+                b"GET / HTTP/1.0\r\nHost: localhost\r\nX-Forwarded-Proto: http\r\n\r\n",
+            )?;
             let mut buf = Vec::new();
             stream.take(256 * 1024).read_to_end(&mut buf)?;
             Ok(String::from_utf8_lossy(&buf).into_owned())
@@ -404,7 +469,9 @@ fn http_over_socket(path: &str) -> Json {
             Ok(text) => {
                 let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
                 let body: String = body.chars().take(4096).collect();
-                Json::object().field("head", Json::str(head)).field("body", Json::str(&body))
+                Json::object()
+                    .field("head", Json::str(head))
+                    .field("body", Json::str(&body))
             }
             Err(e) => Json::object().field("error", Json::str(&e.to_string())),
         }
@@ -416,16 +483,30 @@ fn http_over_socket(path: &str) -> Json {
 /// Run by full path with an empty environment.
 fn nginx() -> Object {
     const NGINX: &str = "/usr/sbin/nginx";
-    if fs::metadata(NGINX).map(|m| m.mode() & 0o111 == 0).unwrap_or(true) {
+    if fs::metadata(NGINX)
+        .map(|m| m.mode() & 0o111 == 0)
+        .unwrap_or(true)
+    {
         return Json::object().field("installed", Json::Bool(false));
     }
-    match Command::new(NGINX).arg("-T").env_clear().stdin(Stdio::null()).output() {
+    match Command::new(NGINX)
+        .arg("-T")
+        .env_clear()
+        .stdin(Stdio::null())
+        .output()
+    {
         Ok(o) => {
-            let config: String = String::from_utf8_lossy(&o.stdout).chars().take(256 * 1024).collect();
+            let config: String = String::from_utf8_lossy(&o.stdout)
+                .chars()
+                .take(256 * 1024)
+                .collect();
             Json::object()
                 .field("installed", Json::Bool(true))
                 .field("test_ok", Json::Bool(o.status.success()))
-                .field("messages", Json::str(String::from_utf8_lossy(&o.stderr).trim()))
+                .field(
+                    "messages",
+                    Json::str(String::from_utf8_lossy(&o.stderr).trim()),
+                )
                 .field("config", Json::str(&config))
         }
         Err(e) => Json::object()
@@ -439,20 +520,16 @@ fn uid_of(user: &str) -> Option<u64> {
     if let Ok(uid) = user.parse() {
         return Some(uid);
     }
-    fs::read_to_string("/etc/passwd")
-        .ok()?
-        .lines()
-        .map(|l| l.split(':').collect::<Vec<_>>())
-        .find(|f| f.len() >= 7 && f[0] == user)
-        .and_then(|f| f[2].parse().ok())
+    super::passwd(user)?[2].parse().ok()
 }
 
 /// When the VM (its PID 1) started, in centiseconds since the epoch: the
 /// host's boot time plus PID 1's start in clock ticks (USER_HZ, 100 on Linux).
 fn boot_time() -> Json {
-    let btime = fs::read_to_string("/proc/stat")
-        .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("btime ")?.trim().parse::<u64>().ok()));
+    let btime = fs::read_to_string("/proc/stat").ok().and_then(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("btime ")?.trim().parse::<u64>().ok())
+    });
     // Field 22 of /proc/1/stat; the command name (field 2) may hold spaces,
     // so count from the closing parenthesis.
     let start = fs::read_to_string("/proc/1/stat").ok().and_then(|s| {
@@ -483,12 +560,15 @@ fn last_change(units: &[String], settings: &str) -> Object {
         .iter()
         .filter_map(|p| {
             let meta = fs::metadata(p).ok()?;
-            let centis = meta.mtime().max(0) as u64 * 100 + meta.mtime_nsec().max(0) as u64 / 10_000_000;
+            let centis =
+                meta.mtime().max(0) as u64 * 100 + meta.mtime_nsec().max(0) as u64 / 10_000_000;
             Some((centis, p))
         })
         .max();
     match newest {
-        Some((centis, path)) => Json::object().field("mtime_cs", Json::Num(centis)).field("path", Json::str(path)),
+        Some((centis, path)) => Json::object()
+            .field("mtime_cs", Json::Num(centis))
+            .field("path", Json::str(path)),
         None => Json::object().field("mtime_cs", Json::Num(0)),
     }
 }

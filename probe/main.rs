@@ -39,7 +39,9 @@ fn main() {
             "tcp-listen" => tcp_listening(),
             "deploy" => deploy::gather(value).into(),
             "sudoers" => sudoers().into(),
-            _ => Json::object().field("error", Json::str("unknown fact")).into(),
+            _ => Json::object()
+                .field("error", Json::str("unknown fact"))
+                .into(),
         };
         out = out.field(&arg, fact);
     }
@@ -50,7 +52,8 @@ fn main() {
 /// are really on disk (a hand-edited status file does not make a package).
 fn package(name: &str) -> Object {
     static STATUS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let status = STATUS.get_or_init(|| fs::read_to_string("/var/lib/dpkg/status").unwrap_or_default());
+    let status =
+        STATUS.get_or_init(|| fs::read_to_string("/var/lib/dpkg/status").unwrap_or_default());
     let Some(stanza) = status
         .split("\n\n")
         .find(|s| s.lines().any(|l| l == format!("Package: {name}")))
@@ -85,15 +88,10 @@ fn package(name: &str) -> Object {
 
 /// The user's passwd entry and the groups that name them.
 fn user(name: &str) -> Object {
-    let passwd = fs::read_to_string("/etc/passwd").unwrap_or_default();
-    let Some(entry) = passwd
-        .lines()
-        .map(|l| l.split(':').collect::<Vec<_>>())
-        .find(|f| f.len() >= 7 && f[0] == name)
-    else {
+    let Some(entry) = passwd(name) else {
         return Json::object().field("exists", Json::Bool(false));
     };
-    let primary_gid = entry[3];
+    let primary_gid = entry[3].as_str();
     let groups = fs::read_to_string("/etc/group").unwrap_or_default();
     let member_of = groups
         .lines()
@@ -104,8 +102,8 @@ fn user(name: &str) -> Object {
     Json::object()
         .field("exists", Json::Bool(true))
         .field("uid", Json::Num(entry[2].parse().unwrap_or(u64::MAX)))
-        .field("home", Json::str(entry[5]))
-        .field("shell", Json::str(entry[6]))
+        .field("home", Json::str(&entry[5]))
+        .field("shell", Json::str(&entry[6]))
         .field("groups", Json::Array(member_of))
 }
 
@@ -123,7 +121,10 @@ fn file(path: &str) -> Object {
             Json::object()
                 .field("exists", Json::Bool(true))
                 .field("kind", Json::str(kind))
-                .field("mode", Json::Num(u64::from(meta.permissions().mode() & 0o7777)))
+                .field(
+                    "mode",
+                    Json::Num(u64::from(meta.permissions().mode() & 0o7777)),
+                )
                 .field("uid", Json::Num(u64::from(meta.uid())))
                 .field("gid", Json::Num(u64::from(meta.gid())))
                 .field("size", Json::Num(meta.len()))
@@ -156,14 +157,18 @@ fn ssh_keys(user_name: &str) -> Object {
         .field("ssh_dir", file(&format!("{home}/.ssh")))
 }
 
+/// A user's /etc/passwd entry, split into its seven fields.
+fn passwd(user_name: &str) -> Option<Vec<String>> {
+    fs::read_to_string("/etc/passwd")
+        .ok()?
+        .lines()
+        .map(|l| l.split(':').map(str::to_string).collect::<Vec<_>>())
+        .find(|f| f.len() >= 7 && f[0] == user_name)
+}
+
 /// The user's home folder, from /etc/passwd.
 fn home_of(user_name: &str) -> Option<String> {
-    fs::read_to_string("/etc/passwd")
-        .unwrap_or_default()
-        .lines()
-        .map(|l| l.split(':').collect::<Vec<_>>())
-        .find(|f| f.len() >= 7 && f[0] == user_name)
-        .map(|f| f[5].to_string())
+    passwd(user_name).map(|f| f[5].clone())
 }
 
 /// Every listening TCP socket, from the kernel's tables, with the programs
@@ -178,7 +183,9 @@ fn tcp_listening() -> Json {
             if cols.len() < 10 || cols[3] != LISTEN {
                 continue;
             }
-            let Some((addr, port)) = cols[1].split_once(':') else { continue };
+            let Some((addr, port)) = cols[1].split_once(':') else {
+                continue;
+            };
             let port = u16::from_str_radix(port, 16).unwrap_or(0);
             let inode: u64 = cols[9].parse().unwrap_or(0);
             sockets.insert(inode, (decode_address(addr, v6), port));
@@ -226,11 +233,18 @@ fn socket_owners() -> BTreeMap<u64, Vec<String>> {
 fn socket_pids() -> Vec<(u64, u32)> {
     let mut out = Vec::new();
     for pid in pids() {
-        let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else { continue };
+        let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
         for fd in fds.flatten() {
-            let Ok(target) = fs::read_link(fd.path()) else { continue };
+            let Ok(target) = fs::read_link(fd.path()) else {
+                continue;
+            };
             let target = target.to_string_lossy();
-            if let Some(inode) = target.strip_prefix("socket:[").and_then(|s| s.strip_suffix(']')) {
+            if let Some(inode) = target
+                .strip_prefix("socket:[")
+                .and_then(|s| s.strip_suffix(']'))
+            {
                 if let Ok(inode) = inode.parse() {
                     out.push((inode, pid));
                 }
@@ -241,7 +255,9 @@ fn socket_pids() -> Vec<(u64, u32)> {
 }
 
 fn pids() -> Vec<u32> {
-    let Ok(procs) = fs::read_dir("/proc") else { return Vec::new() };
+    let Ok(procs) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
     procs
         .flatten()
         .filter_map(|e| e.file_name().to_str().and_then(|p| p.parse().ok()))
@@ -391,7 +407,9 @@ impl Object {
         if self.0.len() > 1 {
             self.0.push(',');
         }
-        let Json::Raw(key) = Json::str(key) else { unreachable!() };
+        let Json::Raw(key) = Json::str(key) else {
+            unreachable!()
+        };
         let _ = write!(self.0, "{key}:{}}}", value.into().render());
         self
     }
