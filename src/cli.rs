@@ -131,9 +131,25 @@ pub enum Command {
     #[command(hide = true)]
     PackageProxy(crate::packages::ProxyArgs),
 
-    /// The fake Heroku's Platform API over HTTPS on loopback (work in progress).
+    /// The heroku lab: print the environment the real `heroku` CLI and git need.
+    Heroku {
+        #[command(subcommand)]
+        action: HerokuAction,
+    },
+
+    /// The fake Heroku itself (started by `start heroku`).
     #[command(hide = true)]
-    HerokuApi(crate::heroku::ServeArgs),
+    HerokuServe(crate::heroku::ServeArgs),
+
+    /// The fake Heroku's git pre-receive hook (run by git).
+    #[command(hide = true)]
+    HerokuHook,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HerokuAction {
+    /// Print `export` lines for the real heroku CLI and git: `eval "$(deploylab heroku env)"`.
+    Env,
 }
 
 #[derive(Debug, clap::Args)]

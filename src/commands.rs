@@ -6,7 +6,7 @@ use std::time::Instant;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use crate::check::{self, HostFacts};
-use crate::cli::{Cli, Command, Format, ImagesAction};
+use crate::cli::{Cli, Command, Format, HerokuAction, ImagesAction};
 use crate::docker;
 use crate::error::{Error, Result, exit};
 use crate::images;
@@ -68,6 +68,10 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
                     .await;
             progress.finish();
             let running = result?;
+            if running.heroku.is_some() {
+                println!("{}", crate::heroku::lab::ready_text(&running));
+                return Ok(exit::OK);
+            }
             let key = home.key_path();
             println!(
                 "{}",
@@ -163,8 +167,16 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             packages::serve(args).await?;
             Ok(exit::OK)
         }
-        Command::HerokuApi(args) => {
+        Command::HerokuServe(args) => {
             crate::heroku::serve(args).await?;
+            Ok(exit::OK)
+        }
+        Command::HerokuHook => crate::heroku::git::hook(),
+        Command::Heroku {
+            action: HerokuAction::Env,
+        } => {
+            let running = crate::heroku::lab::running(&home)?;
+            print!("{}", crate::heroku::lab::env_script(&home, &running));
             Ok(exit::OK)
         }
         Command::Images { action } => {
@@ -241,6 +253,25 @@ async fn run_checks(
     let (lab_id, running) = state.pick(lab)?;
     let lab = catalog.get(&lab_id)?;
     let docker = docker::connect().await?;
+    if let Some(heroku) = &running.heroku {
+        let checks: Vec<&crate::heroku::checks::HerokuCheck> = lab
+            .stages
+            .iter()
+            .flat_map(|s| &s.checks)
+            .filter_map(|c| match &c.expect {
+                check::Check::Heroku(h) => Some(h),
+                _ => None,
+            })
+            .collect();
+        let facts = crate::heroku::checks::gather(&docker, &home.instance(), heroku, &checks).await;
+        let host = HostFacts {
+            ssh_banner: Err(String::new()),
+            public_key: String::new(),
+            http: serde_json::Value::Null,
+        };
+        let report = check::evaluate(&lab, &facts, &host);
+        return Ok((lab, report, started.elapsed().as_millis()));
+    }
     match docker.inspect_container(&running.container_id, None).await {
         Err(e) if docker::is_not_found(&e) => {
             state.labs.remove(&lab_id);
@@ -307,6 +338,28 @@ fn ssh_client(home: &Home, lab: &Lab, running: &RunningLab) -> Result<std::proce
     Ok(cmd)
 }
 
+/// What runs a solution step (`bash -s`, the script on stdin): over SSH in
+/// the VM as the student; for the heroku lab, on this machine, in
+/// `<home>/heroku/work`, with the environment `deploylab heroku env` gives
+/// (the real heroku CLI must be on PATH).
+fn step_runner(home: &Home, lab: &Lab, running: &RunningLab) -> Result<std::process::Command> {
+    let Some(heroku) = &running.heroku else {
+        let mut cmd = ssh_client(home, lab, running)?;
+        cmd.args(["bash", "-s"]);
+        return Ok(cmd);
+    };
+    let work = heroku.dir.join("work");
+    std::fs::create_dir_all(&work).map_err(Error::io(format!("creating {}", work.display())))?;
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg("-s")
+        .current_dir(&work)
+        .envs(crate::heroku::lab::env_pairs(heroku));
+    if let Some(repo) = &heroku.blog_repo {
+        cmd.env("DEPLOYLAB_BLOG_REPO", repo);
+    }
+    Ok(cmd)
+}
+
 /// Hands over to the system's ssh client.
 fn ssh(home: &Home, lab: &Lab, running: &RunningLab, command: &[String]) -> Result<i32> {
     let status = ssh_client(home, lab, running)?
@@ -343,8 +396,7 @@ async fn solve(
             continue;
         };
         let started = Instant::now();
-        let mut child = ssh_client(home, lab, running)?
-            .args(["bash", "-s"])
+        let mut child = step_runner(home, lab, running)?
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

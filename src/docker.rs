@@ -296,3 +296,34 @@ pub async fn put_files(docker: &Docker, container: &str, files: &[FileEntry<'_>]
         .await
         .map_err(Error::docker("copying files into the VM"))
 }
+
+/// Waits for a container to exit and returns its exit code.
+pub async fn wait_exit(docker: &Docker, id: &str) -> Result<i64> {
+    let mut wait =
+        docker.wait_container(id, None::<bollard::query_parameters::WaitContainerOptions>);
+    let mut code = 0;
+    while let Some(status) = wait.next().await {
+        match status {
+            Ok(s) => code = s.status_code,
+            // Docker reports a non-zero exit as an error of the wait stream.
+            Err(bollard::errors::Error::DockerContainerWaitError { code: c, .. }) => code = c,
+            Err(e) => return Err(Error::docker("waiting for a container")(e)),
+        }
+    }
+    Ok(code)
+}
+
+/// A container's output so far, for error messages.
+pub async fn container_logs(docker: &Docker, id: &str) -> String {
+    let options = bollard::query_parameters::LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .tail("40")
+        .build();
+    let mut stream = docker.logs(id, Some(options));
+    let mut text = String::new();
+    while let Some(Ok(chunk)) = stream.next().await {
+        text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+    }
+    text.trim().to_string()
+}

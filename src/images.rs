@@ -22,7 +22,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::docker::{LABEL_BUILD, LABEL_IMAGE, LABEL_RECIPE, describe, is_not_found};
 use crate::error::{Error, Result};
-use crate::lab::{Environment, Lab};
+use crate::lab::Lab;
 use crate::progress::Progress;
 use crate::state::hex;
 
@@ -52,15 +52,15 @@ pub struct VmImage {
 }
 
 impl VmRecipe {
-    /// One image serves every VM lab: it carries the union of their packages.
+    /// One image serves every lab: it carries the union of their packages
+    /// (the Heroku stack is built on it, see `heroku::stack`).
     pub fn for_labs(labs: &[Lab]) -> VmRecipe {
-        let vm_labs = labs.iter().filter(|l| l.environment == Environment::Vm);
         VmRecipe {
-            apt_packages: vm_labs
-                .clone()
-                .flat_map(|l| l.apt_packages.clone())
+            apt_packages: labs.iter().flat_map(|l| l.apt_packages.clone()).collect(),
+            python_packages: labs
+                .iter()
+                .flat_map(|l| l.python_packages.clone())
                 .collect(),
-            python_packages: vm_labs.flat_map(|l| l.python_packages.clone()).collect(),
         }
     }
 
@@ -101,7 +101,7 @@ impl VmImage {
         self.apt_dir.parent().expect("apt dir has a parent")
     }
 
-    fn build_id_file(&self) -> PathBuf {
+    pub fn build_id_file(&self) -> PathBuf {
         self.cache_dir().join("build-id")
     }
 

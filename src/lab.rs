@@ -47,6 +47,8 @@ pub struct Lab {
 pub enum Environment {
     /// A Debian 12 container with systemd and sshd standing in for a VM.
     Vm,
+    /// The local fake Heroku, driven by the real heroku CLI and git.
+    Heroku,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -40,6 +40,19 @@ pub async fn interruptible_start(
     options: StartOptions,
     progress: &Progress,
 ) -> Result<RunningLab> {
+    if lab.environment == crate::lab::Environment::Heroku {
+        crate::interrupt::watch();
+        return crate::heroku::lab::start(
+            home,
+            catalog,
+            docker,
+            lab,
+            options.fresh,
+            options.http_port,
+            progress,
+        )
+        .await;
+    }
     let instance = home.instance();
     let existed = !docker::labelled_containers(docker, &instance, Some(&lab.id))
         .await?
@@ -159,6 +172,7 @@ async fn start(
         started_at: now(),
         proxy_pid: proxy.as_ref().map(|p| p.pid),
         proxy_port: proxy.as_ref().map(|p| p.address.port()),
+        heroku: None,
     };
     proxy_guard.0 = None;
     state.labs.insert(lab.id.clone(), running.clone());
@@ -207,7 +221,7 @@ async fn start_proxy(
     Ok(Some(running))
 }
 
-fn now() -> u64 {
+pub fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -309,6 +323,9 @@ pub async fn stop(home: &Home, lab: Option<&str>, all: bool) -> Result<i32> {
     for lab in labs {
         if let Some(pid) = state.labs.get(&lab).and_then(|r| r.proxy_pid) {
             packages::stop(pid);
+        }
+        if let Some(h) = state.labs.get(&lab).and_then(|r| r.heroku.as_ref()) {
+            crate::heroku::lab::stop_server(h.pid);
         }
         let removed = docker::remove_lab_resources(&docker, &instance, &lab).await?;
         state.labs.remove(&lab);

@@ -133,6 +133,9 @@ pub struct RunningLab {
     pub proxy_pid: Option<u32>,
     #[serde(default)]
     pub proxy_port: Option<u16>,
+    /// The heroku lab's fake (that lab has no VM container).
+    #[serde(default)]
+    pub heroku: Option<crate::heroku::lab::HerokuRunning>,
 }
 
 impl State {
@@ -235,6 +238,7 @@ mod tests {
             started_at: 0,
             proxy_pid: None,
             proxy_port: None,
+            heroku: None,
         };
         state.labs.insert("a".into(), lab.clone());
         assert_eq!(state.pick(None).unwrap().0, "a");

@@ -51,6 +51,10 @@ pub enum Check {
     /// settings, database, gunicorn under systemd, nginx): `check/deploy.rs`.
     #[serde(untagged)]
     Deploy(deploy::DeployCheck),
+    /// The heroku lab's checks, from the fake's records, a one-off dyno and
+    /// the router: `heroku/checks.rs`.
+    #[serde(untagged)]
+    Heroku(crate::heroku::checks::HerokuCheck),
 }
 
 /// What the host measured itself, outside the VM.
@@ -99,6 +103,7 @@ impl Check {
             Check::PackagesInstalled { packages } => {
                 packages.iter().map(|p| format!("pkg:{p}")).collect()
             }
+            Check::Heroku(_) => vec![],
             Check::Deploy(_) => vec![
                 format!("deploy:{lab_user}"),
                 format!("user:{lab_user}"),
@@ -117,6 +122,7 @@ impl Check {
         let user = |u: &Option<String>| u.clone().unwrap_or_else(|| lab_user.to_string());
         match self {
             Check::Deploy(check) => check.evaluate(facts, lab_user, host),
+            Check::Heroku(check) => check.evaluate(facts),
             Check::SshBanner {} => match &host.ssh_banner {
                 Ok(line) if line.starts_with("SSH-2.0-") => {
                     Outcome::new(true, "an SSH-2.0 banner", line.clone())

@@ -1,76 +1,263 @@
 //! The local fake Heroku (`../shared/design/fake-heroku.md`): only Heroku's
-//! control plane is fake; builds and dynos will be real containers. This is
-//! its foundation: the HTTPS listener with a local CA (`tls`) and the
-//! Platform API (`api`), driven in tests by the real heroku CLI. Builds, git
-//! push, dynos, the router and `deploylab start heroku` come next.
+//! control plane is fake; builds and dynos are real containers running the
+//! student's real app.
+//!
+//! One process (`deploylab heroku-serve`, started by `deploylab start
+//! heroku`) runs it all, on loopback only:
+//! - HTTPS (`tls`): the Platform API (`api`), git smart-HTTP (`git`) and log
+//!   sessions (`logs`), every request behind the token;
+//! - `build`: a push builds the app in a container from the stack image
+//!   (`stack`), Heroku-style, and makes a release image;
+//! - `dynos`: keeps the formation running as containers, restarts crashes;
+//! - `router`: `http://<app>.localhost:<port>` to the web dynos, with
+//!   Heroku's H10/H12/H14 errors and router log lines;
+//! - `rendezvous`: the TLS socket `heroku run` attaches to.
 
 pub mod api;
+pub mod build;
+pub mod checks;
+pub mod dynos;
+pub mod git;
+pub mod lab;
+pub mod logs;
+pub mod rendezvous;
+pub mod router;
+pub mod stack;
 pub mod tls;
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use bollard::Docker;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::{Request, Response};
-use tokio::sync::Mutex;
+use http_body_util::{BodyExt, Full, combinators::BoxBody};
+use hyper::{Method, Request, Response, StatusCode};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Mutex, watch};
 
 use crate::error::{Error, Result};
 
-/// The hidden `heroku-api` command: serves the Platform API on loopback.
+/// A response body: whole (JSON) or streamed (git, logs).
+pub type Body = BoxBody<Bytes, std::io::Error>;
+
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+/// The hidden `heroku-serve` command: the whole fake, on loopback.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
-    /// Folder for the platform's state and certificates.
+    /// Folder for the platform's state, repositories and certificates.
     #[arg(long)]
     pub dir: PathBuf,
-    /// Port on 127.0.0.1 (0: any free port).
+    /// Port of the HTTPS API and git (0: any free port).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
-    /// File to write the bound port to, once listening.
+    /// Port of the router (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub router_port: u16,
+    /// File to write the bound ports to (JSON), once listening.
     #[arg(long)]
     pub ready_file: PathBuf,
     /// The API token every request must carry.
     #[arg(long, env = "DEPLOYLAB_HEROKU_TOKEN")]
     pub token: String,
-    /// The router's port, for apps' web URLs.
-    #[arg(long, default_value_t = 5080)]
-    pub router_port: u16,
+    /// Label value of every container made (the deploylab home's instance).
+    #[arg(long, default_value = "standalone")]
+    pub instance: String,
+    /// Docker network dynos run on.
+    #[arg(long)]
+    pub network: Option<String>,
+    /// The stack image builds and dynos run from.
+    #[arg(long)]
+    pub stack: Option<String>,
+    /// Folder of offline wheels builds install from.
+    #[arg(long)]
+    pub wheels: Option<PathBuf>,
+}
+
+/// The ports the fake listens on, written to the ready file.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Ports {
+    pub api: u16,
+    pub router: u16,
+    pub rendezvous: u16,
+}
+
+/// Everything the fake's parts share.
+pub struct Fake {
+    pub dir: PathBuf,
+    pub token: String,
+    pub ports: Ports,
+    pub instance: String,
+    pub network: Option<String>,
+    pub stack: Option<String>,
+    pub wheels: Option<PathBuf>,
+    pub docker: Option<Docker>,
+    pub platform: Mutex<api::Platform>,
+    pub logs: logs::Logs,
+    pub dynos: dynos::Dynos,
+    /// Changes to apps, releases or formation asked of the dyno manager
+    /// (a count), and how many it has carried out.
+    pub changes: watch::Sender<u64>,
+    pub applied: watch::Sender<u64>,
+    pub sessions: std::sync::Mutex<HashMap<String, logs::Session>>,
+    pub runs: rendezvous::Pending,
+}
+
+impl Fake {
+    /// `https://localhost:<port>`: where the API and git answer.
+    pub fn api_url(&self) -> String {
+        format!("https://localhost:{}", self.ports.api)
+    }
+
+    pub fn web_url(&self, app: &str) -> String {
+        format!("http://{app}.localhost:{}/", self.ports.router)
+    }
+
+    /// Tells the dyno manager that apps, releases or formation changed and
+    /// waits until it has acted: old dynos stopped, new ones starting. So
+    /// when `heroku ps:scale` or a push returns, `heroku ps` tells the truth.
+    pub async fn apply_changes(&self) {
+        if self.docker.is_none() {
+            return;
+        }
+        let mut wanted = 0;
+        self.changes.send_modify(|n| {
+            *n += 1;
+            wanted = *n;
+        });
+        let mut applied = self.applied.subscribe();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            applied.wait_for(|n| *n >= wanted),
+        )
+        .await;
+    }
+
+    /// Writes the dynos as they are now to `dynos.json`, for `deploylab
+    /// check` (which runs in another process): each app's dynos and the
+    /// last line its web processes printed.
+    pub fn save_dynos(&self) {
+        let mut all = serde_json::Map::new();
+        for (app, dynos) in self.dynos.all() {
+            let filter = logs::Filter {
+                source: Some("app".into()),
+                dyno: Some("web".into()),
+            };
+            let last = self.logs.read(&app, &filter, 1).0.pop();
+            let last = last
+                .as_deref()
+                .and_then(|l| l.split_once("]: "))
+                .map(|(_, t)| t.to_string());
+            let dynos: Vec<serde_json::Value> = dynos
+                .iter()
+                .map(|d| serde_json::json!({ "name": d.name, "type": d.kind, "state": d.state, "release": d.release }))
+                .collect();
+            all.insert(
+                app,
+                serde_json::json!({ "dynos": dynos, "last_app_line": last }),
+            );
+        }
+        let text = serde_json::Value::Object(all).to_string();
+        if let Err(e) =
+            crate::state::write_atomically(&self.dir.join("dynos.json"), text.as_bytes())
+        {
+            tracing::warn!("dynos.json: {e}");
+        }
+    }
+}
+
+async fn bind(port: u16) -> Result<tokio::net::TcpListener> {
+    // Loopback only: the fake has a token, but no business being reachable.
+    tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+        .await
+        .map_err(|_| Error::PortTaken { port })
+}
+
+fn port_of(listener: &tokio::net::TcpListener) -> Result<u16> {
+    Ok(listener
+        .local_addr()
+        .map_err(Error::io("reading a listener's address"))?
+        .port())
 }
 
 pub async fn serve(args: ServeArgs) -> Result<()> {
+    std::fs::create_dir_all(&args.dir)
+        .map_err(Error::io(format!("creating {}", args.dir.display())))?;
     let tls = tls::server_config(&args.dir)?;
-    // Loopback only: the fake has a token, but no business being reachable.
-    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, args.port))
-        .await
-        .map_err(|_| Error::PortTaken { port: args.port })?;
-    let port = listener
-        .local_addr()
-        .map_err(Error::io("reading the API's address"))?
-        .port();
-    let platform = Arc::new(Mutex::new(api::Platform::load(
+    let api_listener = bind(args.port).await?;
+    let router_listener = bind(args.router_port).await?;
+    let rendezvous_listener = bind(0).await?;
+    let ports = Ports {
+        api: port_of(&api_listener)?,
+        router: port_of(&router_listener)?,
+        rendezvous: port_of(&rendezvous_listener)?,
+    };
+    // Without a stack image (API-only tests) there is no Docker to talk to.
+    let docker = match &args.stack {
+        Some(_) => Some(crate::docker::connect().await?),
+        None => None,
+    };
+    let platform = api::Platform::load(
         args.dir.join("state.json"),
         args.token.clone(),
-        port,
-        args.router_port,
-    )));
-    std::fs::write(&args.ready_file, format!("{port}\n"))
-        .map_err(Error::io("writing the ready file"))?;
+        ports.api,
+        ports.router,
+    );
+    let fake = Arc::new(Fake {
+        dir: args.dir.clone(),
+        token: args.token,
+        ports,
+        instance: args.instance,
+        network: args.network,
+        stack: args.stack,
+        wheels: args.wheels,
+        docker,
+        platform: Mutex::new(platform),
+        logs: logs::Logs::default(),
+        dynos: dynos::Dynos::default(),
+        changes: watch::Sender::new(0),
+        applied: watch::Sender::new(0),
+        sessions: std::sync::Mutex::new(HashMap::new()),
+        runs: rendezvous::Pending::default(),
+    });
+    let hooks = git::hook_socket(&fake.dir);
+    let _ = std::fs::remove_file(&hooks);
+    let hook_listener = tokio::net::UnixListener::bind(&hooks)
+        .map_err(Error::io(format!("listening on {}", hooks.display())))?;
+    tokio::spawn(build::serve_hooks(fake.clone(), hook_listener));
+    if fake.docker.is_some() {
+        dynos::remove_leftovers(&fake).await?;
+        tokio::spawn(dynos::manage(fake.clone()));
+    }
+    tokio::spawn(router::serve(fake.clone(), router_listener));
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    tokio::spawn(rendezvous::serve(
+        fake.clone(),
+        rendezvous_listener,
+        acceptor.clone(),
+    ));
+    let ready = serde_json::to_string(&ports).expect("ports serialize");
+    std::fs::write(&args.ready_file, ready).map_err(Error::io("writing the ready file"))?;
     loop {
-        let Ok((stream, peer)) = listener.accept().await else {
+        let Ok((stream, peer)) = api_listener.accept().await else {
             continue;
         };
         let acceptor = acceptor.clone();
-        let platform = platform.clone();
+        let fake = fake.clone();
         tokio::spawn(async move {
             let Ok(stream) = acceptor.accept(stream).await else {
                 return;
             };
             let service = hyper::service::service_fn(move |req| {
-                let platform = platform.clone();
-                async move { Ok::<_, Infallible>(answer(platform, req, peer).await) }
+                let fake = fake.clone();
+                async move { Ok::<_, Infallible>(answer(fake, req, peer).await) }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
@@ -79,13 +266,34 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     }
 }
 
+fn json_response(status: StatusCode, json: &serde_json::Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header("request-id", uuid::Uuid::new_v4().to_string())
+        .header("ratelimit-remaining", "4500")
+        .body(full(json.to_string()))
+        .expect("a valid response")
+}
+
+/// One HTTPS request: git, a log session's stream, or the Platform API.
 async fn answer(
-    platform: Arc<Mutex<api::Platform>>,
+    fake: Arc<Fake>,
     req: Request<hyper::body::Incoming>,
     peer: SocketAddr,
-) -> Response<Full<Bytes>> {
+) -> Response<Body> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    if git::is_git_path(&path) {
+        let response = git::answer(&fake, req).await;
+        tracing::info!("{peer} git {method} {path} -> {}", response.status());
+        return response;
+    }
+    if let Some(id) = path.strip_prefix("/log-sessions/") {
+        // The session's id is its secret, as Logplex URLs are: the CLI
+        // sends no token there.
+        return logs::stream(&fake, id);
+    }
     let header = |name: hyper::header::HeaderName| {
         req.headers()
             .get(name)
@@ -100,19 +308,53 @@ async fn answer(
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
-    let (status, json) = platform.lock().await.handle(
-        &method,
-        &path,
-        authorization.as_deref(),
-        range.as_deref(),
-        &body,
-    );
+    let answered = dynos::answer(&fake, &method, &path, authorization.as_deref(), &body).await;
+    // Everything but dynos and log sessions is the platform's bookkeeping.
+    let (status, json) = match answered {
+        Some(answer) => answer,
+        None => fake.platform.lock().await.handle(
+            &method,
+            &path,
+            authorization.as_deref(),
+            range.as_deref(),
+            &body,
+        ),
+    };
+    if method != Method::GET && status.is_success() {
+        api_log(&fake, &method, &path, &json);
+        fake.apply_changes().await;
+    }
     tracing::info!("{peer} {method} {path} -> {}", status.as_u16());
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .header("request-id", uuid::Uuid::new_v4().to_string())
-        .header("ratelimit-remaining", "4500")
-        .body(Full::new(Bytes::from(json.to_string())))
-        .expect("a valid response")
+    json_response(status, &json)
+}
+
+/// `app[api]` lines, as Heroku writes them for changes made through the API.
+fn api_log(fake: &Fake, method: &Method, path: &str, json: &serde_json::Value) {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let line = match (method, segments.as_slice()) {
+        (&Method::PATCH, ["apps", app, "config-vars"]) => Some((
+            app.to_string(),
+            "Set config vars by user student@deploylab.test".to_string(),
+        )),
+        (&Method::POST, ["apps", app, "releases"]) => Some((
+            app.to_string(),
+            format!(
+                "{} by user student@deploylab.test",
+                json["description"].as_str().unwrap_or("Rollback")
+            ),
+        )),
+        (&Method::PATCH, ["apps", app, "formation", ..]) => Some((
+            app.to_string(),
+            "Scaled by user student@deploylab.test".to_string(),
+        )),
+        _ => None,
+    };
+    if let Some((app, line)) = line {
+        fake.logs.add(&app, "app", "api", &line);
+    }
+}
+
+/// The fake's error body, `{id, message}`.
+pub fn error(status: StatusCode, id: &str, message: &str) -> api::Answer {
+    (status, serde_json::json!({ "id": id, "message": message }))
 }

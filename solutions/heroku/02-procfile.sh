@@ -1,0 +1,14 @@
+# What Heroku needs to know about the app: its packages, its Python and its
+# processes.
+cd blog
+cat > requirements.txt <<'REQ'
+django>=5.2,<6
+dynaconf
+dj-database-url
+gunicorn
+whitenoise
+REQ
+echo "3.11" > .python-version
+echo "web: gunicorn blog.wsgi" > Procfile
+git add -A
+git commit -q -m "Heroku: requirements.txt, .python-version, Procfile"

@@ -1,0 +1,2 @@
+heroku ps:scale web=1 -a "$APP"
+wait_for_web

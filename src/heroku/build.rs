@@ -1,0 +1,609 @@
+//! A push becomes a release: the Python build Heroku's buildpack does,
+//! in a container from the stack image with no network, then a release
+//! image (the slug), the release phase, and the dynos' turn.
+//!
+//! The pre-receive hook (`git::hook`) reaches this over a Unix socket;
+//! every line said here appears in the student's terminal as `remote: ...`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use bollard::models::{ContainerConfig, ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{
+    CommitContainerOptionsBuilder, CreateContainerOptionsBuilder, LogsOptionsBuilder,
+    UploadToContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
+
+use super::api::Slug;
+use super::stack::{DYNO_USER, PATH, PYTHON_VERSION};
+use super::{Fake, git};
+use crate::docker::{LABEL_IMAGE, LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE, remove_container};
+use crate::error::{Error, Result};
+
+const COMPILE: &str = include_str!("compile.sh");
+/// Files that make a directory a Python app for Heroku's buildpack.
+const PYTHON_FILES: &[&str] = &[
+    "requirements.txt",
+    "Pipfile",
+    "Pipfile.lock",
+    "pyproject.toml",
+    "poetry.lock",
+    "uv.lock",
+    "setup.py",
+    "setup.cfg",
+    "manage.py",
+    ".python-version",
+    "runtime.txt",
+];
+pub const SLUG_REPO: &str = "deploylab-heroku";
+
+/// What a build prints, as Heroku words it; kept together for translation.
+mod text {
+    pub const NOT_PYTHON: &[&str] = &[
+        " !     No default language could be detected for this app.",
+        "\t\t\tHINT: This occurs when Heroku cannot detect the buildpack to use for this application automatically.",
+        "\t\t\tSee https://devcenter.heroku.com/articles/buildpacks",
+    ];
+    pub const NO_PACKAGE_MANAGER: &[&str] = &[
+        " !     Error: Couldn't find any supported Python package manager files.",
+        " !     ",
+        " !     A Python app on Heroku must have a 'requirements.txt' package manager",
+        " !     file in the root directory of its source code (deploylab's fake",
+        " !     builds requirements.txt apps).",
+    ];
+    pub const REJECTED: &str = " !     Push rejected, failed to compile Python app.";
+    pub const PUSH_FAILED: &str = " !     Push failed";
+    pub fn no_python(version: &str, file: &str, available: &str) -> Vec<String> {
+        vec![
+            " !     Error: The requested Python version isn't available.".into(),
+            " !     ".into(),
+            format!(" !     Your app's {file} file specifies a Python version"),
+            format!(" !     of {version}, which deploylab's offline stack doesn't have."),
+            format!(" !     Available: Python {available}. Update {file} to: {available}"),
+        ]
+    }
+    pub fn non_deploy_branch(branch: &str) -> String {
+        format!("Pushed to non-deploy branch {branch}, ignoring. Only main or master deploy.")
+    }
+}
+
+#[derive(Deserialize)]
+struct HookRequest {
+    app: String,
+    updates: Vec<RefUpdate>,
+    /// Where git keeps the pushed objects until the hook accepts them
+    /// (its quarantine): git commands about the push need these variables.
+    #[serde(default)]
+    git_env: BTreeMap<String, String>,
+}
+
+/// The app's repository as the hook sees it, quarantined objects included.
+pub struct Repo {
+    pub path: std::path::PathBuf,
+    env: BTreeMap<String, String>,
+}
+
+impl Repo {
+    fn git(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new("git");
+        cmd.arg("-C").arg(&self.path).envs(&self.env);
+        cmd
+    }
+}
+
+#[derive(Deserialize)]
+struct RefUpdate {
+    new: String,
+    #[serde(rename = "ref")]
+    name: String,
+}
+
+/// Serves the pre-receive hooks of every app's repository.
+pub async fn serve_hooks(fake: Arc<Fake>, listener: tokio::net::UnixListener) {
+    // One build at a time: two cores are shared with the dynos.
+    let one_at_a_time = Arc::new(tokio::sync::Mutex::new(()));
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let fake = fake.clone();
+        let lock = one_at_a_time.clone();
+        tokio::spawn(async move {
+            let _turn = lock.lock().await;
+            if let Err(e) = hook_connection(&fake, stream).await {
+                tracing::warn!("a push's build ended early: {e}");
+            }
+        });
+    }
+}
+
+/// Where build output goes: the pushing git client, line by line.
+pub struct Say {
+    stream: tokio::net::unix::OwnedWriteHalf,
+    pub lines: Vec<String>,
+}
+
+impl Say {
+    pub async fn line(&mut self, line: &str) {
+        self.lines.push(line.to_string());
+        // The client may have gone; the build still finishes.
+        let _ = self.stream.write_all(format!("{line}\n").as_bytes()).await;
+    }
+
+    async fn lines(&mut self, lines: &[&str]) {
+        for line in lines {
+            self.line(line).await;
+        }
+    }
+}
+
+async fn hook_connection(fake: &Fake, stream: UnixStream) -> Result<()> {
+    let (read, write) = stream.into_split();
+    let mut request = String::new();
+    BufReader::new(read)
+        .read_line(&mut request)
+        .await
+        .map_err(Error::io("reading the hook's request"))?;
+    let request: HookRequest = serde_json::from_str(&request).map_err(|e| Error::Io {
+        context: "reading the hook's request".into(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let mut say = Say {
+        stream: write,
+        lines: Vec::new(),
+    };
+    let mut ok = true;
+    for update in &request.updates {
+        let branch = update.name.trim_start_matches("refs/heads/");
+        let deleting = update.new.bytes().all(|b| b == b'0');
+        if !matches!(branch, "main" | "master") {
+            say.line(&text::non_deploy_branch(branch)).await;
+            continue;
+        }
+        if deleting {
+            say.line(" !     The deploy branch cannot be deleted.")
+                .await;
+            ok = false;
+            continue;
+        }
+        let repo = Repo {
+            path: git::repo_path(&fake.dir, &request.app),
+            env: request.git_env.clone(),
+        };
+        ok &= deploy(fake, &request.app, &repo, &update.new, &mut say).await;
+    }
+    let code = if ok { 0 } else { 1 };
+    let _ = say
+        .stream
+        .write_all(format!("{}{code}\n", git::EXIT_MARK).as_bytes())
+        .await;
+    Ok(())
+}
+
+/// Builds `commit` of `app` and releases it. False when the push must be
+/// declined (the build failed).
+pub async fn deploy(fake: &Fake, app: &str, repo: &Repo, commit: &str, say: &mut Say) -> bool {
+    let Some(build_id) = fake.platform.lock().await.begin_build(app, commit) else {
+        return false;
+    };
+    fake.logs.add(
+        app,
+        "app",
+        "api",
+        "Build started by user student@deploylab.test",
+    );
+    let result = build(fake, app, repo, commit, &build_id, say).await;
+    let release = match result {
+        Ok(Some(slug)) => release(fake, app, slug, say).await,
+        Ok(None) => None,
+        Err(e) => {
+            say.line(&format!(" !     {e}")).await;
+            None
+        }
+    };
+    if release.is_none() {
+        say.line(text::REJECTED).await;
+        say.line("").await;
+        say.line(text::PUSH_FAILED).await;
+        fake.logs
+            .add(app, "app", "api", "Build failed -- check your build output");
+    } else {
+        fake.logs.add(app, "app", "api", "Build succeeded");
+    }
+    let output = std::mem::take(&mut say.lines);
+    fake.platform
+        .lock()
+        .await
+        .finish_build(app, &build_id, release, output);
+    release.is_some()
+}
+
+/// The files at the top of the pushed tree, and a file's text.
+fn git_tree(repo: &Repo, commit: &str) -> Result<Vec<String>> {
+    let output = repo
+        .git()
+        .args(["ls-tree", "--name-only", commit])
+        .output()
+        .map_err(Error::io("reading the pushed tree"))?;
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect())
+}
+
+fn git_file(repo: &Repo, commit: &str, file: &str) -> Option<String> {
+    let output = repo
+        .git()
+        .args(["show", &format!("{commit}:{file}")])
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// `web: gunicorn blog.wsgi` lines into process types.
+pub fn parse_procfile(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|line| {
+            let (name, command) = line.split_once(':')?;
+            let name = name.trim();
+            let valid = !name.is_empty()
+                && !name.starts_with('#')
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            (valid && !command.trim().is_empty())
+                .then(|| (name.to_string(), command.trim().to_string()))
+        })
+        .collect()
+}
+
+/// The Python version an app asks for and the file that asks, if any.
+fn requested_python(repo: &Repo, commit: &str, files: &[String]) -> Option<(String, &'static str)> {
+    let has = |f: &str| files.iter().any(|x| x == f);
+    if has(".python-version") {
+        let text = git_file(repo, commit, ".python-version")?;
+        let version = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))?
+            .to_string();
+        return Some((version, ".python-version"));
+    }
+    if has("runtime.txt") {
+        let text = git_file(repo, commit, "runtime.txt")?;
+        let version = text.trim().trim_start_matches("python-").to_string();
+        return Some((version, "runtime.txt"));
+    }
+    None
+}
+
+/// Whether a requested version (`3.11`, `3.11.9`, `python-3.11`) is the
+/// stack's Python.
+pub fn python_matches(requested: &str) -> bool {
+    let mut parts = requested.trim().split('.');
+    let major_minor = [parts.next(), parts.next()];
+    major_minor == [Some("3"), Some("11")]
+}
+
+/// The build proper. `Ok(None)`: it failed and said why.
+async fn build(
+    fake: &Fake,
+    app: &str,
+    repo: &Repo,
+    commit: &str,
+    build_id: &str,
+    say: &mut Say,
+) -> Result<Option<Slug>> {
+    let (Some(docker), Some(stack)) = (&fake.docker, &fake.stack) else {
+        say.line(" !     This fake Heroku runs without Docker: it cannot build.")
+            .await;
+        return Ok(None);
+    };
+    say.lines(&[
+        "Building source:",
+        "",
+        "-----> Building on the Heroku-24 stack",
+    ])
+    .await;
+    let files = git_tree(repo, commit)?;
+    if !PYTHON_FILES.iter().any(|f| files.iter().any(|x| x == f)) {
+        say.lines(text::NOT_PYTHON).await;
+        return Ok(None);
+    }
+    say.lines(&[
+        "-----> Using buildpack: heroku/python",
+        "-----> Python app detected",
+    ])
+    .await;
+    if !files.iter().any(|f| f == "requirements.txt") {
+        say.lines(text::NO_PACKAGE_MANAGER).await;
+        return Ok(None);
+    }
+    match requested_python(repo, commit, &files) {
+        Some((version, file)) if !python_matches(&version) => {
+            for line in text::no_python(&version, file, PYTHON_VERSION) {
+                say.line(&line).await;
+            }
+            return Ok(None);
+        }
+        Some((_, file)) => {
+            say.line(&format!(
+                "-----> Using Python {PYTHON_VERSION} specified in {file}"
+            ))
+            .await;
+        }
+        None => {
+            say.line(&format!(
+                "-----> No Python version was specified. Using the buildpack default: Python {PYTHON_VERSION}"
+            ))
+            .await;
+        }
+    }
+
+    let config = fake
+        .platform
+        .lock()
+        .await
+        .find(app)
+        .map(|a| a.config)
+        .unwrap_or_default();
+    let env: Vec<String> = config
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .chain([
+            format!("PATH={PATH}"),
+            "HOME=/app".into(),
+            "LANG=C.UTF-8".into(),
+        ])
+        .collect();
+    let labels = HashMap::from([
+        (LABEL_LAB.to_string(), "heroku".to_string()),
+        (LABEL_INSTANCE.to_string(), fake.instance.clone()),
+        (LABEL_ROLE.to_string(), "build".to_string()),
+    ]);
+    let wheels = fake.wheels.as_ref().map(|w| {
+        vec![format!(
+            "{}:{}:ro",
+            w.display(),
+            crate::images::WHEELS_MOUNT
+        )]
+    });
+    let create = ContainerCreateBody {
+        image: Some(stack.clone()),
+        cmd: Some(vec!["bash".into(), "/tmp/compile.sh".into()]),
+        env: Some(env),
+        working_dir: Some("/app".into()),
+        labels: Some(labels),
+        host_config: Some(HostConfig {
+            binds: wheels,
+            // Builds are offline: everything comes from deploylab's caches.
+            network_mode: Some("none".into()),
+            memory: Some(1024 * 1024 * 1024),
+            pids_limit: Some(1024),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let name = format!(
+        "deploylab-heroku-{}-{app}-build-{}",
+        crate::docker::short(&fake.instance),
+        &build_id[..8]
+    );
+    let options = CreateContainerOptionsBuilder::default().name(&name).build();
+    let container = docker
+        .create_container(Some(options), create)
+        .await
+        .map_err(Error::docker("creating the build container"))?
+        .id;
+    let result =
+        run_build_container(fake, docker, &container, repo, commit, app, build_id, say).await;
+    remove_container(docker, &container).await?;
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_build_container(
+    fake: &Fake,
+    docker: &bollard::Docker,
+    container: &str,
+    repo: &Repo,
+    commit: &str,
+    app: &str,
+    build_id: &str,
+    say: &mut Say,
+) -> Result<Option<Slug>> {
+    // The pushed tree, as git archives it, into /app.
+    let archive = repo
+        .git()
+        .args(["archive", "--format=tar", commit])
+        .output()
+        .map_err(Error::io("packing the pushed source"))?;
+    let upload = |path: &str| {
+        UploadToContainerOptionsBuilder::default()
+            .path(path)
+            .build()
+    };
+    docker
+        .upload_to_container(
+            container,
+            Some(upload("/app")),
+            bollard::body_full(archive.stdout.into()),
+        )
+        .await
+        .map_err(Error::docker("copying the source into the build"))?;
+    crate::docker::put_files(
+        docker,
+        container,
+        &[crate::docker::FileEntry {
+            path: "/tmp/compile.sh",
+            contents: COMPILE.as_bytes(),
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+        }],
+    )
+    .await?;
+    docker
+        .start_container(container, None)
+        .await
+        .map_err(Error::docker("starting the build"))?;
+    let options = LogsOptionsBuilder::default()
+        .follow(true)
+        .stdout(true)
+        .stderr(true)
+        .build();
+    let mut logs = docker.logs(container, Some(options));
+    let mut pending = String::new();
+    while let Some(Ok(chunk)) = logs.next().await {
+        pending.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+        while let Some(end) = pending.find('\n') {
+            let line: String = pending.drain(..=end).collect();
+            say.line(line.trim_end()).await;
+        }
+    }
+    if !pending.is_empty() {
+        say.line(pending.trim_end()).await;
+    }
+    if crate::docker::wait_exit(docker, container).await? != 0 {
+        return Ok(None);
+    }
+    let procfile = git_file(repo, commit, "Procfile")
+        .map(|t| parse_procfile(&t))
+        .unwrap_or_default();
+    say.line("-----> Discovering process types").await;
+    let types = if procfile.is_empty() {
+        "(none)".to_string()
+    } else {
+        procfile.keys().cloned().collect::<Vec<_>>().join(", ")
+    };
+    say.line(&format!("       Procfile declares types -> {types}"))
+        .await;
+    say.line("").await;
+    say.line("-----> Compressing...").await;
+    let tag = build_id[..8].to_string();
+    let repo_name = format!("{SLUG_REPO}/{app}");
+    let options = CommitContainerOptionsBuilder::default()
+        .container(container)
+        .repo(&repo_name)
+        .tag(&tag)
+        .build();
+    let config = ContainerConfig {
+        cmd: Some(vec!["/bin/bash".into()]),
+        user: Some(DYNO_USER.into()),
+        working_dir: Some("/app".into()),
+        env: Some(vec![
+            format!("PATH={PATH}"),
+            "HOME=/app".into(),
+            "LANG=C.UTF-8".into(),
+            "PYTHONUNBUFFERED=true".into(),
+        ]),
+        labels: Some(HashMap::from([
+            (LABEL_IMAGE.to_string(), "heroku-slug".to_string()),
+            (LABEL_INSTANCE.to_string(), fake.instance.clone()),
+        ])),
+        ..Default::default()
+    };
+    docker
+        .commit_container(options, config)
+        .await
+        .map_err(Error::docker("saving the slug"))?;
+    let image = format!("{repo_name}:{tag}");
+    let size_of = async |tag: &str| {
+        docker
+            .inspect_image(tag)
+            .await
+            .ok()
+            .and_then(|i| i.size)
+            .unwrap_or_default()
+    };
+    // The slug is what the build added on top of the stack.
+    let stack = fake.stack.as_deref().unwrap_or_default();
+    let size = size_of(&image).await.saturating_sub(size_of(stack).await);
+    say.line(&format!("       Done: {:.1}M", size as f64 / 1_048_576.0))
+        .await;
+    Ok(Some(Slug {
+        id: uuid::Uuid::new_v4().to_string(),
+        image,
+        commit: commit.to_string(),
+        process_types: procfile,
+        size: size as u64,
+    }))
+}
+
+/// Releases a slug: straight away, or after its release phase succeeds.
+async fn release(fake: &Fake, app: &str, slug: Slug, say: &mut Say) -> Option<u32> {
+    say.line("-----> Launching...").await;
+    let release_command = slug.process_types.get("release").cloned();
+    let commit = slug.commit.clone();
+    let version =
+        fake.platform
+            .lock()
+            .await
+            .release_slug(app, slug.clone(), release_command.is_some())?;
+    let short = &commit[..commit.len().min(8)];
+    fake.logs.add(
+        app,
+        "app",
+        "api",
+        &format!("Deploy {short} by user student@deploylab.test"),
+    );
+    fake.logs.add(
+        app,
+        "app",
+        "api",
+        &format!("Release v{version} created by user student@deploylab.test"),
+    );
+    if release_command.is_some() {
+        say.line(" !     Release command declared: this new release will not be available until the command succeeds.").await;
+    }
+    say.line(&format!("       Released v{version}")).await;
+    say.line(&format!("       {} deployed to Heroku", fake.web_url(app)))
+        .await;
+    say.line("").await;
+    say.line("Verifying deploy... done.").await;
+    if let Some(command) = release_command {
+        say.line("Running release command...").await;
+        say.line("").await;
+        let ok = super::dynos::release_phase(fake, app, &slug, version, &command, say).await;
+        fake.platform.lock().await.settle_release(app, version, ok);
+        if ok {
+            say.line("Waiting for release.... done.").await;
+        } else {
+            say.line("Waiting for release.... failed.").await;
+            say.line(" !     Release command failed").await;
+        }
+    }
+    fake.apply_changes().await;
+    Some(version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn procfiles_parse_like_herokus() {
+        let types = parse_procfile(
+            "web: gunicorn blog.wsgi --log-file -\nrelease: python manage.py migrate\n# worker: x\n\nbad line\n",
+        );
+        assert_eq!(types.len(), 2);
+        assert_eq!(types["web"], "gunicorn blog.wsgi --log-file -");
+        assert_eq!(types["release"], "python manage.py migrate");
+    }
+
+    #[test]
+    fn only_the_stacks_python_is_accepted() {
+        assert!(python_matches("3.11"));
+        assert!(python_matches("3.11.9"));
+        assert!(!python_matches("3.12"));
+        assert!(!python_matches("3"));
+        assert!(!python_matches("3.1"));
+    }
+}

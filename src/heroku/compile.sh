@@ -1,0 +1,53 @@
+#!/bin/bash
+# The fake Heroku's Python build, run inside a build container from the stack
+# image with the app's source in /app, the app's config vars in the
+# environment and no network: pip installs from deploylab's offline wheels
+# (/etc/pip.conf). Prints what Heroku's Python buildpack prints; deploylab
+# prints the steps before and after (detection, Python version, Procfile).
+set -uo pipefail
+cd /app
+
+indent() { sed -u 's/^/       /'; }
+fail() {
+    while [ $# -gt 0 ]; do echo " !     $1"; shift; done
+    exit 1
+}
+
+python3 -m venv /app/.heroku/python || fail "Error: Unable to create the Python environment."
+export PATH="/app/.heroku/python/bin:$PATH"
+
+echo "-----> Installing dependencies using 'pip install -r requirements.txt'"
+if ! pip install --no-input --progress-bar off --disable-pip-version-check \
+        -r requirements.txt 2>&1 | indent; then
+    fail "Error: Unable to install dependencies using pip." \
+         "" \
+         "See the log output above for more information." \
+         "deploylab builds offline: packages come from its wheel cache (the" \
+         "packages of the course). A package it lacks cannot be installed here."
+fi
+
+if [ -f manage.py ] && python -c 'import django' 2>/dev/null; then
+    if [ "${DISABLE_COLLECTSTATIC:-0}" != "0" ]; then
+        echo "-----> Skipping Django collectstatic since the env var DISABLE_COLLECTSTATIC is set."
+    else
+        echo "-----> \$ python manage.py collectstatic --noinput"
+        if ! python manage.py collectstatic --noinput 2>&1 | indent; then
+            fail "Error: Unable to generate Django static files." \
+                 "" \
+                 "The 'python manage.py collectstatic --noinput' Django" \
+                 "management command to generate static files failed." \
+                 "" \
+                 "See the traceback above for details." \
+                 "" \
+                 "You may need to update application code to resolve this error." \
+                 "Or, you can disable collectstatic for this application:" \
+                 "" \
+                 "   $ heroku config:set DISABLE_COLLECTSTATIC=1" \
+                 "" \
+                 "https://devcenter.heroku.com/articles/django-assets"
+        fi
+    fi
+fi
+
+# Dynos run as an unprivileged user; the slug is theirs.
+chown -R dyno:dyno /app

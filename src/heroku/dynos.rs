@@ -1,0 +1,740 @@
+//! Dynos: the formation of each app's current release, kept running as
+//! containers. A dyno gets `PORT`, `DYNO`, `WEB_CONCURRENCY`, the release's
+//! config vars and a Basic dyno's limits; a web dyno is "up" once it
+//! accepts connections on `$PORT` (R10 if not within the boot timeout);
+//! a crashed dyno is restarted with a growing delay. Every state change is
+//! logged as `heroku[web.1]` lines, the process's output as `app[web.1]`.
+//!
+//! Each app also has a data volume at `/data`: a SQLite database standing
+//! in for the Heroku Postgres add-on (`DATABASE_URL`), shared by the web
+//! dynos, the release phase and `heroku run`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, LogsOptionsBuilder, StopContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+use hyper::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use super::api::{Answer, App, Slug};
+use super::{Fake, error};
+use crate::docker::{LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE, remove_container};
+use crate::error::{Error, Result};
+
+pub const LABEL_APP: &str = "deploylab.heroku.app";
+pub const LABEL_DYNO: &str = "deploylab.heroku.dyno";
+/// Where each app's database volume is mounted.
+pub const DATA_DIR: &str = "/data";
+pub const DATABASE_URL: &str = "sqlite:////data/db.sqlite3";
+
+/// Messages of the dyno manager, kept together for translation.
+mod text {
+    pub fn starting(command: &str) -> String {
+        format!("Starting process with command `{command}`")
+    }
+    pub fn state(from: &str, to: &str) -> String {
+        format!("State changed from {from} to {to}")
+    }
+    pub fn exited(code: i64) -> String {
+        format!("Process exited with status {code}")
+    }
+    pub fn r10(seconds: u64) -> String {
+        format!(
+            "Error R10 (Boot timeout) -> Web process failed to bind to $PORT within {seconds} seconds of launch"
+        )
+    }
+    pub const STOPPING: &str = "Stopping all processes with SIGTERM";
+    pub const KILLING: &str = "Stopping process with SIGKILL";
+    pub const NO_DYNO: &str = "Couldn't find that dyno.";
+    pub const NO_RELEASE: &str =
+        "No release has been deployed yet: push your code first (git push heroku main).";
+}
+
+/// What the API and the router see of a dyno.
+#[derive(Debug, Clone)]
+pub struct DynoView {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub command: String,
+    /// starting, up, crashed, down.
+    pub state: String,
+    pub release: u32,
+    pub since: SystemTime,
+    /// Where a web dyno listens, once up.
+    pub address: Option<SocketAddr>,
+}
+
+/// Every app's dynos, as they are now.
+#[derive(Default)]
+pub struct Dynos {
+    apps: std::sync::Mutex<BTreeMap<String, BTreeMap<String, DynoView>>>,
+    /// Per-dyno restarts asked for by `ps:restart web.1`.
+    restarts: std::sync::Mutex<HashMap<(String, String), u64>>,
+    /// Round-robin position of the router per app.
+    next: std::sync::Mutex<HashMap<String, usize>>,
+}
+
+impl Dynos {
+    pub fn of(&self, app: &str) -> Vec<DynoView> {
+        self.apps
+            .lock()
+            .expect("dyno lock")
+            .get(app)
+            .map(|d| d.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn all(&self) -> BTreeMap<String, Vec<DynoView>> {
+        self.apps
+            .lock()
+            .expect("dyno lock")
+            .iter()
+            .map(|(app, d)| (app.clone(), d.values().cloned().collect()))
+            .collect()
+    }
+
+    fn set(&self, app: &str, view: DynoView) {
+        self.apps
+            .lock()
+            .expect("dyno lock")
+            .entry(app.to_string())
+            .or_default()
+            .insert(view.name.clone(), view);
+    }
+
+    fn remove(&self, app: &str, name: &str) {
+        if let Some(dynos) = self.apps.lock().expect("dyno lock").get_mut(app) {
+            dynos.remove(name);
+        }
+    }
+
+    /// The next up web dyno for the router, round robin.
+    pub fn pick_web(&self, app: &str) -> Option<DynoView> {
+        let up: Vec<DynoView> = self
+            .of(app)
+            .into_iter()
+            .filter(|d| d.kind == "web" && d.state == "up" && d.address.is_some())
+            .collect();
+        if up.is_empty() {
+            return None;
+        }
+        let mut next = self.next.lock().expect("router lock");
+        let n = next.entry(app.to_string()).or_default();
+        *n = (*n + 1) % up.len();
+        Some(up[*n].clone())
+    }
+}
+
+/// One dyno the formation asks for; a change of any field replaces it.
+#[derive(Debug, Clone, PartialEq)]
+struct Want {
+    app: String,
+    name: String,
+    kind: String,
+    command: String,
+    image: String,
+    release: u32,
+    generation: u64,
+    config: BTreeMap<String, String>,
+}
+
+async fn wanted(fake: &Fake) -> Vec<Want> {
+    let apps: Vec<App> = fake
+        .platform
+        .lock()
+        .await
+        .state
+        .apps
+        .values()
+        .cloned()
+        .collect();
+    let restarts = fake.dynos.restarts.lock().expect("dyno lock").clone();
+    let mut wants = Vec::new();
+    for app in apps {
+        let Some(release) = app.current() else {
+            continue;
+        };
+        let Some(slug) = &release.slug else { continue };
+        for (kind, command) in &slug.process_types {
+            let quantity = app.formation.get(kind).copied().unwrap_or(0);
+            for n in 1..=quantity {
+                let name = format!("{kind}.{n}");
+                let extra = restarts.get(&(app.name.clone(), name.clone())).copied();
+                wants.push(Want {
+                    app: app.name.clone(),
+                    kind: kind.clone(),
+                    command: command.clone(),
+                    image: slug.image.clone(),
+                    release: release.version,
+                    generation: app.restarts + extra.unwrap_or(0),
+                    config: release.config.clone(),
+                    name,
+                });
+            }
+        }
+    }
+    wants
+}
+
+/// Keeps every app's dynos as its formation says, woken by changes.
+pub async fn manage(fake: Arc<Fake>) {
+    let mut running: HashMap<
+        (String, String),
+        (Want, CancellationToken, tokio::task::JoinHandle<()>),
+    > = HashMap::new();
+    let mut changes = fake.changes.subscribe();
+    loop {
+        let asked = *changes.borrow_and_update();
+        let wants = wanted(&fake).await;
+        let keys: Vec<(String, String)> = running.keys().cloned().collect();
+        for key in keys {
+            let keep = wants.iter().any(|w| {
+                (w.app.clone(), w.name.clone()) == key && Some(w) == running.get(&key).map(|r| &r.0)
+            });
+            if !keep {
+                let (_, cancel, task) = running.remove(&key).expect("listed");
+                cancel.cancel();
+                // Heroku stops the old dynos before the new ones start.
+                let _ = task.await;
+            }
+        }
+        for want in wants {
+            let key = (want.app.clone(), want.name.clone());
+            if running.contains_key(&key) {
+                continue;
+            }
+            let cancel = CancellationToken::new();
+            let task = tokio::spawn(run_dyno(fake.clone(), want.clone(), cancel.clone()));
+            running.insert(key, (want, cancel, task));
+        }
+        forget_destroyed_apps(&fake).await;
+        fake.applied.send_replace(asked);
+        if changes.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Removes what destroyed apps left: repository, logs, database volume
+/// and slug images.
+async fn forget_destroyed_apps(fake: &Fake) {
+    let apps: Vec<String> = fake
+        .platform
+        .lock()
+        .await
+        .state
+        .apps
+        .keys()
+        .cloned()
+        .collect();
+    let repos = fake.dir.join("repos");
+    for entry in std::fs::read_dir(&repos).into_iter().flatten().flatten() {
+        let name = entry
+            .file_name()
+            .to_string_lossy()
+            .trim_end_matches(".git")
+            .to_string();
+        if !apps.contains(&name) {
+            let _ = std::fs::remove_dir_all(entry.path());
+            fake.logs.forget(&name);
+            if let Some(docker) = &fake.docker {
+                let _ = docker
+                    .remove_volume(
+                        &volume_name(fake, &name),
+                        None::<bollard::query_parameters::RemoveVolumeOptions>,
+                    )
+                    .await;
+                let filters = HashMap::from([(
+                    "reference",
+                    vec![format!("{}/{name}", super::build::SLUG_REPO)],
+                )]);
+                let options = bollard::query_parameters::ListImagesOptionsBuilder::default()
+                    .filters(&filters)
+                    .build();
+                for image in docker.list_images(Some(options)).await.unwrap_or_default() {
+                    let _ = crate::images::remove_image(docker, &image.id).await;
+                }
+            }
+        }
+    }
+}
+
+fn volume_name(fake: &Fake, app: &str) -> String {
+    volume_name_for(&fake.instance, app)
+}
+
+/// The Docker volume holding an app's database.
+pub fn volume_name_for(instance: &str, app: &str) -> String {
+    format!(
+        "deploylab-heroku-{}-{app}-data",
+        crate::docker::short(instance)
+    )
+}
+
+fn container_name(fake: &Fake, app: &str, dyno: &str) -> String {
+    format!(
+        "deploylab-heroku-{}-{app}-{}",
+        crate::docker::short(&fake.instance),
+        dyno.replace('.', "-")
+    )
+}
+
+/// Removes the dyno containers a previous run of the fake left.
+pub async fn remove_leftovers(fake: &Fake) -> Result<()> {
+    let Some(docker) = &fake.docker else {
+        return Ok(());
+    };
+    for c in crate::docker::labelled_containers(docker, &fake.instance, Some("heroku")).await? {
+        if let Some(id) = c.id {
+            remove_container(docker, &id).await?;
+        }
+    }
+    Ok(())
+}
+
+/// How long a web dyno has to bind `$PORT` (Heroku: 60 s).
+fn boot_timeout() -> Duration {
+    let seconds = std::env::var("DEPLOYLAB_HEROKU_BOOT_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    Duration::from_secs(seconds)
+}
+
+/// What a process in a dyno sees, as on Heroku.
+fn dyno_env(config: &BTreeMap<String, String>, dyno: &str, port: u16) -> Vec<String> {
+    let mut env: Vec<String> = config.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    env.extend([
+        format!("PORT={port}"),
+        format!("DYNO={dyno}"),
+        "WEB_CONCURRENCY=2".into(),
+        "GUNICORN_CMD_ARGS=--access-logfile -".into(),
+        "PYTHONUNBUFFERED=true".into(),
+    ]);
+    env
+}
+
+struct Container<'a> {
+    app: &'a str,
+    dyno: &'a str,
+    image: &'a str,
+    command: &'a str,
+    env: Vec<String>,
+    /// `heroku run`: stdin attached.
+    interactive: bool,
+}
+
+/// Creates (not starts) a dyno's container.
+async fn create(fake: &Fake, spec: &Container<'_>) -> Result<String> {
+    let docker = fake.docker.as_ref().expect("dynos need Docker");
+    let name = container_name(fake, spec.app, spec.dyno);
+    remove_container(docker, &name).await?;
+    let config = ContainerCreateBody {
+        image: Some(spec.image.to_string()),
+        hostname: Some(spec.dyno.to_string()),
+        // Heroku runs a process type's command through bash.
+        cmd: Some(vec!["bash".into(), "-c".into(), spec.command.to_string()]),
+        env: Some(spec.env.clone()),
+        open_stdin: Some(spec.interactive),
+        stdin_once: Some(spec.interactive),
+        attach_stdin: Some(spec.interactive),
+        attach_stdout: Some(spec.interactive),
+        attach_stderr: Some(spec.interactive),
+        labels: Some(HashMap::from([
+            (LABEL_LAB.to_string(), "heroku".to_string()),
+            (LABEL_INSTANCE.to_string(), fake.instance.clone()),
+            (LABEL_ROLE.to_string(), "dyno".to_string()),
+            (LABEL_APP.to_string(), spec.app.to_string()),
+            (LABEL_DYNO.to_string(), spec.dyno.to_string()),
+        ])),
+        host_config: Some(HostConfig {
+            // A Basic dyno: 512 MB, a share of the CPU, bounded processes.
+            memory: Some(512 * 1024 * 1024),
+            nano_cpus: Some(1_000_000_000),
+            pids_limit: Some(256),
+            network_mode: fake.network.clone(),
+            binds: Some(vec![format!("{}:{DATA_DIR}", volume_name(fake, spec.app))]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let options = CreateContainerOptionsBuilder::default().name(&name).build();
+    Ok(docker
+        .create_container(Some(options), config)
+        .await
+        .map_err(Error::docker("creating a dyno"))?
+        .id)
+}
+
+/// Copies a container's output into the app's log as `app[<dyno>]` lines
+/// (and, for the release phase, to the push).
+async fn follow_output(
+    fake: &Fake,
+    app: &str,
+    dyno: &str,
+    container: &str,
+    mut also: Option<&mut super::build::Say>,
+) {
+    let docker = fake.docker.as_ref().expect("dynos need Docker");
+    let options = LogsOptionsBuilder::default()
+        .follow(true)
+        .stdout(true)
+        .stderr(true)
+        .build();
+    let mut stream = docker.logs(container, Some(options));
+    let mut pending = String::new();
+    while let Some(Ok(chunk)) = stream.next().await {
+        pending.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+        while let Some(end) = pending.find('\n') {
+            let line: String = pending.drain(..=end).collect();
+            fake.logs.add(app, "app", dyno, line.trim_end());
+            if let Some(say) = also.as_deref_mut() {
+                say.line(line.trim_end()).await;
+            }
+        }
+    }
+    if !pending.trim().is_empty() {
+        fake.logs.add(app, "app", dyno, &pending);
+        if let Some(say) = also {
+            say.line(pending.trim_end()).await;
+        }
+    }
+}
+
+/// A random port for `$PORT`, as Heroku gives (apps must not assume one).
+fn random_port() -> u16 {
+    10_000 + (uuid::Uuid::new_v4().as_u128() % 50_000) as u16
+}
+
+async fn container_ip(fake: &Fake, id: &str) -> Option<std::net::IpAddr> {
+    let docker = fake.docker.as_ref()?;
+    let info = docker.inspect_container(id, None).await.ok()?;
+    let networks = info.network_settings?.networks?;
+    networks
+        .values()
+        .filter_map(|n| n.ip_address.as_deref())
+        .find(|ip| !ip.is_empty())
+        .and_then(|ip| ip.parse().ok())
+}
+
+/// Waits until something accepts connections at `address`.
+async fn wait_bound(address: SocketAddr) {
+    loop {
+        if tokio::net::TcpStream::connect(address).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// One dyno over its life: start, watch, restart after crashes, stop when
+/// the formation no longer wants it.
+async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
+    let docker = fake.docker.clone().expect("dynos need Docker");
+    let (app, dyno) = (want.app.as_str(), want.name.as_str());
+    let heroku = |line: &str| fake.logs.add(app, "heroku", dyno, line);
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut view = DynoView {
+        id,
+        name: want.name.clone(),
+        kind: want.kind.clone(),
+        command: want.command.clone(),
+        state: "starting".into(),
+        release: want.release,
+        since: SystemTime::now(),
+        address: None,
+    };
+    let mut crashes = 0u32;
+    let mut previous = "down".to_string();
+    loop {
+        let port = random_port();
+        let change = |view: &mut DynoView, to: &str| {
+            heroku(&text::state(&view.state, to));
+            view.state = to.into();
+            view.since = SystemTime::now();
+            fake.dynos.set(app, view.clone());
+            fake.save_dynos();
+        };
+        view.address = None;
+        view.state = previous.clone();
+        change(&mut view, "starting");
+        heroku(&text::starting(&want.command));
+        let spec = Container {
+            app,
+            dyno,
+            image: &want.image,
+            command: &want.command,
+            env: dyno_env(&want.config, dyno, port),
+            interactive: false,
+        };
+        let container = match create(&fake, &spec).await {
+            Ok(id) => id,
+            Err(e) => {
+                tracing::warn!("{app} {dyno}: {e}");
+                change(&mut view, "crashed");
+                break;
+            }
+        };
+        if let Err(e) = docker.start_container(&container, None).await {
+            tracing::warn!("{app} {dyno}: {e}");
+        }
+        let output = {
+            let fake = fake.clone();
+            let (app, dyno, container) = (app.to_string(), dyno.to_string(), container.clone());
+            tokio::spawn(async move { follow_output(&fake, &app, &dyno, &container, None).await })
+        };
+        let exited = crate::docker::wait_exit(&docker, &container);
+        tokio::pin!(exited);
+        // A web dyno is up once it accepts connections on $PORT.
+        let mut stopped = false;
+        let mut code = None;
+        if want.kind == "web" {
+            let ip = container_ip(&fake, &container).await;
+            let address = ip.map(|ip| SocketAddr::new(ip, port));
+            let bound = async {
+                match address {
+                    Some(a) => wait_bound(a).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = bound => {
+                    view.address = address;
+                    change(&mut view, "up");
+                }
+                result = &mut exited => code = Some(result.unwrap_or(-1)),
+                () = tokio::time::sleep(boot_timeout()) => {
+                    heroku(&text::r10(boot_timeout().as_secs()));
+                    heroku(text::KILLING);
+                    let _ = docker.kill_container(&container, None::<bollard::query_parameters::KillContainerOptions>).await;
+                    code = Some((&mut exited).await.unwrap_or(137));
+                }
+                () = cancel.cancelled() => stopped = true,
+            }
+        } else {
+            change(&mut view, "up");
+        }
+        if code.is_none() && !stopped {
+            tokio::select! {
+                result = &mut exited => code = Some(result.unwrap_or(-1)),
+                () = cancel.cancelled() => stopped = true,
+            }
+        }
+        if stopped {
+            heroku(text::STOPPING);
+            let options = StopContainerOptionsBuilder::default().t(10).build();
+            let _ = docker.stop_container(&container, Some(options)).await;
+            let code = exited.await.unwrap_or(143);
+            let _ = output.await;
+            heroku(&text::exited(code));
+            change(&mut view, "down");
+            let _ = remove_container(&docker, &container).await;
+            fake.dynos.remove(app, dyno);
+            fake.save_dynos();
+            return;
+        }
+        let _ = output.await;
+        heroku(&text::exited(code.unwrap_or(-1)));
+        change(&mut view, "crashed");
+        let _ = remove_container(&docker, &container).await;
+        previous = "crashed".into();
+        // Heroku restarts a crashed dyno at once the first time, then
+        // waits longer after each crash.
+        let delay = match crashes {
+            0 => Duration::ZERO,
+            n => Duration::from_secs((5u64 << n.min(6)).min(300)),
+        };
+        crashes += 1;
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = cancel.cancelled() => {
+                fake.dynos.remove(app, dyno);
+                fake.save_dynos();
+                return;
+            }
+        }
+    }
+}
+
+/// Runs a release's `release:` command in a one-off dyno, its output
+/// going to the push and the log. True if it exited 0.
+pub async fn release_phase(
+    fake: &Fake,
+    app: &str,
+    slug: &Slug,
+    version: u32,
+    command: &str,
+    say: &mut super::build::Say,
+) -> bool {
+    let Some(docker) = fake.docker.clone() else {
+        return false;
+    };
+    let config = fake
+        .platform
+        .lock()
+        .await
+        .find(app)
+        .and_then(|a| {
+            a.releases
+                .iter()
+                .find(|r| r.version == version)
+                .map(|r| r.config.clone())
+        })
+        .unwrap_or_default();
+    let dyno = format!("release.{}", 1000 + version % 9000);
+    let heroku = |line: &str| fake.logs.add(app, "heroku", &dyno, line);
+    heroku(&text::starting(command));
+    let spec = Container {
+        app,
+        dyno: &dyno,
+        image: &slug.image,
+        command,
+        env: dyno_env(&config, &dyno, random_port()),
+        interactive: false,
+    };
+    let container = match create(fake, &spec).await {
+        Ok(c) => c,
+        Err(e) => {
+            say.line(&format!(" !     {e}")).await;
+            return false;
+        }
+    };
+    if docker.start_container(&container, None).await.is_err() {
+        let _ = remove_container(&docker, &container).await;
+        return false;
+    }
+    heroku(&text::state("starting", "up"));
+    follow_output(fake, app, &dyno, &container, Some(say)).await;
+    let code = crate::docker::wait_exit(&docker, &container)
+        .await
+        .unwrap_or(-1);
+    heroku(&text::exited(code));
+    heroku(&text::state("up", "complete"));
+    let _ = remove_container(&docker, &container).await;
+    code == 0
+}
+
+/// A `heroku run` dyno, created with stdin open, for the rendezvous.
+pub async fn create_run(
+    fake: &Fake,
+    app: &str,
+    dyno: &str,
+    command: &str,
+    extra_env: &BTreeMap<String, String>,
+) -> Result<String> {
+    let found = fake.platform.lock().await.find(app);
+    let release = found.as_ref().and_then(|a| a.current()).cloned();
+    let Some((release, slug)) = release.and_then(|r| r.slug.clone().map(|s| (r, s))) else {
+        return Err(Error::Io {
+            context: text::NO_RELEASE.into(),
+            source: std::io::Error::other("no slug"),
+        });
+    };
+    let mut config = release.config.clone();
+    config.extend(extra_env.clone());
+    fake.logs.add(app, "heroku", dyno, &text::starting(command));
+    create(
+        fake,
+        &Container {
+            app,
+            dyno,
+            image: &slug.image,
+            command,
+            env: dyno_env(&config, dyno, random_port()),
+            interactive: true,
+        },
+    )
+    .await
+}
+
+fn dyno_json(app: &App, d: &DynoView) -> Value {
+    let release = app.releases.iter().find(|r| r.version == d.release);
+    json!({
+        "attach_url": null,
+        "app": { "id": app.id, "name": app.name },
+        "command": d.command,
+        "created_at": super::api::iso8601(d.since),
+        "id": d.id,
+        "name": d.name,
+        "release": { "id": release.map(|r| r.id.clone()), "version": d.release },
+        "size": "Basic",
+        "state": d.state,
+        "type": d.kind,
+        "updated_at": super::api::iso8601(d.since),
+    })
+}
+
+/// The API endpoints that touch running things: dynos (list, restart,
+/// `run`) and log sessions. `None`: not one of these.
+pub async fn answer(
+    fake: &Fake,
+    method: &Method,
+    path: &str,
+    authorization: Option<&str>,
+    body: &[u8],
+) -> Option<Answer> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let ["apps", app, rest @ ..] = segments.as_slice() else {
+        return None;
+    };
+    if !matches!(rest.first(), Some(&"dynos" | &"log-sessions")) {
+        return None;
+    }
+    let platform = fake.platform.lock().await;
+    if !platform.authorized(authorization) {
+        return None; // the platform answers 401
+    }
+    let Some(app) = platform.find(app) else {
+        return None; // the platform answers 404
+    };
+    drop(platform);
+    let views = fake.dynos.of(&app.name);
+    Some(match (method, rest) {
+        (&Method::GET, ["dynos"]) => (
+            StatusCode::OK,
+            Value::Array(views.iter().map(|d| dyno_json(&app, d)).collect()),
+        ),
+        (&Method::GET, ["dynos", name]) => match views.iter().find(|d| d.name == *name) {
+            Some(d) => (StatusCode::OK, dyno_json(&app, d)),
+            None => error(StatusCode::NOT_FOUND, "not_found", text::NO_DYNO),
+        },
+        (&Method::DELETE, ["dynos"]) => {
+            fake.platform.lock().await.restart(&app.name);
+            fake.apply_changes().await;
+            fake.logs.add(
+                &app.name,
+                "app",
+                "api",
+                "Restart by user student@deploylab.test",
+            );
+            (StatusCode::ACCEPTED, json!({}))
+        }
+        (&Method::DELETE, ["dynos", name]) => {
+            let name = if name.contains('.') {
+                name.to_string()
+            } else {
+                format!("{name}.1")
+            };
+            *fake
+                .dynos
+                .restarts
+                .lock()
+                .expect("dyno lock")
+                .entry((app.name.clone(), name))
+                .or_default() += 1;
+            fake.apply_changes().await;
+            (StatusCode::ACCEPTED, json!({}))
+        }
+        (&Method::POST, ["dynos"]) => super::rendezvous::start_run(fake, &app, body),
+        (&Method::POST, ["log-sessions"]) => super::logs::create_session(fake, &app.name, body),
+        _ => return None,
+    })
+}

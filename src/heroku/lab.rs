@@ -1,0 +1,374 @@
+//! The heroku lab's life: `deploylab start heroku` builds the images it
+//! needs, starts the fake (`heroku-serve`) as a process of its own and
+//! records it; `deploylab heroku env` prints what the real CLI and git need;
+//! `stop` ends the fake and removes its dynos (apps, releases and their
+//! images stay, like an account's; `start --fresh` forgets them).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use bollard::Docker;
+use serde::{Deserialize, Serialize};
+
+use super::Ports;
+use crate::error::{Error, Result};
+use crate::images;
+use crate::lab::{Catalog, Lab};
+use crate::progress::Progress;
+use crate::state::{Home, RunningLab};
+
+pub const LAB: &str = "heroku";
+
+/// Messages of the heroku lab, kept together for translation.
+mod text {
+    pub const NOT_RUNNING: &str = "heroku";
+    pub fn ready(api: u16, router: u16, blog: &str) -> String {
+        format!(
+            "The fake Heroku is ready: API and git at https://localhost:{api}, apps at http://<app>.localhost:{router}/\n\
+             \nPoint the real heroku CLI and git at it (in each new terminal):\n\
+             \n  eval \"$(deploylab heroku env)\"\n\
+             \nThe course's blog, to deploy:  git clone {blog} blog\n\
+             \nThen follow the course: heroku create, git push heroku main, heroku ps:scale web=1, …\n\
+             `deploylab check` checks your work; `deploylab stop` stops the fake (your apps are kept)."
+        )
+    }
+}
+
+/// The fake's process and how it is reached.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HerokuRunning {
+    pub pid: u32,
+    pub ports: Ports,
+    pub token: String,
+    pub dir: PathBuf,
+    /// The course's blog as a git repository to clone, if the lab has one.
+    #[serde(default)]
+    pub blog_repo: Option<PathBuf>,
+}
+
+pub fn dir(home: &Home) -> PathBuf {
+    home.dir.join("heroku")
+}
+
+/// The token of this home's fake: made once, kept, so exported
+/// environments and git remotes stay valid across restarts.
+fn token(dir: &Path) -> Result<String> {
+    let file = dir.join("token");
+    if let Ok(token) = std::fs::read_to_string(&file)
+        && !token.trim().is_empty()
+    {
+        return Ok(token.trim().to_string());
+    }
+    let token = format!("HRKU-{}", uuid::Uuid::new_v4().simple());
+    crate::state::write_private(&file, token.as_bytes())
+        .map_err(Error::io("saving the fake Heroku's token"))?;
+    Ok(token)
+}
+
+pub fn is_running(pid: u32) -> bool {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    String::from_utf8_lossy(&cmdline).contains("heroku-serve")
+}
+
+pub fn stop_server(pid: u32) {
+    if is_running(pid) {
+        // SAFETY: kill(2) on the fake's process, identified just above.
+        unsafe {
+            libc::kill(pid as libc::pid_t, libc::SIGTERM);
+        }
+        // Gone before its dynos are removed, so it restarts none of them.
+        for _ in 0..100 {
+            if !is_running(pid) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// The running fake of this home, or why there is none.
+pub fn running(home: &Home) -> Result<HerokuRunning> {
+    let state = home.load()?;
+    state
+        .labs
+        .get(LAB)
+        .and_then(|r| r.heroku.clone())
+        .filter(|h| is_running(h.pid))
+        .ok_or(Error::LabNotRunning {
+            lab: text::NOT_RUNNING.into(),
+        })
+}
+
+/// `deploylab heroku env`: shell lines for the CLI and git.
+pub fn env_script(home: &Home, running: &HerokuRunning) -> String {
+    let _ = home;
+    let api = format!("https://localhost:{}", running.ports.api);
+    let ca = super::tls::ca_path(&running.dir);
+    let helper = "!f() { test \"$1\" = get && echo username=heroku && echo \"password=$HEROKU_API_KEY\"; }; f";
+    let mut lines = vec![
+        ("HEROKU_HOST", api.clone()),
+        ("HEROKU_API_KEY", running.token.clone()),
+        ("NODE_EXTRA_CA_CERTS", ca.display().to_string()),
+        ("DISABLE_TELEMETRY", "true".into()),
+        // git: trust the local CA and send the token, for the fake only.
+        ("GIT_CONFIG_COUNT", "2".into()),
+        ("GIT_CONFIG_KEY_0", format!("http.{api}/.sslCAInfo")),
+        ("GIT_CONFIG_VALUE_0", ca.display().to_string()),
+        ("GIT_CONFIG_KEY_1", format!("credential.{api}.helper")),
+        ("GIT_CONFIG_VALUE_1", helper.into()),
+    ];
+    // GIT_SSL_CAINFO, when set, overrides git's configuration: then it must
+    // name a bundle of its certificates and the local CA.
+    if let Some(bundle) = std::env::var_os("GIT_SSL_CAINFO") {
+        let joined = running.dir.join("ca-bundle.pem");
+        let mut pem = std::fs::read(&bundle).unwrap_or_default();
+        pem.extend(std::fs::read(&ca).unwrap_or_default());
+        if std::fs::write(&joined, pem).is_ok() {
+            lines.push(("GIT_SSL_CAINFO", joined.display().to_string()));
+        }
+    }
+    lines
+        .iter()
+        .map(|(k, v)| format!("export {k}='{}'\n", v.replace('\'', "'\\''")))
+        .collect()
+}
+
+/// The same environment as pairs, for running the CLI from Rust (tests,
+/// `solve`).
+pub fn env_pairs(running: &HerokuRunning) -> Vec<(String, String)> {
+    let home = Home {
+        dir: PathBuf::new(),
+        cache: PathBuf::new(),
+    };
+    env_script(&home, running)
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| {
+            let v = v.trim_matches('\'').replace("'\\''", "'");
+            (k.to_string(), v)
+        })
+        .collect()
+}
+
+/// `deploylab start heroku`.
+pub async fn start(
+    home: &Home,
+    catalog: &Catalog,
+    docker: &Docker,
+    lab: &Lab,
+    fresh: bool,
+    router_port: Option<u16>,
+    progress: &Progress,
+) -> Result<RunningLab> {
+    let instance = home.instance();
+    let mut state = home.load()?;
+    let dir = dir(home);
+    if let Some(running) = state.labs.get(LAB).cloned()
+        && let Some(h) = &running.heroku
+        && is_running(h.pid)
+    {
+        if !fresh {
+            return Ok(running);
+        }
+        stop_server(h.pid);
+    }
+    crate::docker::remove_lab_resources(docker, &instance, &lab.id).await?;
+    if fresh {
+        forget_everything(docker, &instance, &dir).await?;
+    }
+    std::fs::create_dir_all(&dir).map_err(Error::io(format!("creating {}", dir.display())))?;
+    let labs = catalog.all()?;
+    let vm = tokio::select! {
+        image = images::ensure_vm_image(docker, &home.cache, &labs, progress) => image?,
+        () = crate::interrupt::requested() => return Err(Error::Interrupted),
+    };
+    let stack = tokio::select! {
+        stack = super::stack::ensure(docker, &vm, progress) => stack?,
+        () = crate::interrupt::requested() => return Err(Error::Interrupted),
+    };
+    crate::interrupt::check()?;
+    let network = crate::docker::create_network(docker, &instance, &lab.id).await?;
+    progress.set("starting the fake Heroku");
+    // The same ports as last time when free: git remotes name the port.
+    let last: Option<Ports> = std::fs::read_to_string(dir.join("ports.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let api_port = last.map(|p| p.api).filter(|p| port_free(*p)).unwrap_or(0);
+    let router = match router_port {
+        Some(p) => p,
+        None => last
+            .map(|p| p.router)
+            .filter(|p| port_free(*p))
+            .unwrap_or(0),
+    };
+    let token = token(&dir)?;
+    let blog_repo = match lab.git_repos.contains_key("blog") {
+        true => Some(crate::gitserver::prepare(catalog, lab, &home.cache)?.join("blog.git")),
+        false => None,
+    };
+    let (pid, ports) = spawn(
+        &dir,
+        &token,
+        &instance,
+        &network,
+        &stack,
+        &vm.wheels_dir,
+        api_port,
+        router,
+    )
+    .await?;
+    let guard = ServerGuard(Some(pid));
+    crate::state::write_atomically(
+        &dir.join("ports.json"),
+        serde_json::to_string(&ports)
+            .expect("ports serialize")
+            .as_bytes(),
+    )?;
+    crate::interrupt::check()?;
+    let running = RunningLab {
+        container_id: String::new(),
+        container_name: String::new(),
+        image: stack,
+        ssh_port: 0,
+        http_port: ports.router,
+        started_at: crate::lifecycle::now(),
+        proxy_pid: None,
+        proxy_port: None,
+        heroku: Some(HerokuRunning {
+            pid,
+            ports,
+            token,
+            dir,
+            blog_repo,
+        }),
+    };
+    state.labs.insert(lab.id.clone(), running.clone());
+    home.save(&state)?;
+    std::mem::forget(guard);
+    Ok(running)
+}
+
+pub fn ready_text(running: &RunningLab) -> String {
+    let heroku = running.heroku.as_ref().expect("a heroku lab");
+    let blog = heroku
+        .blog_repo
+        .as_ref()
+        .map_or(String::new(), |p| p.display().to_string());
+    text::ready(heroku.ports.api, heroku.ports.router, &blog)
+}
+
+/// Stops the fake if this start fails after spawning it.
+struct ServerGuard(Option<u32>);
+
+impl Drop for ServerGuard {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            stop_server(pid);
+        }
+    }
+}
+
+fn port_free(port: u16) -> bool {
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+/// `start heroku --fresh`: apps, releases, slugs and databases go.
+async fn forget_everything(docker: &Docker, instance: &str, dir: &Path) -> Result<()> {
+    let state = std::fs::read_to_string(dir.join("state.json")).unwrap_or_default();
+    let state: super::api::State = serde_json::from_str(&state).unwrap_or_default();
+    for app in state.apps.values() {
+        for slug in app.releases.iter().filter_map(|r| r.slug.as_ref()) {
+            let _ = crate::images::remove_image(docker, &slug.image).await;
+        }
+        let _ = docker
+            .remove_volume(
+                &super::dynos::volume_name_for(instance, &app.name),
+                None::<bollard::query_parameters::RemoveVolumeOptions>,
+            )
+            .await;
+    }
+    for sub in ["state.json", "repos"] {
+        let path = dir.join(sub);
+        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_dir_all(&path);
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn spawn(
+    dir: &Path,
+    token: &str,
+    instance: &str,
+    network: &str,
+    stack: &str,
+    wheels: &Path,
+    api_port: u16,
+    router_port: u16,
+) -> Result<(u32, Ports)> {
+    let ready = dir.join("ready.json");
+    let _ = std::fs::remove_file(&ready);
+    let log = dir.join("fake-heroku.log");
+    let exe = std::env::current_exe().map_err(Error::io("finding deploylab's own executable"))?;
+    let log_file =
+        std::fs::File::create(&log).map_err(Error::io(format!("creating {}", log.display())))?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("heroku-serve")
+        .arg("--dir")
+        .arg(dir)
+        .args(["--port", &api_port.to_string()])
+        .args(["--router-port", &router_port.to_string()])
+        .arg("--ready-file")
+        .arg(&ready)
+        .args([
+            "--instance",
+            instance,
+            "--network",
+            network,
+            "--stack",
+            stack,
+        ])
+        .arg("--wheels")
+        .arg(wheels)
+        .env("DEPLOYLAB_HEROKU_TOKEN", token)
+        .env("DEPLOYLAB_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(
+            log_file
+                .try_clone()
+                .map_err(Error::io("opening the fake's log"))?,
+        )
+        .stderr(log_file);
+    {
+        use std::os::unix::process::CommandExt;
+        // Its own process group: a Ctrl-C meant for `start` is not for it.
+        cmd.process_group(0);
+    }
+    let mut child = cmd.spawn().map_err(Error::io("starting the fake Heroku"))?;
+    let pid = child.id();
+    loop {
+        if let Some(ports) = std::fs::read_to_string(&ready)
+            .ok()
+            .and_then(|t| serde_json::from_str::<Ports>(&t).ok())
+        {
+            return Ok((pid, ports));
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let detail = std::fs::read_to_string(&log).unwrap_or_default();
+            if detail.contains("already in use") {
+                return Err(Error::PortTaken { port: router_port });
+            }
+            return Err(Error::Io {
+                context: format!("the fake Heroku exited ({status})"),
+                source: std::io::Error::other(detail.trim().to_string()),
+            });
+        }
+        if crate::interrupt::check().is_err() {
+            stop_server(pid);
+            return Err(Error::Interrupted);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
