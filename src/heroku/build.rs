@@ -361,6 +361,8 @@ async fn build(
             format!("PATH={PATH}"),
             "HOME=/app".into(),
             "LANG=C.UTF-8".into(),
+            // Builds run as root in the dyno user's home: no pip cache there.
+            "PIP_NO_CACHE_DIR=1".into(),
         ])
         .collect();
     let labels = HashMap::from([
