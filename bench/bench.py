@@ -14,6 +14,12 @@ Measures, with the release binary (built first):
   - with --testinfra: the same checks written for pytest-testinfra (docker
     backend, installed into target/bench-venv), run on the same VM, and the
     ratio testinfra / deploylab
+  - the heroku lab (needs the real CLI unpacked in target/heroku-cli-11.10.0,
+    as the tests do): `start heroku` warm, push of the blog to released and
+    answering through the router (warm cache), median of N; the API request
+    `heroku ps` makes (GET /apps/{app}/dynos) and `heroku ps` itself; `check`
+    on the deployed app; the fake's RSS and a web dyno's memory
+    (--only-heroku skips the VM part)
 """
 import argparse
 import json
@@ -83,6 +89,8 @@ def main():
     parser.add_argument("--runs-check", type=int, default=10)
     parser.add_argument("--cold", action="store_true", help="also time a cold image build (~30 s)")
     parser.add_argument("--testinfra", action="store_true", help="compare with pytest-testinfra")
+    parser.add_argument("--runs-push", type=int, default=3)
+    parser.add_argument("--only-heroku", action="store_true", help="only the heroku lab's figures")
     args = parser.parse_args()
 
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -98,6 +106,14 @@ def main():
     timed(["images", "build", "--quiet"], env)  # make sure it exists
     noop = [timed(["images", "build", "--quiet"], env)[0] for _ in range(5)]
     print(f"image build, no-op (recipe unchanged), median of 5: {ms(statistics.median(noop))}")
+
+    if args.only_heroku:
+        try:
+            heroku(env, home, args.runs_push)
+        finally:
+            subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
+            shutil.rmtree(home, ignore_errors=True)
+        return
 
     starts, peak_start = [], 0
     try:
@@ -141,6 +157,8 @@ def main():
         print(f"check, vm-nginx fully deployed (all stages), median of {len(full)}: {ms(deploylab_ms)}")
         if args.testinfra:
             testinfra(env, home, deploylab_ms)
+        subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
+        heroku(env, home, args.runs_push)
     finally:
         subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
@@ -166,6 +184,105 @@ def testinfra(env, home, deploylab_s):
     median = statistics.median(runs)
     print(f"testinfra equivalent (docker backend), median of {len(runs)}: {ms(median)}"
           f" → testinfra / deploylab = {median / deploylab_s:.1f}×")
+
+
+def heroku(env, home, runs):
+    """The heroku lab with the real CLI and git."""
+    cli_bin = os.path.join(ROOT, "target", "heroku-cli-11.10.0", "node_modules", ".bin")
+    if not os.path.exists(os.path.join(cli_bin, "heroku")):
+        print("heroku lab: skipped (unpack ../shared/clients/heroku-cli-11.10.0.tar.xz into "
+              "target/heroku-cli-11.10.0, or run the tests once)")
+        return
+    t, proc, _ = timed(["start", "heroku", "--quiet"], env)
+    timed(["stop", "heroku", "--quiet"], env)
+    t, proc, _ = timed(["start", "heroku", "--quiet"], env)
+    print(f"start heroku, warm (images present): {ms(t)}")
+    router = int(proc.stdout.split(".localhost:")[1].split("/")[0])
+    blog = proc.stdout.split("git clone ")[1].split()[0]
+    out = subprocess.run([BIN, "heroku", "env"], env=env, capture_output=True, text=True, check=True).stdout
+    henv = dict(env, HOME=home, PATH=cli_bin + os.pathsep + env["PATH"],
+                GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@deploylab.test",
+                GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@deploylab.test")
+    for line in out.splitlines():
+        key, value = line.removeprefix("export ").split("=", 1)
+        henv[key] = value.strip("'").replace("'\\''", "'")
+    work = os.path.join(home, "bench-blog")
+    run = lambda *cmd: subprocess.run(list(cmd), cwd=work, env=henv, capture_output=True, text=True, check=True)
+    subprocess.run(["git", "clone", "-q", blog, work], env=henv, check=True)
+    app = "bench-blog"
+    run("heroku", "create", app)
+    with open(os.path.join(work, "requirements.txt"), "w") as f:
+        f.write("django>=5.2,<6\ndynaconf\ndj-database-url\ngunicorn\nwhitenoise\n")
+    with open(os.path.join(work, ".python-version"), "w") as f:
+        f.write("3.11\n")
+    with open(os.path.join(work, "Procfile"), "w") as f:
+        f.write("web: gunicorn blog.wsgi\nrelease: python manage.py migrate --noinput\n")
+    run("heroku", "config:set", "BLOG_DEBUG=false", "BLOG_SECRET_KEY=" + "k" * 60,
+        f'BLOG_ALLOWED_HOSTS=["{app}.localhost"]', "-a", app)
+    run("git", "add", "-A")
+    run("git", "commit", "-qm", "heroku")
+    run("git", "push", "-q", "heroku", "main")  # the first build warms the page cache
+
+    def answering(version):
+        import http.client
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", router, timeout=5)
+            conn.request("GET", "/", headers={"Host": f"{app}.localhost:{router}"})
+            response = conn.getresponse()
+            response.read()
+            return response.status == 200 and response.getheader("x-deploylab-release") == str(version)
+        except OSError:
+            return False
+
+    pushes = []
+    for n in range(runs):
+        with open(os.path.join(work, "bench.txt"), "w") as f:
+            f.write(f"{n}\n")
+        run("git", "add", "-A")
+        run("git", "commit", "-qm", f"bench {n}")
+        t0 = time.perf_counter()
+        out = run("git", "push", "heroku", "main").stderr
+        version = int(out.split("Released v")[1].split()[0])
+        while not answering(version):
+            time.sleep(0.05)
+        pushes.append(time.perf_counter() - t0)
+    print(f"git push of the blog to released and answering (release phase, warm), median of {len(pushes)}: "
+          f"{statistics.median(pushes):.1f} s (min {min(pushes):.1f}, max {max(pushes):.1f})")
+
+    # The API request `heroku ps` makes, over HTTPS with the local CA.
+    import ssl
+    import http.client
+    api_port = int(henv["HEROKU_HOST"].rsplit(":", 1)[1])
+    context = ssl.create_default_context(cafile=henv["NODE_EXTRA_CA_CERTS"])
+    latencies = []
+    for _ in range(20):
+        conn = http.client.HTTPSConnection("localhost", api_port, context=context)
+        t0 = time.perf_counter()
+        conn.request("GET", f"/apps/{app}/dynos", headers={
+            "Authorization": "Bearer " + henv["HEROKU_API_KEY"],
+            "Accept": "application/vnd.heroku+json; version=3"})
+        conn.getresponse().read()
+        latencies.append(time.perf_counter() - t0)
+        conn.close()
+    print(f"API GET /apps/{{app}}/dynos (what `heroku ps` asks; new TLS connection each), median of 20: "
+          f"{statistics.median(latencies) * 1000:.1f} ms")
+    cli = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        run("heroku", "ps", "-a", app)
+        cli.append(time.perf_counter() - t0)
+    print(f"`heroku ps` with the real CLI (Node start-up included), median of 3: {ms(statistics.median(cli))}")
+    checks = [timed(["check", "--format", "json"], env)[0] for _ in range(5)]
+    print(f"check, heroku lab deployed (8 stages, one-off settings dyno), median of 5: {ms(statistics.median(checks))}")
+    state = json.load(open(os.path.join(home, "state.json")))
+    pid = state["labs"]["heroku"]["heroku"]["pid"]
+    rss = [l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")][0].split()[1]
+    print(f"fake Heroku process RSS: {int(rss) / 1024:.1f} MiB")
+    dyno = subprocess.run(["docker", "ps", "-q", "--no-trunc", "--filter", f"label=deploylab.heroku.app={app}"],
+                          capture_output=True, text=True).stdout.split()
+    if dyno:
+        print(f"web dyno memory (gunicorn, 2 workers; cgroup minus page cache): {container_memory_mib(dyno[0]):.1f} MiB")
+    run("heroku", "apps:destroy", app, "--confirm", app)
 
 
 if __name__ == "__main__":

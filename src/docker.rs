@@ -268,6 +268,26 @@ pub struct FileEntry<'a> {
 /// Writes files into a container (created or running) in one request,
 /// keeping the owners given (the API's copyUIDGID).
 pub async fn put_files(docker: &Docker, container: &str, files: &[FileEntry<'_>]) -> Result<()> {
+    upload_files(docker, container, files, true).await
+}
+
+/// Like `put_files`, for a container whose user Docker cannot look up
+/// before it starts (copyUIDGID asks the container's passwd): the owners
+/// written in the archive are kept as they are.
+pub async fn put_files_unmapped(
+    docker: &Docker,
+    container: &str,
+    files: &[FileEntry<'_>],
+) -> Result<()> {
+    upload_files(docker, container, files, false).await
+}
+
+async fn upload_files(
+    docker: &Docker,
+    container: &str,
+    files: &[FileEntry<'_>],
+    copy_uidgid: bool,
+) -> Result<()> {
     let mut archive = tar::Builder::new(Vec::new());
     for file in files {
         let mut header = tar::Header::new_gnu();
@@ -289,7 +309,7 @@ pub async fn put_files(docker: &Docker, container: &str, files: &[FileEntry<'_>]
         .map_err(Error::io("packing files for the VM"))?;
     let options = UploadToContainerOptionsBuilder::default()
         .path("/")
-        .copy_uidgid("1")
+        .copy_uidgid(if copy_uidgid { "1" } else { "0" })
         .build();
     docker
         .upload_to_container(container, Some(options), bollard::body_full(bytes.into()))

@@ -42,7 +42,7 @@ pub async fn interruptible_start(
 ) -> Result<RunningLab> {
     if lab.environment == crate::lab::Environment::Heroku {
         crate::interrupt::watch();
-        return crate::heroku::lab::start(
+        let result = crate::heroku::lab::start(
             home,
             catalog,
             docker,
@@ -52,6 +52,13 @@ pub async fn interruptible_start(
             progress,
         )
         .await;
+        // On failure or Ctrl-C its network goes too (the fake's process
+        // is stopped by the start itself); the apps stay.
+        if result.is_err() {
+            progress.finish();
+            docker::remove_lab_resources(docker, &home.instance(), &lab.id).await?;
+        }
+        return result;
     }
     let instance = home.instance();
     let existed = !docker::labelled_containers(docker, &instance, Some(&lab.id))
@@ -253,6 +260,24 @@ pub async fn status(home: &Home) -> Result<i32> {
         "package proxy",
     ]);
     for (lab, running) in &state.labs {
+        if let Some(heroku) = &running.heroku {
+            let alive = crate::heroku::lab::is_running(heroku.pid);
+            table.add_row(vec![
+                lab.clone(),
+                if alive {
+                    "running"
+                } else {
+                    "stopped (`start` again)"
+                }
+                .into(),
+                "-".into(),
+                format!("127.0.0.1:{} (router)", heroku.ports.router),
+                since(running.started_at),
+                format!("fake Heroku, pid {}, API :{}", heroku.pid, heroku.ports.api),
+                "-".into(),
+            ]);
+            continue;
+        }
         let container = containers
             .iter()
             .find(|c| c.id.as_deref() == Some(running.container_id.as_str()));

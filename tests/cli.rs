@@ -1420,7 +1420,9 @@ fn heroku_course_flow_with_the_real_cli_and_git() {
 #[test]
 fn heroku_classic_failures_get_herokus_messages() {
     let Some(cli) = heroku_cli() else { return };
-    let fake = FakeHeroku::start(Lab::new(), cli);
+    // R10 after 5 s instead of Heroku's 60, to keep the test short.
+    let lab = Lab::new().env("DEPLOYLAB_HEROKU_BOOT_TIMEOUT", "5");
+    let fake = FakeHeroku::start(lab, cli);
     let app = "blog-falhas";
     fake.ok(&["create", app]);
 
@@ -1527,6 +1529,20 @@ fn heroku_classic_failures_get_herokus_messages() {
     assert_ne!(check_status(&report, "allowed-hosts"), "pass");
     assert_eq!(check_status(&report, "debug-off"), "pass");
 
+    // A web process that listens on its own port, not $PORT: R10.
+    fake.commit(
+        &[("Procfile", "web: python -m http.server 8000\n")],
+        "a port of its own",
+    );
+    let (ok, out) = fake.push();
+    assert!(ok, "{out}");
+    fake.wait_for_web(app, "crashed");
+    let logs = fake.ok(&["logs", "-n", "50", "-a", app]);
+    assert!(
+        logs.contains("Error R10 (Boot timeout) -> Web process failed to bind to $PORT within 5 seconds of launch"),
+        "{logs}"
+    );
+
     // Only main (or master) deploys.
     let other = fake.git(&["push", "heroku", "main:feature"]);
     assert!(other.status.success());
@@ -1584,4 +1600,37 @@ fn image_and_repository_from_different_builds_do_not_pair() {
         );
         assert!(!other.is_ready(&docker).await.unwrap());
     });
+}
+
+/// `start heroku` on a router port that is taken: one clear error, exit 3,
+/// no fake left running.
+#[test]
+fn heroku_start_on_a_taken_port_is_a_clear_error() {
+    let lab = Lab::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = lab.run(&["start", "heroku", "--http-port", &port]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("port {port} on 127.0.0.1 is already in use")),
+        "{}",
+        stderr(&out)
+    );
+    let status = lab.run(&["status"]);
+    assert!(
+        stdout(&status).contains("No lab is running"),
+        "{}",
+        stdout(&status)
+    );
+    let home = lab.home.path().join("data").display().to_string();
+    let fakes = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            cmdline.contains("heroku-serve") && cmdline.contains(&home)
+        })
+        .count();
+    assert_eq!(fakes, 0);
 }

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use bollard::models::{ContainerConfig, ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
     CommitContainerOptionsBuilder, CreateContainerOptionsBuilder, LogsOptionsBuilder,
-    UploadToContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -19,7 +18,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
 use super::api::Slug;
-use super::stack::{DYNO_USER, PATH, PYTHON_VERSION};
+use super::stack::{DYNO_UID, DYNO_USER, PATH, PYTHON_VERSION};
 use super::{Fake, git};
 use crate::docker::{LABEL_IMAGE, LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE, remove_container};
 use crate::error::{Error, Result};
@@ -361,7 +360,7 @@ async fn build(
             format!("PATH={PATH}"),
             "HOME=/app".into(),
             "LANG=C.UTF-8".into(),
-            // Builds run as root in the dyno user's home: no pip cache there.
+            // The build cache is the previous slug's packages, not pip's.
             "PIP_NO_CACHE_DIR=1".into(),
         ])
         .collect();
@@ -377,8 +376,16 @@ async fn build(
             crate::images::WHEELS_MOUNT
         )]
     });
+    let base = match cached_slug(fake, docker, app).await {
+        Some(image) => {
+            say.line("-----> Restoring cache").await;
+            image
+        }
+        None => stack.clone(),
+    };
     let create = ContainerCreateBody {
-        image: Some(stack.clone()),
+        image: Some(base),
+        user: Some(DYNO_USER.into()),
         cmd: Some(vec!["bash".into(), "/tmp/compile.sh".into()]),
         env: Some(env),
         working_dir: Some("/app".into()),
@@ -410,6 +417,26 @@ async fn build(
     result
 }
 
+/// The app's newest slug image, which a build starts from as its cache (its
+/// installed packages), as long as its layers stay few: each build adds one.
+async fn cached_slug(fake: &Fake, docker: &bollard::Docker, app: &str) -> Option<String> {
+    const MAX_LAYERS: usize = 60;
+    let app = fake.platform.lock().await.find(app)?;
+    let image = app
+        .releases
+        .iter()
+        .rev()
+        .find_map(|r| r.slug.as_ref().map(|s| s.image.clone()))?;
+    let layers = docker
+        .inspect_image(&image)
+        .await
+        .ok()?
+        .root_fs?
+        .layers?
+        .len();
+    (layers < MAX_LAYERS).then_some(image)
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn run_build_container(
     fake: &Fake,
@@ -427,29 +454,22 @@ async fn run_build_container(
         .args(["archive", "--format=tar", commit])
         .output()
         .map_err(Error::io("packing the pushed source"))?;
-    let upload = |path: &str| {
-        UploadToContainerOptionsBuilder::default()
-            .path(path)
-            .build()
+    // The build script unpacks it as the dyno user, after clearing the
+    // previous source out of a cached slug.
+    let file = |path, contents, mode| crate::docker::FileEntry {
+        path,
+        contents,
+        mode,
+        uid: DYNO_UID,
+        gid: DYNO_UID,
     };
-    docker
-        .upload_to_container(
-            container,
-            Some(upload("/app")),
-            bollard::body_full(archive.stdout.into()),
-        )
-        .await
-        .map_err(Error::docker("copying the source into the build"))?;
-    crate::docker::put_files(
+    crate::docker::put_files_unmapped(
         docker,
         container,
-        &[crate::docker::FileEntry {
-            path: "/tmp/compile.sh",
-            contents: COMPILE.as_bytes(),
-            mode: 0o755,
-            uid: 0,
-            gid: 0,
-        }],
+        &[
+            file("/tmp/source.tar", &archive.stdout, 0o644),
+            file("/tmp/compile.sh", COMPILE.as_bytes(), 0o755),
+        ],
     )
     .await?;
     docker

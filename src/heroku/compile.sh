@@ -1,9 +1,12 @@
 #!/bin/bash
-# The fake Heroku's Python build, run inside a build container from the stack
-# image with the app's source in /app, the app's config vars in the
-# environment and no network: pip installs from deploylab's offline wheels
-# (/etc/pip.conf). Prints what Heroku's Python buildpack prints; deploylab
-# prints the steps before and after (detection, Python version, Procfile).
+# The fake Heroku's Python build, run as the dyno user inside a build
+# container with no network: from the stack image (a fresh Python at
+# /app/.heroku/python), or from the app's previous slug, which is the build
+# cache (its installed packages), as on Heroku. The pushed source is in
+# /tmp/source.tar; the app's config vars are in the environment; pip installs
+# from deploylab's offline wheels (/etc/pip.conf). Prints what Heroku's Python
+# buildpack prints; deploylab prints the steps before and after (detection,
+# Python version, Procfile).
 set -uo pipefail
 cd /app
 
@@ -13,7 +16,11 @@ fail() {
     exit 1
 }
 
-python3 -m venv /app/.heroku/python || fail "Error: Unable to create the Python environment."
+# The previous source goes, the cache stays; then the pushed source.
+find /app -mindepth 1 -maxdepth 1 ! -name .heroku -exec rm -rf {} +
+tar -xf /tmp/source.tar -C /app || fail "Error: Unable to unpack the pushed source."
+[ -x /app/.heroku/python/bin/python ] || python3 -m venv /app/.heroku/python \
+    || fail "Error: Unable to create the Python environment."
 export PATH="/app/.heroku/python/bin:$PATH"
 
 echo "-----> Installing dependencies using 'pip install -r requirements.txt'"
@@ -48,6 +55,3 @@ if [ -f manage.py ] && python -c 'import django' 2>/dev/null; then
         fi
     fi
 fi
-
-# Dynos run as an unprivileged user; the slug is theirs.
-chown -R dyno:dyno /app

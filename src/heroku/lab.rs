@@ -152,7 +152,7 @@ pub fn env_pairs(running: &HerokuRunning) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `deploylab start heroku`.
+/// `deploylab start heroku` (the caller removes the network if it fails).
 pub async fn start(
     home: &Home,
     catalog: &Catalog,

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use bollard::Docker;
 use bollard::models::{ContainerConfig, ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{CommitContainerOptionsBuilder, CreateContainerOptionsBuilder};
+use sha2::Digest;
 
 use crate::docker::{LABEL_BUILD, LABEL_IMAGE, is_not_found, remove_container};
 use crate::error::{Error, Result};
@@ -23,6 +24,7 @@ pub const PYTHON_HOME: &str = "/app/.heroku/python";
 pub const PATH: &str = "/app/.heroku/python/bin:/usr/local/bin:/usr/bin:/bin";
 /// The unprivileged user builds and dynos run as.
 pub const DYNO_USER: &str = "dyno";
+pub const DYNO_UID: u64 = 1100;
 
 const SETUP: &str = "set -e
 export DEBIAN_FRONTEND=noninteractive
@@ -31,11 +33,18 @@ apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
 useradd --uid 1100 --home-dir /app --create-home --shell /bin/bash dyno
 # Each app's database volume is mounted here; Docker copies this owner.
 install -d -o 1100 -g 1100 /data
+# The Python every build starts from (Heroku installs it at this path).
+python3 -m venv /app/.heroku/python
+chown -R dyno:dyno /app
 rm -rf /var/lib/apt/lists/*";
 
 /// The stack image for a VM image: its tag, built if missing.
 pub async fn ensure(docker: &Docker, vm: &VmImage, progress: &Progress) -> Result<String> {
-    let hash = vm.tag.rsplit(':').next().unwrap_or_default();
+    let vm_hash = vm.tag.rsplit(':').next().unwrap_or_default();
+    // A new setup makes a new stack, even on the same VM image.
+    let setup_hash = crate::state::hex(&sha2::Sha256::digest(SETUP.as_bytes()));
+    let hash = format!("{vm_hash}-{}", &setup_hash[..8]);
+    let hash = hash.as_str();
     let tag = format!("{STACK_REPO}:{hash}");
     let build = std::fs::read_to_string(vm.build_id_file()).unwrap_or_default();
     let build = build.trim();
