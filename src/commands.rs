@@ -23,6 +23,10 @@ use crate::vm;
 mod text {
     pub const NO_HINT: &str = "Nothing to hint: every check passes.";
     pub const NO_DEEPER_HINT: &str = "(this check has no deeper hint)";
+    pub const NO_VM: &str =
+        "it has no VM; use the heroku CLI and git after `eval \"$(deploylab heroku env)\"`.";
+    pub const NO_HEROKU_CLI: &str =
+        "Install the real heroku CLI (`npm install -g heroku`) and put it on PATH.";
     pub const NO_SSH_CLIENT: &str =
         "no `ssh` client on PATH; `deploylab shell` opens a shell without one.";
 
@@ -138,18 +142,18 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             solve(&home, &catalog, &lab, &running, &stage).await
         }
         Command::Ssh { target, command } => {
-            let (lab_id, running) = home.load()?.pick(target.lab.as_deref())?;
+            let (lab_id, running) = vm_lab(&home, target.lab.as_deref(), "ssh")?;
             let lab = catalog.get(&lab_id)?;
             ssh(&home, &lab, &running, &command)
         }
         Command::Shell { target } => {
-            let (lab_id, running) = home.load()?.pick(target.lab.as_deref())?;
+            let (lab_id, running) = vm_lab(&home, target.lab.as_deref(), "shell")?;
             let lab = catalog.get(&lab_id)?;
             let docker = docker::connect().await?;
             crate::shell::interactive(&docker, &running.container_id, &lab.user).await
         }
         Command::Restart { target } => {
-            let (lab_id, running) = home.load()?.pick(target.lab.as_deref())?;
+            let (lab_id, running) = vm_lab(&home, target.lab.as_deref(), "restart")?;
             let docker = docker::connect().await?;
             progress.set(&format!("rebooting {lab_id}"));
             let started = Instant::now();
@@ -254,6 +258,9 @@ async fn run_checks(
     let lab = catalog.get(&lab_id)?;
     let docker = docker::connect().await?;
     if let Some(heroku) = &running.heroku {
+        if !crate::heroku::lab::is_running(heroku.pid) {
+            return Err(Error::LabNotRunning { lab: lab_id });
+        }
         let checks: Vec<&crate::heroku::checks::HerokuCheck> = lab
             .stages
             .iter()
@@ -338,6 +345,19 @@ fn ssh_client(home: &Home, lab: &Lab, running: &RunningLab) -> Result<std::proce
     Ok(cmd)
 }
 
+/// The running lab a VM command is about; the heroku lab has no VM.
+fn vm_lab(home: &Home, lab: Option<&str>, command: &'static str) -> Result<(String, RunningLab)> {
+    let (lab_id, running) = home.load()?.pick(lab)?;
+    if running.heroku.is_some() {
+        return Err(Error::NotForThisLab {
+            command,
+            lab: lab_id,
+            why: text::NO_VM,
+        });
+    }
+    Ok((lab_id, running))
+}
+
 /// What runs a solution step (`bash -s`, the script on stdin): over SSH in
 /// the VM as the student; for the heroku lab, on this machine, in
 /// `<home>/heroku/work`, with the environment `deploylab heroku env` gives
@@ -348,6 +368,13 @@ fn step_runner(home: &Home, lab: &Lab, running: &RunningLab) -> Result<std::proc
         cmd.args(["bash", "-s"]);
         return Ok(cmd);
     };
+    if images::which("heroku").is_none() {
+        return Err(Error::MissingTool {
+            tool: "heroku",
+            purpose: "run the heroku lab's reference solution",
+            fix: text::NO_HEROKU_CLI,
+        });
+    }
     let work = heroku.dir.join("work");
     std::fs::create_dir_all(&work).map_err(Error::io(format!("creating {}", work.display())))?;
     let mut cmd = std::process::Command::new("bash");

@@ -941,7 +941,9 @@ fn heroku_cli() -> Option<PathBuf> {
         );
         return None;
     }
-    let partial = root.join("target/heroku-cli.partial");
+    // Tests run as parallel processes: each unpacks into a folder of its
+    // own and renames it into place; the first rename wins.
+    let partial = root.join(format!("target/heroku-cli.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&partial);
     std::fs::create_dir_all(&partial).unwrap();
     let status = Command::new("tar")
@@ -952,7 +954,11 @@ fn heroku_cli() -> Option<PathBuf> {
         .status()
         .unwrap();
     assert!(status.success(), "unpacking {}", tarball.display());
-    std::fs::rename(&partial, &dest).unwrap();
+    if std::fs::rename(&partial, &dest).is_err() {
+        // Another test put it in place first.
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    assert!(bin.exists(), "{} after unpacking", bin.display());
     Some(bin)
 }
 
@@ -1274,6 +1280,15 @@ fn heroku_cli_manages_apps_on_the_fake() {
         stderr(&wrong_token).contains("token provided to HEROKU_API_KEY is invalid"),
         "{}",
         stderr(&wrong_token)
+    );
+
+    // The heroku lab has no VM to ssh into.
+    let ssh = fake.lab.run(&["ssh"]);
+    assert_eq!(ssh.status.code(), Some(2));
+    assert!(
+        stderr(&ssh).contains("not available for lab 'heroku'"),
+        "{}",
+        stderr(&ssh)
     );
 
     // State survives a restart of the fake, on the same ports.
