@@ -372,3 +372,37 @@ async fn spawn(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_env_script_round_trips_and_scopes_git_to_the_fake() {
+        let running = HerokuRunning {
+            pid: 1,
+            ports: Ports {
+                api: 5443,
+                router: 5080,
+                rendezvous: 5444,
+            },
+            token: "HRKU-it's".into(),
+            dir: PathBuf::from("/home/a b/heroku"),
+            blog_repo: None,
+        };
+        let pairs: std::collections::HashMap<String, String> =
+            env_pairs(&running).into_iter().collect();
+        assert_eq!(pairs["HEROKU_HOST"], "https://localhost:5443");
+        assert_eq!(pairs["HEROKU_API_KEY"], "HRKU-it's");
+        assert_eq!(pairs["NODE_EXTRA_CA_CERTS"], "/home/a b/heroku/ca.pem");
+        assert_eq!(
+            pairs["GIT_CONFIG_KEY_0"],
+            "http.https://localhost:5443/.sslCAInfo"
+        );
+        assert_eq!(
+            pairs["GIT_CONFIG_KEY_1"],
+            "credential.https://localhost:5443.helper"
+        );
+        assert!(pairs["GIT_CONFIG_VALUE_1"].contains("password=$HEROKU_API_KEY"));
+    }
+}
