@@ -180,7 +180,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
             action: HerokuAction::Env,
         } => {
             let running = crate::heroku::lab::running(&home)?;
-            print!("{}", crate::heroku::lab::env_script(&home, &running));
+            print!("{}", crate::heroku::lab::env_script(&running));
             Ok(exit::OK)
         }
         Command::Images { action } => {

@@ -205,7 +205,11 @@ pub async fn deploy(fake: &Fake, app: &str, repo: &Repo, commit: &str, say: &mut
         }
     };
     if release.is_none() {
-        say.line(text::REJECTED).await;
+        // Heroku says "failed to compile" only once a buildpack ran.
+        let detected = !say.lines.iter().any(|l| l == text::NOT_PYTHON[0]);
+        if detected {
+            say.line(text::REJECTED).await;
+        }
         say.line("").await;
         say.line(text::PUSH_FAILED).await;
         fake.logs
@@ -309,6 +313,7 @@ async fn build(
         "Building source:",
         "",
         "-----> Building on the Heroku-24 stack",
+        "-----> Determining which buildpack to use for this app",
     ])
     .await;
     let files = git_tree(repo, commit)?;

@@ -22,7 +22,6 @@ pub const LAB: &str = "heroku";
 
 /// Messages of the heroku lab, kept together for translation.
 mod text {
-    pub const NOT_RUNNING: &str = "heroku";
     pub fn ready(api: u16, router: u16, blog: &str) -> String {
         format!(
             "The fake Heroku is ready: API and git at https://localhost:{api}, apps at http://<app>.localhost:{router}/\n\
@@ -95,14 +94,11 @@ pub fn running(home: &Home) -> Result<HerokuRunning> {
         .get(LAB)
         .and_then(|r| r.heroku.clone())
         .filter(|h| is_running(h.pid))
-        .ok_or(Error::LabNotRunning {
-            lab: text::NOT_RUNNING.into(),
-        })
+        .ok_or(Error::LabNotRunning { lab: LAB.into() })
 }
 
 /// `deploylab heroku env`: shell lines for the CLI and git.
-pub fn env_script(home: &Home, running: &HerokuRunning) -> String {
-    let _ = home;
+pub fn env_script(running: &HerokuRunning) -> String {
     let api = format!("https://localhost:{}", running.ports.api);
     let ca = super::tls::ca_path(&running.dir);
     let helper = "!f() { test \"$1\" = get && echo username=heroku && echo \"password=$HEROKU_API_KEY\"; }; f";
@@ -137,11 +133,7 @@ pub fn env_script(home: &Home, running: &HerokuRunning) -> String {
 /// The same environment as pairs, for running the CLI from Rust (tests,
 /// `solve`).
 pub fn env_pairs(running: &HerokuRunning) -> Vec<(String, String)> {
-    let home = Home {
-        dir: PathBuf::new(),
-        cache: PathBuf::new(),
-    };
-    env_script(&home, running)
+    env_script(running)
         .lines()
         .filter_map(|l| l.strip_prefix("export "))
         .filter_map(|l| l.split_once('='))
