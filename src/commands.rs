@@ -204,7 +204,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
                     let mut table = Table::new();
                     table.load_style(UTF8_FULL_CONDENSED);
                     table.set_header(vec!["image", "kind", "size", "current"]);
-                    for row in images::list(&docker, &current.tag).await? {
+                    for row in images::list(&docker, &current).await? {
                         table.add_row(vec![
                             row.tag,
                             row.kind,

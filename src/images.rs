@@ -398,7 +398,10 @@ pub struct ImageRow {
     pub current: bool,
 }
 
-pub async fn list(docker: &Docker, current_tag: &str) -> Result<Vec<ImageRow>> {
+/// Images deploylab made; `current` marks those of the current recipe (the
+/// VM image and the Heroku stack built on it).
+pub async fn list(docker: &Docker, current: &VmImage) -> Result<Vec<ImageRow>> {
+    let current_tags = [current.tag.clone(), crate::heroku::stack::tag_for(current)];
     let filters = std::collections::HashMap::from([("label", vec![LABEL_IMAGE])]);
     let options = ListImagesOptionsBuilder::default()
         .filters(&filters)
@@ -421,7 +424,7 @@ pub async fn list(docker: &Docker, current_tag: &str) -> Result<Vec<ImageRow>> {
         for tag in tags {
             rows.push(ImageRow {
                 id: image.id.clone(),
-                current: tag == current_tag,
+                current: current_tags.contains(&tag),
                 tag,
                 kind: kind.clone(),
                 size_mb: (image.size.max(0) as u64) / 1_000_000,
@@ -443,10 +446,12 @@ pub async fn remove_image(docker: &Docker, tag: &str) -> Result<()> {
 }
 
 /// Removes deploylab images other than the current one, and their caches.
+/// Removes images of older recipes and their caches. The heroku lab's slugs
+/// are its apps' releases: they go when their app is destroyed, not here.
 pub async fn prune(docker: &Docker, cache: &Path, current: &VmImage) -> Result<Vec<String>> {
     let mut removed = Vec::new();
-    for row in list(docker, &current.tag).await? {
-        if !row.current {
+    for row in list(docker, current).await? {
+        if !row.current && row.kind != crate::heroku::build::SLUG_KIND {
             // By id: an untagged image has no name to remove it by.
             remove_image(docker, &row.id).await?;
             removed.push(row.tag);

@@ -1329,6 +1329,17 @@ fn heroku_course_flow_with_the_real_cli_and_git() {
     let app = "meu-blog";
     let (status, head) = fake.get(app, "/");
     assert_eq!(status, 200, "{head}");
+
+    // Releases are images deploylab lists (and `images prune` keeps).
+    let images = stdout(&fake.lab.run(&["images", "list"]));
+    assert!(images.contains("heroku-slug"), "{images}");
+    let stack = images
+        .lines()
+        .find(|l| l.contains("heroku-stack") && l.contains("✓"));
+    assert!(
+        stack.is_some(),
+        "the current stack is marked current: {images}"
+    );
     assert!(head.contains("x-deploylab-release:"), "{head}");
 
     // Logs: the router's line for that request, the dyno's own output.

@@ -39,6 +39,8 @@ const PYTHON_FILES: &[&str] = &[
     "runtime.txt",
 ];
 pub const SLUG_REPO: &str = "deploylab-heroku";
+/// The `deploylab.image` label of slug images.
+pub const SLUG_KIND: &str = "heroku-slug";
 
 /// What a build prints, as Heroku words it; kept together for translation.
 mod text {
@@ -532,7 +534,7 @@ async fn run_build_container(
             "PYTHONUNBUFFERED=true".into(),
         ]),
         labels: Some(HashMap::from([
-            (LABEL_IMAGE.to_string(), "heroku-slug".to_string()),
+            (LABEL_IMAGE.to_string(), SLUG_KIND.to_string()),
             (LABEL_INSTANCE.to_string(), fake.instance.clone()),
         ])),
         ..Default::default()

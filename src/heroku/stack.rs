@@ -38,14 +38,19 @@ python3 -m venv /app/.heroku/python
 chown -R dyno:dyno /app
 rm -rf /var/lib/apt/lists/*";
 
+/// The stack image's tag for a VM image: a new setup makes a new stack,
+/// even on the same VM image.
+pub fn tag_for(vm: &VmImage) -> String {
+    let vm_hash = vm.tag.rsplit(':').next().unwrap_or_default();
+    let setup_hash = crate::state::hex(&sha2::Sha256::digest(SETUP.as_bytes()));
+    format!("{STACK_REPO}:{vm_hash}-{}", &setup_hash[..8])
+}
+
 /// The stack image for a VM image: its tag, built if missing.
 pub async fn ensure(docker: &Docker, vm: &VmImage, progress: &Progress) -> Result<String> {
-    let vm_hash = vm.tag.rsplit(':').next().unwrap_or_default();
-    // A new setup makes a new stack, even on the same VM image.
-    let setup_hash = crate::state::hex(&sha2::Sha256::digest(SETUP.as_bytes()));
-    let hash = format!("{vm_hash}-{}", &setup_hash[..8]);
+    let tag = tag_for(vm);
+    let hash = tag.rsplit(':').next().unwrap_or_default().to_string();
     let hash = hash.as_str();
-    let tag = format!("{STACK_REPO}:{hash}");
     let build = std::fs::read_to_string(vm.build_id_file()).unwrap_or_default();
     let build = build.trim();
     match docker.inspect_image(&tag).await {
