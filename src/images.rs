@@ -101,7 +101,7 @@ impl VmImage {
         self.apt_dir.parent().expect("apt dir has a parent")
     }
 
-    pub fn build_id_file(&self) -> PathBuf {
+    fn build_id_file(&self) -> PathBuf {
         self.cache_dir().join("build-id")
     }
 
@@ -112,16 +112,29 @@ impl VmImage {
         if !self.apt_dir.join("Packages").is_file() || !self.wheels_dir.is_dir() {
             return Ok(false);
         }
-        let build = std::fs::read_to_string(self.build_id_file()).unwrap_or_default();
-        match docker.inspect_image(&self.tag).await {
-            Ok(image) => Ok(image
-                .config
-                .and_then(|c| c.labels)
-                .and_then(|l| l.get(LABEL_BUILD).cloned())
-                .is_some_and(|id| id == build.trim())),
-            Err(e) if is_not_found(&e) => Ok(false),
-            Err(e) => Err(Error::docker("looking up the VM image")(e)),
-        }
+        has_build(docker, &self.tag, &self.build_id()).await
+    }
+
+    /// The id of the build that made this image's cache ("" if none did).
+    pub fn build_id(&self) -> String {
+        std::fs::read_to_string(self.build_id_file())
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+}
+
+/// Whether the image `tag` exists and carries build id `build` (its
+/// `deploylab.build` label): images made from another build do not count.
+pub async fn has_build(docker: &Docker, tag: &str, build: &str) -> Result<bool> {
+    match docker.inspect_image(tag).await {
+        Ok(image) => Ok(image
+            .config
+            .and_then(|c| c.labels)
+            .and_then(|l| l.get(LABEL_BUILD).cloned())
+            .is_some_and(|id| id == build)),
+        Err(e) if is_not_found(&e) => Ok(false),
+        Err(e) => Err(Error::docker(format!("looking up image {tag}"))(e)),
     }
 }
 

@@ -13,6 +13,7 @@
 //! - `state`: deploylab's files; `doctor`: environment diagnosis;
 //!   `progress`: spinners; `error`: every failure and its exit code.
 
+pub mod background;
 pub mod check;
 pub mod cli;
 mod commands;

@@ -304,12 +304,8 @@ pub async fn spawn(
     let ready_path = ready.path().to_path_buf();
     std::fs::write(&ready_path, "").map_err(Error::io("creating a temporary file"))?;
     let downloads = cache.join("pypi");
-    let exe = std::env::current_exe().map_err(Error::io("finding deploylab's own executable"))?;
-    let log_file =
-        std::fs::File::create(log).map_err(Error::io(format!("creating {}", log.display())))?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("package-proxy")
-        .arg("--listen")
+    let mut cmd = crate::background::command(SUBCOMMAND)?;
+    cmd.arg("--listen")
         .arg(SocketAddr::new(gateway, port).to_string())
         .arg("--ready-file")
         .arg(&ready_path)
@@ -319,62 +315,29 @@ pub async fn spawn(
         .arg(&downloads)
         .arg("--download-to")
         .arg(&downloads)
-        .args(["--arch", arch, "--container", container])
-        .env("DEPLOYLAB_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(
-            log_file
-                .try_clone()
-                .map_err(Error::io("opening the proxy log"))?,
-        )
-        .stderr(log_file);
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        // Its own process group: a Ctrl-C meant for `start` is not for it.
-        cmd.process_group(0);
-    }
-    let mut child = cmd
-        .spawn()
-        .map_err(Error::io("starting the package proxy"))?;
-    let pid = child.id();
+        .args(["--arch", arch, "--container", container]);
     // Ready when the port is written; failed if the process ended first.
-    loop {
-        let text = std::fs::read_to_string(&ready_path).unwrap_or_default();
-        if let Ok(port) = text.trim().parse::<u16>() {
-            return Ok(Running {
-                pid,
-                address: SocketAddr::new(gateway, port),
-            });
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            let detail = std::fs::read_to_string(log).unwrap_or_default();
-            return Err(Error::Io {
-                context: format!("the package proxy exited ({status})"),
-                source: std::io::Error::other(detail.trim().to_string()),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let (pid, port) = crate::background::start(cmd, "the package proxy", &ready_path, log, |t| {
+        t.trim().parse::<u16>().ok()
+    })
+    .await?;
+    Ok(Running {
+        pid,
+        address: SocketAddr::new(gateway, port),
+    })
 }
+
+/// The proxy's (hidden) subcommand, by which its process is recognised.
+const SUBCOMMAND: &str = "package-proxy";
 
 /// Stops a proxy started by `spawn` (a pid that is no longer ours is left alone).
 pub fn stop(pid: u32) {
-    #[cfg(unix)]
-    {
-        if is_running(pid) {
-            // SAFETY: kill(2) with a pid we started and just identified.
-            unsafe {
-                libc::kill(pid as libc::pid_t, libc::SIGTERM);
-            }
-        }
-    }
+    crate::background::stop(pid, SUBCOMMAND);
 }
 
 /// Whether the proxy process still runs.
 pub fn is_running(pid: u32) -> bool {
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    String::from_utf8_lossy(&cmdline).contains("package-proxy")
+    crate::background::is_running(pid, SUBCOMMAND)
 }
 
 #[cfg(test)]

@@ -148,7 +148,8 @@ pub struct Platform {
 /// An answer: status and JSON body.
 pub type Answer = (StatusCode, Value);
 
-fn error(status: StatusCode, id: &str, message: &str) -> Answer {
+/// An error as Heroku sends it: `{id, message}`.
+pub fn error(status: StatusCode, id: &str, message: &str) -> Answer {
     (status, json!({ "id": id, "message": message }))
 }
 

@@ -89,6 +89,24 @@ pub struct Repo {
 }
 
 impl Repo {
+    /// The repository as it is (no push in progress).
+    pub fn at(path: std::path::PathBuf) -> Repo {
+        Repo {
+            path,
+            env: BTreeMap::new(),
+        }
+    }
+
+    /// `git show <what>`: a file (`main:Procfile`) or a commit; None if
+    /// there is no such thing.
+    pub fn show(&self, what: &str) -> Option<String> {
+        let output = self.git().args(["show", what]).output().ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
     fn git(&self) -> std::process::Command {
         let mut cmd = std::process::Command::new("git");
         cmd.arg("-C").arg(&self.path).envs(&self.env);
@@ -241,15 +259,7 @@ fn git_tree(repo: &Repo, commit: &str) -> Result<Vec<String>> {
 }
 
 fn git_file(repo: &Repo, commit: &str, file: &str) -> Option<String> {
-    let output = repo
-        .git()
-        .args(["show", &format!("{commit}:{file}")])
-        .output()
-        .ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    repo.show(&format!("{commit}:{file}"))
 }
 
 /// `web: gunicorn blog.wsgi` lines into process types.

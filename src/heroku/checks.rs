@@ -364,10 +364,12 @@ pub async fn gather(
     let Some(app) = pick_app(&state) else {
         return json!({ "server": server, "app": null });
     };
-    let repo = super::git::repo_path(&running.dir, &app.name);
-    let pushed_procfile =
-        git_show(&repo, "main:Procfile").or_else(|| git_show(&repo, "master:Procfile"));
-    let pushed = git_show(&repo, "main").is_some() || git_ref_exists(&repo);
+    let repo = super::build::Repo::at(super::git::repo_path(&running.dir, &app.name));
+    let pushed_procfile = repo
+        .show("main:Procfile")
+        .or_else(|| repo.show("master:Procfile"));
+    // `main:` is the pushed tree's top folder: cheap, and absent before a push.
+    let pushed = repo.show("main:").is_some() || repo.show("master:").is_some();
     let latest_build = app.builds.last().map(
         |b| json!({ "status": b.status, "commit": b.commit, "reason": build_failure(&b.output) }),
     );
@@ -413,28 +415,6 @@ pub async fn gather(
             "http": http,
         }
     })
-}
-
-fn git_show(repo: &std::path::Path, what: &str) -> Option<String> {
-    let output = std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["show", what])
-        .output()
-        .ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
-fn git_ref_exists(repo: &std::path::Path) -> bool {
-    std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["rev-parse", "--verify", "--quiet", "master"])
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 /// The first `!` line of a failed build's output: why it failed.

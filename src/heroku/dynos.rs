@@ -23,8 +23,9 @@ use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use super::Fake;
+use super::api::error;
 use super::api::{Answer, App, Slug};
-use super::{Fake, error};
 use crate::docker::{LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE, remove_container};
 use crate::error::{Error, Result};
 

@@ -5,8 +5,6 @@
 //! images stay, like an account's; `start --fresh` forgets them).
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::Duration;
 
 use bollard::Docker;
 use serde::{Deserialize, Serialize};
@@ -65,25 +63,17 @@ fn token(dir: &Path) -> Result<String> {
     Ok(token)
 }
 
+/// The fake's (hidden) subcommand, by which its process is recognised.
+const SUBCOMMAND: &str = "heroku-serve";
+
 pub fn is_running(pid: u32) -> bool {
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    String::from_utf8_lossy(&cmdline).contains("heroku-serve")
+    crate::background::is_running(pid, SUBCOMMAND)
 }
 
+/// Stops the fake and waits until it is gone, so it restarts no dynos
+/// while they are being removed.
 pub fn stop_server(pid: u32) {
-    if is_running(pid) {
-        // SAFETY: kill(2) on the fake's process, identified just above.
-        unsafe {
-            libc::kill(pid as libc::pid_t, libc::SIGTERM);
-        }
-        // Gone before its dynos are removed, so it restarts none of them.
-        for _ in 0..100 {
-            if !is_running(pid) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
+    crate::background::stop(pid, SUBCOMMAND);
 }
 
 /// The running fake of this home, or why there is none.
@@ -97,20 +87,21 @@ pub fn running(home: &Home) -> Result<HerokuRunning> {
         .ok_or(Error::LabNotRunning { lab: LAB.into() })
 }
 
-/// `deploylab heroku env`: shell lines for the CLI and git.
-pub fn env_script(running: &HerokuRunning) -> String {
+/// What the real CLI and git need to use the fake, as name-value pairs
+/// (`solve` runs the CLI with them; `env_script` prints them).
+pub fn env_pairs(running: &HerokuRunning) -> Vec<(String, String)> {
     let api = format!("https://localhost:{}", running.ports.api);
-    let ca = super::tls::ca_path(&running.dir);
+    let ca = super::tls::ca_path(&running.dir).display().to_string();
     let helper = "!f() { test \"$1\" = get && echo username=heroku && echo \"password=$HEROKU_API_KEY\"; }; f";
-    let mut lines = vec![
+    let mut pairs = vec![
         ("HEROKU_HOST", api.clone()),
         ("HEROKU_API_KEY", running.token.clone()),
-        ("NODE_EXTRA_CA_CERTS", ca.display().to_string()),
+        ("NODE_EXTRA_CA_CERTS", ca.clone()),
         ("DISABLE_TELEMETRY", "true".into()),
         // git: trust the local CA and send the token, for the fake only.
         ("GIT_CONFIG_COUNT", "2".into()),
         ("GIT_CONFIG_KEY_0", format!("http.{api}/.sslCAInfo")),
-        ("GIT_CONFIG_VALUE_0", ca.display().to_string()),
+        ("GIT_CONFIG_VALUE_0", ca.clone()),
         ("GIT_CONFIG_KEY_1", format!("credential.{api}.helper")),
         ("GIT_CONFIG_VALUE_1", helper.into()),
     ];
@@ -121,26 +112,17 @@ pub fn env_script(running: &HerokuRunning) -> String {
         let mut pem = std::fs::read(&bundle).unwrap_or_default();
         pem.extend(std::fs::read(&ca).unwrap_or_default());
         if std::fs::write(&joined, pem).is_ok() {
-            lines.push(("GIT_SSL_CAINFO", joined.display().to_string()));
+            pairs.push(("GIT_SSL_CAINFO", joined.display().to_string()));
         }
     }
-    lines
-        .iter()
-        .map(|(k, v)| format!("export {k}='{}'\n", v.replace('\'', "'\\''")))
-        .collect()
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
-/// The same environment as pairs, for running the CLI from Rust (tests,
-/// `solve`).
-pub fn env_pairs(running: &HerokuRunning) -> Vec<(String, String)> {
-    env_script(running)
-        .lines()
-        .filter_map(|l| l.strip_prefix("export "))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| {
-            let v = v.trim_matches('\'').replace("'\\''", "'");
-            (k.to_string(), v)
-        })
+/// `deploylab heroku env`: the pairs as shell lines, for `eval`.
+pub fn env_script(running: &HerokuRunning) -> String {
+    env_pairs(running)
+        .iter()
+        .map(|(k, v)| format!("export {k}='{}'\n", v.replace('\'', "'\\''")))
         .collect()
 }
 
@@ -303,12 +285,8 @@ async fn spawn(
     let ready = dir.join("ready.json");
     let _ = std::fs::remove_file(&ready);
     let log = dir.join("fake-heroku.log");
-    let exe = std::env::current_exe().map_err(Error::io("finding deploylab's own executable"))?;
-    let log_file =
-        std::fs::File::create(&log).map_err(Error::io(format!("creating {}", log.display())))?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("heroku-serve")
-        .arg("--dir")
+    let mut cmd = crate::background::command(SUBCOMMAND)?;
+    cmd.arg("--dir")
         .arg(dir)
         .args(["--port", &api_port.to_string()])
         .args(["--router-port", &router_port.to_string()])
@@ -324,44 +302,13 @@ async fn spawn(
         ])
         .arg("--wheels")
         .arg(wheels)
-        .env("DEPLOYLAB_HEROKU_TOKEN", token)
-        .env("DEPLOYLAB_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(
-            log_file
-                .try_clone()
-                .map_err(Error::io("opening the fake's log"))?,
-        )
-        .stderr(log_file);
-    {
-        use std::os::unix::process::CommandExt;
-        // Its own process group: a Ctrl-C meant for `start` is not for it.
-        cmd.process_group(0);
-    }
-    let mut child = cmd.spawn().map_err(Error::io("starting the fake Heroku"))?;
-    let pid = child.id();
-    loop {
-        if let Some(ports) = std::fs::read_to_string(&ready)
-            .ok()
-            .and_then(|t| serde_json::from_str::<Ports>(&t).ok())
-        {
-            return Ok((pid, ports));
+        .env("DEPLOYLAB_HEROKU_TOKEN", token);
+    let parse = |text: &str| serde_json::from_str::<Ports>(text).ok();
+    match crate::background::start(cmd, "the fake Heroku", &ready, &log, parse).await {
+        Err(Error::Io { source, .. }) if source.to_string().contains("already in use") => {
+            Err(Error::PortTaken { port: router_port })
         }
-        if let Ok(Some(status)) = child.try_wait() {
-            let detail = std::fs::read_to_string(&log).unwrap_or_default();
-            if detail.contains("already in use") {
-                return Err(Error::PortTaken { port: router_port });
-            }
-            return Err(Error::Io {
-                context: format!("the fake Heroku exited ({status})"),
-                source: std::io::Error::other(detail.trim().to_string()),
-            });
-        }
-        if crate::interrupt::check().is_err() {
-            stop_server(pid);
-            return Err(Error::Interrupted);
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        other => other,
     }
 }
 

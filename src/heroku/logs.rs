@@ -96,11 +96,6 @@ impl Logs {
         })
     }
 
-    /// Every line an app's log holds (for tests and checks).
-    pub fn all(&self, app: &str) -> Vec<String> {
-        self.read(app, &Filter::default(), KEPT).0
-    }
-
     pub fn forget(&self, app: &str) {
         self.apps.lock().expect("log lock").remove(app);
     }
@@ -195,7 +190,7 @@ pub fn create_session(fake: &super::Fake, app: &str, body: &[u8]) -> super::api:
         match serde_json::from_slice(body) {
             Ok(r) => r,
             Err(_) => {
-                return super::error(
+                return super::api::error(
                     hyper::StatusCode::BAD_REQUEST,
                     "bad_request",
                     "Request body could not be parsed as JSON.",

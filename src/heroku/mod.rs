@@ -353,8 +353,3 @@ fn api_log(fake: &Fake, method: &Method, path: &str, json: &serde_json::Value) {
         fake.logs.add(&app, "app", "api", &line);
     }
 }
-
-/// The fake's error body, `{id, message}`.
-pub fn error(status: StatusCode, id: &str, message: &str) -> api::Answer {
-    (status, serde_json::json!({ "id": id, "message": message }))
-}

@@ -15,8 +15,9 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
+use super::Fake;
+use super::api::error;
 use super::api::{Answer, App};
-use super::{Fake, error};
 
 /// Runs created by the API and waiting for the CLI to attach, by secret.
 #[derive(Default)]

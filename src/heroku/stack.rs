@@ -11,7 +11,7 @@ use bollard::models::{ContainerConfig, ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{CommitContainerOptionsBuilder, CreateContainerOptionsBuilder};
 use sha2::Digest;
 
-use crate::docker::{LABEL_BUILD, LABEL_IMAGE, is_not_found, remove_container};
+use crate::docker::{LABEL_BUILD, LABEL_IMAGE, remove_container};
 use crate::error::{Error, Result};
 use crate::images::{APT_MOUNT, VmImage};
 use crate::progress::Progress;
@@ -49,25 +49,9 @@ pub fn tag_for(vm: &VmImage) -> String {
 /// The stack image for a VM image: its tag, built if missing.
 pub async fn ensure(docker: &Docker, vm: &VmImage, progress: &Progress) -> Result<String> {
     let tag = tag_for(vm);
-    let hash = tag.rsplit(':').next().unwrap_or_default().to_string();
-    let hash = hash.as_str();
-    let build = std::fs::read_to_string(vm.build_id_file()).unwrap_or_default();
-    let build = build.trim();
-    match docker.inspect_image(&tag).await {
-        Ok(image)
-            if image
-                .config
-                .as_ref()
-                .and_then(|c| c.labels.clone())
-                .and_then(|l| l.get(LABEL_BUILD).cloned())
-                .as_deref()
-                == Some(build) =>
-        {
-            return Ok(tag);
-        }
-        Ok(_) => {}
-        Err(e) if is_not_found(&e) => {}
-        Err(e) => return Err(Error::docker("looking up the Heroku stack image")(e)),
+    let build = vm.build_id();
+    if crate::images::has_build(docker, &tag, &build).await? {
+        return Ok(tag);
     }
     progress.set(&format!("building {tag} (first use only)"));
     let failed = |detail: String| Error::ImageBuild {
@@ -106,7 +90,7 @@ pub async fn ensure(docker: &Docker, vm: &VmImage, progress: &Progress) -> Resul
         let options = CommitContainerOptionsBuilder::default()
             .container(&created.id)
             .repo(STACK_REPO)
-            .tag(hash)
+            .tag(tag.rsplit(':').next().unwrap_or_default())
             .build();
         let config = ContainerConfig {
             cmd: Some(vec!["/bin/bash".into()]),
@@ -114,7 +98,7 @@ pub async fn ensure(docker: &Docker, vm: &VmImage, progress: &Progress) -> Resul
             env: Some(vec![format!("PATH={PATH}"), "LANG=C.UTF-8".into()]),
             labels: Some(HashMap::from([
                 (LABEL_IMAGE.to_string(), "heroku-stack".to_string()),
-                (LABEL_BUILD.to_string(), build.to_string()),
+                (LABEL_BUILD.to_string(), build.clone()),
             ])),
             ..Default::default()
         };

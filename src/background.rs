@@ -1,0 +1,94 @@
+//! deploylab's own background processes (the package proxy, the fake
+//! Heroku): a hidden subcommand of this same executable, started in a
+//! process group of its own (a Ctrl-C meant for `start` is not for it) with
+//! its output in a log file. It is ready once it writes its ready file; it
+//! is found again, and stopped, by pid and subcommand.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// `deploylab <subcommand>`, for the caller to add arguments to.
+pub fn command(subcommand: &str) -> Result<Command> {
+    let exe = std::env::current_exe().map_err(Error::io("finding deploylab's own executable"))?;
+    let mut cmd = Command::new(exe);
+    cmd.arg(subcommand).env("DEPLOYLAB_LOG", "info");
+    Ok(cmd)
+}
+
+/// Starts `cmd` (made by `command`) with its output in `log`, and waits
+/// until `ready` holds what `parse` accepts. If the process ends first, the
+/// error carries its log; on Ctrl-C it is stopped.
+pub async fn start<T>(
+    mut cmd: Command,
+    what: &str,
+    ready: &Path,
+    log: &Path,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<(u32, T)> {
+    let log_file =
+        std::fs::File::create(log).map_err(Error::io(format!("creating {}", log.display())))?;
+    cmd.stdin(Stdio::null())
+        .stdout(
+            log_file
+                .try_clone()
+                .map_err(Error::io(format!("opening {}", log.display())))?,
+        )
+        .stderr(log_file);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    let mut child = cmd.spawn().map_err(Error::io(format!("starting {what}")))?;
+    let pid = child.id();
+    loop {
+        let text = std::fs::read_to_string(ready).unwrap_or_default();
+        if let Some(value) = parse(&text) {
+            return Ok((pid, value));
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let detail = std::fs::read_to_string(log).unwrap_or_default();
+            return Err(Error::Io {
+                context: format!("{what} exited ({status})"),
+                source: std::io::Error::other(detail.trim().to_string()),
+            });
+        }
+        if crate::interrupt::check().is_err() {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(Error::Interrupted);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Whether `pid` is still deploylab's `subcommand` (a pid reused by another
+/// program is not).
+pub fn is_running(pid: u32, subcommand: &str) -> bool {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    String::from_utf8_lossy(&cmdline).contains(subcommand)
+}
+
+/// Stops a process started by `start` and waits (up to 2 s) until it is
+/// gone; a pid that is no longer ours is left alone.
+pub fn stop(pid: u32, subcommand: &str) {
+    #[cfg(unix)]
+    {
+        if !is_running(pid, subcommand) {
+            return;
+        }
+        // SAFETY: kill(2) on a pid we started and just identified.
+        unsafe {
+            libc::kill(pid as libc::pid_t, libc::SIGTERM);
+        }
+        for _ in 0..100 {
+            if !is_running(pid, subcommand) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
