@@ -15,6 +15,10 @@ use std::process::Command;
 fn main() {
     println!("cargo:rerun-if-changed=probe");
     println!("cargo:rerun-if-env-changed=DEPLOYLAB_PROBE_TARGET");
+    // The fact types are shared with the probe (`probe/facts.rs`); on the
+    // host they also derive serde.
+    println!("cargo:rustc-check-cfg=cfg(host_facts)");
+    println!("cargo:rustc-cfg=host_facts");
 
     let target = env::var("TARGET").expect("cargo sets TARGET");
     let target_os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();

@@ -13,27 +13,33 @@ use std::os::unix::net::UnixStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::{Json, Object, file, pids, process, read, socket_pids};
+use super::facts::{
+    Change, Checkout, Database, Deploy, Nginx, RawHttp, Service, SocketUnit, StaticFiles, UnitFile,
+    UnixListener, Venv,
+};
+use super::{pids, process, read, socket_pids, stat};
 
 const UNIT_DIR: &str = "/etc/systemd/system";
 
-pub fn gather(user: &str) -> Object {
+pub(crate) fn gather(user: &str) -> Deploy {
     let home = super::home_of(user).unwrap_or_else(|| format!("/home/{user}"));
     let units = unit_files();
-    let socket_unit = units.iter().find_map(|(name, text)| {
+    let socket = units.iter().find_map(|(name, text)| {
         let path = directive(text, "ListenStream")?;
-        (name.ends_with(".socket") && path.starts_with('/')).then(|| (name.clone(), path))
+        (name.ends_with(".socket") && path.starts_with('/')).then(|| SocketUnit {
+            unit: name.clone(),
+            path,
+        })
     });
-    let service_name = socket_unit.as_ref().map(|(name, _)| {
-        let text = &units[name];
-        directive(text, "Service")
-            .unwrap_or_else(|| name.trim_end_matches(".socket").to_string() + ".service")
+    let service_name = socket.as_ref().map(|s| {
+        directive(&units[&s.unit], "Service")
+            .unwrap_or_else(|| s.unit.trim_end_matches(".socket").to_string() + ".service")
     });
     let service_text = service_name.as_ref().and_then(|n| units.get(n)).cloned();
-    let service = |key: &str| service_text.as_deref().and_then(|t| directive(t, key));
+    let directive_of = |key: &str| service_text.as_deref().and_then(|t| directive(t, key));
     let env = service_text.as_deref().map(environment).unwrap_or_default();
 
-    let exec_start = service("ExecStart").unwrap_or_default();
+    let exec_start = directive_of("ExecStart").unwrap_or_default();
     let program = exec_start
         .split_whitespace()
         .next()
@@ -45,7 +51,7 @@ pub fn gather(user: &str) -> Object {
         }
         _ => format!("{home}/.venv"),
     };
-    let app_dir = service("WorkingDirectory").unwrap_or_else(|| "/app".to_string());
+    let app_dir = directive_of("WorkingDirectory").unwrap_or_else(|| "/app".to_string());
     let settings_path = match env.get("BLOG_SETTINGS_FILE") {
         Some(p) if p.starts_with('/') => p.clone(),
         Some(p) => format!("{app_dir}/{p}"),
@@ -66,57 +72,52 @@ pub fn gather(user: &str) -> Object {
     let site_packages = site_packages(&venv);
 
     // The app's own units (its socket and service), not every unit there.
-    let app_units: Vec<String> = socket_unit
+    let app_units: Vec<String> = socket
         .iter()
-        .map(|(name, _)| name.clone())
+        .map(|s| s.unit.clone())
         .chain(service_name.iter().cloned())
         .collect();
     // First the requests over the socket: with socket activation they are
     // what starts the service, whose processes are listed below.
-    let http = socket_unit.as_ref().map(|(_, path)| http_over_socket(path));
-    let mut out = Json::object()
-        .field("home", Json::str(&home))
-        .field("units", units_json(&units))
-        .field("wants", wants())
-        .field("venv", venv_fact(&venv, site_packages.as_deref()))
-        .field("app_dir", Json::str(&app_dir))
-        .field("app_dir_stat", file(&app_dir))
-        .field("checkout", checkout(&app_dir))
-        .field(
-            "settings",
-            read(&settings_path).field("path", Json::str(&settings_path)),
-        )
-        .field("settings_section", Json::str(&section))
-        .field("database", database(&db_path, site_packages.as_deref()))
-        .field("static", static_files(&static_root))
-        .field("unix_listen", unix_listeners())
-        .field("processes", processes())
-        .field("nginx", nginx())
-        .field("booted_at_cs", boot_time())
-        .field("last_change", last_change(&app_units, &settings_path));
-    if let Some((name, path)) = &socket_unit {
-        out = out
-            .field("socket_unit", Json::str(name))
-            .field("socket_path", Json::str(path));
+    let http_over_socket = match &socket {
+        Some(s) => vec![http_over_socket(&s.path), http_over_socket(&s.path)],
+        None => Vec::new(),
+    };
+    let service = service_name.map(|unit| {
+        let user = directive_of("User").unwrap_or_default();
+        Service {
+            unit,
+            exists: service_text.is_some(),
+            uid: uid_of(&user),
+            user,
+            group: directive_of("Group").unwrap_or_default(),
+            exec_start: exec_start.clone(),
+        }
+    });
+    Deploy {
+        wants: wants(),
+        venv: venv_fact(&venv, site_packages.as_deref()),
+        app_dir_stat: stat(&app_dir),
+        checkout: checkout(&app_dir),
+        settings: read(&settings_path),
+        settings_section: section,
+        database: database(&db_path, site_packages.as_deref()),
+        static_files: static_files(&static_root),
+        unix_listen: unix_listeners(),
+        processes: pids().into_iter().map(process).collect(),
+        nginx: nginx(),
+        booted_at_cs: boot_time(),
+        last_change: last_change(&app_units, &settings_path),
+        units: units
+            .into_iter()
+            .map(|(name, text)| UnitFile { name, text })
+            .collect(),
+        socket,
+        service,
+        http_over_socket,
+        app_dir,
+        home,
     }
-    if let Some(http) = http {
-        out = out.field("http_over_socket", http);
-    }
-    if let Some(name) = &service_name {
-        out = out.field("service_unit", Json::str(name)).field(
-            "service",
-            Json::object()
-                .field("exists", Json::Bool(service_text.is_some()))
-                .field("user", Json::str(&service("User").unwrap_or_default()))
-                .field(
-                    "uid",
-                    Json::Num(service("User").and_then(|u| uid_of(&u)).unwrap_or(u64::MAX)),
-                )
-                .field("group", Json::str(&service("Group").unwrap_or_default()))
-                .field("exec_start", Json::str(&exec_start)),
-        );
-    }
-    out
 }
 
 /// name -> text of every unit file written into /etc/systemd/system.
@@ -128,31 +129,18 @@ fn unit_files() -> BTreeMap<String, String> {
     for entry in dir.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let is_unit = name.ends_with(".socket") || name.ends_with(".service");
-        if is_unit && entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
-            if let Ok(text) = fs::read_to_string(entry.path()) {
-                units.insert(name, text);
-            }
+        if is_unit
+            && entry.file_type().map(|t| t.is_file()).unwrap_or(false)
+            && let Ok(text) = fs::read_to_string(entry.path())
+        {
+            units.insert(name, text);
         }
     }
     units
 }
 
-fn units_json(units: &BTreeMap<String, String>) -> Json {
-    Json::Array(
-        units
-            .iter()
-            .map(|(name, text)| {
-                Json::object()
-                    .field("name", Json::str(name))
-                    .field("text", Json::str(text))
-                    .into()
-            })
-            .collect(),
-    )
-}
-
 /// Enabled units: the symlinks in /etc/systemd/system/*.wants, as "target.wants/unit".
-fn wants() -> Json {
+fn wants() -> Vec<String> {
     let mut links = Vec::new();
     if let Ok(dir) = fs::read_dir(UNIT_DIR) {
         for entry in dir.flatten() {
@@ -168,7 +156,7 @@ fn wants() -> Json {
         }
     }
     links.sort();
-    Json::Array(links.iter().map(|l| Json::str(l)).collect())
+    links
 }
 
 /// The last value of `Key=` in a unit file (later lines override earlier).
@@ -177,8 +165,7 @@ fn directive(text: &str, key: &str) -> Option<String> {
         .map(str::trim)
         .filter_map(|l| l.strip_prefix(key)?.trim_start().strip_prefix('='))
         .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-        .last()
+        .rfind(|v| !v.is_empty())
 }
 
 /// `Environment=` assignments, quotes handled as systemd does for the
@@ -258,7 +245,7 @@ fn site_packages(venv: &str) -> Option<String> {
         .map(|p| p.to_string_lossy().into_owned())
 }
 
-fn venv_fact(venv: &str, site_packages: Option<&str>) -> Object {
+fn venv_fact(venv: &str, site_packages: Option<&str>) -> Venv {
     let python = fs::canonicalize(format!("{venv}/bin/python"))
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default();
@@ -272,17 +259,16 @@ fn venv_fact(venv: &str, site_packages: Option<&str>) -> Object {
         })
         .unwrap_or_default();
     dists.sort();
-    read(&format!("{venv}/pyvenv.cfg"))
-        .field("path", Json::str(venv))
-        .field("python", Json::str(&python))
-        .field(
-            "dists",
-            Json::Array(dists.iter().map(|d| Json::str(d)).collect()),
-        )
+    Venv {
+        path: venv.to_string(),
+        exists: fs::metadata(format!("{venv}/pyvenv.cfg")).is_ok(),
+        python,
+        dists,
+    }
 }
 
 /// The git checkout of the app: the app folder itself or a folder in it.
-fn checkout(app_dir: &str) -> Object {
+fn checkout(app_dir: &str) -> Option<Checkout> {
     let mut candidates = vec![app_dir.to_string()];
     if let Ok(dir) = fs::read_dir(app_dir) {
         let mut subdirs: Vec<String> = dir
@@ -293,99 +279,104 @@ fn checkout(app_dir: &str) -> Object {
         subdirs.sort();
         candidates.extend(subdirs);
     }
-    let Some(repo) = candidates
+    let repo = candidates
         .into_iter()
-        .find(|c| fs::metadata(format!("{c}/.git")).is_ok())
-    else {
-        return Json::object().field("found", Json::Bool(false));
-    };
-    let config = fs::read_to_string(format!("{repo}/.git/config")).unwrap_or_default();
-    Json::object()
-        .field("found", Json::Bool(true))
-        .field("path", Json::str(&repo))
-        .field(
-            "head",
-            Json::str(
-                fs::read_to_string(format!("{repo}/.git/HEAD"))
-                    .unwrap_or_default()
-                    .trim(),
-            ),
-        )
-        .field("config", Json::str(&config))
-        .field(
-            "has_pyproject",
-            Json::Bool(fs::metadata(format!("{repo}/pyproject.toml")).is_ok()),
-        )
-        .field("stat", file(&repo))
+        .find(|c| fs::metadata(format!("{c}/.git")).is_ok())?;
+    Some(Checkout {
+        head: fs::read_to_string(format!("{repo}/.git/HEAD"))
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        config: fs::read_to_string(format!("{repo}/.git/config")).unwrap_or_default(),
+        has_pyproject: fs::metadata(format!("{repo}/pyproject.toml")).is_ok(),
+        path: repo,
+    })
 }
 
 /// Migrations recorded in the SQLite database and superusers, read by the
 /// system's Python (called by full path, isolated from the environment and
 /// from site-packages), and the migration files the installed apps ship.
-fn database(db_path: &str, site_packages: Option<&str>) -> Object {
+fn database(db_path: &str, site_packages: Option<&str>) -> Database {
+    // One line per fact: `M app.name`, `U username`, `E table: error`.
     const SCRIPT: &str = r#"
-import json, sqlite3, sys
+import sqlite3, sys
 db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
-out = {}
-try:
-    out["migrations"] = [a + "." + n for a, n in db.execute("select app, name from django_migrations")]
-except Exception as e:
-    out["migrations_error"] = str(e)
-try:
-    out["superusers"] = [u for (u,) in db.execute("select username from auth_user where is_superuser = 1 and is_active = 1")]
-except Exception as e:
-    out["superusers_error"] = str(e)
-print(json.dumps(out))
+for tag, table, query in (
+    ("M", "migrations", "select app || '.' || name from django_migrations"),
+    ("U", "superusers", "select username from auth_user where is_superuser = 1 and is_active = 1"),
+):
+    try:
+        rows = [r for (r,) in db.execute(query)]
+        print("T " + table)
+        for r in rows:
+            print(tag + " " + str(r).replace("\n", " "))
+    except Exception as e:
+        print("E " + table + ": " + str(e).replace("\n", " "))
 "#;
-    let mut fact = file(db_path).field("path", Json::str(db_path));
-    if fs::metadata(db_path).is_ok() {
-        let output = Command::new("/usr/bin/python3")
-            .args(["-I", "-S", "-c", SCRIPT, db_path])
-            .env_clear()
-            .stdin(Stdio::null())
-            .output();
-        match output {
-            Ok(o) if o.status.success() && o.stdout.starts_with(b"{") => {
-                let json = String::from_utf8_lossy(&o.stdout).trim().to_string();
-                fact = fact.field("tables", Json::Raw(json));
-            }
-            Ok(o) => {
-                fact = fact.field(
-                    "error",
-                    Json::str(String::from_utf8_lossy(&o.stderr).trim()),
-                )
-            }
-            Err(e) => fact = fact.field("error", Json::str(&e.to_string())),
-        }
+    let mut fact = Database {
+        path: db_path.to_string(),
+        stat: stat(db_path),
+        migrations: None,
+        superusers: None,
+        error: None,
+        migration_files: migration_files(site_packages),
+    };
+    if fact.stat.is_none() {
+        return fact;
     }
-    let mut files = Vec::new();
-    if let Some(sp) = site_packages {
-        for (label, dir) in [
-            ("admin", "django/contrib/admin"),
-            ("auth", "django/contrib/auth"),
-            ("contenttypes", "django/contrib/contenttypes"),
-            ("sessions", "django/contrib/sessions"),
-            ("posts", "posts"),
-        ] {
-            let Ok(entries) = fs::read_dir(format!("{sp}/{dir}/migrations")) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let name = e.file_name().to_string_lossy().into_owned();
-                if name.ends_with(".py") && name.as_bytes().first().is_some_and(u8::is_ascii_digit)
-                {
-                    files.push(Json::str(&format!(
-                        "{label}.{}",
-                        name.trim_end_matches(".py")
-                    )));
+    let output = Command::new("/usr/bin/python3")
+        .args(["-I", "-S", "-c", SCRIPT, db_path])
+        .env_clear()
+        .stdin(Stdio::null())
+        .output();
+    match output {
+        Ok(o) if o.status.success() => {
+            for line in String::from_utf8_lossy(&o.stdout).lines() {
+                match line.split_once(' ') {
+                    Some(("T", "migrations")) => fact.migrations = Some(Vec::new()),
+                    Some(("T", "superusers")) => fact.superusers = Some(Vec::new()),
+                    Some(("M", name)) => fact.migrations.get_or_insert_default().push(name.into()),
+                    Some(("U", name)) => fact.superusers.get_or_insert_default().push(name.into()),
+                    Some(("E", why)) if fact.error.is_none() => fact.error = Some(why.into()),
+                    _ => {}
                 }
             }
         }
+        Ok(o) => fact.error = Some(String::from_utf8_lossy(&o.stderr).trim().to_string()),
+        Err(e) => fact.error = Some(e.to_string()),
     }
-    fact.field("migration_files", Json::Array(files))
+    fact
 }
 
-fn static_files(root: &str) -> Object {
+/// `app.name` of every migration file the installed apps ship.
+fn migration_files(site_packages: Option<&str>) -> Vec<String> {
+    let mut files = Vec::new();
+    let Some(sp) = site_packages else {
+        return files;
+    };
+    for (label, dir) in [
+        ("admin", "django/contrib/admin"),
+        ("auth", "django/contrib/auth"),
+        ("contenttypes", "django/contrib/contenttypes"),
+        ("sessions", "django/contrib/sessions"),
+        ("posts", "posts"),
+    ] {
+        let Ok(entries) = fs::read_dir(format!("{sp}/{dir}/migrations")) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".py") && n.as_bytes().first().is_some_and(u8::is_ascii_digit))
+            .map(|n| format!("{label}.{}", n.trim_end_matches(".py")))
+            .collect();
+        names.sort();
+        files.extend(names);
+    }
+    files
+}
+
+fn static_files(root: &str) -> StaticFiles {
     fn count(dir: &std::path::Path, depth: u32) -> u64 {
         let Ok(entries) = fs::read_dir(dir) else {
             return 0;
@@ -399,21 +390,20 @@ fn static_files(root: &str) -> Object {
             })
             .sum()
     }
-    Json::object()
-        .field("root", Json::str(root))
-        .field("files", Json::Num(count(std::path::Path::new(root), 0)))
-        .field(
-            "admin_css",
-            file(&format!(
-                "{}/admin/css/base.css",
-                root.trim_end_matches('/')
-            )),
-        )
+    StaticFiles {
+        root: root.to_string(),
+        files: count(std::path::Path::new(root), 0),
+        admin_css: stat(&format!(
+            "{}/admin/css/base.css",
+            root.trim_end_matches('/')
+        ))
+        .is_some(),
+    }
 }
 
 /// Listening unix sockets with a path, from /proc/net/unix, and the
 /// processes holding each (PID 1 is systemd: socket activation).
-fn unix_listeners() -> Json {
+fn unix_listeners() -> Vec<UnixListener> {
     const ACCEPTING: u32 = 0x0001_0000; // __SO_ACCEPTCON: listen() was called
     let owners = socket_pids();
     let text = fs::read_to_string("/proc/net/unix").unwrap_or_default();
@@ -428,66 +418,56 @@ fn unix_listeners() -> Json {
             continue;
         }
         let inode: u64 = cols[6].parse().unwrap_or(0);
-        let pids: Vec<Json> = owners
-            .iter()
-            .filter(|(i, _)| *i == inode)
-            .map(|(_, pid)| Json::Num(u64::from(*pid)))
-            .collect();
-        list.push(
-            Json::object()
-                .field("path", Json::str(cols[7]))
-                .field("inode", Json::Num(inode))
-                .field("pids", Json::Array(pids))
-                .into(),
-        );
+        list.push(UnixListener {
+            path: cols[7].to_string(),
+            inode,
+            pids: owners
+                .iter()
+                .filter(|(i, _)| *i == inode)
+                .map(|(_, pid)| *pid)
+                .collect(),
+        });
     }
-    Json::Array(list)
+    list
 }
 
-fn processes() -> Json {
-    let mut pids = pids();
-    pids.sort();
-    Json::Array(pids.into_iter().map(|p| process(p).into()).collect())
-}
-
-/// Two plain HTTP requests over the unix socket, as nginx would send them:
-/// a live Django answers each with a fresh CSRF cookie.
-fn http_over_socket(path: &str) -> Json {
-    let one = || -> Object {
-        let attempt = || -> std::io::Result<String> {
-            let mut stream = UnixStream::connect(path)?;
-            stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-            stream.set_write_timeout(Some(Duration::from_secs(5)))?;
-            stream.write_all(
-                b"GET / HTTP/1.0\r\nHost: localhost\r\nX-Forwarded-Proto: http\r\n\r\n",
-            )?;
-            let mut buf = Vec::new();
-            stream.take(256 * 1024).read_to_end(&mut buf)?;
-            Ok(String::from_utf8_lossy(&buf).into_owned())
-        };
-        match attempt() {
-            Ok(text) => {
-                let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-                let body: String = body.chars().take(4096).collect();
-                Json::object()
-                    .field("head", Json::str(head))
-                    .field("body", Json::str(&body))
-            }
-            Err(e) => Json::object().field("error", Json::str(&e.to_string())),
-        }
+/// One plain HTTP request over the unix socket, as nginx would send it.
+fn http_over_socket(path: &str) -> RawHttp {
+    let attempt = || -> std::io::Result<String> {
+        let mut stream = UnixStream::connect(path)?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        stream.set_write_timeout(Some(Duration::from_secs(5)))?;
+        stream
+            .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\nX-Forwarded-Proto: http\r\n\r\n")?;
+        let mut buf = Vec::new();
+        stream.take(256 * 1024).read_to_end(&mut buf)?;
+        Ok(String::from_utf8_lossy(&buf).into_owned())
     };
-    Json::Array(vec![one().into(), one().into()])
+    match attempt() {
+        Ok(text) => {
+            let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+            RawHttp {
+                head: head.to_string(),
+                body: body.chars().take(4096).collect(),
+                error: None,
+            }
+        }
+        Err(e) => RawHttp {
+            error: Some(e.to_string()),
+            ..RawHttp::default()
+        },
+    }
 }
 
 /// nginx's effective configuration (`nginx -T`), which also validates it.
 /// Run by full path with an empty environment.
-fn nginx() -> Object {
+fn nginx() -> Nginx {
     const NGINX: &str = "/usr/sbin/nginx";
     if fs::metadata(NGINX)
         .map(|m| m.mode() & 0o111 == 0)
         .unwrap_or(true)
     {
-        return Json::object().field("installed", Json::Bool(false));
+        return Nginx::default();
     }
     match Command::new(NGINX)
         .arg("-T")
@@ -495,28 +475,28 @@ fn nginx() -> Object {
         .stdin(Stdio::null())
         .output()
     {
-        Ok(o) => {
-            let config: String = String::from_utf8_lossy(&o.stdout)
+        Ok(o) => Nginx {
+            installed: true,
+            test_ok: o.status.success(),
+            messages: String::from_utf8_lossy(&o.stderr).trim().to_string(),
+            config: String::from_utf8_lossy(&o.stdout)
                 .chars()
                 .take(256 * 1024)
-                .collect();
-            Json::object()
-                .field("installed", Json::Bool(true))
-                .field("test_ok", Json::Bool(o.status.success()))
-                .field(
-                    "messages",
-                    Json::str(String::from_utf8_lossy(&o.stderr).trim()),
-                )
-                .field("config", Json::str(&config))
-        }
-        Err(e) => Json::object()
-            .field("installed", Json::Bool(true))
-            .field("test_ok", Json::Bool(false))
-            .field("messages", Json::str(&e.to_string())),
+                .collect(),
+        },
+        Err(e) => Nginx {
+            installed: true,
+            test_ok: false,
+            messages: e.to_string(),
+            config: String::new(),
+        },
     }
 }
 
-fn uid_of(user: &str) -> Option<u64> {
+fn uid_of(user: &str) -> Option<u32> {
+    if user.is_empty() {
+        return None;
+    }
     if let Ok(uid) = user.parse() {
         return Some(uid);
     }
@@ -525,7 +505,7 @@ fn uid_of(user: &str) -> Option<u64> {
 
 /// When the VM (its PID 1) started, in centiseconds since the epoch: the
 /// host's boot time plus PID 1's start in clock ticks (USER_HZ, 100 on Linux).
-fn boot_time() -> Json {
+fn boot_time() -> u64 {
     let btime = fs::read_to_string("/proc/stat").ok().and_then(|s| {
         s.lines()
             .find_map(|l| l.strip_prefix("btime ")?.trim().parse::<u64>().ok())
@@ -537,17 +517,17 @@ fn boot_time() -> Json {
         after.split_whitespace().nth(19)?.parse::<u64>().ok()
     });
     match (btime, start) {
-        (Some(b), Some(ticks)) => Json::Num(b * 100 + ticks),
-        _ => Json::Num(0),
+        (Some(b), Some(ticks)) => b * 100 + ticks,
+        _ => 0,
     }
 }
 
 /// The newest change to what the deployment consists of, and which file:
 /// the app's unit files, the enabled nginx sites and the settings file.
-fn last_change(units: &[String], settings: &str) -> Object {
+fn last_change(units: &[String], settings: &str) -> Option<Change> {
     // No app units: nothing deployed yet, whatever else changed.
     if units.is_empty() {
-        return Json::object().field("mtime_cs", Json::Num(0));
+        return None;
     }
     let mut paths: Vec<String> = units.iter().map(|n| format!("{UNIT_DIR}/{n}")).collect();
     paths.push(settings.to_string());
@@ -556,7 +536,7 @@ fn last_change(units: &[String], settings: &str) -> Object {
             paths.push(site.path().to_string_lossy().into_owned());
         }
     }
-    let newest = paths
+    paths
         .iter()
         .filter_map(|p| {
             let meta = fs::metadata(p).ok()?;
@@ -564,11 +544,9 @@ fn last_change(units: &[String], settings: &str) -> Object {
                 meta.mtime().max(0) as u64 * 100 + meta.mtime_nsec().max(0) as u64 / 10_000_000;
             Some((centis, p))
         })
-        .max();
-    match newest {
-        Some((centis, path)) => Json::object()
-            .field("mtime_cs", Json::Num(centis))
-            .field("path", Json::str(path)),
-        None => Json::object().field("mtime_cs", Json::Num(0)),
-    }
+        .max()
+        .map(|(mtime_cs, path)| Change {
+            mtime_cs,
+            path: path.clone(),
+        })
 }

@@ -8,18 +8,24 @@
 //! dpkg's own files (`/proc`, `/var/lib/dpkg`) instead of asking tools. It only
 //! gathers facts; deciding pass or fail happens on the host.
 //!
-//! Each argument asks for one fact: `pkg:NAME`, `user:NAME`, `file:PATH`,
-//! `read:PATH` (content, up to 64 KiB), `ssh-keys:USER`, `tcp-listen`, `sudoers`,
-//! `deploy:USER` (everything about a Python web app deployed the course's
-//! way, found from the real configuration: see `probe/deploy.rs`).
-//! build.rs compiles this file with `-C target-feature=+crt-static`.
+//! Each argument asks for one fact (`facts::FactRequest`); the answer is a
+//! `facts::Facts`, the type the host reads. build.rs compiles this file
+//! with `-C target-feature=+crt-static`; it is also a workspace member, so
+//! fmt, clippy and its tests reach it.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 mod deploy;
+mod facts;
+mod json;
+
+use facts::{
+    FactRequest, Facts, FileKind, FileStat, Package, Process, SshKeys, Sudoers, TcpListener,
+    TextFile, User,
+};
+use json::ToJson;
 
 fn main() {
     // The copy deploylab put in is single-use: remove it so nothing can be
@@ -27,30 +33,39 @@ fn main() {
     if let Ok(me) = std::env::current_exe() {
         let _ = fs::remove_file(me);
     }
-    let mut out = Json::object();
+    let mut facts = Facts::default();
     for arg in std::env::args().skip(1) {
-        let (kind, value) = arg.split_once(':').unwrap_or((arg.as_str(), ""));
-        let fact = match kind {
-            "pkg" => package(value).into(),
-            "user" => user(value).into(),
-            "file" => file(value).into(),
-            "read" => read(value).into(),
-            "ssh-keys" => ssh_keys(value).into(),
-            "tcp-listen" => tcp_listening(),
-            "deploy" => deploy::gather(value).into(),
-            "sudoers" => sudoers().into(),
-            _ => Json::object()
-                .field("error", Json::str("unknown fact"))
-                .into(),
+        let Some(request) = FactRequest::parse(&arg) else {
+            eprintln!("deploylab-probe: unknown fact '{arg}'");
+            std::process::exit(2);
         };
-        out = out.field(&arg, fact);
+        gather(&request, &mut facts);
     }
-    println!("{}", out.0);
+    println!("{}", facts.to_json());
+}
+
+fn gather(request: &FactRequest, facts: &mut Facts) {
+    match request {
+        FactRequest::Package(name) => {
+            facts.packages.insert(name.clone(), package(name));
+        }
+        FactRequest::User(name) => {
+            facts.users.insert(name.clone(), user(name));
+        }
+        FactRequest::SshKeys(name) => {
+            facts.ssh_keys.insert(name.clone(), ssh_keys(name));
+        }
+        FactRequest::TcpListen => facts.tcp_listen = Some(tcp_listening()),
+        FactRequest::Sudoers => facts.sudoers = Some(sudoers()),
+        FactRequest::Deploy(name) => {
+            facts.deploy.insert(name.clone(), deploy::gather(name));
+        }
+    }
 }
 
 /// A package's state in dpkg's database, and whether the files it installed
 /// are really on disk (a hand-edited status file does not make a package).
-fn package(name: &str) -> Object {
+fn package(name: &str) -> Package {
     static STATUS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let status =
         STATUS.get_or_init(|| fs::read_to_string("/var/lib/dpkg/status").unwrap_or_default());
@@ -58,7 +73,7 @@ fn package(name: &str) -> Object {
         .split("\n\n")
         .find(|s| s.lines().any(|l| l == format!("Package: {name}")))
     else {
-        return Json::object().field("installed", Json::Bool(false));
+        return Package::default();
     };
     let field = |key: &str| {
         stanza
@@ -68,93 +83,91 @@ fn package(name: &str) -> Object {
             .to_string()
     };
     let state = field("Status:");
-    let mut missing = Vec::new();
     let list = fs::read_to_string(format!("/var/lib/dpkg/info/{name}.list"))
         .or_else(|_| fs::read_to_string(format!("/var/lib/dpkg/info/{name}:amd64.list")))
         .or_else(|_| fs::read_to_string(format!("/var/lib/dpkg/info/{name}:arm64.list")))
         .unwrap_or_default();
-    for path in list.lines() {
-        if fs::symlink_metadata(path).is_err() {
-            missing.push(Json::str(path));
-        }
+    let files_missing = list
+        .lines()
+        .filter(|path| fs::symlink_metadata(path).is_err())
+        .map(str::to_string)
+        .collect();
+    Package {
+        installed: state == "install ok installed",
+        status: state,
+        version: field("Version:"),
+        files_listed: list.lines().count() as u64,
+        files_missing,
     }
-    Json::object()
-        .field("installed", Json::Bool(state == "install ok installed"))
-        .field("status", Json::str(&state))
-        .field("version", Json::str(&field("Version:")))
-        .field("files_listed", Json::Num(list.lines().count() as u64))
-        .field("files_missing", Json::Array(missing))
 }
 
 /// The user's passwd entry and the groups that name them.
-fn user(name: &str) -> Object {
-    let Some(entry) = passwd(name) else {
-        return Json::object().field("exists", Json::Bool(false));
-    };
+fn user(name: &str) -> Option<User> {
+    let entry = passwd(name)?;
     let primary_gid = entry[3].as_str();
     let groups = fs::read_to_string("/etc/group").unwrap_or_default();
-    let member_of = groups
+    let groups = groups
         .lines()
         .map(|l| l.split(':').collect::<Vec<_>>())
         .filter(|g| g.len() >= 4 && (g[2] == primary_gid || g[3].split(',').any(|m| m == name)))
-        .map(|g| Json::str(g[0]))
+        .map(|g| g[0].to_string())
         .collect();
-    Json::object()
-        .field("exists", Json::Bool(true))
-        .field("uid", Json::Num(entry[2].parse().unwrap_or(u64::MAX)))
-        .field("home", Json::str(&entry[5]))
-        .field("shell", Json::str(&entry[6]))
-        .field("groups", Json::Array(member_of))
+    Some(User {
+        uid: entry[2].parse().unwrap_or(u32::MAX),
+        gid: entry[3].parse().unwrap_or(u32::MAX),
+        home: entry[5].clone(),
+        shell: entry[6].clone(),
+        groups,
+    })
 }
 
-fn file(path: &str) -> Object {
-    match fs::symlink_metadata(path) {
-        Err(_) => Json::object().field("exists", Json::Bool(false)),
-        Ok(meta) => {
-            let kind = if meta.is_dir() {
-                "dir"
-            } else if meta.file_type().is_symlink() {
-                "symlink"
-            } else {
-                "file"
-            };
-            Json::object()
-                .field("exists", Json::Bool(true))
-                .field("kind", Json::str(kind))
-                .field(
-                    "mode",
-                    Json::Num(u64::from(meta.permissions().mode() & 0o7777)),
-                )
-                .field("uid", Json::Num(u64::from(meta.uid())))
-                .field("gid", Json::Num(u64::from(meta.gid())))
-                .field("size", Json::Num(meta.len()))
-                .field("mtime", Json::Num(meta.mtime().max(0) as u64))
-        }
-    }
+/// `lstat` of a path, `None` when it does not exist.
+fn stat(path: &str) -> Option<FileStat> {
+    let meta = fs::symlink_metadata(path).ok()?;
+    let kind = if meta.is_dir() {
+        FileKind::Dir
+    } else if meta.file_type().is_symlink() {
+        FileKind::Symlink
+    } else {
+        FileKind::File
+    };
+    Some(FileStat {
+        kind,
+        mode: meta.permissions().mode() & 0o7777,
+        uid: meta.uid(),
+        gid: meta.gid(),
+        size: meta.len(),
+        mtime: meta.mtime(),
+    })
 }
 
-fn read(path: &str) -> Object {
+/// A file's stat, and its content when it is at most 64 KiB.
+fn read(path: &str) -> TextFile {
     const LIMIT: u64 = 64 * 1024;
-    let meta = file(path);
-    match fs::read(path) {
-        Ok(bytes) if bytes.len() as u64 <= LIMIT => {
-            meta.field("content", Json::str(&String::from_utf8_lossy(&bytes)))
-        }
-        Ok(_) => meta.field("error", Json::str("larger than 64 KiB")),
-        Err(_) => meta,
+    let stat = stat(path);
+    let content = match &stat {
+        Some(s) if s.size <= LIMIT => fs::read(path)
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).into_owned()),
+        _ => None,
+    };
+    TextFile {
+        path: path.to_string(),
+        stat,
+        content,
     }
 }
 
 /// The user's `~/.ssh/authorized_keys` and the modes sshd's StrictModes
 /// looks at (home, `.ssh`, the file), in one fact so one run is enough.
-fn ssh_keys(user_name: &str) -> Object {
-    let Some(home) = home_of(user_name) else {
-        return Json::object().field("exists", Json::Bool(false));
-    };
-    read(&format!("{home}/.ssh/authorized_keys"))
-        .field("home", Json::str(&home))
-        .field("home_dir", file(&home))
-        .field("ssh_dir", file(&format!("{home}/.ssh")))
+fn ssh_keys(user_name: &str) -> Option<SshKeys> {
+    let home = home_of(user_name)?;
+    Some(SshKeys {
+        file: read(&format!("{home}/.ssh/authorized_keys")),
+        home_dir: stat(&home),
+        ssh_dir: stat(&format!("{home}/.ssh")),
+        home,
+    })
 }
 
 /// A user's /etc/passwd entry, split into its seven fields.
@@ -171,9 +184,9 @@ fn home_of(user_name: &str) -> Option<String> {
     passwd(user_name).map(|f| f[5].clone())
 }
 
-/// Every listening TCP socket, from the kernel's tables, with the programs
+/// Every listening TCP socket, from the kernel's tables, with the processes
 /// that hold it open (found through `/proc/<pid>/fd`, not through `ss`).
-fn tcp_listening() -> Json {
+fn tcp_listening() -> Vec<TcpListener> {
     const LISTEN: &str = "0A";
     let mut sockets: BTreeMap<u64, (String, u16)> = BTreeMap::new();
     for (table, v6) in [("/proc/net/tcp", false), ("/proc/net/tcp6", true)] {
@@ -191,42 +204,19 @@ fn tcp_listening() -> Json {
             sockets.insert(inode, (decode_address(addr, v6), port));
         }
     }
-    let owners = socket_owners();
     let holders = socket_pids();
-    let list = sockets
-        .iter()
-        .map(|(inode, (addr, port))| {
-            let programs = owners
-                .get(inode)
-                .map(|v| v.iter().map(|p| Json::str(p)).collect())
-                .unwrap_or_default();
-            let processes = holders
+    sockets
+        .into_iter()
+        .map(|(inode, (address, port))| TcpListener {
+            address,
+            port,
+            processes: holders
                 .iter()
-                .filter(|(i, _)| i == inode)
-                .map(|(_, pid)| process(*pid).into())
-                .collect();
-            Json::object()
-                .field("address", Json::str(addr))
-                .field("port", Json::Num(u64::from(*port)))
-                .field("programs", Json::Array(programs))
-                .field("processes", Json::Array(processes))
-                .into()
+                .filter(|(i, _)| *i == inode)
+                .map(|(_, pid)| process(*pid))
+                .collect(),
         })
-        .collect();
-    Json::Array(list)
-}
-
-/// socket inode -> executables (`/proc/<pid>/exe`) of the processes holding it.
-fn socket_owners() -> BTreeMap<u64, Vec<String>> {
-    let mut owners: BTreeMap<u64, Vec<String>> = BTreeMap::new();
-    for (inode, pid) in socket_pids() {
-        let exe = process_exe(pid);
-        let list = owners.entry(inode).or_default();
-        if !list.contains(&exe) {
-            list.push(exe);
-        }
-    }
-    owners
+        .collect()
 }
 
 /// (socket inode, pid) for every socket some process holds open.
@@ -241,13 +231,14 @@ fn socket_pids() -> Vec<(u64, u32)> {
                 continue;
             };
             let target = target.to_string_lossy();
-            if let Some(inode) = target
+            let inode = target
                 .strip_prefix("socket:[")
                 .and_then(|s| s.strip_suffix(']'))
+                .and_then(|s| s.parse().ok());
+            if let Some(inode) = inode
+                && !out.contains(&(inode, pid))
             {
-                if let Ok(inode) = inode.parse() {
-                    out.push((inode, pid));
-                }
+                out.push((inode, pid));
             }
         }
     }
@@ -258,25 +249,21 @@ fn pids() -> Vec<u32> {
     let Ok(procs) = fs::read_dir("/proc") else {
         return Vec::new();
     };
-    procs
+    let mut pids: Vec<u32> = procs
         .flatten()
         .filter_map(|e| e.file_name().to_str().and_then(|p| p.parse().ok()))
-        .collect()
-}
-
-fn process_exe(pid: u32) -> String {
-    fs::read_link(format!("/proc/{pid}/exe"))
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_default()
+        .collect();
+    pids.sort_unstable();
+    pids
 }
 
 /// What the kernel says about a process (none of it from `ps`).
-fn process(pid: u32) -> Object {
+fn process(pid: u32) -> Process {
     let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    let args: Vec<Json> = cmdline
+    let cmdline = cmdline
         .split(|b| *b == 0)
         .filter(|a| !a.is_empty())
-        .map(|a| Json::str(&String::from_utf8_lossy(a)))
+        .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect();
     let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |key: &str| {
@@ -284,8 +271,8 @@ fn process(pid: u32) -> Object {
             .lines()
             .find_map(|l| l.strip_prefix(key))
             .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(u64::MAX)
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(u32::MAX)
     };
     // The unit a process belongs to is its systemd cgroup (name=systemd on
     // cgroup v1, the unified hierarchy on v2).
@@ -296,13 +283,16 @@ fn process(pid: u32) -> Object {
         .and_then(|l| l.splitn(3, ':').nth(2))
         .unwrap_or("")
         .to_string();
-    Json::object()
-        .field("pid", Json::Num(u64::from(pid)))
-        .field("ppid", Json::Num(field("PPid:")))
-        .field("uid", Json::Num(field("Uid:")))
-        .field("exe", Json::str(&process_exe(pid)))
-        .field("cmdline", Json::Array(args))
-        .field("cgroup", Json::str(&cgroup))
+    Process {
+        pid,
+        ppid: field("PPid:"),
+        uid: field("Uid:"),
+        exe: fs::read_link(format!("/proc/{pid}/exe"))
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        cmdline,
+        cgroup,
+    }
 }
 
 /// `/proc/net/tcp` writes addresses as little-endian hex words.
@@ -327,8 +317,8 @@ fn decode_address(hex: &str, v6: bool) -> String {
 
 /// The sudo rules in force: the non-comment lines of /etc/sudoers and of the
 /// files sudo reads from /etc/sudoers.d, plus whether sudo itself is setuid.
-fn sudoers() -> Object {
-    let mut lines = Vec::new();
+fn sudoers() -> Sudoers {
+    let mut rules = Vec::new();
     let mut files = vec!["/etc/sudoers".to_string()];
     if let Ok(dir) = fs::read_dir("/etc/sudoers.d") {
         let mut names: Vec<String> = dir
@@ -344,79 +334,45 @@ fn sudoers() -> Object {
         for line in fs::read_to_string(&path).unwrap_or_default().lines() {
             let line = line.trim();
             if !line.is_empty() && !line.starts_with('#') && !line.starts_with('@') {
-                lines.push(Json::str(line));
+                rules.push(line.to_string());
             }
         }
     }
-    let setuid = fs::metadata("/usr/bin/sudo")
+    let sudo_setuid_root = fs::metadata("/usr/bin/sudo")
         .map(|m| m.uid() == 0 && m.permissions().mode() & 0o4000 != 0)
         .unwrap_or(false);
-    Json::object()
-        .field("rules", Json::Array(lines))
-        .field("sudo_setuid_root", Json::Bool(setuid))
-}
-
-/// Just enough JSON writing for the facts above (no dependencies: see top).
-enum Json {
-    Raw(String),
-    Bool(bool),
-    Num(u64),
-    Array(Vec<Json>),
-}
-
-struct Object(String);
-
-impl Json {
-    fn object() -> Object {
-        Object(String::from("{}"))
+    Sudoers {
+        rules,
+        sudo_setuid_root,
     }
-    fn str(s: &str) -> Json {
-        let mut out = String::from("\"");
-        for c in s.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                c if (c as u32) < 0x20 => {
-                    let _ = write!(out, "\\u{:04x}", c as u32);
-                }
-                c => out.push(c),
-            }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_round_trip() {
+        for arg in [
+            "pkg:nginx",
+            "user:a",
+            "ssh-keys:a",
+            "tcp-listen",
+            "sudoers",
+            "deploy:a",
+        ] {
+            assert_eq!(FactRequest::parse(arg).unwrap().to_arg(), arg);
         }
-        out.push('"');
-        Json::Raw(out)
+        assert_eq!(FactRequest::parse("pkg:"), None);
+        assert_eq!(FactRequest::parse("file:/etc/passwd"), None);
     }
-    fn render(self) -> String {
-        match self {
-            Json::Raw(s) => s,
-            Json::Bool(b) => b.to_string(),
-            Json::Num(n) => n.to_string(),
-            Json::Array(items) => {
-                let parts: Vec<String> = items.into_iter().map(Json::render).collect();
-                format!("[{}]", parts.join(","))
-            }
-        }
-    }
-}
 
-impl Object {
-    fn field(mut self, key: &str, value: impl Into<Json>) -> Object {
-        self.0.pop();
-        if self.0.len() > 1 {
-            self.0.push(',');
-        }
-        let Json::Raw(key) = Json::str(key) else {
-            unreachable!()
-        };
-        let _ = write!(self.0, "{key}:{}}}", value.into().render());
-        self
-    }
-}
-
-impl From<Object> for Json {
-    fn from(o: Object) -> Json {
-        Json::Raw(o.0)
+    #[test]
+    fn addresses_decode() {
+        assert_eq!(decode_address("0100007F", false), "127.0.0.1");
+        assert_eq!(
+            decode_address("00000000000000000000000001000000", true),
+            "::1"
+        );
     }
 }

@@ -10,8 +10,13 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+/// The exit status of a background process whose port was taken: between
+/// deploylab and its own child only (the CLI's contract says 3), so the
+/// parent can say which port without reading the child's log.
+pub(crate) const PORT_TAKEN: i32 = 98;
+
 /// `deploylab <subcommand>`, for the caller to add arguments to.
-pub fn command(subcommand: &str) -> Result<Command> {
+pub(crate) fn command(subcommand: &str) -> Result<Command> {
     let exe = std::env::current_exe().map_err(Error::io("finding deploylab's own executable"))?;
     let mut cmd = Command::new(exe);
     cmd.arg(subcommand).env("DEPLOYLAB_LOG", "info");
@@ -21,7 +26,7 @@ pub fn command(subcommand: &str) -> Result<Command> {
 /// Starts `cmd` (made by `command`) with its output in `log`, and waits
 /// until `ready` holds what `parse` accepts. If the process ends first, the
 /// error carries its log; on Ctrl-C it is stopped.
-pub async fn start<T>(
+pub(crate) async fn start<T>(
     mut cmd: Command,
     what: &str,
     ready: &Path,
@@ -51,9 +56,11 @@ pub async fn start<T>(
         }
         if let Ok(Some(status)) = child.try_wait() {
             let detail = std::fs::read_to_string(log).unwrap_or_default();
-            return Err(Error::Io {
-                context: format!("{what} exited ({status})"),
-                source: std::io::Error::other(detail.trim().to_string()),
+            return Err(Error::Background {
+                what: what.to_string(),
+                status: status.to_string(),
+                log: detail.trim().to_string(),
+                port_taken: status.code() == Some(PORT_TAKEN),
             });
         }
         if crate::interrupt::check().is_err() {
@@ -67,22 +74,24 @@ pub async fn start<T>(
 
 /// Whether `pid` is still deploylab's `subcommand` (a pid reused by another
 /// program is not).
-pub fn is_running(pid: u32, subcommand: &str) -> bool {
+pub(crate) fn is_running(pid: u32, subcommand: &str) -> bool {
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
     String::from_utf8_lossy(&cmdline).contains(subcommand)
 }
 
 /// Stops a process started by `start` and waits (up to 2 s) until it is
 /// gone; a pid that is no longer ours is left alone.
-pub fn stop(pid: u32, subcommand: &str) {
+pub(crate) fn stop(pid: u32, subcommand: &str) {
     #[cfg(unix)]
     {
         if !is_running(pid, subcommand) {
             return;
         }
-        // SAFETY: kill(2) on a pid we started and just identified.
-        unsafe {
-            libc::kill(pid as libc::pid_t, libc::SIGTERM);
+        if let Ok(pid) = i32::try_from(pid) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
         }
         for _ in 0..100 {
             if !is_running(pid, subcommand) {

@@ -19,17 +19,17 @@ Typical session:\n  deploylab start vm-nginx\n  deploylab ssh        (work as th
 deploylab check\n  deploylab stop",
     after_help = AFTER_HELP
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 
     /// Print less: no progress, no tips.
     #[arg(long, short, global = true)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// List the labs.
     Labs,
 
@@ -131,36 +131,20 @@ pub enum Command {
     #[command(hide = true)]
     PackageProxy(crate::packages::ProxyArgs),
 
-    /// The heroku lab: print the environment the real `heroku` CLI and git need.
-    Heroku {
-        #[command(subcommand)]
-        action: HerokuAction,
-    },
-
-    /// The fake Heroku itself (started by `start heroku`).
-    #[command(hide = true)]
-    HerokuServe(crate::heroku::ServeArgs),
-
-    /// The fake Heroku's git pre-receive hook (run by git).
-    #[command(hide = true)]
-    HerokuHook,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum HerokuAction {
-    /// Print `export` lines for the real heroku CLI and git: `eval "$(deploylab heroku env)"`.
-    Env,
+    /// Commands of one kind of environment (`deploylab heroku env`).
+    #[command(flatten)]
+    Environment(crate::environment::EnvCommand),
 }
 
 #[derive(Debug, clap::Args)]
-pub struct LabArg {
+pub(crate) struct LabArg {
     /// The lab (default: the only one running).
     #[arg(long, value_name = "LAB")]
-    pub lab: Option<String>,
+    pub(crate) lab: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ImagesAction {
+pub(crate) enum ImagesAction {
     /// Build the images the labs need (no-op when they are up to date).
     Build,
     /// List the images deploylab built.
@@ -170,7 +154,7 @@ pub enum ImagesAction {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Table,
     Json,
     Junit,

@@ -13,27 +13,27 @@ use futures_util::StreamExt;
 use crate::error::{Error, Result};
 
 /// Every container deploylab creates carries `deploylab.lab=<lab id>`...
-pub const LABEL_LAB: &str = "deploylab.lab";
+pub(crate) const LABEL_LAB: &str = "deploylab.lab";
 /// ...and the deploylab home it belongs to, so `stop --all` of one home (one
 /// user, one test) never touches another's.
-pub const LABEL_INSTANCE: &str = "deploylab.instance";
+pub(crate) const LABEL_INSTANCE: &str = "deploylab.instance";
 /// What a container is to its lab: `vm`, or `git` (the lab's git server).
-pub const LABEL_ROLE: &str = "deploylab.role";
+pub(crate) const LABEL_ROLE: &str = "deploylab.role";
 /// Every image deploylab builds carries `deploylab.image=<name>`.
-pub const LABEL_IMAGE: &str = "deploylab.image";
+pub(crate) const LABEL_IMAGE: &str = "deploylab.image";
 /// ...and the content hash of the recipe it was built from.
-pub const LABEL_RECIPE: &str = "deploylab.recipe";
+pub(crate) const LABEL_RECIPE: &str = "deploylab.recipe";
 /// ...and the id of the build, which its offline repository shares.
-pub const LABEL_BUILD: &str = "deploylab.build";
+pub(crate) const LABEL_BUILD: &str = "deploylab.build";
 
 /// Where `DOCKER_HOST` points, as bollard reads it.
-pub fn host() -> String {
+pub(crate) fn host() -> String {
     std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".to_string())
 }
 
 /// Connects to the engine named by `DOCKER_HOST` (or the local default),
 /// negotiating the API version, and makes sure it answers.
-pub async fn connect() -> Result<Docker> {
+pub(crate) async fn connect() -> Result<Docker> {
     let unreachable = |detail: String| Error::DockerUnreachable {
         host: host(),
         detail,
@@ -48,7 +48,7 @@ pub async fn connect() -> Result<Docker> {
 }
 
 /// One line for a bollard error: the engine's own message when it sent one.
-pub fn describe(error: &bollard::errors::Error) -> String {
+pub(crate) fn describe(error: &bollard::errors::Error) -> String {
     use bollard::errors::Error as E;
     match error {
         E::DockerResponseServerError { message, .. } => message.trim().to_string(),
@@ -70,7 +70,7 @@ pub fn describe(error: &bollard::errors::Error) -> String {
     }
 }
 
-pub fn is_not_found(error: &bollard::errors::Error) -> bool {
+pub(crate) fn is_not_found(error: &bollard::errors::Error) -> bool {
     matches!(
         error,
         bollard::errors::Error::DockerResponseServerError {
@@ -81,7 +81,7 @@ pub fn is_not_found(error: &bollard::errors::Error) -> bool {
 }
 
 /// Containers of this deploylab home, optionally of one lab, running or not.
-pub async fn labelled_containers(
+pub(crate) async fn labelled_containers(
     docker: &Docker,
     instance: &str,
     lab: Option<&str>,
@@ -105,18 +105,18 @@ fn lab_filters(instance: &str, lab: Option<&str>) -> HashMap<String, Vec<String>
     HashMap::from([("label".to_string(), label)])
 }
 
-pub fn network_name(instance: &str, lab: &str) -> String {
+pub(crate) fn network_name(instance: &str, lab: &str) -> String {
     format!("deploylab-{lab}-{}", short(instance))
 }
 
 /// The instance id as names show it (labels carry it whole).
-pub fn short(instance: &str) -> &str {
+pub(crate) fn short(instance: &str) -> &str {
     &instance[..8.min(instance.len())]
 }
 
 /// Creates the lab's own network (so its containers find each other by
 /// name), labelled like its containers. Returns its name.
-pub async fn create_network(docker: &Docker, instance: &str, lab: &str) -> Result<String> {
+pub(crate) async fn create_network(docker: &Docker, instance: &str, lab: &str) -> Result<String> {
     let name = network_name(instance, lab);
     let request = bollard::models::NetworkCreateRequest {
         name: name.clone(),
@@ -136,7 +136,7 @@ pub async fn create_network(docker: &Docker, instance: &str, lab: &str) -> Resul
 
 /// The address the host has on a network (its gateway): what containers on
 /// it reach the host by.
-pub async fn gateway(docker: &Docker, network: &str) -> Result<std::net::IpAddr> {
+pub(crate) async fn gateway(docker: &Docker, network: &str) -> Result<std::net::IpAddr> {
     let inspect = docker
         .inspect_network(
             network,
@@ -158,7 +158,11 @@ pub async fn gateway(docker: &Docker, network: &str) -> Result<std::net::IpAddr>
 
 /// Removes every container and network of a lab (of one deploylab home).
 /// Returns how many containers there were.
-pub async fn remove_lab_resources(docker: &Docker, instance: &str, lab: &str) -> Result<usize> {
+pub(crate) async fn remove_lab_resources(
+    docker: &Docker,
+    instance: &str,
+    lab: &str,
+) -> Result<usize> {
     let containers = labelled_containers(docker, instance, Some(lab)).await?;
     for c in &containers {
         remove_container(docker, c.id.as_deref().unwrap_or_default()).await?;
@@ -182,7 +186,7 @@ pub async fn remove_lab_resources(docker: &Docker, instance: &str, lab: &str) ->
 }
 
 /// Removes a container and its anonymous volumes; one already gone is fine.
-pub async fn remove_container(docker: &Docker, id: &str) -> Result<()> {
+pub(crate) async fn remove_container(docker: &Docker, id: &str) -> Result<()> {
     let options = RemoveContainerOptionsBuilder::default()
         .force(true)
         .v(true)
@@ -200,15 +204,15 @@ pub async fn remove_container(docker: &Docker, id: &str) -> Result<()> {
 
 /// What a command run inside a container returned.
 #[derive(Debug)]
-pub struct ExecOutput {
-    pub exit_code: i64,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct ExecOutput {
+    pub(crate) exit_code: i64,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 /// Runs a command in a running container (as root unless `user` is given)
 /// and collects its output.
-pub async fn exec(
+pub(crate) async fn exec(
     docker: &Docker,
     container: &str,
     cmd: Vec<String>,
@@ -238,7 +242,7 @@ pub async fn exec(
             use bollard::container::LogOutput;
             match chunk.map_err(Error::docker("reading a command's output"))? {
                 LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                    stdout.extend_from_slice(&message)
+                    stdout.extend_from_slice(&message);
                 }
                 LogOutput::StdErr { message } => stderr.extend_from_slice(&message),
                 LogOutput::StdIn { .. } => {}
@@ -257,24 +261,28 @@ pub async fn exec(
 }
 
 /// A file to place into a container.
-pub struct FileEntry<'a> {
-    pub path: &'a str,
-    pub contents: &'a [u8],
-    pub mode: u32,
-    pub uid: u64,
-    pub gid: u64,
+pub(crate) struct FileEntry<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) contents: &'a [u8],
+    pub(crate) mode: u32,
+    pub(crate) uid: u64,
+    pub(crate) gid: u64,
 }
 
 /// Writes files into a container (created or running) in one request,
 /// keeping the owners given (the API's copyUIDGID).
-pub async fn put_files(docker: &Docker, container: &str, files: &[FileEntry<'_>]) -> Result<()> {
+pub(crate) async fn put_files(
+    docker: &Docker,
+    container: &str,
+    files: &[FileEntry<'_>],
+) -> Result<()> {
     upload_files(docker, container, files, true).await
 }
 
 /// Like `put_files`, for a container whose user Docker cannot look up
 /// before it starts (copyUIDGID asks the container's passwd): the owners
 /// written in the archive are kept as they are.
-pub async fn put_files_unmapped(
+pub(crate) async fn put_files_unmapped(
     docker: &Docker,
     container: &str,
     files: &[FileEntry<'_>],
@@ -318,7 +326,7 @@ async fn upload_files(
 }
 
 /// Waits for a container to exit and returns its exit code.
-pub async fn wait_exit(docker: &Docker, id: &str) -> Result<i64> {
+pub(crate) async fn wait_exit(docker: &Docker, id: &str) -> Result<i64> {
     let mut wait =
         docker.wait_container(id, None::<bollard::query_parameters::WaitContainerOptions>);
     let mut code = 0;
@@ -334,7 +342,7 @@ pub async fn wait_exit(docker: &Docker, id: &str) -> Result<i64> {
 }
 
 /// A container's output so far, for error messages.
-pub async fn container_logs(docker: &Docker, id: &str) -> String {
+pub(crate) async fn container_logs(docker: &Docker, id: &str) -> String {
     let options = bollard::query_parameters::LogsOptionsBuilder::default()
         .stdout(true)
         .stderr(true)

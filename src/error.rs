@@ -6,25 +6,25 @@
 use std::path::PathBuf;
 
 /// Exit codes are a public contract: CI scripts and graders depend on them.
-pub mod exit {
+pub(crate) mod exit {
     /// Success; for `check`, every check passed.
-    pub const OK: i32 = 0;
+    pub(crate) const OK: i32 = 0;
     /// The checks ran and at least one did not pass.
-    pub const CHECKS_FAILED: i32 = 1;
+    pub(crate) const CHECKS_FAILED: i32 = 1;
     /// The command line or the input was wrong (unknown lab, broken lab.yaml,
     /// no lab running). Same code clap uses for its own usage errors.
-    pub const USAGE: i32 = 2;
+    pub(crate) const USAGE: i32 = 2;
     /// The environment failed: Docker unreachable, image build failed, port
     /// taken, the VM vanished or did not boot.
-    pub const ENVIRONMENT: i32 = 3;
+    pub(crate) const ENVIRONMENT: i32 = 3;
     /// Interrupted by Ctrl-C (128 + SIGINT); everything started was removed.
-    pub const INTERRUPTED: i32 = 130;
+    pub(crate) const INTERRUPTED: i32 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     // --- usage and input -------------------------------------------------
-    #[error("unknown lab '{name}'{suggestion}\n  `deploylab labs` lists the labs.")]
+    #[error("unknown lab '{name}'{suggestion}")]
     UnknownLab { name: String, suggestion: String },
 
     #[error("{file}:{line}:{column}: {message}")]
@@ -44,15 +44,13 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error(
-        "no lab is running.\n  Start one with `deploylab start <lab>` (`deploylab labs` lists them)."
-    )]
+    #[error("no lab is running.")]
     NothingRunning,
 
     #[error("several labs are running ({running}); say which one with --lab <id>.")]
     WhichLab { running: String },
 
-    #[error("lab '{lab}' is not running.\n  Start it with `deploylab start {lab}`.")]
+    #[error("lab '{lab}' is not running.")]
     LabNotRunning { lab: String },
 
     #[error("unknown stage '{stage}' in lab '{lab}'; its stages are: {known}.")]
@@ -70,41 +68,33 @@ pub enum Error {
     },
 
     // --- environment -----------------------------------------------------
-    #[error(
-        "cannot reach the Docker engine at {host}: {detail}\n  Is Docker running? `deploylab doctor` checks the setup."
-    )]
+    #[error("cannot reach the Docker engine at {host}: {detail}")]
     DockerUnreachable { host: String, detail: String },
 
     #[error("Docker: {action}: {detail}")]
     Docker { action: String, detail: String },
 
-    #[error(
-        "port {port} on 127.0.0.1 is already in use.\n  Free it, or leave out the port option to let deploylab pick a free one."
-    )]
+    #[error("port {port} on 127.0.0.1 is already in use.")]
     PortTaken { port: u16 },
 
     #[error("building image {image} failed: {detail}")]
     ImageBuild { image: String, detail: String },
 
-    #[error("{tool} is needed to {purpose} but was not found on PATH.\n  {fix}")]
+    #[error("{tool} is needed to {purpose} but was not found on PATH.")]
     MissingTool {
         tool: &'static str,
         purpose: &'static str,
         fix: &'static str,
     },
 
-    #[error(
-        "the VM of lab '{lab}' did not become ready within {seconds} s: {detail}\n  Its container was removed. `deploylab doctor` checks the setup."
-    )]
+    #[error("the VM of lab '{lab}' did not become ready within {seconds} s: {detail}")]
     BootTimeout {
         lab: String,
         seconds: u64,
         detail: String,
     },
 
-    #[error(
-        "the container of lab '{lab}' no longer exists (removed outside deploylab).\n  Run `deploylab start {lab}` for a new one."
-    )]
+    #[error("the container of lab '{lab}' no longer exists (removed outside deploylab).")]
     ContainerGone { lab: String },
 
     #[error(
@@ -119,6 +109,15 @@ pub enum Error {
     #[error("the probe inside the VM failed: {detail}")]
     Probe { detail: String },
 
+    #[error("{what} exited ({status}): {log}")]
+    Background {
+        what: String,
+        status: String,
+        log: String,
+        /// It exited with `background::PORT_TAKEN`.
+        port_taken: bool,
+    },
+
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -130,7 +129,7 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn exit_code(&self) -> i32 {
+    pub(crate) fn exit_code(&self) -> i32 {
         use Error::*;
         match self {
             UnknownLab { .. }
@@ -151,17 +150,46 @@ impl Error {
             | ContainerGone { .. }
             | Probe { .. }
             | SolutionFailed { .. }
+            | Background { .. }
             | Io { .. } => exit::ENVIRONMENT,
             Interrupted => exit::INTERRUPTED,
         }
     }
 
-    pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+    /// What to do about it, one line (shown below the error; `grade` and
+    /// JSON outputs carry it beside the error).
+    pub(crate) fn hint(&self) -> Option<String> {
+        use Error::*;
+        Some(match self {
+            UnknownLab { .. } => "`deploylab labs` lists the labs.".to_string(),
+            NothingRunning => {
+                "Start one with `deploylab start <lab>` (`deploylab labs` lists them).".to_string()
+            }
+            LabNotRunning { lab } => format!("Start it with `deploylab start {lab}`."),
+            DockerUnreachable { .. } => {
+                "Is Docker running? `deploylab doctor` checks the setup.".to_string()
+            }
+            PortTaken { .. } => {
+                "Free it, or leave out the port option to let deploylab pick a free one."
+                    .to_string()
+            }
+            MissingTool { fix, .. } => (*fix).to_string(),
+            BootTimeout { .. } => {
+                "Its container was removed. `deploylab doctor` checks the setup.".to_string()
+            }
+            ContainerGone { lab } => format!("Run `deploylab start {lab}` for a new one."),
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         let context = context.into();
         move |source| Error::Io { context, source }
     }
 
-    pub fn docker(action: impl Into<String>) -> impl FnOnce(bollard::errors::Error) -> Error {
+    pub(crate) fn docker(
+        action: impl Into<String>,
+    ) -> impl FnOnce(bollard::errors::Error) -> Error {
         let action = action.into();
         move |e| Error::Docker {
             action,
@@ -170,4 +198,4 @@ impl Error {
     }
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;

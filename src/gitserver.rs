@@ -13,19 +13,20 @@ use bollard::models::{ContainerCreateBody, EndpointSettings, HostConfig, Network
 use bollard::query_parameters::CreateContainerOptionsBuilder;
 use sha2::{Digest, Sha256};
 
+use crate::catalog::Catalog;
 use crate::docker::{LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE};
 use crate::error::{Error, Result};
-use crate::lab::{Catalog, Lab};
+use crate::lab::Lab;
 use crate::state::hex;
 
 /// The name the VM reaches the git server by (`.test` is reserved for this).
-pub const GIT_HOST: &str = "git.deploylab.test";
+pub(crate) const GIT_HOST: &str = "git.deploylab.test";
 /// A fixed author and date make the same files give the same commit ids.
 const COMMIT_DATE: &str = "2024-03-01T12:00:00+00:00";
 
 /// Builds (once per content) the lab's bare repositories under the cache and
 /// returns the folder that holds them.
-pub fn prepare(catalog: &Catalog, lab: &Lab, cache: &Path) -> Result<PathBuf> {
+pub(crate) fn prepare(catalog: &Catalog, lab: &Lab, cache: &Path) -> Result<PathBuf> {
     let mut trees = Vec::new();
     let mut hasher = Sha256::new();
     for (name, folder) in &lab.git_repos {
@@ -98,7 +99,7 @@ fn build_repo(root: &Path, name: &str, files: &[(PathBuf, Vec<u8>)]) -> Result<(
 
 /// Starts the git server on the lab's network. It runs the VM image's own
 /// Python (`http.server`), so it needs no image of its own.
-pub async fn start(
+pub(crate) async fn start(
     docker: &Docker,
     lab: &str,
     instance: &str,

@@ -31,30 +31,30 @@ const VM_CUSTOMIZE: &str = include_str!("../images/vm/customize.sh");
 /// Bump when the way images are assembled changes (not their recipe files).
 const BUILD_FORMAT: &str = "vm-image-1";
 const DEBIAN_SUITE: &str = "bookworm";
-pub const VM_REPO: &str = "deploylab/vm";
+pub(crate) const VM_REPO: &str = "deploylab/vm";
 
 /// Where a VM image's offline package sources are mounted inside the VM.
-pub const APT_MOUNT: &str = "/srv/deploylab/apt";
-pub const WHEELS_MOUNT: &str = "/srv/deploylab/wheels";
+pub(crate) const APT_MOUNT: &str = "/srv/deploylab/apt";
+pub(crate) const WHEELS_MOUNT: &str = "/srv/deploylab/wheels";
 
 /// Everything the VM image is made of; its hash names the image.
-pub struct VmRecipe {
+pub(crate) struct VmRecipe {
     apt_packages: BTreeSet<String>,
     python_packages: BTreeSet<String>,
 }
 
 /// A built VM image and the host folders its containers mount.
 #[derive(Debug, Clone)]
-pub struct VmImage {
-    pub tag: String,
-    pub apt_dir: PathBuf,
-    pub wheels_dir: PathBuf,
+pub(crate) struct VmImage {
+    pub(crate) tag: String,
+    pub(crate) apt_dir: PathBuf,
+    pub(crate) wheels_dir: PathBuf,
 }
 
 impl VmRecipe {
     /// One image serves every lab: it carries the union of their packages
-    /// (the Heroku stack is built on it, see `heroku::stack`).
-    pub fn for_labs(labs: &[Lab]) -> VmRecipe {
+    /// (environments build on it, e.g. the Heroku stack).
+    pub(crate) fn for_labs(labs: &[Lab]) -> VmRecipe {
         VmRecipe {
             apt_packages: labs.iter().flat_map(|l| l.apt_packages.clone()).collect(),
             python_packages: labs
@@ -64,7 +64,7 @@ impl VmRecipe {
         }
     }
 
-    pub fn hash(&self) -> String {
+    pub(crate) fn hash(&self) -> String {
         let mut h = Sha256::new();
         for part in [BUILD_FORMAT, DEBIAN_SUITE, VM_PACKAGES, VM_CUSTOMIZE] {
             h.update(part.as_bytes());
@@ -77,7 +77,7 @@ impl VmRecipe {
         hex(&h.finalize())[..16].to_string()
     }
 
-    pub fn image(&self, cache: &Path) -> VmImage {
+    pub(crate) fn image(&self, cache: &Path) -> VmImage {
         let hash = self.hash();
         let dir = cache.join(format!("vm-{hash}"));
         VmImage {
@@ -108,7 +108,7 @@ impl VmImage {
     /// Both halves present: the image in the engine, the repository on disk.
     /// The image and the repository must come from the same build: the
     /// repository's packages depend on the exact versions in the image.
-    pub async fn is_ready(&self, docker: &Docker) -> Result<bool> {
+    pub(crate) async fn is_ready(&self, docker: &Docker) -> Result<bool> {
         if !self.apt_dir.join("Packages").is_file() || !self.wheels_dir.is_dir() {
             return Ok(false);
         }
@@ -116,7 +116,7 @@ impl VmImage {
     }
 
     /// The id of the build that made this image's cache ("" if none did).
-    pub fn build_id(&self) -> String {
+    pub(crate) fn build_id(&self) -> String {
         std::fs::read_to_string(self.build_id_file())
             .unwrap_or_default()
             .trim()
@@ -126,7 +126,7 @@ impl VmImage {
 
 /// Whether the image `tag` exists and carries build id `build` (its
 /// `deploylab.build` label): images made from another build do not count.
-pub async fn has_build(docker: &Docker, tag: &str, build: &str) -> Result<bool> {
+pub(crate) async fn has_build(docker: &Docker, tag: &str, build: &str) -> Result<bool> {
     match docker.inspect_image(tag).await {
         Ok(image) => Ok(image
             .config
@@ -141,7 +141,7 @@ pub async fn has_build(docker: &Docker, tag: &str, build: &str) -> Result<bool> 
 /// Makes sure the VM image for these labs exists, building it if not.
 /// Concurrent callers (two terminals, parallel tests) build it once: the
 /// second waits on a lock file and then finds it ready.
-pub async fn ensure_vm_image(
+pub(crate) async fn ensure_vm_image(
     docker: &Docker,
     cache: &Path,
     labs: &[Lab],
@@ -379,7 +379,7 @@ async fn download_wheels(
 }
 
 /// The VM's CPU architecture as pip names it (the engine's own).
-pub async fn vm_arch(docker: &Docker) -> String {
+pub(crate) async fn vm_arch(docker: &Docker) -> String {
     let arch = docker
         .info()
         .await
@@ -393,7 +393,7 @@ pub async fn vm_arch(docker: &Docker) -> String {
     }
 }
 
-pub fn which(tool: &str) -> Option<PathBuf> {
+pub(crate) fn which(tool: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(tool))
@@ -401,20 +401,20 @@ pub fn which(tool: &str) -> Option<PathBuf> {
 }
 
 /// An image deploylab built, as `images list` shows it.
-pub struct ImageRow {
-    pub id: String,
+pub(crate) struct ImageRow {
+    pub(crate) id: String,
     /// The tag, or "(untagged)" for an image a rebuild replaced.
-    pub tag: String,
-    pub kind: String,
-    pub size_mb: u64,
-    pub created: i64,
-    pub current: bool,
+    pub(crate) tag: String,
+    pub(crate) kind: String,
+    pub(crate) size_mb: u64,
+    pub(crate) created: i64,
+    pub(crate) current: bool,
 }
 
-/// Images deploylab made; `current` marks those of the current recipe (the
-/// VM image and the Heroku stack built on it).
-pub async fn list(docker: &Docker, current: &VmImage) -> Result<Vec<ImageRow>> {
-    let current_tags = [current.tag.clone(), crate::heroku::stack::tag_for(current)];
+/// Images deploylab made; `current` marks those of the current recipe
+/// (the VM image and what environments build on it:
+/// `environment::current_images`).
+pub(crate) async fn list(docker: &Docker, current_tags: &[String]) -> Result<Vec<ImageRow>> {
     let filters = std::collections::HashMap::from([("label", vec![LABEL_IMAGE])]);
     let options = ListImagesOptionsBuilder::default()
         .filters(&filters)
@@ -449,7 +449,7 @@ pub async fn list(docker: &Docker, current: &VmImage) -> Result<Vec<ImageRow>> {
     Ok(rows)
 }
 
-pub async fn remove_image(docker: &Docker, tag: &str) -> Result<()> {
+pub(crate) async fn remove_image(docker: &Docker, tag: &str) -> Result<()> {
     let options = RemoveImageOptionsBuilder::default().force(true).build();
     match docker.remove_image(tag, Some(options), None).await {
         Ok(_) => Ok(()),
@@ -458,13 +458,19 @@ pub async fn remove_image(docker: &Docker, tag: &str) -> Result<()> {
     }
 }
 
-/// Removes deploylab images other than the current one, and their caches.
-/// Removes images of older recipes and their caches. The heroku lab's slugs
-/// are its apps' releases: they go when their app is destroyed, not here.
-pub async fn prune(docker: &Docker, cache: &Path, current: &VmImage) -> Result<Vec<String>> {
+/// Removes images of older recipes and their caches. Images of the kinds
+/// in `keep` stay (the heroku lab's slugs are its apps' releases: they go
+/// when their app is destroyed, not here).
+pub(crate) async fn prune(
+    docker: &Docker,
+    cache: &Path,
+    current: &VmImage,
+    current_tags: &[String],
+    keep: &[&str],
+) -> Result<Vec<String>> {
     let mut removed = Vec::new();
-    for row in list(docker, current).await? {
-        if !row.current && row.kind != crate::heroku::build::SLUG_KIND {
+    for row in list(docker, current_tags).await? {
+        if !row.current && !keep.contains(&row.kind.as_str()) {
             // By id: an untagged image has no name to remove it by.
             remove_image(docker, &row.id).await?;
             removed.push(row.tag);
@@ -480,4 +486,36 @@ pub async fn prune(docker: &Docker, cache: &Path, current: &VmImage) -> Result<V
         }
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The offline repository depends on the exact package versions in the
+    /// image: an image and a repository from two different builds never
+    /// pair. (Needs the Docker engine; builds the VM image if missing.)
+    #[tokio::test]
+    async fn image_and_repository_from_different_builds_do_not_pair() {
+        let docker = crate::docker::connect().await.expect("Docker engine");
+        let cache = crate::state::Home::from_env().unwrap().cache;
+        let labs = crate::catalog::Catalog::BuiltIn.all().unwrap();
+        let progress = crate::progress::Progress::new(true);
+        ensure_vm_image(&docker, &cache, &labs, &progress)
+            .await
+            .unwrap();
+        let recipe = VmRecipe::for_labs(&labs);
+        let other_cache = tempfile::tempdir().unwrap();
+        let other = recipe.image(other_cache.path());
+        std::fs::create_dir_all(&other.apt_dir).unwrap();
+        std::fs::create_dir_all(&other.wheels_dir).unwrap();
+        std::fs::write(other.apt_dir.join("Packages"), "").unwrap();
+        std::fs::write(
+            other.apt_dir.parent().unwrap().join("build-id"),
+            "another-build",
+        )
+        .unwrap();
+        assert!(recipe.image(&cache).is_ready(&docker).await.unwrap());
+        assert!(!other.is_ready(&docker).await.unwrap());
+    }
 }

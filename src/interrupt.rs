@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 static FLAG: OnceLock<watch::Receiver<bool>> = OnceLock::new();
 
 /// Starts listening for Ctrl-C (once per process).
-pub fn watch() {
+pub(crate) fn watch() {
     FLAG.get_or_init(|| {
         let (tx, rx) = watch::channel(false);
         tokio::spawn(async move {
@@ -28,7 +28,7 @@ pub fn watch() {
 }
 
 /// `Err(Interrupted)` once Ctrl-C was pressed.
-pub fn check() -> Result<()> {
+pub(crate) fn check() -> Result<()> {
     match FLAG.get() {
         Some(rx) if *rx.borrow() => Err(Error::Interrupted),
         _ => Ok(()),
@@ -36,7 +36,7 @@ pub fn check() -> Result<()> {
 }
 
 /// Resolves when Ctrl-C is pressed (never, if `watch` was not called).
-pub async fn requested() {
+pub(crate) async fn requested() {
     match FLAG.get() {
         Some(rx) => {
             let mut rx = rx.clone();

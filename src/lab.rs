@@ -1,83 +1,108 @@
-//! Labs: what a lab is (`labs/<id>/lab.yaml`), and where labs come from.
+//! What a lab is (`labs/<id>/lab.yaml`): stages, checks, hints, points.
 //!
-//! The labs in this repository are compiled into the binary, so an installed
-//! `deploylab` needs no files beside it. `DEPLOYLAB_LABS=<dir>` loads labs from
-//! a folder instead (lab authors working on a lab; tests).
+//! The model here is the same for every environment. What a check verifies
+//! (`expect:`) is the environment's own type: `parse` checks the common part
+//! and leaves `expect` alone; `parse_checks` reads the `expect:` of every
+//! check as the type of the lab's environment (see `environment.rs`). Both
+//! report errors as file:line:col.
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
-use crate::check::Check;
 use crate::error::{Error, Result};
 
 /// The version of the lab.yaml format this deploylab reads.
-pub const LAB_SCHEMA: u32 = 1;
+pub(crate) const LAB_SCHEMA: u32 = 1;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Lab {
-    pub schema: u32,
-    pub id: String,
-    pub title: String,
-    /// One paragraph shown by `deploylab labs` and on start.
+pub(crate) struct Lab {
+    pub(crate) schema: u32,
+    pub(crate) id: String,
+    pub(crate) title: String,
+    /// One paragraph about the lab, for lab authors (no command shows it
+    /// yet; kept so lab files that have it stay valid).
     #[serde(default)]
-    pub summary: String,
-    pub environment: Environment,
+    #[allow(dead_code)]
+    pub(crate) summary: String,
+    pub(crate) environment: Kind,
     /// The user the student logs in as (the checks' default user).
     #[serde(default = "default_user")]
-    pub user: String,
+    pub(crate) user: String,
     /// Debian packages students install during the lab; deploylab serves them
     /// offline from its own repository.
     #[serde(default)]
-    pub apt_packages: Vec<String>,
+    pub(crate) apt_packages: Vec<String>,
     /// Python packages students `pip install`; served offline as wheels.
     #[serde(default)]
-    pub python_packages: Vec<String>,
+    pub(crate) python_packages: Vec<String>,
     /// Git repositories the lab's git server offers, by name, from folders of
     /// `labs/`: `blog: shared/blog` is cloned as
     /// `http://git.deploylab.test/blog.git`.
     #[serde(default)]
-    pub git_repos: std::collections::BTreeMap<String, String>,
-    pub stages: Vec<Stage>,
+    pub(crate) git_repos: BTreeMap<String, String>,
+    pub(crate) stages: Vec<Stage>,
+    /// Where the lab came from, so its environment can read the `expect:`
+    /// of its checks with the same file:line:col (`parse_checks`).
+    #[serde(skip)]
+    pub(crate) source: Source,
 }
 
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Source {
+    pub(crate) file: String,
+    pub(crate) text: String,
+}
+
+/// The kind of environment a lab runs in (`environment:` in lab.yaml).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Environment {
-    /// A Debian 12 container with systemd and sshd standing in for a VM.
+pub(crate) enum Kind {
+    /// Debian 12 containers with systemd and sshd standing in for VMs.
     Vm,
     /// The local fake Heroku, driven by the real heroku CLI and git.
     Heroku,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Stage {
-    pub id: String,
-    pub title: String,
-    /// Stages that must pass for this one to make sense. A failing check of a
-    /// stage whose needs are not met is reported as "blocked", not "fail".
-    /// Default: the stage before it.
-    #[serde(default)]
-    pub needs: Option<Vec<String>>,
-    pub checks: Vec<CheckSpec>,
+impl Kind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Vm => "vm",
+            Kind::Heroku => "heroku",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CheckSpec {
-    pub id: String,
-    pub title: String,
+pub(crate) struct Stage {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    /// Stages that must pass for this one to make sense. A failing check of a
+    /// stage whose needs are not met is reported as "blocked", not "fail".
+    /// Default: the stage before it.
+    #[serde(default)]
+    pub(crate) needs: Option<Vec<String>>,
+    pub(crate) checks: Vec<CheckSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CheckSpec {
+    pub(crate) id: String,
+    pub(crate) title: String,
     #[serde(default = "one")]
-    pub points: u32,
-    /// What must be true; see `check::Check` for the kinds.
-    pub expect: Check,
+    pub(crate) points: u32,
+    /// What must be true: the environment's own check type reads it.
+    #[allow(dead_code)] // read by `parse_checks`, typed
+    expect: IgnoredAny,
     /// One sentence toward the fix, shown when the check fails.
-    pub hint: String,
+    pub(crate) hint: String,
     /// A second, deeper hint for `deploylab hint --more`.
     #[serde(default)]
-    pub hint_more: Option<String>,
+    pub(crate) hint_more: Option<String>,
 }
 
 fn default_user() -> String {
@@ -90,7 +115,7 @@ fn one() -> u32 {
 
 impl Lab {
     /// The ids of the stages stage `index` needs.
-    pub fn needs(&self, index: usize) -> Vec<String> {
+    pub(crate) fn needs(&self, index: usize) -> Vec<String> {
         match &self.stages[index].needs {
             Some(needs) => needs.clone(),
             None if index == 0 => Vec::new(),
@@ -99,7 +124,7 @@ impl Lab {
     }
 
     /// Where a stage is in the lab, or an error naming the stages there are.
-    pub fn stage_index(&self, id: &str) -> Result<usize> {
+    pub(crate) fn stage_index(&self, id: &str) -> Result<usize> {
         self.stages
             .iter()
             .position(|s| s.id == id)
@@ -115,7 +140,7 @@ impl Lab {
             })
     }
 
-    pub fn max_points(&self) -> u32 {
+    pub(crate) fn max_points(&self) -> u32 {
         self.stages
             .iter()
             .flat_map(|s| &s.checks)
@@ -124,217 +149,44 @@ impl Lab {
     }
 }
 
-/// The labs shipped with deploylab (every `labs/<id>/lab.yaml`, and the files
-/// labs share), compiled in.
-static BUILT_IN: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/labs");
-/// Reference solutions (`solutions/<lab>/NN-<stage>.sh`), compiled in.
-static SOLUTIONS: include_dir::Dir<'static> =
-    include_dir::include_dir!("$CARGO_MANIFEST_DIR/solutions");
-
-/// Build leftovers that must not travel with lab files.
-fn is_leftover(path: &Path) -> bool {
-    path.components().any(|c| {
-        let c = c.as_os_str().to_string_lossy();
-        c == "__pycache__" || c == "build" || c.ends_with(".egg-info") || c.ends_with(".pyc")
-    })
+/// Parses and validates the common part of one lab.yaml; errors carry
+/// file:line:col.
+pub(crate) fn parse(file: &str, text: &str) -> Result<Lab> {
+    let mut lab: Lab = from_yaml(file, text)?;
+    validate(file, &lab)?;
+    lab.source = Source {
+        file: file.to_string(),
+        text: text.to_string(),
+    };
+    Ok(lab)
 }
 
-/// Where labs come from: the built-in set or a folder.
-pub enum Catalog {
-    BuiltIn,
-    Dir(PathBuf),
+/// The `expect:` of every check, stage by stage, as the environment's check
+/// type `C`. An unknown kind names the closest one there is.
+pub(crate) fn parse_checks<C: DeserializeOwned>(source: &Source) -> Result<Vec<Vec<C>>> {
+    let (file, text) = (source.file.as_str(), source.text.as_str());
+    #[derive(Deserialize)]
+    struct Checks<C> {
+        stages: Vec<StageChecks<C>>,
+    }
+    #[derive(Deserialize)]
+    struct StageChecks<C> {
+        checks: Vec<Expect<C>>,
+    }
+    #[derive(Deserialize)]
+    struct Expect<C> {
+        expect: C,
+    }
+    let typed: Checks<C> = from_yaml(file, text)?;
+    Ok(typed
+        .stages
+        .into_iter()
+        .map(|s| s.checks.into_iter().map(|c| c.expect).collect())
+        .collect())
 }
 
-impl Catalog {
-    pub fn from_env() -> Catalog {
-        match std::env::var_os("DEPLOYLAB_LABS") {
-            Some(dir) if !dir.is_empty() => Catalog::Dir(dir.into()),
-            _ => Catalog::BuiltIn,
-        }
-    }
-
-    /// Every lab, parsed and validated, sorted by id.
-    pub fn all(&self) -> Result<Vec<Lab>> {
-        let mut labs = Vec::new();
-        for (file, text) in self.sources()? {
-            labs.push(parse(&file, &text)?);
-        }
-        labs.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(labs)
-    }
-
-    pub fn ids(&self) -> Result<Vec<String>> {
-        Ok(self.all()?.into_iter().map(|l| l.id).collect())
-    }
-
-    /// One lab by id; an unknown id suggests the nearest known one.
-    pub fn get(&self, id: &str) -> Result<Lab> {
-        let labs = self.all()?;
-        if let Some(lab) = labs.iter().find(|l| l.id == id) {
-            return Ok(lab.clone());
-        }
-        let nearest = labs
-            .iter()
-            .map(|l| (strsim::damerau_levenshtein(id, &l.id), &l.id))
-            .filter(|(distance, _)| *distance <= 3)
-            .min();
-        Err(Error::UnknownLab {
-            name: id.to_string(),
-            suggestion: nearest
-                .map(|(_, n)| format!("; did you mean '{n}'?"))
-                .unwrap_or_default(),
-        })
-    }
-
-    /// (display file name, text) of every lab.yaml.
-    fn sources(&self) -> Result<Vec<(String, String)>> {
-        match self {
-            Catalog::BuiltIn => Ok(BUILT_IN
-                .dirs()
-                .filter_map(|dir| {
-                    let file = dir.get_file(dir.path().join("lab.yaml"))?;
-                    let text = file.contents_utf8()?.to_string();
-                    Some((format!("labs/{}", display(file.path())), text))
-                })
-                .collect()),
-            Catalog::Dir(dir) => {
-                let io_err = |source| Error::LabsDir {
-                    dir: dir.clone(),
-                    source,
-                };
-                let mut out = Vec::new();
-                for entry in std::fs::read_dir(dir).map_err(io_err)? {
-                    let path = entry.map_err(io_err)?.path().join("lab.yaml");
-                    if path.is_file() {
-                        let text = std::fs::read_to_string(&path).map_err(io_err)?;
-                        out.push((display(&path), text));
-                    }
-                }
-                Ok(out)
-            }
-        }
-    }
-
-    /// Every file under `labs/<folder>`, as (path relative to it, contents).
-    pub fn tree(&self, folder: &str) -> Result<Vec<(PathBuf, Vec<u8>)>> {
-        match self {
-            Catalog::BuiltIn => {
-                let dir = BUILT_IN.get_dir(folder).ok_or_else(|| Error::LabInvalid {
-                    file: format!("labs/{folder}"),
-                    message: "no such folder among the built-in labs".into(),
-                })?;
-                let mut files = Vec::new();
-                collect_embedded(dir, Path::new(folder), &mut files);
-                Ok(files)
-            }
-            Catalog::Dir(root) => {
-                let mut files = Vec::new();
-                collect_disk(&root.join(folder), Path::new(""), &mut files).map_err(Error::io(
-                    format!("reading {}", root.join(folder).display()),
-                ))?;
-                Ok(files)
-            }
-        }
-    }
-
-    /// The reference solution of a lab: one script per stage
-    /// (`solutions/<lab>/NN-<stage>.sh`) and `env.sh`, put in front of each.
-    pub fn solution(&self, lab: &str) -> Result<Solution> {
-        let files: Vec<(String, String)> = match self {
-            Catalog::BuiltIn => SOLUTIONS
-                .get_dir(lab)
-                .map(|dir| {
-                    dir.files()
-                        .filter_map(|f| {
-                            let name = f.path().file_name()?.to_string_lossy().into_owned();
-                            Some((name, f.contents_utf8()?.to_string()))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-            Catalog::Dir(root) => {
-                let dir = root.join("..").join("solutions").join(lab);
-                let mut out = Vec::new();
-                if let Ok(entries) = std::fs::read_dir(&dir) {
-                    for e in entries.flatten() {
-                        let text = std::fs::read_to_string(e.path())
-                            .map_err(Error::io(format!("reading {}", e.path().display())))?;
-                        out.push((e.file_name().to_string_lossy().into_owned(), text));
-                    }
-                }
-                out
-            }
-        };
-        let mut solution = Solution::default();
-        for (name, text) in files {
-            if name == "env.sh" {
-                solution.prelude = text;
-            } else if let Some((number, stage)) = name
-                .strip_suffix(".sh")
-                .and_then(|n| n.split_once('-'))
-                .filter(|(n, _)| n.bytes().all(|b| b.is_ascii_digit()))
-            {
-                solution
-                    .steps
-                    .push((number.to_string(), stage.to_string(), text));
-            }
-        }
-        solution.steps.sort();
-        Ok(solution)
-    }
-}
-
-/// A lab's reference solution.
-#[derive(Debug, Default)]
-pub struct Solution {
-    /// Shell text put in front of every step.
-    pub prelude: String,
-    /// (number, stage id, script), in order.
-    pub steps: Vec<(String, String, String)>,
-}
-
-impl Solution {
-    /// The full script of one step.
-    pub fn script(&self, step: &str) -> String {
-        format!("{}\n{}", self.prelude, step)
-    }
-}
-
-fn collect_embedded(dir: &include_dir::Dir, base: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
-    for file in dir.files() {
-        let rel = file.path().strip_prefix(base).unwrap_or(file.path());
-        if !is_leftover(rel) {
-            out.push((rel.to_path_buf(), file.contents().to_vec()));
-        }
-    }
-    for sub in dir.dirs() {
-        collect_embedded(sub, base, out);
-    }
-}
-
-fn collect_disk(dir: &Path, rel: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let rel = rel.join(entry.file_name());
-        if is_leftover(&rel) {
-            continue;
-        }
-        if entry.file_type()?.is_dir() {
-            collect_disk(&entry.path(), &rel, out)?;
-        } else {
-            out.push((rel, std::fs::read(entry.path())?));
-        }
-    }
-    Ok(())
-}
-
-fn display(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
-}
-
-/// Parses and validates one lab.yaml; errors carry file:line:col.
-pub fn parse(file: &str, text: &str) -> Result<Lab> {
-    let lab: Lab = serde_saphyr::from_str(text).map_err(|e| {
+fn from_yaml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T> {
+    serde_saphyr::from_str(text).map_err(|e| {
         let (line, column) = e
             .location()
             .map(|l| (l.line(), l.column()))
@@ -343,15 +195,38 @@ pub fn parse(file: &str, text: &str) -> Result<Lab> {
             file: file.to_string(),
             line,
             column,
-            message: first_line(&e.without_snippet().to_string()),
+            message: with_suggestion(&first_line(&e.without_snippet().to_string())),
         }
-    })?;
-    validate(file, &lab)?;
-    Ok(lab)
+    })
 }
 
 fn first_line(message: &str) -> String {
     message.lines().next().unwrap_or(message).trim().to_string()
+}
+
+/// serde's "unknown variant `x`, expected one of `a`, `b`": adds the
+/// closest name, so a misspelt check kind reads as a suggestion.
+fn with_suggestion(message: &str) -> String {
+    let Some(rest) = message.split("unknown variant `").nth(1) else {
+        return message.to_string();
+    };
+    let Some((unknown, rest)) = rest.split_once('`') else {
+        return message.to_string();
+    };
+    let Some(expected) = rest.split("expected one of ").nth(1) else {
+        return message.to_string();
+    };
+    let expected = expected.split(" at line ").next().unwrap_or(expected);
+    let nearest = expected
+        .split(", ")
+        .map(|known| known.trim_matches('`'))
+        .map(|known| (strsim::damerau_levenshtein(unknown, known), known))
+        .filter(|(distance, known)| *distance <= 3.max(known.len() / 3))
+        .min();
+    match nearest {
+        Some((_, known)) => format!("unknown check kind `{unknown}`; did you mean `{known}`?"),
+        None => message.to_string(),
+    }
 }
 
 fn validate(file: &str, lab: &Lab) -> Result<()> {
@@ -404,22 +279,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn built_in_labs_parse() {
-        let labs = Catalog::BuiltIn.all().unwrap();
-        assert!(labs.iter().any(|l| l.id == "vm-nginx"));
-    }
-
-    #[test]
-    fn every_stage_of_vm_nginx_has_one_solution_step_in_order() {
-        let lab = Catalog::BuiltIn.get("vm-nginx").unwrap();
-        let solution = Catalog::BuiltIn.solution("vm-nginx").unwrap();
-        let stages: Vec<&str> = lab.stages.iter().map(|s| s.id.as_str()).collect();
-        let steps: Vec<&str> = solution.steps.iter().map(|(_, s, _)| s.as_str()).collect();
-        assert_eq!(stages, steps);
-        assert!(solution.prelude.contains("set -euo pipefail"));
-    }
-
-    #[test]
     fn unknown_key_reports_file_line_and_column() {
         let text = "schema: 1\nid: x\ntitle: X\nenvironment: vm\nstagez: []\n";
         let err = parse("labs/x/lab.yaml", text).unwrap_err().to_string();
@@ -428,26 +287,25 @@ mod tests {
     }
 
     #[test]
-    fn unknown_lab_suggests_the_nearest_name() {
-        let Err(err) = Catalog::BuiltIn.get("vm-ngnix") else {
-            panic!("a misspelt lab must not be found")
+    fn a_misspelt_check_kind_suggests_the_closest() {
+        #[derive(Debug, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Kinds {
+            SshBanner {},
+            TcpListening {},
+        }
+        let text = "stages:\n  - checks:\n      - expect: { ssh_baner: {} }\n";
+        let source = Source {
+            file: "x.yaml".into(),
+            text: text.into(),
         };
-        assert!(
-            err.to_string().contains("did you mean 'vm-nginx'?"),
-            "{err}"
-        );
-        let Err(far) = Catalog::BuiltIn.get("kubernetes-the-hard-way") else {
-            panic!("unknown lab must not be found")
-        };
-        assert!(!far.to_string().contains("did you mean"), "{far}");
+        let err = parse_checks::<Kinds>(&source).unwrap_err().to_string();
+        assert!(err.starts_with("x.yaml:3:"), "{err}");
+        assert!(err.contains("did you mean `ssh_banner`?"), "{err}");
     }
 
     #[test]
-    fn needs_default_to_the_previous_stage_and_must_point_backwards() {
-        let lab = Catalog::BuiltIn.get("vm-nginx").unwrap();
-        assert!(lab.needs(0).is_empty());
-        assert_eq!(lab.needs(1), vec![lab.stages[0].id.clone()]);
-
+    fn needs_must_point_backwards() {
         let text = r#"
 schema: 1
 id: x

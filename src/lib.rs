@@ -1,44 +1,50 @@
 //! deploylab: disposable practice environments for the Python deploy course,
 //! and the checks that grade them. `main.rs` only calls [`run`].
+//! ARCHITECTURE.md draws the flow; one module per concept:
 //!
-//! One module per concept:
-//! - `cli`: the command line; `commands`: what each command does;
-//!   `lifecycle`: a lab's environment from `start` to `stop`.
-//! - `lab`: lab.yaml files; `check`: check kinds and their evaluation;
-//!   `report`: results as tables and JSON.
-//! - `docker`: the engine (bollard); `images`: building images from Debian
-//!   packages; `vm`: the VM stand-in container; `probe`: facts from inside it;
-//!   `shell`: an interactive shell through Docker; `gitserver`: the lab's
-//!   git server; `packages`: the package proxy pip in the VM installs from.
-//! - `state`: deploylab's files; `doctor`: environment diagnosis;
-//!   `progress`: spinners; `error`: every failure and its exit code.
+//! - `cli`: the command line; `commands/`: one file per command.
+//! - `lab`: lab.yaml's model; `catalog`: where labs and their files come
+//!   from.
+//! - `seam`: the trait every kind of environment implements;
+//!   `environment`: the one place that picks an environment for a lab;
+//!   `vm/` and `heroku/`: the environments.
+//! - `pipeline`: one check run (facts, then verdicts); `verdict`: pure
+//!   judging into a `report`, shown as tables, JSON or JUnit.
+//! - `docker`: the engine (bollard); `images`: images from Debian packages;
+//!   `gitserver`: a lab's git server; `packages`: the package proxy;
+//!   `background`: deploylab's own background processes; `shell`: an
+//!   interactive shell through Docker.
+//! - `state`: deploylab's files; `progress`: spinners; `interrupt`:
+//!   Ctrl-C; `error`: every failure, its hint and its exit code.
 
-pub mod background;
-pub mod check;
-pub mod cli;
+mod background;
+mod catalog;
+mod cli;
 mod commands;
-pub mod docker;
-pub mod doctor;
-pub mod error;
-pub mod gitserver;
-pub mod heroku;
-pub mod images;
-pub mod interrupt;
-pub mod lab;
-mod lifecycle;
-pub mod packages;
-pub mod probe;
-pub mod progress;
-pub mod report;
-pub mod shell;
-pub mod state;
-pub mod vm;
+mod docker;
+mod environment;
+mod error;
+mod gitserver;
+mod heroku;
+mod images;
+mod interrupt;
+mod lab;
+mod packages;
+mod pipeline;
+mod progress;
+mod report;
+mod seam;
+mod shell;
+mod state;
+mod verdict;
+mod vm;
 
 use clap::Parser;
 
-pub use error::{Error, exit};
+use error::exit;
 
-/// Runs deploylab with the process's arguments; returns the exit code.
+/// Runs deploylab with the process's arguments; returns the exit code
+/// (README, "Exit codes").
 pub fn run() -> i32 {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
@@ -75,6 +81,9 @@ pub fn run() -> i32 {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
+            if let Some(hint) = e.hint() {
+                eprintln!("  {hint}");
+            }
             e.exit_code()
         }
     }

@@ -26,7 +26,7 @@ use tokio::sync::Mutex;
 use crate::error::{Error, Result};
 
 /// How the VM's pip reaches the proxy, written to its /etc/pip.conf.
-pub fn pip_conf(address: SocketAddr) -> String {
+pub(crate) fn pip_conf(address: SocketAddr) -> String {
     format!(
         "# deploylab: packages come from the host's package proxy (cached wheels,\n\
          # and anything else fetched by the host when it is online).\n\
@@ -42,25 +42,25 @@ pub fn pip_conf(address: SocketAddr) -> String {
 
 /// What the proxy serves and for which Python.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ProxyArgs {
+pub(crate) struct ProxyArgs {
     /// Address to listen on (port 0: any free port).
     #[arg(long)]
-    pub listen: SocketAddr,
+    pub(crate) listen: SocketAddr,
     /// File to write the bound port to, once listening.
     #[arg(long)]
-    pub ready_file: PathBuf,
+    pub(crate) ready_file: PathBuf,
     /// Folders of wheels to serve (the image's; the shared download cache).
     #[arg(long = "dir", required = true)]
-    pub dirs: Vec<PathBuf>,
+    pub(crate) dirs: Vec<PathBuf>,
     /// Where downloads go (must be one of --dir).
     #[arg(long)]
-    pub download_to: PathBuf,
+    pub(crate) download_to: PathBuf,
     /// The VM's CPU architecture as pip names it (x86_64, aarch64).
     #[arg(long, default_value = "x86_64")]
-    pub arch: String,
+    pub(crate) arch: String,
     /// The container whose lifetime the proxy follows.
     #[arg(long)]
-    pub container: String,
+    pub(crate) container: String,
 }
 
 struct Proxy {
@@ -70,7 +70,7 @@ struct Proxy {
 }
 
 /// PEP 503 normal form: lowercase, runs of `-_.` as one `-`.
-pub fn normalize(name: &str) -> String {
+pub(crate) fn normalize(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
         if matches!(c, '-' | '_' | '.') {
@@ -100,7 +100,7 @@ impl Proxy {
             .dirs
             .iter()
             .filter_map(|d| std::fs::read_dir(d).ok())
-            .flat_map(|entries| entries.flatten())
+            .flat_map(std::iter::Iterator::flatten)
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|f| f.ends_with(".whl") || f.ends_with(".tar.gz") || f.ends_with(".zip"))
             .filter(|f| file_matches(f, name))
@@ -222,7 +222,7 @@ fn respond(status: StatusCode, content_type: &str, body: String) -> Response<Ful
 
 /// Runs the proxy until the lab's container is gone (the hidden
 /// `package-proxy` command).
-pub async fn serve(args: ProxyArgs) -> Result<()> {
+pub(crate) async fn serve(args: ProxyArgs) -> Result<()> {
     std::fs::create_dir_all(&args.download_to).map_err(Error::io(format!(
         "creating {}",
         args.download_to.display()
@@ -284,14 +284,14 @@ async fn follow_container(container: &str) {
 }
 
 /// A running proxy, as `start` sees it.
-pub struct Running {
-    pub pid: u32,
-    pub address: SocketAddr,
+pub(crate) struct Running {
+    pub(crate) pid: u32,
+    pub(crate) address: SocketAddr,
 }
 
 /// Starts the proxy for a lab as a process of its own and waits until it
 /// listens (its ready file names the port).
-pub async fn spawn(
+pub(crate) async fn spawn(
     gateway: IpAddr,
     port: u16,
     wheels: &Path,
@@ -331,12 +331,12 @@ pub async fn spawn(
 const SUBCOMMAND: &str = "package-proxy";
 
 /// Stops a proxy started by `spawn` (a pid that is no longer ours is left alone).
-pub fn stop(pid: u32) {
+pub(crate) fn stop(pid: u32) {
     crate::background::stop(pid, SUBCOMMAND);
 }
 
 /// Whether the proxy process still runs.
-pub fn is_running(pid: u32) -> bool {
+pub(crate) fn is_running(pid: u32) -> bool {
     crate::background::is_running(pid, SUBCOMMAND)
 }
 

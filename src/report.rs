@@ -8,11 +8,11 @@ use crate::lab::{CheckSpec, Lab, Stage};
 
 /// Version of the JSON report. Bump it on any change that could break a
 /// consumer (renamed or removed field, changed meaning); adding fields is fine.
-pub const REPORT_SCHEMA: u32 = 1;
+pub(crate) const REPORT_SCHEMA: u32 = 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     Pass,
     Fail,
     /// Failing, but a stage it needs failed first: fix that one.
@@ -42,26 +42,26 @@ impl Status {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct CheckResult {
-    pub id: String,
-    pub title: String,
-    pub status: Status,
-    pub points: u32,
-    pub max_points: u32,
-    pub expected: String,
-    pub observed: String,
+pub(crate) struct CheckResult {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) status: Status,
+    pub(crate) points: u32,
+    pub(crate) max_points: u32,
+    pub(crate) expected: String,
+    pub(crate) observed: String,
     /// The hint, for checks that did not pass.
-    pub hint: Option<String>,
+    pub(crate) hint: Option<String>,
     #[serde(skip)]
-    pub hint_more: Option<String>,
+    pub(crate) hint_more: Option<String>,
 }
 
 impl CheckResult {
     /// `counts`: whether the check's stage may earn points (its needs pass).
-    pub fn new(
+    pub(crate) fn new(
         spec: &CheckSpec,
         status: Status,
-        outcome: crate::check::Outcome,
+        (expected, observed): (String, String),
         counts: bool,
     ) -> Self {
         let passed = status == Status::Pass;
@@ -71,8 +71,8 @@ impl CheckResult {
             status,
             points: if passed && counts { spec.points } else { 0 },
             max_points: spec.points,
-            expected: outcome.expected,
-            observed: outcome.observed,
+            expected,
+            observed,
             hint: (!passed).then(|| spec.hint.trim().to_string()),
             hint_more: (!passed)
                 .then(|| spec.hint_more.as_ref().map(|h| h.trim().to_string()))
@@ -82,20 +82,20 @@ impl CheckResult {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct StageResult {
-    pub id: String,
-    pub title: String,
-    pub status: Status,
-    pub needs: Vec<String>,
-    pub points: u32,
-    pub max_points: u32,
-    pub checks: Vec<CheckResult>,
+pub(crate) struct StageResult {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) status: Status,
+    pub(crate) needs: Vec<String>,
+    pub(crate) points: u32,
+    pub(crate) max_points: u32,
+    pub(crate) checks: Vec<CheckResult>,
 }
 
 impl StageResult {
     /// A stage whose needs are not met is blocked even where its own checks
     /// pass: it only counts once the stages before it do.
-    pub fn new(
+    pub(crate) fn new(
         stage: &Stage,
         needs: Vec<String>,
         needs_met: bool,
@@ -124,17 +124,17 @@ impl StageResult {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    pub schema: u32,
-    pub lab: String,
-    pub passed: bool,
-    pub points: u32,
-    pub max_points: u32,
-    pub stages: Vec<StageResult>,
+pub(crate) struct Report {
+    pub(crate) schema: u32,
+    pub(crate) lab: String,
+    pub(crate) passed: bool,
+    pub(crate) points: u32,
+    pub(crate) max_points: u32,
+    pub(crate) stages: Vec<StageResult>,
 }
 
 impl Report {
-    pub fn new(lab: &Lab, stages: Vec<StageResult>) -> Self {
+    pub(crate) fn new(lab: &Lab, stages: Vec<StageResult>) -> Self {
         Report {
             schema: REPORT_SCHEMA,
             lab: lab.id.clone(),
@@ -146,7 +146,7 @@ impl Report {
     }
 
     /// Keeps only the named stage (for `check --stage`).
-    pub fn only_stage(mut self, stage: &str) -> Self {
+    pub(crate) fn only_stage(mut self, stage: &str) -> Self {
         self.stages.retain(|s| s.id == stage);
         self.passed = self.stages.iter().all(|s| s.status == Status::Pass);
         self.points = self.stages.iter().map(|s| s.points).sum();
@@ -156,7 +156,7 @@ impl Report {
 
     /// The check to fix first: the first that fails outright (a blocked
     /// check's hint would send the student to the wrong place).
-    pub fn first_failure(&self) -> Option<(&StageResult, &CheckResult)> {
+    pub(crate) fn first_failure(&self) -> Option<(&StageResult, &CheckResult)> {
         let all = || {
             self.stages
                 .iter()
@@ -169,7 +169,7 @@ impl Report {
 
     /// JUnit XML for CI dashboards: a test suite per stage, a test case per
     /// check; a failing or blocked check is a `<failure>` with its type.
-    pub fn to_junit(&self, elapsed_ms: u128) -> String {
+    pub(crate) fn to_junit(&self, elapsed_ms: u128) -> String {
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let checks: Vec<&CheckResult> = self.stages.iter().flat_map(|s| &s.checks).collect();
         let failures = checks.iter().filter(|c| c.status != Status::Pass).count();
@@ -217,13 +217,13 @@ impl Report {
         out
     }
 
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a report always serializes")
     }
 
     /// The report for people: one table per stage, then the one hint that
     /// matters now, then the score.
-    pub fn to_table(&self, elapsed_ms: u128) -> String {
+    pub(crate) fn to_table(&self, elapsed_ms: u128) -> String {
         let mut out = String::new();
         let count = self.stages.len();
         for (i, stage) in self.stages.iter().enumerate() {

@@ -27,7 +27,7 @@ impl Drop for RawMode {
     }
 }
 
-pub async fn interactive(docker: &Docker, container: &str, user: &str) -> Result<i32> {
+pub(crate) async fn interactive(docker: &Docker, container: &str, user: &str) -> Result<i32> {
     let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let exec = docker
         .create_exec(

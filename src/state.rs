@@ -16,13 +16,13 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
-pub struct Home {
-    pub dir: PathBuf,
-    pub cache: PathBuf,
+pub(crate) struct Home {
+    pub(crate) dir: PathBuf,
+    pub(crate) cache: PathBuf,
 }
 
 impl Home {
-    pub fn from_env() -> Result<Home> {
+    pub(crate) fn from_env() -> Result<Home> {
         let dir = env_dir("DEPLOYLAB_HOME")
             .or_else(|| dirs::data_dir().map(|d| d.join("deploylab")))
             .unwrap_or_else(|| PathBuf::from(".deploylab"));
@@ -38,7 +38,7 @@ impl Home {
     }
 
     /// Short id of this home, written on every container as a label.
-    pub fn instance(&self) -> String {
+    pub(crate) fn instance(&self) -> String {
         let digest = Sha256::digest(self.dir.to_string_lossy().as_bytes());
         hex(&digest)[..12].to_string()
     }
@@ -47,12 +47,13 @@ impl Home {
         self.dir.join("state.json")
     }
 
-    pub fn load(&self) -> Result<State> {
+    pub(crate) fn load<R: serde::de::DeserializeOwned>(&self) -> Result<State<R>> {
         let path = self.state_file();
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(serde_json::from_str(&text).unwrap_or_else(|e| {
-                // A damaged state file must not lock the student out: the
-                // containers are found again through their labels.
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                // A damaged state file (bad JSON, not UTF-8, an older
+                // format) must not lock the student out: the containers
+                // are found again through their labels.
                 tracing::warn!("ignoring unreadable {}: {e}", path.display());
                 State::default()
             })),
@@ -62,22 +63,22 @@ impl Home {
     }
 
     /// Writes the state atomically: a crash leaves the old file or the new.
-    pub fn save(&self, state: &State) -> Result<()> {
+    pub(crate) fn save<R: Serialize>(&self, state: &State<R>) -> Result<()> {
         let text = serde_json::to_string_pretty(state).expect("state always serializes");
         write_atomically(&self.state_file(), text.as_bytes())
     }
 
-    pub fn key_path(&self) -> PathBuf {
+    pub(crate) fn key_path(&self) -> PathBuf {
         self.dir.join("ssh").join("id_ed25519")
     }
 
     /// The host keys of this home's VMs, for ssh's `UserKnownHostsFile`.
-    pub fn known_hosts_path(&self) -> PathBuf {
+    pub(crate) fn known_hosts_path(&self) -> PathBuf {
         self.dir.join("ssh").join("known_hosts")
     }
 
     /// Pins a VM's SSH host key for its port (replacing an older VM's).
-    pub fn pin_host_key(&self, port: u16, key: &str) -> Result<()> {
+    pub(crate) fn pin_host_key(&self, port: u16, key: &str) -> Result<()> {
         let path = self.known_hosts_path();
         let host = format!("[127.0.0.1]:{port}");
         let old = std::fs::read_to_string(&path).unwrap_or_default();
@@ -93,7 +94,7 @@ impl Home {
 
 /// Replaces a file atomically (a temporary file in the same folder, then a
 /// rename): a crash leaves the old content or the new, never half.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let context = format!("writing {}", path.display());
     let parent = path.parent().expect("a file has a folder");
     std::fs::create_dir_all(parent).map_err(Error::io(&context))?;
@@ -109,38 +110,39 @@ fn env_dir(var: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct State {
-    #[serde(default)]
-    pub labs: BTreeMap<String, RunningLab>,
+/// Seconds since the Unix epoch.
+pub(crate) fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RunningLab {
-    pub container_id: String,
-    pub container_name: String,
-    pub image: String,
-    pub ssh_port: u16,
-    pub http_port: u16,
-    /// Seconds since the Unix epoch.
-    pub started_at: u64,
-    /// The lab's package proxy process and the port the VM knows it by.
-    #[serde(default)]
-    pub proxy_pid: Option<u32>,
-    #[serde(default)]
-    pub proxy_port: Option<u16>,
-    /// The heroku lab's fake (that lab has no VM container).
-    #[serde(default)]
-    pub heroku: Option<crate::heroku::lab::HerokuRunning>,
+/// The state file: what runs for each started lab (`R`: the running state
+/// of any environment, `environment::Running`). A cache of the engine's
+/// truth: containers are found again through their labels.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(bound(deserialize = "R: serde::de::DeserializeOwned"))]
+pub(crate) struct State<R> {
+    #[serde(default = "BTreeMap::new")]
+    pub(crate) labs: BTreeMap<String, R>,
 }
 
-impl State {
+impl<R> Default for State<R> {
+    fn default() -> Self {
+        State {
+            labs: BTreeMap::new(),
+        }
+    }
+}
+
+impl<R: Clone> State<R> {
     /// The lab a command is about: the one named, or the only one running.
-    pub fn pick(&self, lab: Option<&str>) -> Result<(String, RunningLab)> {
+    pub(crate) fn pick(&self, lab: Option<&str>) -> Result<(String, R)> {
         if let Some(id) = lab {
             return self
                 .labs
@@ -161,7 +163,7 @@ impl State {
 
 /// Generates deploylab's SSH key pair on first use (ed25519, one per home).
 /// Returns the public key in OpenSSH format.
-pub fn ensure_ssh_key(private: &Path) -> Result<String> {
+pub(crate) fn ensure_ssh_key(private: &Path) -> Result<String> {
     let public = private.with_extension("pub");
     if let Ok(text) = std::fs::read_to_string(&public)
         && private.exists()
@@ -190,7 +192,7 @@ pub fn ensure_ssh_key(private: &Path) -> Result<String> {
 
 /// Writes a file only its owner may read (keys).
 #[cfg(unix)]
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -202,7 +204,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
 }
 
@@ -227,20 +229,10 @@ mod tests {
 
     #[test]
     fn pick_names_the_only_lab_or_asks() {
-        let mut state = State::default();
+        let mut state: State<u32> = State::default();
         assert!(matches!(state.pick(None), Err(Error::NothingRunning)));
-        let lab = RunningLab {
-            container_id: "c".into(),
-            container_name: "n".into(),
-            image: "i".into(),
-            ssh_port: 1,
-            http_port: 2,
-            started_at: 0,
-            proxy_pid: None,
-            proxy_port: None,
-            heroku: None,
-        };
-        state.labs.insert("a".into(), lab.clone());
+        let lab = 7;
+        state.labs.insert("a".into(), lab);
         assert_eq!(state.pick(None).unwrap().0, "a");
         state.labs.insert("b".into(), lab);
         assert!(matches!(state.pick(None), Err(Error::WhichLab { .. })));

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// Heroku's rule for app names.
-pub fn valid_app_name(name: &str) -> bool {
+pub(crate) fn valid_app_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     (3..=30).contains(&bytes.len())
         && bytes[0].is_ascii_lowercase()
@@ -27,101 +27,122 @@ pub fn valid_app_name(name: &str) -> bool {
 
 /// Error messages, as Heroku words them.
 mod text {
-    pub const UNAUTHORIZED: &str = "Invalid credentials provided.";
-    pub const NO_APP: &str = "Couldn't find that app.";
-    pub const NO_ENDPOINT: &str = "The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), and did you specify your intended version with the `Accept` header?";
-    pub const BAD_JSON: &str = "Request body could not be parsed as JSON.";
-    pub const BAD_NAME: &str = "Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes.";
-    pub const NO_RELEASE: &str = "Couldn't find that release.";
-    pub const BAD_FORMATION: &str = "Quantity must be a whole number from 0 to 100.";
-    pub fn no_process_type(kind: &str) -> String {
+    pub(crate) const UNAUTHORIZED: &str = "Invalid credentials provided.";
+    pub(crate) const NO_APP: &str = "Couldn't find that app.";
+    pub(crate) const NO_ENDPOINT: &str = "The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), and did you specify your intended version with the `Accept` header?";
+    pub(crate) const BAD_JSON: &str = "Request body could not be parsed as JSON.";
+    pub(crate) const BAD_NAME: &str = "Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes.";
+    pub(crate) const NO_RELEASE: &str = "Couldn't find that release.";
+    pub(crate) const BAD_FORMATION: &str = "Quantity must be a whole number from 0 to 100.";
+    pub(crate) fn no_process_type(kind: &str) -> String {
         format!("Couldn't find that process type ({kind}).")
     }
-    pub fn rollback(version: u32) -> String {
+    pub(crate) fn rollback(version: u32) -> String {
         format!("Rollback to v{version}")
     }
-    pub fn name_taken(name: &str) -> String {
+    pub(crate) fn name_taken(name: &str) -> String {
         format!("Name {name} is already taken")
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct App {
-    pub id: String,
-    pub name: String,
-    pub region: String,
-    pub stack: String,
-    pub created_at: String,
-    pub updated_at: String,
-    #[serde(default)]
-    pub config: BTreeMap<String, String>,
-    #[serde(default)]
-    pub releases: Vec<Release>,
-    /// How many dynos of each process type should run.
-    #[serde(default)]
-    pub formation: BTreeMap<String, u32>,
-    #[serde(default)]
-    pub builds: Vec<Build>,
-    /// Bumped by `ps:restart`: dynos of an older generation are replaced.
-    #[serde(default)]
-    pub restarts: u64,
+/// Where a build or a release is, as Heroku spells it on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Phase {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+impl Phase {
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            Phase::Pending => "pending",
+            Phase::Succeeded => "succeeded",
+            Phase::Failed => "failed",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Release {
-    pub id: String,
-    pub version: u32,
-    pub description: String,
-    pub created_at: String,
+pub(crate) struct App {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) region: String,
+    pub(crate) stack: String,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+    #[serde(default)]
+    pub(crate) config: BTreeMap<String, String>,
+    #[serde(default)]
+    pub(crate) releases: Vec<Release>,
+    /// How many dynos of each process type should run.
+    #[serde(default)]
+    pub(crate) formation: BTreeMap<String, u32>,
+    #[serde(default)]
+    pub(crate) builds: Vec<Build>,
+    /// Bumped by `ps:restart`: dynos of an older generation are replaced.
+    #[serde(default)]
+    pub(crate) restarts: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Release {
+    pub(crate) id: String,
+    pub(crate) version: u32,
+    pub(crate) description: String,
+    pub(crate) created_at: String,
     #[serde(default = "succeeded")]
-    pub status: String,
+    pub(crate) status: Phase,
     /// The code this release runs (none before the first build).
     #[serde(default)]
-    pub slug: Option<Slug>,
+    pub(crate) slug: Option<Slug>,
     /// The config vars this release runs with (a rollback restores them).
     #[serde(default)]
-    pub config: BTreeMap<String, String>,
+    pub(crate) config: BTreeMap<String, String>,
 }
 
 /// A built app: an image and the process types its Procfile declares.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Slug {
-    pub id: String,
-    pub image: String,
-    pub commit: String,
-    pub process_types: BTreeMap<String, String>,
+pub(crate) struct Slug {
+    pub(crate) id: String,
+    pub(crate) image: String,
+    pub(crate) commit: String,
+    pub(crate) process_types: BTreeMap<String, String>,
     #[serde(default)]
-    pub size: u64,
+    pub(crate) size: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Build {
-    pub id: String,
-    /// pending, succeeded or failed, as Heroku says.
-    pub status: String,
-    pub commit: String,
-    pub created_at: String,
-    pub updated_at: String,
+pub(crate) struct Build {
+    pub(crate) id: String,
+    pub(crate) status: Phase,
+    pub(crate) commit: String,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
     /// The release the build made, once it made one.
     #[serde(default)]
-    pub release: Option<u32>,
+    pub(crate) release: Option<u32>,
     /// The build's output (the `remote:` lines of the push).
     #[serde(default)]
-    pub output: Vec<String>,
+    pub(crate) output: Vec<String>,
 }
 
-fn succeeded() -> String {
-    "succeeded".into()
+fn succeeded() -> Phase {
+    Phase::Succeeded
 }
 
 impl App {
     /// The release dynos run: the newest one that succeeded.
-    pub fn current(&self) -> Option<&Release> {
-        self.releases.iter().rev().find(|r| r.status == "succeeded")
+    pub(crate) fn current(&self) -> Option<&Release> {
+        self.releases
+            .iter()
+            .rev()
+            .find(|r| r.status == Phase::Succeeded)
     }
 
     /// The process types of the current release's Procfile.
-    pub fn process_types(&self) -> BTreeMap<String, String> {
+    pub(crate) fn process_types(&self) -> BTreeMap<String, String> {
         self.current()
             .and_then(|r| r.slug.as_ref())
             .map(|s| s.process_types.clone())
@@ -130,31 +151,31 @@ impl App {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct State {
-    pub apps: BTreeMap<String, App>,
+pub(crate) struct State {
+    pub(crate) apps: BTreeMap<String, App>,
 }
 
 /// The platform: its state, where it persists, and how it is reached.
-pub struct Platform {
-    pub state: State,
-    pub file: PathBuf,
-    pub token: String,
+pub(crate) struct Platform {
+    pub(crate) state: State,
+    pub(crate) file: PathBuf,
+    pub(crate) token: String,
     /// https://localhost:<port>, for git URLs.
-    pub api_port: u16,
+    pub(crate) api_port: u16,
     /// The router's port, for web URLs.
-    pub router_port: u16,
+    pub(crate) router_port: u16,
 }
 
 /// An answer: status and JSON body.
-pub type Answer = (StatusCode, Value);
+pub(crate) type Answer = (StatusCode, Value);
 
 /// An error as Heroku sends it: `{id, message}`.
-pub fn error(status: StatusCode, id: &str, message: &str) -> Answer {
+pub(crate) fn error(status: StatusCode, id: &str, message: &str) -> Answer {
     (status, json!({ "id": id, "message": message }))
 }
 
 impl Platform {
-    pub fn load(file: PathBuf, token: String, api_port: u16, router_port: u16) -> Platform {
+    pub(crate) fn load(file: PathBuf, token: String, api_port: u16, router_port: u16) -> Platform {
         let state = std::fs::read_to_string(&file)
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
@@ -168,7 +189,7 @@ impl Platform {
         }
     }
 
-    pub fn save(&self) {
+    pub(crate) fn save(&self) {
         let text = serde_json::to_string_pretty(&self.state).expect("state serializes");
         if let Err(e) = crate::state::write_atomically(&self.file, text.as_bytes()) {
             tracing::warn!("the platform's state was not saved: {e}");
@@ -203,14 +224,14 @@ impl Platform {
     }
 
     /// Whether the Authorization header carries the platform's token.
-    pub fn authorized(&self, authorization: Option<&str>) -> bool {
+    pub(crate) fn authorized(&self, authorization: Option<&str>) -> bool {
         authorization
             .and_then(|a| a.strip_prefix("Bearer "))
             .is_some_and(|t| t.trim() == self.token)
     }
 
     /// One request. `range` is the `Range` header (`version ..; max=N, order=desc`).
-    pub fn handle(
+    pub(crate) fn handle(
         &mut self,
         method: &Method,
         path: &str,
@@ -334,7 +355,7 @@ impl Platform {
         let Some(target) = app
             .releases
             .iter()
-            .find(|r| release_matches(r, &request.release) && r.status == "succeeded")
+            .find(|r| release_matches(r, &request.release) && r.status == Phase::Succeeded)
             .cloned()
         else {
             return error(StatusCode::NOT_FOUND, "not_found", text::NO_RELEASE);
@@ -344,7 +365,7 @@ impl Platform {
             app,
             text::rollback(target.version),
             target.slug,
-            "succeeded",
+            Phase::Succeeded,
         );
         let app = app.clone();
         self.save();
@@ -400,7 +421,7 @@ impl Platform {
             match quantity {
                 Some(q) if q <= 100 => changes.push((kind, q as u32)),
                 None => {
-                    changes.push((kind.clone(), app.formation.get(&kind).copied().unwrap_or(0)))
+                    changes.push((kind.clone(), app.formation.get(&kind).copied().unwrap_or(0)));
                 }
                 Some(_) => {
                     return error(
@@ -428,13 +449,13 @@ impl Platform {
     }
 
     /// A build begins: it is listed as pending until it finishes.
-    pub fn begin_build(&mut self, app: &str, commit: &str) -> Option<String> {
+    pub(crate) fn begin_build(&mut self, app: &str, commit: &str) -> Option<String> {
         let app = self.state.apps.get_mut(app)?;
         let now = iso8601(SystemTime::now());
         let id = uuid::Uuid::new_v4().to_string();
         app.builds.push(Build {
             id: id.clone(),
-            status: "pending".into(),
+            status: Phase::Pending,
             commit: commit.into(),
             created_at: now.clone(),
             updated_at: now,
@@ -446,7 +467,7 @@ impl Platform {
     }
 
     /// A build ended; a successful one made release `release`.
-    pub fn finish_build(
+    pub(crate) fn finish_build(
         &mut self,
         app: &str,
         build: &str,
@@ -460,11 +481,10 @@ impl Platform {
             .and_then(|a| a.builds.iter_mut().find(|b| b.id == build))
         {
             b.status = if release.is_some() {
-                "succeeded"
+                Phase::Succeeded
             } else {
-                "failed"
-            }
-            .into();
+                Phase::Failed
+            };
             b.release = release;
             b.updated_at = iso8601(SystemTime::now());
             b.output = output;
@@ -474,10 +494,14 @@ impl Platform {
 
     /// A release of a new slug; `pending` while its release phase runs.
     /// The first release with a web process gets one web dyno, as on Heroku.
-    pub fn release_slug(&mut self, app: &str, slug: Slug, pending: bool) -> Option<u32> {
+    pub(crate) fn release_slug(&mut self, app: &str, slug: Slug, pending: bool) -> Option<u32> {
         let app = self.state.apps.get_mut(app)?;
         let description = format!("Deploy {}", &slug.commit[..slug.commit.len().min(8)]);
-        let status = if pending { "pending" } else { "succeeded" };
+        let status = if pending {
+            Phase::Pending
+        } else {
+            Phase::Succeeded
+        };
         let version = push_release_of(app, description, Some(slug), status);
         Self::default_formation(app);
         self.save();
@@ -485,10 +509,10 @@ impl Platform {
     }
 
     /// The release phase of `version` ended.
-    pub fn settle_release(&mut self, app: &str, version: u32, ok: bool) {
+    pub(crate) fn settle_release(&mut self, app: &str, version: u32, ok: bool) {
         if let Some(app) = self.state.apps.get_mut(app) {
             if let Some(r) = app.releases.iter_mut().find(|r| r.version == version) {
-                r.status = if ok { "succeeded" } else { "failed" }.into();
+                r.status = if ok { Phase::Succeeded } else { Phase::Failed };
             }
             Self::default_formation(app);
         }
@@ -505,7 +529,7 @@ impl Platform {
     }
 
     /// `ps:restart`: every dyno of the app is replaced.
-    pub fn restart(&mut self, app: &str) {
+    pub(crate) fn restart(&mut self, app: &str) {
         if let Some(app) = self.state.apps.get_mut(app) {
             app.restarts += 1;
         }
@@ -513,7 +537,7 @@ impl Platform {
     }
 
     /// An app by name or id.
-    pub fn find(&self, key: &str) -> Option<App> {
+    pub(crate) fn find(&self, key: &str) -> Option<App> {
         self.state
             .apps
             .get(key)
@@ -606,18 +630,18 @@ impl Platform {
 }
 
 /// A new release of the current code with the app's current config.
-pub fn push_release(app: &mut App, description: String) -> u32 {
+pub(crate) fn push_release(app: &mut App, description: String) -> u32 {
     let slug = app.current().and_then(|r| r.slug.clone());
-    push_release_of(app, description, slug, "succeeded")
+    push_release_of(app, description, slug, Phase::Succeeded)
 }
 
 /// A new release of `slug`, in the state given (`pending` while a release
 /// phase runs).
-pub fn push_release_of(
+pub(crate) fn push_release_of(
     app: &mut App,
     description: String,
     slug: Option<Slug>,
-    status: &str,
+    status: Phase,
 ) -> u32 {
     let version = app.releases.last().map_or(1, |r| r.version + 1);
     let now = iso8601(SystemTime::now());
@@ -626,7 +650,7 @@ pub fn push_release_of(
         version,
         description,
         created_at: now.clone(),
-        status: status.into(),
+        status,
         slug,
         config: app.config.clone(),
     });
@@ -746,7 +770,7 @@ fn region_id(name: &str) -> String {
 
 /// `2024-03-01T12:00:00Z` from a system time (UTC; days to civil date after
 /// Howard Hinnant's algorithm).
-pub fn iso8601(time: SystemTime) -> String {
+pub(crate) fn iso8601(time: SystemTime) -> String {
     let secs = time
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

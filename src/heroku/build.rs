@@ -38,27 +38,27 @@ const PYTHON_FILES: &[&str] = &[
     ".python-version",
     "runtime.txt",
 ];
-pub const SLUG_REPO: &str = "deploylab-heroku";
+pub(crate) const SLUG_REPO: &str = "deploylab-heroku";
 /// The `deploylab.image` label of slug images.
-pub const SLUG_KIND: &str = "heroku-slug";
+pub(crate) const SLUG_KIND: &str = "heroku-slug";
 
 /// What a build prints, as Heroku words it; kept together for translation.
 mod text {
-    pub const NOT_PYTHON: &[&str] = &[
+    pub(crate) const NOT_PYTHON: &[&str] = &[
         " !     No default language could be detected for this app.",
         "\t\t\tHINT: This occurs when Heroku cannot detect the buildpack to use for this application automatically.",
         "\t\t\tSee https://devcenter.heroku.com/articles/buildpacks",
     ];
-    pub const NO_PACKAGE_MANAGER: &[&str] = &[
+    pub(crate) const NO_PACKAGE_MANAGER: &[&str] = &[
         " !     Error: Couldn't find any supported Python package manager files.",
         " !     ",
         " !     A Python app on Heroku must have a 'requirements.txt' package manager",
         " !     file in the root directory of its source code (deploylab's fake",
         " !     builds requirements.txt apps).",
     ];
-    pub const REJECTED: &str = " !     Push rejected, failed to compile Python app.";
-    pub const PUSH_FAILED: &str = " !     Push failed";
-    pub fn no_python(version: &str, file: &str, available: &str) -> Vec<String> {
+    pub(crate) const REJECTED: &str = " !     Push rejected, failed to compile Python app.";
+    pub(crate) const PUSH_FAILED: &str = " !     Push failed";
+    pub(crate) fn no_python(version: &str, file: &str, available: &str) -> Vec<String> {
         vec![
             " !     Error: The requested Python version isn't available.".into(),
             " !     ".into(),
@@ -67,7 +67,7 @@ mod text {
             format!(" !     Available: Python {available}. Update {file} to: {available}"),
         ]
     }
-    pub fn non_deploy_branch(branch: &str) -> String {
+    pub(crate) fn non_deploy_branch(branch: &str) -> String {
         format!("Pushed to non-deploy branch {branch}, ignoring. Only main or master deploy.")
     }
 }
@@ -83,14 +83,14 @@ struct HookRequest {
 }
 
 /// The app's repository as the hook sees it, quarantined objects included.
-pub struct Repo {
-    pub path: std::path::PathBuf,
+pub(crate) struct Repo {
+    pub(crate) path: std::path::PathBuf,
     env: BTreeMap<String, String>,
 }
 
 impl Repo {
     /// The repository as it is (no push in progress).
-    pub fn at(path: std::path::PathBuf) -> Repo {
+    pub(crate) fn at(path: std::path::PathBuf) -> Repo {
         Repo {
             path,
             env: BTreeMap::new(),
@@ -99,7 +99,7 @@ impl Repo {
 
     /// `git show <what>`: a file (`main:Procfile`) or a commit; None if
     /// there is no such thing.
-    pub fn show(&self, what: &str) -> Option<String> {
+    pub(crate) fn show(&self, what: &str) -> Option<String> {
         let output = self.git().args(["show", what]).output().ok()?;
         output
             .status
@@ -122,7 +122,7 @@ struct RefUpdate {
 }
 
 /// Serves the pre-receive hooks of every app's repository.
-pub async fn serve_hooks(fake: Arc<Fake>, listener: tokio::net::UnixListener) {
+pub(crate) async fn serve_hooks(fake: Arc<Fake>, listener: tokio::net::UnixListener) {
     // One build at a time: two cores are shared with the dynos.
     let one_at_a_time = Arc::new(tokio::sync::Mutex::new(()));
     loop {
@@ -141,13 +141,13 @@ pub async fn serve_hooks(fake: Arc<Fake>, listener: tokio::net::UnixListener) {
 }
 
 /// Where build output goes: the pushing git client, line by line.
-pub struct Say {
+pub(crate) struct Say {
     stream: tokio::net::unix::OwnedWriteHalf,
-    pub lines: Vec<String>,
+    pub(crate) lines: Vec<String>,
 }
 
 impl Say {
-    pub async fn line(&mut self, line: &str) {
+    pub(crate) async fn line(&mut self, line: &str) {
         self.lines.push(line.to_string());
         // The client may have gone; the build still finishes.
         let _ = self.stream.write_all(format!("{line}\n").as_bytes()).await;
@@ -205,7 +205,13 @@ async fn hook_connection(fake: &Fake, stream: UnixStream) -> Result<()> {
 
 /// Builds `commit` of `app` and releases it. False when the push must be
 /// declined (the build failed).
-pub async fn deploy(fake: &Fake, app: &str, repo: &Repo, commit: &str, say: &mut Say) -> bool {
+pub(crate) async fn deploy(
+    fake: &Fake,
+    app: &str,
+    repo: &Repo,
+    commit: &str,
+    say: &mut Say,
+) -> bool {
     let Some(build_id) = fake.platform.lock().await.begin_build(app, commit) else {
         return false;
     };
@@ -263,7 +269,7 @@ fn git_file(repo: &Repo, commit: &str, file: &str) -> Option<String> {
 }
 
 /// `web: gunicorn blog.wsgi` lines into process types.
-pub fn parse_procfile(text: &str) -> BTreeMap<String, String> {
+pub(crate) fn parse_procfile(text: &str) -> BTreeMap<String, String> {
     text.lines()
         .filter_map(|line| {
             let (name, command) = line.split_once(':')?;
@@ -301,7 +307,7 @@ fn requested_python(repo: &Repo, commit: &str, files: &[String]) -> Option<(Stri
 
 /// Whether a requested version (`3.11`, `3.11.9`, `python-3.11`) is the
 /// stack's Python.
-pub fn python_matches(requested: &str) -> bool {
+pub(crate) fn python_matches(requested: &str) -> bool {
     let mut parts = requested.trim().split('.');
     let major_minor = [parts.next(), parts.next()];
     major_minor == [Some("3"), Some("11")]

@@ -29,53 +29,111 @@ use super::api::{Answer, App, Slug};
 use crate::docker::{LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE, remove_container};
 use crate::error::{Error, Result};
 
-pub const LABEL_APP: &str = "deploylab.heroku.app";
-pub const LABEL_DYNO: &str = "deploylab.heroku.dyno";
+pub(crate) const LABEL_APP: &str = "deploylab.heroku.app";
+pub(crate) const LABEL_DYNO: &str = "deploylab.heroku.dyno";
 /// Where each app's database volume is mounted.
-pub const DATA_DIR: &str = "/data";
-pub const DATABASE_URL: &str = "sqlite:////data/db.sqlite3";
+pub(crate) const DATA_DIR: &str = "/data";
+pub(crate) const DATABASE_URL: &str = "sqlite:////data/db.sqlite3";
 
 /// Messages of the dyno manager, kept together for translation.
 mod text {
-    pub fn starting(command: &str) -> String {
+    pub(crate) fn starting(command: &str) -> String {
         format!("Starting process with command `{command}`")
     }
-    pub fn state(from: &str, to: &str) -> String {
+    pub(crate) fn state(from: &str, to: &str) -> String {
         format!("State changed from {from} to {to}")
     }
-    pub fn exited(code: i64) -> String {
+    pub(crate) fn exited(code: i64) -> String {
         format!("Process exited with status {code}")
     }
-    pub fn r10(seconds: u64) -> String {
+    pub(crate) fn r10(seconds: u64) -> String {
         format!(
             "Error R10 (Boot timeout) -> Web process failed to bind to $PORT within {seconds} seconds of launch"
         )
     }
-    pub const STOPPING: &str = "Stopping all processes with SIGTERM";
-    pub const KILLING: &str = "Stopping process with SIGKILL";
-    pub const NO_DYNO: &str = "Couldn't find that dyno.";
-    pub const NO_RELEASE: &str =
+    pub(crate) const STOPPING: &str = "Stopping all processes with SIGTERM";
+    pub(crate) const KILLING: &str = "Stopping process with SIGKILL";
+    pub(crate) const NO_DYNO: &str = "Couldn't find that dyno.";
+    pub(crate) const NO_RELEASE: &str =
         "No release has been deployed yet: push your code first (git push heroku main).";
+}
+
+/// Where a dyno is in its life, as Heroku spells it on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum DynoState {
+    Starting,
+    Up,
+    Crashed,
+    Down,
+}
+
+impl DynoState {
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            DynoState::Starting => "starting",
+            DynoState::Up => "up",
+            DynoState::Crashed => "crashed",
+            DynoState::Down => "down",
+        }
+    }
+}
+
+/// What `dynos.json` holds of an app, for `deploylab check` (which runs in
+/// another process than the fake): written by `Fake::save_dynos`, read by
+/// `heroku::facts`.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AppRecord {
+    pub(crate) dynos: Vec<DynoRecord>,
+    /// The last line its web processes printed.
+    pub(crate) last_app_line: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DynoRecord {
+    pub(crate) name: String,
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    pub(crate) state: DynoState,
+    pub(crate) release: u32,
+}
+
+const RECORDS: &str = "dynos.json";
+
+/// Every app's record, by app name (empty when the file is unreadable).
+pub(crate) fn read_records(dir: &std::path::Path) -> BTreeMap<String, AppRecord> {
+    std::fs::read_to_string(dir.join(RECORDS))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+pub(crate) fn write_records(dir: &std::path::Path, records: &BTreeMap<String, AppRecord>) {
+    let text = serde_json::to_string(records).expect("records serialize");
+    if let Err(e) = crate::state::write_atomically(&dir.join(RECORDS), text.as_bytes()) {
+        tracing::warn!("{RECORDS}: {e}");
+    }
 }
 
 /// What the API and the router see of a dyno.
 #[derive(Debug, Clone)]
-pub struct DynoView {
-    pub id: String,
-    pub name: String,
-    pub kind: String,
-    pub command: String,
-    /// starting, up, crashed, down.
-    pub state: String,
-    pub release: u32,
-    pub since: SystemTime,
+pub(crate) struct DynoView {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) kind: String,
+    pub(crate) command: String,
+    pub(crate) state: DynoState,
+    pub(crate) release: u32,
+    pub(crate) since: SystemTime,
     /// Where a web dyno listens, once up.
-    pub address: Option<SocketAddr>,
+    pub(crate) address: Option<SocketAddr>,
 }
 
 /// Every app's dynos, as they are now.
 #[derive(Default)]
-pub struct Dynos {
+pub(crate) struct Dynos {
     apps: std::sync::Mutex<BTreeMap<String, BTreeMap<String, DynoView>>>,
     /// Per-dyno restarts asked for by `ps:restart web.1`.
     restarts: std::sync::Mutex<HashMap<(String, String), u64>>,
@@ -84,7 +142,7 @@ pub struct Dynos {
 }
 
 impl Dynos {
-    pub fn of(&self, app: &str) -> Vec<DynoView> {
+    pub(crate) fn of(&self, app: &str) -> Vec<DynoView> {
         self.apps
             .lock()
             .expect("dyno lock")
@@ -93,7 +151,7 @@ impl Dynos {
             .unwrap_or_default()
     }
 
-    pub fn all(&self) -> BTreeMap<String, Vec<DynoView>> {
+    pub(crate) fn all(&self) -> BTreeMap<String, Vec<DynoView>> {
         self.apps
             .lock()
             .expect("dyno lock")
@@ -118,11 +176,11 @@ impl Dynos {
     }
 
     /// The next up web dyno for the router, round robin.
-    pub fn pick_web(&self, app: &str) -> Option<DynoView> {
+    pub(crate) fn pick_web(&self, app: &str) -> Option<DynoView> {
         let up: Vec<DynoView> = self
             .of(app)
             .into_iter()
-            .filter(|d| d.kind == "web" && d.state == "up" && d.address.is_some())
+            .filter(|d| d.kind == "web" && d.state == DynoState::Up && d.address.is_some())
             .collect();
         if up.is_empty() {
             return None;
@@ -186,7 +244,7 @@ async fn wanted(fake: &Fake) -> Vec<Want> {
 }
 
 /// Keeps every app's dynos as its formation says, woken by changes.
-pub async fn manage(fake: Arc<Fake>) {
+pub(crate) async fn manage(fake: Arc<Fake>) {
     let mut running: HashMap<
         (String, String),
         (Want, CancellationToken, tokio::task::JoinHandle<()>),
@@ -273,7 +331,7 @@ fn volume_name(fake: &Fake, app: &str) -> String {
 }
 
 /// The Docker volume holding an app's database.
-pub fn volume_name_for(instance: &str, app: &str) -> String {
+pub(crate) fn volume_name_for(instance: &str, app: &str) -> String {
     format!(
         "deploylab-heroku-{}-{app}-data",
         crate::docker::short(instance)
@@ -289,7 +347,7 @@ fn container_name(fake: &Fake, app: &str, dyno: &str) -> String {
 }
 
 /// Removes the dyno containers a previous run of the fake left.
-pub async fn remove_leftovers(fake: &Fake) -> Result<()> {
+pub(crate) async fn remove_leftovers(fake: &Fake) -> Result<()> {
     let Some(docker) = &fake.docker else {
         return Ok(());
     };
@@ -448,25 +506,25 @@ async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
         name: want.name.clone(),
         kind: want.kind.clone(),
         command: want.command.clone(),
-        state: "starting".into(),
+        state: DynoState::Starting,
         release: want.release,
         since: SystemTime::now(),
         address: None,
     };
     let mut crashes = 0u32;
-    let mut previous = "down".to_string();
+    let mut previous = DynoState::Down;
     loop {
         let port = random_port();
-        let change = |view: &mut DynoView, to: &str| {
-            heroku(&text::state(&view.state, to));
-            view.state = to.into();
+        let change = |view: &mut DynoView, to: DynoState| {
+            heroku(&text::state(view.state.word(), to.word()));
+            view.state = to;
             view.since = SystemTime::now();
             fake.dynos.set(app, view.clone());
             fake.save_dynos();
         };
         view.address = None;
-        view.state = previous.clone();
-        change(&mut view, "starting");
+        view.state = previous;
+        change(&mut view, DynoState::Starting);
         heroku(&text::starting(&want.command));
         let spec = Container {
             app,
@@ -480,7 +538,7 @@ async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
             Ok(id) => id,
             Err(e) => {
                 tracing::warn!("{app} {dyno}: {e}");
-                change(&mut view, "crashed");
+                change(&mut view, DynoState::Crashed);
                 break;
             }
         };
@@ -509,7 +567,7 @@ async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
             tokio::select! {
                 () = bound => {
                     view.address = address;
-                    change(&mut view, "up");
+                    change(&mut view, DynoState::Up);
                 }
                 result = &mut exited => code = Some(result.unwrap_or(-1)),
                 () = tokio::time::sleep(boot_timeout()) => {
@@ -521,7 +579,7 @@ async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
                 () = cancel.cancelled() => stopped = true,
             }
         } else {
-            change(&mut view, "up");
+            change(&mut view, DynoState::Up);
         }
         if code.is_none() && !stopped {
             tokio::select! {
@@ -536,7 +594,7 @@ async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
             let code = exited.await.unwrap_or(143);
             let _ = output.await;
             heroku(&text::exited(code));
-            change(&mut view, "down");
+            change(&mut view, DynoState::Down);
             let _ = remove_container(&docker, &container).await;
             fake.dynos.remove(app, dyno);
             fake.save_dynos();
@@ -544,9 +602,9 @@ async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
         }
         let _ = output.await;
         heroku(&text::exited(code.unwrap_or(-1)));
-        change(&mut view, "crashed");
+        change(&mut view, DynoState::Crashed);
         let _ = remove_container(&docker, &container).await;
-        previous = "crashed".into();
+        previous = DynoState::Crashed;
         // Heroku restarts a crashed dyno at once the first time, then
         // waits longer after each crash.
         let delay = match crashes {
@@ -567,7 +625,7 @@ async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
 
 /// Runs a release's `release:` command in a one-off dyno, its output
 /// going to the push and the log. True if it exited 0.
-pub async fn release_phase(
+pub(crate) async fn release_phase(
     fake: &Fake,
     app: &str,
     slug: &Slug,
@@ -624,7 +682,7 @@ pub async fn release_phase(
 }
 
 /// A `heroku run` dyno, created with stdin open, for the rendezvous.
-pub async fn create_run(
+pub(crate) async fn create_run(
     fake: &Fake,
     app: &str,
     dyno: &str,
@@ -675,7 +733,7 @@ fn dyno_json(app: &App, d: &DynoView) -> Value {
 
 /// The API endpoints that touch running things: dynos (list, restart,
 /// `run`) and log sessions. `None`: not one of these.
-pub async fn answer(
+pub(crate) async fn answer(
     fake: &Fake,
     method: &Method,
     path: &str,

@@ -21,14 +21,14 @@ use crate::error::{Error, Result};
 
 /// Messages of git's side, kept together for translation.
 mod text {
-    pub const UNAUTHORIZED: &str = "Invalid credentials provided.\n";
-    pub fn no_app(app: &str) -> String {
+    pub(crate) const UNAUTHORIZED: &str = "Invalid credentials provided.\n";
+    pub(crate) fn no_app(app: &str) -> String {
         format!(" !  No such app as {app}.\n")
     }
 }
 
 /// `/<app>.git/info/refs`, `/<app>.git/git-receive-pack`, ...
-pub fn is_git_path(path: &str) -> bool {
+pub(crate) fn is_git_path(path: &str) -> bool {
     app_of(path).is_some()
 }
 
@@ -37,12 +37,12 @@ fn app_of(path: &str) -> Option<&str> {
     first.strip_suffix(".git")
 }
 
-pub fn repo_path(dir: &Path, app: &str) -> PathBuf {
+pub(crate) fn repo_path(dir: &Path, app: &str) -> PathBuf {
     dir.join("repos").join(format!("{app}.git"))
 }
 
 /// The socket the pre-receive hook reaches the fake through.
-pub fn hook_socket(dir: &Path) -> PathBuf {
+pub(crate) fn hook_socket(dir: &Path) -> PathBuf {
     dir.join("hook.sock")
 }
 
@@ -79,7 +79,7 @@ fn authorized(fake: &Fake, req: &Request<hyper::body::Incoming>) -> bool {
         .is_some_and(|password| password == fake.token)
 }
 
-pub async fn answer(fake: &Fake, req: Request<hyper::body::Incoming>) -> Response<Body> {
+pub(crate) async fn answer(fake: &Fake, req: Request<hyper::body::Incoming>) -> Response<Body> {
     if !authorized(fake, &req) {
         return Response::builder()
             .status(StatusCode::UNAUTHORIZED)
@@ -102,7 +102,7 @@ pub async fn answer(fake: &Fake, req: Request<hyper::body::Incoming>) -> Respons
 }
 
 /// Makes an app's bare repository, with deploylab as its pre-receive hook.
-pub fn ensure_repo(dir: &Path, app: &str) -> Result<PathBuf> {
+pub(crate) fn ensure_repo(dir: &Path, app: &str) -> Result<PathBuf> {
     let repo = repo_path(dir, app);
     let hook = repo.join("hooks/pre-receive");
     if hook.is_file() {
@@ -242,7 +242,7 @@ async fn http_backend(
 /// The hidden `heroku-hook` command: git's pre-receive hook. Sends the
 /// pushed refs to the fake and prints what it answers (git shows each line
 /// as `remote: ...`); exits with the fake's verdict.
-pub fn hook() -> Result<i32> {
+pub(crate) fn hook() -> Result<i32> {
     let socket = std::env::var_os("DEPLOYLAB_HEROKU_SOCKET").unwrap_or_default();
     let app = std::env::var("DEPLOYLAB_HEROKU_APP").unwrap_or_default();
     let mut updates = Vec::new();
@@ -280,4 +280,4 @@ pub fn hook() -> Result<i32> {
 }
 
 /// The last line the fake sends a hook: this mark and the exit code.
-pub const EXIT_MARK: &str = "\u{0}exit ";
+pub(crate) const EXIT_MARK: &str = "\u{0}exit ";

@@ -1,26 +1,48 @@
-//! The heroku lab's life: `deploylab start heroku` builds the images it
-//! needs, starts the fake (`heroku-serve`) as a process of its own and
-//! records it; `deploylab heroku env` prints what the real CLI and git need;
-//! `stop` ends the fake and removes its dynos (apps, releases and their
-//! images stay, like an account's; `start --fresh` forgets them).
+//! The heroku lab as an environment (`seam::Environment`): `deploylab
+//! start heroku` builds the images it needs, starts the fake
+//! (`heroku-serve`) as a process of its own and records it; `deploylab
+//! heroku env` prints what the real CLI and git need; `stop` ends the fake
+//! and removes its dynos (apps, releases and their images stay, like an
+//! account's; `start --fresh` forgets them).
 
 use std::path::{Path, PathBuf};
 
+use std::process::Command;
+
 use bollard::Docker;
+use bollard::models::ContainerSummary;
 use serde::{Deserialize, Serialize};
 
 use super::Ports;
+use super::checks::Check;
+use super::facts::Facts;
 use crate::error::{Error, Result};
 use crate::images;
-use crate::lab::{Catalog, Lab};
-use crate::progress::Progress;
-use crate::state::{Home, RunningLab};
+use crate::lab::Lab;
+use crate::seam::{Ctx, Environment, Machine, StartOptions, StatusRow};
+use crate::state::Home;
+use crate::verdict::Verdict;
 
-pub const LAB: &str = "heroku";
+pub(crate) const LAB: &str = "heroku";
 
 /// Messages of the heroku lab, kept together for translation.
 mod text {
-    pub fn ready(api: u16, router: u16, blog: &str) -> String {
+    pub(super) const NO_VM: &str =
+        "it has no VM; use the heroku CLI and git after `eval \"$(deploylab heroku env)\"`.";
+    pub(super) const NO_HEROKU_CLI: &str =
+        "Install the real heroku CLI (`npm install -g heroku`) and put it on PATH.";
+    pub(super) const ALIVE: &str = "running";
+    pub(super) const DEAD: &str = "stopped (`start` again)";
+
+    pub(super) fn place(pid: u32, api: u16) -> String {
+        format!("fake Heroku, pid {pid}, API :{api}")
+    }
+
+    pub(super) fn router(port: u16) -> String {
+        format!("127.0.0.1:{port} (router)")
+    }
+
+    pub(super) fn ready(api: u16, router: u16, blog: &str) -> String {
         format!(
             "The fake Heroku is ready: API and git at https://localhost:{api}, apps at http://<app>.localhost:{router}/\n\
              \nPoint the real heroku CLI and git at it (in each new terminal):\n\
@@ -32,19 +54,119 @@ mod text {
     }
 }
 
+/// The fake Heroku environment.
+pub(crate) struct Heroku;
+
 /// The fake's process and how it is reached.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HerokuRunning {
-    pub pid: u32,
-    pub ports: Ports,
-    pub token: String,
-    pub dir: PathBuf,
+pub(crate) struct Running {
+    pub(crate) pid: u32,
+    pub(crate) ports: Ports,
+    pub(crate) token: String,
+    pub(crate) dir: PathBuf,
     /// The course's blog as a git repository to clone, if the lab has one.
     #[serde(default)]
-    pub blog_repo: Option<PathBuf>,
+    pub(crate) blog_repo: Option<PathBuf>,
+    /// Seconds since the Unix epoch.
+    pub(crate) started_at: u64,
 }
 
-pub fn dir(home: &Home) -> PathBuf {
+impl Environment for Heroku {
+    type Check = Check;
+    type Running = Running;
+    type Facts = Facts;
+
+    async fn start(
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        lab: &Lab,
+        previous: Option<Running>,
+        options: StartOptions,
+    ) -> Result<Running> {
+        start(ctx, docker, lab, previous, options).await
+    }
+
+    fn ready_text(_: &Ctx<'_>, _: &Lab, running: &Running) -> String {
+        let blog = running
+            .blog_repo
+            .as_ref()
+            .map_or(String::new(), |p| p.display().to_string());
+        text::ready(running.ports.api, running.ports.router, &blog)
+    }
+
+    fn status(running: &Running, _: &[ContainerSummary]) -> StatusRow {
+        StatusRow {
+            state: if is_running(running.pid) {
+                text::ALIVE
+            } else {
+                text::DEAD
+            }
+            .into(),
+            ssh: "-".into(),
+            http: text::router(running.ports.router),
+            place: text::place(running.pid, running.ports.api),
+            proxy: "-".into(),
+        }
+    }
+
+    fn stop(running: &Running) {
+        stop_server(running.pid);
+    }
+
+    async fn gather(
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        lab: &Lab,
+        running: &Running,
+        checks: &[&Check],
+    ) -> Result<Facts> {
+        if !is_running(running.pid) {
+            return Err(Error::LabNotRunning {
+                lab: lab.id.clone(),
+            });
+        }
+        let settings = checks.iter().any(|c| c.needs_settings());
+        let paths: Vec<&str> = checks.iter().filter_map(|c| c.path()).collect();
+        let instance = ctx.home.instance();
+        Ok(super::facts::gather(docker, &instance, running, settings, &paths).await)
+    }
+
+    fn evaluate(_: &Lab, check: &Check, facts: &Facts) -> Verdict {
+        check.evaluate(facts)
+    }
+
+    /// The solution runs on this machine, in `<home>/heroku/work`, with the
+    /// environment `deploylab heroku env` gives (the real heroku CLI must
+    /// be on PATH).
+    fn step_runner(_: &Ctx<'_>, _: &Lab, running: &Running) -> Result<Command> {
+        if images::which("heroku").is_none() {
+            return Err(Error::MissingTool {
+                tool: "heroku",
+                purpose: "run the heroku lab's reference solution",
+                fix: text::NO_HEROKU_CLI,
+            });
+        }
+        let work = running.dir.join("work");
+        std::fs::create_dir_all(&work)
+            .map_err(Error::io(format!("creating {}", work.display())))?;
+        let mut cmd = Command::new("bash");
+        cmd.arg("-s").current_dir(&work).envs(env_pairs(running));
+        if let Some(repo) = &running.blog_repo {
+            cmd.env("DEPLOYLAB_BLOG_REPO", repo);
+        }
+        Ok(cmd)
+    }
+
+    async fn restart(_: &Docker, _: &Lab, _: &Running) -> Result<()> {
+        Ok(())
+    }
+
+    fn machine(_: &Running) -> std::result::Result<&Machine, &'static str> {
+        Err(text::NO_VM)
+    }
+}
+
+fn dir(home: &Home) -> PathBuf {
     home.dir.join("heroku")
 }
 
@@ -66,30 +188,19 @@ fn token(dir: &Path) -> Result<String> {
 /// The fake's (hidden) subcommand, by which its process is recognised.
 const SUBCOMMAND: &str = "heroku-serve";
 
-pub fn is_running(pid: u32) -> bool {
+pub(crate) fn is_running(pid: u32) -> bool {
     crate::background::is_running(pid, SUBCOMMAND)
 }
 
 /// Stops the fake and waits until it is gone, so it restarts no dynos
 /// while they are being removed.
-pub fn stop_server(pid: u32) {
+pub(crate) fn stop_server(pid: u32) {
     crate::background::stop(pid, SUBCOMMAND);
-}
-
-/// The running fake of this home, or why there is none.
-pub fn running(home: &Home) -> Result<HerokuRunning> {
-    let state = home.load()?;
-    state
-        .labs
-        .get(LAB)
-        .and_then(|r| r.heroku.clone())
-        .filter(|h| is_running(h.pid))
-        .ok_or(Error::LabNotRunning { lab: LAB.into() })
 }
 
 /// What the real CLI and git need to use the fake, as name-value pairs
 /// (`solve` runs the CLI with them; `env_script` prints them).
-pub fn env_pairs(running: &HerokuRunning) -> Vec<(String, String)> {
+pub(crate) fn env_pairs(running: &Running) -> Vec<(String, String)> {
     let api = format!("https://localhost:{}", running.ports.api);
     let ca = super::tls::ca_path(&running.dir).display().to_string();
     let helper = "!f() { test \"$1\" = get && echo username=heroku && echo \"password=$HEROKU_API_KEY\"; }; f";
@@ -119,7 +230,7 @@ pub fn env_pairs(running: &HerokuRunning) -> Vec<(String, String)> {
 }
 
 /// `deploylab heroku env`: the pairs as shell lines, for `eval`.
-pub fn env_script(running: &HerokuRunning) -> String {
+pub(crate) fn env_script(running: &Running) -> String {
     env_pairs(running)
         .iter()
         .map(|(k, v)| format!("export {k}='{}'\n", v.replace('\'', "'\\''")))
@@ -127,50 +238,47 @@ pub fn env_script(running: &HerokuRunning) -> String {
 }
 
 /// `deploylab start heroku` (the caller removes the network if it fails).
-pub async fn start(
-    home: &Home,
-    catalog: &Catalog,
+async fn start(
+    ctx: &Ctx<'_>,
     docker: &Docker,
     lab: &Lab,
-    fresh: bool,
-    router_port: Option<u16>,
-    progress: &Progress,
-) -> Result<RunningLab> {
+    previous: Option<Running>,
+    options: StartOptions,
+) -> Result<Running> {
+    let home = ctx.home;
     let instance = home.instance();
-    let mut state = home.load()?;
     let dir = dir(home);
-    if let Some(running) = state.labs.get(LAB).cloned()
-        && let Some(h) = &running.heroku
-        && is_running(h.pid)
+    if let Some(running) = previous
+        && is_running(running.pid)
     {
-        if !fresh {
+        if !options.fresh {
             return Ok(running);
         }
-        stop_server(h.pid);
+        stop_server(running.pid);
     }
     crate::docker::remove_lab_resources(docker, &instance, &lab.id).await?;
-    if fresh {
+    if options.fresh {
         forget_everything(docker, &instance, &dir).await?;
     }
     std::fs::create_dir_all(&dir).map_err(Error::io(format!("creating {}", dir.display())))?;
-    let labs = catalog.all()?;
+    let labs = ctx.catalog.all()?;
     let vm = tokio::select! {
-        image = images::ensure_vm_image(docker, &home.cache, &labs, progress) => image?,
+        image = images::ensure_vm_image(docker, &home.cache, &labs, ctx.progress) => image?,
         () = crate::interrupt::requested() => return Err(Error::Interrupted),
     };
     let stack = tokio::select! {
-        stack = super::stack::ensure(docker, &vm, progress) => stack?,
+        stack = super::stack::ensure(docker, &vm, ctx.progress) => stack?,
         () = crate::interrupt::requested() => return Err(Error::Interrupted),
     };
     crate::interrupt::check()?;
     let network = crate::docker::create_network(docker, &instance, &lab.id).await?;
-    progress.set("starting the fake Heroku");
+    ctx.progress.set("starting the fake Heroku");
     // The same ports as last time when free: git remotes name the port.
     let last: Option<Ports> = std::fs::read_to_string(dir.join("ports.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());
     let api_port = last.map(|p| p.api).filter(|p| port_free(*p)).unwrap_or(0);
-    let router = match router_port {
+    let router = match options.http_port {
         Some(p) => p,
         None => last
             .map(|p| p.router)
@@ -179,20 +287,18 @@ pub async fn start(
     };
     let token = token(&dir)?;
     let blog_repo = match lab.git_repos.contains_key("blog") {
-        true => Some(crate::gitserver::prepare(catalog, lab, &home.cache)?.join("blog.git")),
+        true => Some(crate::gitserver::prepare(ctx.catalog, lab, &home.cache)?.join("blog.git")),
         false => None,
     };
-    let (pid, ports) = spawn(
-        &dir,
-        &token,
-        &instance,
-        &network,
-        &stack,
-        &vm.wheels_dir,
-        api_port,
-        router,
-    )
-    .await?;
+    let spawned = Spawn {
+        dir: &dir,
+        token: &token,
+        instance: &instance,
+        network: &network,
+        stack: &stack,
+        wheels: &vm.wheels_dir,
+    };
+    let (pid, ports) = spawned.run(api_port, router).await?;
     let guard = ServerGuard(Some(pid));
     crate::state::write_atomically(
         &dir.join("ports.json"),
@@ -201,36 +307,15 @@ pub async fn start(
             .as_bytes(),
     )?;
     crate::interrupt::check()?;
-    let running = RunningLab {
-        container_id: String::new(),
-        container_name: String::new(),
-        image: stack,
-        ssh_port: 0,
-        http_port: ports.router,
-        started_at: crate::lifecycle::now(),
-        proxy_pid: None,
-        proxy_port: None,
-        heroku: Some(HerokuRunning {
-            pid,
-            ports,
-            token,
-            dir,
-            blog_repo,
-        }),
-    };
-    state.labs.insert(lab.id.clone(), running.clone());
-    home.save(&state)?;
     std::mem::forget(guard);
-    Ok(running)
-}
-
-pub fn ready_text(running: &RunningLab) -> String {
-    let heroku = running.heroku.as_ref().expect("a heroku lab");
-    let blog = heroku
-        .blog_repo
-        .as_ref()
-        .map_or(String::new(), |p| p.display().to_string());
-    text::ready(heroku.ports.api, heroku.ports.router, &blog)
+    Ok(Running {
+        pid,
+        ports,
+        token,
+        dir,
+        blog_repo,
+        started_at: crate::state::now(),
+    })
 }
 
 /// Stops the fake if this start fails after spawning it.
@@ -271,44 +356,40 @@ async fn forget_everything(docker: &Docker, instance: &str, dir: &Path) -> Resul
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn spawn(
-    dir: &Path,
-    token: &str,
-    instance: &str,
-    network: &str,
-    stack: &str,
-    wheels: &Path,
-    api_port: u16,
-    router_port: u16,
-) -> Result<(u32, Ports)> {
-    let ready = dir.join("ready.json");
-    let _ = std::fs::remove_file(&ready);
-    let log = dir.join("fake-heroku.log");
-    let mut cmd = crate::background::command(SUBCOMMAND)?;
-    cmd.arg("--dir")
-        .arg(dir)
-        .args(["--port", &api_port.to_string()])
-        .args(["--router-port", &router_port.to_string()])
-        .arg("--ready-file")
-        .arg(&ready)
-        .args([
-            "--instance",
-            instance,
-            "--network",
-            network,
-            "--stack",
-            stack,
-        ])
-        .arg("--wheels")
-        .arg(wheels)
-        .env("DEPLOYLAB_HEROKU_TOKEN", token);
-    let parse = |text: &str| serde_json::from_str::<Ports>(text).ok();
-    match crate::background::start(cmd, "the fake Heroku", &ready, &log, parse).await {
-        Err(Error::Io { source, .. }) if source.to_string().contains("already in use") => {
-            Err(Error::PortTaken { port: router_port })
+/// What the fake's process is started with.
+struct Spawn<'a> {
+    dir: &'a Path,
+    token: &'a str,
+    instance: &'a str,
+    network: &'a str,
+    stack: &'a str,
+    wheels: &'a Path,
+}
+
+impl Spawn<'_> {
+    async fn run(&self, api_port: u16, router_port: u16) -> Result<(u32, Ports)> {
+        let ready = self.dir.join("ready.json");
+        let _ = std::fs::remove_file(&ready);
+        let log = self.dir.join("fake-heroku.log");
+        let mut cmd = crate::background::command(SUBCOMMAND)?;
+        cmd.arg("--dir")
+            .arg(self.dir)
+            .args(["--port", &api_port.to_string()])
+            .args(["--router-port", &router_port.to_string()])
+            .arg("--ready-file")
+            .arg(&ready)
+            .args(["--instance", self.instance, "--network", self.network])
+            .args(["--stack", self.stack])
+            .arg("--wheels")
+            .arg(self.wheels)
+            .env("DEPLOYLAB_HEROKU_TOKEN", self.token);
+        let parse = |text: &str| serde_json::from_str::<Ports>(text).ok();
+        match crate::background::start(cmd, "the fake Heroku", &ready, &log, parse).await {
+            Err(Error::Background {
+                port_taken: true, ..
+            }) => Err(Error::PortTaken { port: router_port }),
+            other => other,
         }
-        other => other,
     }
 }
 
@@ -318,7 +399,7 @@ mod tests {
 
     #[test]
     fn the_env_script_round_trips_and_scopes_git_to_the_fake() {
-        let running = HerokuRunning {
+        let running = Running {
             pid: 1,
             ports: Ports {
                 api: 5443,
@@ -328,6 +409,7 @@ mod tests {
             token: "HRKU-it's".into(),
             dir: PathBuf::from("/home/a b/heroku"),
             blog_repo: None,
+            started_at: 0,
         };
         let pairs: std::collections::HashMap<String, String> =
             env_pairs(&running).into_iter().collect();

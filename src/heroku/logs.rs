@@ -14,16 +14,16 @@ const KEPT: usize = 1500;
 /// One log line, already in Heroku's format:
 /// `2024-03-01T12:00:00.123456+00:00 app[web.1]: Listening at ...`.
 #[derive(Debug, Clone)]
-pub struct Line {
+pub(crate) struct Line {
     /// `app` or `heroku`.
-    pub source: String,
+    pub(crate) source: String,
     /// `web.1`, `router`, `api`, `run.1234`.
-    pub dyno: String,
-    pub text: String,
+    pub(crate) dyno: String,
+    pub(crate) text: String,
 }
 
 impl Line {
-    pub fn render(&self, at: SystemTime) -> String {
+    pub(crate) fn render(&self, at: SystemTime) -> String {
         format!(
             "{} {}[{}]: {}",
             timestamp(at),
@@ -41,7 +41,7 @@ struct AppLog {
 
 /// The logs of every app.
 #[derive(Default)]
-pub struct Logs {
+pub(crate) struct Logs {
     apps: Mutex<HashMap<String, AppLog>>,
 }
 
@@ -56,7 +56,7 @@ impl Logs {
     }
 
     /// Adds a line to an app's log.
-    pub fn add(&self, app: &str, source: &str, dyno: &str, text: &str) {
+    pub(crate) fn add(&self, app: &str, source: &str, dyno: &str, text: &str) {
         let at = SystemTime::now();
         // One entry per line: a multi-line message (a traceback) is several.
         for text in text.lines() {
@@ -78,7 +78,7 @@ impl Logs {
 
     /// The last `count` lines matching the filter, and a receiver of the
     /// lines that come after them.
-    pub fn read(
+    pub(crate) fn read(
         &self,
         app: &str,
         filter: &Filter,
@@ -96,21 +96,21 @@ impl Logs {
         })
     }
 
-    pub fn forget(&self, app: &str) {
+    pub(crate) fn forget(&self, app: &str) {
         self.apps.lock().expect("log lock").remove(app);
     }
 }
 
 /// `heroku logs --source app --dyno web`: which lines a session shows.
 #[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub source: Option<String>,
+pub(crate) struct Filter {
+    pub(crate) source: Option<String>,
     /// `web` matches `web.1`, `web.2`; `web.1` only itself.
-    pub dyno: Option<String>,
+    pub(crate) dyno: Option<String>,
 }
 
 impl Filter {
-    pub fn matches(&self, line: &Line) -> bool {
+    pub(crate) fn matches(&self, line: &Line) -> bool {
         let source_ok = self.source.as_deref().is_none_or(|s| s == line.source);
         let dyno_ok = self
             .dyno
@@ -121,7 +121,7 @@ impl Filter {
 }
 
 /// Heroku's log timestamp: microseconds and an explicit UTC offset.
-pub fn timestamp(at: SystemTime) -> String {
+pub(crate) fn timestamp(at: SystemTime) -> String {
     let since = at
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or(Duration::ZERO);
@@ -168,15 +168,15 @@ mod tests {
 
 /// A `heroku logs` session: what to show, then whether to follow.
 #[derive(Debug, Clone)]
-pub struct Session {
-    pub app: String,
-    pub filter: Filter,
-    pub lines: usize,
-    pub tail: bool,
+pub(crate) struct Session {
+    pub(crate) app: String,
+    pub(crate) filter: Filter,
+    pub(crate) lines: usize,
+    pub(crate) tail: bool,
 }
 
 /// `POST /apps/{app}/log-sessions {dyno, lines, source, tail}`.
-pub fn create_session(fake: &super::Fake, app: &str, body: &[u8]) -> super::api::Answer {
+pub(crate) fn create_session(fake: &super::Fake, app: &str, body: &[u8]) -> super::api::Answer {
     #[derive(serde::Deserialize, Default)]
     struct Request {
         dyno: Option<String>,
@@ -226,7 +226,7 @@ pub fn create_session(fake: &super::Fake, app: &str, body: &[u8]) -> super::api:
 
 /// A session's lines as Server-Sent Events (`data: <line>`); with tail,
 /// new lines follow until the client goes.
-pub fn stream(fake: &super::Fake, id: &str) -> hyper::Response<super::Body> {
+pub(crate) fn stream(fake: &super::Fake, id: &str) -> hyper::Response<super::Body> {
     use http_body_util::StreamBody;
     use hyper::body::Frame;
     let Some(session) = fake.sessions.lock().expect("session lock").get(id).cloned() else {

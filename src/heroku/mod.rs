@@ -13,17 +13,23 @@
 //!   Heroku's H10/H12/H14 errors and router log lines;
 //! - `rendezvous`: the TLS socket `heroku run` attaches to.
 
-pub mod api;
-pub mod build;
-pub mod checks;
-pub mod dynos;
-pub mod git;
-pub mod lab;
-pub mod logs;
-pub mod rendezvous;
-pub mod router;
-pub mod stack;
-pub mod tls;
+pub(crate) mod api;
+pub(crate) mod build;
+pub(crate) mod checks;
+pub(crate) mod cli;
+pub(crate) mod dynos;
+pub(crate) mod facts;
+#[cfg(test)]
+mod fixtures;
+pub(crate) mod git;
+pub(crate) mod lab;
+pub(crate) mod logs;
+pub(crate) mod rendezvous;
+pub(crate) mod router;
+pub(crate) mod stack;
+pub(crate) mod tls;
+
+pub(crate) use lab::Heroku;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -41,9 +47,9 @@ use tokio::sync::{Mutex, watch};
 use crate::error::{Error, Result};
 
 /// A response body: whole (JSON) or streamed (git, logs).
-pub type Body = BoxBody<Bytes, std::io::Error>;
+pub(crate) type Body = BoxBody<Bytes, std::io::Error>;
 
-pub fn full(bytes: impl Into<Bytes>) -> Body {
+pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into())
         .map_err(|never| match never {})
         .boxed()
@@ -51,79 +57,79 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
 
 /// The hidden `heroku-serve` command: the whole fake, on loopback.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Folder for the platform's state, repositories and certificates.
     #[arg(long)]
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Port of the HTTPS API and git (0: any free port).
     #[arg(long, default_value_t = 0)]
-    pub port: u16,
+    pub(crate) port: u16,
     /// Port of the router (0: any free port).
     #[arg(long, default_value_t = 0)]
-    pub router_port: u16,
+    pub(crate) router_port: u16,
     /// File to write the bound ports to (JSON), once listening.
     #[arg(long)]
-    pub ready_file: PathBuf,
+    pub(crate) ready_file: PathBuf,
     /// The API token every request must carry.
     #[arg(long, env = "DEPLOYLAB_HEROKU_TOKEN")]
-    pub token: String,
+    pub(crate) token: String,
     /// Label value of every container made (the deploylab home's instance).
     #[arg(long, default_value = "standalone")]
-    pub instance: String,
+    pub(crate) instance: String,
     /// Docker network dynos run on.
     #[arg(long)]
-    pub network: Option<String>,
+    pub(crate) network: Option<String>,
     /// The stack image builds and dynos run from.
     #[arg(long)]
-    pub stack: Option<String>,
+    pub(crate) stack: Option<String>,
     /// Folder of offline wheels builds install from.
     #[arg(long)]
-    pub wheels: Option<PathBuf>,
+    pub(crate) wheels: Option<PathBuf>,
 }
 
 /// The ports the fake listens on, written to the ready file.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct Ports {
-    pub api: u16,
-    pub router: u16,
-    pub rendezvous: u16,
+pub(crate) struct Ports {
+    pub(crate) api: u16,
+    pub(crate) router: u16,
+    pub(crate) rendezvous: u16,
 }
 
 /// Everything the fake's parts share.
-pub struct Fake {
-    pub dir: PathBuf,
-    pub token: String,
-    pub ports: Ports,
-    pub instance: String,
-    pub network: Option<String>,
-    pub stack: Option<String>,
-    pub wheels: Option<PathBuf>,
-    pub docker: Option<Docker>,
-    pub platform: Mutex<api::Platform>,
-    pub logs: logs::Logs,
-    pub dynos: dynos::Dynos,
+pub(crate) struct Fake {
+    pub(crate) dir: PathBuf,
+    pub(crate) token: String,
+    pub(crate) ports: Ports,
+    pub(crate) instance: String,
+    pub(crate) network: Option<String>,
+    pub(crate) stack: Option<String>,
+    pub(crate) wheels: Option<PathBuf>,
+    pub(crate) docker: Option<Docker>,
+    pub(crate) platform: Mutex<api::Platform>,
+    pub(crate) logs: logs::Logs,
+    pub(crate) dynos: dynos::Dynos,
     /// Changes to apps, releases or formation asked of the dyno manager
     /// (a count), and how many it has carried out.
-    pub changes: watch::Sender<u64>,
-    pub applied: watch::Sender<u64>,
-    pub sessions: std::sync::Mutex<HashMap<String, logs::Session>>,
-    pub runs: rendezvous::Pending,
+    pub(crate) changes: watch::Sender<u64>,
+    pub(crate) applied: watch::Sender<u64>,
+    pub(crate) sessions: std::sync::Mutex<HashMap<String, logs::Session>>,
+    pub(crate) runs: rendezvous::Pending,
 }
 
 impl Fake {
     /// `https://localhost:<port>`: where the API and git answer.
-    pub fn api_url(&self) -> String {
+    pub(crate) fn api_url(&self) -> String {
         format!("https://localhost:{}", self.ports.api)
     }
 
-    pub fn web_url(&self, app: &str) -> String {
+    pub(crate) fn web_url(&self, app: &str) -> String {
         format!("http://{app}.localhost:{}/", self.ports.router)
     }
 
     /// Tells the dyno manager that apps, releases or formation changed and
     /// waits until it has acted: old dynos stopped, new ones starting. So
     /// when `heroku ps:scale` or a push returns, `heroku ps` tells the truth.
-    pub async fn apply_changes(&self) {
+    pub(crate) async fn apply_changes(&self) {
         if self.docker.is_none() {
             return;
         }
@@ -143,33 +149,36 @@ impl Fake {
     /// Writes the dynos as they are now to `dynos.json`, for `deploylab
     /// check` (which runs in another process): each app's dynos and the
     /// last line its web processes printed.
-    pub fn save_dynos(&self) {
-        let mut all = serde_json::Map::new();
+    pub(crate) fn save_dynos(&self) {
+        let mut records = std::collections::BTreeMap::new();
         for (app, dynos) in self.dynos.all() {
             let filter = logs::Filter {
                 source: Some("app".into()),
                 dyno: Some("web".into()),
             };
             let last = self.logs.read(&app, &filter, 1).0.pop();
-            let last = last
+            let last_app_line = last
                 .as_deref()
                 .and_then(|l| l.split_once("]: "))
                 .map(|(_, t)| t.to_string());
-            let dynos: Vec<serde_json::Value> = dynos
+            let dynos = dynos
                 .iter()
-                .map(|d| serde_json::json!({ "name": d.name, "type": d.kind, "state": d.state, "release": d.release }))
+                .map(|d| dynos::DynoRecord {
+                    name: d.name.clone(),
+                    kind: d.kind.clone(),
+                    state: d.state,
+                    release: d.release,
+                })
                 .collect();
-            all.insert(
+            records.insert(
                 app,
-                serde_json::json!({ "dynos": dynos, "last_app_line": last }),
+                dynos::AppRecord {
+                    dynos,
+                    last_app_line,
+                },
             );
         }
-        let text = serde_json::Value::Object(all).to_string();
-        if let Err(e) =
-            crate::state::write_atomically(&self.dir.join("dynos.json"), text.as_bytes())
-        {
-            tracing::warn!("dynos.json: {e}");
-        }
+        dynos::write_records(&self.dir, &records);
     }
 }
 
@@ -187,7 +196,7 @@ fn port_of(listener: &tokio::net::TcpListener) -> Result<u16> {
         .port())
 }
 
-pub async fn serve(args: ServeArgs) -> Result<()> {
+pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
     std::fs::create_dir_all(&args.dir)
         .map_err(Error::io(format!("creating {}", args.dir.display())))?;
     let tls = tls::server_config(&args.dir)?;
@@ -306,7 +315,7 @@ async fn answer(
         .into_body()
         .collect()
         .await
-        .map(|b| b.to_bytes())
+        .map(http_body_util::Collected::to_bytes)
         .unwrap_or_default();
     let answered = dynos::answer(&fake, &method, &path, authorization.as_deref(), &body).await;
     // Everything but dynos and log sessions is the platform's bookkeeping.

@@ -21,7 +21,7 @@ use super::api::{Answer, App};
 
 /// Runs created by the API and waiting for the CLI to attach, by secret.
 #[derive(Default)]
-pub struct Pending {
+pub(crate) struct Pending {
     runs: std::sync::Mutex<HashMap<String, Run>>,
 }
 
@@ -34,7 +34,7 @@ struct Run {
 }
 
 /// `POST /apps/{app}/dynos {command, attach, env, type}`.
-pub fn start_run(fake: &Fake, app: &App, body: &[u8]) -> Answer {
+pub(crate) fn start_run(fake: &Fake, app: &App, body: &[u8]) -> Answer {
     #[derive(Deserialize)]
     struct Request {
         command: String,
@@ -91,7 +91,7 @@ pub fn start_run(fake: &Fake, app: &App, body: &[u8]) -> Answer {
 }
 
 /// Accepts the CLI's TLS connections for runs.
-pub async fn serve(
+pub(crate) async fn serve(
     fake: Arc<Fake>,
     listener: tokio::net::TcpListener,
     acceptor: tokio_rustls::TlsAcceptor,

@@ -15,8 +15,8 @@ use super::{Body, Fake, full};
 
 /// Response headers deploylab's checks read: which release answered, and
 /// which router error (H10, H14, ...) a 503 page stands for.
-pub const RELEASE_HEADER: &str = "x-deploylab-release";
-pub const ERROR_HEADER: &str = "x-deploylab-router-error";
+pub(crate) const RELEASE_HEADER: &str = "x-deploylab-release";
+pub(crate) const ERROR_HEADER: &str = "x-deploylab-router-error";
 
 /// How long a request may take (Heroku: 30 s, then H12).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -50,7 +50,7 @@ const H20: Failure = Failure {
 const APPLICATION_ERROR: &str = "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>Application Error</title>\n</head>\n<body>\n<h1>Application error</h1>\n<p>An error occurred in the application and your page could not be served. If you are the application owner, check your logs for details. You can do this from the Heroku CLI with the command<br><code>heroku logs --tail</code></p>\n</body>\n</html>\n";
 const NO_SUCH_APP: &str = "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>No such app</title>\n</head>\n<body>\n<h1>There's nothing here, yet.</h1>\n<p>Build something amazing</p>\n</body>\n</html>\n";
 
-pub async fn serve(fake: Arc<Fake>, listener: tokio::net::TcpListener) {
+pub(crate) async fn serve(fake: Arc<Fake>, listener: tokio::net::TcpListener) {
     let client = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
@@ -75,7 +75,7 @@ pub async fn serve(fake: Arc<Fake>, listener: tokio::net::TcpListener) {
 }
 
 /// The app a Host header names: `blog.localhost:5080` → `blog`.
-pub fn app_of_host(host: &str) -> Option<&str> {
+pub(crate) fn app_of_host(host: &str) -> Option<&str> {
     let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
     host.strip_suffix(".localhost").filter(|a| !a.contains('.'))
 }
@@ -98,7 +98,7 @@ async fn route(
     let path = req
         .uri()
         .path_and_query()
-        .map_or("/".to_string(), |p| p.to_string());
+        .map_or("/".to_string(), std::string::ToString::to_string);
     let bare_host = host
         .rsplit_once(':')
         .map_or(host.as_str(), |(h, _)| h)
@@ -142,7 +142,10 @@ async fn route(
             .into_iter()
             .filter(|d| d.kind == "web")
             .collect();
-        let booting = webs.is_empty() || webs.iter().any(|d| d.state == "starting");
+        let booting = webs.is_empty()
+            || webs
+                .iter()
+                .any(|d| d.state == super::dynos::DynoState::Starting);
         if !booting {
             return error(&H10);
         }
@@ -157,7 +160,7 @@ async fn route(
         .into_body()
         .collect()
         .await
-        .map(|b| b.to_bytes())
+        .map(http_body_util::Collected::to_bytes)
         .unwrap_or_default();
     let url = format!("http://{address}{path}");
     let mut forward = client.request(method.clone(), &url).body(body);

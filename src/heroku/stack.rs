@@ -16,15 +16,14 @@ use crate::error::{Error, Result};
 use crate::images::{APT_MOUNT, VmImage};
 use crate::progress::Progress;
 
-pub const STACK_REPO: &str = "deploylab/heroku-24";
+pub(crate) const STACK_REPO: &str = "deploylab/heroku-24";
 /// The Python every build gets (Debian 12's); `.python-version` must ask for it.
-pub const PYTHON_VERSION: &str = "3.11";
-/// Where a slug's Python lives, as on Heroku.
-pub const PYTHON_HOME: &str = "/app/.heroku/python";
-pub const PATH: &str = "/app/.heroku/python/bin:/usr/local/bin:/usr/bin:/bin";
+pub(crate) const PYTHON_VERSION: &str = "3.11";
+/// The dynos' PATH: a slug's Python lives in /app/.heroku/python, as on Heroku.
+pub(crate) const PATH: &str = "/app/.heroku/python/bin:/usr/local/bin:/usr/bin:/bin";
 /// The unprivileged user builds and dynos run as.
-pub const DYNO_USER: &str = "dyno";
-pub const DYNO_UID: u64 = 1100;
+pub(crate) const DYNO_USER: &str = "dyno";
+pub(crate) const DYNO_UID: u64 = 1100;
 
 const SETUP: &str = "set -e
 export DEBIAN_FRONTEND=noninteractive
@@ -40,14 +39,14 @@ rm -rf /var/lib/apt/lists/*";
 
 /// The stack image's tag for a VM image: a new setup makes a new stack,
 /// even on the same VM image.
-pub fn tag_for(vm: &VmImage) -> String {
+pub(crate) fn tag_for(vm: &VmImage) -> String {
     let vm_hash = vm.tag.rsplit(':').next().unwrap_or_default();
     let setup_hash = crate::state::hex(&sha2::Sha256::digest(SETUP.as_bytes()));
     format!("{STACK_REPO}:{vm_hash}-{}", &setup_hash[..8])
 }
 
 /// The stack image for a VM image: its tag, built if missing.
-pub async fn ensure(docker: &Docker, vm: &VmImage, progress: &Progress) -> Result<String> {
+pub(crate) async fn ensure(docker: &Docker, vm: &VmImage, progress: &Progress) -> Result<String> {
     let tag = tag_for(vm);
     let build = vm.build_id();
     if crate::images::has_build(docker, &tag, &build).await? {

@@ -16,7 +16,7 @@ use tokio_rustls::rustls::pki_types::pem::PemObject;
 use crate::error::{Error, Result};
 
 /// Where the CA certificate students' tools must trust is kept.
-pub fn ca_path(dir: &Path) -> PathBuf {
+pub(crate) fn ca_path(dir: &Path) -> PathBuf {
     dir.join("ca.pem")
 }
 
@@ -40,7 +40,7 @@ fn tls_error(e: impl std::fmt::Display) -> Error {
 
 /// Makes (once) the CA and the localhost certificate in `dir`, and returns
 /// the TLS configuration of the server.
-pub fn server_config(dir: &Path) -> Result<Arc<rustls::ServerConfig>> {
+pub(crate) fn server_config(dir: &Path) -> Result<Arc<rustls::ServerConfig>> {
     std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
     let ca_key_path = dir.join("ca-key.pem");
     let cert_path = dir.join("localhost.pem");

@@ -4,33 +4,43 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use super::facts::{HttpAnswer, HttpFacts};
 
-/// What one request returned, as facts (a JSON object like the probe's).
-async fn get(client: &reqwest::Client, url: String) -> Value {
+/// What one request returned.
+async fn get(client: &reqwest::Client, url: String) -> HttpAnswer {
     match client.get(&url).send().await {
-        Err(e) => json!({ "url": url, "error": describe(&e) }),
+        Err(e) => HttpAnswer {
+            url,
+            error: Some(describe(&e)),
+            ..HttpAnswer::default()
+        },
         Ok(response) => {
-            let status = response.status().as_u16();
-            let headers: serde_json::Map<String, Value> = response
+            let status = Some(response.status().as_u16());
+            let headers = response
                 .headers()
                 .iter()
                 .map(|(k, v)| {
                     (
                         k.as_str().to_string(),
-                        Value::String(v.to_str().unwrap_or_default().to_string()),
+                        v.to_str().unwrap_or_default().to_string(),
                     )
                 })
                 .collect();
-            let cookies: Vec<String> = response
+            let cookies = response
                 .headers()
                 .get_all(reqwest::header::SET_COOKIE)
                 .iter()
                 .filter_map(|v| v.to_str().ok().map(str::to_string))
                 .collect();
             let body = response.text().await.unwrap_or_default();
-            let body: String = body.chars().take(16 * 1024).collect();
-            json!({ "url": url, "status": status, "headers": headers, "cookies": cookies, "body": body })
+            HttpAnswer {
+                url,
+                status,
+                headers,
+                cookies,
+                body: body.chars().take(16 * 1024).collect(),
+                error: None,
+            }
         }
     }
 }
@@ -47,7 +57,7 @@ fn describe(e: &reqwest::Error) -> String {
 
 /// The requests the web-server checks read: `/` twice, a static file, and
 /// a page that does not exist (Django's 404 tells whether DEBUG is on).
-pub async fn gather(port: u16) -> Value {
+pub(crate) async fn gather(port: u16) -> HttpFacts {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
@@ -59,11 +69,15 @@ pub async fn gather(port: u16) -> Value {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    let (first, second, css, missing) = tokio::join!(
+    let (first, second, static_file, missing) = tokio::join!(
         get(&client, format!("{base}/")),
         get(&client, format!("{base}/")),
         get(&client, format!("{base}/static/admin/css/base.css")),
         get(&client, format!("{base}/deploylab-check-{nonce}/")),
     );
-    json!({ "home": [first, second], "static": css, "missing": missing })
+    HttpFacts {
+        home: vec![first, second],
+        static_file,
+        missing,
+    }
 }

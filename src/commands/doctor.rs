@@ -3,12 +3,12 @@
 
 use std::net::{Ipv4Addr, TcpListener};
 
+use crate::catalog::Catalog;
 use crate::docker;
 use crate::error::{Result, exit};
 use crate::images::{self, VmRecipe};
-use crate::lab::Catalog;
 use crate::state::Home;
-use crate::vm::SystemdFlags;
+use crate::vm::machine::SystemdFlags;
 
 struct Line {
     ok: bool,
@@ -29,7 +29,7 @@ impl Line {
     }
 }
 
-pub async fn run(home: &Home, catalog: &Catalog) -> Result<i32> {
+pub(crate) async fn run(home: &Home, catalog: &Catalog) -> Result<i32> {
     let mut lines = Vec::new();
     let docker = match docker::connect().await {
         Ok(d) => Some(d),
@@ -92,6 +92,30 @@ pub async fn run(home: &Home, catalog: &Catalog) -> Result<i32> {
             lines.push(boot_trial(home, docker, &image).await);
         }
     }
+    lines.extend(tools());
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).is_ok();
+    lines.push(Line::new(
+        port,
+        true,
+        "free ports on 127.0.0.1 for SSH and HTTP",
+        "no port could be bound on 127.0.0.1; check the loopback interface",
+    ));
+
+    let mut failed = false;
+    for line in &lines {
+        if line.ok {
+            println!("✓ {}", line.what);
+        } else {
+            failed |= line.essential;
+            println!("✗ {}\n    fix: {}", line.what, line.fix);
+        }
+    }
+    Ok(if failed { exit::ENVIRONMENT } else { exit::OK })
+}
+
+/// The tools deploylab runs on this machine.
+fn tools() -> Vec<Line> {
+    let mut lines = Vec::new();
     for (tool, essential, purpose, fix) in [
         (
             "mmdebstrap",
@@ -120,24 +144,7 @@ pub async fn run(home: &Home, catalog: &Catalog) -> Result<i32> {
             fix,
         ));
     }
-    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).is_ok();
-    lines.push(Line::new(
-        port,
-        true,
-        "free ports on 127.0.0.1 for SSH and HTTP",
-        "no port could be bound on 127.0.0.1; check the loopback interface",
-    ));
-
-    let mut failed = false;
-    for line in &lines {
-        if line.ok {
-            println!("✓ {}", line.what);
-        } else {
-            failed |= line.essential;
-            println!("✗ {}\n    fix: {}", line.what, line.fix);
-        }
-    }
-    Ok(if failed { exit::ENVIRONMENT } else { exit::OK })
+    lines
 }
 
 /// Proves the systemd flags on this engine: boots a throwaway VM until sshd
@@ -147,9 +154,9 @@ async fn boot_trial(home: &Home, docker: &bollard::Docker, image: &images::VmIma
     let started = std::time::Instant::now();
     let result = async {
         let public_key = crate::state::ensure_ssh_key(&home.key_path())?;
-        let vm = crate::vm::create_and_boot(
+        let vm = crate::vm::machine::create_and_boot(
             docker,
-            &crate::vm::VmSpec {
+            &crate::vm::machine::VmSpec {
                 lab: TRIAL,
                 instance: &home.instance(),
                 image,

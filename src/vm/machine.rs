@@ -17,20 +17,21 @@ use tokio::io::AsyncReadExt;
 use crate::docker::{self, LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE};
 use crate::error::{Error, Result};
 use crate::images::{APT_MOUNT, VmImage, WHEELS_MOUNT};
+pub(crate) use crate::seam::Machine;
 
 /// How long a VM may take from `docker start` to an SSH banner.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The container settings systemd needs to run as PID 1, for the engine's
 /// cgroup version. No `--privileged`, no added capabilities.
-pub struct SystemdFlags {
-    pub cgroup_version: String,
-    pub cgroupns: HostConfigCgroupnsModeEnum,
-    pub cgroup_bind: String,
+pub(crate) struct SystemdFlags {
+    pub(crate) cgroup_version: String,
+    pub(crate) cgroupns: HostConfigCgroupnsModeEnum,
+    pub(crate) cgroup_bind: String,
 }
 
 impl SystemdFlags {
-    pub async fn for_engine(docker: &Docker) -> Result<SystemdFlags> {
+    pub(crate) async fn for_engine(docker: &Docker) -> Result<SystemdFlags> {
         let info = docker
             .info()
             .await
@@ -55,7 +56,7 @@ impl SystemdFlags {
     }
 
     /// One line for `doctor`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "tmpfs on /run and /run/lock, -v {}, cgroupns={}, stop signal SIGRTMIN+3; not privileged",
             self.cgroup_bind,
@@ -68,35 +69,26 @@ impl SystemdFlags {
 }
 
 /// What a caller needs to create a VM.
-pub struct VmSpec<'a> {
-    pub lab: &'a str,
-    pub instance: &'a str,
-    pub image: &'a VmImage,
-    pub public_key: &'a str,
-    pub ssh_port: Option<u16>,
-    pub http_port: Option<u16>,
+pub(crate) struct VmSpec<'a> {
+    pub(crate) lab: &'a str,
+    pub(crate) instance: &'a str,
+    pub(crate) image: &'a VmImage,
+    pub(crate) public_key: &'a str,
+    pub(crate) ssh_port: Option<u16>,
+    pub(crate) http_port: Option<u16>,
     /// The lab's own network, if it has one (default: Docker's bridge).
-    pub network: Option<&'a str>,
+    pub(crate) network: Option<&'a str>,
     /// An /etc/pip.conf replacing the image's (e.g. pointing at the lab's
     /// package proxy).
-    pub pip_conf: Option<String>,
+    pub(crate) pip_conf: Option<String>,
 }
 
-/// A created and booted VM.
-#[derive(Debug, Clone)]
-pub struct Vm {
-    pub container_id: String,
-    pub container_name: String,
-    pub ssh_port: u16,
-    pub http_port: u16,
-}
-
-pub fn container_name(lab: &str, instance: &str) -> String {
+pub(crate) fn container_name(lab: &str, instance: &str) -> String {
     format!("deploylab-{lab}-{}", docker::short(instance))
 }
 
 /// Fails early, with a clear message, when a port the user asked for is in use.
-pub fn ensure_port_free(port: u16) -> Result<()> {
+pub(crate) fn ensure_port_free(port: u16) -> Result<()> {
     TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
         .map(drop)
         .map_err(|_| Error::PortTaken { port })
@@ -115,7 +107,7 @@ fn free_port() -> Result<u16> {
 
 /// Creates the container, authorizes deploylab's key, boots it and waits
 /// until sshd answers. On any failure the container is removed.
-pub async fn create_and_boot(docker: &Docker, spec: &VmSpec<'_>) -> Result<Vm> {
+pub(crate) async fn create_and_boot(docker: &Docker, spec: &VmSpec<'_>) -> Result<Machine> {
     let flags = SystemdFlags::for_engine(docker).await?;
     for port in [spec.ssh_port, spec.http_port].into_iter().flatten() {
         ensure_port_free(port)?;
@@ -152,7 +144,7 @@ async fn try_create(
     flags: &SystemdFlags,
     ssh_port: u16,
     http_port: u16,
-) -> Result<Vm> {
+) -> Result<Machine> {
     let name = container_name(spec.lab, spec.instance);
     let published = |port: u16| {
         Some(vec![PortBinding {
@@ -209,7 +201,7 @@ async fn try_create(
         .create_container(Some(options), config)
         .await
         .map_err(Error::docker("creating the VM container"))?;
-    let vm = Vm {
+    let vm = Machine {
         container_id: created.id,
         container_name: name,
         ssh_port,
@@ -224,7 +216,7 @@ async fn try_create(
     }
 }
 
-async fn authorize_and_boot(docker: &Docker, spec: &VmSpec<'_>, vm: &Vm) -> Result<()> {
+async fn authorize_and_boot(docker: &Docker, spec: &VmSpec<'_>, vm: &Machine) -> Result<()> {
     hold_for_tests().await;
     crate::interrupt::check()?;
     let keys = format!("{}\n", spec.public_key.trim());
@@ -254,7 +246,7 @@ async fn authorize_and_boot(docker: &Docker, spec: &VmSpec<'_>, vm: &Vm) -> Resu
 
 /// The VM's own SSH host key (made on its first boot), read right after that
 /// boot, before anyone could have replaced it.
-pub async fn host_key(docker: &Docker, vm: &Vm) -> Result<String> {
+pub(crate) async fn host_key(docker: &Docker, vm: &Machine) -> Result<String> {
     let out = docker::exec(
         docker,
         &vm.container_id,
@@ -276,7 +268,7 @@ pub async fn host_key(docker: &Docker, vm: &Vm) -> Result<String> {
 
 /// Reboots the VM the way a real reboot goes: systemd shuts down, the
 /// container starts again with the same disk and ports.
-pub async fn restart(docker: &Docker, lab: &str, vm: &Vm) -> Result<()> {
+pub(crate) async fn restart(docker: &Docker, lab: &str, vm: &Machine) -> Result<()> {
     let options = RestartContainerOptionsBuilder::default().t(10).build();
     docker
         .restart_container(&vm.container_id, Some(options))
@@ -288,19 +280,10 @@ pub async fn restart(docker: &Docker, lab: &str, vm: &Vm) -> Result<()> {
     wait_for_ssh(docker, lab, vm).await
 }
 
-/// Starts a stopped VM container again (after a host reboot, say).
-pub async fn start_existing(docker: &Docker, lab: &str, vm: &Vm) -> Result<()> {
-    docker
-        .start_container(&vm.container_id, None)
-        .await
-        .map_err(Error::docker("starting the VM container"))?;
-    wait_for_ssh(docker, lab, vm).await
-}
-
 /// Waits for the real readiness signal: sshd's banner through the published
 /// port (Docker's proxy accepts connections before sshd listens, so a bare
 /// connect proves nothing). Gives up if the container exits.
-pub async fn wait_for_ssh(docker: &Docker, lab: &str, vm: &Vm) -> Result<()> {
+pub(crate) async fn wait_for_ssh(docker: &Docker, lab: &str, vm: &Machine) -> Result<()> {
     let started = Instant::now();
     let mut last_state_check = Instant::now();
     loop {
@@ -346,7 +329,10 @@ pub async fn wait_for_ssh(docker: &Docker, lab: &str, vm: &Vm) -> Result<()> {
 }
 
 /// The first line sshd sends on 127.0.0.1:`port`.
-pub async fn ssh_banner(port: u16, timeout: Duration) -> std::result::Result<String, String> {
+pub(crate) async fn ssh_banner(
+    port: u16,
+    timeout: Duration,
+) -> std::result::Result<String, String> {
     let attempt = async {
         let mut stream = tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port))
             .await

@@ -1,0 +1,258 @@
+//! Where labs come from: the built-in set compiled into the binary, or a
+//! folder (`DEPLOYLAB_LABS=<dir>`, for lab authors and tests); and the
+//! files labs carry (git repositories, reference solutions).
+//!
+//! This module knows lab files, not environments: `environment::load`
+//! reads a lab's checks as its environment's own types.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::lab::{self, Lab};
+
+/// The labs shipped with deploylab (every `labs/<id>/lab.yaml`, and the files
+/// labs share), compiled in.
+static BUILT_IN: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/labs");
+/// Reference solutions (`solutions/<lab>/NN-<stage>.sh`), compiled in.
+static SOLUTIONS: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/solutions");
+
+/// Build leftovers that must not travel with lab files.
+fn is_leftover(path: &Path) -> bool {
+    path.components().any(|c| {
+        let c = c.as_os_str().to_string_lossy();
+        c == "__pycache__" || c == "build" || c.ends_with(".egg-info") || c.ends_with(".pyc")
+    })
+}
+
+/// Where labs come from: the built-in set or a folder.
+pub(crate) enum Catalog {
+    BuiltIn,
+    Dir(PathBuf),
+}
+
+impl Catalog {
+    pub(crate) fn from_env() -> Catalog {
+        match std::env::var_os("DEPLOYLAB_LABS") {
+            Some(dir) if !dir.is_empty() => Catalog::Dir(dir.into()),
+            _ => Catalog::BuiltIn,
+        }
+    }
+
+    /// Every lab, parsed and validated, sorted by id.
+    pub(crate) fn all(&self) -> Result<Vec<Lab>> {
+        let mut labs = Vec::new();
+        for (file, text) in self.sources()? {
+            labs.push(lab::parse(&file, &text)?);
+        }
+        labs.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(labs)
+    }
+
+    /// One lab by id; an unknown id suggests the nearest known one.
+    pub(crate) fn get(&self, id: &str) -> Result<Lab> {
+        let labs = self.all()?;
+        if let Some(lab) = labs.iter().find(|l| l.id == id) {
+            return Ok(lab.clone());
+        }
+        let nearest = labs
+            .iter()
+            .map(|l| (strsim::damerau_levenshtein(id, &l.id), &l.id))
+            .filter(|(distance, _)| *distance <= 3)
+            .min();
+        Err(Error::UnknownLab {
+            name: id.to_string(),
+            suggestion: nearest
+                .map(|(_, n)| format!("; did you mean '{n}'?"))
+                .unwrap_or_default(),
+        })
+    }
+
+    /// (display file name, text) of every lab.yaml.
+    fn sources(&self) -> Result<Vec<(String, String)>> {
+        match self {
+            Catalog::BuiltIn => Ok(BUILT_IN
+                .dirs()
+                .filter_map(|dir| {
+                    let file = dir.get_file(dir.path().join("lab.yaml"))?;
+                    let text = file.contents_utf8()?.to_string();
+                    Some((format!("labs/{}", display(file.path())), text))
+                })
+                .collect()),
+            Catalog::Dir(dir) => {
+                let io_err = |source| Error::LabsDir {
+                    dir: dir.clone(),
+                    source,
+                };
+                let mut out = Vec::new();
+                for entry in std::fs::read_dir(dir).map_err(io_err)? {
+                    let path = entry.map_err(io_err)?.path().join("lab.yaml");
+                    if path.is_file() {
+                        let text = std::fs::read_to_string(&path).map_err(io_err)?;
+                        out.push((display(&path), text));
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Every file under `labs/<folder>`, as (path relative to it, contents).
+    pub(crate) fn tree(&self, folder: &str) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+        match self {
+            Catalog::BuiltIn => {
+                let dir = BUILT_IN.get_dir(folder).ok_or_else(|| Error::LabInvalid {
+                    file: format!("labs/{folder}"),
+                    message: "no such folder among the built-in labs".into(),
+                })?;
+                let mut files = Vec::new();
+                collect_embedded(dir, Path::new(folder), &mut files);
+                Ok(files)
+            }
+            Catalog::Dir(root) => {
+                let mut files = Vec::new();
+                collect_disk(&root.join(folder), Path::new(""), &mut files).map_err(Error::io(
+                    format!("reading {}", root.join(folder).display()),
+                ))?;
+                Ok(files)
+            }
+        }
+    }
+
+    /// The reference solution of a lab: one script per stage
+    /// (`solutions/<lab>/NN-<stage>.sh`) and `env.sh`, put in front of each.
+    pub(crate) fn solution(&self, lab: &str) -> Result<Solution> {
+        let files: Vec<(String, String)> = match self {
+            Catalog::BuiltIn => SOLUTIONS
+                .get_dir(lab)
+                .map(|dir| {
+                    dir.files()
+                        .filter_map(|f| {
+                            let name = f.path().file_name()?.to_string_lossy().into_owned();
+                            Some((name, f.contents_utf8()?.to_string()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Catalog::Dir(root) => {
+                let dir = root.join("..").join("solutions").join(lab);
+                let mut out = Vec::new();
+                if let Ok(entries) = std::fs::read_dir(&dir) {
+                    for e in entries.flatten() {
+                        let text = std::fs::read_to_string(e.path())
+                            .map_err(Error::io(format!("reading {}", e.path().display())))?;
+                        out.push((e.file_name().to_string_lossy().into_owned(), text));
+                    }
+                }
+                out
+            }
+        };
+        let mut solution = Solution::default();
+        for (name, text) in files {
+            if name == "env.sh" {
+                solution.prelude = text;
+            } else if let Some((number, stage)) = name
+                .strip_suffix(".sh")
+                .and_then(|n| n.split_once('-'))
+                .filter(|(n, _)| n.bytes().all(|b| b.is_ascii_digit()))
+            {
+                solution
+                    .steps
+                    .push((number.to_string(), stage.to_string(), text));
+            }
+        }
+        solution.steps.sort();
+        Ok(solution)
+    }
+}
+
+/// A lab's reference solution.
+#[derive(Debug, Default)]
+pub(crate) struct Solution {
+    /// Shell text put in front of every step.
+    pub(crate) prelude: String,
+    /// (number, stage id, script), in order.
+    pub(crate) steps: Vec<(String, String, String)>,
+}
+
+impl Solution {
+    /// The full script of one step.
+    pub(crate) fn script(&self, step: &str) -> String {
+        format!("{}\n{}", self.prelude, step)
+    }
+}
+
+fn collect_embedded(dir: &include_dir::Dir, base: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+    for file in dir.files() {
+        let rel = file.path().strip_prefix(base).unwrap_or(file.path());
+        if !is_leftover(rel) {
+            out.push((rel.to_path_buf(), file.contents().to_vec()));
+        }
+    }
+    for sub in dir.dirs() {
+        collect_embedded(sub, base, out);
+    }
+}
+
+fn collect_disk(dir: &Path, rel: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let rel = rel.join(entry.file_name());
+        if is_leftover(&rel) {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            collect_disk(&entry.path(), &rel, out)?;
+        } else {
+            out.push((rel, std::fs::read(entry.path())?));
+        }
+    }
+    Ok(())
+}
+
+fn display(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_labs_parse() {
+        let labs = Catalog::BuiltIn.all().unwrap();
+        assert!(labs.iter().any(|l| l.id == "vm-nginx"));
+    }
+
+    #[test]
+    fn every_stage_of_vm_nginx_has_one_solution_step_in_order() {
+        let lab = Catalog::BuiltIn.get("vm-nginx").unwrap();
+        let solution = Catalog::BuiltIn.solution("vm-nginx").unwrap();
+        let stages: Vec<&str> = lab.stages.iter().map(|s| s.id.as_str()).collect();
+        let steps: Vec<&str> = solution.steps.iter().map(|(_, s, _)| s.as_str()).collect();
+        assert_eq!(stages, steps);
+        assert!(solution.prelude.contains("set -euo pipefail"));
+    }
+
+    #[test]
+    fn unknown_lab_suggests_the_nearest_name() {
+        let Err(err) = Catalog::BuiltIn.get("vm-ngnix") else {
+            panic!("a misspelt lab must not be found")
+        };
+        assert!(
+            err.to_string().contains("did you mean 'vm-nginx'?"),
+            "{err}"
+        );
+        let Err(far) = Catalog::BuiltIn.get("kubernetes-the-hard-way") else {
+            panic!("unknown lab must not be found")
+        };
+        assert!(!far.to_string().contains("did you mean"), "{far}");
+    }
+
+    #[test]
+    fn needs_default_to_the_previous_stage() {
+        let lab = Catalog::BuiltIn.get("vm-nginx").unwrap();
+        assert!(lab.needs(0).is_empty());
+        assert_eq!(lab.needs(1), vec![lab.stages[0].id.clone()]);
+    }
+}

@@ -1,0 +1,65 @@
+//! `deploylab images build|list|prune`.
+
+use std::time::Instant;
+
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+
+use crate::cli::ImagesAction;
+use crate::docker;
+use crate::environment;
+use crate::error::{Result, exit};
+use crate::images;
+use crate::seam::Ctx;
+
+/// Messages shown here, kept together for translation.
+mod text {
+    pub(super) fn up_to_date(tag: &str, seconds: f64) -> String {
+        format!("{tag} is up to date ({seconds:.1} s).")
+    }
+
+    pub(super) fn removed(count: usize) -> String {
+        format!("Removed {count} old image(s).")
+    }
+}
+
+pub(super) async fn run(ctx: &Ctx<'_>, action: ImagesAction) -> Result<i32> {
+    let docker = docker::connect().await?;
+    let labs = ctx.catalog.all()?;
+    let current = images::VmRecipe::for_labs(&labs).image(&ctx.home.cache);
+    let current_tags = environment::current_images(&current);
+    match action {
+        ImagesAction::Build => {
+            let started = Instant::now();
+            let image =
+                images::ensure_vm_image(&docker, &ctx.home.cache, &labs, ctx.progress).await;
+            ctx.progress.finish();
+            let image = image?;
+            println!(
+                "{}",
+                text::up_to_date(&image.tag, started.elapsed().as_secs_f64())
+            );
+        }
+        ImagesAction::List => {
+            let mut table = Table::new();
+            table.load_style(UTF8_FULL_CONDENSED);
+            table.set_header(vec!["image", "kind", "size", "current"]);
+            for row in images::list(&docker, &current_tags).await? {
+                let current = if row.current { "✓" } else { "" };
+                table.add_row(vec![
+                    row.tag,
+                    row.kind,
+                    format!("{} MB", row.size_mb),
+                    current.to_string(),
+                ]);
+            }
+            println!("{table}");
+        }
+        ImagesAction::Prune => {
+            let keep = environment::KEPT_IMAGE_KINDS;
+            let removed =
+                images::prune(&docker, &ctx.home.cache, &current, &current_tags, keep).await?;
+            println!("{}", text::removed(removed.len()));
+        }
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,101 @@
+//! What each command does, one file per command. Each returns the process
+//! exit code, or an `Error` that carries its own.
+
+// The check and command layers stay readable: no function over 100 lines.
+#![warn(clippy::too_many_lines)]
+
+mod check;
+mod doctor;
+mod hint;
+mod images;
+mod labs;
+mod restart;
+mod shell;
+mod solve;
+mod ssh;
+mod start;
+mod status;
+mod stop;
+
+use std::time::Instant;
+
+use bollard::Docker;
+
+use crate::catalog::Catalog;
+use crate::cli::{Cli, Command};
+use crate::docker;
+use crate::environment::{self, LoadedLab, Running, State};
+use crate::error::{Error, Result, exit};
+use crate::packages;
+use crate::progress::Progress;
+use crate::report::Report;
+use crate::seam::Ctx;
+use crate::state::Home;
+
+pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
+    let progress = Progress::new(cli.quiet);
+    let home = Home::from_env()?;
+    let catalog = Catalog::from_env();
+    let ctx = Ctx {
+        home: &home,
+        catalog: &catalog,
+        progress: &progress,
+    };
+    match cli.command {
+        Command::Labs => labs::run(&catalog),
+        Command::Start {
+            lab,
+            fresh,
+            ssh_port,
+            http_port,
+        } => start::run(&ctx, &lab, fresh, ssh_port, http_port).await,
+        Command::Status => status::run(&home).await,
+        Command::Check {
+            target,
+            stage,
+            format,
+        } => check::run(&ctx, target.lab.as_deref(), stage.as_deref(), format).await,
+        Command::Hint { target, more } => hint::run(&ctx, target.lab.as_deref(), more).await,
+        Command::Solve { target, stage } => solve::run(&ctx, target.lab.as_deref(), &stage).await,
+        Command::Ssh { target, command } => ssh::run(&ctx, target.lab.as_deref(), &command),
+        Command::Shell { target } => shell::run(&ctx, target.lab.as_deref()).await,
+        Command::Restart { target } => restart::run(&ctx, target.lab.as_deref()).await,
+        Command::Stop { lab, all } => stop::run(&home, lab.as_deref(), all).await,
+        Command::Doctor => doctor::run(&home, &catalog).await,
+        Command::Images { action } => images::run(&ctx, action).await,
+        Command::PackageProxy(args) => packages::serve(args).await.map(|()| exit::OK),
+        Command::Environment(command) => environment::run_command(command, &home).await,
+    }
+}
+
+/// The running lab a command is about (the one named, or the only one),
+/// with its lab file.
+fn running_lab(ctx: &Ctx<'_>, lab: Option<&str>) -> Result<(LoadedLab, Running)> {
+    let state: State = ctx.home.load()?;
+    let (id, running) = state.pick(lab)?;
+    Ok((environment::load(ctx.catalog, &id)?, running))
+}
+
+/// One check run of the lab a command is about, and how long it took.
+async fn run_checks(ctx: &Ctx<'_>, lab: Option<&str>) -> Result<(LoadedLab, Report, u128)> {
+    let started = Instant::now();
+    let (loaded, running) = running_lab(ctx, lab)?;
+    let docker = docker::connect().await?;
+    let report = match loaded.check(ctx, &docker, &running).await {
+        Err(Error::ContainerGone { lab }) => return Err(forget(ctx, &docker, lab).await?),
+        other => other?,
+    };
+    Ok((loaded, report, started.elapsed().as_millis()))
+}
+
+/// A VM removed behind deploylab's back: what it left (network, git
+/// server, proxy) goes too, and the state file forgets the lab.
+async fn forget(ctx: &Ctx<'_>, docker: &Docker, lab: String) -> Result<Error> {
+    let mut state: State = ctx.home.load()?;
+    if let Some(running) = state.labs.remove(&lab) {
+        running.stop();
+    }
+    docker::remove_lab_resources(docker, &ctx.home.instance(), &lab).await?;
+    ctx.home.save(&state)?;
+    Ok(Error::ContainerGone { lab })
+}

@@ -1,0 +1,37 @@
+//! `deploylab restart`: reboots the lab's VM (systemd shuts down and boots
+//! again; files are kept).
+
+use std::time::Instant;
+
+use super::running_lab;
+use crate::docker;
+use crate::error::{Error, Result, exit};
+use crate::seam::Ctx;
+
+/// Messages shown here, kept together for translation.
+mod text {
+    pub(super) fn rebooting(lab: &str) -> String {
+        format!("rebooting {lab}")
+    }
+
+    pub(super) fn rebooted(lab: &str, seconds: f64) -> String {
+        format!("Rebooted {lab}; SSH answers again after {seconds:.1} s.")
+    }
+}
+
+pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>) -> Result<i32> {
+    let (loaded, running) = running_lab(ctx, lab)?;
+    let id = &loaded.lab.id;
+    running.machine().map_err(|why| Error::NotForThisLab {
+        command: "restart",
+        lab: id.clone(),
+        why,
+    })?;
+    let docker = docker::connect().await?;
+    ctx.progress.set(&text::rebooting(id));
+    let started = Instant::now();
+    loaded.restart(&docker, &running).await?;
+    ctx.progress.finish();
+    println!("{}", text::rebooted(id, started.elapsed().as_secs_f64()));
+    Ok(exit::OK)
+}

@@ -1,0 +1,17 @@
+//! `deploylab shell`: a shell in the VM as the student, through Docker.
+
+use super::running_lab;
+use crate::docker;
+use crate::error::{Error, Result};
+use crate::seam::Ctx;
+
+pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>) -> Result<i32> {
+    let (loaded, running) = running_lab(ctx, lab)?;
+    let machine = running.machine().map_err(|why| Error::NotForThisLab {
+        command: "shell",
+        lab: loaded.lab.id.clone(),
+        why,
+    })?;
+    let docker = docker::connect().await?;
+    crate::shell::interactive(&docker, &machine.container_id, &loaded.lab.user).await
+}

@@ -1,0 +1,99 @@
+//! `deploylab solve <stage>`: the reference solution's steps up to a stage,
+//! run as the student would (over SSH in the VM; with the heroku CLI on
+//! this machine), skipping stages that already pass.
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::Instant;
+
+use super::run_checks;
+use crate::docker;
+use crate::environment::{LoadedLab, State};
+use crate::error::{Error, Result, exit};
+use crate::report::Status;
+use crate::seam::Ctx;
+
+/// A step whose script says this needs the VM rebooted after it.
+const RESTART: &str = "# deploylab: restart the VM after this step";
+
+/// Messages shown here, kept together for translation.
+mod text {
+    pub(super) fn already(stage: &str) -> String {
+        format!("· {stage} already passes")
+    }
+
+    pub(super) fn done(stage: &str, seconds: f64) -> String {
+        format!("✓ {stage} ({seconds:.1} s)")
+    }
+}
+
+pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>, stage: &str) -> Result<i32> {
+    let (loaded, report, _) = run_checks(ctx, lab).await?;
+    let lab = &loaded.lab;
+    let last = lab.stage_index(stage)?;
+    let solution = ctx.catalog.solution(&lab.id)?;
+    let state: State = ctx.home.load()?;
+    let (_, running) = state.pick(Some(&lab.id))?;
+    for stage in &lab.stages[..=last] {
+        let passes = report
+            .stages
+            .iter()
+            .any(|s| s.id == stage.id && s.status == Status::Pass);
+        if passes {
+            println!("{}", text::already(&stage.id));
+            continue;
+        }
+        let Some((_, _, step)) = solution.steps.iter().find(|(_, id, _)| *id == stage.id) else {
+            continue;
+        };
+        let started = Instant::now();
+        run_step(ctx, &loaded, &running, &stage.id, &solution.script(step))?;
+        if step.contains(RESTART) {
+            let docker = docker::connect().await?;
+            loaded.restart(&docker, &running).await?;
+        }
+        println!("{}", text::done(&stage.id, started.elapsed().as_secs_f64()));
+    }
+    Ok(exit::OK)
+}
+
+/// Runs one step's script on the environment's runner (stdin), and turns
+/// a failure into the step's last lines.
+fn run_step(
+    ctx: &Ctx<'_>,
+    loaded: &LoadedLab,
+    running: &crate::environment::Running,
+    stage: &str,
+    script: &str,
+) -> Result<()> {
+    let mut child = loaded
+        .step_runner(ctx, running)?
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(Error::io("running a solution step"))?;
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let script = script.to_string();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(script.as_bytes());
+    });
+    let output = child
+        .wait_with_output()
+        .map_err(Error::io("running a solution step"))?;
+    let _ = writer.join();
+    if output.status.success() {
+        return Ok(());
+    }
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<&str> = all.lines().collect();
+    Err(Error::SolutionFailed {
+        stage: stage.to_string(),
+        code: output.status.code().unwrap_or(-1),
+        tail: lines[lines.len().saturating_sub(15)..].join("\n"),
+    })
+}

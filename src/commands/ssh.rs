@@ -1,0 +1,19 @@
+//! `deploylab ssh [-- COMMAND]`: the system's ssh client, into the lab's VM.
+
+use super::running_lab;
+use crate::error::{Error, Result, exit};
+use crate::seam::Ctx;
+
+pub(super) fn run(ctx: &Ctx<'_>, lab: Option<&str>, command: &[String]) -> Result<i32> {
+    let (loaded, running) = running_lab(ctx, lab)?;
+    let machine = running.machine().map_err(|why| Error::NotForThisLab {
+        command: "ssh",
+        lab: loaded.lab.id.clone(),
+        why,
+    })?;
+    let status = crate::vm::ssh_command(ctx.home, &loaded.lab, machine)?
+        .args(command)
+        .status()
+        .map_err(Error::io("running ssh"))?;
+    Ok(status.code().unwrap_or(exit::ENVIRONMENT))
+}

@@ -1,0 +1,50 @@
+//! `deploylab start <lab>`: the lab's environment, Ctrl-C safe: on failure
+//! or interruption, whatever this start created is removed.
+
+use crate::docker;
+use crate::environment::{self, State};
+use crate::error::{Result, exit};
+use crate::seam::{Ctx, StartOptions};
+
+pub(super) async fn run(
+    ctx: &Ctx<'_>,
+    lab: &str,
+    fresh: bool,
+    ssh_port: Option<u16>,
+    http_port: Option<u16>,
+) -> Result<i32> {
+    let loaded = environment::load(ctx.catalog, lab)?;
+    let lab = &loaded.lab;
+    let docker = docker::connect().await?;
+    let options = StartOptions {
+        fresh,
+        ssh_port,
+        http_port,
+    };
+    let instance = ctx.home.instance();
+    let existed = !docker::labelled_containers(&docker, &instance, Some(&lab.id))
+        .await?
+        .is_empty();
+    let mut state: State = ctx.home.load()?;
+    let previous = state.labs.get(&lab.id).cloned();
+    crate::interrupt::watch();
+    let result = loaded.start(ctx, &docker, previous, options).await;
+    ctx.progress.finish();
+    let running = match result {
+        Ok(running) => running,
+        // Only what this command created goes: a lab that was already
+        // there before `start` (and not being replaced) stays.
+        Err(e) => {
+            if !existed || fresh {
+                docker::remove_lab_resources(&docker, &instance, &lab.id).await?;
+                state.labs.remove(&lab.id);
+                ctx.home.save(&state)?;
+            }
+            return Err(e);
+        }
+    };
+    state.labs.insert(lab.id.clone(), running.clone());
+    ctx.home.save(&state)?;
+    println!("{}", running.ready_text(ctx, lab));
+    Ok(exit::OK)
+}

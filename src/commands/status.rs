@@ -1,0 +1,58 @@
+//! `deploylab status`: the running labs, their state and ports.
+
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+
+use crate::docker;
+use crate::environment::State;
+use crate::error::{Result, exit};
+use crate::state::{Home, now};
+
+/// Messages shown here, kept together for translation.
+mod text {
+    pub(super) const NONE: &str =
+        "No lab is running. `deploylab labs` lists them; `deploylab start <lab>` starts one.";
+    pub(super) const HEADER: [&str; 7] = [
+        "lab",
+        "state",
+        "ssh",
+        "http",
+        "up since",
+        "container",
+        "package proxy",
+    ];
+
+    pub(super) fn since(ago: u64) -> String {
+        match ago {
+            0..=119 => format!("{ago} s ago"),
+            120..=7199 => format!("{} min ago", ago / 60),
+            _ => format!("{} h ago", ago / 3600),
+        }
+    }
+}
+
+pub(super) async fn run(home: &Home) -> Result<i32> {
+    let docker = docker::connect().await?;
+    let state: State = home.load()?;
+    if state.labs.is_empty() {
+        println!("{}", text::NONE);
+        return Ok(exit::OK);
+    }
+    let containers = docker::labelled_containers(&docker, &home.instance(), None).await?;
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED);
+    table.set_header(text::HEADER.to_vec());
+    for (lab, running) in &state.labs {
+        let row = running.status(&containers);
+        table.add_row(vec![
+            lab.clone(),
+            row.state,
+            row.ssh,
+            row.http,
+            text::since(now().saturating_sub(running.started_at())),
+            row.place,
+            row.proxy,
+        ]);
+    }
+    println!("{table}");
+    Ok(exit::OK)
+}

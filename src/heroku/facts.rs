@@ -1,0 +1,323 @@
+//! What the heroku lab's checks read, as one typed snapshot: the fake's own
+//! records (apps, builds, releases, formation; its dynos as it runs them),
+//! the pushed repository, the app's effective Django settings and
+//! migration state read by a one-off dyno of the current release, and
+//! HTTP through the router. Never what the student could print.
+
+// The check and command layers stay readable: no function over 100 lines.
+#![warn(clippy::too_many_lines)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::models::{ContainerCreateBody, HostConfig};
+use serde::{Deserialize, Serialize};
+
+use super::api::{App, Phase, State};
+use super::dynos::{AppRecord, DynoRecord};
+use super::lab::Running;
+use crate::docker::{LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE, remove_container};
+
+/// Everything one check run of the heroku lab reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Facts {
+    /// Whether the fake runs.
+    pub(crate) server: bool,
+    /// The app the run is about: the one pushed to last, else the newest.
+    pub(crate) app: Option<AppFacts>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AppFacts {
+    pub(crate) name: String,
+    /// Whether a main or master branch was pushed.
+    pub(crate) pushed: bool,
+    /// The pushed Procfile's process types (`None`: no Procfile).
+    pub(crate) procfile: Option<BTreeMap<String, String>>,
+    pub(crate) latest_build: Option<BuildFacts>,
+    /// The newest release made by a build (not by config or rollback).
+    pub(crate) latest_release_of_build: Option<ReleaseFacts>,
+    pub(crate) current: Option<ReleaseFacts>,
+    pub(crate) formation: BTreeMap<String, u32>,
+    pub(crate) dynos: Vec<DynoRecord>,
+    pub(crate) last_app_line: Option<String>,
+    /// The effective settings (`None`: no check reads them).
+    pub(crate) settings: Option<Result<Settings, String>>,
+    /// Answers through the router, by path.
+    pub(crate) http: BTreeMap<String, Answer>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BuildFacts {
+    pub(crate) status: Phase,
+    pub(crate) commit: String,
+    /// Why it failed: the first `!` line of its output.
+    pub(crate) reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReleaseFacts {
+    pub(crate) version: u32,
+    pub(crate) status: Phase,
+    pub(crate) commit: Option<String>,
+}
+
+/// What the settings dyno printed (see `SETTINGS_SCRIPT`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Settings {
+    pub(crate) debug: bool,
+    pub(crate) secret_key_insecure: bool,
+    pub(crate) secret_key_length: u64,
+    pub(crate) allowed_hosts: Vec<String>,
+    #[serde(default)]
+    pub(crate) unapplied_migrations: Option<u64>,
+    #[serde(default)]
+    pub(crate) migrations_error: Option<String>,
+}
+
+/// One answer through the router, or why none came.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Answer {
+    pub(crate) status: Option<u16>,
+    pub(crate) content_type: Option<String>,
+    /// The release the router says answered.
+    pub(crate) release: Option<u32>,
+    /// The router's error code (H10, H14, …), if it answered itself.
+    pub(crate) router_error: Option<String>,
+    pub(crate) error: Option<String>,
+}
+
+/// Every fact the lab's checks read, in one pass: `settings` when a check
+/// reads them, a request per path in `paths`.
+pub(crate) async fn gather(
+    docker: &Docker,
+    instance: &str,
+    running: &Running,
+    settings: bool,
+    paths: &[&str],
+) -> Facts {
+    let server = super::lab::is_running(running.pid);
+    let state: State = std::fs::read_to_string(running.dir.join("state.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let Some(app) = pick_app(&state) else {
+        return Facts { server, app: None };
+    };
+    let repo = super::build::Repo::at(super::git::repo_path(&running.dir, &app.name));
+    let procfile = repo
+        .show("main:Procfile")
+        .or_else(|| repo.show("master:Procfile"))
+        .map(|t| super::build::parse_procfile(&t));
+    // `main:` is the pushed tree's top folder: cheap, and absent before a push.
+    let pushed = repo.show("main:").is_some() || repo.show("master:").is_some();
+    let record = super::dynos::read_records(&running.dir)
+        .remove(&app.name)
+        .unwrap_or_default();
+    let settings = match settings {
+        true => Some(read_settings(docker, instance, &app).await),
+        false => None,
+    };
+    let mut http = BTreeMap::new();
+    for path in paths {
+        let answer = request(&app.name, running.ports.router, path).await;
+        http.insert((*path).to_string(), answer);
+    }
+    Facts {
+        server,
+        app: Some(app_facts(&app, pushed, procfile, record, settings, http)),
+    }
+}
+
+fn app_facts(
+    app: &App,
+    pushed: bool,
+    procfile: Option<BTreeMap<String, String>>,
+    record: AppRecord,
+    settings: Option<Result<Settings, String>>,
+    http: BTreeMap<String, Answer>,
+) -> AppFacts {
+    let release = |r: &super::api::Release| ReleaseFacts {
+        version: r.version,
+        status: r.status,
+        commit: r.slug.as_ref().map(|s| s.commit.clone()),
+    };
+    AppFacts {
+        name: app.name.clone(),
+        pushed,
+        procfile,
+        latest_build: app.builds.last().map(|b| BuildFacts {
+            status: b.status,
+            commit: b.commit.clone(),
+            reason: build_failure(&b.output),
+        }),
+        latest_release_of_build: app
+            .releases
+            .iter()
+            .rev()
+            .find(|r| r.description.starts_with("Deploy "))
+            .map(release),
+        current: app.current().map(release),
+        formation: app.formation.clone(),
+        dynos: record.dynos,
+        last_app_line: record.last_app_line,
+        settings,
+        http,
+    }
+}
+
+/// The app a check run is about: the one pushed to last, else the newest.
+fn pick_app(state: &State) -> Option<App> {
+    state
+        .apps
+        .values()
+        .max_by_key(|a| {
+            (
+                a.builds.last().map(|b| b.created_at.clone()),
+                a.created_at.clone(),
+            )
+        })
+        .cloned()
+}
+
+/// The first `!` line of a failed build's output: why it failed.
+fn build_failure(output: &[String]) -> Option<String> {
+    output
+        .iter()
+        .find(|l| l.trim_start().starts_with('!') && l.trim_start_matches([' ', '!']).len() > 2)
+        .map(|l| l.trim_start_matches([' ', '!']).trim().to_string())
+}
+
+/// One request through the router, as a browser would send it.
+async fn request(app: &str, router: u16, path: &str) -> Answer {
+    let failed = |error: String| Answer {
+        error: Some(error),
+        ..Answer::default()
+    };
+    let client = match reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(35))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return failed(e.to_string()),
+    };
+    let url = format!("http://127.0.0.1:{router}{path}");
+    match client
+        .get(&url)
+        .header("host", format!("{app}.localhost:{router}"))
+        .send()
+        .await
+    {
+        Ok(response) => {
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            Answer {
+                status: Some(response.status().as_u16()),
+                content_type: header("content-type"),
+                release: header(super::router::RELEASE_HEADER).and_then(|v| v.parse().ok()),
+                router_error: header(super::router::ERROR_HEADER),
+                error: None,
+            }
+        }
+        Err(e) => failed(format!("no answer from the router: {e}")),
+    }
+}
+
+/// Reads the app's effective settings and migration state with a one-off
+/// dyno of the current release (same image, config and database).
+const SETTINGS_SCRIPT: &str = r#"
+import json
+from django.conf import settings
+facts = {"debug": bool(settings.DEBUG), "secret_key_insecure": str(settings.SECRET_KEY).startswith("django-insecure"), "secret_key_length": len(str(settings.SECRET_KEY)), "allowed_hosts": list(settings.ALLOWED_HOSTS)}
+try:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    executor = MigrationExecutor(connection)
+    facts["unapplied_migrations"] = len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+except Exception as e:
+    facts["migrations_error"] = str(e)
+print("DEPLOYLAB-FACTS " + json.dumps(facts))
+"#;
+
+async fn read_settings(docker: &Docker, instance: &str, app: &App) -> Result<Settings, String> {
+    let Some((release, slug)) = app.current().and_then(|r| r.slug.as_ref().map(|s| (r, s))) else {
+        return Err("no release of your code yet (git push heroku main)".into());
+    };
+    let mut env: Vec<String> = release
+        .config
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    env.push("DYNO=run.check".into());
+    let config = ContainerCreateBody {
+        image: Some(slug.image.clone()),
+        cmd: Some(vec![
+            "python".into(),
+            "manage.py".into(),
+            "shell".into(),
+            "-c".into(),
+            SETTINGS_SCRIPT.into(),
+        ]),
+        env: Some(env),
+        labels: Some(HashMap::from([
+            (LABEL_LAB.to_string(), "heroku".to_string()),
+            (LABEL_INSTANCE.to_string(), instance.to_string()),
+            (LABEL_ROLE.to_string(), "check".to_string()),
+        ])),
+        host_config: Some(HostConfig {
+            network_mode: Some("none".into()),
+            memory: Some(512 * 1024 * 1024),
+            binds: Some(vec![format!(
+                "{}:{}:ro",
+                super::dynos::volume_name_for(instance, &app.name),
+                super::dynos::DATA_DIR
+            )]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let created = match docker
+        .create_container(
+            None::<bollard::query_parameters::CreateContainerOptions>,
+            config,
+        )
+        .await
+    {
+        Ok(c) => c.id,
+        Err(e) => return Err(crate::docker::describe(&e)),
+    };
+    let run = async {
+        docker.start_container(&created, None).await.ok()?;
+        let code = crate::docker::wait_exit(docker, &created).await.ok()?;
+        let output = crate::docker::container_logs(docker, &created).await;
+        Some((code, output))
+    };
+    let result = tokio::time::timeout(Duration::from_secs(60), run).await;
+    let _ = remove_container(docker, &created).await;
+    match result {
+        Ok(Some((_, output))) => output
+            .lines()
+            .find_map(|l| l.strip_prefix("DEPLOYLAB-FACTS "))
+            .and_then(|j| serde_json::from_str(j).ok())
+            .ok_or_else(|| {
+                let last = output.lines().last().unwrap_or_default();
+                format!("the app's settings do not load: {last}")
+            }),
+        Ok(None) => Err("the settings dyno did not run".into()),
+        Err(_) => Err("the settings dyno took longer than 60 s".into()),
+    }
+}

@@ -1,0 +1,97 @@
+//! Every heroku check kind judged from typed snapshots of the fake
+//! (`fixtures/<name>.json`: the shapes `facts.rs` gathers, written for the
+//! course's states and classic failures: no fake, no app, an app created,
+//! deployed, crashed (H10), and a failed build, release phase and settings
+//! with web=0 and a rollback), without Docker. Reports are snapshots.
+
+use super::checks::Check;
+use crate::environment::{self, LoadedLab};
+
+const FIXTURES: &[&str] = &[
+    "fake-stopped",
+    "no-app",
+    "created",
+    "deployed",
+    "crashed",
+    "broken-release",
+];
+
+const EVERY_KIND: &str = r#"
+schema: 1
+id: every-kind
+title: Every check kind of heroku labs
+environment: heroku
+stages:
+  - id: all
+    title: All
+    checks:
+      - { id: heroku_app, title: t, hint: h, expect: { heroku_app: {} } }
+      - { id: heroku_procfile, title: t, hint: h, expect: { heroku_procfile: { process: web, program: gunicorn } } }
+      - { id: heroku_build_succeeded, title: t, hint: h, expect: { heroku_build_succeeded: {} } }
+      - { id: heroku_released, title: t, hint: h, expect: { heroku_released: {} } }
+      - { id: heroku_migrated, title: t, hint: h, expect: { heroku_migrated: {} } }
+      - { id: heroku_debug_off, title: t, hint: h, expect: { heroku_debug_off: {} } }
+      - { id: heroku_secret_key, title: t, hint: h, expect: { heroku_secret_key: {} } }
+      - { id: heroku_allowed_hosts, title: t, hint: h, expect: { heroku_allowed_hosts: {} } }
+      - { id: heroku_web_dyno, title: t, hint: h, expect: { heroku_web_dyno: {} } }
+      - { id: heroku_http, title: t, hint: h, expect: { heroku_http: { path: /, status: 200 } } }
+"#;
+
+/// Exhaustive, so a new kind must be named here and listed above.
+fn kind(check: &Check) -> &'static str {
+    match check {
+        Check::HerokuApp {} => "heroku_app",
+        Check::HerokuProcfile { .. } => "heroku_procfile",
+        Check::HerokuBuildSucceeded {} => "heroku_build_succeeded",
+        Check::HerokuReleased {} => "heroku_released",
+        Check::HerokuMigrated {} => "heroku_migrated",
+        Check::HerokuDebugOff {} => "heroku_debug_off",
+        Check::HerokuSecretKey {} => "heroku_secret_key",
+        Check::HerokuAllowedHosts {} => "heroku_allowed_hosts",
+        Check::HerokuWebDyno {} => "heroku_web_dyno",
+        Check::HerokuHttp { .. } => "heroku_http",
+    }
+}
+
+fn every_kind_lab() -> LoadedLab {
+    let lab = crate::lab::parse("every-kind.yaml", EVERY_KIND).unwrap();
+    environment::with_checks(lab).unwrap()
+}
+
+fn fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/heroku/fixtures")
+        .join(format!("{name}.json"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn the_every_kind_lab_lists_every_kind_once() {
+    let source = crate::lab::Source {
+        file: "every-kind.yaml".into(),
+        text: EVERY_KIND.into(),
+    };
+    let checks: Vec<Vec<Check>> = crate::lab::parse_checks(&source).unwrap();
+    let mut kinds: Vec<&str> = checks.iter().flatten().map(kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(kinds.len(), 10, "a new kind belongs in EVERY_KIND");
+}
+
+#[test]
+fn every_kind_meets_every_fixture() {
+    let lab = every_kind_lab();
+    for name in FIXTURES {
+        let report = lab.judge_recorded(&fixture(name));
+        insta::assert_snapshot!(format!("every-kind-{name}"), report.to_table(0));
+    }
+}
+
+#[test]
+fn the_heroku_lab_judges_every_fixture() {
+    let heroku = environment::load(&crate::catalog::Catalog::BuiltIn, "heroku").unwrap();
+    for name in FIXTURES {
+        let report = heroku.judge_recorded(&fixture(name));
+        insta::assert_json_snapshot!(format!("heroku-{name}"), report);
+    }
+}

@@ -1,0 +1,110 @@
+//! The seam every kind of lab environment implements (a VM, the fake
+//! Heroku; Compose and Kubernetes next). It sits below the environments and
+//! the layer that picks one (`environment.rs`), so neither imports the
+//! other: the modules stay acyclic.
+
+use std::fmt::Debug;
+use std::process::Command;
+
+use bollard::Docker;
+use bollard::models::ContainerSummary;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Catalog;
+use crate::error::Result;
+use crate::lab::Lab;
+use crate::progress::Progress;
+use crate::state::Home;
+use crate::verdict::Verdict;
+
+/// What every environment's operations may need.
+pub(crate) struct Ctx<'a> {
+    pub(crate) home: &'a Home,
+    pub(crate) catalog: &'a Catalog,
+    pub(crate) progress: &'a Progress,
+}
+
+/// `start`'s options (a VM lab uses the ports; the heroku lab the second as
+/// its router's port).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct StartOptions {
+    pub(crate) fresh: bool,
+    pub(crate) ssh_port: Option<u16>,
+    pub(crate) http_port: Option<u16>,
+}
+
+/// One row of `deploylab status`.
+pub(crate) struct StatusRow {
+    pub(crate) state: String,
+    pub(crate) ssh: String,
+    pub(crate) http: String,
+    pub(crate) place: String,
+    pub(crate) proxy: String,
+}
+
+/// A kind of lab environment.
+pub(crate) trait Environment {
+    /// The check kinds a lab of this environment may list (`expect:`).
+    type Check: DeserializeOwned + Debug;
+    /// What `start` leaves running, kept in the state file.
+    type Running: Debug + Clone + Serialize + DeserializeOwned;
+    /// Everything one check run reads (recordable, for fixture tests).
+    type Facts: Serialize + DeserializeOwned;
+
+    /// Starts (or finds running) the lab's environment. On failure the
+    /// caller removes whatever this start labelled.
+    /// `previous`: what the state file says runs for this lab (a start
+    /// of a running lab resumes it, unless `--fresh`).
+    async fn start(
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        lab: &Lab,
+        previous: Option<Self::Running>,
+        options: StartOptions,
+    ) -> Result<Self::Running>;
+
+    /// What `start` prints: how to reach the environment.
+    fn ready_text(ctx: &Ctx<'_>, lab: &Lab, running: &Self::Running) -> String;
+
+    /// The `status` row, given this home's labelled containers.
+    fn status(running: &Self::Running, containers: &[ContainerSummary]) -> StatusRow;
+
+    /// Stops the host processes the environment runs (its containers are
+    /// removed by label afterwards).
+    fn stop(running: &Self::Running);
+
+    /// Every fact `checks` read, in one pass. `Err` only when nothing can
+    /// be checked (the lab is not running); a fact that could not be
+    /// gathered is recorded in the facts and makes its checks `error`.
+    async fn gather(
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        lab: &Lab,
+        running: &Self::Running,
+        checks: &[&Self::Check],
+    ) -> Result<Self::Facts>;
+
+    /// Judges one check against the facts (pure).
+    fn evaluate(lab: &Lab, check: &Self::Check, facts: &Self::Facts) -> Verdict;
+
+    /// What runs one step of the reference solution (the script on stdin).
+    fn step_runner(ctx: &Ctx<'_>, lab: &Lab, running: &Self::Running) -> Result<Command>;
+
+    /// After a step that asks for it (`# deploylab: restart the VM after
+    /// this step`).
+    async fn restart(docker: &Docker, lab: &Lab, running: &Self::Running) -> Result<()>;
+
+    /// The machine `ssh`, `shell` and `restart` work on, or why there is none.
+    fn machine(running: &Self::Running) -> std::result::Result<&Machine, &'static str>;
+}
+
+/// One machine of a lab: a container reachable over SSH (and its port 80)
+/// on ports of 127.0.0.1.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Machine {
+    pub(crate) container_id: String,
+    pub(crate) container_name: String,
+    pub(crate) ssh_port: u16,
+    pub(crate) http_port: u16,
+}

@@ -1,0 +1,170 @@
+//! Every VM check kind judged from facts recorded on real VMs, without
+//! Docker, in milliseconds: the way to change a check. The fixtures
+//! (`fixtures/<name>.json`) were recorded with `DEPLOYLAB_RECORD_FACTS`
+//! from `deploylab check` on a vm-nginx lab: fresh, after each stage of the
+//! reference solution, and with the breakages and tricks the integration
+//! tests build. Each is judged by the built-in vm-nginx lab and by a lab
+//! listing every check kind; the reports (table and JSON) are snapshots.
+//!
+//! To add a case: record it (`DEPLOYLAB_RECORD_FACTS=<file> deploylab
+//! check`), add its name below, `cargo insta review`.
+
+use super::Check;
+use crate::catalog::Catalog;
+use crate::environment::{self, LoadedLab};
+
+const FIXTURES: &[&str] = &[
+    "fresh",
+    "database",
+    "deployed",
+    "socket-disabled",
+    "gunicorn-by-hand",
+    "debug-on",
+];
+
+/// A lab with one check of every kind, so each kind meets each fixture.
+const EVERY_KIND: &str = r#"
+schema: 1
+id: every-kind
+title: Every check kind of VM labs
+environment: vm
+stages:
+  - id: all
+    title: All
+    checks:
+      - { id: ssh_banner, title: t, hint: h, expect: { ssh_banner: {} } }
+      - { id: tcp_listening, title: t, hint: h, expect: { tcp_listening: { port: 22, program: sshd } } }
+      - { id: user_exists, title: t, hint: h, expect: { user_exists: {} } }
+      - { id: sudo_allowed, title: t, hint: h, expect: { sudo_allowed: {} } }
+      - { id: ssh_key_authorized, title: t, hint: h, expect: { ssh_key_authorized: {} } }
+      - { id: packages_installed, title: t, hint: h, expect: { packages_installed: { packages: [nginx, git] } } }
+      - { id: venv_ready, title: t, hint: h, expect: { venv_ready: {} } }
+      - { id: pip_upgraded, title: t, hint: h, expect: { pip_upgraded: {} } }
+      - { id: app_dir_ready, title: t, hint: h, expect: { app_dir_ready: {} } }
+      - { id: code_checked_out, title: t, hint: h, expect: { code_checked_out: {} } }
+      - { id: app_installed, title: t, hint: h, expect: { app_installed: { dist: blog } } }
+      - { id: settings_debug_off, title: t, hint: h, expect: { settings_debug_off: {} } }
+      - { id: settings_allowed_hosts, title: t, hint: h, expect: { settings_allowed_hosts: {} } }
+      - { id: migrations_applied, title: t, hint: h, expect: { migrations_applied: {} } }
+      - { id: superuser_exists, title: t, hint: h, expect: { superuser_exists: {} } }
+      - { id: static_collected, title: t, hint: h, expect: { static_collected: {} } }
+      - { id: socket_unit_enabled, title: t, hint: h, expect: { socket_unit_enabled: {} } }
+      - { id: socket_listening, title: t, hint: h, expect: { socket_listening: {} } }
+      - { id: service_unprivileged, title: t, hint: h, expect: { service_unprivileged: {} } }
+      - { id: socket_reaches_django, title: t, hint: h, expect: { socket_reaches_django: {} } }
+      - { id: units_enabled_at_boot, title: t, hint: h, expect: { units_enabled_at_boot: {} } }
+      - { id: app_under_systemd, title: t, hint: h, expect: { app_under_systemd: {} } }
+      - { id: rebooted_after_deploy, title: t, hint: h, expect: { rebooted_after_deploy: {} } }
+      - { id: nginx_config_valid, title: t, hint: h, expect: { nginx_config_valid: {} } }
+      - { id: nginx_proxies_to_socket, title: t, hint: h, expect: { nginx_proxies_to_socket: {} } }
+      - { id: default_site_gone, title: t, hint: h, expect: { default_site_gone: {} } }
+      - { id: blog_through_nginx, title: t, hint: h, expect: { blog_through_nginx: {} } }
+      - { id: static_through_nginx, title: t, hint: h, expect: { static_through_nginx: {} } }
+      - { id: debug_off_live, title: t, hint: h, expect: { debug_off_live: {} } }
+      - { id: app_not_exposed, title: t, hint: h, expect: { app_not_exposed: {} } }
+"#;
+
+/// The name of a check's kind: an exhaustive match, so a new kind does not
+/// compile until it is named here (and so in `EVERY_KIND`, by the test).
+fn kind(check: &Check) -> &'static str {
+    match check {
+        Check::SshBanner {} => "ssh_banner",
+        Check::TcpListening { .. } => "tcp_listening",
+        Check::UserExists { .. } => "user_exists",
+        Check::SudoAllowed { .. } => "sudo_allowed",
+        Check::SshKeyAuthorized { .. } => "ssh_key_authorized",
+        Check::PackagesInstalled { .. } => "packages_installed",
+        Check::VenvReady {} => "venv_ready",
+        Check::PipUpgraded {} => "pip_upgraded",
+        Check::AppDirReady {} => "app_dir_ready",
+        Check::CodeCheckedOut {} => "code_checked_out",
+        Check::AppInstalled { .. } => "app_installed",
+        Check::SettingsDebugOff {} => "settings_debug_off",
+        Check::SettingsAllowedHosts {} => "settings_allowed_hosts",
+        Check::MigrationsApplied {} => "migrations_applied",
+        Check::SuperuserExists {} => "superuser_exists",
+        Check::StaticCollected {} => "static_collected",
+        Check::SocketUnitEnabled {} => "socket_unit_enabled",
+        Check::SocketListening {} => "socket_listening",
+        Check::ServiceUnprivileged {} => "service_unprivileged",
+        Check::SocketReachesDjango {} => "socket_reaches_django",
+        Check::UnitsEnabledAtBoot {} => "units_enabled_at_boot",
+        Check::AppUnderSystemd {} => "app_under_systemd",
+        Check::RebootedAfterDeploy {} => "rebooted_after_deploy",
+        Check::NginxConfigValid {} => "nginx_config_valid",
+        Check::NginxProxiesToSocket {} => "nginx_proxies_to_socket",
+        Check::DefaultSiteGone {} => "default_site_gone",
+        Check::BlogThroughNginx {} => "blog_through_nginx",
+        Check::StaticThroughNginx {} => "static_through_nginx",
+        Check::DebugOffLive {} => "debug_off_live",
+        Check::AppNotExposed {} => "app_not_exposed",
+    }
+}
+
+fn every_kind_lab() -> LoadedLab {
+    let lab = crate::lab::parse("every-kind.yaml", EVERY_KIND).unwrap();
+    environment::with_checks(lab).unwrap()
+}
+
+fn fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/vm/checks/fixtures")
+        .join(format!("{name}.json"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn the_every_kind_lab_lists_every_kind_once() {
+    let source = crate::lab::Source {
+        file: "every-kind.yaml".into(),
+        text: EVERY_KIND.into(),
+    };
+    let checks: Vec<Vec<Check>> = crate::lab::parse_checks(&source).unwrap();
+    let lab = crate::lab::parse("every-kind.yaml", EVERY_KIND).unwrap();
+    let mut kinds: Vec<&str> = checks.iter().flatten().map(kind).collect();
+    // Each check is named after its kind.
+    let ids: Vec<&str> = lab.stages[0].checks.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(kinds, ids);
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(kinds.len(), ids.len());
+    assert_eq!(kinds.len(), 30, "a new kind belongs in EVERY_KIND");
+}
+
+#[test]
+fn vm_nginx_judges_every_fixture() {
+    let vm_nginx = environment::load(&Catalog::BuiltIn, "vm-nginx").unwrap();
+    for name in FIXTURES {
+        let report = vm_nginx.judge_recorded(&fixture(name));
+        insta::assert_snapshot!(format!("vm-nginx-{name}"), report.to_table(0));
+    }
+}
+
+#[test]
+fn every_kind_meets_every_fixture() {
+    let lab = every_kind_lab();
+    for name in FIXTURES {
+        let report = lab.judge_recorded(&fixture(name));
+        insta::assert_snapshot!(format!("every-kind-{name}"), report.to_json());
+    }
+}
+
+#[test]
+fn a_probe_that_failed_makes_its_checks_errors_only() {
+    let mut facts: serde_json::Value = serde_json::from_str(&fixture("deployed")).unwrap();
+    facts["machines"][0]["probe"] =
+        serde_json::json!({ "Err": "the probe inside the VM failed: exit code 137" });
+    let report = every_kind_lab().judge_recorded(&facts.to_string());
+    let checks = &report.stages[0].checks;
+    let status = |id: &str| checks.iter().find(|c| c.id == id).unwrap().status;
+    use crate::report::Status;
+    // The banner is the host's own fact; everything else needed the probe.
+    assert_eq!(status("ssh_banner"), Status::Pass);
+    assert_eq!(status("venv_ready"), Status::Error);
+    assert!(
+        checks
+            .iter()
+            .filter(|c| c.id != "ssh_banner")
+            .all(|c| c.status == Status::Error)
+    );
+}

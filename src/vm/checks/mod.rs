@@ -1,0 +1,278 @@
+//! The check kinds of VM labs (`expect: { <kind>: { … } }` in lab.yaml),
+//! the facts each reads, and their evaluation: one function per kind,
+//! grouped by topic (`system`: the machine and its access; `app`: the
+//! Python app's files, settings and database; `service`: systemd; `web`:
+//! nginx and HTTP). Evaluation is pure: `fixtures.rs` tests every kind
+//! from facts recorded on real VMs, without Docker.
+
+// The check and command layers stay readable: no function over 100 lines.
+#![warn(clippy::too_many_lines)]
+
+mod app;
+#[cfg(test)]
+mod fixtures;
+mod service;
+mod system;
+mod web;
+
+use serde::Deserialize;
+
+use super::facts::{Deploy, FactRequest, Facts, HttpFacts, MachineFacts};
+use crate::verdict::Verdict;
+
+/// The kinds of check a VM lab may use. `user` defaults to the lab's user.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum Check {
+    // --- system: the machine and how the student reaches it ---------------
+    /// From the host: the VM's published SSH port answers with an SSH banner.
+    SshBanner {},
+    /// A program (matched by executable name) listens on a TCP port, per the
+    /// kernel's socket table and `/proc/<pid>/fd`.
+    TcpListening { port: u16, program: String },
+    /// The user exists and has a home directory.
+    UserExists {
+        #[serde(default)]
+        user: Option<String>,
+    },
+    /// The user may run commands as root through sudo (setuid sudo and a rule
+    /// for the user or one of its groups).
+    SudoAllowed {
+        #[serde(default)]
+        user: Option<String>,
+    },
+    /// deploylab's SSH key is in the user's authorized_keys, with modes sshd
+    /// accepts.
+    SshKeyAuthorized {
+        #[serde(default)]
+        user: Option<String>,
+    },
+    /// Every listed Debian package is installed, per dpkg's database, and the
+    /// files it installed are present.
+    PackagesInstalled { packages: Vec<String> },
+
+    // --- app: a Python web app deployed the course's way -------------------
+    /// `~/.venv` (or the venv the service runs from) is a working virtualenv.
+    VenvReady {},
+    /// pip in the venv was upgraded past the version Debian bundles.
+    PipUpgraded {},
+    /// The app folder belongs to the user and group www-data, group-writable.
+    AppDirReady {},
+    /// The blog's code is a git checkout in the app folder.
+    CodeCheckedOut {},
+    /// The app's distribution is installed in the venv.
+    AppInstalled { dist: String },
+    /// The settings file has the production section with DEBUG off.
+    SettingsDebugOff {},
+    /// ALLOWED_HOSTS is set in the settings' production section.
+    SettingsAllowedHosts {},
+    /// Every migration of the installed apps is recorded in the database.
+    MigrationsApplied {},
+    /// A Django superuser exists in the database.
+    SuperuserExists {},
+    /// collectstatic filled STATIC_ROOT.
+    StaticCollected {},
+
+    // --- service: the app server under systemd -----------------------------
+    /// A .socket unit with a unix ListenStream is enabled.
+    SocketUnitEnabled {},
+    /// systemd itself (PID 1) listens on that socket.
+    SocketListening {},
+    /// The service runs as a non-root user, from the venv.
+    ServiceUnprivileged {},
+    /// A request over the socket reaches a live Django.
+    SocketReachesDjango {},
+    /// The socket unit and nginx start at boot.
+    UnitsEnabledAtBoot {},
+    /// Every app server process runs under its systemd service.
+    AppUnderSystemd {},
+    /// The VM was rebooted after the last change to the deployment (and, as
+    /// the other checks show, everything came back by itself).
+    RebootedAfterDeploy {},
+
+    // --- web: nginx in front, seen from the host ---------------------------
+    /// `nginx -t` passes.
+    NginxConfigValid {},
+    /// nginx proxies to the socket the socket unit listens on.
+    NginxProxiesToSocket {},
+    /// The default nginx site is gone.
+    DefaultSiteGone {},
+    /// Port 80 answers with the live blog, through nginx.
+    BlogThroughNginx {},
+    /// nginx serves /static/ itself.
+    StaticThroughNginx {},
+    /// Django's 404 page is the production one (DEBUG off).
+    DebugOffLive {},
+    /// No app server listens on a TCP port reachable from outside.
+    AppNotExposed {},
+}
+
+/// What a check reads besides the probe's facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HostNeed {
+    Nothing,
+    SshBanner,
+    Http,
+}
+
+impl Check {
+    /// The probe facts this check reads (`lab_user`: the lab's user).
+    pub(crate) fn requests(&self, lab_user: &str) -> Vec<FactRequest> {
+        let user = |u: &Option<String>| u.clone().unwrap_or_else(|| lab_user.to_string());
+        match self {
+            Check::SshBanner {} => vec![],
+            Check::TcpListening { .. } => vec![FactRequest::TcpListen],
+            Check::UserExists { user: u } => vec![FactRequest::User(user(u))],
+            Check::SudoAllowed { user: u } => {
+                vec![FactRequest::User(user(u)), FactRequest::Sudoers]
+            }
+            // The owner check compares with the user's uid.
+            Check::SshKeyAuthorized { user: u } => {
+                vec![FactRequest::SshKeys(user(u)), FactRequest::User(user(u))]
+            }
+            Check::PackagesInstalled { packages } => packages
+                .iter()
+                .map(|p| FactRequest::Package(p.clone()))
+                .collect(),
+            _ => vec![
+                FactRequest::Deploy(lab_user.to_string()),
+                FactRequest::User(lab_user.to_string()),
+                FactRequest::TcpListen,
+            ],
+        }
+    }
+
+    /// What the host must measure for this check.
+    pub(crate) fn host_need(&self) -> HostNeed {
+        match self {
+            Check::SshBanner {} => HostNeed::SshBanner,
+            Check::DefaultSiteGone {}
+            | Check::BlogThroughNginx {}
+            | Check::StaticThroughNginx {}
+            | Check::DebugOffLive {} => HostNeed::Http,
+            _ => HostNeed::Nothing,
+        }
+    }
+
+    /// Judges the check against one machine's facts.
+    pub(crate) fn evaluate(&self, lab_user: &str, machine: &MachineFacts) -> Verdict {
+        if let Check::SshBanner {} = self {
+            return system::ssh_banner(&machine.host);
+        }
+        let facts = machine.probe.as_ref().map_err(std::clone::Clone::clone)?;
+        let user = |u: &Option<String>| u.clone().unwrap_or_else(|| lab_user.to_string());
+        match self {
+            Check::SshBanner {} => unreachable!("judged from the host's facts above"),
+            Check::TcpListening { port, program } => system::tcp_listening(facts, *port, program),
+            Check::UserExists { user: u } => system::user_exists(facts, &user(u)),
+            Check::SudoAllowed { user: u } => system::sudo_allowed(facts, &user(u)),
+            Check::SshKeyAuthorized { user: u } => {
+                system::ssh_key_authorized(facts, &user(u), &machine.host.public_key)
+            }
+            Check::PackagesInstalled { packages } => system::packages_installed(facts, packages),
+            deploy => {
+                let d = facts
+                    .deploy
+                    .get(lab_user)
+                    .ok_or_else(|| format!("the probe gave no facts about {lab_user}'s app"))?;
+                deploy.evaluate_deploy(&App {
+                    facts,
+                    d,
+                    user: lab_user,
+                    http: machine.host.http.as_ref(),
+                })
+            }
+        }
+    }
+
+    fn evaluate_deploy(&self, app: &App) -> Verdict {
+        let http = || {
+            app.http
+                .ok_or_else(|| "the host sent no HTTP requests".to_string())
+        };
+        Ok(match self {
+            Check::VenvReady {} => app::venv_ready(app.d),
+            Check::PipUpgraded {} => app::pip_upgraded(app.d),
+            Check::AppDirReady {} => app::app_dir_ready(app),
+            Check::CodeCheckedOut {} => app::code_checked_out(app.d),
+            Check::AppInstalled { dist } => app::app_installed(app.d, dist),
+            Check::SettingsDebugOff {} => app::settings_debug_off(app.d),
+            Check::SettingsAllowedHosts {} => app::settings_allowed_hosts(app.d),
+            Check::MigrationsApplied {} => app::migrations_applied(app.d),
+            Check::SuperuserExists {} => app::superuser_exists(app.d),
+            Check::StaticCollected {} => app::static_collected(app.d),
+            Check::SocketUnitEnabled {} => service::socket_unit_enabled(app.d),
+            Check::SocketListening {} => service::socket_listening(app.d),
+            Check::ServiceUnprivileged {} => service::service_unprivileged(app.d),
+            Check::SocketReachesDjango {} => service::socket_reaches_django(app.d),
+            Check::UnitsEnabledAtBoot {} => service::units_enabled_at_boot(app.d),
+            Check::AppUnderSystemd {} => service::app_under_systemd(app.d),
+            Check::RebootedAfterDeploy {} => service::rebooted_after_deploy(app.d),
+            Check::NginxConfigValid {} => web::nginx_config_valid(app.d),
+            Check::NginxProxiesToSocket {} => web::nginx_proxies_to_socket(app.d),
+            Check::DefaultSiteGone {} => web::default_site_gone(app.d, http()?),
+            Check::BlogThroughNginx {} => web::blog_through_nginx(app.d, http()?),
+            Check::StaticThroughNginx {} => web::static_through_nginx(http()?),
+            Check::DebugOffLive {} => web::debug_off_live(http()?),
+            Check::AppNotExposed {} => web::app_not_exposed(app.facts),
+            Check::SshBanner {}
+            | Check::TcpListening { .. }
+            | Check::UserExists { .. }
+            | Check::SudoAllowed { .. }
+            | Check::SshKeyAuthorized { .. }
+            | Check::PackagesInstalled { .. } => {
+                unreachable!("system checks are judged in `evaluate`")
+            }
+        })
+    }
+}
+
+/// The facts the app checks read.
+struct App<'a> {
+    facts: &'a Facts,
+    d: &'a Deploy,
+    user: &'a str,
+    http: Option<&'a HttpFacts>,
+}
+
+/// Programs that serve the app (gunicorn for WSGI, uvicorn for ASGI).
+const APP_SERVERS: &[&str] = &["gunicorn", "uvicorn"];
+
+/// Whether a process's command line runs an app server.
+fn is_app_server(cmdline: &[String]) -> bool {
+    cmdline.iter().take(3).any(|a| {
+        let name = a.rsplit('/').next().unwrap_or(a);
+        APP_SERVERS
+            .iter()
+            .any(|s| name == *s || name.starts_with(&format!("{s}:")))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_servers_are_recognised_by_their_command_line() {
+        let args = |a: &[&str]| {
+            a.iter()
+                .map(std::string::ToString::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert!(is_app_server(&args(&[
+            "/home/student/.venv/bin/python3",
+            "/home/student/.venv/bin/gunicorn",
+            "blog.wsgi"
+        ])));
+        assert!(is_app_server(&args(&[
+            "/opt/venv/bin/python",
+            "/opt/venv/bin/uvicorn",
+            "blog.asgi:application"
+        ])));
+        assert!(!is_app_server(&args(&[
+            "python3",
+            "-c",
+            "import socket # gunicorn"
+        ])));
+    }
+}

@@ -1,0 +1,243 @@
+//! The app server under systemd: the socket unit, who listens on it, the
+//! service's user and program, a live answer over the socket, what starts
+//! at boot, and that no app server runs outside its unit.
+
+use super::{APP_SERVERS, is_app_server};
+use crate::verdict::Outcome;
+use crate::vm::facts::Deploy;
+
+const DEFAULT_SERVICE: &str = "gunicorn.service";
+const DEFAULT_SOCKET: &str = "gunicorn.socket";
+
+fn service_unit(d: &Deploy) -> &str {
+    d.service.as_ref().map_or(DEFAULT_SERVICE, |s| &s.unit)
+}
+
+fn is_enabled(d: &Deploy, unit: &str) -> bool {
+    d.wants.iter().any(|w| w.ends_with(&format!("/{unit}")))
+}
+
+pub(super) fn socket_unit_enabled(d: &Deploy) -> Outcome {
+    let expected = "a .socket unit listening on a unix path, enabled";
+    match &d.socket {
+        None => Outcome::fail(
+            expected,
+            "no .socket unit with ListenStream=/… in /etc/systemd/system",
+        ),
+        Some(s) if is_enabled(d, &s.unit) => {
+            Outcome::pass(expected, format!("{} ({})", s.unit, s.path))
+        }
+        Some(s) => Outcome::fail(expected, format!("{} exists but is not enabled", s.unit)),
+    }
+}
+
+pub(super) fn socket_listening(d: &Deploy) -> Outcome {
+    let Some(socket) = &d.socket else {
+        return Outcome::fail(
+            "systemd listening on the app's socket",
+            "no socket unit to look at",
+        );
+    };
+    let path = &socket.path;
+    let expected = format!("systemd (PID 1) listening on {path}");
+    match d.unix_listen.iter().find(|s| s.path == *path) {
+        None => Outcome::fail(
+            expected,
+            format!("nothing listens on {path}: start the socket unit"),
+        ),
+        Some(s) if s.pids.contains(&1) => {
+            Outcome::pass(expected, format!("{path} held by systemd"))
+        }
+        Some(s) => Outcome::fail(
+            expected,
+            format!(
+                "{path} is held by {}, not by systemd",
+                describe_pids(d, &s.pids)
+            ),
+        ),
+    }
+}
+
+fn describe_pids(d: &Deploy, pids: &[u32]) -> String {
+    let names: Vec<String> = pids
+        .iter()
+        .map(|pid| match d.processes.iter().find(|p| p.pid == *pid) {
+            Some(p) => {
+                let line = p.cmdline.join(" ").replace('\n', " ");
+                let short: String = line.chars().take(48).collect();
+                let more = if short.len() < line.len() { "…" } else { "" };
+                format!("'{short}{more}' (pid {pid})")
+            }
+            None => format!("pid {pid}"),
+        })
+        .collect();
+    if names.is_empty() {
+        "no process (a stale socket file?)".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+pub(super) fn service_unprivileged(d: &Deploy) -> Outcome {
+    let unit = service_unit(d);
+    let expected = format!("{unit} runs as a non-root user, from the venv");
+    let venv = &d.venv.path;
+    let Some(service) = d.service.as_ref().filter(|s| s.exists) else {
+        return Outcome::fail(expected, format!("no {unit} in /etc/systemd/system"));
+    };
+    let (exec, run_as) = (&service.exec_start, &service.user);
+    if run_as.is_empty() || run_as == "root" || run_as == "0" {
+        Outcome::fail(expected, format!("{unit} runs as root (no User=)"))
+    } else if !exec.starts_with(&format!("{venv}/bin/")) {
+        Outcome::fail(
+            expected,
+            format!("ExecStart does not run a program of {venv}: {exec}"),
+        )
+    } else if !APP_SERVERS.iter().any(|s| exec.contains(s)) {
+        Outcome::fail(
+            expected,
+            format!("ExecStart runs neither gunicorn nor uvicorn: {exec}"),
+        )
+    } else {
+        Outcome::pass(expected, format!("User={run_as}, {exec}"))
+    }
+}
+
+/// Parses one raw HTTP response head: its status and `Set-Cookie` values.
+fn parse_head(head: &str) -> (Option<u16>, Vec<&str>) {
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok());
+    let cookies = lines
+        .filter_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("set-cookie").then_some(v.trim())
+        })
+        .collect();
+    (status, cookies)
+}
+
+/// The value of a `csrftoken` cookie among `Set-Cookie` values.
+pub(super) fn csrf_cookie<S: AsRef<str>>(cookies: &[S]) -> Option<String> {
+    cookies
+        .iter()
+        .find_map(|c| c.as_ref().strip_prefix("csrftoken="))
+        .map(|c| c.split(';').next().unwrap_or_default().to_string())
+}
+
+pub(super) fn socket_reaches_django(d: &Deploy) -> Outcome {
+    let path = d.socket.as_ref().map_or("the socket", |s| s.path.as_str());
+    let expected = format!("Django answering over {path}, live");
+    let Some(first) = d.http_over_socket.first() else {
+        return Outcome::fail(expected, "no socket unit to send a request to");
+    };
+    let (status, cookies) = parse_head(&first.head);
+    match (status, &first.error) {
+        (None, Some(error)) => Outcome::fail(expected, format!("cannot talk over {path}: {error}")),
+        (Some(400), _) => Outcome::fail(
+            expected,
+            "Django answers 400: it refuses the Host header (ALLOWED_HOSTS)",
+        ),
+        (Some(500), _) => Outcome::fail(
+            expected,
+            "the app answers 500: an error in Django (database? settings?)",
+        ),
+        (Some(status), _) if status != 200 => {
+            Outcome::fail(expected, format!("the app answers HTTP {status}"))
+        }
+        (None, None) => Outcome::fail(
+            expected,
+            format!("what answers on {path} does not speak HTTP"),
+        ),
+        (Some(_), _) => {
+            let second = d
+                .http_over_socket
+                .get(1)
+                .and_then(|a| csrf_cookie(&parse_head(&a.head).1));
+            match (csrf_cookie(&cookies), second) {
+                (Some(a), Some(b)) if a != b => {
+                    Outcome::pass(expected, "HTTP 200 with a fresh CSRF cookie per request")
+                }
+                _ => Outcome::fail(
+                    expected,
+                    "HTTP 200, but not from a live Django (no fresh CSRF cookie per request)",
+                ),
+            }
+        }
+    }
+}
+
+pub(super) fn units_enabled_at_boot(d: &Deploy) -> Outcome {
+    let socket = d
+        .socket
+        .as_ref()
+        .map_or(DEFAULT_SOCKET, |s| s.unit.as_str());
+    let expected = format!("{socket} and nginx.service enabled");
+    match (is_enabled(d, socket), is_enabled(d, "nginx.service")) {
+        (true, true) => Outcome::pass(expected, "both start at boot"),
+        (false, _) => Outcome::fail(expected, format!("{socket} will not start at boot")),
+        (true, false) => Outcome::fail(expected, "nginx.service will not start at boot"),
+    }
+}
+
+pub(super) fn app_under_systemd(d: &Deploy) -> Outcome {
+    let unit = service_unit(d);
+    let expected = format!("every app server process runs under {unit}");
+    let servers: Vec<_> = d
+        .processes
+        .iter()
+        .filter(|p| is_app_server(&p.cmdline))
+        .collect();
+    if servers.is_empty() {
+        return Outcome::fail(
+            expected,
+            "no gunicorn or uvicorn process runs (even after a request)",
+        );
+    }
+    let stray: Vec<String> = servers
+        .iter()
+        .filter(|p| !p.cgroup.ends_with(&format!("/{unit}")))
+        .map(|p| {
+            let cgroup = if p.cgroup.is_empty() { "?" } else { &p.cgroup };
+            format!("pid {} ({cgroup})", p.pid)
+        })
+        .collect();
+    if stray.is_empty() {
+        Outcome::pass(expected, format!("{} process(es) in {unit}", servers.len()))
+    } else {
+        Outcome::fail(
+            expected,
+            format!("started by hand, not by systemd: {}", stray.join(", ")),
+        )
+    }
+}
+
+pub(super) fn rebooted_after_deploy(d: &Deploy) -> Outcome {
+    let expected = "a reboot after the last change to the deployment";
+    // Both in centiseconds since the epoch.
+    match &d.last_change {
+        None => Outcome::fail(expected, "nothing deployed yet"),
+        Some(change) if d.booted_at_cs > change.mtime_cs => {
+            Outcome::pass(expected, "rebooted after the last change")
+        }
+        Some(change) => Outcome::fail(
+            expected,
+            format!("not rebooted since {} changed", change.path),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads_parse() {
+        let (status, cookies) =
+            parse_head("HTTP/1.1 200 OK\r\nSet-Cookie: csrftoken=abc; Path=/\r\nServer: gunicorn");
+        assert_eq!(status, Some(200));
+        assert_eq!(csrf_cookie(&cookies).as_deref(), Some("abc"));
+    }
+}

@@ -1,0 +1,199 @@
+//! The machine and how the student reaches it: sshd, SSH from the host,
+//! users, sudo, deploylab's key, Debian packages.
+
+use crate::verdict::{Outcome, Verdict};
+use crate::vm::facts::{Facts, FileStat, HostFacts};
+
+pub(super) fn ssh_banner(host: &HostFacts) -> Verdict {
+    let expected = "an SSH-2.0 banner";
+    match &host.ssh_banner {
+        None => Err("the host did not try SSH".to_string()),
+        Some(Ok(line)) if line.starts_with("SSH-2.0-") => Ok(Outcome::pass(expected, line)),
+        Some(Ok(line)) => Ok(Outcome::fail(expected, format!("'{line}'"))),
+        Some(Err(why)) => Ok(Outcome::fail(expected, why)),
+    }
+}
+
+pub(super) fn tcp_listening(facts: &Facts, port: u16, program: &str) -> Verdict {
+    let listeners = facts
+        .tcp_listen
+        .as_ref()
+        .ok_or("the probe did not list TCP sockets")?;
+    let expected = format!("{program} listening on TCP port {port}");
+    let on_port: Vec<_> = listeners.iter().filter(|s| s.port == port).collect();
+    let mut programs: Vec<&str> = on_port
+        .iter()
+        .flat_map(|s| &s.processes)
+        .map(|p| p.exe.as_str())
+        .collect();
+    programs.sort_unstable();
+    programs.dedup();
+    let by_program = programs
+        .iter()
+        .any(|exe| exe.rsplit('/').next() == Some(program));
+    let observed = if on_port.is_empty() {
+        format!("nothing listens on TCP port {port}")
+    } else if programs.is_empty() {
+        format!("port {port} is open but no process holds it")
+    } else {
+        format!("port {port} is held by {}", programs.join(", "))
+    };
+    Ok(Outcome::new(by_program, expected, observed))
+}
+
+pub(super) fn user_exists(facts: &Facts, name: &str) -> Verdict {
+    let expected = format!("user '{name}' exists");
+    Ok(match facts.users.get(name) {
+        Some(Some(user)) => Outcome::pass(
+            expected,
+            format!("'{name}' (uid {}, home {})", user.uid, user.home),
+        ),
+        _ => Outcome::fail(expected, format!("no user '{name}' in /etc/passwd")),
+    })
+}
+
+pub(super) fn sudo_allowed(facts: &Facts, name: &str) -> Verdict {
+    let expected = format!("'{name}' may use sudo");
+    let Some(Some(user)) = facts.users.get(name) else {
+        return Ok(Outcome::fail(expected, format!("no user '{name}'")));
+    };
+    let sudoers = facts
+        .sudoers
+        .as_ref()
+        .ok_or("the probe did not read the sudo rules")?;
+    if !sudoers.sudo_setuid_root {
+        return Ok(Outcome::fail(
+            expected,
+            "/usr/bin/sudo is missing or not setuid root",
+        ));
+    }
+    let groups: Vec<&str> = user.groups.iter().map(String::as_str).collect();
+    Ok(
+        match sudoers
+            .rules
+            .iter()
+            .find(|rule| grants(rule, name, &groups))
+        {
+            Some(rule) => Outcome::pass(expected, format!("rule '{rule}'")),
+            None => Outcome::fail(
+                expected,
+                format!(
+                    "no sudo rule for '{name}' or its groups ({})",
+                    groups.join(", ")
+                ),
+            ),
+        },
+    )
+}
+
+/// Whether one sudoers line lets `user` (a member of `groups`) run as root.
+/// Handles the common forms: `user ALL=(ALL:ALL) ALL`, `%group ALL=…`.
+fn grants(rule: &str, user: &str, groups: &[&str]) -> bool {
+    let mut words = rule.split_whitespace();
+    let Some(who) = words.next() else {
+        return false;
+    };
+    let rest: String = words.collect::<Vec<_>>().join(" ");
+    let applies =
+        who == user || who == "ALL" || who.strip_prefix('%').is_some_and(|g| groups.contains(&g));
+    applies && rest.starts_with("ALL") && rest.trim_end().ends_with("ALL")
+}
+
+pub(super) fn ssh_key_authorized(facts: &Facts, name: &str, public_key: &str) -> Verdict {
+    let expected = format!("deploylab's key in ~{name}/.ssh/authorized_keys");
+    let key_body = public_key.split_whitespace().nth(1).unwrap_or("\u{0}");
+    let uid = facts
+        .users
+        .get(name)
+        .and_then(|u| u.as_ref())
+        .map(|u| u.uid);
+    let observed = match facts.ssh_keys.get(name) {
+        None | Some(None) => format!("no user '{name}'"),
+        Some(Some(keys)) => match &keys.file.content {
+            None => "the file does not exist".to_string(),
+            Some(text) if !text.lines().any(|l| l.contains(key_body)) => {
+                "the file does not contain deploylab's key".to_string()
+            }
+            Some(_) => {
+                let places = [
+                    ("your home folder", keys.home_dir.as_ref()),
+                    ("~/.ssh", keys.ssh_dir.as_ref()),
+                    ("authorized_keys", keys.file.stat.as_ref()),
+                ];
+                match strict_modes_problem(&places, uid) {
+                    Some(problem) => problem,
+                    None => return Ok(Outcome::pass(expected, "present")),
+                }
+            }
+        },
+    };
+    Ok(Outcome::fail(expected, observed))
+}
+
+/// sshd (StrictModes) ignores authorized_keys that others could write.
+fn strict_modes_problem(places: &[(&str, Option<&FileStat>)], uid: Option<u32>) -> Option<String> {
+    for (label, stat) in places {
+        let Some(stat) = stat else { continue };
+        if stat.mode & 0o022 != 0 {
+            return Some(format!(
+                "{label} is writable by group or others (sshd ignores the keys)"
+            ));
+        }
+        if uid.is_some_and(|u| stat.uid != u && stat.uid != 0) {
+            return Some(format!(
+                "{label} belongs to another user (sshd ignores the keys)"
+            ));
+        }
+    }
+    None
+}
+
+pub(super) fn packages_installed(facts: &Facts, packages: &[String]) -> Verdict {
+    let expected = format!("installed: {}", packages.join(", "));
+    let mut missing = Vec::new();
+    let mut broken = Vec::new();
+    for name in packages {
+        let package = facts.packages.get(name).cloned().unwrap_or_default();
+        // Every real package installs files (its docs at least): none
+        // listed, or some gone, means dpkg's word is not enough.
+        if !package.installed {
+            missing.push(name.as_str());
+        } else if package.files_listed == 0 || !package.files_missing.is_empty() {
+            broken.push(name.as_str());
+        }
+    }
+    Ok(match (missing.is_empty(), broken.is_empty()) {
+        (true, true) => Outcome::pass(expected, "all installed"),
+        (false, _) => Outcome::fail(expected, format!("not installed: {}", missing.join(", "))),
+        (true, false) => Outcome::fail(
+            expected,
+            format!("files missing from: {}", broken.join(", ")),
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sudo_rules_for_user_or_group() {
+        assert!(grants(
+            "%sudo ALL=(ALL:ALL) ALL",
+            "student",
+            &["student", "sudo"]
+        ));
+        assert!(grants(
+            "student ALL=(ALL:ALL) NOPASSWD: ALL",
+            "student",
+            &[]
+        ));
+        assert!(!grants("%sudo ALL=(ALL:ALL) ALL", "student", &["student"]));
+        assert!(!grants(
+            "student ALL=(ALL) /usr/bin/apt-get",
+            "student",
+            &[]
+        ));
+        assert!(!grants("Defaults env_reset", "student", &[]));
+    }
+}

@@ -1,0 +1,83 @@
+//! Everything a VM lab's check run reads: the probe's facts from inside
+//! each machine (types shared with the probe: `probe/facts.rs`) and what
+//! the host measures itself from outside (SSH banner, HTTP through the
+//! published port).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[path = "../../probe/facts.rs"]
+mod shared;
+
+pub(crate) use shared::*;
+
+/// The facts of one check run of a VM lab.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VmFacts {
+    /// One entry per machine of the lab, the lab's first machine first.
+    pub(crate) machines: Vec<MachineFacts>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MachineFacts {
+    pub(crate) name: String,
+    /// The probe's answer, or why it gave none (its checks are `error`).
+    pub(crate) probe: Result<Facts, String>,
+    pub(crate) host: HostFacts,
+}
+
+/// What the host measured itself, outside the VM.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HostFacts {
+    /// The first line sshd sent through the published port, or why none came.
+    pub(crate) ssh_banner: Option<Result<String, String>>,
+    /// The public key deploylab logs in with (OpenSSH format).
+    pub(crate) public_key: String,
+    /// Requests to the VM's port 80, when a check reads them.
+    pub(crate) http: Option<HttpFacts>,
+}
+
+/// The requests the web checks read (see `http.rs`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HttpFacts {
+    /// `/`, twice.
+    pub(crate) home: Vec<HttpAnswer>,
+    /// `/static/admin/css/base.css`.
+    pub(crate) static_file: HttpAnswer,
+    /// A page that does not exist.
+    pub(crate) missing: HttpAnswer,
+}
+
+/// One answer (or why none came).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HttpAnswer {
+    pub(crate) url: String,
+    pub(crate) status: Option<u16>,
+    /// Header names in lower case.
+    pub(crate) headers: BTreeMap<String, String>,
+    pub(crate) cookies: Vec<String>,
+    /// The first 16 KiB of the body.
+    pub(crate) body: String,
+    pub(crate) error: Option<String>,
+}
+
+impl HttpAnswer {
+    pub(crate) fn header(&self, name: &str) -> &str {
+        self.headers.get(name).map_or("", String::as_str)
+    }
+
+    /// "HTTP 502", or why no answer came, for messages.
+    pub(crate) fn status_text(&self) -> String {
+        match (self.status, &self.error) {
+            (Some(s), _) => format!("HTTP {s}"),
+            (None, Some(e)) => e.clone(),
+            (None, None) => "no answer".to_string(),
+        }
+    }
+}

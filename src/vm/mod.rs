@@ -1,0 +1,439 @@
+//! The VM environment: Debian 12 containers with systemd and sshd standing
+//! in for the course's servers, a git server and a package proxy beside
+//! them on the lab's own network. Facts come from the in-VM probe (one run
+//! per machine) and from the host's own requests.
+
+pub(crate) mod checks;
+pub(crate) mod facts;
+mod http;
+pub(crate) mod machine;
+mod probe;
+
+use std::process::Command;
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::models::{ContainerSummary, ContainerSummaryStateEnum};
+use serde::{Deserialize, Serialize};
+
+use crate::docker;
+use crate::error::{Error, Result};
+use crate::gitserver;
+use crate::images;
+use crate::lab::Lab;
+use crate::packages;
+use crate::seam::{Ctx, Environment, StartOptions, StatusRow};
+use crate::state::{self, Home};
+use crate::verdict::Verdict;
+use checks::{Check, HostNeed};
+use facts::{FactRequest, HostFacts, MachineFacts, VmFacts};
+pub(crate) use machine::Machine;
+
+/// Messages of VM labs, kept together for translation.
+mod text {
+    pub(super) const NO_SSH_CLIENT: &str =
+        "no `ssh` client on PATH; `deploylab shell` opens a shell without one.";
+    pub(super) const PROXY_STOPPED: &str = "stopped (`start` again)";
+    pub(super) const NO_PROXY: &str = "none (offline wheels only)";
+    pub(super) const GONE: &str = "gone (start it again)";
+
+    pub(super) fn ready(
+        lab: &str,
+        key: &str,
+        known_hosts: &str,
+        ssh_port: u16,
+        http_port: u16,
+        user: &str,
+    ) -> String {
+        format!(
+            "Lab {lab} is ready: a Debian 12 \"VM\" with hostname {lab}.\n\
+             \n  ssh -i {key} -p {ssh_port} -o UserKnownHostsFile={known_hosts} {user}@127.0.0.1\n\
+             \n  (or: deploylab ssh)   user: {user}, sudo without password (password: {user})\
+             \n  the VM's port 80 is at http://127.0.0.1:{http_port}/\n\
+             \nNext: work through the course, then `deploylab check`. `deploylab stop` removes the VM."
+        )
+    }
+
+    pub(super) fn no_machine_facts(lab: &str) -> String {
+        format!("lab '{lab}' has no machine to check")
+    }
+}
+
+/// The VM environment.
+pub(crate) struct Vm;
+
+/// A VM lab that runs: its machines, and the package proxy they install from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Running {
+    /// The lab's machines, the first one first (a lab has one today; the
+    /// Ansible lab will have a control machine and a server).
+    pub(crate) machines: Vec<Machine>,
+    pub(crate) image: String,
+    /// Seconds since the Unix epoch.
+    pub(crate) started_at: u64,
+    /// The lab's package proxy process and the port the VMs know it by.
+    pub(crate) proxy_pid: Option<u32>,
+    pub(crate) proxy_port: Option<u16>,
+}
+
+impl Running {
+    fn primary(&self) -> Result<&Machine, &'static str> {
+        self.machines.first().ok_or("the lab has no machine")
+    }
+}
+
+impl Environment for Vm {
+    type Check = Check;
+    type Running = Running;
+    type Facts = VmFacts;
+
+    async fn start(
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        lab: &Lab,
+        previous: Option<Running>,
+        options: StartOptions,
+    ) -> Result<Running> {
+        start(ctx, docker, lab, previous, options).await
+    }
+
+    fn ready_text(ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> String {
+        let (ssh, http) = running
+            .machines
+            .first()
+            .map_or((0, 0), |m| (m.ssh_port, m.http_port));
+        text::ready(
+            &lab.id,
+            &ctx.home.key_path().display().to_string(),
+            &ctx.home.known_hosts_path().display().to_string(),
+            ssh,
+            http,
+            &lab.user,
+        )
+    }
+
+    fn status(running: &Running, containers: &[ContainerSummary]) -> StatusRow {
+        let machine = running.machines.first();
+        let state = machine
+            .and_then(|m| {
+                containers
+                    .iter()
+                    .find(|c| c.id.as_deref() == Some(m.container_id.as_str()))
+            })
+            .and_then(|c| c.state.map(|s| s.to_string()))
+            .unwrap_or_else(|| text::GONE.into());
+        StatusRow {
+            state,
+            ssh: machine.map_or_else(String::new, |m| format!("127.0.0.1:{}", m.ssh_port)),
+            http: machine.map_or_else(String::new, |m| format!("127.0.0.1:{}", m.http_port)),
+            place: machine.map_or_else(String::new, |m| m.container_name.clone()),
+            proxy: match (running.proxy_pid, running.proxy_port) {
+                (Some(pid), Some(port)) if packages::is_running(pid) => format!("port {port}"),
+                (_, Some(_)) => text::PROXY_STOPPED.into(),
+                _ => text::NO_PROXY.into(),
+            },
+        }
+    }
+
+    fn stop(running: &Running) {
+        if let Some(pid) = running.proxy_pid {
+            packages::stop(pid);
+        }
+    }
+
+    async fn gather(
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        lab: &Lab,
+        running: &Running,
+        checks: &[&Check],
+    ) -> Result<VmFacts> {
+        let mut requests: Vec<FactRequest> =
+            checks.iter().flat_map(|c| c.requests(&lab.user)).collect();
+        requests.sort();
+        requests.dedup();
+        let needs = |need: HostNeed| checks.iter().any(|c| c.host_need() == need);
+        let (banner, http) = (needs(HostNeed::SshBanner), needs(HostNeed::Http));
+        let public_key = state::ensure_ssh_key(&ctx.home.key_path())?;
+        let mut machines = Vec::new();
+        for machine in &running.machines {
+            ensure_running(docker, &lab.id, machine).await?;
+            machines.push(gather_machine(
+                docker,
+                machine,
+                &requests,
+                banner,
+                http,
+                &public_key,
+            ));
+        }
+        Ok(VmFacts {
+            machines: futures_util::future::join_all(machines).await,
+        })
+    }
+
+    fn evaluate(lab: &Lab, check: &Check, facts: &VmFacts) -> Verdict {
+        let machine = facts
+            .machines
+            .first()
+            .ok_or_else(|| text::no_machine_facts(&lab.id))?;
+        check.evaluate(&lab.user, machine)
+    }
+
+    fn step_runner(ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> Result<Command> {
+        let machine = running.primary().map_err(|why| Error::NotForThisLab {
+            command: "solve",
+            lab: lab.id.clone(),
+            why,
+        })?;
+        let mut cmd = ssh_command(ctx.home, lab, machine)?;
+        cmd.args(["bash", "-s"]);
+        Ok(cmd)
+    }
+
+    async fn restart(docker: &Docker, lab: &Lab, running: &Running) -> Result<()> {
+        for machine in &running.machines {
+            machine::restart(docker, &lab.id, machine).await?;
+        }
+        Ok(())
+    }
+
+    fn machine(running: &Running) -> Result<&Machine, &'static str> {
+        running.primary()
+    }
+}
+
+/// A machine whose container is gone or stopped cannot be checked.
+async fn ensure_running(docker: &Docker, lab: &str, machine: &Machine) -> Result<()> {
+    match docker.inspect_container(&machine.container_id, None).await {
+        Err(e) if docker::is_not_found(&e) => Err(Error::ContainerGone { lab: lab.into() }),
+        Err(e) => Err(Error::docker("inspecting the VM")(e)),
+        Ok(inspect) if inspect.state.as_ref().and_then(|s| s.running) != Some(true) => {
+            Err(Error::LabNotRunning { lab: lab.into() })
+        }
+        Ok(_) => Ok(()),
+    }
+}
+
+/// One machine's facts: the probe inside, and the host's own requests, all
+/// at once. The probe's requests over the socket and the host's requests
+/// through nginx both wake a socket-activated app, whichever comes first;
+/// the probe lists processes after its own requests.
+async fn gather_machine(
+    docker: &Docker,
+    machine: &Machine,
+    requests: &[FactRequest],
+    banner: bool,
+    http: bool,
+    public_key: &str,
+) -> MachineFacts {
+    let banner = async {
+        match banner {
+            true => Some(machine::ssh_banner(machine.ssh_port, Duration::from_secs(2)).await),
+            false => None,
+        }
+    };
+    let http = async {
+        match http {
+            true => Some(http::gather(machine.http_port).await),
+            false => None,
+        }
+    };
+    let (probe, ssh_banner, http) = tokio::join!(
+        probe::gather(docker, &machine.container_id, requests),
+        banner,
+        http
+    );
+    MachineFacts {
+        name: machine.container_name.clone(),
+        probe: probe.map_err(|e| e.to_string()),
+        host: HostFacts {
+            ssh_banner,
+            public_key: public_key.to_string(),
+            http,
+        },
+    }
+}
+
+/// The system's ssh client, set up with deploylab's key and the machine's port.
+pub(crate) fn ssh_command(home: &Home, lab: &Lab, machine: &Machine) -> Result<Command> {
+    let Some(ssh) = images::which("ssh") else {
+        return Err(Error::MissingTool {
+            tool: "ssh",
+            purpose: "open an SSH session",
+            fix: text::NO_SSH_CLIENT,
+        });
+    };
+    let mut cmd = Command::new(ssh);
+    cmd.arg("-i")
+        .arg(home.key_path())
+        .args(["-p", &machine.ssh_port.to_string()])
+        .arg("-o")
+        .arg(format!(
+            "UserKnownHostsFile={}",
+            home.known_hosts_path().display()
+        ))
+        .args(["-o", "StrictHostKeyChecking=yes"])
+        .args(["-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes"])
+        .arg(format!("{}@127.0.0.1", lab.user));
+    Ok(cmd)
+}
+
+/// `start` for a VM lab: the running one if it is there (started again
+/// after a host reboot), else a new one: image, network, package proxy,
+/// git server and machine.
+async fn start(
+    ctx: &Ctx<'_>,
+    docker: &Docker,
+    lab: &Lab,
+    previous: Option<Running>,
+    options: StartOptions,
+) -> Result<Running> {
+    let instance = ctx.home.instance();
+    let existing = docker::labelled_containers(docker, &instance, Some(&lab.id)).await?;
+    if !options.fresh
+        && let Some(running) = previous
+        && let Some(machine) = running.machines.first()
+        && existing
+            .iter()
+            .any(|c| c.id.as_deref() == Some(machine.container_id.as_str()))
+    {
+        return resume(ctx, docker, lab, running, &existing).await;
+    }
+    // --fresh, or leftovers the state file does not know (a crash, a deleted
+    // state file): replace them, as their ports are unknown.
+    docker::remove_lab_resources(docker, &instance, &lab.id).await?;
+    create(ctx, docker, lab, options).await
+}
+
+/// Already there: make sure it runs; the proxy comes back after a host
+/// reboot, on the port the VM's pip.conf names.
+async fn resume(
+    ctx: &Ctx<'_>,
+    docker: &Docker,
+    lab: &Lab,
+    mut running: Running,
+    existing: &[ContainerSummary],
+) -> Result<Running> {
+    if existing
+        .iter()
+        .any(|c| c.state != Some(ContainerSummaryStateEnum::RUNNING))
+    {
+        ctx.progress.set(&format!("booting {}", lab.id));
+        for c in existing {
+            let _ = docker
+                .start_container(c.id.as_deref().unwrap_or_default(), None)
+                .await;
+        }
+    }
+    for machine in &running.machines {
+        machine::wait_for_ssh(docker, &lab.id, machine).await?;
+    }
+    if let Some(port) = running.proxy_port
+        && !running.proxy_pid.is_some_and(packages::is_running)
+    {
+        let network = docker::network_name(&ctx.home.instance(), &lab.id);
+        let image = images::VmRecipe::for_labs(&ctx.catalog.all()?).image(&ctx.home.cache);
+        let proxy = start_proxy(ctx, docker, &network, &image, &lab.id, Some(port)).await?;
+        running.proxy_pid = proxy.map(|p| p.pid);
+    }
+    Ok(running)
+}
+
+/// A new lab: image, network, package proxy, then the git server and the
+/// machine side by side.
+async fn create(
+    ctx: &Ctx<'_>,
+    docker: &Docker,
+    lab: &Lab,
+    options: StartOptions,
+) -> Result<Running> {
+    let (home, instance) = (ctx.home, ctx.home.instance());
+    let labs = ctx.catalog.all()?;
+    let image = tokio::select! {
+        image = images::ensure_vm_image(docker, &home.cache, &labs, ctx.progress) => image?,
+        () = crate::interrupt::requested() => return Err(Error::Interrupted),
+    };
+    let public_key = state::ensure_ssh_key(&home.key_path())?;
+    let network = docker::create_network(docker, &instance, &lab.id).await?;
+    crate::interrupt::check()?;
+    let proxy = start_proxy(ctx, docker, &network, &image, &lab.id, None).await?;
+    // Stopped again if this start fails or is interrupted from here on.
+    let mut proxy_guard = ProxyGuard(proxy.as_ref().map(|p| p.pid));
+    // The git server and the VM start side by side; the VM's boot takes
+    // longer than the server's, so the repository is there for the student.
+    let git_server = async {
+        if lab.git_repos.is_empty() {
+            return Ok(());
+        }
+        let repos = gitserver::prepare(ctx.catalog, lab, &home.cache)?;
+        crate::interrupt::check()?;
+        gitserver::start(docker, &lab.id, &instance, &image.tag, &network, &repos).await?;
+        Ok(())
+    };
+    ctx.progress.set(&format!("booting {}", lab.id));
+    let spec = machine::VmSpec {
+        lab: &lab.id,
+        instance: &instance,
+        image: &image,
+        public_key: &public_key,
+        ssh_port: options.ssh_port,
+        http_port: options.http_port,
+        network: Some(&network),
+        pip_conf: proxy.as_ref().map(|p| packages::pip_conf(p.address)),
+    };
+    let (git_server, vm) = tokio::join!(git_server, machine::create_and_boot(docker, &spec));
+    git_server?;
+    let vm = vm?;
+    home.pin_host_key(vm.ssh_port, &machine::host_key(docker, &vm).await?)?;
+    proxy_guard.0 = None;
+    Ok(Running {
+        machines: vec![vm],
+        image: image.tag,
+        started_at: state::now(),
+        proxy_pid: proxy.as_ref().map(|p| p.pid),
+        proxy_port: proxy.as_ref().map(|p| p.address.port()),
+    })
+}
+
+/// Stops a package proxy when dropped, unless disarmed (`.0 = None`).
+struct ProxyGuard(Option<u32>);
+
+impl Drop for ProxyGuard {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            packages::stop(pid);
+        }
+    }
+}
+
+/// Starts the lab's package proxy on the host's address in the lab network
+/// (Linux hosts; elsewhere the VM keeps the image's offline-only pip.conf).
+async fn start_proxy(
+    ctx: &Ctx<'_>,
+    docker: &Docker,
+    network: &str,
+    image: &images::VmImage,
+    lab: &str,
+    port: Option<u16>,
+) -> Result<Option<packages::Running>> {
+    if !cfg!(target_os = "linux") {
+        return Ok(None);
+    }
+    let home = ctx.home;
+    let gateway = docker::gateway(docker, network).await?;
+    let arch = images::vm_arch(docker).await;
+    let container = machine::container_name(lab, &home.instance());
+    let log = home.dir.join(format!("package-proxy-{lab}.log"));
+    let running = packages::spawn(
+        gateway,
+        port.unwrap_or(0),
+        &image.wheels_dir,
+        &home.cache,
+        &arch,
+        &container,
+        &log,
+    )
+    .await?;
+    Ok(Some(running))
+}
