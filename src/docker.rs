@@ -38,36 +38,14 @@ pub(crate) async fn connect() -> Result<Docker> {
         host: host(),
         detail,
     };
-    let docker = Docker::connect_with_defaults().map_err(|e| unreachable(describe(&e)))?;
+    let docker = Docker::connect_with_defaults()
+        .map_err(|e| unreachable(crate::error::describe_docker(&e)))?;
     // Negotiating asks the engine for its version: that round trip is also
     // the proof that it answers.
     docker
         .negotiate_version()
         .await
-        .map_err(|e| unreachable(describe(&e)))
-}
-
-/// One line for a bollard error: the engine's own message when it sent one.
-pub(crate) fn describe(error: &bollard::errors::Error) -> String {
-    use bollard::errors::Error as E;
-    match error {
-        E::DockerResponseServerError { message, .. } => message.trim().to_string(),
-        E::DockerStreamError { error } => error.trim().to_string(),
-        other => {
-            // hyper's errors hide the useful cause (e.g. "No such file or
-            // directory") a level or two down.
-            let mut text = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(cause) = source {
-                let cause_text = cause.to_string();
-                if !text.contains(&cause_text) {
-                    text = format!("{text}: {cause_text}");
-                }
-                source = cause.source();
-            }
-            text
-        }
-    }
+        .map_err(|e| unreachable(crate::error::describe_docker(&e)))
 }
 
 pub(crate) fn is_not_found(error: &bollard::errors::Error) -> bool {

@@ -193,9 +193,32 @@ impl Error {
         let action = action.into();
         move |e| Error::Docker {
             action,
-            detail: crate::docker::describe(&e),
+            detail: describe_docker(&e),
         }
     }
 }
 
 pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One line for a bollard error: the engine's own message when it sent one.
+pub(crate) fn describe_docker(error: &bollard::errors::Error) -> String {
+    use bollard::errors::Error as E;
+    match error {
+        E::DockerResponseServerError { message, .. } => message.trim().to_string(),
+        E::DockerStreamError { error } => error.trim().to_string(),
+        other => {
+            // hyper's errors hide the useful cause (e.g. "No such file or
+            // directory") a level or two down.
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(cause) = source {
+                let cause_text = cause.to_string();
+                if !text.contains(&cause_text) {
+                    text = format!("{text}: {cause_text}");
+                }
+                source = cause.source();
+            }
+            text
+        }
+    }
+}

@@ -20,7 +20,8 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::docker::{LABEL_BUILD, LABEL_IMAGE, LABEL_RECIPE, describe, is_not_found};
+use crate::docker::{LABEL_BUILD, LABEL_IMAGE, LABEL_RECIPE, is_not_found};
+use crate::error::describe_docker as describe;
 use crate::error::{Error, Result};
 use crate::lab::Lab;
 use crate::progress::Progress;

@@ -298,7 +298,7 @@ async fn read_settings(docker: &Docker, instance: &str, app: &App) -> Result<Set
         .await
     {
         Ok(c) => c.id,
-        Err(e) => return Err(crate::docker::describe(&e)),
+        Err(e) => return Err(crate::error::describe_docker(&e)),
     };
     let run = async {
         docker.start_container(&created, None).await.ok()?;
