@@ -24,6 +24,8 @@ mod commands;
 mod docker;
 mod environment;
 mod error;
+#[cfg(test)]
+mod fixtures;
 mod gitserver;
 mod heroku;
 mod images;

@@ -11,10 +11,11 @@ pub(super) async fn run(
     stage: Option<&str>,
     format: Format,
 ) -> Result<i32> {
-    let (loaded, report, elapsed) = run_checks(ctx, lab).await?;
+    let checked = run_checks(ctx, lab).await?;
+    let (report, elapsed) = (checked.report, checked.elapsed);
     let report = match stage {
         Some(stage) => {
-            loaded.lab.stage_index(stage)?;
+            checked.loaded.lab.stage_index(stage)?;
             report.only_stage(stage)
         }
         None => report,

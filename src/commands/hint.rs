@@ -11,7 +11,7 @@ mod text {
 }
 
 pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>, more: bool) -> Result<i32> {
-    let (_, report, _) = run_checks(ctx, lab).await?;
+    let report = run_checks(ctx, lab).await?.report;
     match report.first_failure() {
         None => println!("{}", text::NO_HINT),
         Some((stage, check)) => {

@@ -29,7 +29,7 @@ use crate::error::{Error, Result, exit};
 use crate::packages;
 use crate::progress::Progress;
 use crate::report::Report;
-use crate::seam::Ctx;
+use crate::seam::{Ctx, Machine};
 use crate::state::Home;
 
 pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
@@ -76,8 +76,30 @@ fn running_lab(ctx: &Ctx<'_>, lab: Option<&str>) -> Result<(LoadedLab, Running)>
     Ok((environment::load(ctx.catalog, &id)?, running))
 }
 
-/// One check run of the lab a command is about, and how long it took.
-async fn run_checks(ctx: &Ctx<'_>, lab: Option<&str>) -> Result<(LoadedLab, Report, u128)> {
+/// The machine of a lab that has one (`ssh`, `shell`, `restart`), or why
+/// `command` is not for this lab.
+fn machine<'a>(
+    loaded: &LoadedLab,
+    running: &'a Running,
+    command: &'static str,
+) -> Result<&'a Machine> {
+    running.machine().map_err(|why| Error::NotForThisLab {
+        command,
+        lab: loaded.lab.id.clone(),
+        why,
+    })
+}
+
+/// One check run of the lab a command is about.
+struct Checked {
+    loaded: LoadedLab,
+    running: Running,
+    report: Report,
+    /// How long it took, in milliseconds.
+    elapsed: u128,
+}
+
+async fn run_checks(ctx: &Ctx<'_>, lab: Option<&str>) -> Result<Checked> {
     let started = Instant::now();
     let (loaded, running) = running_lab(ctx, lab)?;
     let docker = docker::connect().await?;
@@ -85,7 +107,12 @@ async fn run_checks(ctx: &Ctx<'_>, lab: Option<&str>) -> Result<(LoadedLab, Repo
         Err(Error::ContainerGone { lab }) => return Err(forget(ctx, &docker, lab).await?),
         other => other?,
     };
-    Ok((loaded, report, started.elapsed().as_millis()))
+    Ok(Checked {
+        loaded,
+        running,
+        report,
+        elapsed: started.elapsed().as_millis(),
+    })
 }
 
 /// A VM removed behind deploylab's back: what it left (network, git

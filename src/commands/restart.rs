@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::running_lab;
 use crate::docker;
-use crate::error::{Error, Result, exit};
+use crate::error::{Result, exit};
 use crate::seam::Ctx;
 
 /// Messages shown here, kept together for translation.
@@ -21,12 +21,8 @@ mod text {
 
 pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>) -> Result<i32> {
     let (loaded, running) = running_lab(ctx, lab)?;
+    super::machine(&loaded, &running, "restart")?;
     let id = &loaded.lab.id;
-    running.machine().map_err(|why| Error::NotForThisLab {
-        command: "restart",
-        lab: id.clone(),
-        why,
-    })?;
     let docker = docker::connect().await?;
     ctx.progress.set(&text::rebooting(id));
     let started = Instant::now();

@@ -2,16 +2,12 @@
 
 use super::running_lab;
 use crate::docker;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::seam::Ctx;
 
 pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>) -> Result<i32> {
     let (loaded, running) = running_lab(ctx, lab)?;
-    let machine = running.machine().map_err(|why| Error::NotForThisLab {
-        command: "shell",
-        lab: loaded.lab.id.clone(),
-        why,
-    })?;
+    let machine = super::machine(&loaded, &running, "shell")?;
     let docker = docker::connect().await?;
     crate::shell::interactive(&docker, &machine.container_id, &loaded.lab.user).await
 }

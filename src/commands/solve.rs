@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::run_checks;
 use crate::docker;
-use crate::environment::{LoadedLab, State};
+use crate::environment::{LoadedLab, Running};
 use crate::error::{Error, Result, exit};
 use crate::report::Status;
 use crate::seam::Ctx;
@@ -28,12 +28,15 @@ mod text {
 }
 
 pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>, stage: &str) -> Result<i32> {
-    let (loaded, report, _) = run_checks(ctx, lab).await?;
+    let super::Checked {
+        loaded,
+        running,
+        report,
+        ..
+    } = run_checks(ctx, lab).await?;
     let lab = &loaded.lab;
     let last = lab.stage_index(stage)?;
     let solution = ctx.catalog.solution(&lab.id)?;
-    let state: State = ctx.home.load()?;
-    let (_, running) = state.pick(Some(&lab.id))?;
     for stage in &lab.stages[..=last] {
         let passes = report
             .stages
@@ -62,7 +65,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>, stage: &str) -> Result
 fn run_step(
     ctx: &Ctx<'_>,
     loaded: &LoadedLab,
-    running: &crate::environment::Running,
+    running: &Running,
     stage: &str,
     script: &str,
 ) -> Result<()> {

@@ -6,11 +6,7 @@ use crate::seam::Ctx;
 
 pub(super) fn run(ctx: &Ctx<'_>, lab: Option<&str>, command: &[String]) -> Result<i32> {
     let (loaded, running) = running_lab(ctx, lab)?;
-    let machine = running.machine().map_err(|why| Error::NotForThisLab {
-        command: "ssh",
-        lab: loaded.lab.id.clone(),
-        why,
-    })?;
+    let machine = super::machine(&loaded, &running, "ssh")?;
     let status = crate::vm::ssh_command(ctx.home, &loaded.lab, machine)?
         .args(command)
         .status()

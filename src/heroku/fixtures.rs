@@ -5,7 +5,8 @@
 //! with web=0 and a rollback), without Docker. Reports are snapshots.
 
 use super::checks::Check;
-use crate::environment::{self, LoadedLab};
+use crate::environment;
+use crate::fixtures;
 
 const FIXTURES: &[&str] = &[
     "fake-stopped",
@@ -53,34 +54,19 @@ fn kind(check: &Check) -> &'static str {
     }
 }
 
-fn every_kind_lab() -> LoadedLab {
-    let lab = crate::lab::parse("every-kind.yaml", EVERY_KIND).unwrap();
-    environment::with_checks(lab).unwrap()
-}
-
 fn fixture(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("src/heroku/fixtures")
-        .join(format!("{name}.json"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    fixtures::read("src/heroku/fixtures", name)
 }
 
 #[test]
 fn the_every_kind_lab_lists_every_kind_once() {
-    let source = crate::lab::Source {
-        file: "every-kind.yaml".into(),
-        text: EVERY_KIND.into(),
-    };
-    let checks: Vec<Vec<Check>> = crate::lab::parse_checks(&source).unwrap();
-    let mut kinds: Vec<&str> = checks.iter().flatten().map(kind).collect();
-    kinds.sort_unstable();
-    kinds.dedup();
+    let kinds = fixtures::kinds(EVERY_KIND, kind);
     assert_eq!(kinds.len(), 10, "a new kind belongs in EVERY_KIND");
 }
 
 #[test]
 fn every_kind_meets_every_fixture() {
-    let lab = every_kind_lab();
+    let lab = fixtures::lab(EVERY_KIND);
     for name in FIXTURES {
         let report = lab.judge_recorded(&fixture(name));
         insta::assert_snapshot!(format!("every-kind-{name}"), report.to_table(0));

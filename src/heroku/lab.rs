@@ -76,6 +76,7 @@ impl Environment for Heroku {
     type Running = Running;
     type Facts = Facts;
 
+    /// `deploylab start heroku` (the caller removes the network if it fails).
     async fn start(
         ctx: &Ctx<'_>,
         docker: &Docker,
@@ -83,7 +84,79 @@ impl Environment for Heroku {
         previous: Option<Running>,
         options: StartOptions,
     ) -> Result<Running> {
-        start(ctx, docker, lab, previous, options).await
+        let home = ctx.home;
+        let instance = home.instance();
+        let dir = dir(home);
+        if let Some(running) = previous
+            && is_running(running.pid)
+        {
+            if !options.fresh {
+                return Ok(running);
+            }
+            stop_server(running.pid);
+        }
+        crate::docker::remove_lab_resources(docker, &instance, &lab.id).await?;
+        if options.fresh {
+            forget_everything(docker, &instance, &dir).await?;
+        }
+        std::fs::create_dir_all(&dir).map_err(Error::io(format!("creating {}", dir.display())))?;
+        let labs = ctx.catalog.all()?;
+        let vm = tokio::select! {
+            image = images::ensure_vm_image(docker, &home.cache, &labs, ctx.progress) => image?,
+            () = crate::interrupt::requested() => return Err(Error::Interrupted),
+        };
+        let stack = tokio::select! {
+            stack = super::stack::ensure(docker, &vm, ctx.progress) => stack?,
+            () = crate::interrupt::requested() => return Err(Error::Interrupted),
+        };
+        crate::interrupt::check()?;
+        let network = crate::docker::create_network(docker, &instance, &lab.id).await?;
+        ctx.progress.set("starting the fake Heroku");
+        // The same ports as last time when free: git remotes name the port.
+        let last: Option<Ports> = std::fs::read_to_string(dir.join("ports.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        let api_port = last.map(|p| p.api).filter(|p| port_free(*p)).unwrap_or(0);
+        let router = match options.http_port {
+            Some(p) => p,
+            None => last
+                .map(|p| p.router)
+                .filter(|p| port_free(*p))
+                .unwrap_or(0),
+        };
+        let token = token(&dir)?;
+        let blog_repo = match lab.git_repos.contains_key("blog") {
+            true => {
+                Some(crate::gitserver::prepare(ctx.catalog, lab, &home.cache)?.join("blog.git"))
+            }
+            false => None,
+        };
+        let spawned = Spawn {
+            dir: &dir,
+            token: &token,
+            instance: &instance,
+            network: &network,
+            stack: &stack,
+            wheels: &vm.wheels_dir,
+        };
+        let (pid, ports) = spawned.run(api_port, router).await?;
+        let guard = ServerGuard(Some(pid));
+        crate::state::write_atomically(
+            &dir.join("ports.json"),
+            serde_json::to_string(&ports)
+                .expect("ports serialize")
+                .as_bytes(),
+        )?;
+        crate::interrupt::check()?;
+        std::mem::forget(guard);
+        Ok(Running {
+            pid,
+            ports,
+            token,
+            dir,
+            blog_repo,
+            started_at: crate::state::now(),
+        })
     }
 
     fn ready_text(_: &Ctx<'_>, _: &Lab, running: &Running) -> String {
@@ -235,87 +308,6 @@ pub(crate) fn env_script(running: &Running) -> String {
         .iter()
         .map(|(k, v)| format!("export {k}='{}'\n", v.replace('\'', "'\\''")))
         .collect()
-}
-
-/// `deploylab start heroku` (the caller removes the network if it fails).
-async fn start(
-    ctx: &Ctx<'_>,
-    docker: &Docker,
-    lab: &Lab,
-    previous: Option<Running>,
-    options: StartOptions,
-) -> Result<Running> {
-    let home = ctx.home;
-    let instance = home.instance();
-    let dir = dir(home);
-    if let Some(running) = previous
-        && is_running(running.pid)
-    {
-        if !options.fresh {
-            return Ok(running);
-        }
-        stop_server(running.pid);
-    }
-    crate::docker::remove_lab_resources(docker, &instance, &lab.id).await?;
-    if options.fresh {
-        forget_everything(docker, &instance, &dir).await?;
-    }
-    std::fs::create_dir_all(&dir).map_err(Error::io(format!("creating {}", dir.display())))?;
-    let labs = ctx.catalog.all()?;
-    let vm = tokio::select! {
-        image = images::ensure_vm_image(docker, &home.cache, &labs, ctx.progress) => image?,
-        () = crate::interrupt::requested() => return Err(Error::Interrupted),
-    };
-    let stack = tokio::select! {
-        stack = super::stack::ensure(docker, &vm, ctx.progress) => stack?,
-        () = crate::interrupt::requested() => return Err(Error::Interrupted),
-    };
-    crate::interrupt::check()?;
-    let network = crate::docker::create_network(docker, &instance, &lab.id).await?;
-    ctx.progress.set("starting the fake Heroku");
-    // The same ports as last time when free: git remotes name the port.
-    let last: Option<Ports> = std::fs::read_to_string(dir.join("ports.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
-    let api_port = last.map(|p| p.api).filter(|p| port_free(*p)).unwrap_or(0);
-    let router = match options.http_port {
-        Some(p) => p,
-        None => last
-            .map(|p| p.router)
-            .filter(|p| port_free(*p))
-            .unwrap_or(0),
-    };
-    let token = token(&dir)?;
-    let blog_repo = match lab.git_repos.contains_key("blog") {
-        true => Some(crate::gitserver::prepare(ctx.catalog, lab, &home.cache)?.join("blog.git")),
-        false => None,
-    };
-    let spawned = Spawn {
-        dir: &dir,
-        token: &token,
-        instance: &instance,
-        network: &network,
-        stack: &stack,
-        wheels: &vm.wheels_dir,
-    };
-    let (pid, ports) = spawned.run(api_port, router).await?;
-    let guard = ServerGuard(Some(pid));
-    crate::state::write_atomically(
-        &dir.join("ports.json"),
-        serde_json::to_string(&ports)
-            .expect("ports serialize")
-            .as_bytes(),
-    )?;
-    crate::interrupt::check()?;
-    std::mem::forget(guard);
-    Ok(Running {
-        pid,
-        ports,
-        token,
-        dir,
-        blog_repo,
-        started_at: crate::state::now(),
-    })
 }
 
 /// Stops the fake if this start fails after spawning it.

@@ -87,6 +87,9 @@ impl Environment for Vm {
     type Running = Running;
     type Facts = VmFacts;
 
+    /// `start` for a VM lab: the running one if it is there (started again
+    /// after a host reboot), else a new one: image, network, package proxy,
+    /// git server and machine.
     async fn start(
         ctx: &Ctx<'_>,
         docker: &Docker,
@@ -94,7 +97,21 @@ impl Environment for Vm {
         previous: Option<Running>,
         options: StartOptions,
     ) -> Result<Running> {
-        start(ctx, docker, lab, previous, options).await
+        let instance = ctx.home.instance();
+        let existing = docker::labelled_containers(docker, &instance, Some(&lab.id)).await?;
+        if !options.fresh
+            && let Some(running) = previous
+            && let Some(machine) = running.machines.first()
+            && existing
+                .iter()
+                .any(|c| c.id.as_deref() == Some(machine.container_id.as_str()))
+        {
+            return resume(ctx, docker, lab, running, &existing).await;
+        }
+        // --fresh, or leftovers the state file does not know (a crash, a deleted
+        // state file): replace them, as their ports are unknown.
+        docker::remove_lab_resources(docker, &instance, &lab.id).await?;
+        create(ctx, docker, lab, options).await
     }
 
     fn ready_text(ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> String {
@@ -277,33 +294,6 @@ pub(crate) fn ssh_command(home: &Home, lab: &Lab, machine: &Machine) -> Result<C
         .args(["-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes"])
         .arg(format!("{}@127.0.0.1", lab.user));
     Ok(cmd)
-}
-
-/// `start` for a VM lab: the running one if it is there (started again
-/// after a host reboot), else a new one: image, network, package proxy,
-/// git server and machine.
-async fn start(
-    ctx: &Ctx<'_>,
-    docker: &Docker,
-    lab: &Lab,
-    previous: Option<Running>,
-    options: StartOptions,
-) -> Result<Running> {
-    let instance = ctx.home.instance();
-    let existing = docker::labelled_containers(docker, &instance, Some(&lab.id)).await?;
-    if !options.fresh
-        && let Some(running) = previous
-        && let Some(machine) = running.machines.first()
-        && existing
-            .iter()
-            .any(|c| c.id.as_deref() == Some(machine.container_id.as_str()))
-    {
-        return resume(ctx, docker, lab, running, &existing).await;
-    }
-    // --fresh, or leftovers the state file does not know (a crash, a deleted
-    // state file): replace them, as their ports are unknown.
-    docker::remove_lab_resources(docker, &instance, &lab.id).await?;
-    create(ctx, docker, lab, options).await
 }
 
 /// Already there: make sure it runs; the proxy comes back after a host

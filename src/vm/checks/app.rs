@@ -2,9 +2,8 @@
 //! checkout, installed distribution, settings, migrations, superuser,
 //! static files.
 
-use super::App;
 use crate::verdict::Outcome;
-use crate::vm::facts::Deploy;
+use crate::vm::facts::{Deploy, Facts};
 
 /// Debian 12's python3-venv bundles pip 23.0.1; anything newer was upgraded.
 const BUNDLED_PIP: (u64, u64, u64) = (23, 0, 1);
@@ -45,17 +44,17 @@ pub(super) fn pip_upgraded(d: &Deploy) -> Outcome {
     }
 }
 
-pub(super) fn app_dir_ready(app: &App) -> Outcome {
-    let d = app.d;
+/// `lab_user`: the owner until a service names the user the app runs as.
+pub(super) fn app_dir_ready(d: &Deploy, facts: &Facts, lab_user: &str) -> Outcome {
     let dir = &d.app_dir;
     // The owner is the user the app runs as, once a service says so.
     let (owner, uid) = match d.service.as_ref().and_then(|s| s.uid.map(|u| (s, u))) {
         Some((service, uid)) => (service.user.as_str(), Some(uid)),
         None => (
-            app.user,
-            app.facts
+            lab_user,
+            facts
                 .users
-                .get(app.user)
+                .get(lab_user)
                 .and_then(|u| u.as_ref())
                 .map(|u| u.uid),
         ),

@@ -11,7 +11,8 @@
 
 use super::Check;
 use crate::catalog::Catalog;
-use crate::environment::{self, LoadedLab};
+use crate::environment;
+use crate::fixtures;
 
 const FIXTURES: &[&str] = &[
     "fresh",
@@ -101,33 +102,13 @@ fn kind(check: &Check) -> &'static str {
     }
 }
 
-fn every_kind_lab() -> LoadedLab {
-    let lab = crate::lab::parse("every-kind.yaml", EVERY_KIND).unwrap();
-    environment::with_checks(lab).unwrap()
-}
-
 fn fixture(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("src/vm/checks/fixtures")
-        .join(format!("{name}.json"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    fixtures::read("src/vm/checks/fixtures", name)
 }
 
 #[test]
 fn the_every_kind_lab_lists_every_kind_once() {
-    let source = crate::lab::Source {
-        file: "every-kind.yaml".into(),
-        text: EVERY_KIND.into(),
-    };
-    let checks: Vec<Vec<Check>> = crate::lab::parse_checks(&source).unwrap();
-    let lab = crate::lab::parse("every-kind.yaml", EVERY_KIND).unwrap();
-    let mut kinds: Vec<&str> = checks.iter().flatten().map(kind).collect();
-    // Each check is named after its kind.
-    let ids: Vec<&str> = lab.stages[0].checks.iter().map(|c| c.id.as_str()).collect();
-    assert_eq!(kinds, ids);
-    kinds.sort_unstable();
-    kinds.dedup();
-    assert_eq!(kinds.len(), ids.len());
+    let kinds = fixtures::kinds(EVERY_KIND, kind);
     assert_eq!(kinds.len(), 30, "a new kind belongs in EVERY_KIND");
 }
 
@@ -142,7 +123,7 @@ fn vm_nginx_judges_every_fixture() {
 
 #[test]
 fn every_kind_meets_every_fixture() {
-    let lab = every_kind_lab();
+    let lab = fixtures::lab(EVERY_KIND);
     for name in FIXTURES {
         let report = lab.judge_recorded(&fixture(name));
         insta::assert_snapshot!(format!("every-kind-{name}"), report.to_json());
@@ -154,7 +135,7 @@ fn a_probe_that_failed_makes_its_checks_errors_only() {
     let mut facts: serde_json::Value = serde_json::from_str(&fixture("deployed")).unwrap();
     facts["machines"][0]["probe"] =
         serde_json::json!({ "Err": "the probe inside the VM failed: exit code 137" });
-    let report = every_kind_lab().judge_recorded(&facts.to_string());
+    let report = fixtures::lab(EVERY_KIND).judge_recorded(&facts.to_string());
     let checks = &report.stages[0].checks;
     let status = |id: &str| checks.iter().find(|c| c.id == id).unwrap().status;
     use crate::report::Status;

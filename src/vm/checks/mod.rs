@@ -17,7 +17,7 @@ mod web;
 
 use serde::Deserialize;
 
-use super::facts::{Deploy, FactRequest, Facts, HttpFacts, MachineFacts};
+use super::facts::{FactRequest, MachineFacts};
 use crate::verdict::Verdict;
 
 /// The kinds of check a VM lab may use. `user` defaults to the lab's user.
@@ -156,83 +156,61 @@ impl Check {
 
     /// Judges the check against one machine's facts.
     pub(crate) fn evaluate(&self, lab_user: &str, machine: &MachineFacts) -> Verdict {
-        if let Check::SshBanner {} = self {
-            return system::ssh_banner(&machine.host);
-        }
-        let facts = machine.probe.as_ref().map_err(std::clone::Clone::clone)?;
+        // Every check but the banner reads the probe's facts (the web ones
+        // with the host's requests through port 80).
+        let facts = match (self, &machine.probe) {
+            (Check::SshBanner {}, _) => return system::ssh_banner(&machine.host),
+            (_, Err(why)) => return Err(why.clone()),
+            (_, Ok(facts)) => facts,
+        };
         let user = |u: &Option<String>| u.clone().unwrap_or_else(|| lab_user.to_string());
-        match self {
-            Check::SshBanner {} => unreachable!("judged from the host's facts above"),
-            Check::TcpListening { port, program } => system::tcp_listening(facts, *port, program),
-            Check::UserExists { user: u } => system::user_exists(facts, &user(u)),
-            Check::SudoAllowed { user: u } => system::sudo_allowed(facts, &user(u)),
-            Check::SshKeyAuthorized { user: u } => {
-                system::ssh_key_authorized(facts, &user(u), &machine.host.public_key)
-            }
-            Check::PackagesInstalled { packages } => system::packages_installed(facts, packages),
-            deploy => {
-                let d = facts
-                    .deploy
-                    .get(lab_user)
-                    .ok_or_else(|| format!("the probe gave no facts about {lab_user}'s app"))?;
-                deploy.evaluate_deploy(&App {
-                    facts,
-                    d,
-                    user: lab_user,
-                    http: machine.host.http.as_ref(),
-                })
-            }
-        }
-    }
-
-    fn evaluate_deploy(&self, app: &App) -> Verdict {
+        let d = || {
+            (facts.deploy.get(lab_user))
+                .ok_or_else(|| format!("the probe gave no facts about {lab_user}'s app"))
+        };
         let http = || {
-            app.http
-                .ok_or_else(|| "the host sent no HTTP requests".to_string())
+            (machine.host.http.as_ref()).ok_or_else(|| "the host sent no HTTP requests".to_string())
         };
         Ok(match self {
-            Check::VenvReady {} => app::venv_ready(app.d),
-            Check::PipUpgraded {} => app::pip_upgraded(app.d),
-            Check::AppDirReady {} => app::app_dir_ready(app),
-            Check::CodeCheckedOut {} => app::code_checked_out(app.d),
-            Check::AppInstalled { dist } => app::app_installed(app.d, dist),
-            Check::SettingsDebugOff {} => app::settings_debug_off(app.d),
-            Check::SettingsAllowedHosts {} => app::settings_allowed_hosts(app.d),
-            Check::MigrationsApplied {} => app::migrations_applied(app.d),
-            Check::SuperuserExists {} => app::superuser_exists(app.d),
-            Check::StaticCollected {} => app::static_collected(app.d),
-            Check::SocketUnitEnabled {} => service::socket_unit_enabled(app.d),
-            Check::SocketListening {} => service::socket_listening(app.d),
-            Check::ServiceUnprivileged {} => service::service_unprivileged(app.d),
-            Check::SocketReachesDjango {} => service::socket_reaches_django(app.d),
-            Check::UnitsEnabledAtBoot {} => service::units_enabled_at_boot(app.d),
-            Check::AppUnderSystemd {} => service::app_under_systemd(app.d),
-            Check::RebootedAfterDeploy {} => service::rebooted_after_deploy(app.d),
-            Check::NginxConfigValid {} => web::nginx_config_valid(app.d),
-            Check::NginxProxiesToSocket {} => web::nginx_proxies_to_socket(app.d),
-            Check::DefaultSiteGone {} => web::default_site_gone(app.d, http()?),
-            Check::BlogThroughNginx {} => web::blog_through_nginx(app.d, http()?),
+            Check::SshBanner {} => unreachable!("judged from the host's facts above"),
+            Check::TcpListening { port, program } => {
+                return system::tcp_listening(facts, *port, program);
+            }
+            Check::UserExists { user: u } => return system::user_exists(facts, &user(u)),
+            Check::SudoAllowed { user: u } => return system::sudo_allowed(facts, &user(u)),
+            Check::SshKeyAuthorized { user: u } => {
+                let key = &machine.host.public_key;
+                return system::ssh_key_authorized(facts, &user(u), key);
+            }
+            Check::PackagesInstalled { packages } => {
+                return system::packages_installed(facts, packages);
+            }
+            Check::VenvReady {} => app::venv_ready(d()?),
+            Check::PipUpgraded {} => app::pip_upgraded(d()?),
+            Check::AppDirReady {} => app::app_dir_ready(d()?, facts, lab_user),
+            Check::CodeCheckedOut {} => app::code_checked_out(d()?),
+            Check::AppInstalled { dist } => app::app_installed(d()?, dist),
+            Check::SettingsDebugOff {} => app::settings_debug_off(d()?),
+            Check::SettingsAllowedHosts {} => app::settings_allowed_hosts(d()?),
+            Check::MigrationsApplied {} => app::migrations_applied(d()?),
+            Check::SuperuserExists {} => app::superuser_exists(d()?),
+            Check::StaticCollected {} => app::static_collected(d()?),
+            Check::SocketUnitEnabled {} => service::socket_unit_enabled(d()?),
+            Check::SocketListening {} => service::socket_listening(d()?),
+            Check::ServiceUnprivileged {} => service::service_unprivileged(d()?),
+            Check::SocketReachesDjango {} => service::socket_reaches_django(d()?),
+            Check::UnitsEnabledAtBoot {} => service::units_enabled_at_boot(d()?),
+            Check::AppUnderSystemd {} => service::app_under_systemd(d()?),
+            Check::RebootedAfterDeploy {} => service::rebooted_after_deploy(d()?),
+            Check::NginxConfigValid {} => web::nginx_config_valid(d()?),
+            Check::NginxProxiesToSocket {} => web::nginx_proxies_to_socket(d()?),
+            Check::DefaultSiteGone {} => web::default_site_gone(d()?, http()?),
+            Check::BlogThroughNginx {} => web::blog_through_nginx(d()?, http()?),
             Check::StaticThroughNginx {} => web::static_through_nginx(http()?),
             Check::DebugOffLive {} => web::debug_off_live(http()?),
-            Check::AppNotExposed {} => web::app_not_exposed(app.facts),
-            Check::SshBanner {}
-            | Check::TcpListening { .. }
-            | Check::UserExists { .. }
-            | Check::SudoAllowed { .. }
-            | Check::SshKeyAuthorized { .. }
-            | Check::PackagesInstalled { .. } => {
-                unreachable!("system checks are judged in `evaluate`")
-            }
+            Check::AppNotExposed {} => web::app_not_exposed(facts),
         })
     }
-}
-
-/// The facts the app checks read.
-struct App<'a> {
-    facts: &'a Facts,
-    d: &'a Deploy,
-    user: &'a str,
-    http: Option<&'a HttpFacts>,
 }
 
 /// Programs that serve the app (gunicorn for WSGI, uvicorn for ASGI).
