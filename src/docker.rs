@@ -128,9 +128,8 @@ pub(crate) async fn gateway(docker: &Docker, network: &str) -> Result<std::net::
         .into_iter()
         .flatten()
         .find_map(|c| c.gateway?.parse().ok())
-        .ok_or_else(|| Error::Docker {
-            action: "inspecting the lab's network".into(),
-            detail: "it has no IPv4 gateway".into(),
+        .ok_or_else(|| Error::NoGateway {
+            network: network.to_string(),
         })
 }
 

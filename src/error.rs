@@ -71,8 +71,14 @@ pub(crate) enum Error {
     #[error("cannot reach the Docker engine at {host}: {detail}")]
     DockerUnreachable { host: String, detail: String },
 
-    #[error("Docker: {action}: {detail}")]
-    Docker { action: String, detail: String },
+    #[error("Docker: {action}: {}", describe_docker(source))]
+    Docker {
+        action: String,
+        source: bollard::errors::Error,
+    },
+
+    #[error("the lab's network {network} has no IPv4 gateway")]
+    NoGateway { network: String },
 
     #[error("port {port} on 127.0.0.1 is already in use.")]
     PortTaken { port: u16 },
@@ -118,6 +124,38 @@ pub(crate) enum Error {
         port_taken: bool,
     },
 
+    #[error("{context}: {program} failed ({status}): {stderr}")]
+    Program {
+        context: String,
+        program: &'static str,
+        status: std::process::ExitStatus,
+        stderr: String,
+    },
+
+    #[error("{context}: {source}")]
+    Json {
+        context: String,
+        source: serde_json::Error,
+    },
+
+    #[error("making the local TLS certificate: {source}")]
+    Tls {
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    #[error("creating the SSH key {}: {source}", path.display())]
+    SshKey {
+        path: PathBuf,
+        source: ssh_key::Error,
+    },
+
+    #[error("answering HTTP: {source}")]
+    Http { source: hyper::http::Error },
+
+    /// The fake platform refuses, in Heroku's words.
+    #[error("{message}")]
+    Platform { message: String },
+
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -151,6 +189,13 @@ impl Error {
             | Probe { .. }
             | SolutionFailed { .. }
             | Background { .. }
+            | NoGateway { .. }
+            | Program { .. }
+            | Json { .. }
+            | Tls { .. }
+            | SshKey { .. }
+            | Http { .. }
+            | Platform { .. }
             | Io { .. } => exit::ENVIRONMENT,
             Interrupted => exit::INTERRUPTED,
         }
@@ -182,6 +227,20 @@ impl Error {
         })
     }
 
+    /// A program deploylab ran that exited unsuccessfully.
+    pub(crate) fn program(
+        context: impl Into<String>,
+        program: &'static str,
+        output: &std::process::Output,
+    ) -> Error {
+        Error::Program {
+            context: context.into(),
+            program,
+            status: output.status,
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        }
+    }
+
     pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         let context = context.into();
         move |source| Error::Io { context, source }
@@ -191,10 +250,7 @@ impl Error {
         action: impl Into<String>,
     ) -> impl FnOnce(bollard::errors::Error) -> Error {
         let action = action.into();
-        move |e| Error::Docker {
-            action,
-            detail: describe_docker(&e),
-        }
+        move |source| Error::Docker { action, source }
     }
 }
 

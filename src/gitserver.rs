@@ -86,12 +86,11 @@ fn build_repo(root: &Path, name: &str, files: &[(PathBuf, Vec<u8>)]) -> Result<(
                 fix: "Install git (`sudo apt-get install git`).",
             })?;
         if !output.status.success() {
-            return Err(Error::Io {
-                context: format!("git {}", args.join(" ")),
-                source: std::io::Error::other(
-                    String::from_utf8_lossy(&output.stderr).trim().to_string(),
-                ),
-            });
+            return Err(Error::program(
+                format!("preparing the lab's repository (git {})", args.join(" ")),
+                "git",
+                &output,
+            ));
         }
     }
     Ok(())

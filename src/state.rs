@@ -171,20 +171,19 @@ pub(crate) fn ensure_ssh_key(private: &Path) -> Result<String> {
         return Ok(text.trim().to_string());
     }
     let context = format!("creating the SSH key {}", private.display());
+    let key_error = |source| Error::SshKey {
+        path: private.to_path_buf(),
+        source,
+    };
     let parent = private.parent().expect("key path has a parent");
     std::fs::create_dir_all(parent).map_err(Error::io(&context))?;
     let key =
         ssh_key::PrivateKey::random(&mut ssh_key::rand_core::OsRng, ssh_key::Algorithm::Ed25519)
-            .map_err(|e| Error::io(&context)(std::io::Error::other(e.to_string())))?;
+            .map_err(key_error)?;
     let mut key = key;
     key.set_comment("deploylab");
-    let pem = key
-        .to_openssh(ssh_key::LineEnding::LF)
-        .map_err(|e| Error::io(&context)(std::io::Error::other(e.to_string())))?;
-    let public_text = key
-        .public_key()
-        .to_openssh()
-        .map_err(|e| Error::io(&context)(std::io::Error::other(e.to_string())))?;
+    let pem = key.to_openssh(ssh_key::LineEnding::LF).map_err(key_error)?;
+    let public_text = key.public_key().to_openssh().map_err(key_error)?;
     write_private(private, pem.as_bytes()).map_err(Error::io(&context))?;
     std::fs::write(&public, format!("{public_text}\n")).map_err(Error::io(&context))?;
     Ok(public_text)

@@ -167,9 +167,9 @@ async fn hook_connection(fake: &Fake, stream: UnixStream) -> Result<()> {
         .read_line(&mut request)
         .await
         .map_err(Error::io("reading the hook's request"))?;
-    let request: HookRequest = serde_json::from_str(&request).map_err(|e| Error::Io {
+    let request: HookRequest = serde_json::from_str(&request).map_err(|source| Error::Json {
         context: "reading the hook's request".into(),
-        source: std::io::Error::other(e.to_string()),
+        source,
     })?;
     let mut say = Say {
         stream: write,

@@ -692,9 +692,8 @@ pub(crate) async fn create_run(
     let found = fake.platform.lock().await.find(app);
     let release = found.as_ref().and_then(|a| a.current()).cloned();
     let Some((release, slug)) = release.and_then(|r| r.slug.clone().map(|s| (r, s))) else {
-        return Err(Error::Io {
-            context: text::NO_RELEASE.into(),
-            source: std::io::Error::other("no slug"),
+        return Err(Error::Platform {
+            message: text::NO_RELEASE.into(),
         });
     };
     let mut config = release.config.clone();

@@ -114,10 +114,11 @@ pub(crate) fn ensure_repo(dir: &Path, app: &str) -> Result<PathBuf> {
         .output()
         .map_err(Error::io("running git init"))?;
     if !output.status.success() {
-        return Err(Error::Io {
-            context: format!("creating the repository of {app}"),
-            source: std::io::Error::other(String::from_utf8_lossy(&output.stderr).to_string()),
-        });
+        return Err(Error::program(
+            format!("creating the repository of {app}"),
+            "git",
+            &output,
+        ));
     }
     let script = "#!/bin/sh\n# deploylab: builds the push; a failed build declines it.\nexec \"$DEPLOYLAB_EXE\" heroku-hook\n";
     std::fs::write(&hook, script).map_err(Error::io("writing the pre-receive hook"))?;
@@ -233,10 +234,7 @@ async fn http_backend(
     });
     builder
         .body(BodyExt::boxed(StreamBody::new(stream)))
-        .map_err(|e| Error::Io {
-            context: "answering git".into(),
-            source: std::io::Error::other(e.to_string()),
-        })
+        .map_err(|source| Error::Http { source })
 }
 
 /// The hidden `heroku-hook` command: git's pre-receive hook. Sends the

@@ -31,11 +31,8 @@ fn ca_params() -> CertificateParams {
     params
 }
 
-fn tls_error(e: impl std::fmt::Display) -> Error {
-    Error::Io {
-        context: "making the local TLS certificate".into(),
-        source: std::io::Error::other(e.to_string()),
-    }
+fn tls_error(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+    Error::Tls { source: e.into() }
 }
 
 /// Makes (once) the CA and the localhost certificate in `dir`, and returns

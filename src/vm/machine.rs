@@ -120,12 +120,12 @@ pub(crate) async fn create_and_boot(docker: &Docker, spec: &VmSpec<'_>) -> Resul
         let ssh_port = spec.ssh_port.map_or_else(free_port, Ok)?;
         let http_port = spec.http_port.map_or_else(free_port, Ok)?;
         match try_create(docker, spec, &flags, ssh_port, http_port).await {
-            Err(Error::Docker { detail, .. })
-                if is_port_clash(&detail) && spec.ssh_port.is_none() && attempts < 4 =>
+            Err(Error::Docker { source, .. })
+                if is_port_clash(&source) && spec.ssh_port.is_none() && attempts < 4 =>
             {
                 continue;
             }
-            Err(Error::Docker { detail, .. }) if is_port_clash(&detail) => {
+            Err(Error::Docker { source, .. }) if is_port_clash(&source) => {
                 let port = spec.ssh_port.or(spec.http_port).unwrap_or(ssh_port);
                 return Err(Error::PortTaken { port });
             }
@@ -134,7 +134,9 @@ pub(crate) async fn create_and_boot(docker: &Docker, spec: &VmSpec<'_>) -> Resul
     }
 }
 
-fn is_port_clash(detail: &str) -> bool {
+/// The engine says a published port is taken only in its message.
+fn is_port_clash(error: &bollard::errors::Error) -> bool {
+    let detail = crate::error::describe_docker(error);
     detail.contains("port is already allocated") || detail.contains("address already in use")
 }
 

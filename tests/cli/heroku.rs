@@ -1,0 +1,711 @@
+//! The fake Heroku, driven by the real heroku CLI and git.
+
+use super::support::*;
+
+/// The real heroku CLI, unpacked once from `../shared/clients` into target/.
+/// None (and a clear message) when the tarball or node is absent.
+fn heroku_cli() -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let tarball = root.join("../shared/clients/heroku-cli-11.10.0.tar.xz");
+    let dest = root.join("target/heroku-cli-11.10.0");
+    let bin = dest.join("node_modules/.bin/heroku");
+    if bin.exists() {
+        return Some(bin);
+    }
+    if !tarball.exists() || Command::new("node").arg("--version").output().is_err() {
+        // In CI a missing client is a broken setup, never a silent pass.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI: the real heroku CLI ({}) and node are needed",
+            tarball.display()
+        );
+        eprintln!(
+            "NOTE: the real heroku CLI ({}) or node is absent: the real-CLI tests check nothing",
+            tarball.display()
+        );
+        return None;
+    }
+    // Tests run as parallel processes: each unpacks into a folder of its
+    // own and renames it into place; the first rename wins.
+    let partial = root.join(format!("target/heroku-cli.partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&partial);
+    std::fs::create_dir_all(&partial).unwrap();
+    let status = Command::new("tar")
+        .arg("xJf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&partial)
+        .status()
+        .unwrap();
+    assert!(status.success(), "unpacking {}", tarball.display());
+    if std::fs::rename(&partial, &dest).is_err() {
+        // Another test put it in place first.
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    assert!(bin.exists(), "{} after unpacking", bin.display());
+    Some(bin)
+}
+
+/// The fake Heroku of a throwaway home, started with `deploylab start
+/// heroku`, and the real CLI and git set up by `deploylab heroku env`.
+struct FakeHeroku {
+    lab: Lab,
+    cli: PathBuf,
+    env: Vec<(String, String)>,
+    api_port: u16,
+    router_port: u16,
+    /// The course's blog, as `start` offers it to clone.
+    blog_repo: String,
+    work: tempfile::TempDir,
+}
+
+impl FakeHeroku {
+    fn start(lab: Lab, cli: PathBuf) -> FakeHeroku {
+        let started = lab.run(&["start", "heroku"]);
+        assert!(
+            started.status.success(),
+            "start heroku: {}{}",
+            stdout(&started),
+            stderr(&started)
+        );
+        let text = stdout(&started);
+        let router_port = text
+            .split(".localhost:")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|p| p.parse().ok())
+            .expect("the router's port in start's output");
+        let blog_repo = text
+            .split("git clone ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("the blog's repository in start's output")
+            .to_string();
+        let env_out = lab.run(&["heroku", "env"]);
+        assert!(env_out.status.success(), "{}", stderr(&env_out));
+        let env: Vec<(String, String)> = stdout(&env_out)
+            .lines()
+            .filter_map(|l| l.strip_prefix("export "))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.trim_matches('\'').replace("'\\''", "'")))
+            .collect();
+        let api_port = env
+            .iter()
+            .find(|(k, _)| k == "HEROKU_HOST")
+            .and_then(|(_, v)| v.rsplit(':').next()?.parse().ok())
+            .expect("HEROKU_HOST");
+        let work = tempfile::tempdir().unwrap();
+        let fake = FakeHeroku {
+            lab,
+            cli,
+            env,
+            api_port,
+            router_port,
+            blog_repo,
+            work,
+        };
+        let init = fake.git(&["init", "-q", "--initial-branch=main"]);
+        assert!(init.status.success());
+        fake
+    }
+
+    /// A program run the way a student's terminal runs it after
+    /// `eval "$(deploylab heroku env)"`, in the work repository.
+    fn command(&self, program: &str) -> Command {
+        let bin = self.cli.parent().unwrap();
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let mut cmd = Command::new(program);
+        cmd.env_clear()
+            .env("PATH", path)
+            .env("HOME", self.lab.home.path())
+            .envs(self.env.iter().cloned())
+            .env("GIT_AUTHOR_NAME", "student")
+            .env("GIT_AUTHOR_EMAIL", "student@deploylab.test")
+            .env("GIT_COMMITTER_NAME", "student")
+            .env("GIT_COMMITTER_EMAIL", "student@deploylab.test")
+            .current_dir(self.work.path())
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn heroku(&self, args: &[&str], token: &str) -> Output {
+        self.command("heroku")
+            .args(args)
+            .env("HEROKU_API_KEY", token)
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.command("heroku").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "heroku {args:?}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        format!("{}{}", stdout(&out), stderr(&out))
+    }
+
+    fn git(&self, args: &[&str]) -> Output {
+        self.command("git").args(args).output().unwrap()
+    }
+
+    /// Writes files into the work repository and commits them.
+    fn commit(&self, files: &[(&str, &str)], message: &str) {
+        for (path, text) in files {
+            let path = self.work.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        assert!(self.git(&["add", "-A"]).status.success());
+        let out = self.git(&["commit", "-q", "-m", message]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+
+    /// `git push heroku main`: whether git accepted it, and all it printed.
+    fn push(&self) -> (bool, String) {
+        let out = self.git(&["push", "heroku", "main"]);
+        (
+            out.status.success(),
+            format!("{}{}", stdout(&out), stderr(&out)),
+        )
+    }
+
+    /// A request through the router as a browser sends it: status and the
+    /// response's head.
+    fn get(&self, app: &str, path: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.router_port)).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.0\r\nHost: {app}.localhost:{}\r\n\r\n",
+            self.router_port
+        )
+        .unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let status = answer
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let head = answer
+            .split("\r\n\r\n")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        (status, head)
+    }
+
+    /// Waits until `heroku ps` shows web.1 in `state` (Heroku's own view).
+    fn wait_for_web(&self, app: &str, state: &str) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let ps = self.ok(&["ps", "web", "-a", app]);
+            if ps.contains(&format!("web.1: {state}")) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "web.1 never {state}: {ps}");
+        }
+    }
+
+    fn check_json(&self) -> Value {
+        let out = self.lab.run(&["check", "--format", "json"]);
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stderr(&out)))
+    }
+
+    fn restart(&mut self) {
+        assert!(self.lab.run(&["stop", "heroku"]).status.success());
+        let started = self.lab.run(&["start", "heroku"]);
+        assert!(started.status.success(), "{}", stderr(&started));
+    }
+}
+
+impl Drop for FakeHeroku {
+    /// Destroying the apps removes their slug images and databases; `stop`
+    /// (the Lab's drop) then ends the fake and its dynos.
+    fn drop(&mut self) {
+        let state = self.lab.home.path().join("data/heroku/state.json");
+        let state: Value = std::fs::read_to_string(state)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(Value::Null);
+        if let Some(apps) = state["apps"].as_object() {
+            for app in apps.keys() {
+                let _ = self
+                    .command("heroku")
+                    .args(["apps:destroy", app, "--confirm", app])
+                    .output();
+            }
+        }
+    }
+}
+
+/// One check's result in `check --format json`.
+fn check_result(report: &Value, check: &str) -> Value {
+    report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["checks"].as_array().unwrap())
+        .find(|c| c["id"] == check)
+        .cloned()
+        .unwrap_or_else(|| panic!("no check {check}"))
+}
+
+fn check_status(report: &Value, check: &str) -> String {
+    check_result(report, check)["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn heroku_cli_manages_apps_on_the_fake() {
+    let Some(cli) = heroku_cli() else { return };
+    let fake = FakeHeroku::start(Lab::new(), cli);
+
+    // Loopback only: the kernel's socket table shows the API on 127.0.0.1.
+    let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let listening = format!("0100007F:{:04X} 00000000:0000 0A", fake.api_port);
+    assert!(tcp.contains(&listening), "API not on loopback only");
+
+    let created = fake.ok(&["create", "meu-blog"]);
+    assert!(created.contains("Creating meu-blog... done"), "{created}");
+    let remotes = fake.git(&["remote", "-v"]);
+    assert!(stdout(&remotes).contains(&format!(
+        "heroku\thttps://localhost:{}/meu-blog.git",
+        fake.api_port
+    )));
+
+    assert!(fake.ok(&["apps"]).contains("meu-blog"));
+    let info = fake.ok(&["info", "-a", "meu-blog"]);
+    assert!(
+        info.contains("Web URL:") && info.contains("http://meu-blog.localhost:"),
+        "{info}"
+    );
+
+    // Config vars, each change a release, as `heroku releases` shows.
+    let set = fake.ok(&[
+        "config:set",
+        "DEBUG=False",
+        "SECRET_KEY=s3cr3t",
+        "-a",
+        "meu-blog",
+    ]);
+    assert!(set.contains("done, v2"), "{set}");
+    let config = fake.ok(&["config", "-a", "meu-blog"]);
+    assert!(
+        config.contains("SECRET_KEY:") && config.contains("s3cr3t"),
+        "{config}"
+    );
+    let unset = fake.ok(&["config:unset", "DEBUG", "-a", "meu-blog"]);
+    assert!(unset.contains("done, v3"), "{unset}");
+    let releases = fake.ok(&["releases", "-a", "meu-blog"]);
+    assert!(releases.contains("Current: v3"), "{releases}");
+    assert!(releases.contains("Remove DEBUG config vars"), "{releases}");
+    assert!(releases.contains("Initial release"), "{releases}");
+
+    // Heroku's errors, as the CLI prints them.
+    let missing = fake.heroku(&["info", "-a", "nao-existe"], "test-token");
+    assert!(!missing.status.success());
+    let missing = fake
+        .command("heroku")
+        .args(["info", "-a", "nao-existe"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&missing).contains("Couldn't find that app.")
+            && stderr(&missing).contains("not_found"),
+        "{}",
+        stderr(&missing)
+    );
+    let bad_name = fake
+        .command("heroku")
+        .args(["create", "Nome_Invalido"])
+        .output()
+        .unwrap();
+    assert!(!bad_name.status.success());
+    assert!(
+        stderr(&bad_name).contains("invalid_params"),
+        "{}",
+        stderr(&bad_name)
+    );
+    let taken = fake
+        .command("heroku")
+        .args(["create", "meu-blog"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&taken).contains("Name meu-blog is already taken"),
+        "{}",
+        stderr(&taken)
+    );
+    // Nothing pushed: no process types to scale.
+    let scale = fake
+        .command("heroku")
+        .args(["ps:scale", "web=1", "-a", "meu-blog"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&scale).contains("Couldn't find that process type (web)."),
+        "{}",
+        stderr(&scale)
+    );
+    let wrong_token = fake.heroku(&["apps"], "not-the-token");
+    assert!(!wrong_token.status.success());
+    assert!(
+        stderr(&wrong_token).contains("token provided to HEROKU_API_KEY is invalid"),
+        "{}",
+        stderr(&wrong_token)
+    );
+
+    // The heroku lab has no VM to ssh into.
+    let ssh = fake.lab.run(&["ssh"]);
+    assert_eq!(ssh.status.code(), Some(2));
+    assert!(
+        stderr(&ssh).contains("not available for lab 'heroku'"),
+        "{}",
+        stderr(&ssh)
+    );
+
+    // State survives a restart of the fake, on the same ports.
+    let mut fake = fake;
+    fake.restart();
+    assert!(fake.ok(&["apps"]).contains("meu-blog"));
+    let destroyed = fake.ok(&["apps:destroy", "meu-blog", "--confirm", "meu-blog"]);
+    assert!(destroyed.contains("Destroying meu-blog"), "{destroyed}");
+    assert!(!fake.ok(&["apps"]).contains("meu-blog"));
+}
+
+/// The reference solution (real CLI, real git) turns every check green; the
+/// course's other commands then work as on Heroku, and undoing steps turns
+/// the matching checks red.
+#[test]
+fn heroku_course_flow_with_the_real_cli_and_git() {
+    let Some(cli) = heroku_cli() else { return };
+    let fake = FakeHeroku::start(Lab::new(), cli);
+    let before = fake.check_json();
+    assert_eq!(check_status(&before, "app-created"), "fail");
+
+    let solved = fake
+        .command(env!("CARGO_BIN_EXE_deploylab"))
+        .env("DEPLOYLAB_HOME", fake.lab.home.path().join("data"))
+        .env("DEPLOYLAB_CACHE", shared_cache())
+        .args(["solve", "static"])
+        .output()
+        .unwrap();
+    assert!(
+        solved.status.success(),
+        "solve: {}{}",
+        stdout(&solved),
+        stderr(&solved)
+    );
+    let report = fake.check_json();
+    assert_eq!(report["passed"], true, "{report:#}");
+
+    let app = "meu-blog";
+    let (status, head) = fake.get(app, "/");
+    assert_eq!(status, 200, "{head}");
+
+    // Releases are images deploylab lists (and `images prune` keeps).
+    let images = stdout(&fake.lab.run(&["images", "list"]));
+    assert!(images.contains("heroku-slug"), "{images}");
+    let stack = images
+        .lines()
+        .find(|l| l.contains("heroku-stack") && l.contains("✓"));
+    assert!(
+        stack.is_some(),
+        "the current stack is marked current: {images}"
+    );
+    assert!(head.contains("x-deploylab-release:"), "{head}");
+
+    // Logs: the router's line for that request, the dyno's own output.
+    let logs = fake.ok(&["logs", "-n", "200", "-a", app]);
+    assert!(
+        logs.contains("heroku[router]: at=info method=GET path=\"/\""),
+        "{logs}"
+    );
+    assert!(logs.contains("status=200"), "{logs}");
+    assert!(logs.contains("app[web.1]:"), "{logs}");
+    assert!(logs.contains("app[api]: Deploy"), "{logs}");
+    let router_only = fake.ok(&["logs", "--source", "heroku", "--dyno", "router", "-a", app]);
+    assert!(!router_only.contains("app[web.1]"), "{router_only}");
+
+    // heroku run: output, stdin, and the exit code.
+    let run = fake.ok(&[
+        "run",
+        "--exit-code",
+        "-a",
+        app,
+        "--",
+        "python",
+        "manage.py",
+        "showmigrations",
+        "posts",
+    ]);
+    assert!(run.contains("[X] 0001_initial"), "{run}");
+    let piped = fake
+        .command("heroku")
+        .args(["run", "-a", app, "python"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = piped.stdin.as_ref().unwrap();
+        stdin.write_all(b"print(6 * 7)\n").unwrap();
+    }
+    let mut piped = piped;
+    drop(piped.stdin.take());
+    let piped = piped.wait_with_output().unwrap();
+    assert!(
+        stdout(&piped).contains("42"),
+        "{}{}",
+        stdout(&piped),
+        stderr(&piped)
+    );
+    let failed = fake
+        .command("heroku")
+        .args([
+            "run",
+            "--exit-code",
+            "-a",
+            app,
+            "--",
+            "bash",
+            "-c",
+            "exit 3",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(3), "{}", stderr(&failed));
+
+    // ps:restart replaces the dyno.
+    fake.ok(&["ps:restart", "-a", app]);
+    fake.wait_for_web(app, "up");
+    let logs = fake.ok(&["logs", "-n", "300", "-a", app]);
+    assert!(
+        logs.contains("heroku[web.1]: Stopping all processes with SIGTERM"),
+        "{logs}"
+    );
+
+    // Rollback: an older release becomes current; the check sees it.
+    let releases = fake.ok(&["releases", "-a", app]);
+    assert!(releases.contains("Deploy "), "{releases}");
+    let rolled = fake.ok(&["rollback", "v3", "-a", app]);
+    assert!(
+        rolled.contains("Rolling back meu-blog to v3... done"),
+        "{rolled}"
+    );
+    fake.wait_for_web(app, "up");
+    let report = fake.check_json();
+    assert_eq!(check_status(&report, "released"), "fail");
+
+    // Scaled to zero: H14 from the router, and the check says so.
+    let scaled = fake.ok(&["ps:scale", "web=0", "-a", app]);
+    assert!(scaled.contains("now running web at 0"), "{scaled}");
+    let (status, head) = fake.get(app, "/");
+    assert_eq!(status, 503, "{head}");
+    assert!(head.contains("x-deploylab-router-error: H14"), "{head}");
+    let logs = fake.ok(&["logs", "-n", "20", "-a", app]);
+    assert!(
+        logs.contains("code=H14 desc=\"No web processes running\""),
+        "{logs}"
+    );
+    let report = fake.check_json();
+    let dyno = check_result(&report, "web-dyno-up");
+    assert!(dyno["observed"].as_str().unwrap().contains("H14"), "{dyno}");
+}
+
+/// The failures students meet on the way, with Heroku's own messages.
+#[test]
+fn heroku_classic_failures_get_herokus_messages() {
+    let Some(cli) = heroku_cli() else { return };
+    // R10 after 5 s instead of Heroku's 60, to keep the test short.
+    let lab = Lab::new().env("DEPLOYLAB_HEROKU_BOOT_TIMEOUT", "5");
+    let fake = FakeHeroku::start(lab, cli);
+    let app = "blog-falhas";
+    fake.ok(&["create", app]);
+
+    // Not a Python app at all.
+    fake.commit(&[("NOTAS.md", "# notas\n")], "notes");
+    let (ok, out) = fake.push();
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("No default language could be detected"),
+        "{out}"
+    );
+    assert!(out.contains("pre-receive hook declined"), "{out}");
+
+    // The blog, asking for a Python the stack lacks, without gunicorn.
+    let clone = fake.git(&[
+        "pull",
+        "-q",
+        "--allow-unrelated-histories",
+        "--no-rebase",
+        "--no-edit",
+        &fake.blog_repo,
+        "main",
+    ]);
+    assert!(
+        clone.status.success(),
+        "{}{}",
+        stdout(&clone),
+        stderr(&clone)
+    );
+    fake.commit(
+        &[
+            (
+                "requirements.txt",
+                "django>=5.2,<6\ndynaconf\ndj-database-url\n",
+            ),
+            (".python-version", "3.12\n"),
+            ("Procfile", "web: gunicorn blog.wsgi\n"),
+        ],
+        "Heroku files",
+    );
+    let (ok, out) = fake.push();
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("The requested Python version isn't available"),
+        "{out}"
+    );
+    assert!(out.contains("Available: Python 3.11"), "{out}");
+
+    // The right Python: it builds, but the web dyno crashes (H10).
+    fake.commit(&[(".python-version", "3.11\n")], "Python 3.11");
+    let (ok, out) = fake.push();
+    assert!(ok, "{out}");
+    assert!(out.contains("Procfile declares types -> web"), "{out}");
+    assert!(out.contains("Verifying deploy... done."), "{out}");
+    fake.wait_for_web(app, "crashed");
+    let logs = fake.ok(&["logs", "-n", "100", "-a", app]);
+    assert!(logs.contains("gunicorn: command not found"), "{logs}");
+    assert!(logs.contains("Process exited with status 127"), "{logs}");
+    assert!(
+        logs.contains("State changed from starting to crashed"),
+        "{logs}"
+    );
+    let (status, head) = fake.get(app, "/");
+    assert_eq!(status, 503, "{head}");
+    assert!(head.contains("x-deploylab-router-error: H10"), "{head}");
+    let report = fake.check_json();
+    let dyno = check_result(&report, "web-dyno-up");
+    assert_ne!(dyno["status"], "pass");
+    assert!(
+        dyno["observed"].as_str().unwrap().contains("crashed"),
+        "{dyno}"
+    );
+
+    // collectstatic failing fails the build, with Heroku's advice.
+    fake.ok(&["config:set", "BLOG_STATIC_ROOT=", "-a", app]);
+    fake.commit(
+        &[(
+            "requirements.txt",
+            "django>=5.2,<6\ndynaconf\ndj-database-url\ngunicorn\n",
+        )],
+        "gunicorn",
+    );
+    let (ok, out) = fake.push();
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("Unable to generate Django static files"),
+        "{out}"
+    );
+    assert!(out.contains("DISABLE_COLLECTSTATIC=1"), "{out}");
+    let report = fake.check_json();
+    assert_eq!(check_status(&report, "build-succeeded"), "fail");
+    fake.ok(&["config:set", "DISABLE_COLLECTSTATIC=1", "-a", app]);
+    let (ok, out) = fake.push();
+    assert!(ok, "{out}");
+    assert!(out.contains("Skipping Django collectstatic"), "{out}");
+    fake.wait_for_web(app, "up");
+
+    // DEBUG off without ALLOWED_HOSTS: Django's DisallowedHost, a 400.
+    fake.ok(&["config:set", "BLOG_DEBUG=false", "-a", app]);
+    fake.wait_for_web(app, "up");
+    let (status, head) = fake.get(app, "/");
+    assert_eq!(status, 400, "{head}");
+    let report = fake.check_json();
+    assert_ne!(check_status(&report, "allowed-hosts"), "pass");
+    assert_eq!(check_status(&report, "debug-off"), "pass");
+
+    // A web process that listens on its own port, not $PORT: R10.
+    fake.commit(
+        &[("Procfile", "web: python -m http.server 8000\n")],
+        "a port of its own",
+    );
+    let (ok, out) = fake.push();
+    assert!(ok, "{out}");
+    fake.wait_for_web(app, "crashed");
+    let logs = fake.ok(&["logs", "-n", "50", "-a", app]);
+    assert!(
+        logs.contains("Error R10 (Boot timeout) -> Web process failed to bind to $PORT within 5 seconds of launch"),
+        "{logs}"
+    );
+
+    // Only main (or master) deploys.
+    let other = fake.git(&["push", "heroku", "main:feature"]);
+    assert!(other.status.success());
+    assert!(
+        stderr(&other).contains("non-deploy branch feature"),
+        "{}",
+        stderr(&other)
+    );
+
+    // git with the wrong token is refused.
+    let refused = fake
+        .command("git")
+        .args(["push", "heroku", "main"])
+        .env("HEROKU_API_KEY", "wrong")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("Authentication failed"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+/// `start heroku` on a router port that is taken: one clear error, exit 3,
+/// no fake left running.
+#[test]
+fn heroku_start_on_a_taken_port_is_a_clear_error() {
+    let lab = Lab::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = lab.run(&["start", "heroku", "--http-port", &port]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("port {port} on 127.0.0.1 is already in use")),
+        "{}",
+        stderr(&out)
+    );
+    let status = lab.run(&["status"]);
+    assert!(
+        stdout(&status).contains("No lab is running"),
+        "{}",
+        stdout(&status)
+    );
+    let home = lab.home.path().join("data").display().to_string();
+    let fakes = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            cmdline.contains("heroku-serve") && cmdline.contains(&home)
+        })
+        .count();
+    assert_eq!(fakes, 0);
+}

@@ -1,0 +1,252 @@
+//! A lab's life on the real engine: start, check, SSH, reboot, stop; ports, Ctrl-C, a VM removed behind deploylab's back, doctor.
+
+use super::support::*;
+
+/// The whole student loop: start, a failing check with the right hint, the
+/// course's apt-get over real SSH (offline), a passing check, a reboot that
+/// keeps the work, and a stop that leaves nothing behind.
+#[test]
+fn start_check_install_check_restart_stop() {
+    let lab = Lab::new();
+    let started = lab.run(&["start", "vm-nginx"]);
+    assert_eq!(started.status.code(), Some(0), "{}", stderr(&started));
+    let port = ssh_port(&stdout(&started));
+    redacted! { insta::assert_snapshot!("start_output", stdout(&started)); }
+
+    // The printed command works as printed, checking the VM's own host key,
+    // which deploylab pinned at start.
+    let printed = stdout(&started)
+        .lines()
+        .find(|l| l.trim_start().starts_with("ssh -i "))
+        .unwrap()
+        .trim()
+        .to_string();
+    let mut words = printed.split_whitespace();
+    let mut ssh = Command::new(words.next().unwrap());
+    let args: Vec<&str> = words.collect();
+    let (destination, options) = args.split_last().unwrap();
+    let out = ssh
+        .args(options)
+        .args(["-o", "BatchMode=yes", destination, "hostname"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{printed}: {}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "vm-nginx");
+    let known = std::fs::read_to_string(lab.home.path().join("data/ssh/known_hosts")).unwrap();
+    assert!(
+        known.contains(&format!("[127.0.0.1]:{port} ssh-ed25519 ")),
+        "{known}"
+    );
+
+    // Starting again only repeats the connection details.
+    let again = lab.run(&["start", "vm-nginx"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(ssh_port(&stdout(&again)), port);
+    assert_eq!(lab.containers().len(), 2, "the VM and the lab's git server");
+
+    // Fresh VM: access works, the packages are not there yet.
+    redacted! { assert_cmd_snapshot!("check_fresh_vm", lab.cmd(&["check"])); }
+    let json: Value =
+        serde_json::from_slice(&lab.run(&["check", "--format", "json"]).stdout).unwrap();
+    assert_eq!(json["schema"], 1);
+    assert_eq!(json["passed"], false);
+    assert_eq!(json["stages"][0]["status"], "pass");
+    assert_eq!(json["stages"][1]["status"], "fail");
+    let junit = lab.run(&["check", "--format", "junit"]);
+    assert_eq!(junit.status.code(), Some(1));
+    let junit = stdout(&junit);
+    assert!(junit.starts_with("<?xml"), "{junit}");
+    assert!(
+        junit.contains(r#"<testsuite name="packages" tests="1" failures="1">"#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(r#"<failure type="fail" message="not installed: python3-dev"#),
+        "{junit}"
+    );
+    let hint = lab.run(&["hint", "--more"]);
+    assert_eq!(hint.status.code(), Some(1));
+    assert!(
+        stdout(&hint).contains("sudo apt-get update"),
+        "{}",
+        stdout(&hint)
+    );
+
+    // The course's commands, typed over SSH, with no network in the VM.
+    let update = lab.ssh(port, "sudo apt-get update");
+    assert!(update.status.success(), "{}", stderr(&update));
+    assert!(
+        !stderr(&update).contains("W:"),
+        "apt-get update warned: {}",
+        stderr(&update)
+    );
+    let install = lab.ssh(port, &format!("sudo apt-get install -y {COURSE_PACKAGES}"));
+    assert!(install.status.success(), "{}", stderr(&install));
+    let pip = lab.ssh(
+        port,
+        "python3 -m venv ~/.venv && ~/.venv/bin/python -m pip install --upgrade pip",
+    );
+    assert!(pip.status.success(), "offline pip: {}", stderr(&pip));
+
+    redacted! { assert_cmd_snapshot!("check_after_install", lab.cmd(&["check"])); }
+    let only = lab.run(&["check", "--stage", "packages", "--format", "json"]);
+    assert_eq!(only.status.code(), Some(0));
+    let only: Value = serde_json::from_slice(&only.stdout).unwrap();
+    assert_eq!(only["stages"].as_array().unwrap().len(), 1);
+
+    // A reboot keeps the disk (the packages, the venv) and the ports.
+    let restart = lab.run(&["restart"]);
+    assert_eq!(restart.status.code(), Some(0), "{}", stderr(&restart));
+    let after: Value =
+        serde_json::from_slice(&lab.run(&["check", "--format", "json"]).stdout).unwrap();
+    let statuses = stage_statuses(&after);
+    assert_eq!(
+        &statuses[..3],
+        &[
+            ("access".to_string(), "pass".to_string()),
+            ("packages".to_string(), "pass".to_string()),
+            ("virtualenv".to_string(), "pass".to_string()),
+        ]
+    );
+
+    let stop = lab.run(&["stop"]);
+    assert_eq!(stop.status.code(), Some(0), "{}", stderr(&stop));
+    assert!(lab.containers().is_empty());
+    assert_eq!(lab.run(&["check"]).status.code(), Some(2));
+}
+
+/// The student is root: a package marked installed in dpkg's status file by
+/// hand, with none of its files, does not pass.
+#[test]
+fn hand_edited_dpkg_status_does_not_pass() {
+    let lab = Lab::new();
+    let started = lab.run(&["start", "vm-nginx"]);
+    assert_eq!(started.status.code(), Some(0), "{}", stderr(&started));
+    let port = ssh_port(&stdout(&started));
+    let mut fake = String::new();
+    for package in COURSE_PACKAGES.split(' ') {
+        fake.push_str(&format!(
+            "\\nPackage: {package}\\nStatus: install ok installed\\nVersion: 1.0\\nArchitecture: all\\n"
+        ));
+    }
+    let out = lab.ssh(
+        port,
+        &format!("printf '{fake}' | sudo tee -a /var/lib/dpkg/status >/dev/null"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let check = lab.run(&["check", "--format", "json"]);
+    assert_eq!(check.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&check.stdout).unwrap();
+    let observed = json["stages"][1]["checks"][0]["observed"].as_str().unwrap();
+    assert!(
+        observed.starts_with("files missing from: python3-dev"),
+        "{observed}"
+    );
+}
+
+#[test]
+fn a_port_already_taken_is_refused_and_nothing_is_left() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let lab = Lab::new();
+    let out = lab.run(&["start", "vm-nginx", "--ssh-port", &port]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("port {port} on 127.0.0.1 is already in use")),
+        "{}",
+        stderr(&out)
+    );
+    assert!(lab.containers().is_empty());
+}
+
+#[test]
+fn ctrl_c_during_start_removes_the_container() {
+    let hold = tempfile::tempdir().unwrap();
+    let release = hold.path().join("release");
+    let lab = Lab::new().env("DEPLOYLAB_TEST_HOLD_BOOT", release.to_string_lossy());
+    // Build the image first, so the interruption lands while booting.
+    assert_eq!(lab.run(&["images", "build"]).status.code(), Some(0));
+    let mut child = lab
+        .cmd(&["start", "vm-nginx"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The container exists (and deploylab holds before booting it).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while lab.containers().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "start never created its container"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "start ended early");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    std::fs::write(&release, "").unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    assert!(
+        lab.containers().is_empty(),
+        "the interrupted start left a container"
+    );
+    assert!(
+        lab.proxies().is_empty(),
+        "the interrupted start left its package proxy"
+    );
+}
+
+#[test]
+fn a_container_removed_behind_deploylabs_back_is_handled() {
+    let lab = Lab::new();
+    assert_eq!(lab.run(&["start", "vm-nginx"]).status.code(), Some(0));
+    let ids = lab.vm_containers();
+    assert_eq!(ids.len(), 1);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let options = bollard::query_parameters::RemoveContainerOptions {
+            force: true,
+            ..Default::default()
+        };
+        docker()
+            .await
+            .remove_container(&ids[0], Some(options))
+            .await
+            .unwrap();
+    });
+    let check = lab.run(&["check"]);
+    assert_eq!(check.status.code(), Some(3));
+    assert!(
+        stderr(&check).contains("no longer exists"),
+        "{}",
+        stderr(&check)
+    );
+    let again = lab.run(&["start", "vm-nginx"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(lab.run(&["check"]).status.code(), Some(1));
+}
+
+#[test]
+fn doctor_reports_a_working_setup() {
+    let lab = Lab::new();
+    assert_eq!(lab.run(&["images", "build"]).status.code(), Some(0));
+    let out = lab.run(&["doctor"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("✓ Docker engine"), "{text}");
+    assert!(text.contains("the VM runs systemd with"), "{text}");
+    assert!(
+        text.contains("✓ a throwaway VM booted systemd and sshd"),
+        "{text}"
+    );
+    assert!(lab.containers().is_empty(), "doctor left its trial VM");
+}

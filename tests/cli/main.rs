@@ -1,0 +1,15 @@
+//! End-to-end tests: the real `deploylab` binary, with a clean environment
+//! and a throwaway home, against the real Docker engine, real systemd, sshd,
+//! apt and the real `ssh` client. The VM image is built once (shared cache)
+//! and reused by every test.
+//!
+//! One test binary, by topic; `support` is the small builder they share.
+
+#[macro_use]
+mod support;
+
+mod basics;
+mod heroku;
+mod lifecycle;
+mod packages;
+mod vm_nginx;

@@ -1,0 +1,334 @@
+//! The vm-nginx lab stage by stage: the reference solution, its variations, tricks that must not pass, single breakages.
+
+use super::support::*;
+
+/// A started vm-nginx lab with helpers to apply the reference solution and
+/// read the checks.
+struct Deployment {
+    lab: Lab,
+    port: u16,
+}
+
+impl Deployment {
+    fn start() -> Deployment {
+        let lab = Lab::new();
+        let out = lab.run(&["start", "vm-nginx"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let port = ssh_port(&stdout(&out));
+        Deployment { lab, port }
+    }
+
+    fn solve(&self, stage: &str) {
+        let out = self.lab.run(&["solve", stage]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "solve {stage}: {}",
+            stderr(&out)
+        );
+    }
+
+    /// Runs the reference solution with variables changed (a variation).
+    fn solve_with(&self, env: &str) {
+        for (stage, script) in solution_steps("vm-nginx") {
+            let out = self.run_script(&format!("env {env} bash -s"), &script);
+            assert!(
+                out.status.success(),
+                "{stage} with {env}: {}{}",
+                stdout(&out),
+                stderr(&out)
+            );
+        }
+        // The last stage asks for a reboot after the deployment.
+        self.restart();
+    }
+
+    fn restart(&self) {
+        let out = self.lab.run(&["restart"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+
+    fn run_script(&self, command: &str, script: &str) -> Output {
+        use std::io::Write;
+        let mut child = Command::new("ssh")
+            .arg("-i")
+            .arg(self.lab.key())
+            .args(["-p", &self.port.to_string()])
+            .args([
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+            ])
+            .args(["-o", "LogLevel=ERROR", "-o", "BatchMode=yes"])
+            .arg("student@127.0.0.1")
+            .arg(command)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Runs shell commands in the VM (as the student, sudo available).
+    fn sh(&self, script: &str) {
+        let out = self.run_script("bash -s", &format!("set -euo pipefail\n{script}"));
+        assert!(
+            out.status.success(),
+            "{script}\n{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
+
+    fn check(&self) -> Value {
+        let out = self.lab.run(&["check", "--format", "json"]);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+/// The reference solution, one stage at a time: after solving up to stage
+/// k exactly the stages up to k pass; at the end everything passes, and
+/// still does after a reboot.
+#[test]
+fn vm_nginx_solution_passes_exactly_the_stages_it_reached() {
+    let d = Deployment::start();
+    let fresh = d.check();
+    let stages: Vec<String> = stage_statuses(&fresh)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        stage_statuses(&fresh)[0].1,
+        "pass",
+        "access works on a fresh VM"
+    );
+    for stage in fresh["stages"].as_array().unwrap().iter().skip(1) {
+        assert_ne!(
+            stage["status"], "pass",
+            "{} passes on a fresh VM",
+            stage["id"]
+        );
+        for check in stage["checks"].as_array().unwrap() {
+            if check["status"] != "pass" {
+                assert!(
+                    !check["hint"].as_str().unwrap_or_default().is_empty(),
+                    "{} has no hint",
+                    check["id"]
+                );
+            }
+        }
+    }
+    for (k, stage) in stages.iter().enumerate().skip(1) {
+        d.solve(stage);
+        let report = d.check();
+        let statuses = stage_statuses(&report);
+        for (i, (id, status)) in statuses.iter().enumerate() {
+            if i <= k {
+                assert_eq!(
+                    status,
+                    "pass",
+                    "after solving {stage}, {id} should pass: {:?}",
+                    failing(&report)
+                );
+            } else {
+                assert_ne!(
+                    status, "pass",
+                    "after solving {stage}, {id} should not pass yet"
+                );
+            }
+        }
+    }
+    redacted! { assert_cmd_snapshot!("vm_nginx_all_green", d.lab.cmd(&["check"])); }
+    let restart = d.lab.run(&["restart"]);
+    assert_eq!(restart.status.code(), Some(0), "{}", stderr(&restart));
+    let after = d.check();
+    assert_eq!(
+        after["passed"],
+        true,
+        "after a reboot: {:?}",
+        failing(&after)
+    );
+}
+
+fn assert_variation_passes(env: &str) {
+    let d = Deployment::start();
+    d.solve_with(env);
+    let report = d.check();
+    assert_eq!(report["passed"], true, "{env}: {:?}", failing(&report));
+}
+
+#[test]
+fn variation_another_user_runs_the_app() {
+    assert_variation_passes("APP_USER=blog");
+}
+
+#[test]
+fn variation_another_socket_path() {
+    assert_variation_passes("SOCKET=/run/blog/app.sock");
+}
+
+#[test]
+fn variation_uvicorn_instead_of_gunicorn() {
+    assert_variation_passes("APP_SERVER=uvicorn");
+}
+
+#[test]
+fn variation_app_in_another_folder() {
+    assert_variation_passes("APP_DIR=/srv/blog");
+}
+
+/// The student is root in the VM; none of these fakes a pass.
+#[test]
+fn tricks_do_not_pass() {
+    let d = Deployment::start();
+
+    // Fake tools earlier on PATH change nothing: the probe reads dpkg's files.
+    d.sh(r#"for tool in dpkg-query systemctl ss curl; do
+        printf '#!/bin/sh\necho "ii  nginx 1.0 all"\nexit 0\n' | sudo tee /usr/local/bin/$tool >/dev/null
+        sudo chmod +x /usr/local/bin/$tool
+    done"#);
+    let report = d.check();
+    assert_eq!(failing(&report), vec!["packages/apt-packages"]);
+    d.sh("sudo rm /usr/local/bin/dpkg-query /usr/local/bin/systemctl /usr/local/bin/ss /usr/local/bin/curl");
+    d.solve("reboot");
+    assert_eq!(d.check()["passed"], true);
+
+    // A stale socket file after the socket unit stopped.
+    d.sh("sudo systemctl stop gunicorn.socket gunicorn.service; test -S /run/gunicorn.sock");
+    let report = d.check();
+    assert!(
+        failing(&report).contains(&"app-server/socket-listening".to_string()),
+        "{:?}",
+        failing(&report)
+    );
+    assert!(
+        observed(&report, "app-server", "socket-listening")
+            .starts_with("nothing listens on /run/gunicorn.sock")
+    );
+
+    // A Python one-liner bound to the socket path, answering like a web page.
+    d.sh(r#"sudo rm -f /run/gunicorn.sock
+sudo nohup python3 -c '
+import socket, os
+s = socket.socket(socket.AF_UNIX); s.bind("/run/gunicorn.sock"); os.chmod("/run/gunicorn.sock", 0o777); s.listen(8)
+while True:
+    c, _ = s.accept()
+    try:
+        c.recv(65536)
+        c.sendall(b"HTTP/1.0 200 OK\r\nSet-Cookie: csrftoken=fixed\r\n\r\n<form>csrfmiddlewaretoken</form>")
+    except OSError:
+        pass
+    c.close()
+' </dev/null >/dev/null 2>&1 &
+until python3 -c 'import socket; socket.socket(socket.AF_UNIX).connect("/run/gunicorn.sock")' 2>/dev/null; do sleep 0.05; done"#);
+    let report = d.check();
+    let fails = failing(&report);
+    assert!(
+        fails.contains(&"app-server/socket-listening".to_string()),
+        "{fails:?}"
+    );
+    assert!(
+        fails.contains(&"app-server/socket-answers".to_string()),
+        "{fails:?}"
+    );
+    let socket = observed(&report, "app-server", "socket-listening");
+    assert!(socket.contains("not by systemd"), "{socket}");
+    d.sh("sudo pkill -f '[s]ocket.AF_UNIX' || true; sudo rm -f /run/gunicorn.sock; sudo systemctl start gunicorn.socket");
+    assert_eq!(d.check()["passed"], true);
+
+    // nginx serving a saved copy of the blog's page, the app stopped.
+    d.sh(r#"curl -s http://localhost/ | sudo tee /var/www/html/saved.html >/dev/null
+grep -q csrfmiddlewaretoken /var/www/html/saved.html
+sudo sed -i 's|proxy_pass http://unix:/run/gunicorn.sock;|root /var/www/html; try_files /saved.html =404;|' /etc/nginx/sites-available/blog
+sudo systemctl stop gunicorn.socket gunicorn.service
+sudo systemctl restart nginx"#);
+    let report = d.check();
+    let fails = failing(&report);
+    assert!(
+        fails.contains(&"app-server/socket-listening".to_string()),
+        "{fails:?}"
+    );
+    let blog = observed(&report, "web-server", "blog-on-80");
+    assert!(blog.contains("not live"), "{blog}");
+    d.solve("reboot");
+    assert_eq!(d.check()["passed"], true);
+
+    // gunicorn started by hand with nohup instead of by systemd.
+    d.sh(r#"sudo systemctl disable --now gunicorn.socket gunicorn.service
+sudo rm -f /run/gunicorn.sock
+sudo install -d -o student /run/by-hand
+cd /app
+BLOG_ENV=production DJANGO_SETTINGS_MODULE=blog.settings nohup ~/.venv/bin/gunicorn --bind unix:/run/by-hand/gunicorn.sock blog.wsgi </dev/null >/dev/null 2>&1 &
+until test -S /run/by-hand/gunicorn.sock; do sleep 0.05; done
+sudo sed -i 's|/run/gunicorn.sock|/run/by-hand/gunicorn.sock|' /etc/nginx/sites-available/blog
+sudo systemctl restart nginx
+until curl -sf http://localhost/ >/dev/null; do sleep 0.05; done"#);
+    let report = d.check();
+    let reboot: Vec<String> = report["stages"][10]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] != "pass")
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(reboot.contains(&"enabled".to_string()), "{reboot:?}");
+    assert!(reboot.contains(&"under-systemd".to_string()), "{reboot:?}");
+    assert!(observed(&report, "reboot", "under-systemd").starts_with("started by hand"));
+}
+
+/// One thing broken at a time: exactly the check that watches it fails,
+/// and what stands behind it is blocked, not failed.
+#[test]
+fn single_breakages_fail_exactly_their_check() {
+    let d = Deployment::start();
+    d.solve("reboot");
+    assert_eq!(d.check()["passed"], true);
+
+    d.sh("sudo systemctl stop gunicorn.socket gunicorn.service");
+    assert_eq!(
+        failing(&d.check()),
+        vec!["app-server/socket-listening", "app-server/socket-answers"]
+    );
+    d.sh("sudo systemctl start gunicorn.socket");
+
+    d.sh("sudo rm /etc/nginx/sites-enabled/blog && sudo systemctl restart nginx");
+    let report = d.check();
+    assert_eq!(
+        failing(&report),
+        vec![
+            "web-server/proxy",
+            "web-server/blog-on-80",
+            "web-server/static-by-nginx",
+            "web-server/debug-off-live"
+        ]
+    );
+    d.sh("sudo ln -s /etc/nginx/sites-available/blog /etc/nginx/sites-enabled/blog && sudo systemctl restart nginx");
+    assert_eq!(d.check()["passed"], true);
+
+    d.sh("sed -i '/allowed_hosts/d' /app/blog_settings.toml && sudo systemctl restart gunicorn.service");
+    let report = d.check();
+    assert_eq!(failing(&report), vec!["settings/allowed-hosts"]);
+    assert!(
+        stage_statuses(&report)[6..]
+            .iter()
+            .all(|(_, s)| s == "blocked")
+    );
+    d.sh(r#"sed -i 's/^debug = false/debug = false\nallowed_hosts = ["*"]/' /app/blog_settings.toml && sudo systemctl restart gunicorn.service"#);
+    // The settings changed since the last reboot: the last stage wants one.
+    assert_eq!(failing(&d.check()), vec!["reboot/rebooted"]);
+    d.restart();
+    assert_eq!(d.check()["passed"], true);
+
+    d.sh("sed -i 's/^debug = false/debug = true/' /app/blog_settings.toml && sudo systemctl restart gunicorn.service");
+    let report = d.check();
+    assert_eq!(failing(&report), vec!["settings/debug-off"]);
+}
