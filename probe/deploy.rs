@@ -17,7 +17,7 @@ use super::facts::{
     Change, Checkout, Database, Deploy, Nginx, RawHttp, Service, SocketUnit, StaticFiles, UnitFile,
     UnixListener, Venv,
 };
-use super::{pids, process, read, socket_pids, stat};
+use super::{gid_of, name_of, pids, process, read, socket_pids, stat};
 
 const UNIT_DIR: &str = "/etc/systemd/system";
 
@@ -80,24 +80,42 @@ pub(crate) fn gather(user: &str) -> Deploy {
     // First the requests over the socket: with socket activation they are
     // what starts the service, whose processes are listed below.
     let http_over_socket = match &socket {
-        Some(s) => vec![http_over_socket(&s.path), http_over_socket(&s.path)],
+        Some(s) => super::facts::LIVENESS_PATHS
+            .iter()
+            .flat_map(|path| {
+                [
+                    http_over_socket(&s.path, path),
+                    http_over_socket(&s.path, path),
+                ]
+            })
+            .collect(),
         None => Vec::new(),
     };
     let service = service_name.map(|unit| {
         let user = directive_of("User").unwrap_or_default();
+        let group = directive_of("Group").unwrap_or_default();
         Service {
             unit,
             exists: service_text.is_some(),
             uid: uid_of(&user),
+            user_gids: super::user(&user).map(|u| u.gids).unwrap_or_default(),
             user,
-            group: directive_of("Group").unwrap_or_default(),
+            gid: (!group.is_empty()).then(|| gid_of(&group)).flatten(),
+            group,
             exec_start: exec_start.clone(),
         }
     });
+    let app_dir_stat = stat(&app_dir);
     Deploy {
         wants: wants(),
         venv: venv_fact(&venv, site_packages.as_deref()),
-        app_dir_stat: stat(&app_dir),
+        app_dir_owner: app_dir_stat
+            .as_ref()
+            .map_or_else(String::new, |s| name_of(s.uid, false)),
+        app_dir_group: app_dir_stat
+            .as_ref()
+            .map_or_else(String::new, |s| name_of(s.gid, true)),
+        app_dir_stat,
         checkout: checkout(&app_dir),
         settings: read(&settings_path),
         settings_section: section,
@@ -161,18 +179,65 @@ fn wants() -> Vec<String> {
 
 /// The last value of `Key=` in a unit file (later lines override earlier).
 fn directive(text: &str, key: &str) -> Option<String> {
-    text.lines()
-        .map(str::trim)
+    logical_lines(text)
+        .iter()
+        .map(|l| l.trim())
         .filter_map(|l| l.strip_prefix(key)?.trim_start().strip_prefix('='))
         .map(|v| v.trim().to_string())
         .rfind(|v| !v.is_empty())
 }
 
-/// `Environment=` assignments, quotes handled as systemd does for the
-/// common forms: `Environment="A=1" "B=2"` and `Environment=A=1 B=2`.
+/// A unit file's lines with systemd's `\` continuations joined (a long
+/// `ExecStart=` is usually written over several lines).
+fn logical_lines(text: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        match line.trim_end().strip_suffix('\\') {
+            Some(start) => {
+                current.push_str(start.trim_end());
+                current.push(' ');
+            }
+            None => {
+                current.push_str(line.trim());
+                lines.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
+/// The service's environment: `EnvironmentFile=` files (a `-` prefix
+/// means optional), then `Environment=` assignments, later ones winning
+/// as in systemd; quotes handled for the common forms: `Environment="A=1"
+/// "B=2"` and `Environment=A=1 B=2`.
 fn environment(text: &str) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
-    for line in text.lines().map(str::trim) {
+    for line in logical_lines(text) {
+        let Some(file) = line
+            .trim()
+            .strip_prefix("EnvironmentFile")
+            .and_then(|r| r.trim_start().strip_prefix('='))
+        else {
+            continue;
+        };
+        let file = file.trim().trim_start_matches('-');
+        for line in fs::read_to_string(file).unwrap_or_default().lines() {
+            let line = line.trim();
+            let line = line.strip_prefix("export ").unwrap_or(line);
+            if let Some((k, v)) = line.split_once('=')
+                && !k.trim_start().starts_with('#')
+            {
+                let v = v.trim().trim_matches(['"', '\'']);
+                env.insert(k.trim().to_string(), v.to_string());
+            }
+        }
+    }
+    for line in logical_lines(text) {
+        let line = line.trim();
         let Some(rest) = line
             .strip_prefix("Environment")
             .and_then(|r| r.trim_start().strip_prefix('='))
@@ -267,20 +332,25 @@ fn venv_fact(venv: &str, site_packages: Option<&str>) -> Venv {
     }
 }
 
-/// The git checkout of the app: the app folder itself or a folder in it.
+/// The git checkout of the app: the work tree that holds the app folder
+/// (the folder itself or one above it: a project in a sub-folder of a
+/// larger repository), else a work tree among its sub-folders (a clone
+/// inside the app folder, before a service names the project's folder).
 fn checkout(app_dir: &str) -> Option<Checkout> {
-    let mut candidates = vec![app_dir.to_string()];
-    if let Ok(dir) = fs::read_dir(app_dir) {
-        let mut subdirs: Vec<String> = dir
-            .flatten()
-            .filter(|e| e.path().is_dir())
-            .map(|e| e.path().to_string_lossy().into_owned())
-            .collect();
-        subdirs.sort();
-        candidates.extend(subdirs);
-    }
-    let repo = candidates
-        .into_iter()
+    let above = std::path::Path::new(app_dir)
+        .ancestors()
+        .map(|p| p.to_string_lossy().into_owned());
+    let mut below: Vec<String> = fs::read_dir(app_dir)
+        .map(|dir| {
+            dir.flatten()
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.path().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    below.sort();
+    let repo = above
+        .chain(below)
         .find(|c| fs::metadata(format!("{c}/.git")).is_ok())?;
     Some(Checkout {
         head: fs::read_to_string(format!("{repo}/.git/HEAD"))
@@ -288,7 +358,6 @@ fn checkout(app_dir: &str) -> Option<Checkout> {
             .trim()
             .to_string(),
         config: fs::read_to_string(format!("{repo}/.git/config")).unwrap_or_default(),
-        has_pyproject: fs::metadata(format!("{repo}/pyproject.toml")).is_ok(),
         path: repo,
     })
 }
@@ -418,27 +487,33 @@ fn unix_listeners() -> Vec<UnixListener> {
             continue;
         }
         let inode: u64 = cols[6].parse().unwrap_or(0);
+        let pids: Vec<u32> = owners
+            .held
+            .iter()
+            .filter(|(i, _)| *i == inode)
+            .map(|(_, pid)| *pid)
+            .collect();
         list.push(UnixListener {
             path: cols[7].to_string(),
             inode,
-            pids: owners
-                .iter()
-                .filter(|(i, _)| *i == inode)
-                .map(|(_, pid)| *pid)
-                .collect(),
+            holders_known: !pids.is_empty() || owners.unreadable.is_empty(),
+            pids,
         });
     }
     list
 }
 
-/// One plain HTTP request over the unix socket, as nginx would send it.
-fn http_over_socket(path: &str) -> RawHttp {
+/// One plain HTTP request for `url_path` over the unix socket at `path`,
+/// as nginx would send it.
+fn http_over_socket(path: &str, url_path: &str) -> RawHttp {
     let attempt = || -> std::io::Result<String> {
         let mut stream = UnixStream::connect(path)?;
         stream.set_read_timeout(Some(Duration::from_secs(10)))?;
         stream.set_write_timeout(Some(Duration::from_secs(5)))?;
-        stream
-            .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\nX-Forwarded-Proto: http\r\n\r\n")?;
+        let request = format!(
+            "GET {url_path} HTTP/1.0\r\nHost: localhost\r\nX-Forwarded-Proto: http\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes())?;
         let mut buf = Vec::new();
         stream.take(256 * 1024).read_to_end(&mut buf)?;
         Ok(String::from_utf8_lossy(&buf).into_owned())
@@ -447,12 +522,14 @@ fn http_over_socket(path: &str) -> RawHttp {
         Ok(text) => {
             let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
             RawHttp {
+                path: url_path.to_string(),
                 head: head.to_string(),
                 body: body.chars().take(4096).collect(),
                 error: None,
             }
         }
         Err(e) => RawHttp {
+            path: url_path.to_string(),
             error: Some(e.to_string()),
             ..RawHttp::default()
         },

@@ -99,6 +99,8 @@ pub(crate) struct User {
     pub(crate) shell: String,
     /// Every group that names the user, and its primary group.
     pub(crate) groups: Vec<String>,
+    /// Their ids, in the same order.
+    pub(crate) gids: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,6 +171,10 @@ pub(crate) struct TcpListener {
     pub(crate) address: String,
     pub(crate) port: u16,
     pub(crate) processes: Vec<Process>,
+    /// Whether `processes` is the whole truth: false when some process's
+    /// descriptors could not be read, so a holder may be missing. Checks
+    /// fail closed on it: unknown is never a pass.
+    pub(crate) holders_known: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -198,6 +204,9 @@ pub(crate) struct Deploy {
     pub(crate) venv: Venv,
     pub(crate) app_dir: String,
     pub(crate) app_dir_stat: Option<FileStat>,
+    /// The names of the app folder's owner and group (empty: no such entry).
+    pub(crate) app_dir_owner: String,
+    pub(crate) app_dir_group: String,
     pub(crate) checkout: Option<Checkout>,
     pub(crate) settings: TextFile,
     /// The settings section the service selects (`BLOG_ENV`).
@@ -207,7 +216,8 @@ pub(crate) struct Deploy {
     pub(crate) unix_listen: Vec<UnixListener>,
     pub(crate) processes: Vec<Process>,
     pub(crate) nginx: Nginx,
-    /// Two requests over the app's socket (empty: no socket unit).
+    /// Requests over the app's socket, two per path of `LIVENESS_PATHS`
+    /// (empty: no socket unit).
     pub(crate) http_over_socket: Vec<RawHttp>,
     /// When the VM booted, centiseconds since the epoch.
     pub(crate) booted_at_cs: u64,
@@ -241,7 +251,12 @@ pub(crate) struct Service {
     pub(crate) user: String,
     /// The uid `User=` resolves to (`None`: unknown user or none given).
     pub(crate) uid: Option<u32>,
+    /// The groups of `User=` (its own and those that name it).
+    pub(crate) user_gids: Vec<u32>,
     pub(crate) group: String,
+    /// The gid `Group=` resolves to (`None`: unknown group or none given).
+    pub(crate) gid: Option<u32>,
+    /// With `\` continuations joined into one line.
     pub(crate) exec_start: String,
 }
 
@@ -262,11 +277,11 @@ pub(crate) struct Venv {
 #[cfg_attr(host_facts, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(host_facts, serde(deny_unknown_fields))]
 pub(crate) struct Checkout {
+    /// The work tree: the folder that holds `.git`.
     pub(crate) path: String,
     pub(crate) head: String,
     /// `.git/config`.
     pub(crate) config: String,
-    pub(crate) has_pyproject: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -301,6 +316,8 @@ pub(crate) struct UnixListener {
     pub(crate) path: String,
     pub(crate) inode: u64,
     pub(crate) pids: Vec<u32>,
+    /// As `TcpListener::holders_known`.
+    pub(crate) holders_known: bool,
 }
 
 /// nginx's effective configuration (`nginx -T`, which also validates it).
@@ -314,11 +331,17 @@ pub(crate) struct Nginx {
     pub(crate) config: String,
 }
 
+/// Where a live Django answers with a fresh CSRF cookie per request: the
+/// home page when it has a form, and the admin's login page, which every
+/// project with Django's admin serves.
+pub(crate) const LIVENESS_PATHS: &[&str] = &["/", "/admin/login/"];
+
 /// One raw HTTP exchange over a unix socket.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[cfg_attr(host_facts, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(host_facts, serde(deny_unknown_fields))]
 pub(crate) struct RawHttp {
+    pub(crate) path: String,
     pub(crate) head: String,
     pub(crate) body: String,
     /// Why no answer came (then head and body are empty).

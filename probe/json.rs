@@ -129,28 +129,29 @@ macro_rules! to_json {
 to_json! {
     Facts { packages, users, ssh_keys, tcp_listen, sudoers, deploy }
     Package { installed, status, version, files_listed, files_missing }
-    User { uid, gid, home, shell, groups }
+    User { uid, gid, home, shell, groups, gids }
     FileStat { kind, mode, uid, gid, size, mtime }
     TextFile { path, stat, content }
     SshKeys { home, home_dir, ssh_dir, file }
     Process { pid, ppid, uid, exe, cmdline, cgroup }
-    TcpListener { address, port, processes }
+    TcpListener { address, port, processes, holders_known }
     Sudoers { rules, sudo_setuid_root }
     Deploy {
-        home, units, wants, socket, service, venv, app_dir, app_dir_stat, checkout,
+        home, units, wants, socket, service, venv, app_dir, app_dir_stat, app_dir_owner,
+        app_dir_group, checkout,
         settings, settings_section, database, static_files, unix_listen, processes,
         nginx, http_over_socket, booted_at_cs, last_change,
     }
     UnitFile { name, text }
     SocketUnit { unit, path }
-    Service { unit, exists, user, uid, group, exec_start }
+    Service { unit, exists, user, uid, user_gids, group, gid, exec_start }
     Venv { path, exists, python, dists }
-    Checkout { path, head, config, has_pyproject }
+    Checkout { path, head, config }
     Database { path, stat, migrations, superusers, error, migration_files }
     StaticFiles { root, files, admin_css }
-    UnixListener { path, inode, pids }
+    UnixListener { path, inode, pids, holders_known }
     Nginx { installed, test_ok, messages, config }
-    RawHttp { head, body, error }
+    RawHttp { path, head, body, error }
     Change { mtime_cs, path }
 }
 

@@ -105,19 +105,18 @@ fn package(name: &str) -> Package {
 fn user(name: &str) -> Option<User> {
     let entry = passwd(name)?;
     let primary_gid = entry[3].as_str();
-    let groups = fs::read_to_string("/etc/group").unwrap_or_default();
-    let groups = groups
-        .lines()
-        .map(|l| l.split(':').collect::<Vec<_>>())
+    let (groups, gids) = group_entries()
+        .into_iter()
         .filter(|g| g.len() >= 4 && (g[2] == primary_gid || g[3].split(',').any(|m| m == name)))
-        .map(|g| g[0].to_string())
-        .collect();
+        .map(|g| (g[0].clone(), g[2].parse().unwrap_or(u32::MAX)))
+        .unzip();
     Some(User {
         uid: entry[2].parse().unwrap_or(u32::MAX),
         gid: entry[3].parse().unwrap_or(u32::MAX),
         home: entry[5].clone(),
         shell: entry[6].clone(),
         groups,
+        gids,
     })
 }
 
@@ -179,6 +178,44 @@ fn passwd(user_name: &str) -> Option<Vec<String>> {
         .find(|f| f.len() >= 7 && f[0] == user_name)
 }
 
+/// /etc/group, each entry split into its four fields.
+fn group_entries() -> Vec<Vec<String>> {
+    fs::read_to_string("/etc/group")
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.split(':').map(str::to_string).collect())
+        .collect()
+}
+
+/// The name of a uid (field 3 of /etc/passwd) or gid (of /etc/group).
+fn name_of(id: u32, group: bool) -> String {
+    let entries = match group {
+        true => group_entries(),
+        false => fs::read_to_string("/etc/passwd")
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.split(':').map(str::to_string).collect())
+            .collect(),
+    };
+    entries
+        .into_iter()
+        .find(|e| e.len() >= 3 && e[2] == id.to_string())
+        .map(|e| e[0].clone())
+        .unwrap_or_default()
+}
+
+/// The gid of a group given by name or number.
+fn gid_of(group: &str) -> Option<u32> {
+    if let Ok(gid) = group.parse() {
+        return Some(gid);
+    }
+    group_entries()
+        .into_iter()
+        .find(|g| g.len() >= 3 && g[0] == group)?[2]
+        .parse()
+        .ok()
+}
+
 /// The user's home folder, from /etc/passwd.
 fn home_of(user_name: &str) -> Option<String> {
     passwd(user_name).map(|f| f[5].clone())
@@ -207,27 +244,47 @@ fn tcp_listening() -> Vec<TcpListener> {
     let holders = socket_pids();
     sockets
         .into_iter()
-        .map(|(inode, (address, port))| TcpListener {
-            address,
-            port,
-            processes: holders
+        .map(|(inode, (address, port))| {
+            let processes: Vec<Process> = holders
+                .held
                 .iter()
                 .filter(|(i, _)| *i == inode)
                 .map(|(_, pid)| process(*pid))
-                .collect(),
+                .collect();
+            TcpListener {
+                address,
+                port,
+                holders_known: !processes.is_empty() || holders.unreadable.is_empty(),
+                processes,
+            }
         })
         .collect()
 }
 
-/// (socket inode, pid) for every socket some process holds open.
-fn socket_pids() -> Vec<(u64, u32)> {
+/// Who holds which socket: (socket inode, pid) for every socket some
+/// process holds open, and the processes whose descriptors could not be
+/// read (they may hold any socket).
+struct SocketHolders {
+    held: Vec<(u64, u32)>,
+    unreadable: Vec<u32>,
+}
+
+fn socket_pids() -> SocketHolders {
     let mut out = Vec::new();
+    let mut unreadable = Vec::new();
     for pid in pids() {
         let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+            // Gone since listed, or not ours to read.
+            if fs::metadata(format!("/proc/{pid}")).is_ok() {
+                unreadable.push(pid);
+            }
             continue;
         };
         for fd in fds.flatten() {
             let Ok(target) = fs::read_link(fd.path()) else {
+                if !unreadable.contains(&pid) {
+                    unreadable.push(pid);
+                }
                 continue;
             };
             let target = target.to_string_lossy();
@@ -242,7 +299,10 @@ fn socket_pids() -> Vec<(u64, u32)> {
             }
         }
     }
-    out
+    SocketHolders {
+        held: out,
+        unreadable,
+    }
 }
 
 fn pids() -> Vec<u32> {

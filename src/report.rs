@@ -228,12 +228,19 @@ impl Report {
         let count = self.stages.len();
         for (i, stage) in self.stages.iter().enumerate() {
             if stage.status == Status::Blocked {
-                // Its checks are in the JSON; here one line is kinder.
+                // Its checks are in the JSON; here one line is kinder, and
+                // names what will still fail once the stage is unblocked.
                 let ready = stage
                     .checks
                     .iter()
                     .filter(|c| c.status == Status::Pass)
                     .count();
+                let failing: Vec<&str> = stage
+                    .checks
+                    .iter()
+                    .filter(|c| c.status != Status::Pass)
+                    .map(|c| c.id.as_str())
+                    .collect();
                 out.push_str(&format!(
                     "{} Stage {}/{count} · {} — {}   blocked by: {}{}\n",
                     stage.status.symbol(),
@@ -246,6 +253,9 @@ impl Report {
                         n => format!(" ({n} of {} checks already pass)", stage.checks.len()),
                     }
                 ));
+                if ready > 0 {
+                    out.push_str(&format!("    still failing: {}\n", failing.join(", ")));
+                }
                 continue;
             }
             out.push_str(&format!(

@@ -7,6 +7,8 @@ APP_USER="${APP_USER:-$USER}"
 VENV="${VENV:-/home/$APP_USER/.venv}"
 SOCKET="${SOCKET:-/run/gunicorn.sock}"
 APP_SERVER="${APP_SERVER:-gunicorn}"
+# `root`: the app folder is made the course's way (see 04-code.sh).
+APP_DIR_OWNER="${APP_DIR_OWNER:-user}"
 
 # Runs a command as the user the app runs as.
 as_app() {

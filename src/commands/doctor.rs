@@ -75,6 +75,9 @@ pub(crate) async fn run(home: &Home, catalog: &Catalog) -> Result<i32> {
                 "If the VM does not boot, report `docker info` output with the issue.",
             ));
         }
+        if let Some(line) = storage_driver(docker).await {
+            lines.push(line);
+        }
         let labs = catalog.all()?;
         let image = VmRecipe::for_labs(&labs).image(&home.cache);
         let ready = image.is_ready(docker).await?;
@@ -111,6 +114,22 @@ pub(crate) async fn run(home: &Home, catalog: &Catalog) -> Result<i32> {
         }
     }
     Ok(if failed { exit::ENVIRONMENT } else { exit::OK })
+}
+
+/// Advice about the engine's storage driver, where it changes what the
+/// course teaches.
+async fn storage_driver(docker: &bollard::Docker) -> Option<Line> {
+    let driver = docker.info().await.ok()?.driver?;
+    (driver == "fuse-overlayfs").then(|| {
+        Line::new(
+            false,
+            false,
+            "storage driver fuse-overlayfs: in the VMs, a folder made inside a setgid folder \
+             (the course's `chmod g+s /app`) gets neither its group nor the bit; files do",
+            "Nothing to do for the labs (the checks judge who can write and read, not the bit); \
+             on a real server it works as the course says.",
+        )
+    })
 }
 
 /// The tools deploylab runs on this machine.

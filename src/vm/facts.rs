@@ -45,8 +45,10 @@ pub(crate) struct HostFacts {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct HttpFacts {
-    /// `/`, twice.
+    /// `/`, twice (redirects within the site followed).
     pub(crate) home: Vec<HttpAnswer>,
+    /// `/admin/login/`, twice: a live Django's other proof of life.
+    pub(crate) admin: Vec<HttpAnswer>,
     /// `/static/admin/css/base.css`.
     pub(crate) static_file: HttpAnswer,
     /// A page that does not exist.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::facts::{HttpAnswer, HttpFacts};
+use super::facts::{HttpAnswer, HttpFacts, LIVENESS_PATHS};
 
 /// What one request returned.
 async fn get(client: &reqwest::Client, url: String) -> HttpAnswer {
@@ -55,12 +55,31 @@ fn describe(e: &reqwest::Error) -> String {
     }
 }
 
-/// The requests the web-server checks read: `/` twice, a static file, and
-/// a page that does not exist (Django's 404 tells whether DEBUG is on).
+/// Redirects within the site are followed (a project whose `/` is
+/// `301 → /catalog/`), a few at most; one to another scheme, host or port
+/// (HTTPS, a real domain) is the answer itself.
+fn same_site() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first().cloned();
+        let same = first.is_some_and(|f| {
+            let u = attempt.url();
+            (u.scheme(), u.host_str(), u.port()) == (f.scheme(), f.host_str(), f.port())
+        });
+        if same && attempt.previous().len() <= 5 {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+/// The requests the web-server checks read: `/` and `/admin/login/` twice
+/// each (a live Django sets a fresh CSRF cookie each time), a static file,
+/// and a page that does not exist (Django's 404 tells whether DEBUG is on).
 pub(crate) async fn gather(port: u16) -> HttpFacts {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
+        .redirect(same_site())
         .no_proxy()
         .build()
         .expect("a plain HTTP client builds");
@@ -69,14 +88,17 @@ pub(crate) async fn gather(port: u16) -> HttpFacts {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    let (first, second, static_file, missing) = tokio::join!(
-        get(&client, format!("{base}/")),
-        get(&client, format!("{base}/")),
+    let (first, second, admin1, admin2, static_file, missing) = tokio::join!(
+        get(&client, format!("{base}{}", LIVENESS_PATHS[0])),
+        get(&client, format!("{base}{}", LIVENESS_PATHS[0])),
+        get(&client, format!("{base}{}", LIVENESS_PATHS[1])),
+        get(&client, format!("{base}{}", LIVENESS_PATHS[1])),
         get(&client, format!("{base}/static/admin/css/base.css")),
         get(&client, format!("{base}/deploylab-check-{nonce}/")),
     );
     HttpFacts {
         home: vec![first, second],
+        admin: vec![admin1, admin2],
         static_file,
         missing,
     }

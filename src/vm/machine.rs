@@ -19,11 +19,19 @@ use crate::error::{Error, Result};
 use crate::images::{APT_MOUNT, VmImage, WHEELS_MOUNT};
 pub(crate) use crate::seam::Machine;
 
+/// What the probe needs beyond Docker's default capabilities: reading
+/// `/proc/<pid>/fd` of processes of other users (a gunicorn the student
+/// started by hand, nginx's workers) takes CAP_SYS_PTRACE, even as root.
+/// The engine refuses a privileged `exec` in an unprivileged container, so
+/// the container has it; the student, root there anyway, gains nothing
+/// outside the container's own PID namespace.
+const PROBE_CAPS: &[&str] = &["SYS_PTRACE"];
+
 /// How long a VM may take from `docker start` to an SSH banner.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The container settings systemd needs to run as PID 1, for the engine's
-/// cgroup version. No `--privileged`, no added capabilities.
+/// cgroup version. No `--privileged`; one added capability (see `PROBE_CAPS`).
 pub(crate) struct SystemdFlags {
     pub(crate) cgroup_version: String,
     pub(crate) cgroupns: HostConfigCgroupnsModeEnum,
@@ -58,7 +66,7 @@ impl SystemdFlags {
     /// One line for `doctor`.
     pub(crate) fn describe(&self) -> String {
         format!(
-            "tmpfs on /run and /run/lock, -v {}, cgroupns={}, stop signal SIGRTMIN+3; not privileged",
+            "tmpfs on /run and /run/lock, -v {}, cgroupns={}, stop signal SIGRTMIN+3; not privileged, CAP_SYS_PTRACE added",
             self.cgroup_bind,
             match self.cgroupns {
                 HostConfigCgroupnsModeEnum::PRIVATE => "private",
@@ -155,6 +163,7 @@ async fn try_create(
         }])
     };
     let host_config = HostConfig {
+        cap_add: Some(PROBE_CAPS.iter().map(|c| (*c).to_string()).collect()),
         port_bindings: Some(HashMap::from([
             ("22/tcp".to_string(), published(ssh_port)),
             ("80/tcp".to_string(), published(http_port)),
@@ -279,7 +288,20 @@ pub(crate) async fn restart(docker: &Docker, lab: &str, vm: &Machine) -> Result<
             true => Error::ContainerGone { lab: lab.into() },
             false => Error::docker("restarting the VM")(e),
         })?;
-    wait_for_ssh(docker, lab, vm).await
+    wait_for_ssh(docker, lab, vm).await?;
+    wait_for_boot(docker, vm).await;
+    Ok(())
+}
+
+/// Waits until systemd says the boot is over (`running`, or `degraded`
+/// with a unit failed): sshd answers before nginx or the app's socket may
+/// listen, and a check then would judge a VM still booting. A signal, not
+/// a sleep; bounded, and it only delays (it is not a check: what the
+/// student did to `systemctl` cannot make anything pass).
+async fn wait_for_boot(docker: &Docker, vm: &Machine) {
+    let cmd = ["systemctl", "is-system-running", "--wait"].map(String::from);
+    let wait = docker::exec(docker, &vm.container_id, cmd.to_vec(), Some("root"));
+    let _ = tokio::time::timeout(BOOT_TIMEOUT, wait).await;
 }
 
 /// Waits for the real readiness signal: sshd's banner through the published

@@ -186,6 +186,13 @@ fn variation_app_in_another_folder() {
     assert_variation_passes("APP_DIR=/srv/blog");
 }
 
+/// The course's own folder: root's, group www-data, mode 2775, the student
+/// added to www-data.
+#[test]
+fn variation_the_courses_app_folder() {
+    assert_variation_passes("APP_DIR_OWNER=root");
+}
+
 /// The student is root in the VM; none of these fakes a pass.
 #[test]
 fn tricks_do_not_pass() {
@@ -260,6 +267,23 @@ sudo systemctl restart nginx"#);
     let blog = observed(&report, "web-server", "blog-on-80");
     assert!(blog.contains("not live"), "{blog}");
     d.solve("reboot");
+    assert_eq!(d.check()["passed"], true);
+
+    // The course's own test command left running by the student: gunicorn
+    // on 0.0.0.0:8000 beside the real deployment, as another user than the
+    // probe's (its sockets must still be seen).
+    d.sh(r#"cd /app
+BLOG_ENV=production DJANGO_SETTINGS_MODULE=blog.settings nohup ~/.venv/bin/gunicorn --bind 0.0.0.0:8000 blog.wsgi </dev/null >/dev/null 2>&1 &
+until python3 -c 'import socket; socket.create_connection(("127.0.0.1", 8000))' 2>/dev/null; do sleep 0.05; done"#);
+    let report = d.check();
+    let fails = failing(&report);
+    assert!(
+        fails.contains(&"web-server/not-exposed".to_string()),
+        "{fails:?}"
+    );
+    let exposed = observed(&report, "web-server", "not-exposed");
+    assert!(exposed.contains("0.0.0.0:8000"), "{exposed}");
+    d.sh("pkill -u student -f '[0].0.0.0:8000'; while pgrep -u student -f '[0].0.0.0:8000' >/dev/null; do sleep 0.05; done");
     assert_eq!(d.check()["passed"], true);
 
     // gunicorn started by hand with nohup instead of by systemd.

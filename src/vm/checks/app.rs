@@ -44,46 +44,83 @@ pub(super) fn pip_upgraded(d: &Deploy) -> Outcome {
     }
 }
 
-/// `lab_user`: the owner until a service names the user the app runs as.
+/// Who may do what in the app folder, however the student arranged it:
+/// the user who deploys (the service's `User=`, the lab's user until a
+/// service says) must be able to write there, the group the service runs
+/// as (`Group=`, www-data until a service says) to read, and nobody else
+/// to write. The course's way (root-owned, group www-data, mode 2775, the
+/// user in www-data) passes, as does the user's own folder with group
+/// www-data.
 pub(super) fn app_dir_ready(d: &Deploy, facts: &Facts, lab_user: &str) -> Outcome {
     let dir = &d.app_dir;
-    // The owner is the user the app runs as, once a service says so.
-    let (owner, uid) = match d.service.as_ref().and_then(|s| s.uid.map(|u| (s, u))) {
-        Some((service, uid)) => (service.user.as_str(), Some(uid)),
-        None => (
-            lab_user,
-            facts
-                .users
-                .get(lab_user)
-                .and_then(|u| u.as_ref())
-                .map(|u| u.uid),
-        ),
+    let service = d.service.as_ref().filter(|s| s.uid.is_some());
+    let (writer, writer_uid, writer_gids) = match service {
+        Some(s) => (s.user.as_str(), s.uid, s.user_gids.clone()),
+        None => {
+            let user = facts.users.get(lab_user).and_then(Option::as_ref);
+            (
+                lab_user,
+                user.map(|u| u.uid),
+                user.map(|u| u.gids.clone()).unwrap_or_default(),
+            )
+        }
     };
-    let expected = format!("{dir} owned by {owner}, group www-data, mode 775");
+    let (reader, reader_gid) = match &d.service {
+        Some(s) if !s.group.is_empty() => (s.group.as_str(), s.gid),
+        _ => ("www-data", Some(WWW_DATA_GID)),
+    };
+    let expected = format!("{dir} writable by {writer}, readable by the group {reader}");
     let Some(stat) = &d.app_dir_stat else {
         return Outcome::fail(expected, format!("{dir} does not exist"));
     };
     let mode = stat.mode;
-    let observed = if Some(stat.uid) != uid {
-        format!("{dir} belongs to uid {}", stat.uid)
-    } else if stat.gid != WWW_DATA_GID {
-        format!("{dir} has group gid {}, not www-data", stat.gid)
-    } else if mode & 0o070 != 0o070 {
-        format!("{dir} has mode {mode:o}: the group may not write")
+    // As the kernel decides: the owner's bits for the owner, else the
+    // group's for a member, else the others'.
+    let allows = |bits: u32, uid: Option<u32>, gids: &[u32]| {
+        let class = if uid == Some(stat.uid) {
+            6
+        } else if gids.contains(&stat.gid) {
+            3
+        } else {
+            0
+        };
+        mode & (bits << class) == bits << class
+    };
+    let state = format!(
+        "{dir} is {}:{}, mode {mode:o}",
+        names(&d.app_dir_owner, stat.uid),
+        names(&d.app_dir_group, stat.gid)
+    );
+    let reader_uid = service.and_then(|s| s.uid);
+    let reader_gids: Vec<u32> = reader_gid.into_iter().collect();
+    let observed = if mode & 0o002 != 0 {
+        format!("{state}: every user of the server may write there")
+    } else if writer_uid.is_none() || !allows(0o3, writer_uid, &writer_gids) {
+        format!("{state}: {writer} cannot write there")
+    } else if !allows(0o5, reader_uid, &reader_gids) {
+        format!("{state}: the group {reader} cannot read it")
     } else {
-        return Outcome::pass(expected, format!("mode {mode:o}"));
+        return Outcome::pass(expected, state);
     };
     Outcome::fail(expected, observed)
 }
 
+/// A user or group for messages: its name, else its number.
+fn names(name: &str, id: u32) -> String {
+    if name.is_empty() {
+        id.to_string()
+    } else {
+        name.to_string()
+    }
+}
+
 pub(super) fn code_checked_out(d: &Deploy) -> Outcome {
     let dir = &d.app_dir;
-    let expected = format!("a git checkout of the blog in {dir}");
+    let expected = format!("a git checkout of the app's code at {dir}");
     match &d.checkout {
-        None => Outcome::fail(expected, format!("no git checkout in {dir} or its folders")),
-        Some(c) if !c.has_pyproject => Outcome::fail(
+        None => Outcome::fail(
             expected,
-            format!("{} has no pyproject.toml: not the blog?", c.path),
+            format!("no git checkout holds {dir}, nor any folder in it"),
         ),
         Some(c) if !c.config.contains("[remote ") => {
             Outcome::fail(expected, "the checkout has no remote: was it cloned?")

@@ -21,6 +21,8 @@ const FIXTURES: &[&str] = &[
     "socket-disabled",
     "gunicorn-by-hand",
     "debug-on",
+    "app-dir-course-way",
+    "app-dir-not-writable",
 ];
 
 /// A lab with one check of every kind, so each kind meets each fixture.
@@ -147,5 +149,109 @@ fn a_probe_that_failed_makes_its_checks_errors_only() {
             .iter()
             .filter(|c| c.id != "ssh_banner")
             .all(|c| c.status == Status::Error)
+    );
+}
+
+/// The deployed lab's facts, changed by `edit`, judged by vm-nginx: the
+/// failing checks as `stage/check: observed`.
+fn failing_after(edit: impl FnOnce(&mut serde_json::Value)) -> Vec<String> {
+    let mut facts: serde_json::Value = serde_json::from_str(&fixture("deployed")).unwrap();
+    edit(&mut facts["machines"][0]["probe"]["Ok"]);
+    let vm_nginx = environment::load(&Catalog::BuiltIn, "vm-nginx").unwrap();
+    let report = vm_nginx.judge_recorded(&facts.to_string());
+    report
+        .stages
+        .iter()
+        .flat_map(|s| s.checks.iter().map(move |c| (s, c)))
+        .filter(|(_, c)| c.status != crate::report::Status::Pass)
+        .map(|(s, c)| format!("{}/{}: {}", s.id, c.id, c.observed))
+        .collect()
+}
+
+#[test]
+fn debian_12s_name_for_the_courses_venv_package_passes() {
+    // Only python3.11-venv (what the course's python3.10-venv is on Debian 12).
+    let failing = failing_after(|f| {
+        f["packages"]["python3-venv"] = serde_json::json!({
+            "installed": false, "status": "", "version": "", "files_listed": 0, "files_missing": []
+        });
+        f["packages"]["python3.11-venv"]["installed"] = serde_json::json!(true);
+    });
+    assert_eq!(failing, Vec::<String>::new());
+    // Neither: named as the alternatives they are.
+    let failing = failing_after(|f| {
+        for name in ["python3-venv", "python3.11-venv"] {
+            f["packages"][name]["installed"] = serde_json::json!(false);
+        }
+    });
+    assert_eq!(
+        failing,
+        vec!["packages/apt-packages: not installed: python3-venv or python3.11-venv"]
+    );
+}
+
+#[test]
+fn a_socket_whose_holder_cannot_be_seen_never_passes() {
+    // As on a VM where the probe cannot read other users' processes: the
+    // listener is there, its holder unknown.
+    let failing = failing_after(|f| {
+        f["tcp_listen"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "address": "0.0.0.0", "port": 8000, "processes": [], "holders_known": false
+            }));
+    });
+    assert_eq!(failing.len(), 1, "{failing:?}");
+    assert!(
+        failing[0]
+            .starts_with("web-server/not-exposed: cannot tell which process holds 0.0.0.0:8000"),
+        "{failing:?}"
+    );
+}
+
+#[test]
+fn the_app_folder_is_judged_by_who_can_write_and_read() {
+    // (mode, owner, group), as the probe reports them.
+    let with = |mode: u32, owner: (u32, &str), group: (u32, &str)| {
+        failing_after(|f| {
+            let d = &mut f["deploy"]["student"];
+            d["app_dir_stat"]["mode"] = serde_json::json!(mode);
+            d["app_dir_stat"]["uid"] = serde_json::json!(owner.0);
+            d["app_dir_stat"]["gid"] = serde_json::json!(group.0);
+            d["app_dir_owner"] = serde_json::json!(owner.1);
+            d["app_dir_group"] = serde_json::json!(group.1);
+        })
+    };
+    let (student, root, www_data) = ((1000, "student"), (0, "root"), (33, "www-data"));
+    // The student's own folder, group www-data (the lab's solution).
+    assert_eq!(with(0o775, student, www_data), Vec::<String>::new());
+    // The course's way, but the student never joined www-data (the
+    // deployed fixture's student is not a member): they cannot write.
+    assert_eq!(
+        with(0o2775, root, www_data),
+        ["code/app-dir: /app is root:www-data, mode 2775: student cannot write there"]
+    );
+    assert_eq!(
+        with(0o777, student, www_data),
+        [
+            "code/app-dir: /app is student:www-data, mode 777: every user of the server may write there"
+        ]
+    );
+    // Before any service: the student's private folder, which www-data
+    // (nginx, and the service the course will write) cannot read.
+    let failing = failing_after(|f| {
+        let d = &mut f["deploy"]["student"];
+        d["service"] = serde_json::Value::Null;
+        d["app_dir_stat"]["mode"] = serde_json::json!(0o750);
+        d["app_dir_stat"]["gid"] = serde_json::json!(1000);
+        d["app_dir_group"] = serde_json::json!("student");
+    });
+    assert!(
+        failing.contains(
+            &"code/app-dir: /app is student:student, mode 750: the group www-data cannot read it"
+                .to_string()
+        ),
+        "{failing:?}"
     );
 }

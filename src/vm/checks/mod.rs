@@ -48,7 +48,8 @@ pub(crate) enum Check {
         user: Option<String>,
     },
     /// Every listed Debian package is installed, per dpkg's database, and the
-    /// files it installed are present.
+    /// files it installed are present. An entry may list alternatives that
+    /// provide the same thing: `python3-venv | python3.11-venv`.
     PackagesInstalled { packages: Vec<String> },
 
     // --- app: a Python web app deployed the course's way -------------------
@@ -56,9 +57,11 @@ pub(crate) enum Check {
     VenvReady {},
     /// pip in the venv was upgraded past the version Debian bundles.
     PipUpgraded {},
-    /// The app folder belongs to the user and group www-data, group-writable.
+    /// The user can write in the app folder, the service's group can read it,
+    /// nobody else can write.
     AppDirReady {},
-    /// The blog's code is a git checkout in the app folder.
+    /// The app's code is a git checkout: the work tree holding the app
+    /// folder, or one inside it.
     CodeCheckedOut {},
     /// The app's distribution is installed in the venv.
     AppInstalled { dist: String },
@@ -132,7 +135,8 @@ impl Check {
             }
             Check::PackagesInstalled { packages } => packages
                 .iter()
-                .map(|p| FactRequest::Package(p.clone()))
+                .flat_map(|entry| system::alternatives(entry))
+                .map(|p| FactRequest::Package(p.to_string()))
                 .collect(),
             _ => vec![
                 FactRequest::Deploy(lab_user.to_string()),
@@ -211,6 +215,16 @@ impl Check {
             Check::AppNotExposed {} => web::app_not_exposed(facts),
         })
     }
+}
+
+/// Why a socket's holder is unknown: some process's descriptors could not
+/// be read (a VM made before deploylab gave the probe CAP_SYS_PTRACE).
+/// Checks fail closed on it.
+fn unknown_holder(socket: &str) -> String {
+    format!(
+        "cannot tell which process holds {socket}: some processes could not be read \
+         (`deploylab start --fresh` makes a VM where they can)"
+    )
 }
 
 /// Programs that serve the app (gunicorn for WSGI, uvicorn for ASGI).

@@ -4,7 +4,7 @@
 
 use super::{APP_SERVERS, is_app_server};
 use crate::verdict::Outcome;
-use crate::vm::facts::Deploy;
+use crate::vm::facts::{Deploy, LIVENESS_PATHS, RawHttp};
 
 const DEFAULT_SERVICE: &str = "gunicorn.service";
 const DEFAULT_SOCKET: &str = "gunicorn.socket";
@@ -47,6 +47,9 @@ pub(super) fn socket_listening(d: &Deploy) -> Outcome {
         ),
         Some(s) if s.pids.contains(&1) => {
             Outcome::pass(expected, format!("{path} held by systemd"))
+        }
+        Some(s) if s.pids.is_empty() && !s.holders_known => {
+            Outcome::fail(expected, super::unknown_holder(path))
         }
         Some(s) => Outcome::fail(
             expected,
@@ -127,13 +130,30 @@ pub(super) fn csrf_cookie<S: AsRef<str>>(cookies: &[S]) -> Option<String> {
         .map(|c| c.split(';').next().unwrap_or_default().to_string())
 }
 
+/// Whether two answers for one path came from a live Django: both 200,
+/// each with its own CSRF cookie (a saved page or an imitation repeats one).
+fn fresh_cookies(first: &str, second: &str) -> bool {
+    let (s1, c1) = parse_head(first);
+    let (s2, c2) = parse_head(second);
+    matches!((s1, s2), (Some(200), Some(200)))
+        && matches!((csrf_cookie(&c1), csrf_cookie(&c2)), (Some(a), Some(b)) if a != b)
+}
+
 pub(super) fn socket_reaches_django(d: &Deploy) -> Outcome {
     let path = d.socket.as_ref().map_or("the socket", |s| s.path.as_str());
     let expected = format!("Django answering over {path}, live");
-    let Some(first) = d.http_over_socket.first() else {
+    let answers = |url: &str| -> Vec<&RawHttp> {
+        d.http_over_socket
+            .iter()
+            .filter(|a| a.path == url)
+            .collect()
+    };
+    let (home, admin) = (answers(LIVENESS_PATHS[0]), answers(LIVENESS_PATHS[1]));
+    let Some(first) = home.first() else {
         return Outcome::fail(expected, "no socket unit to send a request to");
     };
-    let (status, cookies) = parse_head(&first.head);
+    let live = |pair: &[&RawHttp]| pair.len() == 2 && fresh_cookies(&pair[0].head, &pair[1].head);
+    let (status, _) = parse_head(&first.head);
     match (status, &first.error) {
         (None, Some(error)) => Outcome::fail(expected, format!("cannot talk over {path}: {error}")),
         (Some(400), _) => Outcome::fail(
@@ -144,28 +164,21 @@ pub(super) fn socket_reaches_django(d: &Deploy) -> Outcome {
             expected,
             "the app answers 500: an error in Django (database? settings?)",
         ),
-        (Some(status), _) if status != 200 => {
-            Outcome::fail(expected, format!("the app answers HTTP {status}"))
-        }
         (None, None) => Outcome::fail(
             expected,
             format!("what answers on {path} does not speak HTTP"),
         ),
-        (Some(_), _) => {
-            let second = d
-                .http_over_socket
-                .get(1)
-                .and_then(|a| csrf_cookie(&parse_head(&a.head).1));
-            match (csrf_cookie(&cookies), second) {
-                (Some(a), Some(b)) if a != b => {
-                    Outcome::pass(expected, "HTTP 200 with a fresh CSRF cookie per request")
-                }
-                _ => Outcome::fail(
-                    expected,
-                    "HTTP 200, but not from a live Django (no fresh CSRF cookie per request)",
-                ),
-            }
+        _ if live(&home) => {
+            Outcome::pass(expected, "HTTP 200 with a fresh CSRF cookie per request")
         }
+        _ if live(&admin) => {
+            Outcome::pass(expected, "a fresh CSRF cookie per request on /admin/login/")
+        }
+        (Some(200 | 301 | 302 | 303 | 307 | 308), _) => Outcome::fail(
+            expected,
+            "HTTP 200, but not from a live Django (no fresh CSRF cookie per request)",
+        ),
+        (Some(status), _) => Outcome::fail(expected, format!("the app answers HTTP {status}")),
     }
 }
 

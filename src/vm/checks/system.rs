@@ -33,6 +33,8 @@ pub(super) fn tcp_listening(facts: &Facts, port: u16, program: &str) -> Verdict 
         .any(|exe| exe.rsplit('/').next() == Some(program));
     let observed = if on_port.is_empty() {
         format!("nothing listens on TCP port {port}")
+    } else if programs.is_empty() && on_port.iter().any(|s| !s.holders_known) {
+        super::unknown_holder(&format!("TCP port {port}"))
     } else if programs.is_empty() {
         format!("port {port} is open but no process holds it")
     } else {
@@ -148,18 +150,25 @@ fn strict_modes_problem(places: &[(&str, Option<&FileStat>)], uid: Option<u32>) 
     None
 }
 
+/// Each entry is a package, or alternatives that provide the same thing
+/// (`python3-venv | python3.11-venv`): one of them installed is enough.
 pub(super) fn packages_installed(facts: &Facts, packages: &[String]) -> Verdict {
-    let expected = format!("installed: {}", packages.join(", "));
+    let shown = |entry: &str| alternatives(entry).collect::<Vec<_>>().join(" or ");
+    let listed: Vec<String> = packages.iter().map(|p| shown(p)).collect();
+    let expected = format!("installed: {}", listed.join(", "));
     let mut missing = Vec::new();
     let mut broken = Vec::new();
-    for name in packages {
-        let package = facts.packages.get(name).cloned().unwrap_or_default();
-        // Every real package installs files (its docs at least): none
-        // listed, or some gone, means dpkg's word is not enough.
-        if !package.installed {
-            missing.push(name.as_str());
-        } else if package.files_listed == 0 || !package.files_missing.is_empty() {
-            broken.push(name.as_str());
+    for entry in packages {
+        let states: Vec<PackageState> = alternatives(entry)
+            .map(|name| state(facts.packages.get(name)))
+            .collect();
+        if states.contains(&PackageState::Installed) {
+            continue;
+        }
+        if states.contains(&PackageState::Broken) {
+            broken.push(shown(entry));
+        } else {
+            missing.push(shown(entry));
         }
     }
     Ok(match (missing.is_empty(), broken.is_empty()) {
@@ -170,6 +179,31 @@ pub(super) fn packages_installed(facts: &Facts, packages: &[String]) -> Verdict 
             format!("files missing from: {}", broken.join(", ")),
         ),
     })
+}
+
+/// The names in a package entry of lab.yaml (`a | b`).
+pub(super) fn alternatives(entry: &str) -> impl Iterator<Item = &str> {
+    entry.split('|').map(str::trim).filter(|n| !n.is_empty())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum PackageState {
+    Installed,
+    /// dpkg says installed, but its files are not there.
+    Broken,
+    Missing,
+}
+
+/// Every real package installs files (its docs at least): none listed, or
+/// some gone, means dpkg's word is not enough.
+fn state(package: Option<&crate::vm::facts::Package>) -> PackageState {
+    match package {
+        Some(p) if p.installed && p.files_listed > 0 && p.files_missing.is_empty() => {
+            PackageState::Installed
+        }
+        Some(p) if p.installed => PackageState::Broken,
+        _ => PackageState::Missing,
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use super::is_app_server;
 use super::service::csrf_cookie;
 use crate::verdict::Outcome;
-use crate::vm::facts::{Deploy, Facts, HttpFacts};
+use crate::vm::facts::{Deploy, Facts, HttpAnswer, HttpFacts};
 
 pub(super) fn nginx_config_valid(d: &Deploy) -> Outcome {
     let expected = "nginx -t passes";
@@ -50,6 +50,20 @@ pub(super) fn nginx_proxies_to_socket(d: &Deploy) -> Outcome {
     } else {
         Outcome::fail(expected, format!("nginx proxies to {}", targets.join(", ")))
     }
+}
+
+/// Two answers of a live Django page with a form, through nginx: a fresh
+/// CSRF cookie each time, and the form's token in the page.
+fn live(first: &HttpAnswer, second: &HttpAnswer) -> bool {
+    let through_nginx =
+        |a: &HttpAnswer| a.status == Some(200) && a.header("server").starts_with("nginx");
+    through_nginx(first)
+        && through_nginx(second)
+        && first.body.contains("csrfmiddlewaretoken")
+        && matches!(
+            (csrf_cookie(&first.cookies), csrf_cookie(&second.cookies)),
+            (Some(a), Some(b)) if a != b
+        )
 }
 
 fn welcome_page(http: &HttpFacts) -> bool {
@@ -101,13 +115,19 @@ pub(super) fn blog_through_nginx(d: &Deploy, http: &HttpFacts) -> Outcome {
         Some(200) if !server.starts_with("nginx") => {
             format!("port 80 is served by '{server}', not nginx")
         }
-        Some(200) => match (csrf_cookie(&first.cookies), csrf_cookie(&second.cookies)) {
-            (Some(a), Some(b)) if a != b && first.body.contains("csrfmiddlewaretoken") => {
-                return Outcome::pass(expected, "200 from Django, through nginx");
-            }
-            _ => "200, but the page is not live: no fresh CSRF token per request (a saved copy?)"
-                .to_string(),
-        },
+        Some(200) if live(first, second) => {
+            return Outcome::pass(expected, "200 from Django, through nginx");
+        }
+        Some(200) if matches!(http.admin.as_slice(), [a, b] if live(a, b)) => {
+            return Outcome::pass(
+                expected,
+                "200 through nginx; a live Django on /admin/login/",
+            );
+        }
+        Some(200) => {
+            "200, but the page is not live: no fresh CSRF token per request (a saved copy?)"
+                .to_string()
+        }
         Some(status) => format!("port 80 answers HTTP {status}"),
     };
     Outcome::fail(expected, observed)
@@ -156,14 +176,22 @@ pub(super) fn debug_off_live(http: &HttpFacts) -> Outcome {
 
 pub(super) fn app_not_exposed(facts: &Facts) -> Outcome {
     let expected = "no app server on a TCP port reachable from outside";
-    let exposed: Vec<String> = facts
+    let public: Vec<_> = facts
         .tcp_listen
         .iter()
         .flatten()
         .filter(|s| !is_loopback(&s.address))
+        .collect();
+    let exposed: Vec<String> = public
+        .iter()
         .filter(|s| s.processes.iter().any(|p| is_app_server(&p.cmdline)))
         .map(|s| format!("{}:{}", s.address, s.port))
         .collect();
+    // Unknown is never a pass: a holder that could not be seen may be one.
+    if let Some(unknown) = public.iter().find(|s| !s.holders_known) {
+        let socket = format!("{}:{}", unknown.address, unknown.port);
+        return Outcome::fail(expected, super::unknown_holder(&socket));
+    }
     if exposed.is_empty() {
         Outcome::pass(expected, "none")
     } else {
