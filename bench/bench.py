@@ -133,7 +133,7 @@ def main():
         print(f"check, fresh VM, median of {len(checks)}: {ms(statistics.median(checks))}")
 
         state = json.load(open(os.path.join(home, "state.json")))
-        container = state["labs"]["vm-nginx"]["container_id"]
+        container = state["labs"]["vm-nginx"]["machines"][0]["container_id"]
         time.sleep(3)  # let the VM settle before reading idle memory
         print(f"idle VM memory (cgroup, minus page cache): {container_memory_mib(container):.1f} MiB")
 
@@ -170,7 +170,7 @@ def testinfra(env, home, deploylab_s):
         subprocess.run([sys.executable, "-m", "venv", venv], check=True)
         subprocess.run([os.path.join(venv, "bin", "pip"), "install", "--quiet", "pytest-testinfra"], check=True)
     state = json.load(open(os.path.join(home, "state.json")))
-    container = state["labs"]["vm-nginx"]["container_id"]
+    container = state["labs"]["vm-nginx"]["machines"][0]["container_id"]
     test_file = os.path.join(ROOT, "bench", "testinfra", "test_vm_nginx.py")
     runs = []
     for _ in range(3):
@@ -275,7 +275,7 @@ def heroku(env, home, runs):
     checks = [timed(["check", "--format", "json"], env)[0] for _ in range(5)]
     print(f"check, heroku lab deployed (8 stages, one-off settings dyno), median of 5: {ms(statistics.median(checks))}")
     state = json.load(open(os.path.join(home, "state.json")))
-    pid = state["labs"]["heroku"]["heroku"]["pid"]
+    pid = state["labs"]["heroku"]["pid"]
     rss = [l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")][0].split()[1]
     print(f"fake Heroku process RSS: {int(rss) / 1024:.1f} MiB")
     dyno = subprocess.run(["docker", "ps", "-q", "--no-trunc", "--filter", f"label=deploylab.heroku.app={app}"],

@@ -41,9 +41,19 @@ impl Catalog {
 
     /// Every lab, parsed and validated, sorted by id.
     pub(crate) fn all(&self) -> Result<Vec<Lab>> {
-        let mut labs = Vec::new();
+        let mut labs: Vec<Lab> = Vec::new();
         for (file, text) in self.sources()? {
-            labs.push(lab::parse(&file, &text)?);
+            let lab = lab::parse(&file, &text)?;
+            if let Some(first) = labs.iter().find(|l| l.id == lab.id) {
+                return Err(Error::LabInvalid {
+                    file,
+                    message: format!(
+                        "lab id '{}' is already the id of {}",
+                        lab.id, first.source.file
+                    ),
+                });
+            }
+            labs.push(lab);
         }
         labs.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(labs)
@@ -84,13 +94,23 @@ impl Catalog {
                     dir: dir.clone(),
                     source,
                 };
-                let mut out = Vec::new();
+                let mut paths = Vec::new();
                 for entry in std::fs::read_dir(dir).map_err(io_err)? {
                     let path = entry.map_err(io_err)?.path().join("lab.yaml");
                     if path.is_file() {
-                        let text = std::fs::read_to_string(&path).map_err(io_err)?;
-                        out.push((display(&path), text));
+                        paths.push(path);
                     }
+                }
+                // In a stable order, so "already the id of" names the same file.
+                paths.sort();
+                let mut out = Vec::new();
+                for path in paths {
+                    let bytes = std::fs::read(&path).map_err(io_err)?;
+                    let text = String::from_utf8(bytes).map_err(|_| Error::LabInvalid {
+                        file: display(&path),
+                        message: "not UTF-8 text".into(),
+                    })?;
+                    out.push((display(&path), text));
                 }
                 Ok(out)
             }
@@ -247,6 +267,33 @@ mod tests {
             panic!("unknown lab must not be found")
         };
         assert!(!far.to_string().contains("did you mean"), "{far}");
+    }
+
+    /// Two labs with one id, or a lab file that is not text: clear errors
+    /// naming the file.
+    #[test]
+    fn duplicate_ids_and_non_utf8_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let lab = "schema: 1\nid: same\ntitle: T\nenvironment: vm\nstages:\n  - id: a\n    title: A\n    checks:\n      - { id: c, title: C, hint: h, expect: { ssh_banner: {} } }\n";
+        for folder in ["one", "two"] {
+            std::fs::create_dir(dir.path().join(folder)).unwrap();
+            std::fs::write(dir.path().join(folder).join("lab.yaml"), lab).unwrap();
+        }
+        let catalog = Catalog::Dir(dir.path().to_path_buf());
+        let err = catalog.all().unwrap_err().to_string();
+        assert!(
+            err.contains("two/lab.yaml: lab id 'same' is already the id of"),
+            "{err}"
+        );
+        assert!(err.ends_with("one/lab.yaml"), "{err}");
+
+        std::fs::write(dir.path().join("two/lab.yaml"), b"id: \xff\n").unwrap();
+        let err = catalog.all().unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::USAGE);
+        assert!(
+            err.to_string().ends_with("two/lab.yaml: not UTF-8 text"),
+            "{err}"
+        );
     }
 
     #[test]

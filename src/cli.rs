@@ -43,10 +43,10 @@ pub(crate) enum Command {
         #[arg(long)]
         fresh: bool,
         /// Publish the VM's SSH on this port of 127.0.0.1 (default: a free port).
-        #[arg(long, value_name = "PORT")]
+        #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
         ssh_port: Option<u16>,
         /// Publish the VM's port 80 on this port of 127.0.0.1 (default: a free port).
-        #[arg(long, value_name = "PORT")]
+        #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
         http_port: Option<u16>,
     },
 

@@ -26,10 +26,21 @@ pub(crate) const LABEL_RECIPE: &str = "deploylab.recipe";
 /// ...and the id of the build, which its offline repository shares.
 pub(crate) const LABEL_BUILD: &str = "deploylab.build";
 
-/// Where `DOCKER_HOST` points, as bollard reads it.
-pub(crate) fn host() -> String {
-    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".to_string())
+/// The engine's address: `DOCKER_HOST`, unless unset or empty.
+fn docker_host() -> Option<String> {
+    std::env::var("DOCKER_HOST")
+        .ok()
+        .filter(|h| !h.trim().is_empty())
 }
+
+/// Where deploylab looks for the engine, for messages.
+pub(crate) fn host() -> String {
+    docker_host().unwrap_or_else(|| "unix:///var/run/docker.sock".to_string())
+}
+
+/// How long the engine may take to say its version: an endpoint that
+/// accepts connections and never answers must not hang every command.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Connects to the engine named by `DOCKER_HOST` (or the local default),
 /// negotiating the API version, and makes sure it answers.
@@ -38,14 +49,18 @@ pub(crate) async fn connect() -> Result<Docker> {
         host: host(),
         detail,
     };
-    let docker = Docker::connect_with_defaults()
+    // An empty DOCKER_HOST means unset, as for the docker CLI.
+    let docker = Docker::connect_with_host(&host())
         .map_err(|e| unreachable(crate::error::describe_docker(&e)))?;
     // Negotiating asks the engine for its version: that round trip is also
     // the proof that it answers.
-    docker
-        .negotiate_version()
-        .await
-        .map_err(|e| unreachable(crate::error::describe_docker(&e)))
+    match tokio::time::timeout(CONNECT_TIMEOUT, docker.negotiate_version()).await {
+        Ok(answer) => answer.map_err(|e| unreachable(crate::error::describe_docker(&e))),
+        Err(_) => Err(unreachable(format!(
+            "no answer within {} s",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
+    }
 }
 
 pub(crate) fn is_not_found(error: &bollard::errors::Error) -> bool {

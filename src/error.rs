@@ -60,6 +60,9 @@ pub(crate) enum Error {
         known: String,
     },
 
+    #[error("--ssh-port and --http-port are both {port}; they must differ")]
+    SamePort { port: u16 },
+
     #[error("`{command}` is not available for lab '{lab}': {why}")]
     NotForThisLab {
         command: &'static str,
@@ -178,6 +181,7 @@ impl Error {
             | WhichLab { .. }
             | LabNotRunning { .. }
             | UnknownStage { .. }
+            | SamePort { .. }
             | NotForThisLab { .. } => exit::USAGE,
             DockerUnreachable { .. }
             | Docker { .. }
@@ -260,7 +264,20 @@ pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 pub(crate) fn describe_docker(error: &bollard::errors::Error) -> String {
     use bollard::errors::Error as E;
     match error {
-        E::DockerResponseServerError { message, .. } => message.trim().to_string(),
+        E::DockerResponseServerError {
+            status_code,
+            message,
+        } => {
+            let message = message.trim();
+            // Something else answered (a web server): not its whole page.
+            if message.starts_with('<') {
+                return format!(
+                    "HTTP {status_code} with a web page: this is not a Docker engine's API"
+                );
+            }
+            let first = message.lines().next().unwrap_or_default();
+            first.chars().take(300).collect()
+        }
         E::DockerStreamError { error } => error.trim().to_string(),
         other => {
             // hyper's errors hide the useful cause (e.g. "No such file or

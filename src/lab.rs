@@ -153,7 +153,7 @@ impl Lab {
 /// file:line:col.
 pub(crate) fn parse(file: &str, text: &str) -> Result<Lab> {
     let mut lab: Lab = from_yaml(file, text)?;
-    validate(file, &lab)?;
+    validate(file, text, &lab)?;
     lab.source = Source {
         file: file.to_string(),
         text: text.to_string(),
@@ -229,49 +229,154 @@ fn with_suggestion(message: &str) -> String {
     }
 }
 
-fn validate(file: &str, lab: &Lab) -> Result<()> {
-    let invalid = |message: String| Error::LabInvalid {
-        file: file.to_string(),
-        message,
+/// What may be wrong with a lab that parsed, and where.
+struct Problem {
+    message: String,
+    at: Node,
+}
+
+/// A node of lab.yaml, to locate a problem (see `locate`).
+enum Node {
+    Schema,
+    Id,
+    Stages,
+    Stage(usize),
+    Need(usize, usize),
+    Check(usize, usize),
+    Points(usize, usize),
+}
+
+/// The most points one check may give: generous, and far from overflow.
+const MAX_POINTS: u32 = 1000;
+
+/// Messages of lab validation, kept together for translation.
+mod text {
+    pub(super) fn schema(found: u32, supported: u32) -> String {
+        format!("schema {found} is not supported; this deploylab reads schema {supported}")
+    }
+    pub(super) fn bad_id(id: &str) -> String {
+        format!(
+            "lab id '{id}' is not valid: lowercase letters, digits and '-', starting with a letter or digit"
+        )
+    }
+    pub(super) const NO_STAGES: &str = "a lab needs at least one stage";
+    pub(super) fn stage_twice(id: &str) -> String {
+        format!("stage id '{id}' appears twice")
+    }
+    pub(super) fn bad_need(stage: &str, need: &str) -> String {
+        format!("stage '{stage}' needs '{need}', which is not an earlier stage")
+    }
+    pub(super) fn no_checks(stage: &str) -> String {
+        format!("stage '{stage}' has no checks")
+    }
+    pub(super) fn check_twice(check: &str, stage: &str) -> String {
+        format!("check id '{check}' appears twice in stage '{stage}'")
+    }
+    pub(super) fn too_many_points(check: &str, max: u32) -> String {
+        format!("check '{check}' gives more than {max} points")
+    }
+}
+
+/// A lab id names containers, networks and folders: a short slug.
+fn valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    id.len() <= 40
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn validate(file: &str, text: &str, lab: &Lab) -> Result<()> {
+    let Err(problem) = problem(lab) else {
+        return Ok(());
     };
+    let (line, column) = locate(text, &problem.at).unwrap_or((1, 1));
+    Err(Error::LabFile {
+        file: file.to_string(),
+        line,
+        column,
+        message: problem.message,
+    })
+}
+
+fn problem(lab: &Lab) -> std::result::Result<(), Problem> {
+    let fail = |message: String, at: Node| Err(Problem { message, at });
     if lab.schema != LAB_SCHEMA {
-        return Err(invalid(format!(
-            "schema {} is not supported; this deploylab reads schema {LAB_SCHEMA}",
-            lab.schema
-        )));
+        return fail(text::schema(lab.schema, LAB_SCHEMA), Node::Schema);
+    }
+    if !valid_id(&lab.id) {
+        return fail(text::bad_id(&lab.id), Node::Id);
     }
     if lab.stages.is_empty() {
-        return Err(invalid("a lab needs at least one stage".into()));
+        return fail(text::NO_STAGES.into(), Node::Stages);
     }
     let mut seen_stages: Vec<&str> = Vec::new();
-    for stage in &lab.stages {
+    for (s, stage) in lab.stages.iter().enumerate() {
         if seen_stages.contains(&stage.id.as_str()) {
-            return Err(invalid(format!("stage id '{}' appears twice", stage.id)));
+            return fail(text::stage_twice(&stage.id), Node::Stage(s));
         }
-        for need in stage.needs.iter().flatten() {
+        for (n, need) in stage.needs.iter().flatten().enumerate() {
             if !seen_stages.contains(&need.as_str()) {
-                return Err(invalid(format!(
-                    "stage '{}' needs '{need}', which is not an earlier stage",
-                    stage.id
-                )));
+                return fail(text::bad_need(&stage.id, need), Node::Need(s, n));
             }
         }
         seen_stages.push(&stage.id);
         if stage.checks.is_empty() {
-            return Err(invalid(format!("stage '{}' has no checks", stage.id)));
+            return fail(text::no_checks(&stage.id), Node::Stage(s));
         }
         let mut seen_checks: Vec<&str> = Vec::new();
-        for check in &stage.checks {
+        for (c, check) in stage.checks.iter().enumerate() {
             if seen_checks.contains(&check.id.as_str()) {
-                return Err(invalid(format!(
-                    "check id '{}' appears twice in stage '{}'",
-                    check.id, stage.id
-                )));
+                return fail(text::check_twice(&check.id, &stage.id), Node::Check(s, c));
+            }
+            if check.points > MAX_POINTS {
+                return fail(
+                    text::too_many_points(&check.id, MAX_POINTS),
+                    Node::Points(s, c),
+                );
             }
             seen_checks.push(&check.id);
         }
     }
     Ok(())
+}
+
+/// Where a node is in the text: lab.yaml read again, with spans, only when
+/// something is wrong with it.
+fn locate(text: &str, at: &Node) -> Option<(u64, u64)> {
+    use serde_saphyr::Spanned;
+    #[derive(Deserialize)]
+    struct Doc {
+        schema: Spanned<IgnoredAny>,
+        id: Spanned<IgnoredAny>,
+        stages: Spanned<Vec<StageAt>>,
+    }
+    #[derive(Deserialize)]
+    struct StageAt {
+        id: Spanned<IgnoredAny>,
+        #[serde(default)]
+        needs: Option<Vec<Spanned<IgnoredAny>>>,
+        checks: Vec<CheckAt>,
+    }
+    #[derive(Deserialize)]
+    struct CheckAt {
+        id: Spanned<IgnoredAny>,
+        #[serde(default)]
+        points: Option<Spanned<IgnoredAny>>,
+    }
+    let doc: Doc = serde_saphyr::from_str(text).ok()?;
+    let stages = &doc.stages.value;
+    let location = match *at {
+        Node::Schema => doc.schema.referenced,
+        Node::Id => doc.id.referenced,
+        Node::Stages => doc.stages.referenced,
+        Node::Stage(s) => stages.get(s)?.id.referenced,
+        Node::Need(s, n) => stages.get(s)?.needs.as_ref()?.get(n)?.referenced,
+        Node::Check(s, c) => stages.get(s)?.checks.get(c)?.id.referenced,
+        Node::Points(s, c) => stages.get(s)?.checks.get(c)?.points.as_ref()?.referenced,
+    };
+    Some((location.line(), location.column()))
 }
 
 #[cfg(test)]
@@ -323,8 +428,45 @@ stages:
 "#;
         let err = parse("x.yaml", text).unwrap_err().to_string();
         assert!(
-            err.contains("needs 'b', which is not an earlier stage"),
+            err.starts_with("x.yaml:9:13: stage 'a' needs 'b', which is not an earlier stage"),
             "{err}"
+        );
+    }
+
+    /// Each validation error points at the node that is wrong.
+    #[test]
+    fn validation_errors_carry_line_and_column() {
+        let lab = |id: &str, stages: &str| {
+            format!("schema: 1\nid: {id}\ntitle: X\nenvironment: vm\nstages:\n{stages}")
+        };
+        let check = |id: &str, points: &str| {
+            format!(
+                "      - {{ id: {id}, title: T, hint: h, expect: {{ ssh_banner: {{}} }}{points} }}\n"
+            )
+        };
+        let stage =
+            |id: &str, checks: &str| format!("  - id: {id}\n    title: T\n    checks:\n{checks}");
+        let err = |text: String| parse("l.yaml", &text).unwrap_err().to_string();
+
+        let one = check("c", "");
+        assert_eq!(
+            err(lab("../../evil name", &stage("a", &one))),
+            "l.yaml:2:5: lab id '../../evil name' is not valid: lowercase letters, digits and '-', starting with a letter or digit"
+        );
+        assert_eq!(
+            err(lab(
+                "x",
+                &format!("{}{}", stage("a", &one), stage("a", &one))
+            )),
+            "l.yaml:10:9: stage id 'a' appears twice"
+        );
+        assert_eq!(
+            err(lab("x", &stage("a", &format!("{one}{one}")))),
+            "l.yaml:10:15: check id 'c' appears twice in stage 'a'"
+        );
+        assert_eq!(
+            err(lab("x", &stage("a", &check("c", ", points: 4294967295")))),
+            "l.yaml:9:73: check 'c' gives more than 1000 points"
         );
     }
 }

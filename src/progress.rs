@@ -13,6 +13,11 @@ pub(crate) struct Progress {
 }
 
 impl Progress {
+    /// `--quiet`: commands print only what scripts need.
+    pub(crate) fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
     pub(crate) fn new(quiet: bool) -> Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());

@@ -60,7 +60,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Ssh { target, command } => ssh::run(&ctx, target.lab.as_deref(), &command),
         Command::Shell { target } => shell::run(&ctx, target.lab.as_deref()).await,
         Command::Restart { target } => restart::run(&ctx, target.lab.as_deref()).await,
-        Command::Stop { lab, all } => stop::run(&home, lab.as_deref(), all).await,
+        Command::Stop { lab, all } => stop::run(&ctx, lab.as_deref(), all).await,
         Command::Doctor => doctor::run(&home, &catalog).await,
         Command::Images { action } => images::run(&ctx, action).await,
         Command::PackageProxy(args) => packages::serve(args).await.map(|()| exit::OK),
@@ -72,8 +72,20 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
 /// with its lab file.
 fn running_lab(ctx: &Ctx<'_>, lab: Option<&str>) -> Result<(LoadedLab, Running)> {
     let state: State = ctx.home.load()?;
-    let (id, running) = state.pick(lab)?;
+    let (id, running) = state.pick(lab).map_err(|e| unknown_or(ctx.catalog, e))?;
     Ok((environment::load(ctx.catalog, &id)?, running))
+}
+
+/// "Lab X is not running" for a lab that does not exist would send the
+/// student to start it: say that it is unknown (with the nearest name).
+fn unknown_or(catalog: &Catalog, error: Error) -> Error {
+    match error {
+        Error::LabNotRunning { lab } => match catalog.get(&lab) {
+            Err(unknown @ Error::UnknownLab { .. }) => unknown,
+            _ => Error::LabNotRunning { lab },
+        },
+        other => other,
+    }
 }
 
 /// The machine of a lab that has one (`ssh`, `shell`, `restart`), or why

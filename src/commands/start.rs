@@ -3,7 +3,7 @@
 
 use crate::docker;
 use crate::environment::{self, State};
-use crate::error::{Result, exit};
+use crate::error::{Error, Result, exit};
 use crate::seam::{Ctx, StartOptions};
 
 pub(super) async fn run(
@@ -13,6 +13,11 @@ pub(super) async fn run(
     ssh_port: Option<u16>,
     http_port: Option<u16>,
 ) -> Result<i32> {
+    if let (Some(ssh), Some(http)) = (ssh_port, http_port)
+        && ssh == http
+    {
+        return Err(Error::SamePort { port: ssh });
+    }
     let loaded = environment::load(ctx.catalog, lab)?;
     let lab = &loaded.lab;
     let docker = docker::connect().await?;

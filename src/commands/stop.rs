@@ -4,7 +4,7 @@
 use crate::docker;
 use crate::environment::State;
 use crate::error::{Error, Result, exit};
-use crate::state::Home;
+use crate::seam::Ctx;
 
 /// Messages shown here, kept together for translation.
 mod text {
@@ -15,7 +15,8 @@ mod text {
     }
 }
 
-pub(super) async fn run(home: &Home, lab: Option<&str>, all: bool) -> Result<i32> {
+pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>, all: bool) -> Result<i32> {
+    let home = ctx.home;
     let docker = docker::connect().await?;
     let mut state: State = home.load()?;
     let instance = home.instance();
@@ -37,7 +38,7 @@ pub(super) async fn run(home: &Home, lab: Option<&str>, all: bool) -> Result<i32
                 println!("{}", text::NOTHING_TO_STOP);
                 return Ok(exit::OK);
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(super::unknown_or(ctx.catalog, e)),
         }
     };
     if labs.is_empty() {

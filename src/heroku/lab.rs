@@ -34,6 +34,11 @@ mod text {
     pub(super) const ALIVE: &str = "running";
     pub(super) const DEAD: &str = "stopped (`start` again)";
 
+    /// All `start heroku --quiet` prints.
+    pub(super) fn where_it_is(api: u16, router: u16) -> String {
+        format!("https://localhost:{api} http://<app>.localhost:{router}/")
+    }
+
     pub(super) fn place(pid: u32, api: u16) -> String {
         format!("fake Heroku, pid {pid}, API :{api}")
     }
@@ -159,7 +164,10 @@ impl Environment for Heroku {
         })
     }
 
-    fn ready_text(_: &Ctx<'_>, _: &Lab, running: &Running) -> String {
+    fn ready_text(ctx: &Ctx<'_>, _: &Lab, running: &Running) -> String {
+        if ctx.progress.is_quiet() {
+            return text::where_it_is(running.ports.api, running.ports.router);
+        }
         let blog = running
             .blog_repo
             .as_ref()

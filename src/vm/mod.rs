@@ -37,6 +37,11 @@ mod text {
     pub(super) const NO_PROXY: &str = "none (offline wheels only)";
     pub(super) const GONE: &str = "gone (start it again)";
 
+    /// How to log in: all `start --quiet` prints.
+    pub(super) fn ssh_line(key: &str, known_hosts: &str, ssh_port: u16, user: &str) -> String {
+        format!("ssh -i {key} -p {ssh_port} -o UserKnownHostsFile={known_hosts} {user}@127.0.0.1")
+    }
+
     pub(super) fn ready(
         lab: &str,
         key: &str,
@@ -45,9 +50,10 @@ mod text {
         http_port: u16,
         user: &str,
     ) -> String {
+        let ssh = ssh_line(key, known_hosts, ssh_port, user);
         format!(
             "Lab {lab} is ready: a Debian 12 \"VM\" with hostname {lab}.\n\
-             \n  ssh -i {key} -p {ssh_port} -o UserKnownHostsFile={known_hosts} {user}@127.0.0.1\n\
+             \n  {ssh}\n\
              \n  (or: deploylab ssh)   user: {user}, sudo without password (password: {user})\
              \n  the VM's port 80 is at http://127.0.0.1:{http_port}/\n\
              \nNext: work through the course, then `deploylab check`. `deploylab stop` removes the VM."
@@ -119,14 +125,12 @@ impl Environment for Vm {
             .machines
             .first()
             .map_or((0, 0), |m| (m.ssh_port, m.http_port));
-        text::ready(
-            &lab.id,
-            &ctx.home.key_path().display().to_string(),
-            &ctx.home.known_hosts_path().display().to_string(),
-            ssh,
-            http,
-            &lab.user,
-        )
+        let key = ctx.home.key_path().display().to_string();
+        let known_hosts = ctx.home.known_hosts_path().display().to_string();
+        if ctx.progress.is_quiet() {
+            return text::ssh_line(&key, &known_hosts, ssh, &lab.user);
+        }
+        text::ready(&lab.id, &key, &known_hosts, ssh, http, &lab.user)
     }
 
     fn status(running: &Running, containers: &[ContainerSummary]) -> StatusRow {

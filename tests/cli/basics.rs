@@ -51,3 +51,110 @@ fn usage_errors_exit_2() {
     let out = Lab::new().run(&["check", "--format", "yaml"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Ports: 0 is no port, and SSH and HTTP cannot share one.
+#[test]
+fn bad_ports_are_usage_errors() {
+    let lab = Lab::new();
+    let out = lab.run(&["start", "vm-nginx", "--ssh-port", "0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = lab.run(&[
+        "start",
+        "vm-nginx",
+        "--ssh-port",
+        "5555",
+        "--http-port",
+        "5555",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--ssh-port and --http-port are both 5555"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A lab that does not exist is unknown, not "not running" (which would
+/// tell the student to start it).
+#[test]
+fn commands_on_an_unknown_lab_say_it_is_unknown() {
+    for args in [
+        &["check", "--lab", "vm-ngnix"][..],
+        &["stop", "vm-ngnix"][..],
+    ] {
+        let out = Lab::new().run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("unknown lab 'vm-ngnix'; did you mean 'vm-nginx'?"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+/// A loopback endpoint that answers every connection with `answer` (or,
+/// with `None`, never answers), for as long as the returned guard lives.
+fn fake_endpoint(answer: Option<&'static str>) -> (u16, std::sync::mpsc::Sender<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        while stopped.try_recv().is_err() {
+            match listener.accept() {
+                Ok((mut stream, _)) => {
+                    if let Some(answer) = answer {
+                        let mut buf = [0u8; 4096];
+                        let _ = stream.set_nonblocking(false);
+                        let _ = stream.read(&mut buf);
+                        let _ = stream.write_all(answer.as_bytes());
+                    } else {
+                        held.push(stream);
+                    }
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    });
+    (port, stop)
+}
+
+/// DOCKER_HOST naming something that is not a Docker engine: one clear
+/// line (not its web page), exit 3; one that never answers: the same
+/// within seconds, not after two minutes.
+#[test]
+fn a_docker_host_that_is_not_docker_is_a_clear_error() {
+    let page = "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n\
+                <html><body><h1>Not Found</h1><p>a long page</p></body></html>";
+    let (port, _guard) = fake_endpoint(Some(page));
+    let lab = Lab::new().env("DOCKER_HOST", format!("tcp://127.0.0.1:{port}"));
+    let out = lab.run(&["status"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a Docker engine's API"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("<html>"), "{}", stderr(&out));
+
+    let (port, _guard) = fake_endpoint(None);
+    let lab = Lab::new().env("DOCKER_HOST", format!("tcp://127.0.0.1:{port}"));
+    let started = Instant::now();
+    let out = lab.run(&["status"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no answer within 10 s"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+/// An empty DOCKER_HOST is unset, as for the docker CLI.
+#[test]
+fn an_empty_docker_host_means_the_local_engine() {
+    let out = Lab::new().env("DOCKER_HOST", "").run(&["status"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

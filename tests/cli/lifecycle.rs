@@ -235,6 +235,18 @@ fn a_container_removed_behind_deploylabs_back_is_handled() {
     assert_eq!(lab.run(&["check"]).status.code(), Some(1));
 }
 
+/// `start --quiet` prints only how to log in.
+#[test]
+fn quiet_start_prints_only_the_ssh_command() {
+    let lab = Lab::new();
+    let out = lab.run(&["start", "vm-nginx", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.starts_with("ssh -i "), "{text}");
+    assert!(ssh_port(&text) > 0);
+}
+
 #[test]
 fn doctor_reports_a_working_setup() {
     let lab = Lab::new();
