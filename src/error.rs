@@ -17,7 +17,8 @@ pub(crate) mod exit {
     /// The environment failed: Docker unreachable, image build failed, port
     /// taken, the VM vanished or did not boot.
     pub(crate) const ENVIRONMENT: i32 = 3;
-    /// Interrupted by Ctrl-C (128 + SIGINT); everything started was removed.
+    /// Interrupted by Ctrl-C (128 + SIGINT), SIGTERM or SIGHUP, all alike;
+    /// everything started was removed.
     pub(crate) const INTERRUPTED: i32 = 130;
 }
 

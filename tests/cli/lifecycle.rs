@@ -162,6 +162,19 @@ fn a_port_already_taken_is_refused_and_nothing_is_left() {
 
 #[test]
 fn ctrl_c_during_start_removes_the_container() {
+    interrupted_start_leaves_nothing("INT");
+}
+
+/// What `timeout`, a cancelled CI job or systemd sends, and a closed
+/// terminal: the same as Ctrl-C.
+#[test]
+fn sigterm_and_sighup_during_start_remove_the_container() {
+    interrupted_start_leaves_nothing("TERM");
+    interrupted_start_leaves_nothing("HUP");
+}
+
+/// Sends `signal` to a `start` held after creating its container.
+fn interrupted_start_leaves_nothing(signal: &str) {
     let hold = tempfile::tempdir().unwrap();
     let release = hold.path().join("release");
     let lab = Lab::new().env("DEPLOYLAB_TEST_HOLD_BOOT", release.to_string_lossy());
@@ -184,14 +197,18 @@ fn ctrl_c_during_start_removes_the_container() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
     let out = child.wait_with_output().unwrap();
     std::fs::write(&release, "").unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
-    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(130), "{signal}: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("interrupted"),
+        "{signal}: {}",
+        stderr(&out)
+    );
     assert!(
         lab.containers().is_empty(),
         "the interrupted start left a container"
