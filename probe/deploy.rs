@@ -2,8 +2,9 @@
 //! (venv, checkout, settings, database, static files, a systemd socket and
 //! service, nginx in front), found from the real configuration instead of the
 //! course's paths: the socket unit says where the socket is, its service says
-//! the user, the working directory and the venv, the settings file says where
-//! the database and the static files are. Defaults are the course's.
+//! the user, the working directory and the venv, and Django itself, asked as
+//! the service runs it (`django.rs`), says the settings, the database and the
+//! static files. Defaults are the course's.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -13,15 +14,16 @@ use std::os::unix::net::UnixStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use super::django;
 use super::facts::{
-    Change, Checkout, Database, Deploy, Nginx, RawHttp, Service, SocketUnit, StaticFiles, UnitFile,
-    UnixListener, Venv,
+    Change, Checkout, Deploy, DjangoWay, Nginx, RawHttp, Service, SocketUnit, StaticFiles,
+    UnitFile, UnixListener, Venv,
 };
-use super::{gid_of, name_of, pids, process, read, socket_pids, stat};
+use super::{gid_of, name_of, pids, process, socket_pids, stat};
 
 const UNIT_DIR: &str = "/etc/systemd/system";
 
-pub(crate) fn gather(user: &str) -> Deploy {
+pub(crate) fn gather(user: &str, manage_env: &[String]) -> Deploy {
     let home = super::home_of(user).unwrap_or_else(|| format!("/home/{user}"));
     let units = unit_files();
     let socket = units.iter().find_map(|(name, text)| {
@@ -37,7 +39,6 @@ pub(crate) fn gather(user: &str) -> Deploy {
     });
     let service_text = service_name.as_ref().and_then(|n| units.get(n)).cloned();
     let directive_of = |key: &str| service_text.as_deref().and_then(|t| directive(t, key));
-    let env = service_text.as_deref().map(environment).unwrap_or_default();
 
     let exec_start = directive_of("ExecStart").unwrap_or_default();
     let program = exec_start
@@ -52,24 +53,15 @@ pub(crate) fn gather(user: &str) -> Deploy {
         _ => format!("{home}/.venv"),
     };
     let app_dir = directive_of("WorkingDirectory").unwrap_or_else(|| "/app".to_string());
-    let settings_path = match env.get("BLOG_SETTINGS_FILE") {
-        Some(p) if p.starts_with('/') => p.clone(),
-        Some(p) => format!("{app_dir}/{p}"),
-        None => format!("{app_dir}/blog_settings.toml"),
+    let checkout = checkout(&app_dir);
+
+    // Django first: it takes longest, and the requests below need a Host
+    // the app accepts.
+    let question = match &service_text {
+        Some(text) if !exec_start.is_empty() => Some(service_question(text, &exec_start, &venv)),
+        _ => manage_question(user, &home, &venv, &app_dir, checkout.as_ref(), manage_env),
     };
-    let settings_text = fs::read_to_string(&settings_path).ok();
-    let section = env
-        .get("BLOG_ENV")
-        .cloned()
-        .unwrap_or_else(|| "production".into());
-    let setting = |key: &str| {
-        settings_text
-            .as_deref()
-            .and_then(|t| toml_string(t, &section, key))
-    };
-    let db_path = setting("db_path").unwrap_or_else(|| format!("{app_dir}/db.sqlite3"));
-    let static_root = setting("static_root").unwrap_or_else(|| format!("{app_dir}/static"));
-    let site_packages = site_packages(&venv);
+    let pending = question.map(django::ask);
 
     // The app's own units (its socket and service), not every unit there.
     let app_units: Vec<String> = socket
@@ -77,20 +69,6 @@ pub(crate) fn gather(user: &str) -> Deploy {
         .map(|s| s.unit.clone())
         .chain(service_name.iter().cloned())
         .collect();
-    // First the requests over the socket: with socket activation they are
-    // what starts the service, whose processes are listed below.
-    let http_over_socket = match &socket {
-        Some(s) => super::facts::LIVENESS_PATHS
-            .iter()
-            .flat_map(|path| {
-                [
-                    http_over_socket(&s.path, path),
-                    http_over_socket(&s.path, path),
-                ]
-            })
-            .collect(),
-        None => Vec::new(),
-    };
     let service = service_name.map(|unit| {
         let user = directive_of("User").unwrap_or_default();
         let group = directive_of("Group").unwrap_or_default();
@@ -106,9 +84,33 @@ pub(crate) fn gather(user: &str) -> Deploy {
         }
     });
     let app_dir_stat = stat(&app_dir);
+    let site_packages = site_packages(&venv);
+    let venv = venv_fact(&venv, site_packages.as_deref());
+    let nginx = nginx();
+    let django = pending.map(django::finish);
+    let host = django.as_ref().map_or("localhost", |d| d.host.as_str());
+    // With socket activation these requests are what starts the service,
+    // whose processes are listed below.
+    let http_over_socket = match &socket {
+        Some(s) => super::facts::LIVENESS_PATHS
+            .iter()
+            .flat_map(|path| {
+                [
+                    http_over_socket(&s.path, path, host),
+                    http_over_socket(&s.path, path, host),
+                ]
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut config_files: Vec<String> = service_text
+        .as_deref()
+        .map(environment_files)
+        .unwrap_or_default();
+    config_files.extend(django.iter().flat_map(|d| d.config_files.iter().cloned()));
     Deploy {
         wants: wants(),
-        venv: venv_fact(&venv, site_packages.as_deref()),
+        venv,
         app_dir_owner: app_dir_stat
             .as_ref()
             .map_or_else(String::new, |s| name_of(s.uid, false)),
@@ -116,16 +118,14 @@ pub(crate) fn gather(user: &str) -> Deploy {
             .as_ref()
             .map_or_else(String::new, |s| name_of(s.gid, true)),
         app_dir_stat,
-        checkout: checkout(&app_dir),
-        settings: read(&settings_path),
-        settings_section: section,
-        database: database(&db_path, site_packages.as_deref()),
-        static_files: static_files(&static_root),
+        checkout,
+        static_files: static_files(django.as_ref().and_then(|d| d.static_root.as_deref())),
+        django,
         unix_listen: unix_listeners(),
         processes: pids().into_iter().map(process).collect(),
-        nginx: nginx(),
+        nginx,
         booted_at_cs: boot_time(),
-        last_change: last_change(&app_units, &settings_path),
+        last_change: last_change(&app_units, &config_files),
         units: units
             .into_iter()
             .map(|(name, text)| UnitFile { name, text })
@@ -136,6 +136,107 @@ pub(crate) fn gather(user: &str) -> Deploy {
         app_dir,
         home,
     }
+}
+
+/// Django as the service runs the app: its user and group, its working
+/// directory (systemd's default: `/`), its environment, its command line,
+/// with the Python of the venv its program lives in.
+fn service_question(text: &str, exec_start: &str, venv: &str) -> django::Question {
+    let user = directive(text, "User").unwrap_or_default();
+    let entry = super::user(&user);
+    let uid = uid_of(&user).unwrap_or(0);
+    let gid = match directive(text, "Group") {
+        Some(group) => gid_of(&group).unwrap_or(0),
+        None => entry.as_ref().map_or(0, |u| u.gid),
+    };
+    let home = entry.map(|u| u.home).unwrap_or_default();
+    let args = django::words(exec_start.trim_start_matches(['-', '@', '+', '!']));
+    let program = args.first().cloned().unwrap_or_default();
+    let python = match program.rsplit('/').next() {
+        Some(name) if name.starts_with("python") => program.clone(),
+        _ => format!("{venv}/bin/python"),
+    };
+    let cwd = match directive(text, "WorkingDirectory") {
+        Some(dir) => dir.trim_start_matches('-').to_string(),
+        None => "/".to_string(),
+    };
+    django::Question {
+        way: DjangoWay::Service,
+        env: django::service_env(environment(text), &user, &home),
+        user: if user.is_empty() { "root".into() } else { user },
+        uid,
+        gid,
+        python,
+        cwd,
+        args,
+    }
+}
+
+/// Before a service exists: Django as the course's management commands
+/// run it, as the lab's user from the app folder, with the settings module
+/// the project's `manage.py` names and the lab's `manage_env`.
+fn manage_question(
+    user: &str,
+    home: &str,
+    venv: &str,
+    app_dir: &str,
+    checkout: Option<&Checkout>,
+    manage_env: &[String],
+) -> Option<django::Question> {
+    let entry = super::user(user)?;
+    let manage_py = find_manage_py(app_dir, checkout)?;
+    let settings = django::manage_settings(&manage_py)?;
+    let python = format!("{venv}/bin/python");
+    fs::metadata(&python).ok()?;
+    let env = manage_env
+        .iter()
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let project_dir = manage_py.trim_end_matches("/manage.py").to_string();
+    Some(django::Question {
+        way: DjangoWay::Manage,
+        env: django::service_env(env, user, home),
+        user: user.to_string(),
+        uid: entry.uid,
+        gid: entry.gid,
+        python,
+        cwd: app_dir.to_string(),
+        args: vec![settings, project_dir],
+    })
+}
+
+/// The project's `manage.py`: in the app folder, the checkout, or up to
+/// three folders below them (the first found, shallowest first).
+fn find_manage_py(app_dir: &str, checkout: Option<&Checkout>) -> Option<String> {
+    let mut level: Vec<std::path::PathBuf> = [Some(app_dir), checkout.map(|c| c.path.as_str())]
+        .into_iter()
+        .flatten()
+        .map(std::path::PathBuf::from)
+        .collect();
+    for _ in 0..4 {
+        level.sort();
+        level.dedup();
+        if let Some(found) = level
+            .iter()
+            .map(|d| d.join("manage.py"))
+            .find(|p| p.is_file())
+        {
+            return Some(found.to_string_lossy().into_owned());
+        }
+        level = level
+            .iter()
+            .filter_map(|d| fs::read_dir(d).ok())
+            .flat_map(|entries| entries.flatten().map(|e| e.path()))
+            .filter(|p| {
+                p.is_dir()
+                    && !p.join("pyvenv.cfg").exists()
+                    && p.file_name()
+                        .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
+            })
+            .collect();
+    }
+    None
 }
 
 /// name -> text of every unit file written into /etc/systemd/system.
@@ -195,7 +296,8 @@ fn logical_lines(text: &str) -> Vec<String> {
     for line in text.lines() {
         match line.trim_end().strip_suffix('\\') {
             Some(start) => {
-                current.push_str(start.trim_end());
+                // One space between the parts, as systemd joins them.
+                current.push_str(start.trim());
                 current.push(' ');
             }
             None => {
@@ -210,21 +312,28 @@ fn logical_lines(text: &str) -> Vec<String> {
     lines
 }
 
+/// The files `EnvironmentFile=` names (a `-` prefix: optional).
+fn environment_files(text: &str) -> Vec<String> {
+    logical_lines(text)
+        .iter()
+        .filter_map(|line| {
+            let file = line
+                .trim()
+                .strip_prefix("EnvironmentFile")?
+                .trim_start()
+                .strip_prefix('=')?;
+            Some(file.trim().trim_start_matches('-').to_string())
+        })
+        .collect()
+}
+
 /// The service's environment: `EnvironmentFile=` files (a `-` prefix
 /// means optional), then `Environment=` assignments, later ones winning
 /// as in systemd; quotes handled for the common forms: `Environment="A=1"
 /// "B=2"` and `Environment=A=1 B=2`.
 fn environment(text: &str) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
-    for line in logical_lines(text) {
-        let Some(file) = line
-            .trim()
-            .strip_prefix("EnvironmentFile")
-            .and_then(|r| r.trim_start().strip_prefix('='))
-        else {
-            continue;
-        };
-        let file = file.trim().trim_start_matches('-');
+    for file in environment_files(text) {
         for line in fs::read_to_string(file).unwrap_or_default().lines() {
             let line = line.trim();
             let line = line.strip_prefix("export ").unwrap_or(line);
@@ -268,38 +377,6 @@ fn environment(text: &str) -> BTreeMap<String, String> {
         }
     }
     env
-}
-
-/// `key = "value"` (or a bare value) in `[section]` of a TOML file; keys
-/// compared case-insensitively, as Dynaconf does.
-fn toml_string(text: &str, section: &str, key: &str) -> Option<String> {
-    let mut current = String::new();
-    let mut found = None;
-    for line in text.lines().map(str::trim) {
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            current = name.trim().to_lowercase();
-            continue;
-        }
-        if current != section.to_lowercase() && current != "default" {
-            continue;
-        }
-        let Some((k, v)) = line.split_once('=') else {
-            continue;
-        };
-        if k.trim().eq_ignore_ascii_case(key) {
-            let v = v
-                .split('#')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .trim_matches(['"', '\'']);
-            // The section's value wins over [default].
-            if current != "default" || found.is_none() {
-                found = Some(v.to_string());
-            }
-        }
-    }
-    found
 }
 
 fn site_packages(venv: &str) -> Option<String> {
@@ -362,90 +439,8 @@ fn checkout(app_dir: &str) -> Option<Checkout> {
     })
 }
 
-/// Migrations recorded in the SQLite database and superusers, read by the
-/// system's Python (called by full path, isolated from the environment and
-/// from site-packages), and the migration files the installed apps ship.
-fn database(db_path: &str, site_packages: Option<&str>) -> Database {
-    // One line per fact: `M app.name`, `U username`, `E table: error`.
-    const SCRIPT: &str = r#"
-import sqlite3, sys
-db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
-for tag, table, query in (
-    ("M", "migrations", "select app || '.' || name from django_migrations"),
-    ("U", "superusers", "select username from auth_user where is_superuser = 1 and is_active = 1"),
-):
-    try:
-        rows = [r for (r,) in db.execute(query)]
-        print("T " + table)
-        for r in rows:
-            print(tag + " " + str(r).replace("\n", " "))
-    except Exception as e:
-        print("E " + table + ": " + str(e).replace("\n", " "))
-"#;
-    let mut fact = Database {
-        path: db_path.to_string(),
-        stat: stat(db_path),
-        migrations: None,
-        superusers: None,
-        error: None,
-        migration_files: migration_files(site_packages),
-    };
-    if fact.stat.is_none() {
-        return fact;
-    }
-    let output = Command::new("/usr/bin/python3")
-        .args(["-I", "-S", "-c", SCRIPT, db_path])
-        .env_clear()
-        .stdin(Stdio::null())
-        .output();
-    match output {
-        Ok(o) if o.status.success() => {
-            for line in String::from_utf8_lossy(&o.stdout).lines() {
-                match line.split_once(' ') {
-                    Some(("T", "migrations")) => fact.migrations = Some(Vec::new()),
-                    Some(("T", "superusers")) => fact.superusers = Some(Vec::new()),
-                    Some(("M", name)) => fact.migrations.get_or_insert_default().push(name.into()),
-                    Some(("U", name)) => fact.superusers.get_or_insert_default().push(name.into()),
-                    Some(("E", why)) if fact.error.is_none() => fact.error = Some(why.into()),
-                    _ => {}
-                }
-            }
-        }
-        Ok(o) => fact.error = Some(String::from_utf8_lossy(&o.stderr).trim().to_string()),
-        Err(e) => fact.error = Some(e.to_string()),
-    }
-    fact
-}
-
-/// `app.name` of every migration file the installed apps ship.
-fn migration_files(site_packages: Option<&str>) -> Vec<String> {
-    let mut files = Vec::new();
-    let Some(sp) = site_packages else {
-        return files;
-    };
-    for (label, dir) in [
-        ("admin", "django/contrib/admin"),
-        ("auth", "django/contrib/auth"),
-        ("contenttypes", "django/contrib/contenttypes"),
-        ("sessions", "django/contrib/sessions"),
-        ("posts", "posts"),
-    ] {
-        let Ok(entries) = fs::read_dir(format!("{sp}/{dir}/migrations")) else {
-            continue;
-        };
-        let mut names: Vec<String> = entries
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".py") && n.as_bytes().first().is_some_and(u8::is_ascii_digit))
-            .map(|n| format!("{label}.{}", n.trim_end_matches(".py")))
-            .collect();
-        names.sort();
-        files.extend(names);
-    }
-    files
-}
-
-fn static_files(root: &str) -> StaticFiles {
+/// The files in STATIC_ROOT (none when Django names none).
+fn static_files(root: Option<&str>) -> StaticFiles {
     fn count(dir: &std::path::Path, depth: u32) -> u64 {
         let Ok(entries) = fs::read_dir(dir) else {
             return 0;
@@ -459,6 +454,13 @@ fn static_files(root: &str) -> StaticFiles {
             })
             .sum()
     }
+    let Some(root) = root else {
+        return StaticFiles {
+            root: String::new(),
+            files: 0,
+            admin_css: false,
+        };
+    };
     StaticFiles {
         root: root.to_string(),
         files: count(std::path::Path::new(root), 0),
@@ -504,15 +506,14 @@ fn unix_listeners() -> Vec<UnixListener> {
 }
 
 /// One plain HTTP request for `url_path` over the unix socket at `path`,
-/// as nginx would send it.
-fn http_over_socket(path: &str, url_path: &str) -> RawHttp {
+/// as nginx would send it, for a host the app accepts.
+fn http_over_socket(path: &str, url_path: &str, host: &str) -> RawHttp {
     let attempt = || -> std::io::Result<String> {
         let mut stream = UnixStream::connect(path)?;
         stream.set_read_timeout(Some(Duration::from_secs(10)))?;
         stream.set_write_timeout(Some(Duration::from_secs(5)))?;
-        let request = format!(
-            "GET {url_path} HTTP/1.0\r\nHost: localhost\r\nX-Forwarded-Proto: http\r\n\r\n"
-        );
+        let request =
+            format!("GET {url_path} HTTP/1.0\r\nHost: {host}\r\nX-Forwarded-Proto: http\r\n\r\n");
         stream.write_all(request.as_bytes())?;
         let mut buf = Vec::new();
         stream.take(256 * 1024).read_to_end(&mut buf)?;
@@ -600,14 +601,15 @@ fn boot_time() -> u64 {
 }
 
 /// The newest change to what the deployment consists of, and which file:
-/// the app's unit files, the enabled nginx sites and the settings file.
-fn last_change(units: &[String], settings: &str) -> Option<Change> {
+/// the app's unit files, the enabled nginx sites and the configuration the
+/// app reads (environment files, its settings and the files they read).
+fn last_change(units: &[String], config_files: &[String]) -> Option<Change> {
     // No app units: nothing deployed yet, whatever else changed.
     if units.is_empty() {
         return None;
     }
     let mut paths: Vec<String> = units.iter().map(|n| format!("{UNIT_DIR}/{n}")).collect();
-    paths.push(settings.to_string());
+    paths.extend(config_files.iter().cloned());
     if let Ok(sites) = fs::read_dir("/etc/nginx/sites-enabled") {
         for site in sites.flatten() {
             paths.push(site.path().to_string_lossy().into_owned());

@@ -23,13 +23,16 @@ pub(crate) enum FactRequest {
     TcpListen,
     /// The sudo rules in force.
     Sudoers,
-    /// A Python web app deployed the course's way, for this user.
-    Deploy(String),
+    /// A Python web app deployed the course's way, for this user; before a
+    /// service exists, Django is asked with these `KEY=value` variables
+    /// (the lab's `manage_env`).
+    Deploy(String, Vec<String>),
 }
 
 impl FactRequest {
     /// The probe argument: `pkg:NAME`, `user:NAME`, `ssh-keys:USER`,
-    /// `tcp-listen`, `sudoers`, `deploy:USER`.
+    /// `tcp-listen`, `sudoers`, `deploy:USER` (then `\nKEY=value` per
+    /// variable).
     #[cfg_attr(not(host_facts), allow(dead_code))] // the host's side
     pub(crate) fn to_arg(&self) -> String {
         match self {
@@ -38,7 +41,14 @@ impl FactRequest {
             FactRequest::SshKeys(name) => format!("ssh-keys:{name}"),
             FactRequest::TcpListen => "tcp-listen".to_string(),
             FactRequest::Sudoers => "sudoers".to_string(),
-            FactRequest::Deploy(name) => format!("deploy:{name}"),
+            FactRequest::Deploy(name, env) => {
+                let mut arg = format!("deploy:{name}");
+                for pair in env {
+                    arg.push('\n');
+                    arg.push_str(pair);
+                }
+                arg
+            }
         }
     }
 
@@ -51,7 +61,11 @@ impl FactRequest {
             ("pkg", false) => Some(FactRequest::Package(value)),
             ("user", false) => Some(FactRequest::User(value)),
             ("ssh-keys", false) => Some(FactRequest::SshKeys(value)),
-            ("deploy", false) => Some(FactRequest::Deploy(value)),
+            ("deploy", false) => {
+                let mut lines = value.split('\n').map(str::to_string);
+                let user = lines.next().unwrap_or_default();
+                Some(FactRequest::Deploy(user, lines.collect()))
+            }
             ("tcp-listen", true) => Some(FactRequest::TcpListen),
             ("sudoers", true) => Some(FactRequest::Sudoers),
             _ => None,
@@ -208,10 +222,10 @@ pub(crate) struct Deploy {
     pub(crate) app_dir_owner: String,
     pub(crate) app_dir_group: String,
     pub(crate) checkout: Option<Checkout>,
-    pub(crate) settings: TextFile,
-    /// The settings section the service selects (`BLOG_ENV`).
-    pub(crate) settings_section: String,
-    pub(crate) database: Database,
+    /// What Django says about the app (`None`: nothing to ask yet: no
+    /// service and no `manage.py` in the app folder).
+    pub(crate) django: Option<DjangoRun>,
+    /// The files in the STATIC_ROOT Django names.
     pub(crate) static_files: StaticFiles,
     pub(crate) unix_listen: Vec<UnixListener>,
     pub(crate) processes: Vec<Process>,
@@ -284,19 +298,39 @@ pub(crate) struct Checkout {
     pub(crate) config: String,
 }
 
+/// How Django was asked (see `probe/django.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(host_facts, derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(host_facts, serde(rename_all = "lowercase"))]
+pub(crate) enum DjangoWay {
+    /// As the service runs the app: its user, folder, environment, command.
+    Service,
+    /// No service yet: as the course's management commands run, as the
+    /// lab's user from the app folder.
+    Manage,
+}
+
+/// One question to Django and its answer.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(host_facts, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(host_facts, serde(deny_unknown_fields))]
-pub(crate) struct Database {
-    pub(crate) path: String,
-    pub(crate) stat: Option<FileStat>,
-    /// Applied migrations as `app.name` (`None`: the table could not be read).
-    pub(crate) migrations: Option<Vec<String>>,
-    pub(crate) superusers: Option<Vec<String>>,
-    /// Why the database could not be read, if it could not.
-    pub(crate) error: Option<String>,
-    /// Migration files of the installed apps, as `app.name`.
-    pub(crate) migration_files: Vec<String>,
+pub(crate) struct DjangoRun {
+    pub(crate) way: DjangoWay,
+    pub(crate) user: String,
+    pub(crate) python: String,
+    pub(crate) cwd: String,
+    pub(crate) args: Vec<String>,
+    /// `ask_django.py`'s JSON answer, read by the host (`src/vm/django.rs`).
+    pub(crate) answer: String,
+    /// A Host header the app accepts (its ALLOWED_HOSTS).
+    pub(crate) host: String,
+    pub(crate) static_root: Option<String>,
+    /// Configuration files the app read (settings module, TOML, .env).
+    pub(crate) config_files: Vec<String>,
+    /// Answered from the probe's cache: nothing it depends on changed.
+    pub(crate) cached: bool,
+    /// Why no answer came at all (no Python, a timeout, a crash).
+    pub(crate) failure: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

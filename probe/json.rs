@@ -92,6 +92,16 @@ impl<T: ToJson> ToJson for BTreeMap<String, T> {
     }
 }
 
+impl ToJson for DjangoWay {
+    fn write(&self, out: &mut String) {
+        let name = match self {
+            DjangoWay::Service => "service",
+            DjangoWay::Manage => "manage",
+        };
+        name.write(out);
+    }
+}
+
 impl ToJson for FileKind {
     fn write(&self, out: &mut String) {
         let name = match self {
@@ -138,8 +148,7 @@ to_json! {
     Sudoers { rules, sudo_setuid_root }
     Deploy {
         home, units, wants, socket, service, venv, app_dir, app_dir_stat, app_dir_owner,
-        app_dir_group, checkout,
-        settings, settings_section, database, static_files, unix_listen, processes,
+        app_dir_group, checkout, django, static_files, unix_listen, processes,
         nginx, http_over_socket, booted_at_cs, last_change,
     }
     UnitFile { name, text }
@@ -147,7 +156,9 @@ to_json! {
     Service { unit, exists, user, uid, user_gids, group, gid, exec_start }
     Venv { path, exists, python, dists }
     Checkout { path, head, config }
-    Database { path, stat, migrations, superusers, error, migration_files }
+    DjangoRun {
+        way, user, python, cwd, args, answer, host, static_root, config_files, cached, failure,
+    }
     StaticFiles { root, files, admin_css }
     UnixListener { path, inode, pids, holders_known }
     Nginx { installed, test_ok, messages, config }

@@ -18,6 +18,7 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 mod deploy;
+mod django;
 mod facts;
 mod json;
 
@@ -57,8 +58,10 @@ fn gather(request: &FactRequest, facts: &mut Facts) {
         }
         FactRequest::TcpListen => facts.tcp_listen = Some(tcp_listening()),
         FactRequest::Sudoers => facts.sudoers = Some(sudoers()),
-        FactRequest::Deploy(name) => {
-            facts.deploy.insert(name.clone(), deploy::gather(name));
+        FactRequest::Deploy(name, manage_env) => {
+            facts
+                .deploy
+                .insert(name.clone(), deploy::gather(name, manage_env));
         }
     }
 }

@@ -43,6 +43,11 @@ pub(crate) struct Lab {
     /// `http://git.deploylab.test/blog.git`.
     #[serde(default)]
     pub(crate) git_repos: BTreeMap<String, String>,
+    /// VM labs: the environment variables the course's management commands
+    /// run with (`BLOG_ENV: production`). Before a service exists, Django
+    /// is asked with them; once it exists, with the service's own.
+    #[serde(default)]
+    pub(crate) manage_env: BTreeMap<String, String>,
     pub(crate) stages: Vec<Stage>,
     /// Where the lab came from, so its environment can read the `expect:`
     /// of its checks with the same file:line:col (`parse_checks`).
@@ -195,13 +200,21 @@ fn from_yaml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T> {
             file: file.to_string(),
             line,
             column,
-            message: with_suggestion(&first_line(&e.without_snippet().to_string())),
+            message: with_suggestion(&tidy(&e.without_snippet().to_string())),
         }
     })
 }
 
-fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or(message).trim().to_string()
+/// The parser's message as a person should read it: its first line, without
+/// the position the error already starts with, and without serde's
+/// "expected one of" followed by nothing (a check kind that takes no fields).
+fn tidy(message: &str) -> String {
+    let line = message.lines().next().unwrap_or(message).trim();
+    let line = line.split(" at line ").next().unwrap_or(line);
+    match line.strip_suffix(", expected one of ") {
+        Some(unknown) => format!("{unknown}: none is expected here"),
+        None => line.to_string(),
+    }
 }
 
 /// serde's "unknown variant `x`, expected one of `a`, `b`": adds the
@@ -407,6 +420,25 @@ mod tests {
         let err = parse_checks::<Kinds>(&source).unwrap_err().to_string();
         assert!(err.starts_with("x.yaml:3:"), "{err}");
         assert!(err.contains("did you mean `ssh_banner`?"), "{err}");
+    }
+
+    #[test]
+    fn a_field_given_to_a_kind_without_fields_reads_plainly() {
+        #[derive(Debug, Deserialize)]
+        #[serde(rename_all = "snake_case", deny_unknown_fields)]
+        enum Kinds {
+            AppInstalled {},
+        }
+        let text = "stages:\n  - checks:\n      - expect: { app_installed: { dist: blog } }\n";
+        let source = Source {
+            file: "x.yaml".into(),
+            text: text.into(),
+        };
+        let err = parse_checks::<Kinds>(&source).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "x.yaml:3:36: unknown field `dist`: none is expected here"
+        );
     }
 
     #[test]

@@ -253,7 +253,8 @@ impl Report {
                         n => format!(" ({n} of {} checks already pass)", stage.checks.len()),
                     }
                 ));
-                if ready > 0 {
+                // None passing: all of them are; all passing: nothing is.
+                if ready > 0 && !failing.is_empty() {
                     out.push_str(&format!("    still failing: {}\n", failing.join(", ")));
                 }
                 continue;

@@ -1,8 +1,10 @@
 //! The Python app's files, settings and database: virtualenv, app folder,
-//! checkout, installed distribution, settings, migrations, superuser,
-//! static files.
+//! checkout, the app importable, settings, migrations, superuser, static
+//! files. Settings, database and static files are judged from what Django
+//! itself says, as the service runs the app (`vm/django.rs`).
 
 use crate::verdict::Outcome;
+use crate::vm::django::{self, SecretKey};
 use crate::vm::facts::{Deploy, Facts};
 
 /// Debian 12's python3-venv bundles pip 23.0.1; anything newer was upgraded.
@@ -129,128 +131,164 @@ pub(super) fn code_checked_out(d: &Deploy) -> Outcome {
     }
 }
 
-pub(super) fn app_installed(d: &Deploy, dist: &str) -> Outcome {
-    let wanted = dist.to_lowercase().replace('-', "_");
-    let expected = format!("the '{dist}' package installed in the venv");
-    // `<name>-<version>.dist-info`, the name with `-` written `_`.
-    let found = d.venv.dists.iter().find(|n| {
-        n.split('-')
-            .next()
-            .is_some_and(|name| name.to_lowercase().replace('-', "_") == wanted)
-    });
-    match found {
-        Some(n) => Outcome::pass(expected, n.trim_end_matches(".dist-info")),
-        None => Outcome::fail(expected, format!("no {dist} in {}", d.venv.path)),
-    }
-}
-
-/// The settings' section for the service's BLOG_ENV, keys lowercased.
-fn production(d: &Deploy) -> Result<toml::Table, String> {
-    let path = &d.settings.path;
-    let Some(text) = &d.settings.content else {
-        return Err(format!("{path} does not exist"));
+/// The venv runs the app: its Python imports what the service serves
+/// (the WSGI/ASGI module, installed or from the checkout through the
+/// service's folder or PYTHONPATH) and Django, from the venv itself.
+pub(super) fn app_installed(d: &Deploy) -> Outcome {
+    let venv = &d.venv.path;
+    let expected = format!("the app and Django importable by {venv}/bin/python");
+    let (run, answer) = match django::ask(d) {
+        Ok(found) => found,
+        Err(why) => return Outcome::fail(expected, why),
     };
-    let table = text
-        .parse::<toml::Table>()
-        .map_err(|e| format!("{path} is not valid TOML: {}", e.message()))?;
-    let section = &d.settings_section;
-    let found = table
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(section))
-        .and_then(|(_, v)| v.as_table())
-        .ok_or_else(|| format!("the settings file has no [{section}] section"))?;
-    Ok(found
-        .iter()
-        .map(|(k, v)| (k.to_lowercase(), v.clone()))
-        .collect())
+    let django_path = answer.django_path.as_deref().unwrap_or_default();
+    let target = answer.target.as_deref().unwrap_or("the app");
+    if !django_path.starts_with(&format!("{venv}/")) {
+        return Outcome::fail(
+            expected,
+            format!("Django comes from {django_path}, not from the venv"),
+        );
+    }
+    let version = answer.django_version.as_deref().unwrap_or("?");
+    let source = match (&answer.distribution, &answer.module_file) {
+        (Some(dist), _) => format!("installed as '{dist}'"),
+        (None, Some(file)) => format!("from {file}"),
+        (None, None) => "found".to_string(),
+    };
+    Outcome::pass(
+        expected,
+        format!("{target} {source}, Django {version}, {}", django::how(run)),
+    )
 }
 
+/// DEBUG as the app really runs with it.
 pub(super) fn settings_debug_off(d: &Deploy) -> Outcome {
-    let expected = "debug = false in the production settings";
-    match production(d) {
+    let expected = "DEBUG = False in production";
+    match django::ask(d) {
         Err(why) => Outcome::fail(expected, why),
-        Ok(t) => match t.get("debug") {
-            Some(toml::Value::Boolean(false)) => Outcome::pass(expected, "debug = false"),
-            Some(v) => Outcome::fail(expected, format!("debug = {}", toml_text(v))),
-            None => Outcome::fail(expected, "debug is not set (the blog's default is true)"),
-        },
+        Ok((run, answer)) => {
+            let settings = answer.settings_module.as_deref().unwrap_or("the settings");
+            let how = django::how(run);
+            match answer.debug {
+                Some(false) => {
+                    Outcome::pass(expected, format!("DEBUG = False in {settings}, {how}"))
+                }
+                _ => Outcome::fail(expected, format!("DEBUG = True in {settings}, {how}")),
+            }
+        }
     }
 }
 
 pub(super) fn settings_allowed_hosts(d: &Deploy) -> Outcome {
-    let expected = "allowed_hosts set in the production settings";
-    match production(d) {
+    let expected = "ALLOWED_HOSTS set in production";
+    match django::ask(d) {
         Err(why) => Outcome::fail(expected, why),
-        Ok(t) => match t.get("allowed_hosts").and_then(|v| v.as_array()) {
-            Some(hosts) if !hosts.is_empty() => {
-                let hosts = toml_text(&toml::Value::Array(hosts.clone()));
-                Outcome::pass(expected, format!("allowed_hosts = {hosts}"))
-            }
-            _ => Outcome::fail(expected, "allowed_hosts is missing or empty"),
+        Ok((run, answer)) => match answer.allowed_hosts.as_deref().unwrap_or_default() {
+            [] => Outcome::fail(
+                expected,
+                format!("ALLOWED_HOSTS is empty, {}", django::how(run)),
+            ),
+            hosts => Outcome::pass(
+                expected,
+                format!("ALLOWED_HOSTS = {}", django::python_list(hosts)),
+            ),
         },
     }
 }
 
-pub(super) fn migrations_applied(d: &Deploy) -> Outcome {
-    let db = &d.database;
-    let path = &db.path;
-    let expected = format!("every migration applied in {path}");
-    if db.stat.is_none() {
-        return Outcome::fail(expected, format!("{path} does not exist"));
-    }
-    let files = &db.migration_files;
-    if files.is_empty() {
-        return Outcome::fail(
+/// SECRET_KEY is the deploy's own, not the one `startproject` wrote into
+/// the code (judged without ever showing the key).
+pub(super) fn settings_secret_key(d: &Deploy) -> Outcome {
+    let expected = "a SECRET_KEY of the deploy's own";
+    let (run, answer) = match django::ask(d) {
+        Ok(found) => found,
+        Err(why) => return Outcome::fail(expected, why),
+    };
+    let how = django::how(run);
+    match answer.secret_key {
+        Some(SecretKey::Ok) => Outcome::pass(expected, format!("a strong key, {how}")),
+        Some(SecretKey::Insecure) => Outcome::fail(
             expected,
-            "no migrations found in the venv: is the app installed?",
-        );
-    }
-    let applied = db.migrations.as_deref().unwrap_or_default();
-    let pending: Vec<&String> = files.iter().filter(|f| !applied.contains(f)).collect();
-    match pending.first() {
-        None => Outcome::pass(expected, format!("{} migrations applied", files.len())),
-        Some(first) => Outcome::fail(
-            expected,
-            format!("{} not applied, e.g. {first}", pending.len()),
+            format!("the django-insecure-… key from the code, {how}"),
         ),
+        Some(SecretKey::Weak) => Outcome::fail(
+            expected,
+            format!("a key shorter than 50 characters or with under 5 distinct ones, {how}"),
+        ),
+        Some(SecretKey::Missing) | None => {
+            Outcome::fail(expected, format!("SECRET_KEY is empty, {how}"))
+        }
+    }
+}
+
+/// What migrate would still do, per Django's own migration plan.
+pub(super) fn migrations_applied(d: &Deploy) -> Outcome {
+    let expected = "every migration applied";
+    let (_, answer) = match django::ask(d) {
+        Ok(found) => found,
+        Err(why) => return Outcome::fail(expected, why),
+    };
+    let database = answer
+        .database
+        .as_ref()
+        .map_or_else(String::new, |db| format!(" in {} ({})", db.name, db.engine));
+    if let Some(why) = answer
+        .database_error
+        .as_ref()
+        .or(answer.migrations_error.as_ref())
+    {
+        return Outcome::fail(expected, why);
+    }
+    match &answer.migrations {
+        None => Outcome::fail(expected, "Django did not say"),
+        Some(m) => match m.unapplied.first() {
+            None => Outcome::pass(
+                expected,
+                format!("{} migrations applied{database}", m.applied),
+            ),
+            Some(first) => Outcome::fail(
+                expected,
+                format!("{} not applied{database}, e.g. {first}", m.unapplied.len()),
+            ),
+        },
     }
 }
 
 pub(super) fn superuser_exists(d: &Deploy) -> Outcome {
-    let users = d.database.superusers.as_deref().unwrap_or_default();
-    match users.first() {
-        Some(u) => Outcome::pass("a superuser", format!("'{u}'")),
-        None => Outcome::fail("a superuser", "no active superuser in the database"),
+    let expected = "a superuser";
+    let (_, answer) = match django::ask(d) {
+        Ok(found) => found,
+        Err(why) => return Outcome::fail(expected, why),
+    };
+    let error = (answer.database_error.as_ref())
+        .or(answer.migrations_error.as_ref())
+        .or(answer.superusers_error.as_ref());
+    match (error, answer.superusers.as_deref().unwrap_or_default()) {
+        (Some(why), _) => Outcome::fail(expected, why),
+        (None, [first, ..]) => Outcome::pass(expected, format!("'{first}'")),
+        (None, []) => Outcome::fail(expected, "no active superuser in the database"),
     }
 }
 
+/// STATIC_ROOT, as the app's settings name it, holds the admin's files.
 pub(super) fn static_collected(d: &Deploy) -> Outcome {
+    let expected = "the admin's static files collected in STATIC_ROOT";
+    let answer = match django::ask(d) {
+        Ok((_, answer)) => answer,
+        Err(why) => return Outcome::fail(expected, why),
+    };
     let s = &d.static_files;
     let (root, files) = (&s.root, s.files);
-    let expected = format!("the admin's static files collected in {root}");
-    if s.admin_css {
-        Outcome::pass(expected, format!("{files} files"))
+    if answer.static_root.is_none() {
+        let settings = answer.settings_module.as_deref().unwrap_or("the settings");
+        Outcome::fail(expected, format!("STATIC_ROOT is not set in {settings}"))
+    } else if s.admin_css {
+        Outcome::pass(expected, format!("{files} files in {root}"))
     } else {
         Outcome::fail(
             expected,
             format!("{files} files in {root}, no admin/css/base.css"),
         )
-    }
-}
-
-/// A settings value as it is written in TOML, for messages.
-fn toml_text(value: &toml::Value) -> String {
-    match value {
-        toml::Value::String(s) => format!("\"{s}\""),
-        toml::Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(toml_text).collect();
-            format!("[{}]", items.join(", "))
-        }
-        toml::Value::Boolean(b) => b.to_string(),
-        toml::Value::Integer(i) => i.to_string(),
-        toml::Value::Float(f) => f.to_string(),
-        toml::Value::Datetime(d) => d.to_string(),
-        toml::Value::Table(_) => "a table".to_string(),
     }
 }
 

@@ -18,6 +18,7 @@ mod web;
 use serde::Deserialize;
 
 use super::facts::{FactRequest, MachineFacts};
+use crate::lab::Lab;
 use crate::verdict::Verdict;
 
 /// The kinds of check a VM lab may use. `user` defaults to the lab's user.
@@ -63,13 +64,15 @@ pub(crate) enum Check {
     /// The app's code is a git checkout: the work tree holding the app
     /// folder, or one inside it.
     CodeCheckedOut {},
-    /// The app's distribution is installed in the venv.
-    AppInstalled { dist: String },
-    /// The settings file has the production section with DEBUG off.
+    /// The venv's Python imports the app the service serves, and Django.
+    AppInstalled {},
+    /// DEBUG is off in the settings the app runs with.
     SettingsDebugOff {},
-    /// ALLOWED_HOSTS is set in the settings' production section.
+    /// ALLOWED_HOSTS is set in the settings the app runs with.
     SettingsAllowedHosts {},
-    /// Every migration of the installed apps is recorded in the database.
+    /// SECRET_KEY is not the `django-insecure-` one from the code, nor weak.
+    SettingsSecretKey {},
+    /// Django's migration plan is empty: migrate has nothing left to do.
     MigrationsApplied {},
     /// A Django superuser exists in the database.
     SuperuserExists {},
@@ -120,7 +123,8 @@ pub(crate) enum HostNeed {
 
 impl Check {
     /// The probe facts this check reads (`lab_user`: the lab's user).
-    pub(crate) fn requests(&self, lab_user: &str) -> Vec<FactRequest> {
+    pub(crate) fn requests(&self, lab: &Lab) -> Vec<FactRequest> {
+        let lab_user = lab.user.as_str();
         let user = |u: &Option<String>| u.clone().unwrap_or_else(|| lab_user.to_string());
         match self {
             Check::SshBanner {} => vec![],
@@ -139,7 +143,12 @@ impl Check {
                 .map(|p| FactRequest::Package(p.to_string()))
                 .collect(),
             _ => vec![
-                FactRequest::Deploy(lab_user.to_string()),
+                FactRequest::Deploy(
+                    lab_user.to_string(),
+                    (lab.manage_env.iter())
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect(),
+                ),
                 FactRequest::User(lab_user.to_string()),
                 FactRequest::TcpListen,
             ],
@@ -193,9 +202,10 @@ impl Check {
             Check::PipUpgraded {} => app::pip_upgraded(d()?),
             Check::AppDirReady {} => app::app_dir_ready(d()?, facts, lab_user),
             Check::CodeCheckedOut {} => app::code_checked_out(d()?),
-            Check::AppInstalled { dist } => app::app_installed(d()?, dist),
+            Check::AppInstalled {} => app::app_installed(d()?),
             Check::SettingsDebugOff {} => app::settings_debug_off(d()?),
             Check::SettingsAllowedHosts {} => app::settings_allowed_hosts(d()?),
+            Check::SettingsSecretKey {} => app::settings_secret_key(d()?),
             Check::MigrationsApplied {} => app::migrations_applied(d()?),
             Check::SuperuserExists {} => app::superuser_exists(d()?),
             Check::StaticCollected {} => app::static_collected(d()?),

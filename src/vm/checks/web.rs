@@ -135,7 +135,9 @@ pub(super) fn blog_through_nginx(d: &Deploy, http: &HttpFacts) -> Outcome {
 
 pub(super) fn static_through_nginx(http: &HttpFacts) -> Outcome {
     let r = &http.static_file;
-    let expected = "/static/admin/css/base.css served by nginx itself";
+    let path = r.url.split_once("//").map_or("", |(_, rest)| rest);
+    let path = path.find('/').map_or("/", |i| &path[i..]);
+    let expected = format!("{path} served by nginx itself");
     let from_disk = r.header("server").starts_with("nginx") && r.headers.contains_key("etag");
     match r.status {
         Some(200) if from_disk => Outcome::pass(expected, "200, served from disk by nginx"),
@@ -145,12 +147,9 @@ pub(super) fn static_through_nginx(http: &HttpFacts) -> Outcome {
         ),
         Some(404) => Outcome::fail(
             expected,
-            "/static/ is 404: collectstatic not run, or the alias points elsewhere",
+            format!("{path} is 404: collectstatic not run, or the alias points elsewhere"),
         ),
-        _ => Outcome::fail(
-            expected,
-            format!("/static/admin/css/base.css: {}", r.status_text()),
-        ),
+        _ => Outcome::fail(expected, format!("{path}: {}", r.status_text())),
     }
 }
 
