@@ -48,6 +48,11 @@ pub(crate) enum Command {
         /// Publish the VM's port 80 on this port of 127.0.0.1 (default: a free port).
         #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
         http_port: Option<u16>,
+        /// Serve this git repository (a URL or a local path) from the lab's
+        /// git server too, under its own name: deploy the course's
+        /// repository or your own project instead of the lab's sample.
+        #[arg(long, value_name = "GIT URL OR PATH")]
+        repo: Option<String>,
     },
 
     /// Show the running labs, their state and ports.

@@ -64,6 +64,18 @@ pub(crate) enum Error {
     #[error("--ssh-port and --http-port are both {port}; they must differ")]
     SamePort { port: u16 },
 
+    #[error(
+        "lab '{lab}' already runs serving {serving}; `--repo` needs `--fresh` to serve {wanted}"
+    )]
+    RepoNeedsFresh {
+        lab: String,
+        serving: String,
+        wanted: String,
+    },
+
+    #[error("--repo {repo}: {why}")]
+    BadRepo { repo: String, why: String },
+
     #[error("`{command}` is not available for lab '{lab}': {why}")]
     NotForThisLab {
         command: &'static str,
@@ -183,7 +195,9 @@ impl Error {
             | LabNotRunning { .. }
             | UnknownStage { .. }
             | SamePort { .. }
-            | NotForThisLab { .. } => exit::USAGE,
+            | NotForThisLab { .. }
+            | RepoNeedsFresh { .. }
+            | BadRepo { .. } => exit::USAGE,
             DockerUnreachable { .. }
             | Docker { .. }
             | PortTaken { .. }

@@ -24,11 +24,83 @@ pub(crate) const GIT_HOST: &str = "git.deploylab.test";
 /// A fixed author and date make the same files give the same commit ids.
 const COMMIT_DATE: &str = "2024-03-01T12:00:00+00:00";
 
-/// Builds (once per content) the lab's bare repositories under the cache and
-/// returns the folder that holds them.
-pub(crate) fn prepare(catalog: &Catalog, lab: &Lab, cache: &Path) -> Result<PathBuf> {
+/// A repository the student brought (`start --repo`), served beside the
+/// lab's own under its name.
+pub(crate) struct ExtraRepo {
+    /// As given: a URL or a local path.
+    pub(crate) source: String,
+    /// `shop` for `…/shop.git` or `~/code/shop`.
+    pub(crate) name: String,
+    /// The commit its HEAD names now (the cache key).
+    head: String,
+}
+
+impl ExtraRepo {
+    /// Finds out what `--repo` names, before anything starts: a clear
+    /// error for a path or URL that is no git repository.
+    pub(crate) fn resolve(given: &str) -> Result<ExtraRepo> {
+        let bad = |why: String| Error::BadRepo {
+            repo: given.to_string(),
+            why,
+        };
+        // A local path is taken as an absolute one (git runs elsewhere).
+        let source = match std::fs::canonicalize(given) {
+            Ok(path) => path.to_string_lossy().into_owned(),
+            Err(_) if given.contains("://") || given.contains('@') => given.to_string(),
+            Err(_) => return Err(bad(text::NO_SUCH_PATH.to_string())),
+        };
+        let name: String = source
+            .trim_end_matches('/')
+            .rsplit(['/', ':'])
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches(".git")
+            .chars()
+            .map(|c| match c {
+                'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '_' | '-' => c,
+                _ => '-',
+            })
+            .collect::<String>()
+            // A hidden folder's name, shown: no file name starts with a dot.
+            .trim_start_matches('.')
+            .to_string();
+        if name.is_empty() {
+            return Err(bad(text::NO_NAME.to_string()));
+        }
+        let output = git()
+            .args(["ls-remote", "--", &source, "HEAD"])
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .output()
+            .map_err(|_| missing_git())?;
+        let head = String::from_utf8_lossy(&output.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if !output.status.success() || head.is_empty() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let why = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            return Err(bad(text::not_a_repo(why)));
+        }
+        Ok(ExtraRepo { source, name, head })
+    }
+}
+
+/// Builds (once per content) the lab's bare repositories, and the one the
+/// student brought, under the cache and returns the folder that holds them.
+pub(crate) fn prepare(
+    catalog: &Catalog,
+    lab: &Lab,
+    extra: Option<&ExtraRepo>,
+    cache: &Path,
+) -> Result<PathBuf> {
     let mut trees = Vec::new();
     let mut hasher = Sha256::new();
+    if let Some(extra) = extra {
+        hasher.update(extra.name.as_bytes());
+        hasher.update(extra.source.as_bytes());
+        hasher.update(extra.head.as_bytes());
+    }
     for (name, folder) in &lab.git_repos {
         let files = catalog.tree(folder)?;
         hasher.update(name.as_bytes());
@@ -45,6 +117,9 @@ pub(crate) fn prepare(catalog: &Catalog, lab: &Lab, cache: &Path) -> Result<Path
     let _ = std::fs::remove_dir_all(&root);
     for (name, files) in trees {
         build_repo(&root, &name, &files)?;
+    }
+    if let Some(extra) = extra {
+        clone_bare(&root, extra)?;
     }
     std::fs::write(root.join(".complete"), "").map_err(Error::io("writing the git cache"))?;
     Ok(root)
@@ -69,7 +144,7 @@ fn build_repo(root: &Path, name: &str, files: &[(PathBuf, Vec<u8>)]) -> Result<(
         &["-C", &bare.to_string_lossy(), "update-server-info"],
     ];
     for args in steps {
-        let output = Command::new("git")
+        let output = git()
             .args(args)
             .current_dir(work.path())
             .env("GIT_AUTHOR_NAME", "deploylab")
@@ -78,13 +153,8 @@ fn build_repo(root: &Path, name: &str, files: &[(PathBuf, Vec<u8>)]) -> Result<(
             .env("GIT_COMMITTER_EMAIL", "deploylab@localhost")
             .env("GIT_AUTHOR_DATE", COMMIT_DATE)
             .env("GIT_COMMITTER_DATE", COMMIT_DATE)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .output()
-            .map_err(|_| Error::MissingTool {
-                tool: "git",
-                purpose: "prepare the lab's git repository",
-                fix: "Install git (`sudo apt-get install git`).",
-            })?;
+            .map_err(|_| missing_git())?;
         if !output.status.success() {
             return Err(Error::program(
                 format!("preparing the lab's repository (git {})", args.join(" ")),
@@ -94,6 +164,64 @@ fn build_repo(root: &Path, name: &str, files: &[(PathBuf, Vec<u8>)]) -> Result<(
         }
     }
     Ok(())
+}
+
+/// The student's repository as a bare clone beside the lab's (replacing a
+/// lab repository of the same name).
+fn clone_bare(root: &Path, extra: &ExtraRepo) -> Result<()> {
+    let bare = root.join(format!("{}.git", extra.name));
+    let _ = std::fs::remove_dir_all(&bare);
+    let bare = bare.to_string_lossy().into_owned();
+    let steps: [&[&str]; 2] = [
+        &["clone", "--quiet", "--bare", "--", &extra.source, &bare],
+        &["-C", &bare, "update-server-info"],
+    ];
+    for args in steps {
+        let output = git()
+            .args(args)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .output()
+            .map_err(|_| missing_git())?;
+        if !output.status.success() {
+            return Err(Error::program(text::cloning(&extra.source), "git", &output));
+        }
+    }
+    Ok(())
+}
+
+/// git, without the user's or the system's configuration.
+fn git() -> Command {
+    let mut command = Command::new("git");
+    command
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1");
+    command
+}
+
+fn missing_git() -> Error {
+    Error::MissingTool {
+        tool: "git",
+        purpose: "prepare the lab's git repository",
+        fix: "Install git (`sudo apt-get install git`).",
+    }
+}
+
+/// Messages of this module, in one place for translation.
+mod text {
+    pub(super) const NO_SUCH_PATH: &str =
+        "no such folder, and not a URL (https://…, ssh://…, git@host:path)";
+    pub(super) const NO_NAME: &str = "cannot tell the repository's name from it";
+
+    pub(super) fn not_a_repo(git_says: &str) -> String {
+        match git_says {
+            "" => "not a git repository with at least one commit".to_string(),
+            says => format!("not a git repository with at least one commit (git: {says})"),
+        }
+    }
+
+    pub(super) fn cloning(source: &str) -> String {
+        format!("cloning {source} for the lab's git server")
+    }
 }
 
 /// Starts the git server on the lab's network. It runs the VM image's own

@@ -27,11 +27,13 @@ pub(crate) struct Ctx<'a> {
 
 /// `start`'s options (a VM lab uses the ports; the heroku lab the second as
 /// its router's port).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct StartOptions {
     pub(crate) fresh: bool,
     pub(crate) ssh_port: Option<u16>,
     pub(crate) http_port: Option<u16>,
+    /// A git repository to serve besides the lab's own (`--repo`).
+    pub(crate) repo: Option<String>,
 }
 
 /// One row of `deploylab status`.

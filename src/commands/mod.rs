@@ -29,7 +29,7 @@ use crate::error::{Error, Result, exit};
 use crate::packages;
 use crate::progress::Progress;
 use crate::report::Report;
-use crate::seam::{Ctx, Machine};
+use crate::seam::{Ctx, Machine, StartOptions};
 use crate::state::Home;
 
 pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
@@ -48,7 +48,16 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
             fresh,
             ssh_port,
             http_port,
-        } => start::run(&ctx, &lab, fresh, ssh_port, http_port).await,
+            repo,
+        } => {
+            let options = StartOptions {
+                fresh,
+                ssh_port,
+                http_port,
+                repo,
+            };
+            start::run(&ctx, &lab, options).await
+        }
         Command::Status => status::run(&home).await,
         Command::Check {
             target,

@@ -6,26 +6,16 @@ use crate::environment::{self, State};
 use crate::error::{Error, Result, exit};
 use crate::seam::{Ctx, StartOptions};
 
-pub(super) async fn run(
-    ctx: &Ctx<'_>,
-    lab: &str,
-    fresh: bool,
-    ssh_port: Option<u16>,
-    http_port: Option<u16>,
-) -> Result<i32> {
-    if let (Some(ssh), Some(http)) = (ssh_port, http_port)
+pub(super) async fn run(ctx: &Ctx<'_>, lab: &str, options: StartOptions) -> Result<i32> {
+    if let (Some(ssh), Some(http)) = (options.ssh_port, options.http_port)
         && ssh == http
     {
         return Err(Error::SamePort { port: ssh });
     }
+    let fresh = options.fresh;
     let loaded = environment::load(ctx.catalog, lab)?;
     let lab = &loaded.lab;
     let docker = docker::connect().await?;
-    let options = StartOptions {
-        fresh,
-        ssh_port,
-        http_port,
-    };
     let instance = ctx.home.instance();
     let existed = !docker::labelled_containers(&docker, &instance, Some(&lab.id))
         .await?

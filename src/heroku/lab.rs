@@ -89,6 +89,13 @@ impl Environment for Heroku {
         previous: Option<Running>,
         options: StartOptions,
     ) -> Result<Running> {
+        if options.repo.is_some() {
+            return Err(Error::NotForThisLab {
+                command: "start --repo",
+                lab: lab.id.clone(),
+                why: "here you deploy with `git push`: push your own app to the fake Heroku",
+            });
+        }
         let home = ctx.home;
         let instance = home.instance();
         let dir = dir(home);
@@ -131,9 +138,9 @@ impl Environment for Heroku {
         };
         let token = token(&dir)?;
         let blog_repo = match lab.git_repos.contains_key("blog") {
-            true => {
-                Some(crate::gitserver::prepare(ctx.catalog, lab, &home.cache)?.join("blog.git"))
-            }
+            true => Some(
+                crate::gitserver::prepare(ctx.catalog, lab, None, &home.cache)?.join("blog.git"),
+            ),
             false => None,
         };
         let spawned = Spawn {

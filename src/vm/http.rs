@@ -7,8 +7,9 @@ use std::time::Duration;
 use super::facts::{HttpAnswer, HttpFacts, LIVENESS_PATHS};
 
 /// What one request returned.
-async fn get(client: &reqwest::Client, url: String) -> HttpAnswer {
-    match client.get(&url).send().await {
+async fn get(client: &reqwest::Client, url: String, host: &str) -> HttpAnswer {
+    let request = client.get(&url).header(reqwest::header::HOST, host);
+    match request.send().await {
         Err(e) => HttpAnswer {
             url,
             error: Some(describe(&e)),
@@ -73,10 +74,27 @@ fn same_site() -> reqwest::redirect::Policy {
     })
 }
 
+/// Where the requests go: a Host the app accepts (its ALLOWED_HOSTS) and
+/// its STATIC_URL, as Django said; the course's until it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Site {
+    pub(crate) host: String,
+    pub(crate) static_url: String,
+}
+
+impl Default for Site {
+    fn default() -> Self {
+        Site {
+            host: "localhost".to_string(),
+            static_url: "/static/".to_string(),
+        }
+    }
+}
+
 /// The requests the web-server checks read: `/` and `/admin/login/` twice
 /// each (a live Django sets a fresh CSRF cookie each time), a static file,
 /// and a page that does not exist (Django's 404 tells whether DEBUG is on).
-pub(crate) async fn gather(port: u16) -> HttpFacts {
+pub(crate) async fn gather(port: u16, site: &Site) -> HttpFacts {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .redirect(same_site())
@@ -88,13 +106,19 @@ pub(crate) async fn gather(port: u16) -> HttpFacts {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
+    let host = site.host.as_str();
+    let static_url = format!("/{}/", site.static_url.trim_matches('/'));
     let (first, second, admin1, admin2, static_file, missing) = tokio::join!(
-        get(&client, format!("{base}{}", LIVENESS_PATHS[0])),
-        get(&client, format!("{base}{}", LIVENESS_PATHS[0])),
-        get(&client, format!("{base}{}", LIVENESS_PATHS[1])),
-        get(&client, format!("{base}{}", LIVENESS_PATHS[1])),
-        get(&client, format!("{base}/static/admin/css/base.css")),
-        get(&client, format!("{base}/deploylab-check-{nonce}/")),
+        get(&client, format!("{base}{}", LIVENESS_PATHS[0]), host),
+        get(&client, format!("{base}{}", LIVENESS_PATHS[0]), host),
+        get(&client, format!("{base}{}", LIVENESS_PATHS[1]), host),
+        get(&client, format!("{base}{}", LIVENESS_PATHS[1]), host),
+        get(
+            &client,
+            format!("{base}{static_url}admin/css/base.css"),
+            host
+        ),
+        get(&client, format!("{base}/deploylab-check-{nonce}/"), host),
     );
     HttpFacts {
         home: vec![first, second],

@@ -4,6 +4,7 @@
 //! per machine) and from the host's own requests.
 
 pub(crate) mod checks;
+mod django;
 pub(crate) mod facts;
 mod http;
 pub(crate) mod machine;
@@ -49,14 +50,26 @@ mod text {
         ssh_port: u16,
         http_port: u16,
         user: &str,
+        repo: Option<String>,
     ) -> String {
         let ssh = ssh_line(key, known_hosts, ssh_port, user);
+        let repo = repo.unwrap_or_default();
         format!(
             "Lab {lab} is ready: a Debian 12 \"VM\" with hostname {lab}.\n\
              \n  {ssh}\n\
              \n  (or: deploylab ssh)   user: {user}, sudo without password (password: {user})\
-             \n  the VM's port 80 is at http://127.0.0.1:{http_port}/\n\
+             \n  the VM's port 80 is at http://127.0.0.1:{http_port}/{repo}\n\
              \nNext: work through the course, then `deploylab check`. `deploylab stop` removes the VM."
+        )
+    }
+
+    pub(super) const ONLY_THE_LABS: &str = "only the lab's own repositories";
+
+    pub(super) fn your_repo(source: &str, name: &str) -> String {
+        format!(
+            "\n  your repository {source} is served too: \
+             git clone http://{}/{name}.git",
+            crate::gitserver::GIT_HOST
         )
     }
 
@@ -80,6 +93,17 @@ pub(crate) struct Running {
     /// The lab's package proxy process and the port the VMs know it by.
     pub(crate) proxy_pid: Option<u32>,
     pub(crate) proxy_port: Option<u16>,
+    /// The repository the student brought (`start --repo`), as given.
+    #[serde(default)]
+    pub(crate) repo: Option<BroughtRepo>,
+}
+
+/// A repository served besides the lab's own (`start --repo`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct BroughtRepo {
+    pub(crate) source: String,
+    /// Its name on the git server: `http://git.deploylab.test/<name>.git`.
+    pub(crate) name: String,
 }
 
 impl Running {
@@ -104,6 +128,13 @@ impl Environment for Vm {
         options: StartOptions,
     ) -> Result<Running> {
         let instance = ctx.home.instance();
+        // Before anything starts: a bad --repo is a clear error, not a
+        // half-made lab.
+        let extra = options
+            .repo
+            .as_deref()
+            .map(gitserver::ExtraRepo::resolve)
+            .transpose()?;
         let existing = docker::labelled_containers(docker, &instance, Some(&lab.id)).await?;
         if !options.fresh
             && let Some(running) = previous
@@ -112,12 +143,24 @@ impl Environment for Vm {
                 .iter()
                 .any(|c| c.id.as_deref() == Some(machine.container_id.as_str()))
         {
+            if let Some(wanted) = &extra
+                && running.repo.as_ref().map(|r| &r.source) != Some(&wanted.source)
+            {
+                return Err(Error::RepoNeedsFresh {
+                    lab: lab.id.clone(),
+                    serving: running
+                        .repo
+                        .as_ref()
+                        .map_or_else(|| text::ONLY_THE_LABS.to_string(), |r| r.source.clone()),
+                    wanted: wanted.source.clone(),
+                });
+            }
             return resume(ctx, docker, lab, running, &existing).await;
         }
         // --fresh, or leftovers the state file does not know (a crash, a deleted
         // state file): replace them, as their ports are unknown.
         docker::remove_lab_resources(docker, &instance, &lab.id).await?;
-        create(ctx, docker, lab, options).await
+        create(ctx, docker, lab, options, extra.as_ref()).await
     }
 
     fn ready_text(ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> String {
@@ -130,7 +173,9 @@ impl Environment for Vm {
         if ctx.progress.is_quiet() {
             return text::ssh_line(&key, &known_hosts, ssh, &lab.user);
         }
-        text::ready(&lab.id, &key, &known_hosts, ssh, http, &lab.user)
+        let repo = running.repo.as_ref();
+        let repo = repo.map(|r| text::your_repo(&r.source, &r.name));
+        text::ready(&lab.id, &key, &known_hosts, ssh, http, &lab.user, repo)
     }
 
     fn status(running: &Running, containers: &[ContainerSummary]) -> StatusRow {
@@ -169,8 +214,7 @@ impl Environment for Vm {
         running: &Running,
         checks: &[&Check],
     ) -> Result<VmFacts> {
-        let mut requests: Vec<FactRequest> =
-            checks.iter().flat_map(|c| c.requests(&lab.user)).collect();
+        let mut requests: Vec<FactRequest> = checks.iter().flat_map(|c| c.requests(lab)).collect();
         requests.sort();
         requests.dedup();
         let needs = |need: HostNeed| checks.iter().any(|c| c.host_need() == need);
@@ -254,17 +298,26 @@ async fn gather_machine(
             false => None,
         }
     };
-    let http = async {
+    // The requests go out at once for the course's site; when Django names
+    // another host or STATIC_URL, again for those.
+    let course_site = http::Site::default();
+    let first_http = async {
         match http {
-            true => Some(http::gather(machine.http_port).await),
+            true => Some(http::gather(machine.http_port, &course_site).await),
             false => None,
         }
     };
-    let (probe, ssh_banner, http) = tokio::join!(
+    let (probe, ssh_banner, mut http) = tokio::join!(
         probe::gather(docker, &machine.container_id, requests),
         banner,
-        http
+        first_http
     );
+    if let (Some(_), Ok(facts)) = (&http, &probe) {
+        let site = django::site(facts).unwrap_or_default();
+        if site != course_site {
+            http = Some(http::gather(machine.http_port, &site).await);
+        }
+    }
     MachineFacts {
         name: machine.container_name.clone(),
         probe: probe.map_err(|e| e.to_string()),
@@ -341,6 +394,7 @@ async fn create(
     docker: &Docker,
     lab: &Lab,
     options: StartOptions,
+    extra: Option<&gitserver::ExtraRepo>,
 ) -> Result<Running> {
     let (home, instance) = (ctx.home, ctx.home.instance());
     let labs = ctx.catalog.all()?;
@@ -357,10 +411,10 @@ async fn create(
     // The git server and the VM start side by side; the VM's boot takes
     // longer than the server's, so the repository is there for the student.
     let git_server = async {
-        if lab.git_repos.is_empty() {
+        if lab.git_repos.is_empty() && extra.is_none() {
             return Ok(());
         }
-        let repos = gitserver::prepare(ctx.catalog, lab, &home.cache)?;
+        let repos = gitserver::prepare(ctx.catalog, lab, extra, &home.cache)?;
         crate::interrupt::check()?;
         gitserver::start(docker, &lab.id, &instance, &image.tag, &network, &repos).await?;
         Ok(())
@@ -387,6 +441,10 @@ async fn create(
         started_at: state::now(),
         proxy_pid: proxy.as_ref().map(|p| p.pid),
         proxy_port: proxy.as_ref().map(|p| p.address.port()),
+        repo: extra.map(|e| BroughtRepo {
+            source: e.source.clone(),
+            name: e.name.clone(),
+        }),
     })
 }
 

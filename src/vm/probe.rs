@@ -74,7 +74,7 @@ mod tests {
             FactRequest::SshKeys("root".into()),
             FactRequest::TcpListen,
             FactRequest::Sudoers,
-            FactRequest::Deploy("root".into()),
+            FactRequest::Deploy("root".into(), vec!["BLOG_ENV=production".into()]),
         ];
         let out = std::process::Command::new(&path)
             .args(requests.iter().map(FactRequest::to_arg))

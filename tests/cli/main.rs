@@ -12,4 +12,5 @@ mod basics;
 mod heroku;
 mod lifecycle;
 mod packages;
+mod projects;
 mod vm_nginx;

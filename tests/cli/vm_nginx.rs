@@ -4,15 +4,22 @@ use super::support::*;
 
 /// A started vm-nginx lab with helpers to apply the reference solution and
 /// read the checks.
-struct Deployment {
-    lab: Lab,
+pub(crate) struct Deployment {
+    pub(crate) lab: Lab,
     port: u16,
 }
 
 impl Deployment {
-    fn start() -> Deployment {
+    pub(crate) fn start() -> Deployment {
+        Deployment::start_with(&[])
+    }
+
+    /// `deploylab start vm-nginx <extra>`.
+    pub(crate) fn start_with(extra: &[&str]) -> Deployment {
         let lab = Lab::new();
-        let out = lab.run(&["start", "vm-nginx"]);
+        let mut args = vec!["start", "vm-nginx"];
+        args.extend_from_slice(extra);
+        let out = lab.run(&args);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let port = ssh_port(&stdout(&out));
         Deployment { lab, port }
@@ -43,12 +50,12 @@ impl Deployment {
         self.restart();
     }
 
-    fn restart(&self) {
+    pub(crate) fn restart(&self) {
         let out = self.lab.run(&["restart"]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     }
 
-    fn run_script(&self, command: &str, script: &str) -> Output {
+    pub(crate) fn run_script(&self, command: &str, script: &str) -> Output {
         use std::io::Write;
         let mut child = Command::new("ssh")
             .arg("-i")
@@ -78,7 +85,7 @@ impl Deployment {
     }
 
     /// Runs shell commands in the VM (as the student, sudo available).
-    fn sh(&self, script: &str) {
+    pub(crate) fn sh(&self, script: &str) {
         let out = self.run_script("bash -s", &format!("set -euo pipefail\n{script}"));
         assert!(
             out.status.success(),
@@ -88,7 +95,7 @@ impl Deployment {
         );
     }
 
-    fn check(&self) -> Value {
+    pub(crate) fn check(&self) -> Value {
         let out = self.lab.run(&["check", "--format", "json"]);
         assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
         serde_json::from_slice(&out.stdout).unwrap()
