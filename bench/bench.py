@@ -10,7 +10,11 @@ Measures, with the release binary (built first):
   - idle VM memory (the container's cgroup, as `docker stats` counts it)
   - deploylab's own peak RSS during start and check
   - the full reference solution of vm-nginx from a fresh VM (offline), then
-    `check` on the deployed lab, median of N
+    `check` on the deployed lab, median of N, and `check` right after a change
+    to the settings (Django asked afresh, not from the probe's cache)
+  - a pinned requirements.txt (real PyPI; skipped offline) installed in a
+    fresh venv through the package proxy: first with those files removed
+    from the shared cache, then again from the cache
   - with --testinfra: the same checks written for pytest-testinfra (docker
     backend, installed into target/bench-venv), run on the same VM, and the
     ratio testinfra / deploylab
@@ -155,6 +159,14 @@ def main():
         full = [timed(["check", "--format", "json"], env)[0] for _ in range(args.runs_check)]
         deploylab_ms = statistics.median(full)
         print(f"check, vm-nginx fully deployed (all stages), median of {len(full)}: {ms(deploylab_ms)}")
+        changed = []
+        for _ in range(max(1, args.runs_check // 2)):
+            subprocess.run([BIN, "ssh", "--", "touch /app/blog_settings.toml"], env=env,
+                           capture_output=True, check=True)
+            changed.append(timed(["check", "--format", "json"], env)[0])
+        print(f"check right after a settings change (Django asked afresh), median of {len(changed)}: "
+              f"{ms(statistics.median(changed))}")
+        pinned_install(env)
         if args.testinfra:
             testinfra(env, home, deploylab_ms)
         subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
@@ -162,6 +174,32 @@ def main():
     finally:
         subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
+
+
+PINS = ["Django==5.1.15", "gunicorn==22.0.0", "whitenoise==6.6.0", "psycopg2-binary==2.9.9",
+        "dj-database-url==2.1.0", "python-dotenv==1.0.1"]
+
+
+def pinned_install(env):
+    """A real project's pinned requirements through the proxy, cold then cached."""
+    cache = os.path.join(env.get("DEPLOYLAB_CACHE") or os.path.expanduser("~/.cache/deploylab"), "pypi")
+    prefixes = [pin.replace("==", "-").replace("-", "_").lower() for pin in PINS]
+    for name in os.listdir(cache) if os.path.isdir(cache) else []:
+        if name.replace("-", "_").lower().startswith(tuple(prefixes)):
+            os.remove(os.path.join(cache, name))
+    requirements = "\\n".join(PINS)
+    times = []
+    for run in range(2):
+        script = (f"rm -rf /tmp/pins && python3 -m venv /tmp/pins && printf '{requirements}\\n' > /tmp/req.txt"
+                  f" && /tmp/pins/bin/pip install -q --no-cache-dir -r /tmp/req.txt")
+        t = time.perf_counter()
+        proc = subprocess.run([BIN, "ssh", "--", script], env=env, capture_output=True, text=True)
+        times.append(time.perf_counter() - t)
+        if proc.returncode != 0:
+            print(f"pinned requirements.txt: skipped (offline? {proc.stderr.strip().splitlines()[-1:]})")
+            return
+    print(f"pinned requirements.txt ({len(PINS)} pins) in a fresh venv: first {times[0]:.1f} s "
+          f"(fetched from PyPI), second {times[1]:.1f} s (from the shared cache)")
 
 
 def testinfra(env, home, deploylab_s):

@@ -1,0 +1,518 @@
+//! The package proxy: pip inside a lab's VM installs from it. It is a
+//! pull-through cache of the package index the host's pip uses (PyPI unless
+//! the host's pip configuration names another): a PEP 503 "simple" index on
+//! the host, listening on the lab network's gateway address. Online, a
+//! project's page lists every file the index lists (every version, with its
+//! hash, `Requires-Python` and yanked marks), and a file is fetched from the
+//! index on first request, checked against its hash and kept in a cache
+//! shared by every lab. Offline, the page lists what the cache and the
+//! image's wheels hold, so cached pins install and anything else fails at
+//! once instead of waiting through network retries.
+//!
+//! It runs as its own process (`deploylab package-proxy`, hidden), started
+//! by `start` and stopped by `stop`; it also exits by itself once the lab's
+//! VM container is gone, so nothing outlives the lab.
+
+mod upstream;
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
+use hyper::body::Frame;
+use hyper::{Request, Response, StatusCode};
+use tokio_util::io::ReaderStream;
+
+use upstream::{IndexFile, Upstream};
+
+use crate::error::{Error, Result};
+
+/// How the VM's pip reaches the proxy, written to its /etc/pip.conf.
+pub(crate) fn pip_conf(address: SocketAddr) -> String {
+    format!(
+        "# deploylab: packages come from the host's package proxy (cached wheels,\n\
+         # and anything else fetched by the host when it is online).\n\
+         [global]\n\
+         index-url = http://{address}/simple/\n\
+         trusted-host = {ip}\n\
+         timeout = 60\n\
+         retries = 1\n\
+         disable-pip-version-check = true\n",
+        ip = address.ip()
+    )
+}
+
+/// What the proxy serves and for which Python.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ProxyArgs {
+    /// Address to listen on (port 0: any free port).
+    #[arg(long)]
+    pub(crate) listen: SocketAddr,
+    /// File to write the bound port to, once listening.
+    #[arg(long)]
+    pub(crate) ready_file: PathBuf,
+    /// Folders of wheels to serve (the image's; the shared download cache).
+    #[arg(long = "dir", required = true)]
+    pub(crate) dirs: Vec<PathBuf>,
+    /// Where downloads go (must be one of --dir).
+    #[arg(long)]
+    pub(crate) download_to: PathBuf,
+    /// The VM's CPU architecture as pip names it (x86_64, aarch64).
+    #[arg(long, default_value = "x86_64")]
+    pub(crate) arch: String,
+    /// The container whose lifetime the proxy follows.
+    #[arg(long)]
+    pub(crate) container: String,
+}
+
+struct Proxy {
+    args: ProxyArgs,
+    upstream: Upstream,
+}
+
+/// What the proxy answers with: a page, or a file streamed from disk.
+type Body = BoxBody<Bytes, std::io::Error>;
+
+/// PEP 503 normal form: lowercase, runs of `-_.` as one `-`.
+pub(crate) fn normalize(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// Whether a wheel or sdist file belongs to the project `name` (normalized):
+/// its normalized file name is the name, a dash, then the version's digit.
+fn file_matches(file: &str, name: &str) -> bool {
+    let file = normalize(file);
+    file.strip_prefix(name)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+impl Proxy {
+    /// Files of the project `name` (normalized) on disk: the image's wheels
+    /// and the shared cache.
+    fn files_for(&self, name: &str) -> Vec<String> {
+        let mut files: Vec<String> = self
+            .args
+            .dirs
+            .iter()
+            .filter_map(|d| std::fs::read_dir(d).ok())
+            .flat_map(std::iter::Iterator::flatten)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|f| upstream::is_file_name(f) && file_matches(f, name))
+            .collect();
+        files.sort();
+        files.dedup();
+        files
+    }
+
+    fn path_of(&self, file: &str) -> Option<PathBuf> {
+        if !upstream::is_file_name(file) {
+            return None;
+        }
+        self.args
+            .dirs
+            .iter()
+            .map(|d| d.join(file))
+            .find(|p| p.is_file())
+    }
+
+    /// Where the index's last listing of a project is kept, for offline use
+    /// and to find a file's origin.
+    fn listing_path(&self, name: &str) -> PathBuf {
+        self.args
+            .download_to
+            .join(".index")
+            .join(format!("{name}.json"))
+    }
+
+    fn cached_listing(&self, name: &str) -> Vec<IndexFile> {
+        std::fs::read(self.listing_path(name))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    fn keep_listing(&self, name: &str, files: &[IndexFile]) {
+        let path = self.listing_path(name);
+        let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&tmp, serde_json::to_vec(files).unwrap_or_default()));
+        if written.is_ok() {
+            let _ = std::fs::rename(&tmp, &path);
+        }
+    }
+
+    /// Drops a cached file whose content is not what the index now lists
+    /// under its name (an index that replaced a file): it is fetched again.
+    fn forget_stale(&self, listed: &[IndexFile]) {
+        let dir = &self.args.download_to;
+        for file in listed {
+            let (Some(want), true) = (&file.sha256, dir.join(&file.filename).is_file()) else {
+                continue;
+            };
+            if upstream::cached_hash(dir, &file.filename)
+                .is_some_and(|have| !have.eq_ignore_ascii_case(want))
+            {
+                tracing::info!("{}: changed on the index, fetching it again", file.filename);
+                let _ = std::fs::remove_file(dir.join(&file.filename));
+                let _ = std::fs::remove_file(dir.join(".sha256").join(&file.filename));
+            }
+        }
+    }
+
+    /// `/simple/<project>/`: every file the index lists, and those on disk
+    /// it does not (the image's wheels); offline, those on disk only.
+    async fn project_page(&self, project: &str) -> Response<Body> {
+        if !is_project_name(project) {
+            return respond(StatusCode::BAD_REQUEST, text::BAD_NAME.to_string());
+        }
+        let name = normalize(project);
+        let on_disk = self.files_for(&name);
+        let (mut listed, online) = match self.upstream.listing(&name).await {
+            Ok(Some(files)) => {
+                self.keep_listing(&name, &files);
+                self.forget_stale(&files);
+                (files, true)
+            }
+            Ok(None) => (Vec::new(), true),
+            Err(upstream::Unavailable::Offline) => {
+                // The hashes and markers the index gave last time, for the
+                // files the cache holds.
+                let known = self.cached_listing(&name);
+                let held = known.into_iter().filter(|f| on_disk.contains(&f.filename));
+                (held.collect(), false)
+            }
+        };
+        for file in &on_disk {
+            if !listed.iter().any(|f| &f.filename == file) {
+                listed.push(IndexFile {
+                    filename: file.clone(),
+                    url: String::new(),
+                    sha256: None,
+                    requires_python: None,
+                    yanked: None,
+                });
+            }
+        }
+        if listed.is_empty() {
+            tracing::info!(
+                "{name}: {}",
+                if online { "no such project" } else { "offline" }
+            );
+            let why = match online {
+                true => text::no_such_project(&name, self.upstream.index()),
+                false => text::offline(&name, self.upstream.index()),
+            };
+            return respond(StatusCode::NOT_FOUND, why);
+        }
+        let links: String = listed.iter().map(|f| link(&name, f)).collect();
+        let page = format!(
+            "<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.0\">\
+             <title>Links for {name}</title></head><body>\n{links}</body></html>\n"
+        );
+        html(page)
+    }
+
+    /// `/files/<project>/<file>`: from disk, else fetched from the index
+    /// (and kept), as its last listing of the project says.
+    async fn file(&self, project: &str, file: &str) -> Response<Body> {
+        if let Some(path) = self.path_of(file) {
+            return stream(&path).await;
+        }
+        let name = normalize(project);
+        let Some(origin) = self
+            .cached_listing(&name)
+            .into_iter()
+            .find(|f| f.filename == file)
+        else {
+            return respond(StatusCode::NOT_FOUND, text::NO_SUCH_FILE.to_string());
+        };
+        match self.upstream.fetch(&origin, &self.args.download_to).await {
+            Ok(path) => {
+                tracing::info!("fetched {file}");
+                stream(&path).await
+            }
+            Err(why) => {
+                tracing::warn!("{why}");
+                respond(StatusCode::BAD_GATEWAY, format!("{why}\n"))
+            }
+        }
+    }
+
+    async fn handle(self: Arc<Self>, req: Request<hyper::body::Incoming>) -> Response<Body> {
+        let path = req.uri().path().to_string();
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        match segments.as_slice() {
+            ["simple", project] => self.project_page(project).await,
+            ["files", project, file] => self.file(project, file).await,
+            // The image's wheels, as older pip.conf links name them.
+            ["files", file] => match self.path_of(file) {
+                Some(path) => stream(&path).await,
+                None => respond(StatusCode::NOT_FOUND, text::NO_SUCH_FILE.to_string()),
+            },
+            ["simple"] => html(text::ROOT_PAGE.to_string()),
+            _ => respond(StatusCode::NOT_FOUND, text::ROOT_PAGE.to_string()),
+        }
+    }
+}
+
+/// A project name as PEP 508 allows it; anything else never reaches the
+/// network or the disk.
+fn is_project_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 200
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+/// One anchor of a PEP 503 page, pointing back at the proxy.
+fn link(project: &str, file: &IndexFile) -> String {
+    let name = escape(&file.filename);
+    let hash = file
+        .sha256
+        .as_ref()
+        .map_or_else(String::new, |h| format!("#sha256={}", escape(h)));
+    let python = file.requires_python.as_ref().map_or_else(String::new, |r| {
+        format!(" data-requires-python=\"{}\"", escape(r))
+    });
+    let yanked = file
+        .yanked
+        .as_ref()
+        .map_or_else(String::new, |r| format!(" data-yanked=\"{}\"", escape(r)));
+    format!("<a href=\"/files/{project}/{name}{hash}\"{python}{yanked}>{name}</a><br>\n")
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn html(page: String) -> Response<Body> {
+    Response::builder()
+        .header("content-type", "text/html; charset=utf-8")
+        .body(full(page))
+        .expect("a valid response")
+}
+
+fn respond(status: StatusCode, body: String) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/plain; charset=utf-8")
+        .body(full(body))
+        .expect("a valid response")
+}
+
+fn full(body: String) -> Body {
+    Full::new(Bytes::from(body))
+        .map_err(|never: Infallible| match never {})
+        .boxed()
+}
+
+/// A file from disk, streamed (wheels can be large).
+async fn stream(path: &Path) -> Response<Body> {
+    match tokio::fs::File::open(path).await {
+        Ok(file) => {
+            let frames = futures_util::TryStreamExt::map_ok(ReaderStream::new(file), Frame::data);
+            Response::builder()
+                .header("content-type", "application/octet-stream")
+                .body(BodyExt::boxed(StreamBody::new(frames)))
+                .expect("a valid response")
+        }
+        Err(_) => respond(StatusCode::NOT_FOUND, text::NO_SUCH_FILE.to_string()),
+    }
+}
+
+/// Messages of this module, in one place for translation.
+mod text {
+    pub(super) const BAD_NAME: &str = "not a project name\n";
+    pub(super) const NO_SUCH_FILE: &str = "no such file\n";
+    pub(super) const ROOT_PAGE: &str = "deploylab package proxy\n";
+
+    pub(super) fn no_such_project(name: &str, index: &str) -> String {
+        format!("deploylab: {index} has no project {name}\n")
+    }
+
+    pub(super) fn offline(name: &str, index: &str) -> String {
+        format!(
+            "deploylab: {index} does not answer (the host is offline?) and {name} is not in the cache\n"
+        )
+    }
+}
+
+/// Runs the proxy until the lab's container is gone (the hidden
+/// `package-proxy` command).
+pub(crate) async fn serve(args: ProxyArgs) -> Result<()> {
+    std::fs::create_dir_all(&args.download_to).map_err(Error::io(format!(
+        "creating {}",
+        args.download_to.display()
+    )))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(Error::io(format!("listening on {}", args.listen)))?;
+    let port = listener
+        .local_addr()
+        .map_err(Error::io("reading the proxy's address"))?
+        .port();
+    std::fs::write(&args.ready_file, format!("{port}\n"))
+        .map_err(Error::io("writing the proxy's ready file"))?;
+    let container = args.container.clone();
+    let upstream = Upstream::from_pip_config();
+    tracing::info!("package index: {}", upstream.index());
+    let proxy = Arc::new(Proxy { args, upstream });
+    // Bounded: so many connections at once, each with a deadline for its
+    // request head; more wait in the kernel's queue.
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let accept = async {
+        loop {
+            let Ok(permit) = connections.clone().acquire_owned().await else {
+                return;
+            };
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors, say: wait instead of spinning.
+                    tracing::warn!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let proxy = proxy.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| {
+                    let proxy = proxy.clone();
+                    async move { Ok::<_, Infallible>(proxy.handle(req).await) }
+                });
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(Duration::from_secs(10))
+                    .serve_connection(io, service)
+                    .await;
+                drop(permit);
+            });
+        }
+    };
+    tokio::select! {
+        () = accept => Ok(()),
+        () = follow_container(&container) => Ok(()),
+    }
+}
+
+/// Returns once the container has existed and is now gone (or never
+/// appeared within two minutes).
+async fn follow_container(container: &str) {
+    let mut seen = false;
+    let started = std::time::Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let exists = match crate::docker::connect().await {
+            Ok(docker) => docker.inspect_container(container, None).await.is_ok(),
+            Err(_) => false,
+        };
+        seen |= exists;
+        if (seen && !exists) || (!seen && started.elapsed() > Duration::from_secs(120)) {
+            return;
+        }
+    }
+}
+
+/// A running proxy, as `start` sees it.
+pub(crate) struct Running {
+    pub(crate) pid: u32,
+    pub(crate) address: SocketAddr,
+}
+
+/// Starts the proxy for a lab as a process of its own and waits until it
+/// listens (its ready file names the port).
+pub(crate) async fn spawn(
+    gateway: IpAddr,
+    port: u16,
+    wheels: &Path,
+    cache: &Path,
+    arch: &str,
+    container: &str,
+    log: &Path,
+) -> Result<Running> {
+    let ready = tempfile::NamedTempFile::new().map_err(Error::io("creating a temporary file"))?;
+    let ready_path = ready.path().to_path_buf();
+    std::fs::write(&ready_path, "").map_err(Error::io("creating a temporary file"))?;
+    let downloads = cache.join("pypi");
+    let mut cmd = crate::background::command(SUBCOMMAND)?;
+    cmd.arg("--listen")
+        .arg(SocketAddr::new(gateway, port).to_string())
+        .arg("--ready-file")
+        .arg(&ready_path)
+        .arg("--dir")
+        .arg(wheels)
+        .arg("--dir")
+        .arg(&downloads)
+        .arg("--download-to")
+        .arg(&downloads)
+        .args(["--arch", arch, "--container", container]);
+    // Ready when the port is written; failed if the process ended first.
+    let (pid, port) = crate::background::start(cmd, "the package proxy", &ready_path, log, |t| {
+        t.trim().parse::<u16>().ok()
+    })
+    .await?;
+    Ok(Running {
+        pid,
+        address: SocketAddr::new(gateway, port),
+    })
+}
+
+/// Connections served at once (pip opens a few per install).
+const MAX_CONNECTIONS: usize = 64;
+
+/// The proxy's (hidden) subcommand, by which its process is recognised.
+const SUBCOMMAND: &str = "package-proxy";
+
+/// Stops a proxy started by `spawn` (a pid that is no longer ours is left alone).
+pub(crate) fn stop(pid: u32) {
+    crate::background::stop(pid, SUBCOMMAND);
+}
+
+/// Whether the proxy process still runs.
+pub(crate) fn is_running(pid: u32) -> bool {
+    crate::background::is_running(pid, SUBCOMMAND)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_files_match_as_pep_503_says() {
+        assert_eq!(normalize("Django"), "django");
+        assert_eq!(normalize("dj_database.url"), "dj-database-url");
+        assert!(file_matches("Django-5.2.19-py3-none-any.whl", "django"));
+        assert!(file_matches(
+            "dj_database_url-3.1.2-py3-none-any.whl",
+            "dj-database-url"
+        ));
+        assert!(!file_matches(
+            "django_extensions-3.2.3-py3-none-any.whl",
+            "django"
+        ));
+        assert!(file_matches("six-1.17.0.tar.gz", "six"));
+    }
+}
