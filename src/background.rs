@@ -33,6 +33,11 @@ pub(crate) async fn start<T>(
     log: &Path,
     parse: impl Fn(&str) -> Option<T>,
 ) -> Result<(u32, T)> {
+    // The last run's log is kept beside (a crash's evidence survives the
+    // restart that follows it), not truncated.
+    if log.exists() {
+        let _ = std::fs::rename(log, log.with_extension("log.1"));
+    }
     let log_file =
         std::fs::File::create(log).map_err(Error::io(format!("creating {}", log.display())))?;
     cmd.stdin(Stdio::null())

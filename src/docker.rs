@@ -89,6 +89,31 @@ pub(crate) async fn labelled_containers(
         .map_err(Error::docker("listing containers"))
 }
 
+/// The labs this home has anything of in the engine (containers or
+/// networks), whatever deploylab's state file says.
+pub(crate) async fn labelled_lab_ids(docker: &Docker, instance: &str) -> Result<Vec<String>> {
+    let mut ids: Vec<String> = labelled_containers(docker, instance, None)
+        .await?
+        .into_iter()
+        .filter_map(|c| c.labels?.get(LABEL_LAB).cloned())
+        .collect();
+    let options = bollard::query_parameters::ListNetworksOptionsBuilder::default()
+        .filters(&lab_filters(instance, None))
+        .build();
+    let networks = docker
+        .list_networks(Some(options))
+        .await
+        .map_err(Error::docker("listing networks"))?;
+    ids.extend(
+        networks
+            .into_iter()
+            .filter_map(|n| n.labels?.get(LABEL_LAB).cloned()),
+    );
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
 fn lab_filters(instance: &str, lab: Option<&str>) -> HashMap<String, Vec<String>> {
     let mut label = vec![format!("{LABEL_INSTANCE}={instance}")];
     label.push(match lab {
@@ -128,8 +153,9 @@ pub(crate) async fn create_network(docker: &Docker, instance: &str, lab: &str) -
 }
 
 /// The address the host has on a network (its gateway): what containers on
-/// it reach the host by.
-pub(crate) async fn gateway(docker: &Docker, network: &str) -> Result<std::net::IpAddr> {
+/// it reach the host by; and the network's id (a network made again under
+/// the same name has another).
+pub(crate) async fn gateway(docker: &Docker, network: &str) -> Result<(std::net::IpAddr, String)> {
     let inspect = docker
         .inspect_network(
             network,
@@ -143,6 +169,7 @@ pub(crate) async fn gateway(docker: &Docker, network: &str) -> Result<std::net::
         .into_iter()
         .flatten()
         .find_map(|c| c.gateway?.parse().ok())
+        .map(|ip| (ip, inspect.id.unwrap_or_else(|| network.to_string())))
         .ok_or_else(|| Error::NoGateway {
             network: network.to_string(),
         })

@@ -257,11 +257,10 @@ pub(crate) async fn start(
         host_config: Some(HostConfig {
             binds: Some(vec![format!("{}:/srv/git:ro", repos.display())]),
             network_mode: Some(network.to_string()),
-            memory: Some(128 * 1024 * 1024),
             // Serving files on port 80 needs no other privilege.
             cap_drop: Some(vec!["ALL".into()]),
             cap_add: Some(vec!["NET_BIND_SERVICE".into()]),
-            ..Default::default()
+            ..crate::limits::GIT_SERVER.host_config()
         }),
         networking_config: Some(NetworkingConfig {
             endpoints_config: Some(HashMap::from([(

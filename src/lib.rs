@@ -31,6 +31,7 @@ mod heroku;
 mod images;
 mod interrupt;
 mod lab;
+mod limits;
 mod packages;
 mod pipeline;
 mod progress;

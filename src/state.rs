@@ -21,6 +21,9 @@ pub(crate) struct Home {
     pub(crate) cache: PathBuf,
 }
 
+/// Shown while another command holds the home (see `Home::lock`).
+const LOCK_WAIT: &str = "waiting for another deploylab command on this home to finish";
+
 impl Home {
     pub(crate) fn from_env() -> Result<Home> {
         let dir = env_dir("DEPLOYLAB_HOME")
@@ -35,6 +38,35 @@ impl Home {
         // Canonical, so one home reached by two spellings is one instance.
         let dir = dir.canonicalize().unwrap_or(dir);
         Ok(Home { dir, cache })
+    }
+
+    /// Holds this home for one command that changes its labs (`start`,
+    /// `stop`): a second one waits until the first is done, instead of both
+    /// racing on the same containers and state file. Released when the file
+    /// is dropped (or the process ends, however it ends).
+    pub(crate) async fn lock(&self, progress: &crate::progress::Progress) -> Result<std::fs::File> {
+        let path = self.dir.join("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(Error::io(format!("opening {}", path.display())))?;
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => progress.set(LOCK_WAIT),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::io(format!("locking {}", path.display()))(e));
+            }
+        }
+        // Waiting blocks a thread; Ctrl-C still ends the wait.
+        let waiting = tokio::task::spawn_blocking(move || file.lock().map(|()| file));
+        tokio::select! {
+            locked = waiting => locked
+                .map_err(|e| Error::io(format!("locking {}", path.display()))(std::io::Error::other(e)))?
+                .map_err(Error::io(format!("locking {}", path.display()))),
+            () = crate::interrupt::requested() => Err(Error::Interrupted),
+        }
     }
 
     /// Short id of this home, written on every container as a label.

@@ -16,13 +16,16 @@ pub(super) async fn run(ctx: &Ctx<'_>, lab: &str, options: StartOptions) -> Resu
     let loaded = environment::load(ctx.catalog, lab)?;
     let lab = &loaded.lab;
     let docker = docker::connect().await?;
+    crate::interrupt::watch();
+    // One start or stop at a time per home: what exists and the state are
+    // read once it is held.
+    let _held = ctx.home.lock(ctx.progress).await?;
     let instance = ctx.home.instance();
     let existed = !docker::labelled_containers(&docker, &instance, Some(&lab.id))
         .await?
         .is_empty();
     let mut state: State = ctx.home.load()?;
     let previous = state.labs.get(&lab.id).cloned();
-    crate::interrupt::watch();
     let result = loaded.start(ctx, &docker, previous, options).await;
     ctx.progress.finish();
     let running = match result {

@@ -21,6 +21,10 @@ mod text {
         "package proxy",
     ];
 
+    pub(super) fn left_behind(lab: &str) -> String {
+        format!("left behind: `deploylab stop {lab}` removes it")
+    }
+
     pub(super) fn since(ago: u64) -> String {
         match ago {
             0..=119 => format!("{ago} s ago"),
@@ -33,7 +37,14 @@ mod text {
 pub(super) async fn run(home: &Home) -> Result<i32> {
     let docker = docker::connect().await?;
     let state: State = home.load()?;
-    if state.labs.is_empty() {
+    // What the engine holds of this home that the state file does not know
+    // (a start killed with SIGKILL, a lost state file) is shown too.
+    let unknown: Vec<String> = docker::labelled_lab_ids(&docker, &home.instance())
+        .await?
+        .into_iter()
+        .filter(|id| !state.labs.contains_key(id))
+        .collect();
+    if state.labs.is_empty() && unknown.is_empty() {
         println!("{}", text::NONE);
         return Ok(exit::OK);
     }
@@ -52,6 +63,12 @@ pub(super) async fn run(home: &Home) -> Result<i32> {
             row.place,
             row.proxy,
         ]);
+    }
+    for lab in unknown {
+        let mut row = vec![String::new(); text::HEADER.len()];
+        row[1] = text::left_behind(&lab);
+        row[0] = lab;
+        table.add_row(row);
     }
     println!("{table}");
     Ok(exit::OK)

@@ -18,28 +18,36 @@ mod text {
 pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>, all: bool) -> Result<i32> {
     let home = ctx.home;
     let docker = docker::connect().await?;
+    let _held = home.lock(ctx.progress).await?;
     let mut state: State = home.load()?;
     let instance = home.instance();
-    let labs: Vec<String> = if all {
-        // Everything labelled for this home, known to the state file or not.
-        let mut ids: Vec<String> = state.labs.keys().cloned().collect();
-        for c in docker::labelled_containers(&docker, &instance, None).await? {
-            if let Some(id) = c.labels.as_ref().and_then(|l| l.get(docker::LABEL_LAB))
-                && !ids.contains(id)
-            {
-                ids.push(id.clone());
-            }
+    // The engine's truth, not only the state file's: a lab whose `start`
+    // was killed, or whose state was lost, still carries this home's labels.
+    let mut known: Vec<String> = state.labs.keys().cloned().collect();
+    for id in docker::labelled_lab_ids(&docker, &instance).await? {
+        if !known.contains(&id) {
+            known.push(id);
         }
-        ids
-    } else {
-        match state.pick(lab) {
-            Ok((id, _)) => vec![id],
-            Err(Error::NothingRunning) => {
+    }
+    let labs: Vec<String> = match (all, lab) {
+        (true, _) => known,
+        (false, Some(id)) if known.iter().any(|k| k == id) => vec![id.to_string()],
+        (false, Some(id)) => {
+            let e = Error::LabNotRunning { lab: id.into() };
+            return Err(super::unknown_or(ctx.catalog, e));
+        }
+        (false, None) => match known.as_slice() {
+            [] => {
                 println!("{}", text::NOTHING_TO_STOP);
                 return Ok(exit::OK);
             }
-            Err(e) => return Err(super::unknown_or(ctx.catalog, e)),
-        }
+            [only] => vec![only.clone()],
+            several => {
+                return Err(Error::WhichLab {
+                    running: several.join(", "),
+                });
+            }
+        },
     };
     if labs.is_empty() {
         println!("{}", text::NOTHING_TO_STOP);

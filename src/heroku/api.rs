@@ -31,6 +31,14 @@ mod text {
     pub(crate) const NO_APP: &str = "Couldn't find that app.";
     pub(crate) const NO_ENDPOINT: &str = "The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), and did you specify your intended version with the `Accept` header?";
     pub(crate) const BAD_JSON: &str = "Request body could not be parsed as JSON.";
+    pub(crate) const TOO_LARGE: &str = "Request body is too large.";
+    pub(crate) const CONFIG_TOO_LARGE: &str =
+        "Config vars are limited to 32 kB per app (all keys and values together).";
+    pub(crate) fn bad_config_key(key: &str) -> String {
+        format!(
+            "Config var key {key:?} is invalid: it must not be empty and may hold no `=`, spaces or control characters."
+        )
+    }
     pub(crate) const BAD_NAME: &str = "Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes.";
     pub(crate) const NO_RELEASE: &str = "Couldn't find that release.";
     pub(crate) const BAD_FORMATION: &str = "Quantity must be a whole number from 0 to 100.";
@@ -170,6 +178,32 @@ pub(crate) struct Platform {
 pub(crate) type Answer = (StatusCode, Value);
 
 /// An error as Heroku sends it: `{id, message}`.
+/// Heroku's limit on an app's config vars, keys and values together.
+const CONFIG_LIMIT: usize = 32 * 1024;
+
+/// A config var name a process environment can hold: `A=B`, `X Y`, `""`
+/// or a newline would become a broken Docker env entry.
+fn is_config_key(key: &str) -> bool {
+    !key.is_empty()
+        && !key
+            .chars()
+            .any(|c| c == '=' || c.is_whitespace() || c.is_control())
+}
+
+/// A request without the token (answered before its body is read).
+pub(crate) fn unauthorized() -> Answer {
+    error(StatusCode::UNAUTHORIZED, "unauthorized", text::UNAUTHORIZED)
+}
+
+/// A request body larger than the fake reads.
+pub(crate) fn too_large() -> Answer {
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "request_entity_too_large",
+        text::TOO_LARGE,
+    )
+}
+
 pub(crate) fn error(status: StatusCode, id: &str, message: &str) -> Answer {
     (status, json!({ "id": id, "message": message }))
 }
@@ -240,7 +274,7 @@ impl Platform {
         body: &[u8],
     ) -> Answer {
         if !self.authorized(authorization) {
-            return error(StatusCode::UNAUTHORIZED, "unauthorized", text::UNAUTHORIZED);
+            return unauthorized();
         }
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         match (method, segments.as_slice()) {
@@ -313,7 +347,28 @@ impl Platform {
         let Ok(changes) = serde_json::from_slice::<BTreeMap<String, Option<String>>>(body) else {
             return error(StatusCode::BAD_REQUEST, "bad_request", text::BAD_JSON);
         };
+        if let Some(bad) = changes.keys().find(|k| !is_config_key(k)) {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_params",
+                &text::bad_config_key(bad),
+            );
+        }
         let app = self.state.apps.get_mut(app).expect("found above");
+        let mut after = app.config.clone();
+        for (key, value) in &changes {
+            match value {
+                Some(v) => after.insert(key.clone(), v.clone()),
+                None => after.remove(key),
+            };
+        }
+        if after.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() > CONFIG_LIMIT {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_params",
+                text::CONFIG_TOO_LARGE,
+            );
+        }
         let (mut set, mut unset) = (Vec::new(), Vec::new());
         for (key, value) in changes {
             match value {

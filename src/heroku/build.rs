@@ -417,9 +417,7 @@ async fn build(
             binds: wheels,
             // Builds are offline: everything comes from deploylab's caches.
             network_mode: Some("none".into()),
-            memory: Some(1024 * 1024 * 1024),
-            pids_limit: Some(1024),
-            ..Default::default()
+            ..crate::limits::BUILD.host_config()
         }),
         ..Default::default()
     };

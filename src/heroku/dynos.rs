@@ -415,13 +415,10 @@ async fn create(fake: &Fake, spec: &Container<'_>) -> Result<String> {
             (LABEL_DYNO.to_string(), spec.dyno.to_string()),
         ])),
         host_config: Some(HostConfig {
-            // A Basic dyno: 512 MB, a share of the CPU, bounded processes.
-            memory: Some(512 * 1024 * 1024),
-            nano_cpus: Some(1_000_000_000),
-            pids_limit: Some(256),
             network_mode: fake.network.clone(),
             binds: Some(vec![format!("{}:{DATA_DIR}", volume_name(fake, spec.app))]),
-            ..Default::default()
+            // A Basic dyno: 512 MB, a share of the CPU, bounded processes.
+            ..crate::limits::DYNO.host_config()
         }),
         ..Default::default()
     };

@@ -280,13 +280,12 @@ async fn read_settings(docker: &Docker, instance: &str, app: &App) -> Result<Set
         ])),
         host_config: Some(HostConfig {
             network_mode: Some("none".into()),
-            memory: Some(512 * 1024 * 1024),
             binds: Some(vec![format!(
                 "{}:{}:ro",
                 super::dynos::volume_name_for(instance, &app.name),
                 super::dynos::DATA_DIR
             )]),
-            ..Default::default()
+            ..crate::limits::DYNO.host_config()
         }),
         ..Default::default()
     };

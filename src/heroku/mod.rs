@@ -17,6 +17,7 @@ pub(crate) mod api;
 pub(crate) mod build;
 pub(crate) mod checks;
 pub(crate) mod cli;
+mod conn;
 pub(crate) mod dynos;
 pub(crate) mod facts;
 #[cfg(test)]
@@ -32,7 +33,6 @@ pub(crate) mod tls;
 pub(crate) use lab::Heroku;
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -254,26 +254,16 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
     ));
     let ready = serde_json::to_string(&ports).expect("ports serialize");
     std::fs::write(&args.ready_file, ready).map_err(Error::io("writing the ready file"))?;
-    loop {
-        let Ok((stream, peer)) = api_listener.accept().await else {
-            continue;
-        };
-        let acceptor = acceptor.clone();
-        let fake = fake.clone();
-        tokio::spawn(async move {
-            let Ok(stream) = acceptor.accept(stream).await else {
-                return;
-            };
-            let service = hyper::service::service_fn(move |req| {
-                let fake = fake.clone();
-                async move { Ok::<_, Infallible>(answer(fake, req, peer).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
-        });
-    }
+    conn::serve(api_listener, Some(acceptor), move |req, peer| {
+        answer(fake.clone(), req, peer)
+    })
+    .await;
+    Ok(())
 }
+
+/// The largest Platform API request body the fake reads (Heroku's config
+/// vars are 32 kB per app; every other body is smaller still).
+const API_BODY_LIMIT: usize = 1024 * 1024;
 
 fn json_response(status: StatusCode, json: &serde_json::Value) -> Response<Body> {
     Response::builder()
@@ -311,12 +301,23 @@ async fn answer(
     };
     let authorization = header(hyper::header::AUTHORIZATION);
     let range = header(hyper::header::RANGE);
-    let body = req
-        .into_body()
-        .collect()
+    // The token first, from the headers: a request without it is answered
+    // before its body is read.
+    if !fake
+        .platform
+        .lock()
         .await
-        .map(http_body_util::Collected::to_bytes)
-        .unwrap_or_default();
+        .authorized(authorization.as_deref())
+    {
+        let (status, json) = api::unauthorized();
+        tracing::info!("{peer} {method} {path} -> {}", status.as_u16());
+        return json_response(status, &json);
+    }
+    let Some(body) = conn::read_body(req.into_body(), API_BODY_LIMIT).await else {
+        let (status, json) = api::too_large();
+        tracing::info!("{peer} {method} {path} -> {}", status.as_u16());
+        return json_response(status, &json);
+    };
     let answered = dynos::answer(&fake, &method, &path, authorization.as_deref(), &body).await;
     // Everything but dynos and log sessions is the platform's bookkeeping.
     let (status, json) = match answered {

@@ -97,12 +97,17 @@ pub(crate) async fn serve(
     acceptor: tokio_rustls::TlsAcceptor,
 ) {
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                tracing::warn!("accept: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
         };
         let (fake, acceptor) = (fake.clone(), acceptor.clone());
         tokio::spawn(async move {
-            let Ok(stream) = acceptor.accept(stream).await else {
+            let Some(stream) = super::conn::handshake(&acceptor, stream).await else {
                 return;
             };
             if let Err(e) = attach(&fake, stream).await {

@@ -4,11 +4,9 @@
 //! crashed, H12 request timeout, H14 no web dynos, H20 boot timeout) and a
 //! `heroku[router]` log line per request.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use http_body_util::BodyExt;
 use hyper::{Request, Response, StatusCode};
 
 use super::{Body, Fake, full};
@@ -48,6 +46,7 @@ const H20: Failure = Failure {
 
 /// Heroku's "Application error" page.
 const APPLICATION_ERROR: &str = "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>Application Error</title>\n</head>\n<body>\n<h1>Application error</h1>\n<p>An error occurred in the application and your page could not be served. If you are the application owner, check your logs for details. You can do this from the Heroku CLI with the command<br><code>heroku logs --tail</code></p>\n</body>\n</html>\n";
+const REQUEST_TOO_LARGE: &str = "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>Request too large</title>\n</head>\n<body>\n<h1>Request too large</h1>\n<p>deploylab's router forwards request bodies up to 32 MiB.</p>\n</body>\n</html>\n";
 const NO_SUCH_APP: &str = "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>No such app</title>\n</head>\n<body>\n<h1>There's nothing here, yet.</h1>\n<p>Build something amazing</p>\n</body>\n</html>\n";
 
 pub(crate) async fn serve(fake: Arc<Fake>, listener: tokio::net::TcpListener) {
@@ -57,22 +56,16 @@ pub(crate) async fn serve(fake: Arc<Fake>, listener: tokio::net::TcpListener) {
         .timeout(REQUEST_TIMEOUT)
         .build()
         .expect("an HTTP client");
-    loop {
-        let Ok((stream, peer)) = listener.accept().await else {
-            continue;
-        };
+    super::conn::serve(listener, None, move |req, peer| {
         let (fake, client) = (fake.clone(), client.clone());
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let (fake, client) = (fake.clone(), client.clone());
-                async move { Ok::<_, Infallible>(route(&fake, &client, req, peer.ip()).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
-        });
-    }
+        async move { route(&fake, &client, req, peer.ip()).await }
+    })
+    .await;
 }
+
+/// The largest request body the router forwards to a dyno (it holds it
+/// whole on the way).
+const BODY_LIMIT: usize = 32 * 1024 * 1024;
 
 /// The app a Host header names: `blog.localhost:5080` → `blog`.
 pub(crate) fn app_of_host(host: &str) -> Option<&str> {
@@ -156,12 +149,9 @@ async fn route(
     };
     let address = dyno.address.expect("an up web dyno has an address");
     let headers = req.headers().clone();
-    let body = req
-        .into_body()
-        .collect()
-        .await
-        .map(http_body_util::Collected::to_bytes)
-        .unwrap_or_default();
+    let Some(body) = super::conn::read_body(req.into_body(), BODY_LIMIT).await else {
+        return too_large();
+    };
     let url = format!("http://{address}{path}");
     let mut forward = client.request(method.clone(), &url).body(body);
     for (name, value) in &headers {
@@ -212,6 +202,11 @@ async fn route(
         ),
     );
     builder.body(full(bytes)).expect("a valid response")
+}
+
+/// A request body over the router's limit.
+fn too_large() -> Response<Body> {
+    page(StatusCode::PAYLOAD_TOO_LARGE, REQUEST_TOO_LARGE)
 }
 
 fn page(status: StatusCode, html: &'static str) -> Response<Body> {

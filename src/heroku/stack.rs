@@ -63,7 +63,7 @@ pub(crate) async fn ensure(docker: &Docker, vm: &VmImage, progress: &Progress) -
         host_config: Some(HostConfig {
             binds: Some(vec![format!("{}:{APT_MOUNT}:ro", vm.apt_dir.display())]),
             network_mode: Some("none".into()),
-            ..Default::default()
+            ..crate::limits::BUILD.host_config()
         }),
         ..Default::default()
     };

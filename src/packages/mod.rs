@@ -16,7 +16,7 @@
 mod upstream;
 
 use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,9 +64,16 @@ pub(crate) struct ProxyArgs {
     /// The VM's CPU architecture as pip names it (x86_64, aarch64).
     #[arg(long, default_value = "x86_64")]
     pub(crate) arch: String,
-    /// The container whose lifetime the proxy follows.
+    /// The id of the lab's network, whose lifetime the proxy follows: gone
+    /// with `stop`, replaced (another id) by `start --fresh`.
     #[arg(long)]
-    pub(crate) container: String,
+    pub(crate) network: String,
+    /// The lab and the deploylab home it serves (for its log, and to tell
+    /// proxies apart in `ps`).
+    #[arg(long)]
+    pub(crate) lab: String,
+    #[arg(long)]
+    pub(crate) instance: String,
 }
 
 struct Proxy {
@@ -375,9 +382,14 @@ pub(crate) async fn serve(args: ProxyArgs) -> Result<()> {
         .port();
     std::fs::write(&args.ready_file, format!("{port}\n"))
         .map_err(Error::io("writing the proxy's ready file"))?;
-    let container = args.container.clone();
+    let network = args.network.clone();
     let upstream = Upstream::from_pip_config();
-    tracing::info!("package index: {}", upstream.index());
+    tracing::info!(
+        "package proxy of lab {} (home {}) on port {port}, index {}",
+        args.lab,
+        args.instance,
+        upstream.index()
+    );
     let proxy = Arc::new(Proxy { args, upstream });
     // Bounded: so many connections at once, each with a deadline for its
     // request head; more wait in the kernel's queue.
@@ -414,23 +426,28 @@ pub(crate) async fn serve(args: ProxyArgs) -> Result<()> {
     };
     tokio::select! {
         () = accept => Ok(()),
-        () = follow_container(&container) => Ok(()),
+        () = follow_network(&network) => Ok(()),
     }
 }
 
-/// Returns once the container has existed and is now gone (or never
-/// appeared within two minutes).
-async fn follow_container(container: &str) {
-    let mut seen = false;
-    let started = std::time::Instant::now();
+/// Returns once the engine says the lab's network is gone (an engine that
+/// does not answer for a while is not taken for that).
+async fn follow_network(network: &str) {
     loop {
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        let exists = match crate::docker::connect().await {
-            Ok(docker) => docker.inspect_container(container, None).await.is_ok(),
-            Err(_) => false,
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let Ok(docker) = crate::docker::connect().await else {
+            continue;
         };
-        seen |= exists;
-        if (seen && !exists) || (!seen && started.elapsed() > Duration::from_secs(120)) {
+        let inspected = docker
+            .inspect_network(
+                network,
+                None::<bollard::query_parameters::InspectNetworkOptions>,
+            )
+            .await;
+        if let Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) = inspected
+        {
             return;
         }
     }
@@ -442,24 +459,37 @@ pub(crate) struct Running {
     pub(crate) address: SocketAddr,
 }
 
+/// Which lab a proxy serves: where it listens (port 0: any free one) and
+/// the network whose lifetime it follows.
+pub(crate) struct ForLab<'a> {
+    pub(crate) lab: &'a str,
+    pub(crate) instance: &'a str,
+    pub(crate) listen: SocketAddr,
+    pub(crate) network_id: &'a str,
+}
+
 /// Starts the proxy for a lab as a process of its own and waits until it
 /// listens (its ready file names the port).
 pub(crate) async fn spawn(
-    gateway: IpAddr,
-    port: u16,
+    target: &ForLab<'_>,
     wheels: &Path,
     cache: &Path,
     arch: &str,
-    container: &str,
     log: &Path,
 ) -> Result<Running> {
+    let ForLab {
+        lab,
+        instance,
+        listen,
+        network_id,
+    } = *target;
     let ready = tempfile::NamedTempFile::new().map_err(Error::io("creating a temporary file"))?;
     let ready_path = ready.path().to_path_buf();
     std::fs::write(&ready_path, "").map_err(Error::io("creating a temporary file"))?;
     let downloads = cache.join("pypi");
     let mut cmd = crate::background::command(SUBCOMMAND)?;
     cmd.arg("--listen")
-        .arg(SocketAddr::new(gateway, port).to_string())
+        .arg(listen.to_string())
         .arg("--ready-file")
         .arg(&ready_path)
         .arg("--dir")
@@ -468,7 +498,8 @@ pub(crate) async fn spawn(
         .arg(&downloads)
         .arg("--download-to")
         .arg(&downloads)
-        .args(["--arch", arch, "--container", container]);
+        .args(["--arch", arch, "--network", network_id])
+        .args(["--lab", lab, "--instance", instance]);
     // Ready when the port is written; failed if the process ended first.
     let (pid, port) = crate::background::start(cmd, "the package proxy", &ready_path, log, |t| {
         t.trim().parse::<u16>().ok()
@@ -476,7 +507,7 @@ pub(crate) async fn spawn(
     .await?;
     Ok(Running {
         pid,
-        address: SocketAddr::new(gateway, port),
+        address: SocketAddr::new(listen.ip(), port),
     })
 }
 

@@ -184,11 +184,9 @@ async fn try_create(
             format!("{}:{WHEELS_MOUNT}:ro", spec.image.wheels_dir.display()),
         ]),
         cgroupns_mode: Some(flags.cgroupns),
-        // A VM-sized budget; enough for the course, bounded for a laptop.
-        memory: Some(2 * 1024 * 1024 * 1024),
-        pids_limit: Some(2048),
         network_mode: spec.network.map(str::to_string),
-        ..Default::default()
+        // A VM-sized budget; enough for the course, bounded for a laptop.
+        ..crate::limits::VM.host_config()
     };
     let config = ContainerCreateBody {
         image: Some(spec.image.tag.clone()),

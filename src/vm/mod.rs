@@ -473,19 +473,15 @@ async fn start_proxy(
         return Ok(None);
     }
     let home = ctx.home;
-    let gateway = docker::gateway(docker, network).await?;
+    let (gateway, network_id) = docker::gateway(docker, network).await?;
     let arch = images::vm_arch(docker).await;
-    let container = machine::container_name(lab, &home.instance());
     let log = home.dir.join(format!("package-proxy-{lab}.log"));
-    let running = packages::spawn(
-        gateway,
-        port.unwrap_or(0),
-        &image.wheels_dir,
-        &home.cache,
-        &arch,
-        &container,
-        &log,
-    )
-    .await?;
+    let target = packages::ForLab {
+        lab,
+        instance: &home.instance(),
+        listen: std::net::SocketAddr::new(gateway, port.unwrap_or(0)),
+        network_id: &network_id,
+    };
+    let running = packages::spawn(&target, &image.wheels_dir, &home.cache, &arch, &log).await?;
     Ok(Some(running))
 }

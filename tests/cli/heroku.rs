@@ -709,3 +709,146 @@ fn heroku_start_on_a_taken_port_is_a_clear_error() {
         .count();
     assert_eq!(fakes, 0);
 }
+
+/// The fake's process (`heroku-serve`) of a home.
+fn fake_pid(lab: &Lab) -> u32 {
+    let home = lab.home.path().join("data").display().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            cmdline.contains("heroku-serve") && cmdline.contains(&home)
+        })
+        .expect("the fake runs")
+}
+
+fn rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    kib / 1024
+}
+
+/// Any local user reaches the fake, token or not: unauthenticated large
+/// bodies are refused before they are read, bodies over the limit are
+/// refused, connections that never finish their handshake are closed, and
+/// config var names a process environment cannot hold are refused as
+/// Heroku refuses invalid parameters.
+#[test]
+fn the_fake_heroku_holds_against_hostile_local_clients() {
+    let lab = Lab::new();
+    let started = lab.run(&["start", "heroku"]);
+    assert!(started.status.success(), "{}", stderr(&started));
+    let env_out = stdout(&lab.run(&["heroku", "env"]));
+    let value = |key: &str| {
+        env_out
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("export {key}=")))
+            .map(|v| v.trim_matches('\'').to_string())
+            .unwrap_or_else(|| panic!("{key} in {env_out}"))
+    };
+    let (host, token) = (value("HEROKU_HOST"), value("HEROKU_API_KEY"));
+    let api = host.trim_end_matches('/').to_string();
+    let port: u16 = api.rsplit(':').next().unwrap().parse().unwrap();
+    let pid = fake_pid(&lab);
+    let rss_before = rss_mib(pid);
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .no_proxy()
+            .build()
+            .unwrap();
+        let big = vec![b'x'; 50 * 1024 * 1024];
+        let posts = (0..4).map(|_| {
+            client
+                .post(format!("{api}/apps"))
+                .header("accept", "application/vnd.heroku+json; version=3")
+                .body(big.clone())
+                .send()
+        });
+        // Refused at once: 401, or the connection closed mid-upload.
+        for answer in futures_util::future::join_all(posts)
+            .await
+            .into_iter()
+            .flatten()
+        {
+            assert_eq!(answer.status(), 401);
+        }
+        let authed = |method: reqwest::Method, path: &str| {
+            client
+                .request(method, format!("{api}{path}"))
+                .bearer_auth(&token)
+                .header("accept", "application/vnd.heroku+json; version=3")
+        };
+        let too_big = authed(reqwest::Method::POST, "/apps")
+            .body(vec![b' '; 2 * 1024 * 1024])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(too_big.status(), 413);
+        let created = authed(reqwest::Method::POST, "/apps")
+            .header("content-type", "application/json")
+            .body(serde_json::json!({ "name": "hardened" }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert!(created.status().is_success(), "{}", created.status());
+        for bad in [
+            serde_json::json!({ "A=B": "1" }),
+            serde_json::json!({ "": "1" }),
+            serde_json::json!({ "X\nY": "1" }),
+            serde_json::json!({ "BIG": "v".repeat(40 * 1024) }),
+        ] {
+            let answer = authed(reqwest::Method::PATCH, "/apps/hardened/config-vars")
+                .header("content-type", "application/json")
+                .body(bad.to_string())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 422, "{bad}");
+        }
+        let good = authed(reqwest::Method::PATCH, "/apps/hardened/config-vars")
+            .header("content-type", "application/json")
+            .body(serde_json::json!({ "GOOD": "1" }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(good.status(), 200);
+
+        // Ten connections that never start their TLS handshake are closed
+        // by the fake (its deadline is 10 s), not held forever.
+        let mut idle = Vec::new();
+        for _ in 0..10 {
+            idle.push(
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .unwrap(),
+            );
+        }
+        for mut stream in idle {
+            use tokio::io::AsyncReadExt;
+            let mut buf = [0u8; 16];
+            let read = tokio::time::timeout(Duration::from_secs(60), stream.read(&mut buf)).await;
+            assert!(
+                matches!(read, Ok(Ok(0) | Err(_))),
+                "an idle connection was held"
+            );
+        }
+    });
+    let rss_after = rss_mib(pid);
+    assert!(
+        rss_after < rss_before + 40,
+        "the fake grew from {rss_before} MiB to {rss_after} MiB"
+    );
+}

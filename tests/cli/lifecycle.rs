@@ -173,8 +173,10 @@ fn sigterm_and_sighup_during_start_remove_the_container() {
     interrupted_start_leaves_nothing("HUP");
 }
 
-/// Sends `signal` to a `start` held after creating its container.
-fn interrupted_start_leaves_nothing(signal: &str) {
+/// A `start` held after creating its container (and before booting it),
+/// killed with `signal`: the lab, the file that releases the hold, and
+/// the start's output.
+fn start_killed_while_booting(signal: &str) -> (Lab, tempfile::TempDir, Output) {
     let hold = tempfile::tempdir().unwrap();
     let release = hold.path().join("release");
     let lab = Lab::new().env("DEPLOYLAB_TEST_HOLD_BOOT", release.to_string_lossy());
@@ -203,6 +205,44 @@ fn interrupted_start_leaves_nothing(signal: &str) {
     assert!(kill.success());
     let out = child.wait_with_output().unwrap();
     std::fs::write(&release, "").unwrap();
+    (lab, hold, out)
+}
+
+/// SIGKILL cannot be caught: the lab stays, unknown to the state file. The
+/// engine's labels still say whose it is, so `status` shows it and a plain
+/// `stop` removes it; its package proxy ends by itself.
+#[test]
+fn a_start_killed_with_sigkill_is_found_and_stopped() {
+    let (lab, _hold, out) = start_killed_while_booting("KILL");
+    assert_eq!(out.status.code(), None, "killed");
+    assert!(!lab.containers().is_empty());
+    let status = lab.run(&["status"]);
+    assert!(
+        stdout(&status).contains("left behind"),
+        "{}",
+        stdout(&status)
+    );
+    let stop = lab.run(&["stop"]);
+    assert_eq!(stop.status.code(), Some(0), "{}", stderr(&stop));
+    assert!(
+        stdout(&stop).contains("Stopped vm-nginx"),
+        "{}",
+        stdout(&stop)
+    );
+    assert!(lab.containers().is_empty(), "stop left containers");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !lab.proxies().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the package proxy outlived its lab"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Sends `signal` to a `start` held after creating its container.
+fn interrupted_start_leaves_nothing(signal: &str) {
+    let (lab, _hold, out) = start_killed_while_booting(signal);
     assert_eq!(out.status.code(), Some(130), "{signal}: {}", stderr(&out));
     assert!(
         stderr(&out).contains("interrupted"),
@@ -278,4 +318,77 @@ fn doctor_reports_a_working_setup() {
         "{text}"
     );
     assert!(lab.containers().is_empty(), "doctor left its trial VM");
+}
+
+/// Two `start`s on one home at once (two terminals, a double-clicked
+/// script): the second waits for the first and finds its lab; one VM, one
+/// state, no raw Docker error. Every container it made is bounded in
+/// memory, processes and CPUs.
+#[test]
+fn two_starts_at_once_make_one_bounded_lab() {
+    let lab = Lab::new();
+    let first = lab
+        .cmd(&["start", "vm-nginx"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let second = lab
+        .cmd(&["start", "vm-nginx"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (first, second) = (
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert_eq!(ssh_port(&stdout(&first)), ssh_port(&stdout(&second)));
+    assert_eq!(lab.vm_containers().len(), 1);
+
+    let containers = lab.containers();
+    assert!(
+        containers.len() >= 2,
+        "the VM and its git server: {containers:?}"
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let docker = docker().await;
+        for id in containers {
+            let host = docker
+                .inspect_container(&id, None)
+                .await
+                .unwrap()
+                .host_config
+                .unwrap();
+            let name = id.chars().take(12).collect::<String>();
+            assert!(
+                host.memory.is_some_and(|m| m > 0),
+                "{name}: no memory limit"
+            );
+            assert!(
+                host.pids_limit.is_some_and(|p| p > 0),
+                "{name}: no pids limit"
+            );
+            assert!(
+                host.nano_cpus.is_some_and(|c| c > 0),
+                "{name}: no CPU limit"
+            );
+        }
+    });
+
+    // `--fresh` replaces the lab, its network and so its package proxy: the
+    // old one ends by itself, one is left.
+    let fresh = lab.run(&["start", "vm-nginx", "--fresh"]);
+    assert_eq!(fresh.status.code(), Some(0), "{}", stderr(&fresh));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while lab.proxies().len() != 1 {
+        assert!(Instant::now() < deadline, "proxies: {:?}", lab.proxies());
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -110,7 +110,7 @@ impl Lab {
 impl Lab {
     /// Package proxy processes serving this home's labs (found in /proc).
     pub(crate) fn proxies(&self) -> Vec<u32> {
-        let container = format!("deploylab-vm-nginx-{}", &self.instance()[..8]);
+        let instance = format!("--instance\0{}\0", self.instance());
         std::fs::read_dir("/proc")
             .unwrap()
             .flatten()
@@ -118,7 +118,7 @@ impl Lab {
             .filter(|pid| {
                 let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
                 let cmdline = String::from_utf8_lossy(&cmdline);
-                cmdline.contains("package-proxy") && cmdline.contains(&container)
+                cmdline.contains("package-proxy") && cmdline.contains(&instance)
             })
             .collect()
     }

@@ -1,0 +1,98 @@
+//! How the fake's HTTP(S) listeners take connections, bounded: any local
+//! user can reach them, token or not, so a slow or hostile client may not
+//! hold the fake. So many connections at once (more wait in the kernel's
+//! queue); a TLS handshake and a request head each have a deadline; an
+//! accept error (out of descriptors) waits instead of spinning; request
+//! bodies are read up to a limit (`read_body`).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::{Request, Response};
+use tokio::net::TcpListener;
+
+use super::Body;
+
+/// Connections served at once per listener.
+const MAX_CONNECTIONS: usize = 256;
+/// A client has this long to finish its TLS handshake, and then each
+/// request's head.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves `listener` until the process ends; `handle` answers each request.
+pub(crate) async fn serve<F, Fut>(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    handle: F,
+) where
+    F: Fn(Request<hyper::body::Incoming>, SocketAddr) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::warn!("accept: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let (handle, tls) = (handle.clone(), tls.clone());
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let handle = handle.clone();
+                async move { Ok::<_, Infallible>(handle(req, peer).await) }
+            });
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+            match tls {
+                Some(acceptor) => {
+                    if let Ok(Ok(stream)) =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                    {
+                        let io = hyper_util::rt::TokioIo::new(stream);
+                        let _ = builder.serve_connection(io, service).await;
+                    }
+                }
+                None => {
+                    let io = hyper_util::rt::TokioIo::new(stream);
+                    let _ = builder.serve_connection(io, service).await;
+                }
+            }
+            drop(slot);
+        });
+    }
+}
+
+/// A TLS handshake within the deadline, for listeners that are not HTTP.
+pub(crate) async fn handshake(
+    acceptor: &tokio_rustls::TlsAcceptor,
+    stream: tokio::net::TcpStream,
+) -> Option<tokio_rustls::server::TlsStream<tokio::net::TcpStream>> {
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))
+        .await
+        .ok()?
+        .ok()
+}
+
+/// A request's body, or `None` when it is larger than `limit` (or broke
+/// off): it is never held whole beyond the limit.
+pub(crate) async fn read_body(body: hyper::body::Incoming, limit: usize) -> Option<Bytes> {
+    http_body_util::Limited::new(body, limit)
+        .collect()
+        .await
+        .ok()
+        .map(http_body_util::Collected::to_bytes)
+}
