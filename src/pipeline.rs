@@ -33,7 +33,9 @@ pub(crate) async fn run<E: Environment>(
             std::path::Path::new(&file).display()
         )))?;
     }
-    Ok(judge::<E>(lab, checks, &facts))
+    let mut report = judge::<E>(lab, checks, &facts);
+    report.why_slow = E::why_slow(&facts);
+    Ok(report)
 }
 
 /// The pure half: facts in, report out.

@@ -131,6 +131,10 @@ pub(crate) struct Report {
     pub(crate) points: u32,
     pub(crate) max_points: u32,
     pub(crate) stages: Vec<StageResult>,
+    /// Why this run may have been slow, from the environment (the table
+    /// says it when the run took a second or more).
+    #[serde(skip)]
+    pub(crate) why_slow: Option<String>,
 }
 
 impl Report {
@@ -142,6 +146,7 @@ impl Report {
             points: stages.iter().map(|s| s.points).sum(),
             max_points: stages.iter().map(|s| s.max_points).sum(),
             stages,
+            why_slow: None,
         }
     }
 
@@ -314,6 +319,9 @@ impl Report {
             .iter()
             .filter(|s| s.status == Status::Pass)
             .count();
+        if let Some(why) = self.why_slow.as_deref().filter(|_| elapsed_ms >= 1000) {
+            out.push_str(&format!("({why})\n"));
+        }
         out.push_str(&format!(
             "{passed}/{count} stages passed · {}/{} points · checked in {elapsed_ms} ms\n",
             self.points, self.max_points
@@ -344,6 +352,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn why_a_check_was_slow_is_said_only_when_it_was() {
+        let lab = crate::fixtures::lab(
+            "schema: 1\nid: x\ntitle: X\nenvironment: vm\nstages:\n  - { id: s, title: S, checks: [{ id: c, title: C, hint: h, expect: { ssh_banner: {} } }] }\n",
+        );
+        let mut report = Report::new(&lab.lab, vec![]);
+        report.why_slow = Some("Django was asked afresh".into());
+        assert!(!report.to_table(300).contains("asked afresh"));
+        assert!(
+            report
+                .to_table(1500)
+                .contains("(Django was asked afresh)\n")
+        );
+    }
+
+    #[test]
     fn junit_escapes_and_counts() {
         let report = Report {
             schema: REPORT_SCHEMA,
@@ -351,6 +374,7 @@ mod tests {
             passed: false,
             points: 1,
             max_points: 2,
+            why_slow: None,
             stages: vec![StageResult {
                 id: "web".into(),
                 title: "Web".into(),

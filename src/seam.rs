@@ -90,6 +90,12 @@ pub(crate) trait Environment {
     /// Judges one check against the facts (pure).
     fn evaluate(lab: &Lab, check: &Self::Check, facts: &Self::Facts) -> Verdict;
 
+    /// Why gathering these facts may have taken a while, for the student
+    /// who waited (pure).
+    fn why_slow(_facts: &Self::Facts) -> Option<String> {
+        None
+    }
+
     /// What runs one step of the reference solution (the script on stdin).
     fn step_runner(ctx: &Ctx<'_>, lab: &Lab, running: &Self::Running) -> Result<Command>;
 

@@ -35,6 +35,9 @@ pub(crate) struct MachineFacts {
 pub(crate) struct HostFacts {
     /// The first line sshd sent through the published port, or why none came.
     pub(crate) ssh_banner: Option<Result<String, String>>,
+    /// A real login with deploylab's key through the published port (the
+    /// host key pinned at start): the user it logged in as, or why not.
+    pub(crate) ssh_login: Option<Result<String, String>>,
     /// The public key deploylab logs in with (OpenSSH format).
     pub(crate) public_key: String,
     /// Requests to the VM's port 80, when a check reads them.

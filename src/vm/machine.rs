@@ -351,6 +351,36 @@ pub(crate) async fn wait_for_ssh(docker: &Docker, lab: &str, vm: &Machine) -> Re
 }
 
 /// The first line sshd sends on 127.0.0.1:`port`.
+/// What a login for a check adds to ssh's options: no prompt, a deadline.
+pub(crate) const LOGIN_OPTIONS: &[&str] = &["BatchMode=yes", "ConnectTimeout=5"];
+
+/// Logs in for real with `ssh` (made by `vm::ssh_command`: deploylab's key,
+/// the pinned host key, `LOGIN_OPTIONS`) and runs `true`: the user logged in as, or the last
+/// thing ssh said.
+pub(crate) async fn ssh_login(
+    ssh: std::process::Command,
+    user: &str,
+) -> std::result::Result<String, String> {
+    let mut ssh = tokio::process::Command::from(ssh);
+    ssh.arg("true")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    match tokio::time::timeout(Duration::from_secs(15), ssh.output()).await {
+        Ok(Ok(out)) if out.status.success() => Ok(user.to_string()),
+        Ok(Ok(out)) => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            Err(stderr
+                .lines()
+                .rfind(|l| !l.trim().is_empty())
+                .unwrap_or("ssh failed")
+                .trim()
+                .to_string())
+        }
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("no login within 15 s".to_string()),
+    }
+}
+
 pub(crate) async fn ssh_banner(
     port: u16,
     timeout: Duration,

@@ -64,6 +64,9 @@ mod text {
     }
 
     pub(super) const ONLY_THE_LABS: &str = "only the lab's own repositories";
+    pub(super) const ASKED_DJANGO: &str = "slower this time: something changed since the last \
+         check (or the VM rebooted), so Django was asked afresh and the app may have been \
+         started through its socket; the next check reuses the answer";
 
     pub(super) fn your_repo(source: &str, name: &str) -> String {
         format!(
@@ -223,11 +226,18 @@ impl Environment for Vm {
         let mut machines = Vec::new();
         for machine in &running.machines {
             ensure_running(docker, &lab.id, machine).await?;
+            let login = match needs(HostNeed::SshLogin) {
+                true => {
+                    let ssh = ssh_command_with(ctx.home, lab, machine, machine::LOGIN_OPTIONS)?;
+                    Some((ssh, lab.user.clone()))
+                }
+                false => None,
+            };
             machines.push(gather_machine(
                 docker,
                 machine,
                 &requests,
-                banner,
+                (banner, login),
                 http,
                 &public_key,
             ));
@@ -243,6 +253,18 @@ impl Environment for Vm {
             .first()
             .ok_or_else(|| text::no_machine_facts(&lab.id))?;
         check.evaluate(&lab.user, machine)
+    }
+
+    /// Django asked afresh (after a change or a reboot) takes about a
+    /// second, and a socket-activated app starts on the check's requests.
+    fn why_slow(facts: &VmFacts) -> Option<String> {
+        let asked = facts
+            .machines
+            .iter()
+            .filter_map(|m| m.probe.as_ref().ok())
+            .flat_map(|f| f.deploy.values())
+            .any(|d| d.django.as_ref().is_some_and(|run| !run.cached));
+        asked.then(|| text::ASKED_DJANGO.to_string())
     }
 
     fn step_runner(ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> Result<Command> {
@@ -288,7 +310,7 @@ async fn gather_machine(
     docker: &Docker,
     machine: &Machine,
     requests: &[FactRequest],
-    banner: bool,
+    (banner, login): (bool, Option<(Command, String)>),
     http: bool,
     public_key: &str,
 ) -> MachineFacts {
@@ -307,9 +329,16 @@ async fn gather_machine(
             false => None,
         }
     };
-    let (probe, ssh_banner, mut http) = tokio::join!(
+    let login = async {
+        match login {
+            Some((ssh, user)) => Some(machine::ssh_login(ssh, &user).await),
+            None => None,
+        }
+    };
+    let (probe, ssh_banner, ssh_login, mut http) = tokio::join!(
         probe::gather(docker, &machine.container_id, requests),
         banner,
+        login,
         first_http
     );
     if let (Some(_), Ok(facts)) = (&http, &probe) {
@@ -323,6 +352,7 @@ async fn gather_machine(
         probe: probe.map_err(|e| e.to_string()),
         host: HostFacts {
             ssh_banner,
+            ssh_login,
             public_key: public_key.to_string(),
             http,
         },
@@ -331,6 +361,17 @@ async fn gather_machine(
 
 /// The system's ssh client, set up with deploylab's key and the machine's port.
 pub(crate) fn ssh_command(home: &Home, lab: &Lab, machine: &Machine) -> Result<Command> {
+    ssh_command_with(home, lab, machine, &[])
+}
+
+/// As `ssh_command`, with more `-o` options (before the destination, where
+/// ssh reads them).
+fn ssh_command_with(
+    home: &Home,
+    lab: &Lab,
+    machine: &Machine,
+    options: &[&str],
+) -> Result<Command> {
     let Some(ssh) = images::which("ssh") else {
         return Err(Error::MissingTool {
             tool: "ssh",
@@ -349,6 +390,7 @@ pub(crate) fn ssh_command(home: &Home, lab: &Lab, machine: &Machine) -> Result<C
         ))
         .args(["-o", "StrictHostKeyChecking=yes"])
         .args(["-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes"])
+        .args(options.iter().flat_map(|o| ["-o", o]))
         .arg(format!("{}@127.0.0.1", lab.user));
     Ok(cmd)
 }

@@ -314,6 +314,29 @@ until curl -sf http://localhost/ >/dev/null; do sleep 0.05; done"#);
     assert!(reboot.contains(&"enabled".to_string()), "{reboot:?}");
     assert!(reboot.contains(&"under-systemd".to_string()), "{reboot:?}");
     assert!(observed(&report, "reboot", "under-systemd").starts_with("started by hand"));
+
+    // Last, as it takes SSH away: Python renamed sshd, printing sshd's
+    // banner on port 22. The name and the banner are right; nobody can log
+    // in, and the access stage says so.
+    d.sh(r#"sudo cp /usr/bin/python3 /usr/local/sbin/sshd
+sudo systemctl stop ssh.service ssh.socket 2>/dev/null || sudo systemctl stop ssh.service
+sudo setsid nohup /usr/local/sbin/sshd -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 22)); s.listen(8)
+while True:
+    c, _ = s.accept()
+    c.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10\r\n")
+    c.close()
+' </dev/null >/dev/null 2>&1 &
+until python3 -c 'import socket; socket.create_connection(("127.0.0.1", 22))' 2>/dev/null; do sleep 0.05; done"#);
+    let report = d.check();
+    assert!(
+        failing(&report).contains(&"access/key-authorized".to_string()),
+        "{:?}",
+        failing(&report)
+    );
+    assert!(observed(&report, "access", "key-authorized").contains("logging in fails"));
 }
 
 /// One thing broken at a time: exactly the check that watches it fails,

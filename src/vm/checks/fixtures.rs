@@ -257,3 +257,27 @@ fn the_app_folder_is_judged_by_who_can_write_and_read() {
         "{failing:?}"
     );
 }
+
+#[test]
+fn a_key_in_place_but_no_real_login_fails() {
+    // As with a program that prints an SSH banner on port 22 in sshd's place:
+    // the file is right, nobody gets in.
+    let mut facts: serde_json::Value = serde_json::from_str(&fixture("deployed")).unwrap();
+    facts["machines"][0]["host"]["ssh_login"] = serde_json::json!({ "Err": "kex_exchange_identification: Connection closed by remote host" });
+    let vm_nginx = environment::load(&Catalog::BuiltIn, "vm-nginx").unwrap();
+    let report = vm_nginx.judge_recorded(&facts.to_string());
+    let access = &report.stages[0];
+    let failing: Vec<(&str, &str)> = access
+        .checks
+        .iter()
+        .filter(|c| c.status != crate::report::Status::Pass)
+        .map(|c| (c.id.as_str(), c.observed.as_str()))
+        .collect();
+    assert_eq!(
+        failing,
+        [(
+            "key-authorized",
+            "present, but logging in fails: kex_exchange_identification: Connection closed by remote host"
+        )]
+    );
+}

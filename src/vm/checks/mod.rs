@@ -118,6 +118,8 @@ pub(crate) enum Check {
 pub(crate) enum HostNeed {
     Nothing,
     SshBanner,
+    /// A real login as the lab's user with deploylab's key.
+    SshLogin,
     Http,
 }
 
@@ -159,6 +161,7 @@ impl Check {
     pub(crate) fn host_need(&self) -> HostNeed {
         match self {
             Check::SshBanner {} => HostNeed::SshBanner,
+            Check::SshKeyAuthorized { .. } => HostNeed::SshLogin,
             Check::DefaultSiteGone {}
             | Check::BlogThroughNginx {}
             | Check::StaticThroughNginx {}
@@ -192,8 +195,8 @@ impl Check {
             Check::UserExists { user: u } => return system::user_exists(facts, &user(u)),
             Check::SudoAllowed { user: u } => return system::sudo_allowed(facts, &user(u)),
             Check::SshKeyAuthorized { user: u } => {
-                let key = &machine.host.public_key;
-                return system::ssh_key_authorized(facts, &user(u), key);
+                let (key, login) = (&machine.host.public_key, &machine.host.ssh_login);
+                return system::ssh_key_authorized(facts, &user(u), key, login.as_ref());
             }
             Check::PackagesInstalled { packages } => {
                 return system::packages_installed(facts, packages);

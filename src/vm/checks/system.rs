@@ -101,7 +101,15 @@ fn grants(rule: &str, user: &str, groups: &[&str]) -> bool {
     applies && rest.starts_with("ALL") && rest.trim_end().ends_with("ALL")
 }
 
-pub(super) fn ssh_key_authorized(facts: &Facts, name: &str, public_key: &str) -> Verdict {
+/// deploylab's key in the user's authorized_keys with modes sshd accepts,
+/// and, for the lab's user, a real login with it: a file that looks right
+/// proves nothing if what listens on port 22 does not let anyone in.
+pub(super) fn ssh_key_authorized(
+    facts: &Facts,
+    name: &str,
+    public_key: &str,
+    login: Option<&Result<String, String>>,
+) -> Verdict {
     let expected = format!("deploylab's key in ~{name}/.ssh/authorized_keys");
     let key_body = public_key.split_whitespace().nth(1).unwrap_or("\u{0}");
     let uid = facts
@@ -122,9 +130,13 @@ pub(super) fn ssh_key_authorized(facts: &Facts, name: &str, public_key: &str) ->
                     ("~/.ssh", keys.ssh_dir.as_ref()),
                     ("authorized_keys", keys.file.stat.as_ref()),
                 ];
-                match strict_modes_problem(&places, uid) {
-                    Some(problem) => problem,
-                    None => return Ok(Outcome::pass(expected, "present")),
+                match (strict_modes_problem(&places, uid), login) {
+                    (Some(problem), _) => problem,
+                    (None, Some(Err(why))) => format!("present, but logging in fails: {why}"),
+                    (None, Some(Ok(user))) if user == name => {
+                        return Ok(Outcome::pass(expected, "present; logging in works"));
+                    }
+                    (None, _) => return Ok(Outcome::pass(expected, "present")),
                 }
             }
         },
