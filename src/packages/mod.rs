@@ -217,16 +217,21 @@ impl Proxy {
                 });
             }
         }
-        if listed.is_empty() {
-            tracing::info!(
-                "{name}: {}",
-                if online { "no such project" } else { "offline" }
-            );
-            let why = match online {
-                true => text::no_such_project(&name, self.upstream.index()),
-                false => text::offline(&name, self.upstream.index()),
-            };
+        if listed.is_empty() && online {
+            tracing::info!("{name}: no such project");
+            let why = text::no_such_project(&name, self.upstream.index());
             return respond(StatusCode::NOT_FOUND, why);
+        }
+        if listed.is_empty() {
+            // pip prints an unexpected Content-Type verbatim in a warning
+            // ("Skipping page … because the GET request got Content-Type:
+            // …"), and says nothing of a 404: the one line that tells the
+            // student why, beside pip's own "No matching distribution".
+            tracing::info!("{name}: offline, not cached");
+            return Response::builder()
+                .header("content-type", text::offline(&name))
+                .body(full(String::new()))
+                .expect("a valid response");
         }
         let links: String = listed.iter().map(|f| link(&name, f)).collect();
         let page = format!(
@@ -359,9 +364,10 @@ mod text {
         format!("deploylab: {index} has no project {name}\n")
     }
 
-    pub(super) fn offline(name: &str, index: &str) -> String {
+    /// One line, as a header value.
+    pub(super) fn offline(name: &str) -> String {
         format!(
-            "deploylab: {index} does not answer (the host is offline?) and {name} is not in the cache\n"
+            "deploylab/offline (the host's package index does not answer, and {name} is not in deploylab's cache)"
         )
     }
 }

@@ -288,4 +288,9 @@ fn the_proxy_is_a_pull_through_cache_of_the_hosts_index() {
         "{}",
         stderr(&out)
     );
+    assert!(
+        stderr(&out).contains("index does not answer, and dlnever is not in deploylab's cache"),
+        "the one line that says why: {}",
+        stderr(&out)
+    );
 }
