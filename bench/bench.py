@@ -233,7 +233,8 @@ def heroku(env, home, runs):
         return
     t, proc, _ = timed(["start", "heroku", "--quiet"], env)
     timed(["stop", "heroku", "--quiet"], env)
-    t, proc, _ = timed(["start", "heroku", "--quiet"], env)
+    # Not quiet: the banner names the router's port and the blog's repository.
+    t, proc, _ = timed(["start", "heroku"], env)
     print(f"start heroku, warm (images present): {ms(t)}")
     router = int(proc.stdout.split(".localhost:")[1].split("/")[0])
     blog = proc.stdout.split("git clone ")[1].split()[0]

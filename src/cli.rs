@@ -155,7 +155,12 @@ pub(crate) enum ImagesAction {
     /// List the images deploylab built.
     List,
     /// Remove images and caches of older recipes.
-    Prune,
+    Prune {
+        /// Also empty the Python packages the package proxy keeps for every
+        /// lab (fetched again when a lab asks, while the host is online).
+        #[arg(long)]
+        packages: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -20,6 +20,13 @@ mod text {
     pub(super) fn removed(count: usize) -> String {
         format!("Removed {count} old image(s).")
     }
+
+    pub(super) fn packages_removed(files: usize, bytes: u64) -> String {
+        format!(
+            "Removed {files} cached Python package file(s), {} MB.",
+            bytes / 1_000_000
+        )
+    }
 }
 
 pub(super) async fn run(ctx: &Ctx<'_>, action: ImagesAction) -> Result<i32> {
@@ -54,11 +61,15 @@ pub(super) async fn run(ctx: &Ctx<'_>, action: ImagesAction) -> Result<i32> {
             }
             println!("{table}");
         }
-        ImagesAction::Prune => {
+        ImagesAction::Prune { packages } => {
             let keep = environment::KEPT_IMAGE_KINDS;
             let removed =
                 images::prune(&docker, &ctx.home.cache, &current, &current_tags, keep).await?;
             println!("{}", text::removed(removed.len()));
+            if packages {
+                let (files, bytes) = crate::packages::clear_cache(&ctx.home.cache)?;
+                println!("{}", text::packages_removed(files, bytes));
+            }
         }
     }
     Ok(exit::OK)

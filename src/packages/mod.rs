@@ -140,10 +140,10 @@ impl Proxy {
     /// Where the index's last listing of a project is kept, for offline use
     /// and to find a file's origin.
     fn listing_path(&self, name: &str) -> PathBuf {
-        self.args
-            .download_to
-            .join(".index")
-            .join(format!("{name}.json"))
+        // Per index: a listing names the index's own file URLs.
+        let index = <sha2::Sha256 as sha2::Digest>::digest(self.upstream.index());
+        let index = &crate::state::hex(&index)[..12];
+        (self.args.download_to.join(".index").join(index)).join(format!("{name}.json"))
     }
 
     fn cached_listing(&self, name: &str) -> Vec<IndexFile> {
@@ -151,6 +151,20 @@ impl Proxy {
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default()
+    }
+
+    /// The index's listing when it was read in the last minutes: a lab's
+    /// pips ask for the same pages again and again (every install, every
+    /// build's isolated environment), and a project's page changes rarely.
+    fn recent_listing(&self, name: &str) -> Option<Vec<IndexFile>> {
+        let age = std::fs::metadata(self.listing_path(name))
+            .and_then(|m| m.modified())
+            .ok()?
+            .elapsed()
+            .ok()?;
+        (age < LISTING_FRESH)
+            .then(|| self.cached_listing(name))
+            .filter(|files| !files.is_empty())
     }
 
     fn keep_listing(&self, name: &str, files: &[IndexFile]) {
@@ -191,7 +205,12 @@ impl Proxy {
         }
         let name = normalize(project);
         let on_disk = self.files_for(&name);
-        let (mut listed, online) = match self.upstream.listing(&name).await {
+        let recent = self.recent_listing(&name);
+        let upstream = match recent {
+            Some(files) => Ok(Some(files)),
+            None => self.upstream.listing(&name).await,
+        };
+        let (mut listed, online) = match upstream {
             Ok(Some(files)) => {
                 self.keep_listing(&name, &files);
                 self.forget_stale(&files);
@@ -245,6 +264,13 @@ impl Proxy {
     /// (and kept), as its last listing of the project says.
     async fn file(&self, project: &str, file: &str) -> Response<Body> {
         if let Some(path) = self.path_of(file) {
+            if path.starts_with(&self.args.download_to) {
+                // Used again: the last to go when the cache is full.
+                let _ = std::fs::File::options()
+                    .append(true)
+                    .open(&path)
+                    .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+            }
             return stream(&path).await;
         }
         let name = normalize(project);
@@ -258,6 +284,7 @@ impl Proxy {
         match self.upstream.fetch(&origin, &self.args.download_to).await {
             Ok(path) => {
                 tracing::info!("fetched {file}");
+                bound_cache(&self.args.download_to);
                 stream(&path).await
             }
             Err(why) => {
@@ -517,6 +544,65 @@ pub(crate) async fn spawn(
     })
 }
 
+/// The shared cache of fetched packages is kept under this size: past it,
+/// the files used longest ago go first (down to `CACHE_KEEP`).
+const CACHE_LIMIT: u64 = 4 << 30;
+const CACHE_KEEP: u64 = 3 << 30;
+
+/// The package files of a cache folder, with size and last use (mtime:
+/// set when fetched, and when served again).
+fn cached_files(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| upstream::is_file_name(&e.file_name().to_string_lossy()))
+                .filter_map(|e| {
+                    let meta = e.metadata().ok()?;
+                    Some((e.path(), meta.len(), meta.modified().ok()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Keeps the shared cache under `CACHE_LIMIT`.
+fn bound_cache(dir: &Path) {
+    let mut files = cached_files(dir);
+    let mut total: u64 = files.iter().map(|(_, size, _)| size).sum();
+    if total <= CACHE_LIMIT {
+        return;
+    }
+    files.sort_by_key(|(_, _, used)| *used);
+    for (path, size, _) in files {
+        if total <= CACHE_KEEP {
+            break;
+        }
+        if std::fs::remove_file(&path).is_ok() {
+            total -= size;
+            tracing::info!("cache full: removed {}", path.display());
+        }
+    }
+}
+
+/// Empties the shared cache of fetched packages (`images prune
+/// --packages`): how many files and bytes went.
+pub(crate) fn clear_cache(cache: &Path) -> Result<(usize, u64)> {
+    let dir = cache.join("pypi");
+    let files = cached_files(&dir);
+    let bytes = files.iter().map(|(_, size, _)| size).sum();
+    for (path, _, _) in &files {
+        std::fs::remove_file(path).map_err(Error::io(format!("removing {}", path.display())))?;
+    }
+    for kept in [".index", ".sha256"] {
+        let _ = std::fs::remove_dir_all(dir.join(kept));
+    }
+    Ok((files.len(), bytes))
+}
+
+/// How long a project's listing is served without asking the index again.
+const LISTING_FRESH: Duration = Duration::from_secs(600);
+
 /// Connections served at once (pip opens a few per install).
 const MAX_CONNECTIONS: usize = 64;
 
@@ -536,6 +622,34 @@ pub(crate) fn is_running(pid: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_is_bounded_and_cleared() {
+        let cache = tempfile::tempdir().unwrap();
+        let dir = cache.path().join("pypi");
+        std::fs::create_dir_all(dir.join(".sha256")).unwrap();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for (name, age) in [
+            ("a-1.0-py3-none-any.whl", old),
+            ("b-1.0.tar.gz", std::time::SystemTime::now()),
+        ] {
+            let file = std::fs::File::create(dir.join(name)).unwrap();
+            file.set_len(CACHE_LIMIT / 2 + 1).unwrap();
+            file.set_modified(age).unwrap();
+        }
+        std::fs::write(dir.join("notes.txt"), "not a package").unwrap();
+        // Over the limit: the one used longest ago goes.
+        bound_cache(&dir);
+        assert!(!dir.join("a-1.0-py3-none-any.whl").exists());
+        assert!(dir.join("b-1.0.tar.gz").exists());
+        let (files, bytes) = clear_cache(cache.path()).unwrap();
+        assert_eq!((files, bytes), (1, CACHE_LIMIT / 2 + 1));
+        assert!(!dir.join("b-1.0.tar.gz").exists() && !dir.join(".sha256").exists());
+        assert!(
+            dir.join("notes.txt").exists(),
+            "only package files are removed"
+        );
+    }
 
     #[test]
     fn names_and_files_match_as_pep_503_says() {

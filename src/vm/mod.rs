@@ -7,6 +7,7 @@ pub(crate) mod checks;
 mod django;
 pub(crate) mod facts;
 mod http;
+mod login;
 pub(crate) mod machine;
 mod probe;
 
@@ -227,10 +228,15 @@ impl Environment for Vm {
         for machine in &running.machines {
             ensure_running(docker, &lab.id, machine).await?;
             let login = match needs(HostNeed::SshLogin) {
-                true => {
-                    let ssh = ssh_command_with(ctx.home, lab, machine, machine::LOGIN_OPTIONS)?;
-                    Some((ssh, lab.user.clone()))
-                }
+                true => Some(login::Login {
+                    ssh: ssh_command_with(ctx.home, lab, machine, machine::LOGIN_OPTIONS)?,
+                    user: lab.user.clone(),
+                    proof: ctx
+                        .home
+                        .dir
+                        .join("ssh")
+                        .join(format!("login-proof-{}", machine.container_name)),
+                }),
                 false => None,
             };
             machines.push(gather_machine(
@@ -310,7 +316,7 @@ async fn gather_machine(
     docker: &Docker,
     machine: &Machine,
     requests: &[FactRequest],
-    (banner, login): (bool, Option<(Command, String)>),
+    (banner, login): (bool, Option<login::Login>),
     http: bool,
     public_key: &str,
 ) -> MachineFacts {
@@ -329,18 +335,16 @@ async fn gather_machine(
             false => None,
         }
     };
-    let login = async {
-        match login {
-            Some((ssh, user)) => Some(machine::ssh_login(ssh, &user).await),
-            None => None,
-        }
-    };
-    let (probe, ssh_banner, ssh_login, mut http) = tokio::join!(
+    let (probe, ssh_banner, mut http) = tokio::join!(
         probe::gather(docker, &machine.container_id, requests),
         banner,
-        login,
         first_http
     );
+    // After the probe: its facts say whether the last login still proves it.
+    let ssh_login = match login {
+        Some(login) => Some(login::prove(login, probe.as_ref().ok()).await),
+        None => None,
+    };
     if let (Some(_), Ok(facts)) = (&http, &probe) {
         let site = django::site(facts).unwrap_or_default();
         if site != course_site {

@@ -135,10 +135,13 @@ impl Check {
             Check::SudoAllowed { user: u } => {
                 vec![FactRequest::User(user(u)), FactRequest::Sudoers]
             }
-            // The owner check compares with the user's uid.
-            Check::SshKeyAuthorized { user: u } => {
-                vec![FactRequest::SshKeys(user(u)), FactRequest::User(user(u))]
-            }
+            // The owner check compares with the user's uid; who holds port
+            // 22 says whether the last real login still proves it.
+            Check::SshKeyAuthorized { user: u } => vec![
+                FactRequest::SshKeys(user(u)),
+                FactRequest::User(user(u)),
+                FactRequest::TcpListen,
+            ],
             Check::PackagesInstalled { packages } => packages
                 .iter()
                 .flat_map(|entry| system::alternatives(entry))
