@@ -764,9 +764,12 @@ fn the_fake_heroku_holds_against_hostile_local_clients() {
         .build()
         .unwrap();
     rt.block_on(async {
+        // A connection of its own per request: the fake closes one whose
+        // body it refused, and a pooled one could be that one.
         let client = reqwest::Client::builder()
             .danger_accept_invalid_certs(true)
             .no_proxy()
+            .pool_max_idle_per_host(0)
             .build()
             .unwrap();
         let big = vec![b'x'; 50 * 1024 * 1024];
