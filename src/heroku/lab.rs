@@ -304,6 +304,14 @@ pub(crate) fn env_pairs(running: &Running) -> Vec<(String, String)> {
         ("GIT_CONFIG_KEY_1", format!("credential.{api}.helper")),
         ("GIT_CONFIG_VALUE_1", helper.into()),
     ];
+    // The real CLI writes a credential helper for the fake's URL with `git
+    // config --global` before nearly every command: into a file of the lab's
+    // own, which includes the student's real global configuration (their
+    // name, email, aliases), so nothing of the lab is left in theirs.
+    let global = running.dir.join("gitconfig");
+    if std::fs::write(&global, global_gitconfig(&global)).is_ok() {
+        pairs.push(("GIT_CONFIG_GLOBAL", global.display().to_string()));
+    }
     // GIT_SSL_CAINFO, when set, overrides git's configuration: then it must
     // name a bundle of its certificates and the local CA.
     if let Some(bundle) = std::env::var_os("GIT_SSL_CAINFO") {
@@ -315,6 +323,34 @@ pub(crate) fn env_pairs(running: &Running) -> Vec<(String, String)> {
         }
     }
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// The lab's global git configuration: includes of the student's own (git
+/// skips an include that does not exist). What the CLI adds comes after.
+fn global_gitconfig(ours: &Path) -> String {
+    // Already ours (a shell that ran `heroku env` before): not an include of
+    // itself.
+    let set = std::env::var_os("GIT_CONFIG_GLOBAL").filter(|p| Path::new(p) != ours);
+    let own: Vec<std::path::PathBuf> = match set {
+        Some(path) => vec![path.into()],
+        None => {
+            let xdg = std::env::var_os("XDG_CONFIG_HOME")
+                .map(std::path::PathBuf::from)
+                .or_else(|| dirs::home_dir().map(|h| h.join(".config")));
+            xdg.map(|x| x.join("git/config"))
+                .into_iter()
+                .chain(dirs::home_dir().map(|h| h.join(".gitconfig")))
+                .collect()
+        }
+    };
+    let mut text = String::from(
+        "# deploylab's heroku lab: your global git configuration, and what the\n\
+         # heroku CLI adds for the fake (kept out of yours).\n",
+    );
+    for path in own {
+        text.push_str(&format!("[include]\n\tpath = {}\n", path.display()));
+    }
+    text
 }
 
 /// `deploylab heroku env`: the pairs as shell lines, for `eval`.

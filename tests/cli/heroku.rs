@@ -278,6 +278,13 @@ fn heroku_cli_manages_apps_on_the_fake() {
 
     let created = fake.ok(&["create", "meu-blog"]);
     assert!(created.contains("Creating meu-blog... done"), "{created}");
+    // The CLI's credential helper for the fake went into the lab's own
+    // global git config, not the student's.
+    let own = std::fs::read_to_string(fake.lab.home.path().join(".gitconfig")).unwrap_or_default();
+    assert!(
+        !own.contains("localhost"),
+        "the student's ~/.gitconfig: {own}"
+    );
     let remotes = fake.git(&["remote", "-v"]);
     assert!(stdout(&remotes).contains(&format!(
         "heroku\thttps://localhost:{}/meu-blog.git",
