@@ -28,6 +28,7 @@ mod error;
 mod fixtures;
 mod gitserver;
 mod heroku;
+mod http_server;
 mod images;
 mod interrupt;
 mod lab;

@@ -355,12 +355,21 @@ impl Platform {
             );
         }
         let app = self.state.apps.get_mut(app).expect("found above");
+        // Applied to a copy: over Heroku's size limit, nothing changes.
         let mut after = app.config.clone();
-        for (key, value) in &changes {
+        let (mut set, mut unset) = (Vec::new(), Vec::new());
+        for (key, value) in changes {
             match value {
-                Some(v) => after.insert(key.clone(), v.clone()),
-                None => after.remove(key),
-            };
+                Some(v) => {
+                    after.insert(key.clone(), v);
+                    set.push(key);
+                }
+                None => {
+                    if after.remove(&key).is_some() {
+                        unset.push(key);
+                    }
+                }
+            }
         }
         if after.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() > CONFIG_LIMIT {
             return error(
@@ -369,20 +378,7 @@ impl Platform {
                 text::CONFIG_TOO_LARGE,
             );
         }
-        let (mut set, mut unset) = (Vec::new(), Vec::new());
-        for (key, value) in changes {
-            match value {
-                Some(v) => {
-                    app.config.insert(key.clone(), v);
-                    set.push(key);
-                }
-                None => {
-                    if app.config.remove(&key).is_some() {
-                        unset.push(key);
-                    }
-                }
-            }
-        }
+        app.config = after;
         let description = match (set.is_empty(), unset.is_empty()) {
             (false, _) => format!("Set {} config vars", set.join(", ")),
             (true, false) => format!("Remove {} config vars", unset.join(", ")),

@@ -17,7 +17,6 @@ pub(crate) mod api;
 pub(crate) mod build;
 pub(crate) mod checks;
 pub(crate) mod cli;
-mod conn;
 pub(crate) mod dynos;
 pub(crate) mod facts;
 #[cfg(test)]
@@ -38,22 +37,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use bollard::Docker;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, watch};
 
 use crate::error::{Error, Result};
 
-/// A response body: whole (JSON) or streamed (git, logs).
-pub(crate) type Body = BoxBody<Bytes, std::io::Error>;
-
-pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into())
-        .map_err(|never| match never {})
-        .boxed()
-}
+pub(crate) use crate::http_server::{Body, full};
 
 /// The hidden `heroku-serve` command: the whole fake, on loopback.
 #[derive(Debug, Clone, clap::Args)]
@@ -254,12 +244,18 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
     ));
     let ready = serde_json::to_string(&ports).expect("ports serialize");
     std::fs::write(&args.ready_file, ready).map_err(Error::io("writing the ready file"))?;
-    conn::serve(api_listener, Some(acceptor), move |req, peer| {
-        answer(fake.clone(), req, peer)
-    })
+    crate::http_server::serve(
+        api_listener,
+        Some(acceptor),
+        MAX_CONNECTIONS,
+        move |req, peer| answer(fake.clone(), req, peer),
+    )
     .await;
     Ok(())
 }
+
+/// Connections each of the fake's listeners serves at once.
+pub(crate) const MAX_CONNECTIONS: usize = 256;
 
 /// The largest Platform API request body the fake reads (Heroku's config
 /// vars are 32 kB per app; every other body is smaller still).
@@ -313,7 +309,7 @@ async fn answer(
         tracing::info!("{peer} {method} {path} -> {}", status.as_u16());
         return json_response(status, &json);
     }
-    let Some(body) = conn::read_body(req.into_body(), API_BODY_LIMIT).await else {
+    let Some(body) = crate::http_server::read_body(req.into_body(), API_BODY_LIMIT).await else {
         let (status, json) = api::too_large();
         tracing::info!("{peer} {method} {path} -> {}", status.as_u16());
         return json_response(status, &json);

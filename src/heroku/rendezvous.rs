@@ -107,7 +107,7 @@ pub(crate) async fn serve(
         };
         let (fake, acceptor) = (fake.clone(), acceptor.clone());
         tokio::spawn(async move {
-            let Some(stream) = super::conn::handshake(&acceptor, stream).await else {
+            let Some(stream) = crate::http_server::handshake(&acceptor, stream).await else {
                 return;
             };
             if let Err(e) = attach(&fake, stream).await {

@@ -56,7 +56,7 @@ pub(crate) async fn serve(fake: Arc<Fake>, listener: tokio::net::TcpListener) {
         .timeout(REQUEST_TIMEOUT)
         .build()
         .expect("an HTTP client");
-    super::conn::serve(listener, None, move |req, peer| {
+    crate::http_server::serve(listener, None, super::MAX_CONNECTIONS, move |req, peer| {
         let (fake, client) = (fake.clone(), client.clone());
         async move { route(&fake, &client, req, peer.ip()).await }
     })
@@ -149,7 +149,7 @@ async fn route(
     };
     let address = dyno.address.expect("an up web dyno has an address");
     let headers = req.headers().clone();
-    let Some(body) = super::conn::read_body(req.into_body(), BODY_LIMIT).await else {
+    let Some(body) = crate::http_server::read_body(req.into_body(), BODY_LIMIT).await else {
         return too_large();
     };
     let url = format!("http://{address}{path}");

@@ -15,19 +15,19 @@
 
 mod upstream;
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
+use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use hyper::{Request, Response, StatusCode};
 use tokio_util::io::ReaderStream;
 
 use upstream::{IndexFile, Upstream};
+
+use crate::http_server::{self, Body, full};
 
 use crate::error::{Error, Result};
 
@@ -80,9 +80,6 @@ struct Proxy {
     args: ProxyArgs,
     upstream: Upstream,
 }
-
-/// What the proxy answers with: a page, or a file streamed from disk.
-type Body = BoxBody<Bytes, std::io::Error>;
 
 /// PEP 503 normal form: lowercase, runs of `-_.` as one `-`.
 pub(crate) fn normalize(name: &str) -> String {
@@ -168,14 +165,10 @@ impl Proxy {
     }
 
     fn keep_listing(&self, name: &str, files: &[IndexFile]) {
-        let path = self.listing_path(name);
-        let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
-        let written = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&tmp, serde_json::to_vec(files).unwrap_or_default()));
-        if written.is_ok() {
-            let _ = std::fs::rename(&tmp, &path);
+        let json = serde_json::to_vec(files).expect("a listing serializes");
+        // Not kept is only slower next time (and offline, less to offer).
+        if let Err(e) = crate::state::write_atomically(&self.listing_path(name), &json) {
+            tracing::warn!("{e}");
         }
     }
 
@@ -361,12 +354,6 @@ fn respond(status: StatusCode, body: String) -> Response<Body> {
         .expect("a valid response")
 }
 
-fn full(body: String) -> Body {
-    Full::new(Bytes::from(body))
-        .map_err(|never: Infallible| match never {})
-        .boxed()
-}
-
 /// A file from disk, streamed (wheels can be large).
 async fn stream(path: &Path) -> Response<Body> {
     match tokio::fs::File::open(path).await {
@@ -424,39 +411,9 @@ pub(crate) async fn serve(args: ProxyArgs) -> Result<()> {
         upstream.index()
     );
     let proxy = Arc::new(Proxy { args, upstream });
-    // Bounded: so many connections at once, each with a deadline for its
-    // request head; more wait in the kernel's queue.
-    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    let accept = async {
-        loop {
-            let Ok(permit) = connections.clone().acquire_owned().await else {
-                return;
-            };
-            let stream = match listener.accept().await {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    // Out of descriptors, say: wait instead of spinning.
-                    tracing::warn!("accept: {e}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            };
-            let proxy = proxy.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req| {
-                    let proxy = proxy.clone();
-                    async move { Ok::<_, Infallible>(proxy.handle(req).await) }
-                });
-                let io = hyper_util::rt::TokioIo::new(stream);
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(10))
-                    .serve_connection(io, service)
-                    .await;
-                drop(permit);
-            });
-        }
-    };
+    let accept = http_server::serve(listener, None, MAX_CONNECTIONS, move |req, _| {
+        proxy.clone().handle(req)
+    });
     tokio::select! {
         () = accept => Ok(()),
         () = follow_network(&network) => Ok(()),

@@ -1,9 +1,10 @@
-//! How the fake's HTTP(S) listeners take connections, bounded: any local
-//! user can reach them, token or not, so a slow or hostile client may not
-//! hold the fake. So many connections at once (more wait in the kernel's
-//! queue); a TLS handshake and a request head each have a deadline; an
-//! accept error (out of descriptors) waits instead of spinning; request
-//! bodies are read up to a limit (`read_body`).
+//! How deploylab's own HTTP(S) servers (the package proxy, the fake
+//! Heroku's API and router) take connections, bounded: a student in a VM or
+//! any local user can reach them, so a slow or hostile client may not hold
+//! them. So many connections at once (more wait in the kernel's queue); a
+//! TLS handshake and a request head each have a deadline; an accept error
+//! (out of descriptors) waits instead of spinning; request bodies are read
+//! up to a limit (`read_body`).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -12,29 +13,36 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::{Request, Response};
 use tokio::net::TcpListener;
 
-use super::Body;
+/// A response body: whole (pages, JSON) or streamed (files, git, logs).
+pub(crate) type Body = BoxBody<Bytes, std::io::Error>;
 
-/// Connections served at once per listener.
-const MAX_CONNECTIONS: usize = 256;
+pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
+
 /// A client has this long to finish its TLS handshake, and then each
 /// request's head.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serves `listener` until the process ends; `handle` answers each request.
+/// Serves `listener` until the process ends, `max_connections` at once;
+/// `handle` answers each request.
 pub(crate) async fn serve<F, Fut>(
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    max_connections: usize,
     handle: F,
 ) where
     F: Fn(Request<hyper::body::Incoming>, SocketAddr) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
     loop {
         let Ok(slot) = slots.clone().acquire_owned().await else {
             return;
