@@ -24,6 +24,11 @@ Measures, with the release binary (built first):
     `heroku ps` makes (GET /apps/{app}/dynos) and `heroku ps` itself; `check`
     on the deployed app; the fake's RSS and a web dyno's memory
     (--only-heroku skips the VM part)
+  - hardening (figures; the tests assert the bounds): a flood of 200 unknown
+    package names asked at once from inside a VM — the proxy's RSS and child
+    processes, host memory, before and after; the fake Heroku's RSS after 4
+    unauthenticated 50 MB POSTs; how long an idle connection that never starts
+    its TLS handshake is held
 """
 import argparse
 import json
@@ -148,6 +153,7 @@ def main():
         checks = [timed(["check", "--format", "json"], env)[0] for _ in range(args.runs_check)]
         print(f"check, packages installed, median of {len(checks)}: {ms(statistics.median(checks))}")
         print(f"deploylab peak RSS: start {peak_start / 1024:.1f} MiB, check {peak_check / 1024:.1f} MiB")
+        proxy_flood(env, home)
 
         # The whole lab: the reference solution from a fresh VM, offline.
         timed(["start", "vm-nginx", "--fresh", "--quiet"], env)
@@ -222,6 +228,103 @@ def testinfra(env, home, deploylab_s):
     median = statistics.median(runs)
     print(f"testinfra equivalent (docker backend), median of {len(runs)}: {ms(median)}"
           f" → testinfra / deploylab = {median / deploylab_s:.1f}×")
+
+
+FLOOD = r'''python3 - <<'PY'
+import concurrent.futures, re, urllib.error, urllib.request
+index = re.search(r"index-url = (\S+)", open("/etc/pip.conf").read()).group(1)
+def ask(name):
+    try:
+        return urllib.request.urlopen(index + name + "/", timeout=120).status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return 0
+names = [f"dl-bench-nope-{i}" for i in range(200)]
+with concurrent.futures.ThreadPoolExecutor(100) as pool:
+    codes = list(pool.map(ask, names))
+print(sum(c == 404 for c in codes), len(codes))
+PY'''
+
+
+def rss_mib(pid):
+    line = [l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")][0]
+    return int(line.split()[1]) / 1024
+
+
+def children(pid):
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            found += f.read().split()
+    return found
+
+
+def host_used_mib():
+    info = {l.split(":")[0]: int(l.split()[1]) for l in open("/proc/meminfo")}
+    return (info["MemTotal"] - info["MemAvailable"]) / 1024
+
+
+def proxy_flood(env, home):
+    """200 unknown names at once from inside the VM, through the package proxy."""
+    state = json.load(open(os.path.join(home, "state.json")))
+    pid = state["labs"]["vm-nginx"].get("proxy_pid")
+    if not pid:
+        print("package proxy flood: skipped (no proxy on this host)")
+        return
+    before = (rss_mib(pid), host_used_mib())
+    peak_children = [0]
+    done = [False]
+
+    def watch():
+        while not done[0]:
+            peak_children[0] = max(peak_children[0], len(children(pid)))
+            time.sleep(0.05)
+    import threading
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    t0 = time.perf_counter()
+    out = subprocess.run([BIN, "ssh", "--", FLOOD], env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    done[0] = True
+    watcher.join()
+    answered = out.stdout.split()
+    print(f"package proxy flood (200 unknown names at once from the VM): {answered[0] if answered else '?'}"
+          f"/200 answered 404 in {elapsed:.1f} s; proxy RSS {before[0]:.1f} -> {rss_mib(pid):.1f} MiB; "
+          f"host memory used {before[1]:.0f} -> {host_used_mib():.0f} MiB; "
+          f"host processes started by the proxy, at most: {peak_children[0]}")
+
+
+def fake_hardening(henv, pid):
+    """Large unauthenticated bodies and idle connections against the fake's API."""
+    import socket
+    import http.client
+    import ssl
+    api_port = int(henv["HEROKU_HOST"].rsplit(":", 1)[1])
+    context = ssl.create_default_context(cafile=henv["NODE_EXTRA_CA_CERTS"])
+    before = rss_mib(pid)
+    body = b"x" * (50 * 1024 * 1024)
+    statuses = []
+    for _ in range(4):
+        conn = http.client.HTTPSConnection("localhost", api_port, context=context, timeout=30)
+        try:
+            conn.request("POST", "/apps", body=body,
+                         headers={"Accept": "application/vnd.heroku+json; version=3"})
+            statuses.append(conn.getresponse().status)
+        except OSError:
+            statuses.append("closed")  # refused mid-upload
+        conn.close()
+    print(f"fake Heroku, 4 unauthenticated 50 MB POSTs ({', '.join(map(str, statuses))}): "
+          f"RSS {before:.1f} -> {rss_mib(pid):.1f} MiB")
+    idle = socket.create_connection(("127.0.0.1", api_port))
+    idle.settimeout(60)
+    t0 = time.perf_counter()
+    try:
+        idle.recv(16)
+    except OSError:
+        pass
+    print(f"fake Heroku, a connection that never starts TLS: closed after {time.perf_counter() - t0:.1f} s")
+    idle.close()
 
 
 def heroku(env, home, runs):
@@ -317,6 +420,7 @@ def heroku(env, home, runs):
     pid = state["labs"]["heroku"]["pid"]
     rss = [l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")][0].split()[1]
     print(f"fake Heroku process RSS: {int(rss) / 1024:.1f} MiB")
+    fake_hardening(henv, pid)
     dyno = subprocess.run(["docker", "ps", "-q", "--no-trunc", "--filter", f"label=deploylab.heroku.app={app}"],
                           capture_output=True, text=True).stdout.split()
     if dyno:

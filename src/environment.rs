@@ -163,10 +163,10 @@ impl Running {
         }
     }
 
-    pub(crate) fn stop(&self) {
+    pub(crate) fn stop(&self, home: &Home) {
         match self {
-            Running::Vm(r) => Vm::stop(r),
-            Running::Heroku(r) => Heroku::stop(r),
+            Running::Vm(r) => Vm::stop(home, r),
+            Running::Heroku(r) => Heroku::stop(home, r),
         }
     }
 

@@ -40,6 +40,11 @@ pub(crate) const DYNO: Limits = Limits {
     cpus: 1.0,
 };
 
+/// Past this much written to a VM's disk (its writable layer), `check`
+/// warns. The storage drivers deploylab meets take no size limit, so the
+/// layer is watched instead (`vm/disk.rs`).
+pub(crate) const VM_DISK_WARN: u64 = 4_000_000_000;
+
 impl Limits {
     /// A container's host configuration with these limits; the caller adds
     /// the rest (`..limits::VM.host_config()`).

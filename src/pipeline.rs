@@ -35,6 +35,7 @@ pub(crate) async fn run<E: Environment>(
     }
     let mut report = judge::<E>(lab, checks, &facts);
     report.why_slow = E::why_slow(&facts);
+    report.warnings = E::warnings(&facts);
     Ok(report)
 }
 

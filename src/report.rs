@@ -135,6 +135,10 @@ pub(crate) struct Report {
     /// says it when the run took a second or more).
     #[serde(skip)]
     pub(crate) why_slow: Option<String>,
+    /// What the student should know though no check fails (the VM's disk
+    /// filling up).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) warnings: Vec<String>,
 }
 
 impl Report {
@@ -147,6 +151,7 @@ impl Report {
             max_points: stages.iter().map(|s| s.max_points).sum(),
             stages,
             why_slow: None,
+            warnings: Vec::new(),
         }
     }
 
@@ -319,6 +324,9 @@ impl Report {
             .iter()
             .filter(|s| s.status == Status::Pass)
             .count();
+        for warning in &self.warnings {
+            out.push_str(&format!("warning: {warning}\n"));
+        }
         if let Some(why) = self.why_slow.as_deref().filter(|_| elapsed_ms >= 1000) {
             out.push_str(&format!("({why})\n"));
         }
@@ -367,6 +375,22 @@ mod tests {
     }
 
     #[test]
+    fn warnings_are_printed_and_kept_in_json_only_when_there_are_some() {
+        let lab = crate::fixtures::lab(
+            "schema: 1\nid: x\ntitle: X\nenvironment: vm\nstages:\n  - { id: s, title: S, checks: [{ id: c, title: C, hint: h, expect: { ssh_banner: {} } }] }\n",
+        );
+        let mut report = Report::new(&lab.lab, vec![]);
+        assert!(!serde_json::to_string(&report).unwrap().contains("warnings"));
+        report.warnings = vec!["the disk fills".into()];
+        assert!(report.to_table(10).contains("warning: the disk fills\n"));
+        assert!(
+            serde_json::to_string(&report)
+                .unwrap()
+                .contains("\"warnings\":[\"the disk fills\"]")
+        );
+    }
+
+    #[test]
     fn junit_escapes_and_counts() {
         let report = Report {
             schema: REPORT_SCHEMA,
@@ -375,6 +399,7 @@ mod tests {
             points: 1,
             max_points: 2,
             why_slow: None,
+            warnings: Vec::new(),
             stages: vec![StageResult {
                 id: "web".into(),
                 title: "Web".into(),

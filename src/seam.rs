@@ -74,7 +74,7 @@ pub(crate) trait Environment {
 
     /// Stops the host processes the environment runs (its containers are
     /// removed by label afterwards).
-    fn stop(running: &Self::Running);
+    fn stop(home: &Home, running: &Self::Running);
 
     /// Every fact `checks` read, in one pass. `Err` only when nothing can
     /// be checked (the lab is not running); a fact that could not be
@@ -94,6 +94,11 @@ pub(crate) trait Environment {
     /// who waited (pure).
     fn why_slow(_facts: &Self::Facts) -> Option<String> {
         None
+    }
+
+    /// What the student should know though no check fails (pure).
+    fn warnings(_facts: &Self::Facts) -> Vec<String> {
+        Vec::new()
     }
 
     /// What runs one step of the reference solution (the script on stdin).

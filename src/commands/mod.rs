@@ -141,7 +141,7 @@ async fn run_checks(ctx: &Ctx<'_>, lab: Option<&str>) -> Result<Checked> {
 async fn forget(ctx: &Ctx<'_>, docker: &Docker, lab: String) -> Result<Error> {
     let mut state: State = ctx.home.load()?;
     if let Some(running) = state.labs.remove(&lab) {
-        running.stop();
+        running.stop(ctx.home);
     }
     docker::remove_lab_resources(docker, &ctx.home.instance(), &lab).await?;
     ctx.home.save(&state)?;

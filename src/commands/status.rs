@@ -6,16 +6,18 @@ use crate::docker;
 use crate::environment::State;
 use crate::error::{Result, exit};
 use crate::state::{Home, now};
+use crate::vm::disk;
 
 /// Messages shown here, kept together for translation.
 mod text {
     pub(super) const NONE: &str =
         "No lab is running. `deploylab labs` lists them; `deploylab start <lab>` starts one.";
-    pub(super) const HEADER: [&str; 7] = [
+    pub(super) const HEADER: [&str; 8] = [
         "lab",
         "state",
         "ssh",
         "http",
+        "disk written",
         "up since",
         "container",
         "package proxy",
@@ -54,11 +56,19 @@ pub(super) async fn run(home: &Home) -> Result<i32> {
     table.set_header(text::HEADER.to_vec());
     for (lab, running) in &state.labs {
         let row = running.status(&containers);
+        // What a VM has written (its disk is not bounded, so it is watched).
+        let written = match running.machine() {
+            Ok(m) if row.state == "running" => disk::for_check(&docker, home, &m.container_id)
+                .await
+                .map_or_else(String::new, |d| disk::human(d.bytes)),
+            _ => "-".into(),
+        };
         table.add_row(vec![
             lab.clone(),
             row.state,
             row.ssh,
             row.http,
+            written,
             text::since(now().saturating_sub(running.started_at())),
             row.place,
             row.proxy,

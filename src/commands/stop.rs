@@ -54,7 +54,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>, all: bool) -> Result<i
     }
     for lab in labs {
         if let Some(running) = state.labs.get(&lab) {
-            running.stop();
+            running.stop(home);
         }
         let removed = docker::remove_lab_resources(&docker, &instance, &lab).await?;
         state.labs.remove(&lab);

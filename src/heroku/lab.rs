@@ -197,7 +197,7 @@ impl Environment for Heroku {
         }
     }
 
-    fn stop(running: &Running) {
+    fn stop(_: &Home, running: &Running) {
         stop_server(running.pid);
     }
 

@@ -42,6 +42,9 @@ pub(crate) struct HostFacts {
     pub(crate) public_key: String,
     /// Requests to the VM's port 80, when a check reads them.
     pub(crate) http: Option<HttpFacts>,
+    /// How much the VM has written to disk (none when the engine did not say).
+    #[serde(default)]
+    pub(crate) disk: Option<super::disk::DiskUse>,
 }
 
 /// The requests the web checks read (see `http.rs`).

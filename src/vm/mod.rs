@@ -4,6 +4,7 @@
 //! per machine) and from the host's own requests.
 
 pub(crate) mod checks;
+pub(crate) mod disk;
 mod django;
 pub(crate) mod facts;
 mod http;
@@ -68,6 +69,9 @@ mod text {
     pub(super) const ASKED_DJANGO: &str = "slower this time: something changed since the last \
          check (or the VM rebooted), so Django was asked afresh and the app may have been \
          started through its socket; the next check reuses the answer";
+
+    pub(super) const MEASURED_DISK: &str =
+        "the engine measured how much the VM has written to disk, as it does every 10 minutes";
 
     pub(super) fn your_repo(source: &str, name: &str) -> String {
         format!(
@@ -205,9 +209,12 @@ impl Environment for Vm {
         }
     }
 
-    fn stop(running: &Running) {
+    fn stop(home: &Home, running: &Running) {
         if let Some(pid) = running.proxy_pid {
             packages::stop(pid);
+        }
+        for machine in &running.machines {
+            disk::forget(home, &machine.container_id);
         }
     }
 
@@ -241,6 +248,7 @@ impl Environment for Vm {
             };
             machines.push(gather_machine(
                 docker,
+                ctx.home,
                 machine,
                 &requests,
                 (banner, login),
@@ -263,6 +271,7 @@ impl Environment for Vm {
 
     /// Django asked afresh (after a change or a reboot) takes about a
     /// second, and a socket-activated app starts on the check's requests.
+    /// and the engine's measure of the VM's disk (every 10 minutes) about two.
     fn why_slow(facts: &VmFacts) -> Option<String> {
         let asked = facts
             .machines
@@ -270,7 +279,23 @@ impl Environment for Vm {
             .filter_map(|m| m.probe.as_ref().ok())
             .flat_map(|f| f.deploy.values())
             .any(|d| d.django.as_ref().is_some_and(|run| !run.cached));
-        asked.then(|| text::ASKED_DJANGO.to_string())
+        let measured = facts
+            .machines
+            .iter()
+            .any(|m| m.host.disk.is_some_and(|d| d.measured_now));
+        let why: Vec<&str> = [(asked, text::ASKED_DJANGO), (measured, text::MEASURED_DISK)]
+            .into_iter()
+            .filter_map(|(yes, why)| yes.then_some(why))
+            .collect();
+        (!why.is_empty()).then(|| why.join("; "))
+    }
+
+    fn warnings(facts: &VmFacts) -> Vec<String> {
+        facts
+            .machines
+            .iter()
+            .filter_map(|m| disk::warning(m.host.disk))
+            .collect()
     }
 
     fn step_runner(ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> Result<Command> {
@@ -314,6 +339,7 @@ async fn ensure_running(docker: &Docker, lab: &str, machine: &Machine) -> Result
 /// the probe lists processes after its own requests.
 async fn gather_machine(
     docker: &Docker,
+    home: &Home,
     machine: &Machine,
     requests: &[FactRequest],
     (banner, login): (bool, Option<login::Login>),
@@ -335,10 +361,11 @@ async fn gather_machine(
             false => None,
         }
     };
-    let (probe, ssh_banner, mut http) = tokio::join!(
+    let (probe, ssh_banner, mut http, disk) = tokio::join!(
         probe::gather(docker, &machine.container_id, requests),
         banner,
-        first_http
+        first_http,
+        disk::for_check(docker, home, &machine.container_id),
     );
     // After the probe: its facts say whether the last login still proves it.
     let ssh_login = match login {
@@ -359,6 +386,7 @@ async fn gather_machine(
             ssh_login,
             public_key: public_key.to_string(),
             http,
+            disk,
         },
     }
 }
@@ -480,6 +508,9 @@ async fn create(
     git_server?;
     let vm = vm?;
     home.pin_host_key(vm.ssh_port, &machine::host_key(docker, &vm).await?)?;
+    // A new VM has written next to nothing (keys, logs): no measurement
+    // needed before the first check.
+    disk::remember(home, &vm.container_id, 0);
     proxy_guard.0 = None;
     Ok(Running {
         machines: vec![vm],

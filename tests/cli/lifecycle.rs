@@ -145,6 +145,32 @@ fn hand_edited_dpkg_status_does_not_pass() {
     );
 }
 
+/// The VM's disk is not bounded by the storage driver, so it is watched:
+/// `status` shows what the VM wrote (measured by the engine) and `check`
+/// warns past the threshold (its wording: the unit test in `vm/disk.rs`).
+#[test]
+fn status_shows_what_the_vm_wrote_to_disk() {
+    let lab = Lab::new();
+    let started = lab.run(&["start", "vm-nginx"]);
+    assert_eq!(started.status.code(), Some(0), "{}", stderr(&started));
+    let port = ssh_port(&stdout(&started));
+    let out = lab.ssh(port, "sudo fallocate -l 300M /var/tmp/big");
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The figure a start remembers is measured again once forgotten.
+    std::fs::remove_dir_all(lab.home.path().join("data/disk")).expect("remembered figures");
+    let status = stdout(&lab.run(&["status"]));
+    let row = status
+        .lines()
+        .find(|l| l.contains("vm-nginx"))
+        .expect("a row");
+    let written = row.split('┆').nth(4).expect("a disk column").trim();
+    let megabytes: f64 = written
+        .strip_suffix(" MB")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{written}"));
+    assert!(megabytes >= 300.0, "{status}");
+}
+
 #[test]
 fn a_port_already_taken_is_refused_and_nothing_is_left() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
