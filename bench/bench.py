@@ -24,6 +24,9 @@ Measures, with the release binary (built first):
     `heroku ps` makes (GET /apps/{app}/dynos) and `heroku ps` itself; `check`
     on the deployed app; the fake's RSS and a web dyno's memory
     (--only-heroku skips the VM part)
+  - grading: `submit` of the deployed reference solution (time, file size),
+    one `grade` of it (fresh VM, restore, reboot, checks: total and phases),
+    and 8 copies graded with --jobs 2
   - hardening (figures; the tests assert the bounds): a flood of 200 unknown
     package names asked at once from inside a VM — the proxy's RSS and child
     processes, host memory, before and after; the fake Heroku's RSS after 4
@@ -173,6 +176,7 @@ def main():
         print(f"check right after a settings change (Django asked afresh), median of {len(changed)}: "
               f"{ms(statistics.median(changed))}")
         pinned_install(env)
+        grading(env, home)
         if args.testinfra:
             testinfra(env, home, deploylab_ms)
         subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
@@ -228,6 +232,35 @@ def testinfra(env, home, deploylab_s):
     median = statistics.median(runs)
     print(f"testinfra equivalent (docker backend), median of {len(runs)}: {ms(median)}"
           f" → testinfra / deploylab = {median / deploylab_s:.1f}×")
+
+
+def grading(env, home):
+    """submit the deployed lab, then grade it once and 8 times with --jobs 2."""
+    work = tempfile.mkdtemp(prefix="deploylab-bench-grade-")
+    try:
+        sub = os.path.join(work, "ref.submission")
+        t, proc, _ = timed(["submit", "-o", sub], env)
+        if proc.returncode != 0:
+            print(f"grading: skipped (submit failed: {proc.stderr.strip()})")
+            return
+        print(f"submit of the reference solution: {t:.1f} s, {os.path.getsize(sub) / 1e6:.1f} MB")
+        t, proc, _ = timed(["grade", "vm-nginx", sub, "--format", "json"], env)
+        graded = json.loads(proc.stdout)["submissions"][0]
+        phases = graded["timings"]
+        print(f"grade of one vm-nginx submission: {t:.1f} s ({graded['points']}/{graded['max_points']}; "
+              f"start {phases['start_ms'] / 1000:.1f} s, restore + reboot {phases['restore_ms'] / 1000:.1f} s, "
+              f"checks {phases['check_ms'] / 1000:.1f} s)")
+        copies = []
+        for n in range(8):
+            folder = os.path.join(work, f"student-{n}")
+            os.mkdir(folder)
+            shutil.copy(sub, os.path.join(folder, "deploylab-vm-nginx.submission"))
+            copies.append(folder)
+        t8, proc, _ = timed(["grade", "vm-nginx", *copies, "--jobs", "2", "--format", "json"], env)
+        points = [s["points"] for s in json.loads(proc.stdout)["submissions"]]
+        print(f"grade of 8 submissions, --jobs 2: {t8:.1f} s ({t8 / t:.1f} x one grade; points {points})")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 FLOOD = r'''python3 - <<'PY'

@@ -195,7 +195,28 @@ pub(crate) struct Solution {
     pub(crate) steps: Vec<(String, String, String)>,
 }
 
+/// A step's comment saying its stage passes before any work.
+const FRESH_MARKER: &str = "# deploylab: a fresh lab passes this stage";
+/// A step's comment saying its stage passes with another stage's step
+/// (its work can only be seen then: a Procfile is judged once pushed).
+const WITH_MARKER: &str = "# deploylab: this stage passes with stage ";
+
 impl Solution {
+    /// The stage whose step makes `stage` pass (`None`: a fresh lab passes
+    /// it), as `selftest` expects: its own step, unless the step says
+    /// otherwise, and `None` for a stage with no step.
+    pub(crate) fn passes_with(&self, stage: &str) -> Option<String> {
+        let (_, _, step) = self.steps.iter().find(|(_, id, _)| id == stage)?;
+        if step.contains(FRESH_MARKER) {
+            return None;
+        }
+        let named = step
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(WITH_MARKER))
+            .map(|id| id.trim().to_string());
+        Some(named.unwrap_or_else(|| stage.to_string()))
+    }
+
     /// The full script of one step.
     pub(crate) fn script(&self, step: &str) -> String {
         format!("{}\n{}", self.prelude, step)

@@ -123,6 +123,38 @@ pub(crate) enum Command {
         all: bool,
     },
 
+    /// Save your work in the lab as one file to hand in (commit it to your
+    /// assignment repository).
+    ///
+    /// For a VM lab: what you changed in the VM (files, packages, services);
+    /// your instructor's `deploylab grade` restores it in a fresh VM and
+    /// checks it there.
+    Submit {
+        #[command(flatten)]
+        target: LabArg,
+        /// Where to write it (default: deploylab-<lab>.submission here).
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
+
+    /// Grade submissions: each one restored in a fresh environment of the
+    /// lab, checked there, and removed.
+    ///
+    /// A submission is a file made by `deploylab submit`, or a folder (an
+    /// assignment repository) holding one. Exit codes: 0 every submission
+    /// graded · 1 some below --fail-under · 2 a submission or the command
+    /// line is bad · 3 environment problem.
+    #[command(after_help = GRADE_AFTER_HELP)]
+    Grade(GradeArgs),
+
+    /// Prove a lab's checks: a fresh environment passes only what needs no
+    /// work, the reference solution up to each stage passes exactly the
+    /// stages up to it, and its submission, graded, earns every point.
+    Selftest {
+        /// The lab (default: every lab).
+        lab: Option<String>,
+    },
+
     /// Check that this machine can run the labs, with a fix for each problem.
     Doctor,
 
@@ -163,9 +195,95 @@ pub(crate) enum ImagesAction {
     },
 }
 
+const GRADE_AFTER_HELP: &str = "\
+Examples:
+  deploylab grade vm-nginx submissions/*/
+  deploylab grade vm-nginx repos/* --jobs 4 --out csv=grades.csv --out markdown=summary.md
+  deploylab grade vm-nginx repos/* --shard 2/4 --out json=results-2.json   (one CI runner)
+  deploylab grade --merge results-*.json --out csv=grades.csv            (after all shards)";
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct GradeArgs {
+    /// The lab the submissions are for.
+    #[arg(required_unless_present = "merge")]
+    pub(crate) lab: Option<String>,
+
+    /// Submission files, or folders holding one.
+    #[arg(required_unless_present = "merge")]
+    pub(crate) submissions: Vec<std::path::PathBuf>,
+
+    /// Combine the JSON results of several runs (the shards of a CI matrix)
+    /// instead of grading.
+    #[arg(long, value_name = "RESULTS.json", num_args = 1.., conflicts_with_all = ["lab", "submissions", "jobs", "shard", "evidence"])]
+    pub(crate) merge: Vec<std::path::PathBuf>,
+
+    /// Submissions graded side by side (default: what this machine holds,
+    /// from its cores and memory).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub(crate) jobs: Option<std::num::NonZeroUsize>,
+
+    /// Grade only slice K of N (1-based), the same on every runner: a CI
+    /// matrix grades a class on N machines.
+    #[arg(long, value_name = "K/N", value_parser = crate::grading::parse_shard)]
+    pub(crate) shard: Option<(usize, usize)>,
+
+    /// Wall-clock limit per submission (restore, boot, checks), e.g. 300s, 5m.
+    #[arg(long, value_name = "TIME", default_value = "5m", value_parser = crate::grading::parse_duration)]
+    pub(crate) timeout: std::time::Duration,
+
+    /// What a graded VM may write to disk, e.g. 4G, 500M.
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = crate::grading::parse_size)]
+    pub(crate) disk_limit: u64,
+
+    /// How the results are printed.
+    #[arg(long, value_enum, default_value_t = GradeFormat::Table)]
+    pub(crate) format: GradeFormat,
+
+    /// Also write the results in a format to a file: `--out csv=grades.csv`
+    /// (repeatable).
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = crate::grading::parse_out)]
+    pub(crate) out: Vec<(GradeFormat, std::path::PathBuf)>,
+
+    /// Exit 1 when a submission earns fewer points than this.
+    #[arg(long, value_name = "POINTS")]
+    pub(crate) fail_under: Option<u32>,
+
+    /// Keep, per submission, what a disputed grade needs: the report, the
+    /// facts the checks saw, the submission's manifest and hash.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) evidence: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GradeFormat {
+    /// One row per submission: points and the first stage that fails.
+    Table,
+    /// Every submission's full report (schema in the README).
+    Json,
+    /// A test suite per submission.
+    Junit,
+    /// A gradebook: total and each stage's points per submission.
+    Csv,
+    /// For $GITHUB_STEP_SUMMARY.
+    Markdown,
+    /// What GitHub Classroom's autograding reporter reads.
+    GithubClassroom,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Format {
     Table,
     Json,
     Junit,
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks of the whole command line (argument
+    /// order, conflicts), which otherwise only run when a command is used.
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

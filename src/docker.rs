@@ -344,6 +344,19 @@ async fn upload_files(
         .map_err(Error::docker("copying files into the VM"))
 }
 
+/// How many processes a container runs, and its limit (`None` when the
+/// engine does not say).
+pub(crate) async fn processes(docker: &Docker, container: &str) -> Option<(u64, u64)> {
+    let options = bollard::query_parameters::StatsOptionsBuilder::default()
+        .stream(false)
+        .one_shot(true)
+        .build();
+    let mut stats = docker.stats(container, Some(options));
+    let first = tokio::time::timeout(std::time::Duration::from_secs(10), stats.next());
+    let pids = first.await.ok()??.ok()?.pids_stats?;
+    Some((pids.current?, pids.limit?))
+}
+
 /// Waits for a container to exit and returns its exit code.
 pub(crate) async fn wait_exit(docker: &Docker, id: &str) -> Result<i64> {
     let mut wait =

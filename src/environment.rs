@@ -21,7 +21,7 @@ use crate::heroku::Heroku;
 use crate::lab::{self, Kind, Lab};
 use crate::pipeline;
 use crate::report::Report;
-use crate::seam::{Ctx, Environment, StartOptions, StatusRow};
+use crate::seam::{Captured, Ctx, Environment, GradeLimits, StartOptions, StatusRow};
 use crate::state::Home;
 use crate::vm::{Machine, Vm};
 
@@ -119,6 +119,45 @@ impl LoadedLab {
         }
     }
 
+    /// The work in a running lab, for a submission.
+    pub(crate) async fn capture(
+        &self,
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        running: &Running,
+    ) -> Result<Captured> {
+        match running {
+            Running::Vm(r) => Vm::capture(ctx, docker, r).await,
+            Running::Heroku(r) => Heroku::capture(ctx, docker, r).await,
+        }
+    }
+
+    /// A submission's work, into a freshly started lab.
+    pub(crate) async fn restore(
+        &self,
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        running: &Running,
+        work: &Captured,
+    ) -> Result<Vec<String>> {
+        match running {
+            Running::Vm(r) => Vm::restore(ctx, docker, &self.lab, r, work).await,
+            Running::Heroku(r) => Heroku::restore(ctx, docker, &self.lab, r, work).await,
+        }
+    }
+
+    pub(crate) async fn over_limits(
+        &self,
+        docker: &Docker,
+        running: &Running,
+        limits: &GradeLimits,
+    ) -> Option<String> {
+        match running {
+            Running::Vm(r) => Vm::over_limits(docker, r, limits).await,
+            Running::Heroku(r) => Heroku::over_limits(docker, r, limits).await,
+        }
+    }
+
     pub(crate) async fn restart(&self, docker: &Docker, running: &Running) -> Result<()> {
         match running {
             Running::Vm(r) => Vm::restart(docker, &self.lab, r).await,
@@ -174,6 +213,22 @@ impl Running {
         match self {
             Running::Vm(r) => Vm::machine(r),
             Running::Heroku(r) => Heroku::machine(r),
+        }
+    }
+
+    /// What the environment was built from (a submission's `recipe`).
+    pub(crate) fn recipe(&self) -> String {
+        match self {
+            Running::Vm(r) => Vm::recipe(r),
+            Running::Heroku(r) => Heroku::recipe(r),
+        }
+    }
+
+    /// The environment's name in `lab.yaml` (a submission's `environment`).
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Running::Vm(_) => "vm",
+            Running::Heroku(_) => "heroku",
         }
     }
 

@@ -83,7 +83,16 @@ pub(crate) enum Error {
         why: &'static str,
     },
 
+    #[error("{}: {why}", path.display())]
+    BadSubmission { path: PathBuf, why: String },
+
+    #[error("the submission's description of the work is unreadable: {why}")]
+    SubmissionState { why: String },
+
     // --- environment -----------------------------------------------------
+    #[error("capturing the work: {why}")]
+    Capture { why: String },
+
     #[error("cannot reach the Docker engine at {host}: {detail}")]
     DockerUnreachable { host: String, detail: String },
 
@@ -197,7 +206,9 @@ impl Error {
             | SamePort { .. }
             | NotForThisLab { .. }
             | RepoNeedsFresh { .. }
-            | BadRepo { .. } => exit::USAGE,
+            | BadRepo { .. }
+            | BadSubmission { .. }
+            | SubmissionState { .. } => exit::USAGE,
             DockerUnreachable { .. }
             | Docker { .. }
             | PortTaken { .. }
@@ -215,6 +226,7 @@ impl Error {
             | SshKey { .. }
             | Http { .. }
             | Platform { .. }
+            | Capture { .. }
             | Io { .. } => exit::ENVIRONMENT,
             Interrupted => exit::INTERRUPTED,
         }

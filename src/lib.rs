@@ -27,6 +27,7 @@ mod error;
 #[cfg(test)]
 mod fixtures;
 mod gitserver;
+mod grading;
 mod heroku;
 mod http_server;
 mod images;
@@ -40,6 +41,7 @@ mod report;
 mod seam;
 mod shell;
 mod state;
+mod submission;
 mod verdict;
 mod vm;
 

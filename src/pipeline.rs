@@ -36,6 +36,7 @@ pub(crate) async fn run<E: Environment>(
     let mut report = judge::<E>(lab, checks, &facts);
     report.why_slow = E::why_slow(&facts);
     report.warnings = E::warnings(&facts);
+    report.facts = serde_json::to_value(&facts).ok();
     Ok(report)
 }
 

@@ -2,7 +2,7 @@
 //! versioned JSON document for machines (schema documented in the README).
 
 use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::lab::{CheckSpec, Lab, Stage};
 
@@ -10,7 +10,7 @@ use crate::lab::{CheckSpec, Lab, Stage};
 /// consumer (renamed or removed field, changed meaning); adding fields is fine.
 pub(crate) const REPORT_SCHEMA: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Status {
     Pass,
@@ -22,7 +22,7 @@ pub(crate) enum Status {
 }
 
 impl Status {
-    fn symbol(self) -> &'static str {
+    pub(crate) fn symbol(self) -> &'static str {
         match self {
             Status::Pass => "✓",
             Status::Fail => "✗",
@@ -31,7 +31,7 @@ impl Status {
         }
     }
 
-    fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             Status::Pass => "pass",
             Status::Fail => "fail",
@@ -41,7 +41,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct CheckResult {
     pub(crate) id: String,
     pub(crate) title: String,
@@ -81,7 +81,7 @@ impl CheckResult {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct StageResult {
     pub(crate) id: String,
     pub(crate) title: String,
@@ -123,7 +123,7 @@ impl StageResult {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Report {
     pub(crate) schema: u32,
     pub(crate) lab: String,
@@ -137,8 +137,11 @@ pub(crate) struct Report {
     pub(crate) why_slow: Option<String>,
     /// What the student should know though no check fails (the VM's disk
     /// filling up).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) warnings: Vec<String>,
+    /// The facts the checks were judged on (kept as a grade's evidence).
+    #[serde(skip)]
+    pub(crate) facts: Option<serde_json::Value>,
 }
 
 impl Report {
@@ -152,6 +155,7 @@ impl Report {
             stages,
             why_slow: None,
             warnings: Vec::new(),
+            facts: None,
         }
     }
 
@@ -339,7 +343,7 @@ impl Report {
 }
 
 /// Text escaped for XML attributes and content.
-fn xml(text: &str) -> String {
+pub(crate) fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -400,6 +404,7 @@ mod tests {
             max_points: 2,
             why_slow: None,
             warnings: Vec::new(),
+            facts: None,
             stages: vec![StageResult {
                 id: "web".into(),
                 title: "Web".into(),

@@ -108,8 +108,50 @@ pub(crate) trait Environment {
     /// this step`).
     async fn restart(docker: &Docker, lab: &Lab, running: &Self::Running) -> Result<()>;
 
+    /// The student's work as a submission's two parts (`submit`).
+    async fn capture(ctx: &Ctx<'_>, docker: &Docker, running: &Self::Running) -> Result<Captured>;
+
+    /// What the environment was built from: a submission made on another
+    /// recipe cannot be restored exactly.
+    fn recipe(running: &Self::Running) -> String;
+
+    /// Restores a submission's work into a freshly started environment
+    /// and leaves it as a student's would be (rebooted): ready to check.
+    /// Returns notes for the instructor (what could not be had exactly).
+    async fn restore(
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        lab: &Lab,
+        running: &Self::Running,
+        work: &Captured,
+    ) -> Result<Vec<String>>;
+
+    /// Why a graded environment must get no points though its checks ran
+    /// (it outgrew its limits), asked after the checks.
+    async fn over_limits(
+        _docker: &Docker,
+        _running: &Self::Running,
+        _limits: &GradeLimits,
+    ) -> Option<String> {
+        None
+    }
+
     /// The machine `ssh`, `shell` and `restart` work on, or why there is none.
     fn machine(running: &Self::Running) -> std::result::Result<&Machine, &'static str>;
+}
+
+/// A submission's two parts: the environment's description of the work
+/// (JSON) and the files of the work (`files.tar.gz`).
+pub(crate) struct Captured {
+    pub(crate) state: Vec<u8>,
+    pub(crate) files: Vec<u8>,
+}
+
+/// What a graded environment may take beyond the lab's own limits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GradeLimits {
+    /// Bytes the environment may write to disk.
+    pub(crate) disk: u64,
 }
 
 /// One machine of a lab: a container reachable over SSH (and its port 80)

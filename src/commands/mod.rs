@@ -6,16 +6,19 @@
 
 mod check;
 mod doctor;
+mod grade;
 mod hint;
 mod images;
 mod labs;
 mod restart;
+mod selftest;
 mod shell;
 mod solve;
 mod ssh;
 mod start;
 mod status;
 mod stop;
+mod submit;
 
 use std::time::Instant;
 
@@ -70,6 +73,11 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Shell { target } => shell::run(&ctx, target.lab.as_deref()).await,
         Command::Restart { target } => restart::run(&ctx, target.lab.as_deref()).await,
         Command::Stop { lab, all } => stop::run(&ctx, lab.as_deref(), all).await,
+        Command::Submit { target, output } => {
+            submit::run(&ctx, target.lab.as_deref(), output).await
+        }
+        Command::Grade(args) => grade::run(&ctx, args).await,
+        Command::Selftest { lab } => selftest::run(&ctx, lab.as_deref()).await,
         Command::Doctor => doctor::run(&home, &catalog).await,
         Command::Images { action } => images::run(&ctx, action).await,
         Command::PackageProxy(args) => packages::serve(args).await.map(|()| exit::OK),

@@ -50,14 +50,35 @@ pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>, stage: &str) -> Result
             continue;
         };
         let started = Instant::now();
-        run_step(ctx, &loaded, &running, &stage.id, &solution.script(step))?;
-        if step.contains(RESTART) {
-            let docker = docker::connect().await?;
-            loaded.restart(&docker, &running).await?;
-        }
+        apply_step(
+            ctx,
+            &loaded,
+            &running,
+            &stage.id,
+            &solution.script(step),
+            step,
+        )
+        .await?;
         println!("{}", text::done(&stage.id, started.elapsed().as_secs_f64()));
     }
     Ok(exit::OK)
+}
+
+/// One step of the reference solution, and the reboot it may ask for.
+pub(super) async fn apply_step(
+    ctx: &Ctx<'_>,
+    loaded: &LoadedLab,
+    running: &Running,
+    stage: &str,
+    script: &str,
+    step: &str,
+) -> Result<()> {
+    run_step(ctx, loaded, running, stage, script)?;
+    if step.contains(RESTART) {
+        let docker = docker::connect().await?;
+        loaded.restart(&docker, running).await?;
+    }
+    Ok(())
 }
 
 /// Runs one step's script on the environment's runner (stdin), and turns

@@ -19,7 +19,7 @@ use super::facts::Facts;
 use crate::error::{Error, Result};
 use crate::images;
 use crate::lab::Lab;
-use crate::seam::{Ctx, Environment, Machine, StartOptions, StatusRow};
+use crate::seam::{Captured, Ctx, Environment, Machine, StartOptions, StatusRow};
 use crate::state::Home;
 use crate::verdict::Verdict;
 
@@ -32,6 +32,8 @@ mod text {
     pub(super) const NO_HEROKU_CLI: &str =
         "Install the real heroku CLI (`npm install -g heroku`) and put it on PATH.";
     pub(super) const ALIVE: &str = "running";
+    pub(super) const NO_SUBMISSIONS: &str =
+        "submissions of the heroku lab are not supported yet (the VM labs' are)";
     pub(super) const DEAD: &str = "stopped (`start` again)";
 
     /// All `start heroku --quiet` prints.
@@ -251,6 +253,32 @@ impl Environment for Heroku {
 
     fn machine(_: &Running) -> std::result::Result<&Machine, &'static str> {
         Err(text::NO_VM)
+    }
+
+    async fn capture(_: &Ctx<'_>, _: &Docker, _: &Running) -> Result<Captured> {
+        Err(Error::NotForThisLab {
+            command: "submit",
+            lab: LAB.into(),
+            why: text::NO_SUBMISSIONS,
+        })
+    }
+
+    fn recipe(_: &Running) -> String {
+        format!("heroku/{}", env!("CARGO_PKG_VERSION"))
+    }
+
+    async fn restore(
+        _: &Ctx<'_>,
+        _: &Docker,
+        lab: &Lab,
+        _: &Running,
+        _: &Captured,
+    ) -> Result<Vec<String>> {
+        Err(Error::NotForThisLab {
+            command: "grade",
+            lab: lab.id.clone(),
+            why: text::NO_SUBMISSIONS,
+        })
     }
 }
 

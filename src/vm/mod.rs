@@ -3,6 +3,7 @@
 //! them on the lab's own network. Facts come from the in-VM probe (one run
 //! per machine) and from the host's own requests.
 
+mod capture;
 pub(crate) mod checks;
 pub(crate) mod disk;
 mod django;
@@ -25,7 +26,7 @@ use crate::gitserver;
 use crate::images;
 use crate::lab::Lab;
 use crate::packages;
-use crate::seam::{Ctx, Environment, StartOptions, StatusRow};
+use crate::seam::{Captured, Ctx, Environment, GradeLimits, StartOptions, StatusRow};
 use crate::state::{self, Home};
 use crate::verdict::Verdict;
 use checks::{Check, HostNeed};
@@ -72,6 +73,14 @@ mod text {
 
     pub(super) const MEASURED_DISK: &str =
         "the engine measured how much the VM has written to disk, as it does every 10 minutes";
+
+    pub(super) fn out_of_processes(current: u64, limit: u64) -> String {
+        format!("the VM ran {current} processes of the {limit} it may (a fork bomb?)")
+    }
+
+    pub(super) fn over_disk(written: &str, limit: &str) -> String {
+        format!("the VM wrote {written} to disk, over the {limit} a graded VM may write")
+    }
 
     pub(super) fn your_repo(source: &str, name: &str) -> String {
         format!(
@@ -318,6 +327,73 @@ impl Environment for Vm {
 
     fn machine(running: &Running) -> Result<&Machine, &'static str> {
         running.primary()
+    }
+
+    async fn capture(ctx: &Ctx<'_>, docker: &Docker, running: &Running) -> Result<Captured> {
+        let machine = running
+            .primary()
+            .map_err(|why| Error::Capture { why: why.into() })?;
+        let key = state::ensure_ssh_key(&ctx.home.key_path())?;
+        let (described, files) = capture::capture(docker, &machine.container_id, &key).await?;
+        Ok(Captured {
+            state: serde_json::to_vec_pretty(&described).expect("a VM's state serializes"),
+            files,
+        })
+    }
+
+    fn recipe(running: &Running) -> String {
+        running.image.clone()
+    }
+
+    /// Packages, files and deletions into the fresh VM, then a real boot;
+    /// its new host key is pinned (the work brought the student's).
+    async fn restore(
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        lab: &Lab,
+        running: &Running,
+        work: &Captured,
+    ) -> Result<Vec<String>> {
+        let described: capture::VmState = serde_json::from_slice(&work.state)
+            .map_err(|e| Error::SubmissionState { why: e.to_string() })?;
+        let machine = running
+            .primary()
+            .map_err(|why| Error::Capture { why: why.into() })?;
+        let key = state::ensure_ssh_key(&ctx.home.key_path())?;
+        ctx.progress.set("restoring");
+        let notes =
+            capture::restore(docker, &machine.container_id, &described, &work.files, &key).await?;
+        ctx.progress.set("booting");
+        let t = std::time::Instant::now();
+        machine::restart(docker, &lab.id, machine).await?;
+        tracing::debug!("restore: rebooted in {:?}", t.elapsed());
+        ctx.home
+            .pin_host_key(machine.ssh_port, &machine::host_key(docker, machine).await?)?;
+        Ok(notes)
+    }
+
+    async fn over_limits(
+        docker: &Docker,
+        running: &Running,
+        limits: &GradeLimits,
+    ) -> Option<String> {
+        for machine in &running.machines {
+            // A fork bomb holds the VM at its process limit.
+            if let Some((current, limit)) = docker::processes(docker, &machine.container_id).await
+                && limit > 0
+                && current * 10 >= limit * 9
+            {
+                return Some(text::out_of_processes(current, limit));
+            }
+            let written = disk::measure(docker, &machine.container_id).await?;
+            if written > limits.disk {
+                return Some(text::over_disk(
+                    &disk::human(written),
+                    &disk::human(limits.disk),
+                ));
+            }
+        }
+        None
     }
 }
 

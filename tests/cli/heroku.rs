@@ -4,7 +4,7 @@ use super::support::*;
 
 /// The real heroku CLI, unpacked once from `../shared/clients` into target/.
 /// None (and a clear message) when the tarball or node is absent.
-fn heroku_cli() -> Option<PathBuf> {
+pub(crate) fn heroku_cli() -> Option<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let tarball = root.join("../shared/clients/heroku-cli-11.10.0.tar.xz");
     let dest = root.join("target/heroku-cli-11.10.0");

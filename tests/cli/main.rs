@@ -9,6 +9,7 @@
 mod support;
 
 mod basics;
+mod grading;
 mod heroku;
 mod lifecycle;
 mod packages;

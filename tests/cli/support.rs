@@ -61,14 +61,7 @@ impl Lab {
 
     /// The instance label deploylab puts on this home's containers.
     pub(crate) fn instance(&self) -> String {
-        use sha2::Digest;
-        let dir = self.home.path().join("data").canonicalize().unwrap();
-        let digest = sha2::Sha256::digest(dir.to_string_lossy().as_bytes());
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()[..12]
-            .to_string()
+        instance_of(&self.home.path().join("data").canonicalize().unwrap())
     }
 
     /// Runs a command in the VM over SSH with the real ssh client.
@@ -128,6 +121,17 @@ impl Drop for Lab {
     fn drop(&mut self) {
         let _ = self.run(&["stop", "--all"]);
     }
+}
+
+/// The instance label of the deploylab home at `dir` (canonical).
+pub(crate) fn instance_of(dir: &std::path::Path) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(dir.to_string_lossy().as_bytes());
+    digest
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()[..12]
+        .to_string()
 }
 
 /// The image build cache every test shares (the one `deploylab images

@@ -25,7 +25,7 @@ impl Deployment {
         Deployment { lab, port }
     }
 
-    fn solve(&self, stage: &str) {
+    pub(crate) fn solve(&self, stage: &str) {
         let out = self.lab.run(&["solve", stage]);
         assert_eq!(
             out.status.code(),

@@ -1,0 +1,277 @@
+//! `submit`, `grade` and `selftest`: a student's work as a file, restored
+//! and checked in fresh environments, hostile submissions contained.
+
+use super::support::*;
+use super::vm_nginx::Deployment;
+
+/// `deploylab submit -o <dir>/<name>.submission`.
+fn submit(d: &Deployment, dir: &std::path::Path, name: &str) -> PathBuf {
+    let file = dir.join(format!("{name}.submission"));
+    let out = d.lab.run(&["submit", "-o", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    file
+}
+
+/// Runs `grade` and returns its exit code, its JSON results and the pid it
+/// ran as (its scratch homes are `grading/<pid>-<n>`).
+fn grade(lab: &Lab, args: &[&str]) -> (Option<i32>, Value, u32) {
+    let mut all = vec!["grade", "vm-nginx", "--format", "json"];
+    all.extend_from_slice(args);
+    let child = lab
+        .cmd(&all)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    (out.status.code(), json, pid)
+}
+
+/// Nothing of the scratch homes a `grade` run used is left in the engine.
+fn assert_nothing_left(grader: &Lab, pid: u32, submissions: usize) {
+    let dir = grader.home.path().join("data").canonicalize().unwrap();
+    for n in 0..submissions {
+        let scratch = dir.join("grading").join(format!("{pid}-{n}"));
+        assert!(!scratch.exists(), "{} is left", scratch.display());
+        let instance = instance_of(&scratch);
+        assert_eq!(
+            labelled_containers(&instance, None),
+            Vec::<String>::new(),
+            "containers of submission {n} are left"
+        );
+    }
+}
+
+fn submission<'a>(results: &'a Value, id: &str) -> &'a Value {
+    results["submissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {results}"))
+}
+
+/// The reference solution earns every point when graded; a fresh lab's
+/// submission only the stage that needs no work; one breakage fails
+/// exactly what it failed on the student's machine.
+#[test]
+fn graded_submissions_earn_what_the_work_earns() {
+    let d = Deployment::start();
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = submit(&d, dir.path(), "fresh");
+    let out = d.lab.run(&["solve", "reboot"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let full = submit(&d, dir.path(), "full");
+    let size = std::fs::metadata(&full).unwrap().len();
+    assert!(
+        size <= 10_000_000,
+        "the reference submission is {size} bytes"
+    );
+    d.sh("sudo systemctl disable --now gunicorn.socket gunicorn.service");
+    let own = d.check();
+    let broken_fails = failing(&own);
+    assert!(
+        broken_fails.contains(&"app-server/socket-listening".to_string()),
+        "{broken_fails:?}"
+    );
+    let broken = submit(&d, dir.path(), "broken");
+
+    let grader = Lab::new();
+    let csv = dir.path().join("grades.csv");
+    let (code, results, pid) = grade(
+        &grader,
+        &[
+            fresh.to_str().unwrap(),
+            full.to_str().unwrap(),
+            broken.to_str().unwrap(),
+            "--jobs",
+            "2",
+            "--out",
+            &format!("csv={}", csv.display()),
+        ],
+    );
+    assert_eq!(code, Some(0), "{results}");
+    let full = submission(&results, "full");
+    assert_eq!(full["error"], Value::Null, "{full}");
+    assert_eq!(
+        full["points"],
+        full["max_points"],
+        "{:?}",
+        failing(&full["report"])
+    );
+    let fresh = submission(&results, "fresh");
+    let statuses = stage_statuses(&fresh["report"]);
+    assert_eq!(statuses[0], ("access".into(), "pass".into()));
+    assert!(
+        statuses[1..].iter().all(|(_, s)| s != "pass"),
+        "{statuses:?}"
+    );
+    let broken = submission(&results, "broken");
+    assert_eq!(failing(&broken["report"]), broken_fails);
+    assert_eq!(broken["self_reported_points"], own["points"]);
+
+    let gradebook = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<&str> = gradebook.lines().collect();
+    assert_eq!(rows.len(), 4, "{gradebook}");
+    assert!(rows[0].starts_with("submission,sha256,points,max_points,access,"));
+    assert_nothing_left(&grader, pid, 3);
+}
+
+/// A unit that fork-bombs at boot, one that fills the disk, one that
+/// never lets the VM finish booting: each gets 0 with its reason, within
+/// its limits, and a well-behaved submission in the same batch is graded.
+#[test]
+fn hostile_submissions_get_zero_and_the_batch_goes_on() {
+    let d = Deployment::start();
+    let dir = tempfile::tempdir().unwrap();
+    let good = submit(&d, dir.path(), "good");
+    // Each unit is enabled by hand, never started in the student's lab.
+    // The bomb lifts systemd's own per-unit task limit, which would
+    // otherwise contain it.
+    let unit = |name: &str, body: &str| {
+        format!(
+            "printf '{body}' | sudo tee /etc/systemd/system/{name}.service >/dev/null\n\
+             sudo ln -sf /etc/systemd/system/{name}.service \
+             /etc/systemd/system/multi-user.target.wants/{name}.service"
+        )
+    };
+    d.sh(&unit(
+        "bomb",
+        r#"[Service]\nTasksMax=infinity\nExecStart=/bin/bash -c "b() { b | b & }; b"\n[Install]\nWantedBy=multi-user.target\n"#,
+    ));
+    let bomb = submit(&d, dir.path(), "bomb");
+    d.sh("sudo rm /etc/systemd/system/bomb.service /etc/systemd/system/multi-user.target.wants/bomb.service");
+    d.sh(&unit(
+        "fill",
+        r"[Service]\nType=oneshot\nExecStart=/usr/bin/fallocate -l 300M /var/lib/filler\n[Install]\nWantedBy=multi-user.target\n",
+    ));
+    let fill = submit(&d, dir.path(), "fill");
+    d.sh("sudo rm /etc/systemd/system/fill.service /etc/systemd/system/multi-user.target.wants/fill.service");
+    // sshd waits for it: the VM never answers.
+    d.sh(&unit(
+        "hang",
+        r"[Unit]\nDefaultDependencies=no\nBefore=ssh.service sysinit.target\n[Service]\nType=oneshot\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=sysinit.target\n",
+    ));
+    d.sh("sudo ln -sf /etc/systemd/system/hang.service /etc/systemd/system/sysinit.target.wants/hang.service");
+    let hang = submit(&d, dir.path(), "hang");
+
+    let grader = Lab::new();
+    let started = Instant::now();
+    let (code, results, pid) = grade(
+        &grader,
+        &[
+            bomb.to_str().unwrap(),
+            fill.to_str().unwrap(),
+            hang.to_str().unwrap(),
+            good.to_str().unwrap(),
+            "--jobs",
+            "2",
+            "--timeout",
+            "75s",
+            "--disk-limit",
+            "200M",
+        ],
+    );
+    let elapsed = started.elapsed();
+    assert_eq!(code, Some(0), "limits are grades, not failures: {results}");
+    // A fork bomb may keep sshd from answering before the grade sees the
+    // VM at its process limit: either reason is the truth.
+    for (id, why) in [
+        ("bomb", &["processes", "sshd never answered"][..]),
+        ("fill", &["to disk, over the 200 MB"]),
+        (
+            "hang",
+            &["did not finish within 75 s", "sshd never answered"],
+        ),
+    ] {
+        let graded = submission(&results, id);
+        assert_eq!(graded["points"], 0, "{graded}");
+        assert_eq!(graded["error_kind"], "limits", "{graded}");
+        let error = graded["error"].as_str().unwrap();
+        assert!(why.iter().any(|w| error.contains(w)), "{id}: {error}");
+    }
+    let good = submission(&results, "good");
+    assert_eq!(good["error"], Value::Null, "{good}");
+    assert_eq!(good["points"], 4, "{good}");
+    // Two at a time, none past its 75 s (plus start and removal).
+    assert!(elapsed < Duration::from_secs(4 * 100), "{elapsed:?}");
+    assert_nothing_left(&grader, pid, 4);
+}
+
+/// Tampered, truncated, foreign and wrong-lab files: clear errors (exit
+/// 2), every one named, never a panic; no environment is started for them.
+#[test]
+fn bad_submissions_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let foreign = dir.path().join("notes.submission");
+    std::fs::write(&foreign, "my homework\n").unwrap();
+    let missing = dir.path().join("nowhere.submission");
+    let grader = Lab::new();
+    let (code, results, _) = grade(
+        &grader,
+        &[foreign.to_str().unwrap(), missing.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(2));
+    for id in ["notes", "nowhere"] {
+        let graded = submission(&results, id);
+        assert_eq!(graded["error_kind"], "submission");
+        assert_eq!(graded["points"], 0);
+    }
+    let notes = submission(&results, "notes");
+    assert!(
+        notes["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a deploylab submission"),
+        "{notes}"
+    );
+    let out = grader.run(&["grade", "--merge", foreign.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not the JSON results"),
+        "{}",
+        stderr(&out)
+    );
+    let out = grader.run(&["grade", "vm-nginx", "--shard", "3/2", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `selftest` for every lab, as CI runs it: each lab's checks agree with
+/// its reference solution stage by stage, and the VM lab's solution,
+/// submitted and graded, earns every point.
+#[test]
+fn selftest_proves_every_lab() {
+    let lab = Lab::new();
+    let mut cmd = lab.cmd(&["selftest"]);
+    if let Some(cli) = super::heroku::heroku_cli() {
+        let path = format!(
+            "{}:{}",
+            cli.parent().unwrap().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        cmd.env("PATH", path);
+    }
+    let out = cmd.output().unwrap();
+    let printed = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{printed}{}", stderr(&out));
+    let row = |lab: &str, step: &str| {
+        printed
+            .lines()
+            .find(|l| l.contains(lab) && l.contains(step))
+            .unwrap_or_else(|| panic!("no {lab} · {step} in\n{printed}"))
+            .to_string()
+    };
+    for lab in ["vm-nginx", "heroku"] {
+        assert!(row(lab, "fresh environment").contains(" ok "), "{printed}");
+        assert!(row(lab, "whole solution").contains(" ok "), "{printed}");
+    }
+    let graded = row("vm-nginx", "its submission, graded");
+    assert!(
+        graded.contains(" ok ") && graded.contains("33/33"),
+        "{graded}"
+    );
+    assert!(!printed.contains("MISMATCH"), "{printed}");
+}
