@@ -174,7 +174,7 @@ fn app_facts(
 }
 
 /// The app a check run is about: the one pushed to last, else the newest.
-fn pick_app(state: &State) -> Option<App> {
+pub(crate) fn pick_app(state: &State) -> Option<App> {
     state
         .apps
         .values()

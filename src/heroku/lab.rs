@@ -32,8 +32,6 @@ mod text {
     pub(super) const NO_HEROKU_CLI: &str =
         "Install the real heroku CLI (`npm install -g heroku`) and put it on PATH.";
     pub(super) const ALIVE: &str = "running";
-    pub(super) const NO_SUBMISSIONS: &str =
-        "submissions of the heroku lab are not supported yet (the VM labs' are)";
     pub(super) const DEAD: &str = "stopped (`start` again)";
 
     /// All `start heroku --quiet` prints.
@@ -255,11 +253,11 @@ impl Environment for Heroku {
         Err(text::NO_VM)
     }
 
-    async fn capture(_: &Ctx<'_>, _: &Docker, _: &Running) -> Result<Captured> {
-        Err(Error::NotForThisLab {
-            command: "submit",
-            lab: LAB.into(),
-            why: text::NO_SUBMISSIONS,
+    async fn capture(_: &Ctx<'_>, _: &Docker, running: &Running) -> Result<Captured> {
+        let (work, files) = super::submission::capture(running)?;
+        Ok(Captured {
+            state: serde_json::to_vec_pretty(&work).expect("the app's work serializes"),
+            files,
         })
     }
 
@@ -267,18 +265,17 @@ impl Environment for Heroku {
         format!("heroku/{}", env!("CARGO_PKG_VERSION"))
     }
 
+    /// The app made again on the fresh fake, through its API and git.
     async fn restore(
         _: &Ctx<'_>,
         _: &Docker,
-        lab: &Lab,
-        _: &Running,
-        _: &Captured,
+        _: &Lab,
+        running: &Running,
+        work: &Captured,
     ) -> Result<Vec<String>> {
-        Err(Error::NotForThisLab {
-            command: "grade",
-            lab: lab.id.clone(),
-            why: text::NO_SUBMISSIONS,
-        })
+        let described: super::submission::HerokuWork = serde_json::from_slice(&work.state)
+            .map_err(|e| Error::SubmissionState { why: e.to_string() })?;
+        super::submission::restore(running, &described, &work.files).await
     }
 }
 

@@ -27,6 +27,7 @@ pub(crate) mod logs;
 pub(crate) mod rendezvous;
 pub(crate) mod router;
 pub(crate) mod stack;
+mod submission;
 pub(crate) mod tls;
 
 pub(crate) use lab::Heroku;

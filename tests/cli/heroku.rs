@@ -400,6 +400,15 @@ fn heroku_course_flow_with_the_real_cli_and_git() {
     let fake = FakeHeroku::start(Lab::new(), cli);
     let before = fake.check_json();
     assert_eq!(check_status(&before, "app-created"), "fail");
+    // Submissions graded at the end: this fresh lab's, and one breakage's.
+    let submissions = tempfile::tempdir().unwrap();
+    let submit = |name: &str| {
+        let file = submissions.path().join(format!("{name}.submission"));
+        let out = fake.lab.run(&["submit", "-o", file.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        file
+    };
+    let fresh = submit("fresh");
 
     let solved = fake
         .command(env!("CARGO_BIN_EXE_deploylab"))
@@ -505,6 +514,13 @@ fn heroku_course_flow_with_the_real_cli_and_git() {
         "{logs}"
     );
 
+    // One breakage, submitted: the web process scaled to zero.
+    fake.ok(&["ps:scale", "web=0", "-a", app]);
+    let broken_own = fake.check_json();
+    let broken = submit("broken");
+    fake.ok(&["ps:scale", "web=1", "-a", app]);
+    fake.wait_for_web(app, "up");
+
     // Rollback: an older release becomes current; the check sees it.
     let releases = fake.ok(&["releases", "-a", app]);
     assert!(releases.contains("Deploy "), "{releases}");
@@ -531,6 +547,43 @@ fn heroku_course_flow_with_the_real_cli_and_git() {
     let report = fake.check_json();
     let dyno = check_result(&report, "web-dyno-up");
     assert!(dyno["observed"].as_str().unwrap().contains("H14"), "{dyno}");
+
+    // Graded on a fresh fake of their own: the fresh lab earns nothing,
+    // the breakage fails exactly what it failed on the student's machine.
+    let grader = Lab::new();
+    let args = [
+        "grade",
+        "heroku",
+        fresh.to_str().unwrap(),
+        broken.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    let out = grader.run(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let results: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let graded = |id: &str| {
+        results["submissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let fresh = graded("fresh");
+    assert_eq!(fresh["error"], Value::Null, "{fresh}");
+    assert_eq!(fresh["points"], 0, "{fresh}");
+    let broken = graded("broken");
+    assert_eq!(broken["error"], Value::Null, "{broken}");
+    assert_eq!(failing(&broken["report"]), failing(&broken_own), "{broken}");
+    assert!(!failing(&broken_own).is_empty());
 }
 
 /// The failures students meet on the way, with Heroku's own messages.
