@@ -126,6 +126,20 @@ impl Home {
 
 /// Replaces a file atomically (a temporary file in the same folder, then a
 /// rename): a crash leaves the old content or the new, never half.
+/// As `write_atomically`, for a file meant for others (a submission to
+/// commit, a gradebook): readable by all, as a new file usually is.
+pub(crate) fn write_shared(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomically(path, bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let readable = std::fs::Permissions::from_mode(0o644);
+        std::fs::set_permissions(path, readable)
+            .map_err(Error::io(format!("writing {}", path.display())))?;
+    }
+    Ok(())
+}
+
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let context = format!("writing {}", path.display());
     let parent = path.parent().expect("a file has a folder");

@@ -144,7 +144,7 @@ pub(crate) fn write(
     let bytes = archive
         .into_inner()
         .map_err(Error::io("packing the submission"))?;
-    state::write_atomically(path, &bytes)?;
+    state::write_shared(path, &bytes)?;
     Ok(bytes.len() as u64)
 }
 

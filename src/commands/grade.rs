@@ -40,7 +40,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, args: GradeArgs) -> Result<i32> {
     crate::interrupt::check()?;
     print!("{}", results.render(args.format));
     for (format, file) in &args.out {
-        state::write_atomically(file, results.render(*format).as_bytes())?;
+        state::write_shared(file, results.render(*format).as_bytes())?;
     }
     if let Some(dir) = &args.evidence {
         write_evidence(dir, &results)?;
@@ -156,10 +156,10 @@ fn write_evidence(dir: &Path, results: &Results) -> Result<()> {
         std::fs::create_dir_all(&folder)
             .map_err(Error::io(format!("creating {}", folder.display())))?;
         let json = serde_json::to_vec_pretty(graded).expect("a grade serializes");
-        state::write_atomically(&folder.join("grade.json"), &json)?;
+        state::write_shared(&folder.join("grade.json"), &json)?;
         if let Some(facts) = graded.report.as_ref().and_then(|r| r.facts.as_ref()) {
             let json = serde_json::to_vec_pretty(facts).expect("facts serialize");
-            state::write_atomically(&folder.join("facts.json"), &json)?;
+            state::write_shared(&folder.join("facts.json"), &json)?;
         }
     }
     Ok(())

@@ -315,25 +315,9 @@ pub(crate) async fn restore(
     files: &[u8],
     grader_key: &str,
 ) -> Result<Vec<String>> {
-    let mut notes = Vec::new();
     let t = std::time::Instant::now();
     let before = every_path(docker, container).await?;
-    tracing::debug!("restore: paths listed at {:?}", t.elapsed());
-    notes.extend(packages_as_submitted(docker, container, &state.packages).await?);
-    tracing::debug!("restore: packages at {:?}", t.elapsed());
-    // What the packages' scripts made that the work no longer had (a
-    // default site the student removed, a service they disabled).
-    let (after, owned) = tokio::try_join!(
-        every_path(docker, container),
-        package_files(docker, container)
-    )?;
-    let mut stray: Vec<String> = after
-        .into_iter()
-        .filter(|p| !before.contains(p) && !owned.contains(p))
-        .collect();
-    let submitted = submitted_paths(files)?;
-    stray.retain(|p| !submitted.contains(p));
-    tracing::debug!("restore: strays at {:?}", t.elapsed());
+    let members = members(files)?;
     // Unpacked by the VM's own tar: the engine's extraction of thousands
     // of files is several times slower on fuse-overlayfs.
     let archive = format!("{STAGING}/files.tar.gz");
@@ -345,26 +329,41 @@ pub(crate) async fn restore(
         gid: 0,
     };
     docker::put_files_unmapped(docker, container, &[staged]).await?;
-    run(
-        docker,
-        container,
-        "unpacking the work",
-        &[
-            "tar",
-            "--extract",
-            "--gzip",
-            "--file",
+    // The work outside the system's folders (the app, the venv: most of
+    // it) is unpacked while the packages install; what lies in them after,
+    // so the work's version of a package's file is the one that stays.
+    let (notes, ()) = tokio::try_join!(
+        packages_as_submitted(docker, container, &state.packages),
+        unpack(docker, container, &archive, None),
+    )?;
+    tracing::debug!("restore: packages and the app's files at {:?}", t.elapsed());
+    // What the packages' scripts made that the work no longer had (a
+    // default site the student removed, a service they disabled).
+    let (after, owned) = tokio::try_join!(
+        every_path(docker, container),
+        package_files(docker, container)
+    )?;
+    let submitted: BTreeSet<String> = members
+        .iter()
+        .map(|m| format!("/{}", m.trim_end_matches('/')))
+        .collect();
+    let stray: Vec<String> = after
+        .into_iter()
+        .filter(|p| !before.contains(p) && !owned.contains(p) && !submitted.contains(p))
+        .collect();
+    let system: Vec<String> = members.into_iter().filter(|m| in_system(m)).collect();
+    // (An empty list would unpack everything.)
+    if !system.is_empty() {
+        put_list(docker, container, "system", &system).await?;
+        unpack(
+            docker,
+            container,
             &archive,
-            "--directory",
-            "/",
-            "--same-permissions",
-            "--same-owner",
-            "--numeric-owner",
-            "--overwrite",
-        ],
-    )
-    .await?;
-    tracing::debug!("restore: files at {:?}", t.elapsed());
+            Some(&format!("{STAGING}/system")),
+        )
+        .await?;
+    }
+    tracing::debug!("restore: the system's files at {:?}", t.elapsed());
     let mut gone = state.deleted.clone();
     gone.extend(stray);
     gone.retain(|p| !excluded(p) && p.starts_with('/') && !p.contains("/../"));
@@ -409,20 +408,73 @@ async fn every_path(docker: &Docker, container: &str) -> Result<BTreeSet<String>
         .collect())
 }
 
-/// The paths a `files.tar.gz` holds (absolute).
-fn submitted_paths(files: &[u8]) -> Result<BTreeSet<String>> {
+/// The member names of a `files.tar.gz`, as tar wrote them (relative).
+fn members(files: &[u8]) -> Result<Vec<String>> {
     let gz = flate2::read::GzDecoder::new(files);
     let mut archive = tar::Archive::new(gz);
-    let bad = |_| Error::Capture {
+    let bad = |_| Error::SubmissionState {
         why: "the submission's files are not a readable archive".into(),
     };
-    let mut paths = BTreeSet::new();
+    let mut names = Vec::new();
     for entry in archive.entries().map_err(bad)? {
         let entry = entry.map_err(bad)?;
-        let path = entry.path().map_err(bad)?;
-        paths.insert(format!("/{}", path.to_string_lossy().trim_end_matches('/')));
+        names.push(String::from_utf8_lossy(&entry.path_bytes()).into_owned());
     }
-    Ok(paths)
+    Ok(names)
+}
+
+/// The folders Debian's packages write in: the work's files there are
+/// unpacked after the packages, to stay the work's.
+const SYSTEM: &[&str] = &[
+    "etc", "usr", "var", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "boot",
+];
+
+fn in_system(member: &str) -> bool {
+    let top = member.split('/').next().unwrap_or_default();
+    SYSTEM.contains(&top)
+}
+
+/// Unpacks the staged archive at /: the members a list names (one by one,
+/// no recursion), or every member outside the system's folders.
+async fn unpack(docker: &Docker, container: &str, archive: &str, only: Option<&str>) -> Result<()> {
+    let mut cmd: Vec<String> = [
+        "tar",
+        "--extract",
+        "--gzip",
+        "--file",
+        archive,
+        "--directory",
+        "/",
+        "--same-permissions",
+        "--same-owner",
+        "--numeric-owner",
+        "--overwrite",
+    ]
+    .map(String::from)
+    .to_vec();
+    match only {
+        Some(list) => cmd.extend(
+            [
+                "--no-recursion",
+                "--null",
+                "--verbatim-files-from",
+                "--files-from",
+                list,
+            ]
+            .map(String::from),
+        ),
+        None => {
+            cmd.push("--anchored".into());
+            for top in SYSTEM {
+                cmd.push(format!("--exclude={top}"));
+                cmd.push(format!("--exclude={top}/*"));
+            }
+        }
+    }
+    let refs: Vec<&str> = cmd.iter().map(String::as_str).collect();
+    run(docker, container, "unpacking the work", &refs)
+        .await
+        .map(drop)
 }
 
 /// Installs and removes packages until the VM has the submitted ones, from
@@ -458,7 +510,9 @@ async fn packages_as_submitted(
         let mut cmd = vec![
             "sh",
             "-c",
-            r#"for spec; do apt-cache show --no-all-versions "$spec" >/dev/null 2>&1 || echo "$spec"; done"#,
+            // All at once (the usual case), else one by one to name the missing.
+            r#"apt-cache show --no-all-versions "$@" >/dev/null 2>&1 && exit 0
+               for spec; do apt-cache show --no-all-versions "$spec" >/dev/null 2>&1 || echo "$spec"; done"#,
             "sh",
         ];
         cmd.extend(specs.iter().map(String::as_str));

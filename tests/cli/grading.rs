@@ -201,33 +201,75 @@ fn hostile_submissions_get_zero_and_the_batch_goes_on() {
     assert_nothing_left(&grader, pid, 4);
 }
 
-/// Tampered, truncated, foreign and wrong-lab files: clear errors (exit
-/// 2), every one named, never a panic; no environment is started for them.
+/// A submission file made by hand, as a tamperer would: the manifest's
+/// hashes right, its claims (lab, recipe) whatever they like.
+fn forged(path: &std::path::Path, lab: &str, recipe: &str) {
+    use sha2::Digest;
+    let hex = |b: &[u8]| {
+        sha2::Sha256::digest(b)
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<String>()
+    };
+    let state = br#"{"packages":[],"deleted":[],"deploylab_key":"","files":0}"#;
+    let files = b"";
+    let manifest = serde_json::json!({
+        "schema": 1, "lab": lab, "environment": "vm", "recipe": recipe,
+        "deploylab_version": "0.1.0", "created_at": 0, "self_check": null,
+        "state_sha256": hex(state), "files_sha256": hex(files), "files_bytes": 0,
+    })
+    .to_string();
+    let mut archive = tar::Builder::new(Vec::new());
+    for (name, bytes) in [
+        ("manifest.json", manifest.as_bytes()),
+        ("state.json", state.as_slice()),
+        ("files.tar.gz", files.as_slice()),
+    ] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        archive.append_data(&mut header, name, bytes).unwrap();
+    }
+    std::fs::write(path, archive.into_inner().unwrap()).unwrap();
+}
+
+/// Tampered, truncated, foreign, wrong-lab and other-recipe files: clear
+/// errors (exit 2), every one named, never a panic; the batch goes on.
 #[test]
 fn bad_submissions_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
+    let other_lab = dir.path().join("other-lab.submission");
+    forged(&other_lab, "heroku", "heroku/0.1.0");
+    let other_recipe = dir.path().join("other-recipe.submission");
+    forged(&other_recipe, "vm-nginx", "deploylab/vm:0000000000000000");
     let foreign = dir.path().join("notes.submission");
     std::fs::write(&foreign, "my homework\n").unwrap();
     let missing = dir.path().join("nowhere.submission");
     let grader = Lab::new();
-    let (code, results, _) = grade(
+    let (code, results, pid) = grade(
         &grader,
-        &[foreign.to_str().unwrap(), missing.to_str().unwrap()],
+        &[
+            foreign.to_str().unwrap(),
+            missing.to_str().unwrap(),
+            other_lab.to_str().unwrap(),
+            other_recipe.to_str().unwrap(),
+        ],
     );
     assert_eq!(code, Some(2));
-    for id in ["notes", "nowhere"] {
+    for (id, why) in [
+        ("notes", "not a deploylab submission"),
+        ("nowhere", "No such file"),
+        ("other-lab", "a submission for lab 'heroku', not 'vm-nginx'"),
+        ("other-recipe", "made on another build of the lab"),
+    ] {
         let graded = submission(&results, id);
-        assert_eq!(graded["error_kind"], "submission");
+        assert_eq!(graded["error_kind"], "submission", "{graded}");
         assert_eq!(graded["points"], 0);
+        let error = graded["error"].as_str().unwrap();
+        assert!(error.contains(why), "{id}: {error}");
     }
-    let notes = submission(&results, "notes");
-    assert!(
-        notes["error"]
-            .as_str()
-            .unwrap()
-            .contains("not a deploylab submission"),
-        "{notes}"
-    );
+    // The other recipe was found out in a VM started for it: removed.
+    assert_nothing_left(&grader, pid, 4);
     let out = grader.run(&["grade", "--merge", foreign.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -274,4 +316,46 @@ fn selftest_proves_every_lab() {
         );
     }
     assert!(!printed.contains("MISMATCH"), "{printed}");
+}
+
+/// A cancelled CI job (SIGTERM) in the middle of grading: exit 130, and
+/// every graded environment is gone.
+#[test]
+fn sigterm_during_grade_removes_everything() {
+    let d = Deployment::start();
+    let dir = tempfile::tempdir().unwrap();
+    let work = submit(&d, dir.path(), "work");
+    let grader = Lab::new();
+    let child = grader
+        .cmd(&["grade", "vm-nginx", work.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // The readiness signal: the graded VM exists in the engine.
+    let scratch = grader
+        .home
+        .path()
+        .join("data/grading")
+        .join(format!("{pid}-0"));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let instance = scratch.canonicalize().ok().map(|d| instance_of(&d));
+        if instance.is_some_and(|i| !labelled_containers(&i, Some("vm")).is_empty()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the graded VM never appeared");
+        std::thread::yield_now();
+    }
+    let instance = instance_of(&scratch.canonicalize().unwrap());
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(labelled_containers(&instance, None), Vec::<String>::new());
+    assert!(!scratch.exists());
 }
