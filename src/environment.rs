@@ -132,6 +132,27 @@ impl LoadedLab {
         }
     }
 
+    /// What a new environment of this lab is built from here.
+    pub(crate) async fn current_recipe(&self, ctx: &Ctx<'_>, docker: &Docker) -> Result<String> {
+        match &self.checks {
+            Checks::Vm(_) => Vm::current_recipe(ctx, docker).await,
+            Checks::Heroku(_) => Heroku::current_recipe(ctx, docker).await,
+        }
+    }
+
+    /// How to start the environment that grades this work.
+    pub(crate) async fn grading_start(
+        &self,
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        work: &Captured,
+    ) -> Result<StartOptions> {
+        match &self.checks {
+            Checks::Vm(_) => Vm::grading_start(ctx, docker, work).await,
+            Checks::Heroku(_) => Heroku::grading_start(ctx, docker, work).await,
+        }
+    }
+
     /// A submission's work, into a freshly started lab.
     pub(crate) async fn restore(
         &self,

@@ -477,6 +477,8 @@ pub(crate) async fn prune(
             removed.push(row.tag);
         }
     }
+    // What grading's images recorded goes with them (`vm/graded.rs`).
+    let _ = std::fs::remove_dir_all(cache.join("graded"));
     if let Ok(entries) = std::fs::read_dir(cache) {
         for entry in entries.flatten() {
             let path = entry.path();

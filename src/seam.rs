@@ -34,6 +34,9 @@ pub(crate) struct StartOptions {
     pub(crate) http_port: Option<u16>,
     /// A git repository to serve besides the lab's own (`--repo`).
     pub(crate) repo: Option<String>,
+    /// An image derived from the lab's to boot from (grading: one with
+    /// the submission's packages installed).
+    pub(crate) base: Option<String>,
 }
 
 /// One row of `deploylab status`.
@@ -114,6 +117,23 @@ pub(crate) trait Environment {
     /// What the environment was built from: a submission made on another
     /// recipe cannot be restored exactly.
     fn recipe(running: &Self::Running) -> String;
+
+    /// What a new environment of this kind would be built from here (the
+    /// `recipe` a start would give), asked before starting one.
+    async fn current_recipe(ctx: &Ctx<'_>, docker: &Docker) -> Result<String>;
+
+    /// How to start a fresh environment for grading this work (a VM
+    /// starts from an image with its packages already installed).
+    async fn grading_start(
+        _ctx: &Ctx<'_>,
+        _docker: &Docker,
+        _work: &Captured,
+    ) -> Result<StartOptions> {
+        Ok(StartOptions {
+            fresh: true,
+            ..StartOptions::default()
+        })
+    }
 
     /// Restores a submission's work into a freshly started environment
     /// and leaves it as a student's would be (rebooted): ready to check.

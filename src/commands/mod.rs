@@ -58,6 +58,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
                 ssh_port,
                 http_port,
                 repo,
+                base: None,
             };
             start::run(&ctx, &lab, options).await
         }

@@ -24,7 +24,7 @@ use crate::docker;
 use crate::environment::{LoadedLab, Running};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::seam::{Captured, Ctx, GradeLimits, StartOptions};
+use crate::seam::{Captured, Ctx, GradeLimits};
 use crate::state::Home;
 use crate::submission::{self, Submission};
 use results::{ErrorKind, Graded, Timings};
@@ -338,10 +338,26 @@ async fn grade_in(
     };
     phase(Phase::Starting);
     let t = Instant::now();
-    let options = StartOptions {
-        fresh: true,
-        ..StartOptions::default()
+    // Another recipe is found out before anything starts.
+    let here = loaded
+        .current_recipe(&ctx, docker)
+        .await
+        .map_err(environment)?;
+    if submission.manifest.recipe != here {
+        let why = text::other_recipe(&submission.manifest.recipe, &here);
+        return Err((ErrorKind::Submission, why));
+    }
+    let work = Captured {
+        state: submission.state.clone(),
+        files: submission.files.clone(),
     };
+    let options = loaded
+        .grading_start(&ctx, docker, &work)
+        .await
+        .map_err(|e| match e {
+            Error::SubmissionState { .. } => (ErrorKind::Submission, e.to_string()),
+            e => environment(e),
+        })?;
     let running = loaded
         .start(&ctx, docker, None, options)
         .await
@@ -358,10 +374,6 @@ async fn grade_in(
     let rest = async {
         phase(Phase::Restoring);
         let t = Instant::now();
-        let work = Captured {
-            state: submission.state.clone(),
-            files: submission.files.clone(),
-        };
         graded.notes = loaded
             .restore(&ctx, docker, &running, &work)
             .await

@@ -262,7 +262,11 @@ impl Environment for Heroku {
     }
 
     fn recipe(_: &Running) -> String {
-        format!("heroku/{}", env!("CARGO_PKG_VERSION"))
+        recipe()
+    }
+
+    async fn current_recipe(_: &Ctx<'_>, _: &Docker) -> Result<String> {
+        Ok(recipe())
     }
 
     /// The app made again on the fresh fake, through its API and git.
@@ -277,6 +281,11 @@ impl Environment for Heroku {
             .map_err(|e| Error::SubmissionState { why: e.to_string() })?;
         super::submission::restore(running, &described, &work.files).await
     }
+}
+
+/// What a fake is built from: deploylab's own version.
+fn recipe() -> String {
+    format!("heroku/{}", env!("CARGO_PKG_VERSION"))
 }
 
 fn dir(home: &Home) -> PathBuf {
@@ -337,14 +346,25 @@ pub(crate) fn env_pairs(running: &Running) -> Vec<(String, String)> {
     if std::fs::write(&global, global_gitconfig(&global)).is_ok() {
         pairs.push(("GIT_CONFIG_GLOBAL", global.display().to_string()));
     }
-    // GIT_SSL_CAINFO, when set, overrides git's configuration: then it must
-    // name a bundle of its certificates and the local CA.
-    if let Some(bundle) = std::env::var_os("GIT_SSL_CAINFO") {
-        let joined = running.dir.join("ca-bundle.pem");
-        let mut pem = std::fs::read(&bundle).unwrap_or_default();
-        pem.extend(std::fs::read(&ca).unwrap_or_default());
-        if std::fs::write(&joined, pem).is_ok() {
-            pairs.push(("GIT_SSL_CAINFO", joined.display().to_string()));
+    // curl and Python's requests trust one bundle: the system's
+    // certificates and the local CA (the router's https://<app>.localhost).
+    // GIT_SSL_CAINFO, when set, overrides git's configuration: then it
+    // must name such a bundle too.
+    let git_bundle = std::env::var_os("GIT_SSL_CAINFO");
+    let system = git_bundle
+        .clone()
+        .or_else(|| std::env::var_os("SSL_CERT_FILE"))
+        .unwrap_or_else(|| "/etc/ssl/certs/ca-certificates.crt".into());
+    let joined = running.dir.join("ca-bundle.pem");
+    let mut pem = std::fs::read(&system).unwrap_or_default();
+    pem.push(b'\n');
+    pem.extend(std::fs::read(&ca).unwrap_or_default());
+    if std::fs::write(&joined, pem).is_ok() {
+        let joined = joined.display().to_string();
+        pairs.push(("CURL_CA_BUNDLE", joined.clone()));
+        pairs.push(("REQUESTS_CA_BUNDLE", joined.clone()));
+        if git_bundle.is_some() {
+            pairs.push(("GIT_SSL_CAINFO", joined));
         }
     }
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()

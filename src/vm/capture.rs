@@ -306,17 +306,43 @@ async fn read_file(docker: &Docker, container: &str, path: &str) -> Result<Vec<u
     Ok(bytes)
 }
 
-/// Restores a submission's work into a fresh VM of the same image (running).
-/// Returns notes for the instructor (what could not be restored exactly).
+/// Installs packages as a restore does, and returns the paths their
+/// scripts created (not the packages' own files): what a graded image
+/// (`vm/graded.rs`) records.
+pub(crate) async fn install_recording(
+    docker: &Docker,
+    container: &str,
+    packages: &[Package],
+) -> Result<BTreeSet<String>> {
+    let before = every_path(docker, container).await?;
+    packages_as_submitted(docker, container, packages).await?;
+    let (after, owned) = tokio::try_join!(
+        every_path(docker, container),
+        package_files(docker, container)
+    )?;
+    Ok(after
+        .into_iter()
+        .filter(|p| !before.contains(p) && !owned.contains(p))
+        .collect())
+}
+
+/// Restores a submission's work into a fresh VM of the same image (running),
+/// or of a graded image with its packages (`installed`: the paths their
+/// scripts created there). Returns notes for the instructor (what could
+/// not be restored exactly).
 pub(crate) async fn restore(
     docker: &Docker,
     container: &str,
     state: &VmState,
     files: &[u8],
     grader_key: &str,
+    installed: Option<BTreeSet<String>>,
 ) -> Result<Vec<String>> {
     let t = std::time::Instant::now();
-    let before = every_path(docker, container).await?;
+    let before = match &installed {
+        Some(_) => BTreeSet::new(),
+        None => every_path(docker, container).await?,
+    };
     let members = members(files)?;
     // Unpacked by the VM's own tar: the engine's extraction of thousands
     // of files is several times slower on fuse-overlayfs.
@@ -339,17 +365,26 @@ pub(crate) async fn restore(
     tracing::debug!("restore: packages and the app's files at {:?}", t.elapsed());
     // What the packages' scripts made that the work no longer had (a
     // default site the student removed, a service they disabled).
-    let (after, owned) = tokio::try_join!(
-        every_path(docker, container),
-        package_files(docker, container)
-    )?;
+    let created = match installed {
+        Some(created) => created,
+        None => {
+            let (after, owned) = tokio::try_join!(
+                every_path(docker, container),
+                package_files(docker, container)
+            )?;
+            after
+                .into_iter()
+                .filter(|p| !before.contains(p) && !owned.contains(p))
+                .collect()
+        }
+    };
     let submitted: BTreeSet<String> = members
         .iter()
         .map(|m| format!("/{}", m.trim_end_matches('/')))
         .collect();
-    let stray: Vec<String> = after
+    let stray: Vec<String> = created
         .into_iter()
-        .filter(|p| !before.contains(p) && !owned.contains(p) && !submitted.contains(p))
+        .filter(|p| !submitted.contains(p))
         .collect();
     let system: Vec<String> = members.into_iter().filter(|m| in_system(m)).collect();
     // (An empty list would unpack everything.)
@@ -553,13 +588,17 @@ async fn packages_as_submitted(
             "-qq",
         ];
         cmd.extend(extra.iter().map(String::as_str));
-        run(
+        // apt refuses to remove what the system needs: the work keeps it.
+        if let Err(e) = run(
             docker,
             container,
             "removing packages the work removed",
             &cmd,
         )
-        .await?;
+        .await
+        {
+            notes.push(e.to_string());
+        }
     }
     Ok(notes)
 }

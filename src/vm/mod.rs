@@ -8,6 +8,7 @@ pub(crate) mod checks;
 pub(crate) mod disk;
 mod django;
 pub(crate) mod facts;
+pub(crate) mod graded;
 mod http;
 mod login;
 pub(crate) mod machine;
@@ -113,6 +114,9 @@ pub(crate) struct Running {
     /// The repository the student brought (`start --repo`), as given.
     #[serde(default)]
     pub(crate) repo: Option<BroughtRepo>,
+    /// The graded image the machines booted from (grading), if not `image`.
+    #[serde(default)]
+    pub(crate) base: Option<String>,
 }
 
 /// A repository served besides the lab's own (`start --repo`).
@@ -345,6 +349,33 @@ impl Environment for Vm {
         running.image.clone()
     }
 
+    async fn current_recipe(ctx: &Ctx<'_>, docker: &Docker) -> Result<String> {
+        let labs = ctx.catalog.all()?;
+        let image = images::ensure_vm_image(docker, &ctx.home.cache, &labs, ctx.progress).await?;
+        Ok(image.tag)
+    }
+
+    /// From the lab's image with the work's packages installed (made once
+    /// per package set, `vm/graded.rs`).
+    async fn grading_start(
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        work: &Captured,
+    ) -> Result<StartOptions> {
+        let described: capture::VmState = serde_json::from_slice(&work.state)
+            .map_err(|e| Error::SubmissionState { why: e.to_string() })?;
+        let labs = ctx.catalog.all()?;
+        let image = images::ensure_vm_image(docker, &ctx.home.cache, &labs, ctx.progress).await?;
+        let key = state::ensure_ssh_key(&ctx.home.key_path())?;
+        let base =
+            graded::ensure(docker, &ctx.home.cache, &image, &described.packages, &key).await?;
+        Ok(StartOptions {
+            fresh: true,
+            base: Some(base),
+            ..StartOptions::default()
+        })
+    }
+
     /// Packages, files and deletions into the fresh VM, then a real boot;
     /// its new host key is pinned (the work brought the student's).
     async fn restore(
@@ -361,8 +392,19 @@ impl Environment for Vm {
             .map_err(|why| Error::Capture { why: why.into() })?;
         let key = state::ensure_ssh_key(&ctx.home.key_path())?;
         ctx.progress.set("restoring");
-        let notes =
-            capture::restore(docker, &machine.container_id, &described, &work.files, &key).await?;
+        let installed = running
+            .base
+            .as_ref()
+            .and_then(|tag| graded::created_paths(&ctx.home.cache, tag));
+        let notes = capture::restore(
+            docker,
+            &machine.container_id,
+            &described,
+            &work.files,
+            &key,
+            installed,
+        )
+        .await?;
         ctx.progress.set("booting");
         let t = std::time::Instant::now();
         machine::restart(docker, &lab.id, machine).await?;
@@ -580,6 +622,14 @@ async fn create(
         network: Some(&network),
         pip_conf: proxy.as_ref().map(|p| packages::pip_conf(p.address)),
     };
+    let based = options.base.clone().map(|tag| images::VmImage {
+        tag,
+        ..image.clone()
+    });
+    let spec = machine::VmSpec {
+        image: based.as_ref().unwrap_or(&image),
+        ..spec
+    };
     let (git_server, vm) = tokio::join!(git_server, machine::create_and_boot(docker, &spec));
     git_server?;
     let vm = vm?;
@@ -598,6 +648,7 @@ async fn create(
             source: e.source.clone(),
             name: e.name.clone(),
         }),
+        base: options.base,
     })
 }
 
