@@ -31,11 +31,26 @@ pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What a listener speaks.
+#[derive(Clone)]
+pub(crate) enum Security {
+    Plain,
+    Tls(tokio_rustls::TlsAcceptor),
+    /// HTTPS or plain HTTP on the same port, told apart by the first byte
+    /// the client sends (a TLS handshake starts with 0x16): an app's
+    /// redirect from http://host:port/ to https://host:port/ then works.
+    Either(tokio_rustls::TlsAcceptor),
+}
+
+/// In each request's extensions: whether its connection was TLS.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Secure(pub(crate) bool);
+
 /// Serves `listener` until the process ends, `max_connections` at once;
 /// `handle` answers each request.
 pub(crate) async fn serve<F, Fut>(
     listener: TcpListener,
-    tls: Option<tokio_rustls::TlsAcceptor>,
+    security: Security,
     max_connections: usize,
     handle: F,
 ) where
@@ -55,17 +70,32 @@ pub(crate) async fn serve<F, Fut>(
                 continue;
             }
         };
-        let (handle, tls) = (handle.clone(), tls.clone());
+        let (handle, security) = (handle.clone(), security.clone());
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
+            let acceptor = match security {
+                Security::Plain => None,
+                Security::Tls(acceptor) => Some(acceptor),
+                Security::Either(acceptor) => {
+                    let mut first = [0u8; 1];
+                    let peeked = tokio::time::timeout(HANDSHAKE_TIMEOUT, stream.peek(&mut first));
+                    match peeked.await {
+                        Ok(Ok(1)) if first[0] == 0x16 => Some(acceptor),
+                        Ok(Ok(1)) => None,
+                        _ => return,
+                    }
+                }
+            };
+            let secure = Secure(acceptor.is_some());
+            let service = hyper::service::service_fn(move |mut req: Request<_>| {
                 let handle = handle.clone();
+                req.extensions_mut().insert(secure);
                 async move { Ok::<_, Infallible>(handle(req, peer).await) }
             });
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(HEADER_TIMEOUT);
-            match tls {
+            match acceptor {
                 Some(acceptor) => {
                     if let Ok(Ok(stream)) =
                         tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await

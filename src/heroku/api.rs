@@ -253,7 +253,7 @@ impl Platform {
             "space": null,
             "stack": { "id": stack_id(&app.stack), "name": app.stack },
             "updated_at": app.updated_at,
-            "web_url": format!("http://{}.localhost:{}/", app.name, self.router_port),
+            "web_url": format!("https://{}.localhost:{}/", app.name, self.router_port),
         })
     }
 
@@ -876,7 +876,7 @@ mod tests {
         );
         assert_eq!(status, StatusCode::CREATED);
         assert_eq!(app["git_url"], "https://localhost:5443/meu-blog.git");
-        assert_eq!(app["web_url"], "http://meu-blog.localhost:5080/");
+        assert_eq!(app["web_url"], "https://meu-blog.localhost:5080/");
         let (_, again) = p.handle(
             &Method::POST,
             "/apps",

@@ -114,7 +114,7 @@ impl Fake {
     }
 
     pub(crate) fn web_url(&self, app: &str) -> String {
-        format!("http://{app}.localhost:{}/", self.ports.router)
+        format!("https://{app}.localhost:{}/", self.ports.router)
     }
 
     /// Tells the dyno manager that apps, releases or formation changed and
@@ -236,8 +236,9 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
         dynos::remove_leftovers(&fake).await?;
         tokio::spawn(dynos::manage(fake.clone()));
     }
-    tokio::spawn(router::serve(fake.clone(), router_listener));
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let router_tls = tokio_rustls::TlsAcceptor::from(tls::router_config(&fake.dir)?);
+    tokio::spawn(router::serve(fake.clone(), router_listener, router_tls));
     tokio::spawn(rendezvous::serve(
         fake.clone(),
         rendezvous_listener,
@@ -247,7 +248,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
     std::fs::write(&args.ready_file, ready).map_err(Error::io("writing the ready file"))?;
     crate::http_server::serve(
         api_listener,
-        Some(acceptor),
+        crate::http_server::Security::Tls(acceptor),
         MAX_CONNECTIONS,
         move |req, peer| answer(fake.clone(), req, peer),
     )

@@ -49,19 +49,41 @@ const APPLICATION_ERROR: &str = "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=
 const REQUEST_TOO_LARGE: &str = "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>Request too large</title>\n</head>\n<body>\n<h1>Request too large</h1>\n<p>deploylab's router forwards request bodies up to 32 MiB.</p>\n</body>\n</html>\n";
 const NO_SUCH_APP: &str = "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>No such app</title>\n</head>\n<body>\n<h1>There's nothing here, yet.</h1>\n<p>Build something amazing</p>\n</body>\n</html>\n";
 
-pub(crate) async fn serve(fake: Arc<Fake>, listener: tokio::net::TcpListener) {
+/// Serves the router: HTTPS and plain HTTP on one port, as an app's
+/// redirect to https://<app>.localhost:<port>/ expects.
+pub(crate) async fn serve(
+    fake: Arc<Fake>,
+    listener: tokio::net::TcpListener,
+    tls: tokio_rustls::TlsAcceptor,
+) {
     let client = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(REQUEST_TIMEOUT)
         .build()
         .expect("an HTTP client");
-    crate::http_server::serve(listener, None, super::MAX_CONNECTIONS, move |req, peer| {
-        let (fake, client) = (fake.clone(), client.clone());
-        async move { route(&fake, &client, req, peer.ip()).await }
-    })
+    let security = crate::http_server::Security::Either(tls);
+    crate::http_server::serve(
+        listener,
+        security,
+        super::MAX_CONNECTIONS,
+        move |req, peer| {
+            let (fake, client) = (fake.clone(), client.clone());
+            async move { route(&fake, &client, req, peer.ip()).await }
+        },
+    )
     .await;
 }
+
+/// The headers the router sets itself, from the real connection.
+const ROUTER_HEADERS: &[&str] = &[
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-port",
+    "x-request-start",
+    "x-request-id",
+    "via",
+];
 
 /// The largest request body the router forwards to a dyno (it holds it
 /// whole on the way).
@@ -148,6 +170,10 @@ async fn route(
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let address = dyno.address.expect("an up web dyno has an address");
+    let secure = req
+        .extensions()
+        .get::<crate::http_server::Secure>()
+        .is_some_and(|s| s.0);
     let headers = req.headers().clone();
     let Some(body) = crate::http_server::read_body(req.into_body(), BODY_LIMIT).await else {
         return too_large();
@@ -155,18 +181,20 @@ async fn route(
     let url = format!("http://{address}{path}");
     let mut forward = client.request(method.clone(), &url).body(body);
     for (name, value) in &headers {
-        if name != hyper::header::CONNECTION {
+        // What the router says about the connection replaces what a
+        // client claims (gunicorn refuses contradictory scheme headers).
+        if name != hyper::header::CONNECTION && !ROUTER_HEADERS.contains(&name.as_str()) {
             forward = forward.header(name, value);
         }
     }
-    let port = host.rsplit_once(':').map_or("80", |(_, p)| p).to_string();
+    let port = fake.ports.router.to_string();
     let epoch_ms = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_millis())
         .unwrap_or_default();
     forward = forward
         .header("x-forwarded-for", peer.to_string())
-        .header("x-forwarded-proto", "http")
+        .header("x-forwarded-proto", if secure { "https" } else { "http" })
         .header("x-forwarded-port", port)
         .header("x-request-start", epoch_ms.to_string())
         .header("x-request-id", &request_id)
@@ -194,11 +222,12 @@ async fn route(
     log(
         &app,
         format!(
-            "at=info method={method} path=\"{path}\" host={bare_host} request_id={request_id} fwd=\"{peer}\" dyno={} connect={connect_ms}ms service={}ms status={} bytes={} protocol=http",
+            "at=info method={method} path=\"{path}\" host={bare_host} request_id={request_id} fwd=\"{peer}\" dyno={} connect={connect_ms}ms service={}ms status={} bytes={} protocol={}",
             dyno.name,
             started.elapsed().as_millis().saturating_sub(connect_ms),
             status.as_u16(),
-            bytes.len()
+            bytes.len(),
+            if secure { "https" } else { "http" }
         ),
     );
     builder.body(full(bytes)).expect("a valid response")

@@ -90,3 +90,76 @@ fn write_private(path: &Path, pem: &str) -> Result<()> {
     crate::state::write_private(path, pem.as_bytes())
         .map_err(Error::io(format!("writing {}", path.display())))
 }
+
+/// The router's TLS: a certificate per app name (`<app>.localhost`, asked
+/// for by the client's SNI), made by the local CA on first use and kept
+/// for the process. (TLS clients refuse a wildcard `*.localhost`: a
+/// wildcard needs two labels after it.)
+pub(crate) fn router_config(dir: &Path) -> Result<Arc<rustls::ServerConfig>> {
+    server_config(dir)?;
+    let ca_key =
+        std::fs::read_to_string(dir.join("ca-key.pem")).map_err(Error::io("reading the CA key"))?;
+    let issuer = Issuer::new(ca_params(), KeyPair::from_pem(&ca_key).map_err(tls_error)?);
+    let resolver = AppCertificates {
+        issuer,
+        made: std::sync::Mutex::new(std::collections::HashMap::new()),
+    };
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(tls_error)?
+    .with_no_client_auth()
+    .with_cert_resolver(Arc::new(resolver));
+    Ok(Arc::new(config))
+}
+
+struct AppCertificates {
+    issuer: Issuer<'static, KeyPair>,
+    made: std::sync::Mutex<std::collections::HashMap<String, Arc<rustls::sign::CertifiedKey>>>,
+}
+
+impl std::fmt::Debug for AppCertificates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AppCertificates")
+    }
+}
+
+impl AppCertificates {
+    fn make(&self, name: &str) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        let mut params = CertificateParams::new(vec![name.to_string()]).ok()?;
+        params.distinguished_name.push(DnType::CommonName, name);
+        let key = KeyPair::generate().ok()?;
+        let cert = params.signed_by(&key, &self.issuer).ok()?;
+        let der = rustls::pki_types::PrivateKeyDer::from_pem_slice(key.serialize_pem().as_bytes())
+            .ok()?;
+        let signer = rustls::crypto::ring::sign::any_supported_type(&der).ok()?;
+        Some(Arc::new(rustls::sign::CertifiedKey::new(
+            vec![cert.der().clone()],
+            signer,
+        )))
+    }
+}
+
+impl rustls::server::ResolvesServerCert for AppCertificates {
+    fn resolve(
+        &self,
+        hello: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        // Only `<app>.localhost` (any other name gets no certificate, and
+        // the handshake fails as it would for an unknown host).
+        let name = hello.server_name()?.to_ascii_lowercase();
+        super::router::app_of_host(&name)?;
+        let mut made = self.made.lock().expect("not poisoned");
+        if let Some(known) = made.get(&name) {
+            return Some(known.clone());
+        }
+        // Bounded: a client could ask for endless names.
+        if made.len() >= 1024 {
+            made.clear();
+        }
+        let fresh = self.make(&name)?;
+        made.insert(name, fresh.clone());
+        Some(fresh)
+    }
+}

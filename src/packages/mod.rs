@@ -411,9 +411,12 @@ pub(crate) async fn serve(args: ProxyArgs) -> Result<()> {
         upstream.index()
     );
     let proxy = Arc::new(Proxy { args, upstream });
-    let accept = http_server::serve(listener, None, MAX_CONNECTIONS, move |req, _| {
-        proxy.clone().handle(req)
-    });
+    let accept = http_server::serve(
+        listener,
+        http_server::Security::Plain,
+        MAX_CONNECTIONS,
+        move |req, _| proxy.clone().handle(req),
+    );
     tokio::select! {
         () = accept => Ok(()),
         () = follow_network(&network) => Ok(()),

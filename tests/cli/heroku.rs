@@ -294,7 +294,7 @@ fn heroku_cli_manages_apps_on_the_fake() {
     assert!(fake.ok(&["apps"]).contains("meu-blog"));
     let info = fake.ok(&["info", "-a", "meu-blog"]);
     assert!(
-        info.contains("Web URL:") && info.contains("http://meu-blog.localhost:"),
+        info.contains("Web URL:") && info.contains("https://meu-blog.localhost:"),
         "{info}"
     );
 
@@ -429,6 +429,23 @@ fn heroku_course_flow_with_the_real_cli_and_git() {
     let app = "meu-blog";
     let (status, head) = fake.get(app, "/");
     assert_eq!(status, 200, "{head}");
+    // The same port speaks HTTPS, with a certificate `heroku env` makes
+    // curl trust; a scheme header a client forges is replaced.
+    let url = format!("https://{app}.localhost:{}/", fake.router_port);
+    let code = |args: &[&str]| {
+        let out = fake
+            .command("curl")
+            .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}"])
+            .args(args)
+            .output()
+            .unwrap();
+        format!("{}{}", stdout(&out), stderr(&out))
+    };
+    assert_eq!(code(&[&url]), "200");
+    let plain = url.replace("https://", "http://");
+    assert_eq!(code(&["-H", "X-Forwarded-Proto: https", &plain]), "200");
+    let info = fake.ok(&["apps:info", "-a", app]);
+    assert!(info.contains(&url), "web_url is the https one: {info}");
 
     // Releases are images deploylab lists (and `images prune` keeps).
     let images = stdout(&fake.lab.run(&["images", "list"]));
