@@ -28,6 +28,9 @@ use crate::error::{Error, Result};
 /// Where the work files are staged inside the VM (excluded from capture).
 const STAGING: &str = "/var/tmp/deploylab-submit";
 
+/// Made when a restore starts: what changed on disk after it is the work's.
+const RESTORE_STAMP: &str = "/var/tmp/deploylab-restored";
+
 /// Paths never captured nor deleted at restore: rebuilt, volatile, or
 /// deploylab's and Docker's own. A path matches a prefix when it is the
 /// prefix or lies below it.
@@ -339,6 +342,15 @@ pub(crate) async fn restore(
     installed: Option<BTreeSet<String>>,
 ) -> Result<Vec<String>> {
     let t = std::time::Instant::now();
+    // What the work writes from here on is what `written_since_restore`
+    // counts (ctime: a student cannot set it back).
+    run(
+        docker,
+        container,
+        "marking the restore",
+        &["touch", RESTORE_STAMP],
+    )
+    .await?;
     let before = match &installed {
         Some(_) => BTreeSet::new(),
         None => every_path(docker, container).await?,
@@ -663,4 +675,23 @@ mod tests {
             "ssh-ed25519 AAAAC3"
         );
     }
+}
+
+/// The bytes of disk the files changed since the restore began take (the
+/// work and whatever it ran at boot): a walk of the VM's disk, much
+/// cheaper than the engine's measure of its layer. `None` when the VM
+/// cannot run it (the engine's measure is the fallback).
+pub(crate) async fn written_since_restore(docker: &Docker, container: &str) -> Option<u64> {
+    let script = format!(
+        "[ -e {RESTORE_STAMP} ] || exit 1; find / -xdev -cnewer {RESTORE_STAMP} -printf '%b\\n' 2>/dev/null | awk '{{s += $1}} END {{print s * 512}}'"
+    );
+    let out = run(
+        docker,
+        container,
+        "measuring the work's disk",
+        &["sh", "-c", &script],
+    )
+    .await
+    .ok()?;
+    out.trim().parse::<f64>().ok().map(|b| b as u64)
 }
