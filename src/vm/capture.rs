@@ -639,6 +639,25 @@ async fn swap_key(docker: &Docker, container: &str, old: &str, new: &str) -> Res
     .map(drop)
 }
 
+/// The bytes of disk the files changed since the restore began take (the
+/// work and whatever it ran at boot): a walk of the VM's disk, much
+/// cheaper than the engine's measure of its layer. `None` when the VM
+/// cannot run it (the engine's measure is the fallback).
+pub(crate) async fn written_since_restore(docker: &Docker, container: &str) -> Option<u64> {
+    let script = format!(
+        "[ -e {RESTORE_STAMP} ] || exit 1; find / -xdev -cnewer {RESTORE_STAMP} -printf '%b\\n' 2>/dev/null | awk '{{s += $1}} END {{print s * 512}}'"
+    );
+    let out = run(
+        docker,
+        container,
+        "measuring the work's disk",
+        &["sh", "-c", &script],
+    )
+    .await
+    .ok()?;
+    out.trim().parse::<f64>().ok().map(|b| b as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -675,23 +694,4 @@ mod tests {
             "ssh-ed25519 AAAAC3"
         );
     }
-}
-
-/// The bytes of disk the files changed since the restore began take (the
-/// work and whatever it ran at boot): a walk of the VM's disk, much
-/// cheaper than the engine's measure of its layer. `None` when the VM
-/// cannot run it (the engine's measure is the fallback).
-pub(crate) async fn written_since_restore(docker: &Docker, container: &str) -> Option<u64> {
-    let script = format!(
-        "[ -e {RESTORE_STAMP} ] || exit 1; find / -xdev -cnewer {RESTORE_STAMP} -printf '%b\\n' 2>/dev/null | awk '{{s += $1}} END {{print s * 512}}'"
-    );
-    let out = run(
-        docker,
-        container,
-        "measuring the work's disk",
-        &["sh", "-c", &script],
-    )
-    .await
-    .ok()?;
-    out.trim().parse::<f64>().ok().map(|b| b as u64)
 }
