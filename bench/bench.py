@@ -453,12 +453,6 @@ def heroku(env, home, runs):
         run("heroku", "ps", "-a", app)
         cli.append(time.perf_counter() - t0)
     print(f"`heroku ps` with the real CLI (Node start-up included), median of 3: {ms(statistics.median(cli))}")
-    apps = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        run("heroku", "apps")
-        apps.append(time.perf_counter() - t0)
-    print(f"`heroku apps` with the real CLI (it also asks the account service), median of 3: {ms(statistics.median(apps))}")
     checks = [timed(["check", "--format", "json"], env)[0] for _ in range(5)]
     print(f"check, heroku lab deployed (8 stages, one-off settings dyno), median of 5: {ms(statistics.median(checks))}")
     state = json.load(open(os.path.join(home, "state.json")))

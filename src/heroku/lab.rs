@@ -331,10 +331,6 @@ pub(crate) fn env_pairs(running: &Running) -> Vec<(String, String)> {
         ("HEROKU_API_KEY", running.token.clone()),
         ("NODE_EXTRA_CA_CERTS", ca.clone()),
         ("DISABLE_TELEMETRY", "true".into()),
-        // The CLI asks Heroku's account service beside the API for `apps`
-        // and `auth:whoami` (and retries for seconds offline): the fake
-        // answers its `/account` too.
-        ("HEROKU_PARTICLEBOARD_URL", api.clone()),
         // git: trust the local CA and send the token, for the fake only.
         ("GIT_CONFIG_COUNT", "2".into()),
         ("GIT_CONFIG_KEY_0", format!("http.{api}/.sslCAInfo")),
@@ -506,7 +502,6 @@ mod tests {
         let pairs: std::collections::HashMap<String, String> =
             env_pairs(&running).into_iter().collect();
         assert_eq!(pairs["HEROKU_HOST"], "https://localhost:5443");
-        assert_eq!(pairs["HEROKU_PARTICLEBOARD_URL"], "https://localhost:5443");
         assert_eq!(pairs["HEROKU_API_KEY"], "HRKU-it's");
         assert_eq!(pairs["NODE_EXTRA_CA_CERTS"], "/home/a b/heroku/ca.pem");
         assert_eq!(
