@@ -425,10 +425,20 @@ impl Environment for Vm {
         limits: &GradeLimits,
     ) -> Option<String> {
         for machine in &running.machines {
-            // A fork bomb holds the VM at its process limit.
-            if let Some((current, limit)) = docker::processes(docker, &machine.container_id).await
-                && limit > 0
-                && current * 10 >= limit * 9
+            // A fork bomb holds the VM near its process limit, its count
+            // rising and falling as forks fail: the highest of a few looks.
+            let mut highest = None;
+            for _ in 0..5 {
+                if let Some((current, limit)) =
+                    docker::processes(docker, &machine.container_id).await
+                    && limit > 0
+                {
+                    highest = highest.max(Some((current, limit)));
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            if let Some((current, limit)) = highest
+                && current * 10 >= limit * 8
             {
                 return Some(text::out_of_processes(current, limit));
             }

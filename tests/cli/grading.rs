@@ -130,7 +130,8 @@ fn hostile_submissions_get_zero_and_the_batch_goes_on() {
     let good = submit(&d, dir.path(), "good");
     // Each unit is enabled by hand, never started in the student's lab.
     // The bomb lifts systemd's own per-unit task limit, which would
-    // otherwise contain it.
+    // otherwise contain it, and every process of it stays (a bomb whose
+    // processes exit can die out before the grade looks).
     let unit = |name: &str, body: &str| {
         format!(
             "printf '{body}' | sudo tee /etc/systemd/system/{name}.service >/dev/null\n\
@@ -140,7 +141,7 @@ fn hostile_submissions_get_zero_and_the_batch_goes_on() {
     };
     d.sh(&unit(
         "bomb",
-        r#"[Service]\nTasksMax=infinity\nExecStart=/bin/bash -c "b() { b | b & }; b"\n[Install]\nWantedBy=multi-user.target\n"#,
+        r#"[Service]\nTasksMax=infinity\nExecStart=/bin/bash -c "b() { b & b & sleep infinity; }; b"\n[Install]\nWantedBy=multi-user.target\n"#,
     ));
     let bomb = submit(&d, dir.path(), "bomb");
     d.sh("sudo rm /etc/systemd/system/bomb.service /etc/systemd/system/multi-user.target.wants/bomb.service");
