@@ -313,12 +313,6 @@ impl Platform {
                     (&Method::GET, ["releases"]) => {
                         (StatusCode::OK, Value::Array(releases_page(&found, range)))
                     }
-                    (&Method::GET, ["releases", key, "config-vars"]) => {
-                        match found.releases.iter().find(|r| release_matches(r, key)) {
-                            Some(r) => (StatusCode::OK, json!(r.config)),
-                            None => error(StatusCode::NOT_FOUND, "not_found", text::NO_RELEASE),
-                        }
-                    }
                     (&Method::GET, ["releases", key]) => {
                         match found.releases.iter().find(|r| release_matches(r, key)) {
                             Some(r) => (StatusCode::OK, release_json(&found, r)),
@@ -727,9 +721,6 @@ fn release_json(app: &App, r: &Release) -> Value {
         "created_at": r.created_at,
         "current": current,
         "description": r.description,
-        // What `heroku rollback` (no version) and `releases:info` read: a
-        // release that succeeded and runs code can be rolled back to.
-        "eligible_for_rollback": r.status == Phase::Succeeded && r.slug.is_some(),
         "id": r.id,
         "output_stream_url": null,
         "slug": r.slug.as_ref().map(|s| json!({ "id": s.id })),

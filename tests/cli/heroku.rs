@@ -549,22 +549,6 @@ fn heroku_course_flow_with_the_real_cli_and_git() {
     fake.wait_for_web(app, "up");
     let report = fake.check_json();
     assert_eq!(check_status(&report, "released"), "fail");
-    // releases:info reads the release and its config vars.
-    let info = fake.ok(&["releases:info", "-a", app]);
-    assert!(info.contains("Rollback to v3"), "{info}");
-    assert!(
-        info.contains("Eligible for Rollback?") && info.contains("Yes"),
-        "{info}"
-    );
-    assert!(info.contains("Config vars"), "its config vars: {info}");
-    assert!(info.contains("DATABASE_URL"), "its config vars: {info}");
-    // `rollback` with no version: to the release before the current one
-    // that can be rolled back to (the deploy before the rollback).
-    let back = fake.ok(&["rollback", "-a", app]);
-    assert!(back.contains("Rolling back meu-blog to v"), "{back}");
-    fake.wait_for_web(app, "up");
-    let report = fake.check_json();
-    assert_eq!(check_status(&report, "released"), "pass", "{report:#}");
 
     // Scaled to zero: H14 from the router, and the check says so.
     let scaled = fake.ok(&["ps:scale", "web=0", "-a", app]);
