@@ -19,8 +19,9 @@ Measures, with the release binary (built first):
     backend, installed into target/bench-venv), run on the same VM, and the
     ratio testinfra / deploylab
   - the heroku lab (needs the real CLI unpacked in target/heroku-cli-11.10.0,
-    as the tests do): `start heroku` warm, push of the blog to released and
-    answering through the router (warm cache), median of N; the API request
+    as the tests do): `start heroku` warm, `addons:create heroku-postgresql`,
+    the first push, a push of the blog to released and answering through
+    the router (warm cache), median of N; `heroku apps`; the API request
     `heroku ps` makes (GET /apps/{app}/dynos) and `heroku ps` itself; `check`
     on the deployed app; the fake's RSS and a web dyno's memory
     (--only-heroku skips the VM part)
@@ -392,8 +393,11 @@ def heroku(env, home, runs):
     subprocess.run(["git", "clone", "-q", blog, work], env=henv, check=True)
     app = "bench-blog"
     run("heroku", "create", app)
+    t0 = time.perf_counter()
+    run("heroku", "addons:create", "heroku-postgresql:essential-0", "-a", app)
+    print(f"heroku addons:create heroku-postgresql (real PostgreSQL up, with the CLI): {ms(time.perf_counter() - t0)}")
     with open(os.path.join(work, "requirements.txt"), "w") as f:
-        f.write("django>=5.2,<6\ndynaconf\ndj-database-url\ngunicorn\nwhitenoise\n")
+        f.write("django>=5.2,<6\ndynaconf\ndj-database-url\ngunicorn\nwhitenoise\npsycopg[binary]\n")
     with open(os.path.join(work, ".python-version"), "w") as f:
         f.write("3.11\n")
     with open(os.path.join(work, "Procfile"), "w") as f:
@@ -402,7 +406,10 @@ def heroku(env, home, runs):
         f'BLOG_ALLOWED_HOSTS=["{app}.localhost"]', "-a", app)
     run("git", "add", "-A")
     run("git", "commit", "-qm", "heroku")
-    run("git", "push", "-q", "heroku", "main")  # the first build warms the page cache
+    t0 = time.perf_counter()
+    run("git", "push", "-q", "heroku", "main")
+    print(f"first git push of the blog (no build cache; release phase migrates PostgreSQL): "
+          f"{time.perf_counter() - t0:.1f} s")
 
     def answering(version):
         import http.client
@@ -453,6 +460,10 @@ def heroku(env, home, runs):
         run("heroku", "ps", "-a", app)
         cli.append(time.perf_counter() - t0)
     print(f"`heroku ps` with the real CLI (Node start-up included), median of 3: {ms(statistics.median(cli))}")
+    t0 = time.perf_counter()
+    run("heroku", "apps")
+    print(f"`heroku apps` with the real CLI (it also asks Heroku's account service, offline here): "
+          f"{ms(time.perf_counter() - t0)}")
     checks = [timed(["check", "--format", "json"], env)[0] for _ in range(5)]
     print(f"check, heroku lab deployed (8 stages, one-off settings dyno), median of 5: {ms(statistics.median(checks))}")
     state = json.load(open(os.path.join(home, "state.json")))

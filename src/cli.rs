@@ -70,12 +70,18 @@ pub(crate) enum Command {
         /// Output format: a table for people, JSON (schema in the README) or JUnit XML for tools.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// The heroku lab: judge this app (default: the one pushed to last).
+        #[arg(long, value_name = "NAME")]
+        app: Option<String>,
     },
 
     /// Show the hint for the first check that fails.
     Hint {
         #[command(flatten)]
         target: LabArg,
+        /// The heroku lab: about this app (default: the one pushed to last).
+        #[arg(long, value_name = "NAME")]
+        app: Option<String>,
         /// A deeper hint, one step closer to the answer.
         #[arg(long)]
         more: bool,

@@ -136,9 +136,34 @@ pub(crate) fn short(instance: &str) -> &str {
 /// name), labelled like its containers. Returns its name.
 pub(crate) async fn create_network(docker: &Docker, instance: &str, lab: &str) -> Result<String> {
     let name = network_name(instance, lab);
+    make_network(docker, &name, instance, lab, false).await?;
+    Ok(name)
+}
+
+/// A lab's second network with no way out (Docker's `internal`): its
+/// containers reach the host's address on it, where a package proxy
+/// listens, and nothing else. Removed with the lab's other resources.
+pub(crate) async fn create_closed_network(
+    docker: &Docker,
+    instance: &str,
+    lab: &str,
+) -> Result<String> {
+    let name = format!("{}-closed", network_name(instance, lab));
+    make_network(docker, &name, instance, lab, true).await?;
+    Ok(name)
+}
+
+async fn make_network(
+    docker: &Docker,
+    name: &str,
+    instance: &str,
+    lab: &str,
+    internal: bool,
+) -> Result<()> {
     let request = bollard::models::NetworkCreateRequest {
-        name: name.clone(),
+        name: name.to_string(),
         driver: Some("bridge".into()),
+        internal: Some(internal),
         labels: Some(HashMap::from([
             (LABEL_LAB.to_string(), lab.to_string()),
             (LABEL_INSTANCE.to_string(), instance.to_string()),
@@ -149,7 +174,7 @@ pub(crate) async fn create_network(docker: &Docker, instance: &str, lab: &str) -
         .create_network(request)
         .await
         .map_err(Error::docker("creating the lab's network"))?;
-    Ok(name)
+    Ok(())
 }
 
 /// The address the host has on a network (its gateway): what containers on

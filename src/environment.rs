@@ -286,7 +286,11 @@ pub(crate) async fn run_command(command: EnvCommand, home: &Home) -> Result<i32>
 /// Images an environment keeps current beside the VM image (`images
 /// list`/`prune`), and the kinds of image `prune` must leave alone.
 pub(crate) fn current_images(vm: &crate::images::VmImage) -> Vec<String> {
-    vec![vm.tag.clone(), crate::heroku::stack::tag_for(vm)]
+    vec![
+        vm.tag.clone(),
+        crate::heroku::stack::tag_for(vm),
+        crate::standin::postgres::tag_for(vm),
+    ]
 }
 
 pub(crate) const KEPT_IMAGE_KINDS: &[&str] = &[crate::heroku::build::SLUG_KIND];

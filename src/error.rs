@@ -86,6 +86,9 @@ pub(crate) enum Error {
     #[error("{}: {why}", path.display())]
     BadSubmission { path: PathBuf, why: String },
 
+    #[error("the fake Heroku has no app named '{app}' (its apps: {known})")]
+    NoSuchApp { app: String, known: String },
+
     #[error("the submission's description of the work is unreadable: {why}")]
     SubmissionState { why: String },
 
@@ -208,6 +211,7 @@ impl Error {
             | RepoNeedsFresh { .. }
             | BadRepo { .. }
             | BadSubmission { .. }
+            | NoSuchApp { .. }
             | SubmissionState { .. } => exit::USAGE,
             DockerUnreachable { .. }
             | Docker { .. }

@@ -40,6 +40,7 @@ mod progress;
 mod report;
 mod seam;
 mod shell;
+mod standin;
 mod state;
 mod submission;
 mod verdict;

@@ -23,6 +23,9 @@ pub(crate) struct Ctx<'a> {
     pub(crate) home: &'a Home,
     pub(crate) catalog: &'a Catalog,
     pub(crate) progress: &'a Progress,
+    /// What the checks judge where a lab holds several (`check --app`: one
+    /// of the heroku lab's apps); None: the environment's own choice.
+    pub(crate) subject: Option<&'a str>,
 }
 
 /// `start`'s options (a VM lab uses the ports; the heroku lab the second as

@@ -9,6 +9,7 @@ dynaconf
 dj-database-url
 gunicorn
 whitenoise
+psycopg[binary]
 REQ
 echo "3.11" > .python-version
 echo "web: gunicorn blog.wsgi" > Procfile

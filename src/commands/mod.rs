@@ -39,10 +39,15 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
     let progress = Progress::new(cli.quiet);
     let home = Home::from_env()?;
     let catalog = Catalog::from_env();
+    let subject = match &cli.command {
+        Command::Check { app, .. } | Command::Hint { app, .. } => app.clone(),
+        _ => None,
+    };
     let ctx = Ctx {
         home: &home,
         catalog: &catalog,
         progress: &progress,
+        subject: subject.as_deref(),
     };
     match cli.command {
         Command::Labs => labs::run(&catalog),
@@ -67,8 +72,9 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
             target,
             stage,
             format,
+            ..
         } => check::run(&ctx, target.lab.as_deref(), stage.as_deref(), format).await,
-        Command::Hint { target, more } => hint::run(&ctx, target.lab.as_deref(), more).await,
+        Command::Hint { target, more, .. } => hint::run(&ctx, target.lab.as_deref(), more).await,
         Command::Solve { target, stage } => solve::run(&ctx, target.lab.as_deref(), &stage).await,
         Command::Ssh { target, command } => ssh::run(&ctx, target.lab.as_deref(), &command),
         Command::Shell { target } => shell::run(&ctx, target.lab.as_deref()).await,

@@ -127,6 +127,7 @@ async fn prove(
         home: &scratch.home,
         catalog: ctx.catalog,
         progress: &quiet,
+        subject: None,
     };
     let mut push = |step: String, ok: Option<bool>, detail: String| {
         ctx.progress

@@ -335,6 +335,7 @@ async fn grade_in(
         home: &scratch.home,
         catalog,
         progress: &progress,
+        subject: None,
     };
     phase(Phase::Starting);
     let t = Instant::now();

@@ -14,6 +14,8 @@ use hyper::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::addons;
+
 /// Heroku's rule for app names.
 pub(crate) fn valid_app_name(name: &str) -> bool {
     let bytes = name.as_bytes();
@@ -26,7 +28,7 @@ pub(crate) fn valid_app_name(name: &str) -> bool {
 }
 
 /// Error messages, as Heroku words them.
-mod text {
+pub(crate) mod text {
     pub(crate) const UNAUTHORIZED: &str = "Invalid credentials provided.";
     pub(crate) const NO_APP: &str = "Couldn't find that app.";
     pub(crate) const NO_ENDPOINT: &str = "The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), and did you specify your intended version with the `Accept` header?";
@@ -41,6 +43,7 @@ mod text {
     }
     pub(crate) const BAD_NAME: &str = "Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes.";
     pub(crate) const NO_RELEASE: &str = "Couldn't find that release.";
+    pub(crate) const NO_ADDON: &str = "Couldn't find that add on.";
     pub(crate) const BAD_FORMATION: &str = "Quantity must be a whole number from 0 to 100.";
     pub(crate) fn no_process_type(kind: &str) -> String {
         format!("Couldn't find that process type ({kind}).")
@@ -92,6 +95,9 @@ pub(crate) struct App {
     /// Bumped by `ps:restart`: dynos of an older generation are replaced.
     #[serde(default)]
     pub(crate) restarts: u64,
+    /// Provisioned add-ons (Heroku Postgres, at most one).
+    #[serde(default)]
+    pub(crate) addons: Vec<super::addons::Addon>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -294,6 +300,52 @@ impl Platform {
                     "user": { "email": ACCOUNT_EMAIL, "id": ACCOUNT_ID },
                 }),
             ),
+            (&Method::GET, ["addons"]) => {
+                let all = self
+                    .state
+                    .apps
+                    .values()
+                    .flat_map(|app| app.addons.iter().map(|a| addons::addon_json(app, a)));
+                (StatusCode::OK, Value::Array(all.collect()))
+            }
+            (&Method::GET, ["addon-attachments"]) => {
+                let all = self
+                    .state
+                    .apps
+                    .values()
+                    .flat_map(|app| app.addons.iter().map(|a| addons::attachment_json(app, a)));
+                (StatusCode::OK, Value::Array(all.collect()))
+            }
+            (&Method::GET, ["addons", key, rest @ ..]) => match self.addon(None, key) {
+                Some((app, addon)) => match rest {
+                    [] => (StatusCode::OK, addons::addon_json(&app, &addon)),
+                    ["addon-attachments"] => (
+                        StatusCode::OK,
+                        json!([addons::attachment_json(&app, &addon)]),
+                    ),
+                    _ => error(StatusCode::NOT_FOUND, "not_found", text::NO_ENDPOINT),
+                },
+                None => no_addon(),
+            },
+            (&Method::POST, ["actions", "addons", "resolve"]) => {
+                let (app, key) = resolve_request(body, "addon");
+                match self.addon(app.as_deref(), &key) {
+                    Some((app, addon)) => {
+                        (StatusCode::OK, json!([addons::addon_json(&app, &addon)]))
+                    }
+                    None => no_addon(),
+                }
+            }
+            (&Method::POST, ["actions", "addon-attachments", "resolve"]) => {
+                let (app, key) = resolve_request(body, "addon_attachment");
+                match self.addon(app.as_deref(), &key) {
+                    Some((app, addon)) => (
+                        StatusCode::OK,
+                        json!([addons::attachment_json(&app, &addon)]),
+                    ),
+                    None => no_addon(),
+                }
+            }
             (_, ["apps", app, rest @ ..]) => {
                 let Some(found) = self.find(app) else {
                     return error(StatusCode::NOT_FOUND, "not_found", text::NO_APP);
@@ -305,13 +357,27 @@ impl Platform {
                         self.save();
                         (StatusCode::OK, self.app_json(&found))
                     }
-                    (&Method::GET, ["addons" | "collaborators" | "features"]) => {
-                        (StatusCode::OK, json!([]))
+                    (&Method::GET, ["collaborators" | "features"]) => (StatusCode::OK, json!([])),
+                    (&Method::GET, ["addons"]) => (StatusCode::OK, addons_of(&found)),
+                    (&Method::GET, ["addon-attachments"]) => {
+                        (StatusCode::OK, attachments_of(&found))
+                    }
+                    (&Method::GET, ["addons", key]) => {
+                        match found.addons.iter().find(|a| addons::matches(a, key)) {
+                            Some(a) => (StatusCode::OK, addons::addon_json(&found, a)),
+                            None => error(StatusCode::NOT_FOUND, "not_found", text::NO_ADDON),
+                        }
                     }
                     (&Method::GET, ["config-vars"]) => (StatusCode::OK, json!(found.config)),
                     (&Method::PATCH, ["config-vars"]) => self.set_config(&found.name, body),
                     (&Method::GET, ["releases"]) => {
                         (StatusCode::OK, Value::Array(releases_page(&found, range)))
+                    }
+                    (&Method::GET, ["releases", key, "config-vars"]) => {
+                        match found.releases.iter().find(|r| release_matches(r, key)) {
+                            Some(r) => (StatusCode::OK, json!(r.config)),
+                            None => error(StatusCode::NOT_FOUND, "not_found", text::NO_RELEASE),
+                        }
                     }
                     (&Method::GET, ["releases", key]) => {
                         match found.releases.iter().find(|r| release_matches(r, key)) {
@@ -340,6 +406,23 @@ impl Platform {
             }
             _ => error(StatusCode::NOT_FOUND, "not_found", text::NO_ENDPOINT),
         }
+    }
+
+    /// The add-on `key` names (id, name or attachment), in `app` if given.
+    fn addon(&self, app: Option<&str>, key: &str) -> Option<(App, addons::Addon)> {
+        let (prefix, key) = match key.split_once("::") {
+            Some((a, k)) => (Some(a), k),
+            None => (None, key),
+        };
+        let app = app.or(prefix);
+        self.state
+            .apps
+            .values()
+            .filter(|a| app.is_none_or(|name| a.name == name || a.id == name))
+            .find_map(|a| {
+                let found = a.addons.iter().find(|x| addons::matches(x, key))?;
+                Some((a.clone(), found.clone()))
+            })
     }
 
     /// `PATCH config-vars`: values set, `null` unsets; a release records it.
@@ -646,11 +729,9 @@ impl Platform {
             formation: BTreeMap::new(),
             builds: Vec::new(),
             restarts: 0,
+            addons: Vec::new(),
         };
-        // A database from the start, standing in for the Heroku Postgres
-        // add-on: SQLite on the app's data volume (see `dynos`).
-        app.config
-            .insert("DATABASE_URL".into(), super::dynos::DATABASE_URL.into());
+        // No DATABASE_URL until Heroku Postgres is added, as on Heroku.
         push_release(&mut app, "Initial release".into());
         self.state.apps.insert(name, app.clone());
         self.save();
@@ -678,6 +759,49 @@ impl Platform {
             }
         }
     }
+}
+
+fn addons_of(app: &App) -> Value {
+    Value::Array(
+        app.addons
+            .iter()
+            .map(|a| addons::addon_json(app, a))
+            .collect(),
+    )
+}
+
+fn attachments_of(app: &App) -> Value {
+    Value::Array(
+        app.addons
+            .iter()
+            .map(|a| addons::attachment_json(app, a))
+            .collect(),
+    )
+}
+
+/// A 404 the CLI's resolver understands (`resource: add_on`).
+fn no_addon() -> Answer {
+    (
+        StatusCode::NOT_FOUND,
+        json!({ "id": "not_found", "resource": "add_on", "message": text::NO_ADDON }),
+    )
+}
+
+/// The app and the name a resolve action asks about.
+fn resolve_request(body: &[u8], field: &str) -> (Option<String>, String) {
+    let request: Value = serde_json::from_slice(body).unwrap_or_default();
+    (
+        request["app"].as_str().map(str::to_string),
+        request[field].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// A word for generated names.
+pub(crate) fn word() -> &'static str {
+    const WORDS: &[&str] = &[
+        "calm", "brave", "quiet", "sunny", "rapid", "gentle", "bright", "lucky",
+    ];
+    WORDS[(uuid::Uuid::new_v4().as_u128() % WORDS.len() as u128) as usize]
 }
 
 /// A new release of the current code with the app's current config.
@@ -721,6 +845,9 @@ fn release_json(app: &App, r: &Release) -> Value {
         "created_at": r.created_at,
         "current": current,
         "description": r.description,
+        // What `heroku rollback` (no version) and `releases:info` read: a
+        // release that succeeded and runs code can be rolled back to.
+        "eligible_for_rollback": r.status == Phase::Succeeded && r.slug.is_some(),
         "id": r.id,
         "output_stream_url": null,
         "slug": r.slug.as_ref().map(|s| json!({ "id": s.id })),
@@ -851,6 +978,62 @@ mod tests {
     fn platform() -> Platform {
         let dir = tempfile::tempdir().unwrap().keep();
         Platform::load(dir.join("state.json"), "secret".into(), 5443, 5080)
+    }
+
+    /// Add-ons are found the ways the CLI asks: listed per app and in all,
+    /// resolved by name or attachment (`DATABASE`, `app::DATABASE`), with
+    /// the 404 its resolver understands; an app starts without one.
+    #[test]
+    fn add_ons_are_listed_and_resolved_like_herokus() {
+        let mut p = platform();
+        let auth = Some("Bearer secret");
+        p.handle(&Method::POST, "/apps", auth, None, br#"{"name":"loja"}"#);
+        assert!(!p.state.apps["loja"].config.contains_key("DATABASE_URL"));
+        let (_, none) = p.handle(&Method::GET, "/apps/loja/addons", auth, None, b"");
+        assert_eq!(none, json!([]));
+        p.state
+            .apps
+            .get_mut("loja")
+            .unwrap()
+            .addons
+            .push(addons::Addon {
+                id: "0f0e0d0c-0000-0000-0000-000000000001".into(),
+                name: "postgresql-calm-00042".into(),
+                plan: "essential-0".into(),
+                created_at: "2026-11-29T12:00:00Z".into(),
+                attachment_id: "a".into(),
+                user: "u".into(),
+                password: "p".into(),
+                database: "d".into(),
+            });
+        let (_, listed) = p.handle(&Method::GET, "/apps/loja/addons", auth, None, b"");
+        assert_eq!(listed[0]["plan"]["name"], "heroku-postgresql:essential-0");
+        assert_eq!(listed[0]["plan"]["price"]["cents"], 500);
+        assert_eq!(listed[0]["config_vars"], json!(["DATABASE_URL"]));
+        for key in ["DATABASE", "loja::DATABASE", "postgresql-calm-00042"] {
+            let body = json!({ "addon": key, "app": null }).to_string();
+            let (status, found) = p.handle(
+                &Method::POST,
+                "/actions/addons/resolve",
+                auth,
+                None,
+                body.as_bytes(),
+            );
+            assert_eq!(status, StatusCode::OK, "{key}");
+            assert_eq!(found[0]["name"], "postgresql-calm-00042", "{key}");
+        }
+        let (status, missing) = p.handle(
+            &Method::POST,
+            "/actions/addons/resolve",
+            auth,
+            None,
+            br#"{"addon":"REDIS","app":"loja"}"#,
+        );
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(missing["resource"], "add_on");
+        let (_, attachments) = p.handle(&Method::GET, "/addon-attachments", auth, None, b"");
+        assert_eq!(attachments[0]["name"], "DATABASE");
+        assert_eq!(attachments[0]["app"]["name"], "loja");
     }
 
     #[test]

@@ -24,6 +24,8 @@ use crate::docker::{LABEL_IMAGE, LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE, remove_c
 use crate::error::{Error, Result};
 
 const COMPILE: &str = include_str!("compile.sh");
+/// Names every requirement a failed `pip install` could not have.
+const UNAVAILABLE: &str = include_str!("unavailable.py");
 /// Files that make a directory a Python app for Heroku's buildpack.
 const PYTHON_FILES: &[&str] = &[
     "requirements.txt",
@@ -55,6 +57,21 @@ mod text {
         " !     A Python app on Heroku must have a 'requirements.txt' package manager",
         " !     file in the root directory of its source code (deploylab's fake",
         " !     builds requirements.txt apps).",
+    ];
+    /// Heroku's buildpack warns (and will one day refuse) runtime.txt.
+    pub(crate) const RUNTIME_TXT_DEPRECATED: &[&str] = &[
+        "",
+        " !     Warning: The runtime.txt file is deprecated.",
+        " !     ",
+        " !     It has been replaced by the .python-version file:",
+        " !     https://devcenter.heroku.com/changelog-items/3141",
+        " !     ",
+        " !     Delete runtime.txt and create a file named .python-version",
+        " !     (with the leading dot) holding the major version, e.g.: 3.11",
+        " !     ",
+        " !     In the future support for runtime.txt will be removed and",
+        " !     this warning will be made an error.",
+        "",
     ];
     pub(crate) const REJECTED: &str = " !     Push rejected, failed to compile Python app.";
     pub(crate) const PUSH_FAILED: &str = " !     Push failed";
@@ -285,9 +302,15 @@ pub(crate) fn parse_procfile(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The Python version an app asks for and the file that asks, if any.
+/// The Python version an app asks for and the file that asks, if any:
+/// `runtime.txt` wins when both exist, as in Heroku's buildpack.
 fn requested_python(repo: &Repo, commit: &str, files: &[String]) -> Option<(String, &'static str)> {
     let has = |f: &str| files.iter().any(|x| x == f);
+    if has("runtime.txt") {
+        let text = git_file(repo, commit, "runtime.txt")?;
+        let version = text.trim().trim_start_matches("python-").to_string();
+        return Some((version, "runtime.txt"));
+    }
     if has(".python-version") {
         let text = git_file(repo, commit, ".python-version")?;
         let version = text
@@ -296,11 +319,6 @@ fn requested_python(repo: &Repo, commit: &str, files: &[String]) -> Option<(Stri
             .find(|l| !l.is_empty() && !l.starts_with('#'))?
             .to_string();
         return Some((version, ".python-version"));
-    }
-    if has("runtime.txt") {
-        let text = git_file(repo, commit, "runtime.txt")?;
-        let version = text.trim().trim_start_matches("python-").to_string();
-        return Some((version, "runtime.txt"));
     }
     None
 }
@@ -360,6 +378,9 @@ async fn build(
                 "-----> Using Python {PYTHON_VERSION} specified in {file}"
             ))
             .await;
+            if file == "runtime.txt" {
+                say.lines(text::RUNTIME_TXT_DEPRECATED).await;
+            }
         }
         None => {
             say.line(&format!(
@@ -376,7 +397,7 @@ async fn build(
         .find(app)
         .map(|a| a.config)
         .unwrap_or_default();
-    let env: Vec<String> = config
+    let mut env: Vec<String> = config
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .chain([
@@ -392,13 +413,25 @@ async fn build(
         (LABEL_INSTANCE.to_string(), fake.instance.clone()),
         (LABEL_ROLE.to_string(), "build".to_string()),
     ]);
-    let wheels = fake.wheels.as_ref().map(|w| {
-        vec![format!(
-            "{}:{}:ro",
-            w.display(),
-            crate::images::WHEELS_MOUNT
-        )]
-    });
+    // With the package proxy: a network that reaches it and nothing else,
+    // and pip pointed at it (the stack's pip.conf, which names the offline
+    // wheels, is not read). Without: no network, the wheels mounted.
+    let (network, binds) = match (&fake.build_network, fake.package_proxy) {
+        (Some(network), Some(proxy)) => {
+            env.extend(crate::packages::pip_env(proxy));
+            (network.clone(), None)
+        }
+        _ => {
+            let wheels = fake.wheels.as_ref().map(|w| {
+                vec![format!(
+                    "{}:{}:ro",
+                    w.display(),
+                    crate::images::WHEELS_MOUNT
+                )]
+            });
+            ("none".to_string(), wheels)
+        }
+    };
     let base = match cached_slug(fake, docker, app).await {
         Some(image) => {
             say.line("-----> Restoring cache").await;
@@ -414,9 +447,8 @@ async fn build(
         working_dir: Some("/app".into()),
         labels: Some(labels),
         host_config: Some(HostConfig {
-            binds: wheels,
-            // Builds are offline: everything comes from deploylab's caches.
-            network_mode: Some("none".into()),
+            binds,
+            network_mode: Some(network),
             ..crate::limits::BUILD.host_config()
         }),
         ..Default::default()
@@ -490,6 +522,7 @@ async fn run_build_container(
         &[
             file("/tmp/source.tar", &archive.stdout, 0o644),
             file("/tmp/compile.sh", COMPILE.as_bytes(), 0o755),
+            file("/tmp/unavailable.py", UNAVAILABLE.as_bytes(), 0o644),
         ],
     )
     .await?;

@@ -7,9 +7,28 @@
 use serde::Deserialize;
 
 use super::api::Phase;
-use super::dynos::DynoState;
+use super::dynos::{Crash, DynoState};
 use super::facts::{AppFacts, Facts, Settings};
 use crate::verdict::{Outcome, Verdict};
+
+/// What the checks observe in words of their own, kept together for
+/// translation.
+mod text {
+    pub(super) const NOT_DJANGO: &str = "not a Django project (no manage.py at the top of the pushed code): nothing of Django's to check";
+    pub(super) const NO_PROCFILE: &str =
+        "the pushed code has no Procfile (or it declares no process)";
+    pub(super) fn no_procfile_for(module: &str) -> String {
+        format!("{NO_PROCFILE}; for this project: `web: gunicorn {module}`")
+    }
+    pub(super) fn r10(dyno: &str, seconds: u64) -> String {
+        format!(
+            "{dyno} crashed: R10 (Boot timeout), the web process did not bind to $PORT within {seconds} s; listen on 0.0.0.0:$PORT (gunicorn does by itself)"
+        )
+    }
+    pub(super) fn h10(dyno: &str, code: i64) -> String {
+        format!("{dyno} crashed (H10 App crashed): the process exited with status {code}")
+    }
+}
 
 /// The kinds of check a heroku lab.yaml may use (named `heroku_…` in
 /// lab files, as they were before each environment had its own kinds).
@@ -78,12 +97,19 @@ impl Check {
                 _ => Outcome::fail("an app", "no app yet (heroku create)"),
             });
         };
+        // Django's settings and migrations are not asked of other apps.
+        if !app.django && self.needs_settings() {
+            return Ok(Outcome::pass(
+                "Django's settings and migrations, for a Django project",
+                text::NOT_DJANGO,
+            ));
+        }
         Ok(match self {
             Check::HerokuApp {} => Outcome::pass("an app", format!("app {}", app.name)),
             Check::HerokuProcfile { process, program } => procfile(app, process, program),
             Check::HerokuBuildSucceeded {} => build_succeeded(app),
             Check::HerokuReleased {} => released(app),
-            Check::HerokuMigrated {} => migrated(settings(app)),
+            Check::HerokuMigrated {} => migrated(app.database.as_deref(), settings(app)),
             Check::HerokuDebugOff {} => debug_off(settings(app)),
             Check::HerokuSecretKey {} => secret_key(settings(app)),
             Check::HerokuAllowedHosts {} => allowed_hosts(&app.name, settings(app)),
@@ -114,7 +140,10 @@ fn procfile(app: &AppFacts, process: &str, program: &str) -> Outcome {
     match procfile.get(process) {
         None if procfile.is_empty() => Outcome::fail(
             expected,
-            "the pushed code has no Procfile (or it declares no process)",
+            match &app.wsgi_module {
+                Some(module) => text::no_procfile_for(module),
+                None => text::NO_PROCFILE.to_string(),
+            },
         ),
         None => Outcome::fail(
             expected,
@@ -183,8 +212,16 @@ fn released(app: &AppFacts) -> Outcome {
     }
 }
 
-fn migrated(settings: Result<&Settings, String>) -> Outcome {
+fn migrated(database: Option<&str>, settings: Result<&Settings, String>) -> Outcome {
     let expected = "every migration applied";
+    // Without the add-on each dyno has a database file of its own, lost
+    // when it restarts: what one dyno migrated, no other sees.
+    if database.is_none() {
+        return Outcome::fail(
+            expected,
+            "no Heroku Postgres database: each dyno writes to its own disk, lost on restart",
+        );
+    }
     let unapplied = settings.map(|s| {
         s.unapplied_migrations
             .ok_or("the app's settings could not be read (deploy it first)")
@@ -254,7 +291,13 @@ fn web_dyno(app: &AppFacts) -> Outcome {
     }
     let states: Vec<String> = webs
         .iter()
-        .map(|d| format!("{} {}", d.name, d.state.word()))
+        .map(|d| match (d.state, d.crash) {
+            (DynoState::Crashed, Some(Crash::BootTimeout { seconds })) => {
+                text::r10(&d.name, seconds)
+            }
+            (DynoState::Crashed, Some(Crash::Exited { code })) => text::h10(&d.name, code),
+            _ => format!("{} {}", d.name, d.state.word()),
+        })
         .collect();
     let why = match app.last_app_line.as_deref() {
         None | Some("") => String::new(),
@@ -271,8 +314,8 @@ fn web_dyno(app: &AppFacts) -> Outcome {
 fn http(app: &AppFacts, path: &str, status: u16, content_type: Option<&str>) -> Outcome {
     let name = &app.name;
     let expected = match content_type {
-        Some(t) => format!("{status} ({t}) for http://{name}.localhost{path}"),
-        None => format!("{status} for http://{name}.localhost{path}"),
+        Some(t) => format!("{status} ({t}) for https://{name}.localhost{path}"),
+        None => format!("{status} for https://{name}.localhost{path}"),
     };
     let answer = app.http.get(path).cloned().unwrap_or_default();
     if let Some(error) = answer.error {
@@ -288,6 +331,17 @@ fn http(app: &AppFacts, path: &str, status: u16, content_type: Option<&str>) -> 
     }
     if got == 400 {
         observed.push_str(", Bad Request: DisallowedHost?");
+    }
+    if (300..400).contains(&got) {
+        let to = answer.location.as_deref().unwrap_or("nowhere");
+        observed.push_str(&format!(", a redirect to {to}"));
+        // This request is HTTPS already: an app redirecting it to HTTPS
+        // does not trust the router's X-Forwarded-Proto.
+        if to.starts_with(&format!("https://{name}.localhost")) {
+            observed.push_str(
+                " (redirecting HTTPS to HTTPS: set SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https'))",
+            );
+        }
     }
     if got == status && type_ok && !served_current {
         observed.push_str(", but served by a dyno of an older release");

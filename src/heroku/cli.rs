@@ -15,7 +15,7 @@ pub(crate) enum Command {
 
     /// The fake Heroku itself (started by `start heroku`).
     #[command(hide = true)]
-    HerokuServe(super::ServeArgs),
+    HerokuServe(Box<super::ServeArgs>),
 
     /// The fake Heroku's git pre-receive hook (run by git).
     #[command(hide = true)]
@@ -43,7 +43,7 @@ pub(crate) async fn run(command: Command, running: Option<Running>) -> Result<i3
             print!("{}", env_script(&running));
             Ok(exit::OK)
         }
-        Command::HerokuServe(args) => match super::serve(args).await {
+        Command::HerokuServe(args) => match super::serve(*args).await {
             Ok(()) => Ok(exit::OK),
             // Said to the parent by exit status: see `background`.
             Err(Error::PortTaken { port }) => {

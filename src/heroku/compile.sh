@@ -4,7 +4,9 @@
 # /app/.heroku/python), or from the app's previous slug, which is the build
 # cache (its installed packages), as on Heroku. The pushed source is in
 # /tmp/source.tar; the app's config vars are in the environment; pip installs
-# from deploylab's offline wheels (/etc/pip.conf). Prints what Heroku's Python
+# from deploylab's package proxy ($PIP_INDEX_URL: cached wheels, and the
+# host's package index when it is online) or, without one, from its offline
+# wheels (/etc/pip.conf). Prints what Heroku's Python
 # buildpack prints; deploylab prints the steps before and after (detection,
 # Python version, Procfile).
 set -uo pipefail
@@ -26,10 +28,18 @@ export PATH="/app/.heroku/python/bin:$PATH"
 echo "-----> Installing dependencies using 'pip install -r requirements.txt'"
 if ! pip install --no-input --progress-bar off --disable-pip-version-check \
         -r requirements.txt 2>&1 | indent; then
+    if [ -n "${DEPLOYLAB_PACKAGE_INDEX:-}" ]; then
+        # Every requirement the index can't provide, named at once.
+        mapfile -t unavailable < <(python /tmp/unavailable.py 2>/dev/null)
+        fail "Error: Unable to install dependencies using pip." \
+             "" \
+             "See the log output above for more information." \
+             ${unavailable[@]+"${unavailable[@]}"}
+    fi
     fail "Error: Unable to install dependencies using pip." \
          "" \
          "See the log output above for more information." \
-         "deploylab builds offline: packages come from its wheel cache (the" \
+         "deploylab builds offline here: packages come from its wheel cache (the" \
          "packages of the course). A package it lacks cannot be installed here."
 fi
 

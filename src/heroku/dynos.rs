@@ -5,9 +5,8 @@
 //! a crashed dyno is restarted with a growing delay. Every state change is
 //! logged as `heroku[web.1]` lines, the process's output as `app[web.1]`.
 //!
-//! Each app also has a data volume at `/data`: a SQLite database standing
-//! in for the Heroku Postgres add-on (`DATABASE_URL`), shared by the web
-//! dynos, the release phase and `heroku run`.
+//! A dyno's filesystem is its own and goes with it, as on Heroku: data
+//! that must last lives in the Heroku Postgres add-on (`addons`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -31,9 +30,6 @@ use crate::error::{Error, Result};
 
 pub(crate) const LABEL_APP: &str = "deploylab.heroku.app";
 pub(crate) const LABEL_DYNO: &str = "deploylab.heroku.dyno";
-/// Where each app's database volume is mounted.
-pub(crate) const DATA_DIR: &str = "/data";
-pub(crate) const DATABASE_URL: &str = "sqlite:////data/db.sqlite3";
 
 /// Messages of the dyno manager, kept together for translation.
 mod text {
@@ -98,6 +94,19 @@ pub(crate) struct DynoRecord {
     pub(crate) kind: String,
     pub(crate) state: DynoState,
     pub(crate) release: u32,
+    /// Why its last run ended, if it crashed.
+    #[serde(default)]
+    pub(crate) crash: Option<Crash>,
+}
+
+/// How a dyno's run ended badly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Crash {
+    /// R10: a web process that did not bind `$PORT` in time.
+    BootTimeout { seconds: u64 },
+    /// The process exited by itself.
+    Exited { code: i64 },
 }
 
 const RECORDS: &str = "dynos.json";
@@ -129,6 +138,8 @@ pub(crate) struct DynoView {
     pub(crate) since: SystemTime,
     /// Where a web dyno listens, once up.
     pub(crate) address: Option<SocketAddr>,
+    /// Why its last run ended, if it crashed.
+    pub(crate) crash: Option<Crash>,
 }
 
 /// Every app's dynos, as they are now.
@@ -206,15 +217,7 @@ struct Want {
 }
 
 async fn wanted(fake: &Fake) -> Vec<Want> {
-    let apps: Vec<App> = fake
-        .platform
-        .lock()
-        .await
-        .state
-        .apps
-        .values()
-        .cloned()
-        .collect();
+    let apps = fake.apps().await;
     let restarts = fake.dynos.restarts.lock().expect("dyno lock").clone();
     let mut wants = Vec::new();
     for app in apps {
@@ -282,8 +285,8 @@ pub(crate) async fn manage(fake: Arc<Fake>) {
     }
 }
 
-/// Removes what destroyed apps left: repository, logs, database volume
-/// and slug images.
+/// Removes what destroyed apps left: repository, logs, database and slug
+/// images.
 async fn forget_destroyed_apps(fake: &Fake) {
     let apps: Vec<String> = fake
         .platform
@@ -304,13 +307,8 @@ async fn forget_destroyed_apps(fake: &Fake) {
         if !apps.contains(&name) {
             let _ = std::fs::remove_dir_all(entry.path());
             fake.logs.forget(&name);
+            super::addons::forget(fake, &name).await;
             if let Some(docker) = &fake.docker {
-                let _ = docker
-                    .remove_volume(
-                        &volume_name(fake, &name),
-                        None::<bollard::query_parameters::RemoveVolumeOptions>,
-                    )
-                    .await;
                 let filters = HashMap::from([(
                     "reference",
                     vec![format!("{}/{name}", super::build::SLUG_REPO)],
@@ -324,18 +322,6 @@ async fn forget_destroyed_apps(fake: &Fake) {
             }
         }
     }
-}
-
-fn volume_name(fake: &Fake, app: &str) -> String {
-    volume_name_for(&fake.instance, app)
-}
-
-/// The Docker volume holding an app's database.
-pub(crate) fn volume_name_for(instance: &str, app: &str) -> String {
-    format!(
-        "deploylab-heroku-{}-{app}-data",
-        crate::docker::short(instance)
-    )
 }
 
 fn container_name(fake: &Fake, app: &str, dyno: &str) -> String {
@@ -416,7 +402,6 @@ async fn create(fake: &Fake, spec: &Container<'_>) -> Result<String> {
         ])),
         host_config: Some(HostConfig {
             network_mode: fake.network.clone(),
-            binds: Some(vec![format!("{}:{DATA_DIR}", volume_name(fake, spec.app))]),
             // A Basic dyno: 512 MB, a share of the CPU, bounded processes.
             ..crate::limits::DYNO.host_config()
         }),
@@ -507,6 +492,7 @@ async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
         release: want.release,
         since: SystemTime::now(),
         address: None,
+        crash: None,
     };
     let mut crashes = 0u32;
     let mut previous = DynoState::Down;
@@ -552,6 +538,7 @@ async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
         // A web dyno is up once it accepts connections on $PORT.
         let mut stopped = false;
         let mut code = None;
+        let mut timed_out = false;
         if want.kind == "web" {
             let ip = container_ip(&fake, &container).await;
             let address = ip.map(|ip| SocketAddr::new(ip, port));
@@ -564,11 +551,13 @@ async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
             tokio::select! {
                 () = bound => {
                     view.address = address;
+                    view.crash = None;
                     change(&mut view, DynoState::Up);
                 }
                 result = &mut exited => code = Some(result.unwrap_or(-1)),
                 () = tokio::time::sleep(boot_timeout()) => {
                     heroku(&text::r10(boot_timeout().as_secs()));
+                    timed_out = true;
                     heroku(text::KILLING);
                     let _ = docker.kill_container(&container, None::<bollard::query_parameters::KillContainerOptions>).await;
                     code = Some((&mut exited).await.unwrap_or(137));
@@ -599,6 +588,14 @@ async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
         }
         let _ = output.await;
         heroku(&text::exited(code.unwrap_or(-1)));
+        view.crash = Some(match timed_out {
+            true => Crash::BootTimeout {
+                seconds: boot_timeout().as_secs(),
+            },
+            false => Crash::Exited {
+                code: code.unwrap_or(-1),
+            },
+        });
         change(&mut view, DynoState::Crashed);
         let _ = remove_container(&docker, &container).await;
         previous = DynoState::Crashed;

@@ -44,6 +44,17 @@ pub(crate) struct AppFacts {
     pub(crate) formation: BTreeMap<String, u32>,
     pub(crate) dynos: Vec<DynoRecord>,
     pub(crate) last_app_line: Option<String>,
+    /// The Heroku Postgres add-on attached to the app, by name (`None`: no
+    /// database outlives a dyno).
+    #[serde(default)]
+    pub(crate) database: Option<String>,
+    /// Whether the pushed code is a Django project (a `manage.py` at its
+    /// top): only then do Django's settings and migrations apply.
+    #[serde(default = "yes")]
+    pub(crate) django: bool,
+    /// The pushed project's WSGI module (`blog.wsgi`), for hints.
+    #[serde(default)]
+    pub(crate) wsgi_module: Option<String>,
     /// The effective settings (`None`: no check reads them).
     pub(crate) settings: Option<Result<Settings, String>>,
     /// Answers through the router, by path.
@@ -91,6 +102,9 @@ pub(crate) struct Answer {
     pub(crate) release: Option<u32>,
     /// The router's error code (H10, H14, …), if it answered itself.
     pub(crate) router_error: Option<String>,
+    /// Where a redirect points.
+    #[serde(default)]
+    pub(crate) location: Option<String>,
     pub(crate) error: Option<String>,
 }
 
@@ -100,17 +114,27 @@ pub(crate) async fn gather(
     docker: &Docker,
     instance: &str,
     running: &Running,
-    settings: bool,
-    paths: &[&str],
-) -> Facts {
+    about: &About<'_>,
+) -> crate::error::Result<Facts> {
     let server = super::lab::is_running(running.pid);
     let state: State = std::fs::read_to_string(running.dir.join("state.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
-    let Some(app) = pick_app(&state) else {
-        return Facts { server, app: None };
+    let picked =
+        match about.app {
+            Some(name) => Some(state.apps.get(name).cloned().ok_or_else(|| {
+                crate::error::Error::NoSuchApp {
+                    app: name.to_string(),
+                    known: state.apps.keys().cloned().collect::<Vec<_>>().join(", "),
+                }
+            })?),
+            None => pick_app(&state),
+        };
+    let Some(app) = picked else {
+        return Ok(Facts { server, app: None });
     };
+    let (settings, paths) = (about.settings, about.paths);
     let repo = super::build::Repo::at(super::git::repo_path(&running.dir, &app.name));
     let procfile = repo
         .show("main:Procfile")
@@ -118,22 +142,29 @@ pub(crate) async fn gather(
         .map(|t| super::build::parse_procfile(&t));
     // `main:` is the pushed tree's top folder: cheap, and absent before a push.
     let pushed = repo.show("main:").is_some() || repo.show("master:").is_some();
+    let django =
+        !pushed || repo.show("main:manage.py").is_some() || repo.show("master:manage.py").is_some();
+    let wsgi = wsgi_module(&repo);
     let record = super::dynos::read_records(&running.dir)
         .remove(&app.name)
         .unwrap_or_default();
-    let settings = match settings {
+    let settings = match settings && django {
         true => Some(read_settings(docker, instance, &app).await),
         false => None,
     };
     let mut http = BTreeMap::new();
     for path in paths {
-        let answer = request(&app.name, running.ports.router, path).await;
+        let answer = request(&running.dir, &app.name, running.ports.router, path).await;
         http.insert((*path).to_string(), answer);
     }
-    Facts {
+    Ok(Facts {
         server,
-        app: Some(app_facts(&app, pushed, procfile, record, settings, http)),
-    }
+        app: Some(AppFacts {
+            django,
+            wsgi_module: wsgi,
+            ..app_facts(&app, pushed, procfile, record, settings, http)
+        }),
+    })
 }
 
 fn app_facts(
@@ -151,6 +182,9 @@ fn app_facts(
     };
     AppFacts {
         name: app.name.clone(),
+        database: app.addons.first().map(|a| a.name.clone()),
+        django: true,
+        wsgi_module: None,
         pushed,
         procfile,
         latest_build: app.builds.last().map(|b| BuildFacts {
@@ -171,6 +205,32 @@ fn app_facts(
         settings,
         http,
     }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The WSGI module of a pushed tree: `<package>.wsgi` for a top-level
+/// package holding `wsgi.py` (Django's layout).
+fn wsgi_module(repo: &super::build::Repo) -> Option<String> {
+    let tree = repo.show("main:").or_else(|| repo.show("master:"))?;
+    tree.lines()
+        .filter_map(|l| l.strip_suffix('/'))
+        .find(|dir| {
+            repo.show(&format!("main:{dir}/wsgi.py"))
+                .or_else(|| repo.show(&format!("master:{dir}/wsgi.py")))
+                .is_some()
+        })
+        .map(|dir| format!("{dir}.wsgi"))
+}
+
+/// What a check run asks about: which app (None: `pick_app`'s), whether
+/// the app's settings are read, and which paths are requested.
+pub(crate) struct About<'a> {
+    pub(crate) app: Option<&'a str>,
+    pub(crate) settings: bool,
+    pub(crate) paths: &'a [&'a str],
 }
 
 /// The app a check run is about: the one pushed to last, else the newest.
@@ -195,28 +255,35 @@ fn build_failure(output: &[String]) -> Option<String> {
         .map(|l| l.trim_start_matches([' ', '!']).trim().to_string())
 }
 
-/// One request through the router, as a browser would send it.
-async fn request(app: &str, router: u16, path: &str) -> Answer {
+/// One request through the router, as a browser that `heroku open`
+/// opened sends it: HTTPS to `https://<app>.localhost:<port>`, trusting
+/// the fake's CA (so an app that redirects HTTP to HTTPS, as apps on
+/// Heroku do, answers as itself).
+async fn request(dir: &std::path::Path, app: &str, router: u16, path: &str) -> Answer {
     let failed = |error: String| Answer {
         error: Some(error),
         ..Answer::default()
     };
-    let client = match reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(35))
-        .build()
-    {
+    let host = format!("{app}.localhost");
+    let ca = std::fs::read(super::tls::ca_path(dir))
+        .map_err(|e| e.to_string())
+        .and_then(|pem| reqwest::Certificate::from_pem(&pem).map_err(|e| e.to_string()));
+    let client = ca.and_then(|ca| {
+        reqwest::Client::builder()
+            .no_proxy()
+            .add_root_certificate(ca)
+            .resolve(&host, std::net::SocketAddr::from(([127, 0, 0, 1], router)))
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(35))
+            .build()
+            .map_err(|e| e.to_string())
+    });
+    let client = match client {
         Ok(c) => c,
-        Err(e) => return failed(e.to_string()),
+        Err(e) => return failed(e),
     };
-    let url = format!("http://127.0.0.1:{router}{path}");
-    match client
-        .get(&url)
-        .header("host", format!("{app}.localhost:{router}"))
-        .send()
-        .await
-    {
+    let url = format!("https://{host}:{router}{path}");
+    match client.get(&url).send().await {
         Ok(response) => {
             let header = |name: &str| {
                 response
@@ -230,6 +297,7 @@ async fn request(app: &str, router: u16, path: &str) -> Answer {
                 content_type: header("content-type"),
                 release: header(super::router::RELEASE_HEADER).and_then(|v| v.parse().ok()),
                 router_error: header(super::router::ERROR_HEADER),
+                location: header("location"),
                 error: None,
             }
         }
@@ -279,12 +347,8 @@ async fn read_settings(docker: &Docker, instance: &str, app: &App) -> Result<Set
             (LABEL_ROLE.to_string(), "check".to_string()),
         ])),
         host_config: Some(HostConfig {
-            network_mode: Some("none".into()),
-            binds: Some(vec![format!(
-                "{}:{}:ro",
-                super::dynos::volume_name_for(instance, &app.name),
-                super::dynos::DATA_DIR
-            )]),
+            // The dynos' network: the app's database is there.
+            network_mode: Some(crate::docker::network_name(instance, super::lab::LAB)),
             ..crate::limits::DYNO.host_config()
         }),
         ..Default::default()

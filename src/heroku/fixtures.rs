@@ -2,7 +2,8 @@
 //! (`fixtures/<name>.json`: the shapes `facts.rs` gathers, written for the
 //! course's states and classic failures: no fake, no app, an app created,
 //! deployed, crashed (H10), and a failed build, release phase and settings
-//! with web=0 and a rollback), without Docker. Reports are snapshots.
+//! with web=0 and a rollback; a Flask app whose web process never binds
+//! `$PORT`), without Docker. Reports are snapshots.
 
 use super::checks::Check;
 use crate::environment;
@@ -15,6 +16,7 @@ const FIXTURES: &[&str] = &[
     "deployed",
     "crashed",
     "broken-release",
+    "flask-r10",
 ];
 
 const EVERY_KIND: &str = r#"

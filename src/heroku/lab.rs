@@ -74,6 +74,12 @@ pub(crate) struct Running {
     pub(crate) blog_repo: Option<PathBuf>,
     /// Seconds since the Unix epoch.
     pub(crate) started_at: u64,
+    /// The package proxy builds install from (none on hosts where it
+    /// cannot run: builds then have the offline wheels only).
+    #[serde(default)]
+    pub(crate) proxy_pid: Option<u32>,
+    #[serde(default)]
+    pub(crate) proxy_port: Option<u16>,
 }
 
 impl Environment for Heroku {
@@ -121,8 +127,26 @@ impl Environment for Heroku {
             stack = super::stack::ensure(docker, &vm, ctx.progress) => stack?,
             () = crate::interrupt::requested() => return Err(Error::Interrupted),
         };
+        let postgres = tokio::select! {
+            image = crate::standin::postgres::ensure(docker, &vm, ctx.progress) => image?,
+            () = crate::interrupt::requested() => return Err(Error::Interrupted),
+        };
         crate::interrupt::check()?;
         let network = crate::docker::create_network(docker, &instance, &lab.id).await?;
+        // Builds run on a network of their own that reaches only the
+        // package proxy.
+        let build_network =
+            crate::docker::create_closed_network(docker, &instance, &lab.id).await?;
+        ctx.progress.set("starting the package proxy");
+        let on = crate::packages::OnNetwork {
+            network: &build_network,
+            lab: &lab.id,
+            port: None,
+            wheels: &vm.wheels_dir,
+        };
+        let proxy = crate::packages::start_on(docker, home, &on).await?;
+        let proxy_guard = crate::packages::Guard(proxy.as_ref().map(|p| p.pid));
+        crate::interrupt::check()?;
         ctx.progress.set("starting the fake Heroku");
         // The same ports as last time when free: git remotes name the port.
         let last: Option<Ports> = std::fs::read_to_string(dir.join("ports.json"))
@@ -149,7 +173,9 @@ impl Environment for Heroku {
             instance: &instance,
             network: &network,
             stack: &stack,
+            postgres: &postgres,
             wheels: &vm.wheels_dir,
+            builds: proxy.as_ref().map(|p| (build_network.as_str(), p.address)),
         };
         let (pid, ports) = spawned.run(api_port, router).await?;
         let guard = ServerGuard(Some(pid));
@@ -161,6 +187,7 @@ impl Environment for Heroku {
         )?;
         crate::interrupt::check()?;
         std::mem::forget(guard);
+        std::mem::forget(proxy_guard);
         Ok(Running {
             pid,
             ports,
@@ -168,6 +195,8 @@ impl Environment for Heroku {
             dir,
             blog_repo,
             started_at: crate::state::now(),
+            proxy_pid: proxy.as_ref().map(|p| p.pid),
+            proxy_port: proxy.as_ref().map(|p| p.address.port()),
         })
     }
 
@@ -193,12 +222,15 @@ impl Environment for Heroku {
             ssh: "-".into(),
             http: text::router(running.ports.router),
             place: text::place(running.pid, running.ports.api),
-            proxy: "-".into(),
+            proxy: crate::packages::status(running.proxy_pid, running.proxy_port),
         }
     }
 
     fn stop(_: &Home, running: &Running) {
         stop_server(running.pid);
+        if let Some(pid) = running.proxy_pid {
+            crate::packages::stop(pid);
+        }
     }
 
     async fn gather(
@@ -216,7 +248,12 @@ impl Environment for Heroku {
         let settings = checks.iter().any(|c| c.needs_settings());
         let paths: Vec<&str> = checks.iter().filter_map(|c| c.path()).collect();
         let instance = ctx.home.instance();
-        Ok(super::facts::gather(docker, &instance, running, settings, &paths).await)
+        let about = super::facts::About {
+            app: ctx.subject,
+            settings,
+            paths: &paths,
+        };
+        super::facts::gather(docker, &instance, running, &about).await
     }
 
     fn evaluate(_: &Lab, check: &Check, facts: &Facts) -> Verdict {
@@ -253,8 +290,9 @@ impl Environment for Heroku {
         Err(text::NO_VM)
     }
 
-    async fn capture(_: &Ctx<'_>, _: &Docker, running: &Running) -> Result<Captured> {
-        let (work, files) = super::submission::capture(running)?;
+    async fn capture(ctx: &Ctx<'_>, docker: &Docker, running: &Running) -> Result<Captured> {
+        let instance = ctx.home.instance();
+        let (work, files) = super::submission::capture(docker, &instance, running).await?;
         Ok(Captured {
             state: serde_json::to_vec_pretty(&work).expect("the app's work serializes"),
             files,
@@ -271,15 +309,16 @@ impl Environment for Heroku {
 
     /// The app made again on the fresh fake, through its API and git.
     async fn restore(
-        _: &Ctx<'_>,
-        _: &Docker,
+        ctx: &Ctx<'_>,
+        docker: &Docker,
         _: &Lab,
         running: &Running,
         work: &Captured,
     ) -> Result<Vec<String>> {
         let described: super::submission::HerokuWork = serde_json::from_slice(&work.state)
             .map_err(|e| Error::SubmissionState { why: e.to_string() })?;
-        super::submission::restore(running, &described, &work.files).await
+        let instance = ctx.home.instance();
+        super::submission::restore(docker, &instance, running, &described, &work.files).await
     }
 }
 
@@ -331,6 +370,11 @@ pub(crate) fn env_pairs(running: &Running) -> Vec<(String, String)> {
         ("HEROKU_API_KEY", running.token.clone()),
         ("NODE_EXTRA_CA_CERTS", ca.clone()),
         ("DISABLE_TELEMETRY", "true".into()),
+        // The CLI asks Heroku's account service (particleboard) beside the
+        // API for GET /account (`apps`, `auth:whoami`), and waits through
+        // retries offline; it ignores the answer's errors. The fake
+        // answers its `/account` at once.
+        ("HEROKU_PARTICLEBOARD_URL", api.clone()),
         // git: trust the local CA and send the token, for the fake only.
         ("GIT_CONFIG_COUNT", "2".into()),
         ("GIT_CONFIG_KEY_0", format!("http.{api}/.sslCAInfo")),
@@ -429,12 +473,7 @@ async fn forget_everything(docker: &Docker, instance: &str, dir: &Path) -> Resul
         for slug in app.releases.iter().filter_map(|r| r.slug.as_ref()) {
             let _ = crate::images::remove_image(docker, &slug.image).await;
         }
-        let _ = docker
-            .remove_volume(
-                &super::dynos::volume_name_for(instance, &app.name),
-                None::<bollard::query_parameters::RemoveVolumeOptions>,
-            )
-            .await;
+        super::addons::forget_volume(docker, instance, &app.name).await;
     }
     for sub in ["state.json", "repos"] {
         let path = dir.join(sub);
@@ -451,7 +490,10 @@ struct Spawn<'a> {
     instance: &'a str,
     network: &'a str,
     stack: &'a str,
+    postgres: &'a str,
     wheels: &'a Path,
+    /// The closed network builds run on and the package proxy on it.
+    builds: Option<(&'a str, std::net::SocketAddr)>,
 }
 
 impl Spawn<'_> {
@@ -467,10 +509,14 @@ impl Spawn<'_> {
             .arg("--ready-file")
             .arg(&ready)
             .args(["--instance", self.instance, "--network", self.network])
-            .args(["--stack", self.stack])
+            .args(["--stack", self.stack, "--postgres", self.postgres])
             .arg("--wheels")
             .arg(self.wheels)
             .env("DEPLOYLAB_HEROKU_TOKEN", self.token);
+        if let Some((network, proxy)) = self.builds {
+            cmd.args(["--build-network", network])
+                .args(["--package-proxy", &proxy.to_string()]);
+        }
         let parse = |text: &str| serde_json::from_str::<Ports>(text).ok();
         match crate::background::start(cmd, "the fake Heroku", &ready, &log, parse).await {
             Err(Error::Background {
@@ -498,10 +544,13 @@ mod tests {
             dir: PathBuf::from("/home/a b/heroku"),
             blog_repo: None,
             started_at: 0,
+            proxy_pid: None,
+            proxy_port: None,
         };
         let pairs: std::collections::HashMap<String, String> =
             env_pairs(&running).into_iter().collect();
         assert_eq!(pairs["HEROKU_HOST"], "https://localhost:5443");
+        assert_eq!(pairs["HEROKU_PARTICLEBOARD_URL"], "https://localhost:5443");
         assert_eq!(pairs["HEROKU_API_KEY"], "HRKU-it's");
         assert_eq!(pairs["NODE_EXTRA_CA_CERTS"], "/home/a b/heroku/ca.pem");
         assert_eq!(

@@ -13,6 +13,7 @@
 //!   Heroku's H10/H12/H14 errors and router log lines;
 //! - `rendezvous`: the TLS socket `heroku run` attaches to.
 
+pub(crate) mod addons;
 pub(crate) mod api;
 pub(crate) mod build;
 pub(crate) mod checks;
@@ -73,9 +74,19 @@ pub(crate) struct ServeArgs {
     /// The stack image builds and dynos run from.
     #[arg(long)]
     pub(crate) stack: Option<String>,
-    /// Folder of offline wheels builds install from.
+    /// Folder of offline wheels builds install from when there is no
+    /// package proxy.
     #[arg(long)]
     pub(crate) wheels: Option<PathBuf>,
+    /// The closed Docker network builds run on, and the address of the
+    /// package proxy (on that network) they install from.
+    #[arg(long, requires = "package_proxy")]
+    pub(crate) build_network: Option<String>,
+    #[arg(long, requires = "build_network")]
+    pub(crate) package_proxy: Option<std::net::SocketAddr>,
+    /// The PostgreSQL image Heroku Postgres add-ons run.
+    #[arg(long)]
+    pub(crate) postgres: Option<String>,
 }
 
 /// The ports the fake listens on, written to the ready file.
@@ -95,6 +106,11 @@ pub(crate) struct Fake {
     pub(crate) network: Option<String>,
     pub(crate) stack: Option<String>,
     pub(crate) wheels: Option<PathBuf>,
+    /// The closed network and package index builds use (else: no network
+    /// and the wheels folder).
+    pub(crate) build_network: Option<String>,
+    pub(crate) package_proxy: Option<std::net::SocketAddr>,
+    pub(crate) postgres: Option<String>,
     pub(crate) docker: Option<Docker>,
     pub(crate) platform: Mutex<api::Platform>,
     pub(crate) logs: logs::Logs,
@@ -111,6 +127,12 @@ impl Fake {
     /// `https://localhost:<port>`: where the API and git answer.
     pub(crate) fn api_url(&self) -> String {
         format!("https://localhost:{}", self.ports.api)
+    }
+
+    /// A snapshot of every app, taken under the platform's lock.
+    pub(crate) async fn apps(&self) -> Vec<api::App> {
+        let platform = self.platform.lock().await;
+        platform.state.apps.values().cloned().collect()
     }
 
     pub(crate) fn web_url(&self, app: &str) -> String {
@@ -159,6 +181,7 @@ impl Fake {
                     kind: d.kind.clone(),
                     state: d.state,
                     release: d.release,
+                    crash: d.crash,
                 })
                 .collect();
             records.insert(
@@ -218,6 +241,9 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
         network: args.network,
         stack: args.stack,
         wheels: args.wheels,
+        build_network: args.build_network,
+        package_proxy: args.package_proxy,
+        postgres: args.postgres,
         docker,
         platform: Mutex::new(platform),
         logs: logs::Logs::default(),
@@ -234,6 +260,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
     tokio::spawn(build::serve_hooks(fake.clone(), hook_listener));
     if fake.docker.is_some() {
         dynos::remove_leftovers(&fake).await?;
+        addons::resume(&fake).await;
         tokio::spawn(dynos::manage(fake.clone()));
     }
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
@@ -316,7 +343,10 @@ async fn answer(
         tracing::info!("{peer} {method} {path} -> {}", status.as_u16());
         return json_response(status, &json);
     };
-    let answered = dynos::answer(&fake, &method, &path, authorization.as_deref(), &body).await;
+    let answered = match addons::answer(&fake, &method, &path, &body).await {
+        Some(answer) => Some(answer),
+        None => dynos::answer(&fake, &method, &path, authorization.as_deref(), &body).await,
+    };
     // Everything but dynos and log sessions is the platform's bookkeeping.
     let (status, json) = match answered {
         Some(answer) => answer,

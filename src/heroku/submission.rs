@@ -1,13 +1,15 @@
 //! The heroku lab's work as a submission, and back.
 //!
 //! Captured: the app the checks judge (the last one built), its config
-//! vars, formation and release history, and its git repository (a bundle
-//! of every ref) with the commit its current release runs.
+//! vars, formation and release history, its Heroku Postgres plan and the
+//! database's contents (`pg_dump`), and its git repository (a bundle of
+//! every ref) with the commit its current release runs.
 //!
 //! Restored into a fresh fake as a student would have made it, through the
-//! fake's own API and git endpoint: the app created, its config set, the
-//! released commit pushed (built again from the same stack and wheels, the
-//! release phase run), the formation scaled; then the web dyno is awaited.
+//! fake's own API and git endpoint: the app created, the database added
+//! and loaded, its config set, the released commit pushed (built again from
+//! the same stack and wheels, the release phase run), the formation
+//! scaled; then the web dyno is awaited.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -46,10 +48,18 @@ pub(crate) struct HerokuWork {
     pub(crate) released_commit: Option<String>,
     /// The release history, for the instructor (v1 … vN: description, status).
     pub(crate) releases: Vec<String>,
+    /// The Heroku Postgres plan (`essential-0`), if the app had the add-on;
+    /// its contents are `database.sql` beside the repository.
+    #[serde(default)]
+    pub(crate) database: Option<String>,
 }
 
 /// The app the checks judge and its repository, as a submission's parts.
-pub(crate) fn capture(running: &Running) -> Result<(HerokuWork, Vec<u8>)> {
+pub(crate) async fn capture(
+    docker: &bollard::Docker,
+    instance: &str,
+    running: &Running,
+) -> Result<(HerokuWork, Vec<u8>)> {
     let state: State = std::fs::read_to_string(running.dir.join("state.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -61,8 +71,9 @@ pub(crate) fn capture(running: &Running) -> Result<(HerokuWork, Vec<u8>)> {
             formation: BTreeMap::new(),
             released_commit: None,
             releases: Vec::new(),
+            database: None,
         };
-        return Ok((none, pack(&[])?));
+        return Ok((none, pack(&[], None)?));
     };
     let released_commit = app
         .releases
@@ -76,14 +87,19 @@ pub(crate) fn capture(running: &Running) -> Result<(HerokuWork, Vec<u8>)> {
         Some(_) => bundle(&repo)?,
         None => Vec::new(),
     };
+    let database = match app.addons.first() {
+        Some(addon) => Some(super::addons::dump(docker, instance, &app.name, addon).await?),
+        None => None,
+    };
     let work = HerokuWork {
         app: Some(app.name.clone()),
         config: app.config.clone(),
         formation: app.formation.clone(),
         released_commit,
         releases: history(&app),
+        database: app.addons.first().map(|a| a.plan.clone()),
     };
-    Ok((work, pack(&bundle)?))
+    Ok((work, pack(&bundle, database.as_deref())?))
 }
 
 fn history(app: &App) -> Vec<String> {
@@ -111,34 +127,52 @@ fn bundle(repo: &Path) -> Result<Vec<u8>> {
     std::fs::read(&file).map_err(Error::io("bundling the app's repository"))
 }
 
-/// The bundle inside a tar.gz (`files.tar.gz` of every submission).
-fn pack(bundle: &[u8]) -> Result<Vec<u8>> {
+const BUNDLE: &str = "app.bundle";
+const DATABASE: &str = "database.sql";
+
+/// The bundle and the database's SQL inside a tar.gz (`files.tar.gz` of
+/// every submission).
+fn pack(bundle: &[u8], database: Option<&str>) -> Result<Vec<u8>> {
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let mut archive = tar::Builder::new(gz);
-    let mut header = tar::Header::new_gnu();
-    header.set_size(bundle.len() as u64);
-    header.set_mode(0o644);
-    archive
-        .append_data(&mut header, "app.bundle", bundle)
-        .map_err(Error::io("packing the app's repository"))?;
+    let files = [
+        (BUNDLE, Some(bundle)),
+        (DATABASE, database.map(str::as_bytes)),
+    ];
+    for (name, contents) in files {
+        let Some(contents) = contents else { continue };
+        let mut header = tar::Header::new_gnu();
+        header.set_size(contents.len() as u64);
+        header.set_mode(0o644);
+        archive
+            .append_data(&mut header, name, contents)
+            .map_err(Error::io("packing the app's repository"))?;
+    }
     archive
         .into_inner()
         .and_then(flate2::write::GzEncoder::finish)
         .map_err(Error::io("packing the app's repository"))
 }
 
-fn unpack(files: &[u8]) -> Result<Vec<u8>> {
+/// The bundle (empty if none) and the database's SQL, if any.
+fn unpack(files: &[u8]) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
     let bad = |_| Error::SubmissionState {
         why: "its files are not the app's repository".into(),
     };
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(files));
-    let mut entries = archive.entries().map_err(bad)?;
-    let Some(entry) = entries.next() else {
-        return Ok(Vec::new());
-    };
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut entry.map_err(bad)?, &mut bytes).map_err(bad)?;
-    Ok(bytes)
+    let (mut bundle, mut database) = (Vec::new(), None);
+    for entry in archive.entries().map_err(bad)? {
+        let mut entry = entry.map_err(bad)?;
+        let name = entry.path().map_err(bad)?.display().to_string();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).map_err(bad)?;
+        match name.as_str() {
+            BUNDLE => bundle = bytes,
+            DATABASE => database = Some(bytes),
+            _ => {}
+        }
+    }
+    Ok((bundle, database))
 }
 
 fn git(args: &[&str], env: &[(String, String)]) -> Result<String> {
@@ -160,6 +194,8 @@ fn git(args: &[&str], env: &[(String, String)]) -> Result<String> {
 
 /// Restores the work into a fresh fake. Returns notes for the instructor.
 pub(crate) async fn restore(
+    docker: &bollard::Docker,
+    instance: &str,
     running: &Running,
     work: &HerokuWork,
     files: &[u8],
@@ -176,18 +212,39 @@ pub(crate) async fn restore(
         "creating the app",
     )
     .await?;
-    if !work.config.is_empty() {
+    let (bundle, sql) = unpack(files)?;
+    let mut config = work.config.clone();
+    if let Some(plan) = &work.database {
+        // The add-on sets DATABASE_URL (a new server's); the old one goes.
+        config.remove(super::addons::CONFIG_VAR);
+        let plan = format!("{}:{plan}", super::addons::SERVICE);
+        api.send(
+            reqwest::Method::POST,
+            &format!("/apps/{app}/addons"),
+            serde_json::json!({ "plan": { "name": plan } }),
+            "its database",
+        )
+        .await?;
+        let set = api
+            .get(&format!("/apps/{app}/config-vars"), "its database")
+            .await?;
+        let url = set[super::addons::CONFIG_VAR].as_str().unwrap_or_default();
+        if let Some(sql) = sql {
+            super::addons::load(docker, instance, app, url, &sql).await?;
+        }
+    }
+    if !config.is_empty() {
         let path = format!("/apps/{app}/config-vars");
         api.send(
             reqwest::Method::PATCH,
             &path,
-            serde_json::json!(work.config),
+            serde_json::json!(config),
             "its config vars",
         )
         .await?;
     }
     if let Some(commit) = &work.released_commit
-        && let Err(why) = push(running, app, commit, &unpack(files)?)
+        && let Err(why) = push(running, app, commit, &bundle)
     {
         notes.push(format!("{}: {why}", text::NOT_BUILT));
         return Ok(notes);
@@ -305,6 +362,23 @@ impl Api {
             base: format!("https://localhost:{}", running.ports.api),
             token: running.token.clone(),
         })
+    }
+
+    /// A GET's JSON answer.
+    async fn get(&self, path: &str, what: &str) -> Result<serde_json::Value> {
+        let failed = |why: String| Error::Capture {
+            why: text::api(what, &why),
+        };
+        let answer = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("accept", "application/vnd.heroku+json; version=3")
+            .send()
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let bytes = answer.bytes().await.map_err(|e| failed(e.to_string()))?;
+        serde_json::from_slice(&bytes).map_err(|e| failed(e.to_string()))
     }
 
     async fn send(

@@ -46,6 +46,26 @@ pub(crate) fn pip_conf(address: SocketAddr) -> String {
     )
 }
 
+/// The same, as environment variables for one pip run (a container's
+/// build), in place of any pip.conf; `DEPLOYLAB_PACKAGE_INDEX` tells
+/// deploylab's own scripts where to ask what the index has.
+pub(crate) fn pip_env(address: SocketAddr) -> Vec<String> {
+    let index = format!("http://{address}/simple/");
+    vec![
+        "PIP_CONFIG_FILE=/dev/null".into(),
+        format!("PIP_INDEX_URL={index}"),
+        format!("PIP_TRUSTED_HOST={}", address.ip()),
+        "PIP_TIMEOUT=60".into(),
+        "PIP_RETRIES=1".into(),
+        "PIP_DISABLE_PIP_VERSION_CHECK=1".into(),
+        format!("DEPLOYLAB_PACKAGE_INDEX={index}"),
+    ]
+}
+
+/// Set on a project page listing only the cache's files (the index did
+/// not answer).
+const OFFLINE_HEADER: &str = "x-deploylab-offline";
+
 /// What the proxy serves and for which Python.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct ProxyArgs {
@@ -250,7 +270,15 @@ impl Proxy {
             "<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.0\">\
              <title>Links for {name}</title></head><body>\n{links}</body></html>\n"
         );
-        html(page)
+        let mut response = html(page);
+        if !online {
+            // For deploylab's own scripts (a build's list of what it could
+            // not install): this page is the cache's, not the index's.
+            response
+                .headers_mut()
+                .insert(OFFLINE_HEADER, hyper::header::HeaderValue::from_static("1"));
+        }
+        response
     }
 
     /// `/files/<project>/<file>`: from disk, else fetched from the index
@@ -373,6 +401,12 @@ mod text {
     pub(super) const BAD_NAME: &str = "not a project name\n";
     pub(super) const NO_SUCH_FILE: &str = "no such file\n";
     pub(super) const ROOT_PAGE: &str = "deploylab package proxy\n";
+    pub(super) const STOPPED: &str = "stopped (`start` again)";
+    pub(super) const NONE: &str = "none (offline wheels only)";
+
+    pub(super) fn listening(port: u16) -> String {
+        format!("port {port}")
+    }
 
     pub(super) fn no_such_project(name: &str, index: &str) -> String {
         format!("deploylab: {index} has no project {name}\n")
@@ -502,6 +536,64 @@ pub(crate) async fn spawn(
         pid,
         address: SocketAddr::new(listen.ip(), port),
     })
+}
+
+/// Where a lab wants its proxy: the network whose host address it listens
+/// on (and whose lifetime it follows), a port (None: any free one; a
+/// restarted proxy keeps the port its clients were told) and the image's
+/// wheels.
+pub(crate) struct OnNetwork<'a> {
+    pub(crate) network: &'a str,
+    pub(crate) lab: &'a str,
+    pub(crate) port: Option<u16>,
+    pub(crate) wheels: &'a Path,
+}
+
+/// Starts a lab's package proxy on the host's address in one of its
+/// networks. Linux hosts only (elsewhere the engine's networks are inside
+/// a VM the host's processes do not listen in): None there, and the lab
+/// keeps its offline-only wheels.
+pub(crate) async fn start_on(
+    docker: &bollard::Docker,
+    home: &crate::state::Home,
+    on: &OnNetwork<'_>,
+) -> Result<Option<Running>> {
+    if !cfg!(target_os = "linux") {
+        return Ok(None);
+    }
+    let (gateway, network_id) = crate::docker::gateway(docker, on.network).await?;
+    let arch = crate::images::vm_arch(docker).await;
+    let log = home.dir.join(format!("package-proxy-{}.log", on.lab));
+    let target = ForLab {
+        lab: on.lab,
+        instance: &home.instance(),
+        listen: SocketAddr::new(gateway, on.port.unwrap_or(0)),
+        network_id: &network_id,
+    };
+    spawn(&target, on.wheels, &home.cache, &arch, &log)
+        .await
+        .map(Some)
+}
+
+/// The proxy's cell in `status`.
+pub(crate) fn status(pid: Option<u32>, port: Option<u16>) -> String {
+    match (pid, port) {
+        (Some(pid), Some(port)) if is_running(pid) => text::listening(port),
+        (_, Some(_)) => text::STOPPED.into(),
+        _ => text::NONE.into(),
+    }
+}
+
+/// Stops a package proxy when dropped, unless disarmed (`.0 = None`): a
+/// start that fails or is interrupted leaves no proxy behind.
+pub(crate) struct Guard(pub(crate) Option<u32>);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            stop(pid);
+        }
+    }
 }
 
 /// The shared cache of fetched packages is kept under this size: past it,

@@ -38,9 +38,8 @@ pub(crate) use machine::Machine;
 mod text {
     pub(super) const NO_SSH_CLIENT: &str =
         "no `ssh` client on PATH; `deploylab shell` opens a shell without one.";
-    pub(super) const PROXY_STOPPED: &str = "stopped (`start` again)";
-    pub(super) const NO_PROXY: &str = "none (offline wheels only)";
     pub(super) const GONE: &str = "gone (start it again)";
+    pub(super) const NO_APPS: &str = "a VM lab judges its one VM; `--app` names a heroku app";
 
     /// How to log in: all `start --quiet` prints.
     pub(super) fn ssh_line(key: &str, known_hosts: &str, ssh_port: u16, user: &str) -> String {
@@ -214,11 +213,7 @@ impl Environment for Vm {
             ssh: machine.map_or_else(String::new, |m| format!("127.0.0.1:{}", m.ssh_port)),
             http: machine.map_or_else(String::new, |m| format!("127.0.0.1:{}", m.http_port)),
             place: machine.map_or_else(String::new, |m| m.container_name.clone()),
-            proxy: match (running.proxy_pid, running.proxy_port) {
-                (Some(pid), Some(port)) if packages::is_running(pid) => format!("port {port}"),
-                (_, Some(_)) => text::PROXY_STOPPED.into(),
-                _ => text::NO_PROXY.into(),
-            },
+            proxy: packages::status(running.proxy_pid, running.proxy_port),
         }
     }
 
@@ -238,6 +233,13 @@ impl Environment for Vm {
         running: &Running,
         checks: &[&Check],
     ) -> Result<VmFacts> {
+        if ctx.subject.is_some() {
+            return Err(Error::NotForThisLab {
+                command: "check --app",
+                lab: lab.id.clone(),
+                why: text::NO_APPS,
+            });
+        }
         let mut requests: Vec<FactRequest> = checks.iter().flat_map(|c| c.requests(lab)).collect();
         requests.sort();
         requests.dedup();
@@ -618,7 +620,7 @@ async fn create(
     crate::interrupt::check()?;
     let proxy = start_proxy(ctx, docker, &network, &image, &lab.id, None).await?;
     // Stopped again if this start fails or is interrupted from here on.
-    let mut proxy_guard = ProxyGuard(proxy.as_ref().map(|p| p.pid));
+    let mut proxy_guard = packages::Guard(proxy.as_ref().map(|p| p.pid));
     // The git server and the VM start side by side; the VM's boot takes
     // longer than the server's, so the repository is there for the student.
     let git_server = async {
@@ -671,19 +673,7 @@ async fn create(
     })
 }
 
-/// Stops a package proxy when dropped, unless disarmed (`.0 = None`).
-struct ProxyGuard(Option<u32>);
-
-impl Drop for ProxyGuard {
-    fn drop(&mut self) {
-        if let Some(pid) = self.0 {
-            packages::stop(pid);
-        }
-    }
-}
-
-/// Starts the lab's package proxy on the host's address in the lab network
-/// (Linux hosts; elsewhere the VM keeps the image's offline-only pip.conf).
+/// Starts the lab's package proxy on the host's address in the lab network.
 async fn start_proxy(
     ctx: &Ctx<'_>,
     docker: &Docker,
@@ -692,19 +682,11 @@ async fn start_proxy(
     lab: &str,
     port: Option<u16>,
 ) -> Result<Option<packages::Running>> {
-    if !cfg!(target_os = "linux") {
-        return Ok(None);
-    }
-    let home = ctx.home;
-    let (gateway, network_id) = docker::gateway(docker, network).await?;
-    let arch = images::vm_arch(docker).await;
-    let log = home.dir.join(format!("package-proxy-{lab}.log"));
-    let target = packages::ForLab {
+    let on = packages::OnNetwork {
+        network,
         lab,
-        instance: &home.instance(),
-        listen: std::net::SocketAddr::new(gateway, port.unwrap_or(0)),
-        network_id: &network_id,
+        port,
+        wheels: &image.wheels_dir,
     };
-    let running = packages::spawn(&target, &image.wheels_dir, &home.cache, &arch, &log).await?;
-    Ok(Some(running))
+    packages::start_on(docker, ctx.home, &on).await
 }

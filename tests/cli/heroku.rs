@@ -549,6 +549,21 @@ fn heroku_course_flow_with_the_real_cli_and_git() {
     fake.wait_for_web(app, "up");
     let report = fake.check_json();
     assert_eq!(check_status(&report, "released"), "fail");
+    // releases:info reads the release and its config vars.
+    let info = fake.ok(&["releases:info", "-a", app]);
+    assert!(info.contains("Rollback to v"), "{info}");
+    assert!(
+        info.contains("Eligible for Rollback?") && info.contains("Yes"),
+        "{info}"
+    );
+    assert!(info.contains("DATABASE_URL"), "its config vars: {info}");
+    // `rollback` with no version: to the release before the current one
+    // that can be rolled back to (the deploy before the rollback).
+    let back = fake.ok(&["rollback", "-a", app]);
+    assert!(back.contains("Rolling back meu-blog to v"), "{back}");
+    fake.wait_for_web(app, "up");
+    let report = fake.check_json();
+    assert_eq!(check_status(&report, "released"), "pass", "{report:#}");
 
     // Scaled to zero: H14 from the router, and the check says so.
     let scaled = fake.ok(&["ps:scale", "web=0", "-a", app]);
@@ -729,6 +744,15 @@ fn heroku_classic_failures_get_herokus_messages() {
         logs.contains("Error R10 (Boot timeout) -> Web process failed to bind to $PORT within 5 seconds of launch"),
         "{logs}"
     );
+    let report = fake.check_json();
+    let dyno = check_result(&report, "web-dyno-up");
+    assert!(
+        dyno["observed"]
+            .as_str()
+            .unwrap()
+            .contains("R10 (Boot timeout), the web process did not bind to $PORT within 5 s"),
+        "{dyno}"
+    );
 
     // Only main (or master) deploys.
     let other = fake.git(&["push", "heroku", "main:feature"]);
@@ -752,6 +776,286 @@ fn heroku_classic_failures_get_herokus_messages() {
         "{}",
         stderr(&refused)
     );
+}
+
+/// A five-line Flask app, written here: not the course's blog.
+const FLASK_APP: &str = "import dlsample\nfrom flask import Flask\n\napp = Flask(__name__)\n\n\n@app.get('/')\ndef home():\n    return f'flask with dlsample {dlsample.VERSION}'\n";
+
+/// Builds install through the package proxy: what the host's index has
+/// (here an index the test serves) beside the offline wheels, over a build
+/// network that reaches nothing else; what can't be had is named all at
+/// once, online and offline.
+#[test]
+fn heroku_builds_install_through_the_package_proxy() {
+    let Some(cli) = heroku_cli() else { return };
+    let mut index = super::packages::FakeIndex::start();
+    let lab = Lab::new().env("PIP_INDEX_URL", index.url.clone());
+    let fake = FakeHeroku::start(lab, cli);
+    let closed = Command::new("docker")
+        .args(["network", "ls", "--format", "{{.Name}} {{.Internal}}"])
+        .arg("--filter")
+        .arg(format!("label=deploylab.instance={}", fake.lab.instance()))
+        .output()
+        .unwrap();
+    let networks = stdout(&closed);
+    assert!(
+        networks.lines().any(|l| l.ends_with("-closed true")),
+        "builds get an internal network: {networks}"
+    );
+    let app = "flask-proxy";
+    fake.ok(&["create", app]);
+    fake.commit(
+        &[
+            ("app.py", FLASK_APP),
+            ("requirements.txt", "flask\ngunicorn\ndlsample==1.0\n"),
+            ("Procfile", "web: gunicorn app:app\n"),
+        ],
+        "flask",
+    );
+    let (ok, out) = fake.push();
+    assert!(ok, "{out}");
+    fake.wait_for_web(app, "up");
+    let url = format!("https://{app}.localhost:{}/", fake.router_port);
+    let page = fake.command("curl").args(["-sS", &url]).output().unwrap();
+    assert_eq!(
+        stdout(&page),
+        "flask with dlsample 1.0",
+        "{}",
+        stderr(&page)
+    );
+    // A Flask app: judged live, and not on Django's settings or migrations.
+    let report = fake.check_json();
+    assert_eq!(check_status(&report, "home-page"), "pass", "{report:#}");
+    for django in ["migrated", "debug-off", "secret-key", "allowed-hosts"] {
+        let result = check_result(&report, django);
+        assert_eq!(result["status"], "pass", "{result}");
+        assert!(
+            result["observed"]
+                .as_str()
+                .unwrap()
+                .contains("not a Django project"),
+            "{result}"
+        );
+    }
+
+    // A push whose requirements can't all be had: declined, each named.
+    let declined = |requirements: &str, named: &[&str], fine: &[&str]| {
+        fake.commit(&[("requirements.txt", requirements)], requirements);
+        let (ok, out) = fake.push();
+        assert!(!ok, "{out}");
+        assert!(
+            out.contains("These requirements can't be installed"),
+            "{out}"
+        );
+        for line in named {
+            assert!(out.contains(line), "{line}: {out}");
+        }
+        for requirement in fine {
+            assert!(
+                !out.contains(&format!("{requirement}:")),
+                "{requirement}: {out}"
+            );
+        }
+    };
+    // Online: a version the index lacks and a project it lacks.
+    declined(
+        "flask\ngunicorn\ndlsample==9.9\ndlnever\n",
+        &[
+            "dlsample==9.9: no version matches (the index offers 1.0, 2.0)",
+            "dlnever: the package index has no project of that name",
+        ],
+        &["flask", "gunicorn"],
+    );
+    // Offline: the cached pin and the offline wheels still install; what
+    // was never fetched is named, with why.
+    index.stop();
+    declined(
+        "flask\ngunicorn\ndlsample==1.0\ndlnowhere\n",
+        &[
+            "dlnowhere: not in deploylab's offline cache, and the host's package index does not answer",
+        ],
+        &["dlsample==1.0", "flask"],
+    );
+
+    assert!(fake.lab.run(&["stop", "heroku"]).status.success());
+    assert!(fake.lab.proxies().is_empty(), "stop left the proxy running");
+}
+
+/// A Django project written for Heroku, as Heroku's guides write one (not
+/// the course's blog): HTTPS redirect, `DATABASE_URL` read with
+/// `ssl_require`, `runtime.txt`, WhiteNoise, migrations in the release phase.
+const SHOP: &[(&str, &str)] = &[
+    (
+        "requirements.txt",
+        "django>=5.2,<6\ngunicorn\ndj-database-url\npsycopg[binary]\nwhitenoise\n",
+    ),
+    ("runtime.txt", "python-3.11\n"),
+    (
+        "Procfile",
+        "web: gunicorn shop.wsgi\nrelease: python manage.py migrate --noinput\n",
+    ),
+    (
+        "manage.py",
+        "import os, sys\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shop.settings')\nfrom django.core.management import execute_from_command_line\nexecute_from_command_line(sys.argv)\n",
+    ),
+    ("shop/__init__.py", ""),
+    (
+        "shop/settings.py",
+        "import os\nfrom pathlib import Path\nimport dj_database_url\nBASE_DIR = Path(__file__).resolve().parent.parent\nSECRET_KEY = os.environ['SECRET_KEY']\nDEBUG = False\nALLOWED_HOSTS = ['.localhost']\nINSTALLED_APPS = ['django.contrib.auth', 'django.contrib.contenttypes', 'django.contrib.staticfiles']\nMIDDLEWARE = ['django.middleware.security.SecurityMiddleware', 'whitenoise.middleware.WhiteNoiseMiddleware']\nROOT_URLCONF = 'shop.urls'\nDATABASES = {'default': dj_database_url.config(conn_max_age=600, ssl_require=True)}\nSECURE_SSL_REDIRECT = True\nSECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https')\nSTATIC_URL = 'static/'\nSTATIC_ROOT = BASE_DIR / 'staticfiles'\n",
+    ),
+    (
+        "shop/urls.py",
+        "from django.contrib.auth.models import User\nfrom django.db import connection\nfrom django.http import HttpResponse\nfrom django.urls import path\n\ndef home(request):\n    with connection.cursor() as c:\n        c.execute('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')\n        ssl = c.fetchone()[0]\n    return HttpResponse(f'users={User.objects.count()} ssl={ssl}')\n\nurlpatterns = [path('', home)]\n",
+    ),
+    (
+        "shop/wsgi.py",
+        "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shop.settings')\nfrom django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n",
+    ),
+];
+
+/// A Django app written for Heroku deploys onto Heroku Postgres: the
+/// add-on is real PostgreSQL over SSL, migrated by the release phase, its
+/// data outlives dynos and a restart of the fake, the app's HTTPS redirect
+/// works through the router; `addons`, `addons:info`, `config` show it;
+/// without the add-on there is no DATABASE_URL (and the migration check
+/// says why); the add-on comes with a graded submission, data included.
+#[test]
+fn heroku_postgres_add_on_serves_a_django_app_written_for_heroku() {
+    let Some(cli) = heroku_cli() else { return };
+    let mut fake = FakeHeroku::start(Lab::new(), cli);
+    let app = "loja-pg";
+    fake.ok(&["create", app]);
+    let config = fake.ok(&["config", "-a", app]);
+    assert!(
+        !config.contains("DATABASE_URL"),
+        "no add-on, no database: {config}"
+    );
+    let refused = fake
+        .command("heroku")
+        .args(["addons:create", "heroku-postgresql:hobby-dev", "-a", app])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("hobby-dev"),
+        "{}",
+        stderr(&refused)
+    );
+    let created = fake.ok(&["addons:create", "heroku-postgresql:essential-0", "-a", app]);
+    assert!(created.contains("as DATABASE_URL"), "{created}");
+    let config = fake.ok(&["config:get", "DATABASE_URL", "-a", app]);
+    assert!(config.trim().starts_with("postgres://"), "{config}");
+    let listed = fake.ok(&["addons", "-a", app]);
+    assert!(listed.contains("heroku-postgresql"), "{listed}");
+    assert!(listed.contains("essential-0"), "{listed}");
+    let info = fake.ok(&["addons:info", "DATABASE", "-a", app]);
+    assert!(info.contains("created"), "{info}");
+    assert!(info.contains(&format!("{app}::DATABASE")), "{info}");
+
+    fake.ok(&[
+        "config:set",
+        "SECRET_KEY=shop-secret-for-the-test-only-0123456789abcdef",
+        "-a",
+        app,
+    ]);
+    fake.commit(SHOP, "a Django shop written for Heroku");
+    let (ok, out) = fake.push();
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("Using Python 3.11 specified in runtime.txt"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Warning: The runtime.txt file is deprecated."),
+        "{out}"
+    );
+    assert!(out.contains("Waiting for release.... done."), "{out}");
+    fake.wait_for_web(app, "up");
+    let made = fake.ok(&[
+        "run",
+        "--exit-code",
+        "-a",
+        app,
+        "--",
+        "python",
+        "manage.py",
+        "shell",
+        "-c",
+        "from django.contrib.auth.models import User; User.objects.create_user('ana')",
+    ]);
+    assert!(!made.contains("Error"), "{made}");
+    let url = format!("https://{app}.localhost:{}/", fake.router_port);
+    let page = |fake: &FakeHeroku, url: &str| {
+        let out = fake
+            .command("curl")
+            .args(["-sS", "-o", "-", "-w", " %{http_code} %{redirect_url}", url])
+            .output()
+            .unwrap();
+        format!("{}{}", stdout(&out), stderr(&out))
+    };
+    assert_eq!(page(&fake, &url), "users=1 ssl=True 200 ");
+    let plain = url.replace("https://", "http://");
+    assert_eq!(
+        page(&fake, &plain),
+        format!(" 301 {url}"),
+        "the app's redirect keeps the port"
+    );
+    let report = fake.check_json();
+    assert_eq!(check_status(&report, "migrated"), "pass", "{report:#}");
+
+    // The data outlives the dynos and a restart of the fake.
+    fake.ok(&["ps:restart", "-a", app]);
+    fake.restart();
+    fake.wait_for_web(app, "up");
+    assert_eq!(page(&fake, &url), "users=1 ssl=True 200 ");
+
+    // A graded submission brings the database with it.
+    let file = fake.work.path().join("shop.submission");
+    let out = fake.lab.run(&["submit", "-o", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let graded = Lab::new().run(&[
+        "grade",
+        "heroku",
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let graded: Value =
+        serde_json::from_slice(&graded.stdout).unwrap_or_else(|_| panic!("{}", stderr(&graded)));
+    let result = &graded["submissions"][0];
+    assert_eq!(result["error"], Value::Null, "{result:#}");
+    assert_eq!(
+        check_result(&result["report"], "migrated")["status"],
+        "pass",
+        "{result:#}"
+    );
+
+    // `check --app` judges another app than the one pushed to last; an
+    // unknown one is a clear error.
+    fake.ok(&["create", "outra-loja"]);
+    let other = fake
+        .lab
+        .run(&["check", "--app", "outra-loja", "--format", "json"]);
+    let other: Value = serde_json::from_slice(&other.stdout).unwrap();
+    assert_eq!(check_status(&other, "app-created"), "pass", "{other:#}");
+    assert_ne!(check_status(&other, "build-succeeded"), "pass", "{other:#}");
+    assert_eq!(check_status(&fake.check_json(), "migrated"), "pass");
+    let unknown = fake.lab.run(&["check", "--app", "nenhuma"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("no app named 'nenhuma' (its apps: loja-pg, outra-loja)"),
+        "{}",
+        stderr(&unknown)
+    );
+
+    // Destroyed with the app: its server and its volume.
+    fake.ok(&["apps:destroy", app, "--confirm", app]);
+    let volumes = Command::new("docker")
+        .args(["volume", "ls", "-q", "--filter"])
+        .arg(format!("label=deploylab.instance={}", fake.lab.instance()))
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&volumes).trim(), "", "the database's volume stayed");
 }
 
 /// `start heroku` on a router port that is taken: one clear error, exit 3,

@@ -41,10 +41,10 @@ fn offline_pip_serves_the_cache_and_fails_fast_otherwise() {
         &format!("{VENV} && /tmp/v/bin/pip install 'django>=5.2,<6' gunicorn"),
     );
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    let out = lab.ssh(port, "/tmp/v/bin/pip install idna");
+    let out = lab.ssh(port, "/tmp/v/bin/pip install pyfiglet");
     assert!(!out.status.success());
     assert!(
-        stderr(&out).contains("No matching distribution found for idna"),
+        stderr(&out).contains("No matching distribution found for pyfiglet"),
         "{}",
         stderr(&out)
     );
@@ -141,16 +141,16 @@ fn children(pid: u32) -> Vec<u32> {
 
 /// A package index served by the test itself (`http.server` over files
 /// made by `MAKE_INDEX`), so nothing depends on the real PyPI.
-struct FakeIndex {
+pub(crate) struct FakeIndex {
     _dir: tempfile::TempDir,
     server: std::process::Child,
-    url: String,
+    pub(crate) url: String,
     /// sha256 of dlsample 2.0's wheel.
     sample_2_sha: String,
 }
 
 impl FakeIndex {
-    fn start() -> FakeIndex {
+    pub(crate) fn start() -> FakeIndex {
         use std::io::BufRead;
         let dir = tempfile::tempdir().unwrap();
         let made = Command::new("python3")
@@ -184,7 +184,7 @@ impl FakeIndex {
         }
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         let _ = self.server.kill();
         let _ = self.server.wait();
     }

@@ -1,0 +1,109 @@
+//! Images derived from the VM image, for what a registry would otherwise
+//! provide: the fake Heroku's stack, and stand-ins for official images
+//! (PostgreSQL). Each is made once per VM image and setup script by running
+//! the script in a container of the VM image, with the offline apt
+//! repository mounted and no network, and committing the result. No
+//! registry, no download.
+
+pub(crate) mod postgres;
+
+use std::collections::HashMap;
+
+use bollard::Docker;
+use bollard::models::{ContainerConfig, ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{CommitContainerOptionsBuilder, CreateContainerOptionsBuilder};
+use sha2::Digest;
+
+use crate::docker::{LABEL_BUILD, LABEL_IMAGE, remove_container};
+use crate::error::{Error, Result};
+use crate::images::{APT_MOUNT, VmImage};
+use crate::progress::Progress;
+
+/// An image made from the VM image by a setup script.
+pub(crate) struct Derived<'a> {
+    /// `repo:tag`, from `tag_for`.
+    pub(crate) tag: &'a str,
+    /// The `deploylab.image` label: what `images list` calls it.
+    pub(crate) kind: &'a str,
+    /// Run as root with `sh -c`; apt installs from the offline repository.
+    pub(crate) setup: &'a str,
+    /// The image's configuration (command, user, environment, ...); its
+    /// labels are deploylab's.
+    pub(crate) config: ContainerConfig,
+}
+
+/// The tag of an image derived from `vm` by `setup`: a new setup makes a
+/// new image, even on the same VM image.
+pub(crate) fn tag_for(repo: &str, vm: &VmImage, setup: &str) -> String {
+    let vm_hash = vm.tag.rsplit(':').next().unwrap_or_default();
+    let setup_hash = crate::state::hex(&sha2::Sha256::digest(setup.as_bytes()));
+    format!("{repo}:{vm_hash}-{}", &setup_hash[..8])
+}
+
+/// Makes the image unless it is there, of this VM image's build.
+pub(crate) async fn derive(
+    docker: &Docker,
+    vm: &VmImage,
+    recipe: &Derived<'_>,
+    progress: &Progress,
+) -> Result<()> {
+    let tag = recipe.tag;
+    let build = vm.build_id();
+    if crate::images::has_build(docker, tag, &build).await? {
+        return Ok(());
+    }
+    progress.set(&format!("building {tag} (first use only)"));
+    let failed = |detail: String| Error::ImageBuild {
+        image: tag.to_string(),
+        detail,
+    };
+    let config = ContainerCreateBody {
+        image: Some(vm.tag.clone()),
+        cmd: Some(vec!["sh".into(), "-c".into(), recipe.setup.into()]),
+        host_config: Some(HostConfig {
+            binds: Some(vec![format!("{}:{APT_MOUNT}:ro", vm.apt_dir.display())]),
+            network_mode: Some("none".into()),
+            ..crate::limits::BUILD.host_config()
+        }),
+        ..Default::default()
+    };
+    let name = format!(
+        "deploylab-image-build-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let options = CreateContainerOptionsBuilder::default().name(&name).build();
+    let created = docker
+        .create_container(Some(options), config)
+        .await
+        .map_err(Error::docker("creating an image's build container"))?;
+    let result = async {
+        docker
+            .start_container(&created.id, None)
+            .await
+            .map_err(Error::docker("starting an image's build container"))?;
+        let code = crate::docker::wait_exit(docker, &created.id).await?;
+        if code != 0 {
+            let logs = crate::docker::container_logs(docker, &created.id).await;
+            return Err(failed(format!("setup exited with {code}: {logs}")));
+        }
+        let (repo, version) = tag.rsplit_once(':').unwrap_or((tag, "latest"));
+        let options = CommitContainerOptionsBuilder::default()
+            .container(&created.id)
+            .repo(repo)
+            .tag(version)
+            .build();
+        let mut config = recipe.config.clone();
+        config.labels = Some(HashMap::from([
+            (LABEL_IMAGE.to_string(), recipe.kind.to_string()),
+            (LABEL_BUILD.to_string(), build.clone()),
+        ]));
+        docker
+            .commit_container(options, config)
+            .await
+            .map_err(Error::docker(format!("saving the image {tag}")))?;
+        Ok(())
+    }
+    .await;
+    remove_container(docker, &created.id).await?;
+    result
+}
