@@ -229,6 +229,33 @@ pub(crate) async fn remove_lab_resources(
     Ok(containers.len())
 }
 
+/// Removes the named volumes a deploylab home's lab made (the heroku lab's
+/// databases): for homes that are thrown away whole (grading's scratch
+/// homes); `stop` keeps them, as it keeps the apps.
+pub(crate) async fn remove_lab_volumes(docker: &Docker, instance: &str, lab: &str) -> Result<()> {
+    let options = bollard::query_parameters::ListVolumesOptionsBuilder::default()
+        .filters(&lab_filters(instance, Some(lab)))
+        .build();
+    let listed = docker
+        .list_volumes(Some(options))
+        .await
+        .map_err(Error::docker("listing volumes"))?;
+    for volume in listed.volumes.unwrap_or_default() {
+        match docker
+            .remove_volume(
+                &volume.name,
+                None::<bollard::query_parameters::RemoveVolumeOptions>,
+            )
+            .await
+        {
+            Ok(()) => {}
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(Error::docker(format!("removing volume {}", volume.name))(e)),
+        }
+    }
+    Ok(())
+}
+
 /// Removes a container and its anonymous volumes; one already gone is fine.
 pub(crate) async fn remove_container(docker: &Docker, id: &str) -> Result<()> {
     let options = RemoveContainerOptionsBuilder::default()

@@ -189,6 +189,7 @@ impl Scratch {
             running.stop(&self.home);
         }
         let _ = docker::remove_lab_resources(docker, &self.home.instance(), &loaded.lab.id).await;
+        let _ = docker::remove_lab_volumes(docker, &self.home.instance(), &loaded.lab.id).await;
     }
 }
 

@@ -303,6 +303,14 @@ pub(crate) async fn answer(
     body: &[u8],
 ) -> Option<Answer> {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if let (&Method::DELETE, ["apps", app]) = (method, segments.as_slice()) {
+        // `apps:destroy`: its database goes before the platform forgets the
+        // app (which it then does as for any app).
+        if let Some(found) = fake.platform.lock().await.find(app) {
+            forget(fake, &found.name).await;
+        }
+        return None;
+    }
     let (app, key) = match (method, segments.as_slice()) {
         (&Method::POST, ["apps", app, "addons"]) => (*app, None),
         (&Method::DELETE, ["apps", app, "addons", key]) => (*app, Some(*key)),

@@ -44,6 +44,12 @@ pub(crate) mod text {
     pub(crate) const BAD_NAME: &str = "Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes.";
     pub(crate) const NO_RELEASE: &str = "Couldn't find that release.";
     pub(crate) const NO_ADDON: &str = "Couldn't find that add on.";
+    pub(crate) const NO_DOMAIN: &str = "Couldn't find that domain.";
+    pub(crate) const BAD_DOMAIN: &str =
+        "Hostname must be a valid domain name, such as www.example.com.";
+    pub(crate) fn domain_taken(hostname: &str) -> String {
+        format!("{hostname} is currently in use by another app.")
+    }
     pub(crate) const BAD_FORMATION: &str = "Quantity must be a whole number from 0 to 100.";
     pub(crate) fn no_process_type(kind: &str) -> String {
         format!("Couldn't find that process type ({kind}).")
@@ -98,6 +104,19 @@ pub(crate) struct App {
     /// Provisioned add-ons (Heroku Postgres, at most one).
     #[serde(default)]
     pub(crate) addons: Vec<super::addons::Addon>,
+    /// `maintenance:on`: the router answers with the maintenance page.
+    #[serde(default)]
+    pub(crate) maintenance: bool,
+    /// Custom domains (`domains:add`), besides `<app>.localhost`.
+    #[serde(default)]
+    pub(crate) domains: Vec<Domain>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Domain {
+    pub(crate) id: String,
+    pub(crate) hostname: String,
+    pub(crate) created_at: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -247,7 +266,7 @@ impl Platform {
             "git_url": format!("https://localhost:{}/{}.git", self.api_port, app.name),
             "id": app.id,
             "internal_routing": null,
-            "maintenance": false,
+            "maintenance": app.maintenance,
             "name": app.name,
             "owner": { "email": ACCOUNT_EMAIL, "id": ACCOUNT_ID },
             "organization": null,
@@ -300,6 +319,7 @@ impl Platform {
                     "user": { "email": ACCOUNT_EMAIL, "id": ACCOUNT_ID },
                 }),
             ),
+            (&Method::GET, ["stacks"]) => (StatusCode::OK, json!([stack_json("heroku-24")])),
             (&Method::GET, ["addons"]) => {
                 let all = self
                     .state
@@ -352,12 +372,20 @@ impl Platform {
                 };
                 match (method, rest) {
                     (&Method::GET, []) => (StatusCode::OK, self.app_json(&found)),
+                    (&Method::PATCH, []) => self.update_app(&found.name, body),
+                    (&Method::GET, ["domains"]) => (StatusCode::OK, domains_of(&found)),
+                    (&Method::POST, ["domains"]) => self.add_domain(&found.name, body),
+                    (&Method::DELETE, ["domains", hostname]) => {
+                        self.remove_domain(&found.name, hostname)
+                    }
                     (&Method::DELETE, []) => {
                         self.state.apps.remove(&found.name);
                         self.save();
                         (StatusCode::OK, self.app_json(&found))
                     }
-                    (&Method::GET, ["collaborators" | "features"]) => (StatusCode::OK, json!([])),
+                    (&Method::GET, ["collaborators" | "features" | "sni-endpoints"]) => {
+                        (StatusCode::OK, json!([]))
+                    }
                     (&Method::GET, ["addons"]) => (StatusCode::OK, addons_of(&found)),
                     (&Method::GET, ["addon-attachments"]) => {
                         (StatusCode::OK, attachments_of(&found))
@@ -406,6 +434,97 @@ impl Platform {
             }
             _ => error(StatusCode::NOT_FOUND, "not_found", text::NO_ENDPOINT),
         }
+    }
+
+    /// `PATCH /apps/{app}`: maintenance mode on or off (what
+    /// `maintenance:on|off` sends); other fields are not changeable here.
+    fn update_app(&mut self, app: &str, body: &[u8]) -> Answer {
+        let Ok(request) = serde_json::from_slice::<Value>(body) else {
+            return error(StatusCode::BAD_REQUEST, "bad_request", text::BAD_JSON);
+        };
+        let Some(stored) = self.state.apps.get_mut(app) else {
+            return error(StatusCode::NOT_FOUND, "not_found", text::NO_APP);
+        };
+        if let Some(on) = request["maintenance"].as_bool() {
+            stored.maintenance = on;
+        }
+        let json = self.app_json(&self.state.apps[app]);
+        self.save();
+        (StatusCode::OK, json)
+    }
+
+    /// `domains:add`: a custom hostname the router sends to the app.
+    fn add_domain(&mut self, app: &str, body: &[u8]) -> Answer {
+        let request: Value = serde_json::from_slice(body).unwrap_or_default();
+        let hostname = request["hostname"]
+            .as_str()
+            .unwrap_or_default()
+            .to_lowercase();
+        let valid = !hostname.is_empty()
+            && hostname.len() <= 253
+            && hostname
+                .split('.')
+                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            && hostname.contains('.');
+        if !valid {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_params",
+                text::BAD_DOMAIN,
+            );
+        }
+        let taken = self
+            .state
+            .apps
+            .values()
+            .any(|a| a.domains.iter().any(|d| d.hostname == hostname))
+            || super::router::app_of_host(&hostname).is_some();
+        if taken {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_params",
+                &text::domain_taken(&hostname),
+            );
+        }
+        let Some(stored) = self.state.apps.get_mut(app) else {
+            return error(StatusCode::NOT_FOUND, "not_found", text::NO_APP);
+        };
+        let domain = Domain {
+            id: uuid::Uuid::new_v4().to_string(),
+            hostname,
+            created_at: iso8601(SystemTime::now()),
+        };
+        stored.domains.push(domain.clone());
+        let json = domain_json(stored, &domain);
+        self.save();
+        (StatusCode::CREATED, json)
+    }
+
+    fn remove_domain(&mut self, app: &str, hostname: &str) -> Answer {
+        let Some(stored) = self.state.apps.get_mut(app) else {
+            return error(StatusCode::NOT_FOUND, "not_found", text::NO_APP);
+        };
+        let Some(at) = stored
+            .domains
+            .iter()
+            .position(|d| d.hostname == hostname || d.id == hostname)
+        else {
+            return error(StatusCode::NOT_FOUND, "not_found", text::NO_DOMAIN);
+        };
+        let domain = stored.domains.remove(at);
+        let json = domain_json(stored, &domain);
+        self.save();
+        (StatusCode::OK, json)
+    }
+
+    /// The app a custom domain belongs to.
+    pub(crate) fn app_of_domain(&self, hostname: &str) -> Option<String> {
+        let hostname = hostname.to_lowercase();
+        self.state
+            .apps
+            .values()
+            .find(|a| a.domains.iter().any(|d| d.hostname == hostname))
+            .map(|a| a.name.clone())
     }
 
     /// The add-on `key` names (id, name or attachment), in `app` if given.
@@ -730,6 +849,8 @@ impl Platform {
             builds: Vec::new(),
             restarts: 0,
             addons: Vec::new(),
+            maintenance: false,
+            domains: Vec::new(),
         };
         // No DATABASE_URL until Heroku Postgres is added, as on Heroku.
         push_release(&mut app, "Initial release".into());
@@ -759,6 +880,51 @@ impl Platform {
             }
         }
     }
+}
+
+/// The app's domains: `<app>.localhost` (Heroku's own, kind `heroku`)
+/// and the custom ones (kind `custom`, reached by a CNAME to it).
+fn domains_of(app: &App) -> Value {
+    let own = json!({
+        "acm_status": null,
+        "app": { "id": app.id, "name": app.name },
+        "cname": null,
+        "created_at": app.created_at,
+        "hostname": format!("{}.localhost", app.name),
+        "id": uuid::Uuid::nil().to_string(),
+        "kind": "heroku",
+        "sni_endpoint": null,
+        "status": "none",
+        "updated_at": app.created_at,
+    });
+    let custom = app.domains.iter().map(|d| domain_json(app, d));
+    Value::Array(std::iter::once(own).chain(custom).collect())
+}
+
+fn domain_json(app: &App, domain: &Domain) -> Value {
+    json!({
+        "acm_status": null,
+        "app": { "id": app.id, "name": app.name },
+        "cname": format!("{}.localhost", app.name),
+        "created_at": domain.created_at,
+        "hostname": domain.hostname,
+        "id": domain.id,
+        "kind": "custom",
+        "sni_endpoint": null,
+        "status": "none",
+        "updated_at": domain.created_at,
+    })
+}
+
+fn stack_json(name: &str) -> Value {
+    json!({
+        "created_at": "2024-05-01T00:00:00Z",
+        "default": true,
+        "id": stack_id(name),
+        "name": name,
+        "state": "public",
+        "updated_at": "2024-05-01T00:00:00Z",
+    })
 }
 
 fn addons_of(app: &App) -> Value {

@@ -45,7 +45,7 @@ pub(crate) const SLUG_REPO: &str = "deploylab-heroku";
 pub(crate) const SLUG_KIND: &str = "heroku-slug";
 
 /// What a build prints, as Heroku words it; kept together for translation.
-mod text {
+pub(crate) mod text {
     pub(crate) const NOT_PYTHON: &[&str] = &[
         " !     No default language could be detected for this app.",
         "\t\t\tHINT: This occurs when Heroku cannot detect the buildpack to use for this application automatically.",
@@ -73,6 +73,7 @@ mod text {
         " !     this warning will be made an error.",
         "",
     ];
+    pub(crate) const RELEASE_FAILED: &str = "Release command failed";
     pub(crate) const REJECTED: &str = " !     Push rejected, failed to compile Python app.";
     pub(crate) const PUSH_FAILED: &str = " !     Push failed";
     pub(crate) fn no_python(version: &str, file: &str, available: &str) -> Vec<String> {
@@ -82,6 +83,18 @@ mod text {
             format!(" !     Your app's {file} file specifies a Python version"),
             format!(" !     of {version}, which deploylab's offline stack doesn't have."),
             format!(" !     Available: Python {available}. Update {file} to: {available}"),
+        ]
+    }
+    /// Heroku's heading for a version past its upstream end of life.
+    pub(crate) fn end_of_life(version: &str, file: &str, available: &str) -> Vec<String> {
+        vec![
+            " !     Error: The requested Python version has reached end-of-life.".into(),
+            " !     ".into(),
+            format!(" !     Python {version} (asked for in {file}) no longer receives security"),
+            " !     updates from its developers, and Heroku no longer builds it:".into(),
+            " !     https://devguide.python.org/versions/#supported-versions".into(),
+            " !     ".into(),
+            format!(" !     Update {file} to a supported version: {available}"),
         ]
     }
     pub(crate) fn non_deploy_branch(branch: &str) -> String {
@@ -331,6 +344,17 @@ pub(crate) fn python_matches(requested: &str) -> bool {
     major_minor == [Some("3"), Some("11")]
 }
 
+/// Whether a requested version is past its upstream end of life (Python
+/// 2, and 3.9 and older as of October 2025).
+pub(crate) fn end_of_life(requested: &str) -> bool {
+    let mut parts = requested.trim().split('.').map(str::parse::<u32>);
+    match (parts.next(), parts.next()) {
+        (Some(Ok(major)), _) if major < 3 => true,
+        (Some(Ok(3)), Some(Ok(minor))) => minor <= 9,
+        _ => false,
+    }
+}
+
 /// The build proper. `Ok(None)`: it failed and said why.
 async fn build(
     fake: &Fake,
@@ -368,7 +392,11 @@ async fn build(
     }
     match requested_python(repo, commit, &files) {
         Some((version, file)) if !python_matches(&version) => {
-            for line in text::no_python(&version, file, PYTHON_VERSION) {
+            let lines = match end_of_life(&version) {
+                true => text::end_of_life(&version, file, PYTHON_VERSION),
+                false => text::no_python(&version, file, PYTHON_VERSION),
+            };
+            for line in lines {
                 say.line(&line).await;
             }
             return Ok(None);
@@ -653,7 +681,7 @@ async fn release(fake: &Fake, app: &str, slug: Slug, say: &mut Say) -> Option<u3
             say.line("Waiting for release.... done.").await;
         } else {
             say.line("Waiting for release.... failed.").await;
-            say.line(" !     Release command failed").await;
+            say.line(&format!(" !     {}", text::RELEASE_FAILED)).await;
         }
     }
     fake.apply_changes().await;
@@ -681,5 +709,15 @@ mod tests {
         assert!(!python_matches("3.12"));
         assert!(!python_matches("3"));
         assert!(!python_matches("3.1"));
+    }
+
+    #[test]
+    fn end_of_life_versions_are_told_apart() {
+        assert!(end_of_life("2.7"));
+        assert!(end_of_life("3.9"));
+        assert!(end_of_life("3.8.18"));
+        assert!(!end_of_life("3.10"));
+        assert!(!end_of_life("3.12"));
+        assert!(!end_of_life("latest"));
     }
 }

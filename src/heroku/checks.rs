@@ -190,7 +190,10 @@ fn released(app: &AppFacts) -> Outcome {
     match (latest.status, current) {
         (Phase::Failed, _) => Outcome::fail(
             expected,
-            format!("the release phase of v{} failed", latest.version),
+            match latest.release_error.as_deref() {
+                Some(last) => format!("the release phase of v{} failed: {last}", latest.version),
+                None => format!("the release phase of v{} failed", latest.version),
+            },
         ),
         (Phase::Pending, _) => Outcome::fail(
             expected,
@@ -249,6 +252,10 @@ fn secret_key(settings: Result<&Settings, String>) -> Outcome {
         Ok(s) if s.secret_key_insecure => {
             Outcome::fail(expected, "the development key (django-insecure-…)")
         }
+        Ok(s) if s.secret_key_stable == Some(false) => Outcome::fail(
+            expected,
+            "a key that differs in each process (made at random at start-up?): sessions and CSRF tokens break between dynos and after restarts; set it as a config var",
+        ),
         Ok(s) if s.secret_key_length >= 50 => {
             Outcome::pass(expected, format!("{} characters", s.secret_key_length))
         }
@@ -364,6 +371,27 @@ pub(crate) fn host_allowed(pattern: &str, host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A key of the right length that another process reads differently
+    /// (generated at start-up) is not the app's own; one it reads the same,
+    /// or could not be asked about, is judged on its length.
+    #[test]
+    fn a_secret_key_made_per_process_is_not_the_apps_own() {
+        let settings = |stable| Settings {
+            debug: false,
+            secret_key_insecure: false,
+            secret_key_length: 66,
+            allowed_hosts: vec![],
+            unapplied_migrations: Some(0),
+            migrations_error: None,
+            secret_key_stable: stable,
+        };
+        let random = secret_key(Ok(&settings(Some(false))));
+        assert!(!random.passed);
+        assert!(random.observed.contains("differs in each process"));
+        assert!(secret_key(Ok(&settings(Some(true)))).passed);
+        assert!(secret_key(Ok(&settings(None))).passed);
+    }
 
     #[test]
     fn allowed_hosts_match_like_djangos() {

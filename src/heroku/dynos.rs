@@ -347,11 +347,7 @@ pub(crate) async fn remove_leftovers(fake: &Fake) -> Result<()> {
 
 /// How long a web dyno has to bind `$PORT` (Heroku: 60 s).
 fn boot_timeout() -> Duration {
-    let seconds = std::env::var("DEPLOYLAB_HEROKU_BOOT_TIMEOUT")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
-    Duration::from_secs(seconds)
+    super::seconds_from_env("DEPLOYLAB_HEROKU_BOOT_TIMEOUT", 60)
 }
 
 /// What a process in a dyno sees, as on Heroku.

@@ -76,6 +76,10 @@ pub(crate) struct ReleaseFacts {
     pub(crate) version: u32,
     pub(crate) status: Phase,
     pub(crate) commit: Option<String>,
+    /// Why its release phase failed: the command's last line (a
+    /// traceback's ends with the exception).
+    #[serde(default)]
+    pub(crate) release_error: Option<String>,
 }
 
 /// What the settings dyno printed (see `SETTINGS_SCRIPT`).
@@ -90,6 +94,10 @@ pub(crate) struct Settings {
     pub(crate) unapplied_migrations: Option<u64>,
     #[serde(default)]
     pub(crate) migrations_error: Option<String>,
+    /// Whether another process of the app reads the same SECRET_KEY
+    /// (None: it could not be asked).
+    #[serde(default)]
+    pub(crate) secret_key_stable: Option<bool>,
 }
 
 /// One answer through the router, or why none came.
@@ -179,6 +187,11 @@ fn app_facts(
         version: r.version,
         status: r.status,
         commit: r.slug.as_ref().map(|s| s.commit.clone()),
+        release_error: app
+            .builds
+            .iter()
+            .find(|b| b.release == Some(r.version))
+            .and_then(|b| release_failure(&b.output)),
     };
     AppFacts {
         name: app.name.clone(),
@@ -247,6 +260,19 @@ pub(crate) fn pick_app(state: &State) -> Option<App> {
         .cloned()
 }
 
+/// The last line the release command printed before it failed.
+fn release_failure(output: &[String]) -> Option<String> {
+    let end = output
+        .iter()
+        .position(|l| l.contains(super::build::text::RELEASE_FAILED))?;
+    output[..end]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| !l.is_empty() && !l.starts_with("Waiting for release"))
+        .map(str::to_string)
+}
+
 /// The first `!` line of a failed build's output: why it failed.
 fn build_failure(output: &[String]) -> Option<String> {
     output
@@ -307,8 +333,13 @@ async fn request(dir: &std::path::Path, app: &str, router: u16, path: &str) -> A
 
 /// Reads the app's effective settings and migration state with a one-off
 /// dyno of the current release (same image, config and database).
+///
+/// A second process reads SECRET_KEY again, started first so both Django
+/// start-ups overlap: a key made at random when the settings load differs
+/// between dynos and restarts, and breaks sessions and CSRF tokens.
 const SETTINGS_SCRIPT: &str = r#"
-import json
+import hashlib, json, subprocess, sys
+again = subprocess.Popen([sys.executable, "manage.py", "shell", "-c", "import hashlib; from django.conf import settings; print(hashlib.sha256(str(settings.SECRET_KEY).encode()).hexdigest())"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 from django.conf import settings
 facts = {"debug": bool(settings.DEBUG), "secret_key_insecure": str(settings.SECRET_KEY).startswith("django-insecure"), "secret_key_length": len(str(settings.SECRET_KEY)), "allowed_hosts": list(settings.ALLOWED_HOSTS)}
 try:
@@ -318,6 +349,11 @@ try:
     facts["unapplied_migrations"] = len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 except Exception as e:
     facts["migrations_error"] = str(e)
+try:
+    other = again.communicate(timeout=30)[0].strip().splitlines()[-1:]
+    facts["secret_key_stable"] = other == [hashlib.sha256(str(settings.SECRET_KEY).encode()).hexdigest()]
+except Exception:
+    again.kill()
 print("DEPLOYLAB-FACTS " + json.dumps(facts))
 "#;
 

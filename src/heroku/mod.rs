@@ -283,6 +283,16 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
+/// One of Heroku's time limits, shortened by an environment variable in
+/// tests (a whole number of seconds; anything else: Heroku's own).
+pub(crate) fn seconds_from_env(variable: &str, default: u64) -> std::time::Duration {
+    let seconds = std::env::var(variable)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default);
+    std::time::Duration::from_secs(seconds)
+}
+
 /// Connections each of the fake's listeners serves at once.
 pub(crate) const MAX_CONNECTIONS: usize = 256;
 

@@ -16,8 +16,11 @@ use super::{Body, Fake, full};
 pub(crate) const RELEASE_HEADER: &str = "x-deploylab-release";
 pub(crate) const ERROR_HEADER: &str = "x-deploylab-router-error";
 
-/// How long a request may take (Heroku: 30 s, then H12).
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a request may take (Heroku: 30 s, then H12);
+/// `DEPLOYLAB_HEROKU_REQUEST_TIMEOUT` shortens it for tests.
+fn request_timeout() -> Duration {
+    super::seconds_from_env("DEPLOYLAB_HEROKU_REQUEST_TIMEOUT", 30)
+}
 /// How long a request waits for a starting dyno (Heroku: 75 s, then H20).
 const BOOT_WAIT: Duration = Duration::from_secs(75);
 
@@ -46,6 +49,8 @@ const H20: Failure = Failure {
 
 /// Heroku's "Application error" page.
 const APPLICATION_ERROR: &str = "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>Application Error</title>\n</head>\n<body>\n<h1>Application error</h1>\n<p>An error occurred in the application and your page could not be served. If you are the application owner, check your logs for details. You can do this from the Heroku CLI with the command<br><code>heroku logs --tail</code></p>\n</body>\n</html>\n";
+/// Heroku's maintenance page (`maintenance:on`).
+const MAINTENANCE: &str = "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>Offline for Maintenance</title>\n</head>\n<body>\n<h1>Offline for Maintenance</h1>\n<p>This app is undergoing maintenance right now. Please check back later.</p>\n</body>\n</html>\n";
 const REQUEST_TOO_LARGE: &str = "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>Request too large</title>\n</head>\n<body>\n<h1>Request too large</h1>\n<p>deploylab's router forwards request bodies up to 32 MiB.</p>\n</body>\n</html>\n";
 const NO_SUCH_APP: &str = "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>No such app</title>\n</head>\n<body>\n<h1>There's nothing here, yet.</h1>\n<p>Build something amazing</p>\n</body>\n</html>\n";
 
@@ -59,7 +64,7 @@ pub(crate) async fn serve(
     let client = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(REQUEST_TIMEOUT)
+        .timeout(request_timeout())
         .build()
         .expect("an HTTP client");
     let security = crate::http_server::Security::Either(tls);
@@ -119,17 +124,32 @@ async fn route(
         .map_or(host.as_str(), |(h, _)| h)
         .to_string();
     let log = |app: &str, line: String| fake.logs.add(app, "heroku", "router", &line);
-    let Some(app) = app_of_host(&host).map(str::to_string) else {
+    let app = match app_of_host(&host) {
+        Some(app) => Some(app.to_string()),
+        // A custom domain (`domains:add`), reached with its name as Host.
+        None => fake.platform.lock().await.app_of_domain(&bare_host),
+    };
+    let Some(app) = app else {
         return page(StatusCode::NOT_FOUND, NO_SUCH_APP);
     };
     let Some(found) = fake.platform.lock().await.find(&app) else {
         return page(StatusCode::NOT_FOUND, NO_SUCH_APP);
     };
-    let error = |failure: &Failure| {
+    // `served`: the dyno a request reached before it failed (H12), with
+    // its connect and service times, as Heroku's line gives them.
+    let error_at = |failure: &Failure, served: Option<(&str, u128, u128)>| {
+        let (dyno, connect, service) = match served {
+            Some((dyno, connect, service)) => (
+                dyno.to_string(),
+                format!("{connect}ms"),
+                format!("{service}ms"),
+            ),
+            None => Default::default(),
+        };
         log(
             &app,
             format!(
-                "at=error code={} desc=\"{}\" method={method} path=\"{path}\" host={bare_host} request_id={request_id} fwd=\"{peer}\" dyno= connect= service= status=503 bytes= protocol=http",
+                "at=error code={} desc=\"{}\" method={method} path=\"{path}\" host={bare_host} request_id={request_id} fwd=\"{peer}\" dyno={dyno} connect={connect} service={service} status=503 bytes= protocol=http",
                 failure.code, failure.desc
             ),
         );
@@ -140,6 +160,20 @@ async fn route(
         );
         response
     };
+    let error = |failure: &Failure| error_at(failure, None);
+    if found.maintenance {
+        log(
+            &app,
+            format!(
+                "at=info code=H80 desc=\"Maintenance mode\" method={method} path=\"{path}\" host={bare_host} request_id={request_id} fwd=\"{peer}\" dyno= connect= service= status=503 bytes= protocol=http"
+            ),
+        );
+        let mut response = page(StatusCode::SERVICE_UNAVAILABLE, MAINTENANCE);
+        response
+            .headers_mut()
+            .insert(ERROR_HEADER, hyper::header::HeaderValue::from_static("H80"));
+        return response;
+    }
     let wants_web = found.process_types().contains_key("web")
         && found.formation.get("web").copied().unwrap_or(0) > 0;
     if !wants_web {
@@ -200,9 +234,13 @@ async fn route(
         .header("x-request-id", &request_id)
         .header("via", "1.1 vegur");
     let connect_ms = started.elapsed().as_millis();
+    let timed_out = || {
+        let service = started.elapsed().as_millis().saturating_sub(connect_ms);
+        error_at(&H12, Some((&dyno.name, connect_ms, service)))
+    };
     let response = match forward.send().await {
         Ok(r) => r,
-        Err(e) if e.is_timeout() => return error(&H12),
+        Err(e) if e.is_timeout() => return timed_out(),
         Err(_) => return error(&H10),
     };
     let status = response.status();
@@ -216,7 +254,7 @@ async fn route(
     }
     let bytes = match response.bytes().await {
         Ok(b) => b,
-        Err(e) if e.is_timeout() => return error(&H12),
+        Err(e) if e.is_timeout() => return timed_out(),
         Err(_) => return error(&H10),
     };
     log(

@@ -179,14 +179,14 @@ impl FakeHeroku {
     /// A request through the router as a browser sends it: status and the
     /// response's head.
     fn get(&self, app: &str, path: &str) -> (u16, String) {
+        self.get_host(&format!("{app}.localhost:{}", self.router_port), path)
+    }
+
+    /// The same, for any Host header (a custom domain).
+    fn get_host(&self, host: &str, path: &str) -> (u16, String) {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.router_port)).unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.0\r\nHost: {app}.localhost:{}\r\n\r\n",
-            self.router_port
-        )
-        .unwrap();
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
         let mut answer = Vec::new();
         stream.read_to_end(&mut answer).unwrap();
         let answer = String::from_utf8_lossy(&answer).into_owned();
@@ -318,6 +318,31 @@ fn heroku_cli_manages_apps_on_the_fake() {
     assert!(releases.contains("Current: v3"), "{releases}");
     assert!(releases.contains("Remove DEBUG config vars"), "{releases}");
     assert!(releases.contains("Initial release"), "{releases}");
+
+    // Maintenance mode: Heroku's page (H80) until it is off.
+    fake.ok(&["maintenance:on", "-a", "meu-blog"]);
+    assert!(fake.ok(&["maintenance", "-a", "meu-blog"]).contains("on"));
+    let (status, head) = fake.get("meu-blog", "/");
+    assert_eq!(status, 503, "{head}");
+    assert!(head.contains("x-deploylab-router-error: H80"), "{head}");
+    fake.ok(&["maintenance:off", "-a", "meu-blog"]);
+    let (_, head) = fake.get("meu-blog", "/");
+    assert!(head.contains("x-deploylab-router-error: H14"), "{head}");
+    // Domains: the app's own, and a custom one the router sends to it.
+    let added = fake.ok(&["domains:add", "www.loja-exemplo.test", "-a", "meu-blog"]);
+    assert!(added.contains("DNS Target meu-blog.localhost"), "{added}");
+    let domains = fake.ok(&["domains", "-a", "meu-blog"]);
+    assert!(
+        domains.contains("meu-blog.localhost") && domains.contains("www.loja-exemplo.test"),
+        "{domains}"
+    );
+    let (status, head) = fake.get_host("www.loja-exemplo.test", "/");
+    assert_eq!(status, 503, "the app's router answers, H14: {head}");
+    fake.ok(&["domains:remove", "www.loja-exemplo.test", "-a", "meu-blog"]);
+    let (status, _) = fake.get_host("www.loja-exemplo.test", "/");
+    assert_eq!(status, 404);
+    let stacks = fake.ok(&["apps:stacks", "-a", "meu-blog"]);
+    assert!(stacks.contains("heroku-24"), "{stacks}");
 
     // Heroku's errors, as the CLI prints them.
     let missing = fake.heroku(&["info", "-a", "nao-existe"], "test-token");
@@ -672,6 +697,14 @@ fn heroku_classic_failures_get_herokus_messages() {
         "{out}"
     );
     assert!(out.contains("Available: Python 3.11"), "{out}");
+    // A version past its end of life says so, as Heroku does.
+    fake.commit(&[(".python-version", "3.8\n")], "Python 3.8");
+    let (ok, out) = fake.push();
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("The requested Python version has reached end-of-life."),
+        "{out}"
+    );
 
     // The right Python: it builds, but the web dyno crashes (H10).
     fake.commit(&[(".python-version", "3.11\n")], "Python 3.11");
@@ -779,7 +812,7 @@ fn heroku_classic_failures_get_herokus_messages() {
 }
 
 /// A five-line Flask app, written here: not the course's blog.
-const FLASK_APP: &str = "import dlsample\nfrom flask import Flask\n\napp = Flask(__name__)\n\n\n@app.get('/')\ndef home():\n    return f'flask with dlsample {dlsample.VERSION}'\n";
+const FLASK_APP: &str = "import time\nimport dlsample\nfrom flask import Flask\n\napp = Flask(__name__)\n\n\n@app.get('/')\ndef home():\n    return f'flask with dlsample {dlsample.VERSION}'\n\n\n@app.get('/slow')\ndef slow():\n    time.sleep(6)\n    return 'late'\n";
 
 /// Builds install through the package proxy: what the host's index has
 /// (here an index the test serves) beside the offline wheels, over a build
@@ -789,7 +822,10 @@ const FLASK_APP: &str = "import dlsample\nfrom flask import Flask\n\napp = Flask
 fn heroku_builds_install_through_the_package_proxy() {
     let Some(cli) = heroku_cli() else { return };
     let mut index = super::packages::FakeIndex::start();
-    let lab = Lab::new().env("PIP_INDEX_URL", index.url.clone());
+    // H12 after 3 s instead of Heroku's 30, to keep the test short.
+    let lab = Lab::new()
+        .env("PIP_INDEX_URL", index.url.clone())
+        .env("DEPLOYLAB_HEROKU_REQUEST_TIMEOUT", "3");
     let fake = FakeHeroku::start(lab, cli);
     let closed = Command::new("docker")
         .args(["network", "ls", "--format", "{{.Name}} {{.Internal}}"])
@@ -822,6 +858,16 @@ fn heroku_builds_install_through_the_package_proxy() {
         "flask with dlsample 1.0",
         "{}",
         stderr(&page)
+    );
+    // A request slower than the router waits: H12, with the dyno it reached.
+    let (status, head) = fake.get(app, "/slow");
+    assert_eq!(status, 503, "{head}");
+    assert!(head.contains("x-deploylab-router-error: H12"), "{head}");
+    let logs = fake.ok(&["logs", "--source", "heroku", "--dyno", "router", "-a", app]);
+    assert!(
+        logs.contains("at=error code=H12 desc=\"Request timeout\" method=GET path=\"/slow\"")
+            && logs.contains("dyno=web.1 connect="),
+        "{logs}"
     );
     // A Flask app: judged live, and not on Django's settings or migrations.
     let report = fake.check_json();
@@ -954,7 +1000,7 @@ fn heroku_postgres_add_on_serves_a_django_app_written_for_heroku() {
 
     fake.ok(&[
         "config:set",
-        "SECRET_KEY=shop-secret-for-the-test-only-0123456789abcdef",
+        "SECRET_KEY=shop-secret-for-the-test-only-0123456789abcdef-0123456789abcdef",
         "-a",
         app,
     ]);
@@ -1002,6 +1048,8 @@ fn heroku_postgres_add_on_serves_a_django_app_written_for_heroku() {
     );
     let report = fake.check_json();
     assert_eq!(check_status(&report, "migrated"), "pass", "{report:#}");
+    assert_eq!(check_status(&report, "secret-key"), "pass", "{report:#}");
+    assert_eq!(check_status(&report, "home-page"), "pass", "{report:#}");
 
     // The data outlives the dynos and a restart of the fake.
     fake.ok(&["ps:restart", "-a", app]);
