@@ -152,7 +152,13 @@ pub(crate) async fn gather(
     let pushed = repo.show("main:").is_some() || repo.show("master:").is_some();
     let django =
         !pushed || repo.show("main:manage.py").is_some() || repo.show("master:manage.py").is_some();
-    let wsgi = wsgi_module(&repo);
+    // Only a hint for a missing Procfile reads it: one git call per top
+    // folder, not made on every check.
+    let wsgi = match &procfile {
+        Some(types) if !types.is_empty() => None,
+        _ if pushed => wsgi_module(&repo),
+        _ => None,
+    };
     let record = super::dynos::read_records(&running.dir)
         .remove(&app.name)
         .unwrap_or_default();

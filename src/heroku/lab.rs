@@ -145,7 +145,7 @@ impl Environment for Heroku {
             wheels: &vm.wheels_dir,
         };
         let proxy = crate::packages::start_on(docker, home, &on).await?;
-        let proxy_guard = crate::packages::Guard(proxy.as_ref().map(|p| p.pid));
+        let mut proxy_guard = crate::packages::Guard(proxy.as_ref().map(|p| p.pid));
         crate::interrupt::check()?;
         ctx.progress.set("starting the fake Heroku");
         // The same ports as last time when free: git remotes name the port.
@@ -187,7 +187,7 @@ impl Environment for Heroku {
         )?;
         crate::interrupt::check()?;
         std::mem::forget(guard);
-        std::mem::forget(proxy_guard);
+        proxy_guard.0 = None;
         Ok(Running {
             pid,
             ports,
