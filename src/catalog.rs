@@ -186,6 +186,45 @@ impl Catalog {
     }
 }
 
+impl Catalog {
+    /// The files a lab's solution steps copy (`solutions/<lab>/files/`),
+    /// as (path relative to it, contents).
+    pub(crate) fn solution_files(&self, lab: &str) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+        let folder = format!("{lab}/files");
+        let mut out = Vec::new();
+        match self {
+            Catalog::BuiltIn => {
+                if let Some(dir) = SOLUTIONS.get_dir(&folder) {
+                    collect_embedded(dir, dir.path(), &mut out);
+                }
+            }
+            Catalog::Dir(root) => {
+                let dir = root.join("..").join("solutions").join(&folder);
+                collect_dir(&dir, &dir, &mut out)?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn collect_dir(dir: &Path, base: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_dir(&path, base, out)?;
+        } else {
+            let contents =
+                std::fs::read(&path).map_err(Error::io(format!("reading {}", path.display())))?;
+            let rel = path.strip_prefix(base).unwrap_or(&path).to_path_buf();
+            out.push((rel, contents));
+        }
+    }
+    Ok(())
+}
+
 /// A lab's reference solution.
 #[derive(Debug, Default)]
 pub(crate) struct Solution {

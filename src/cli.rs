@@ -53,6 +53,10 @@ pub(crate) enum Command {
         /// repository or your own project instead of the lab's sample.
         #[arg(long, value_name = "GIT URL OR PATH")]
         repo: Option<String>,
+        /// The app folder the container lab checks (default: the current
+        /// folder): where your Dockerfile and Compose file are.
+        #[arg(long, value_name = "PATH")]
+        dir: Option<std::path::PathBuf>,
     },
 
     /// Show the running labs, their state and ports.

@@ -153,7 +153,7 @@ pub(crate) async fn create_closed_network(
     Ok(name)
 }
 
-async fn make_network(
+pub(crate) async fn make_network(
     docker: &Docker,
     name: &str,
     instance: &str,
@@ -193,11 +193,23 @@ pub(crate) async fn gateway(docker: &Docker, network: &str) -> Result<(std::net:
         .and_then(|i| i.config)
         .into_iter()
         .flatten()
-        .find_map(|c| c.gateway?.parse().ok())
+        .find_map(|c| match c.gateway {
+            Some(gateway) => gateway.parse().ok(),
+            // The default bridge names only its subnet: Docker gives the
+            // host its first address.
+            None => first_address(c.subnet.as_deref()?),
+        })
         .map(|ip| (ip, inspect.id.unwrap_or_else(|| network.to_string())))
         .ok_or_else(|| Error::NoGateway {
             network: network.to_string(),
         })
+}
+
+/// The first host address of an IPv4 subnet ("172.17.0.0/16" → .1).
+fn first_address(subnet: &str) -> Option<std::net::IpAddr> {
+    let (network, _) = subnet.split_once('/')?;
+    let network: std::net::Ipv4Addr = network.parse().ok()?;
+    Some(std::net::Ipv4Addr::from(u32::from(network) + 1).into())
 }
 
 /// Removes every container and network of a lab (of one deploylab home).

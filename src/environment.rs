@@ -16,6 +16,7 @@ use bollard::models::ContainerSummary;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
+use crate::container::Container;
 use crate::error::{Error, Result};
 use crate::heroku::Heroku;
 use crate::lab::{self, Kind, Lab};
@@ -34,6 +35,7 @@ pub(crate) struct LoadedLab {
 enum Checks {
     Vm(Vec<Vec<<Vm as Environment>::Check>>),
     Heroku(Vec<Vec<<Heroku as Environment>::Check>>),
+    Container(Vec<Vec<<Container as Environment>::Check>>),
 }
 
 /// What runs for a started lab, by environment (the state file's entries).
@@ -42,6 +44,7 @@ enum Checks {
 pub(crate) enum Running {
     Vm(<Vm as Environment>::Running),
     Heroku(<Heroku as Environment>::Running),
+    Container(<Container as Environment>::Running),
 }
 
 /// The state file: which labs run, and how.
@@ -61,6 +64,7 @@ pub(crate) fn with_checks(lab: Lab) -> Result<LoadedLab> {
     let checks = match lab.environment {
         Kind::Vm => Checks::Vm(lab::parse_checks(&lab.source)?),
         Kind::Heroku => Checks::Heroku(lab::parse_checks(&lab.source)?),
+        Kind::Container => Checks::Container(lab::parse_checks(&lab.source)?),
     };
     Ok(LoadedLab { lab, checks })
 }
@@ -90,6 +94,13 @@ impl LoadedLab {
                 });
                 Running::Heroku(Heroku::start(ctx, docker, lab, previous, options).await?)
             }
+            (Checks::Container(_), previous) => {
+                let previous = previous.and_then(|r| match r {
+                    Running::Container(r) => Some(r),
+                    _ => None,
+                });
+                Running::Container(Container::start(ctx, docker, lab, previous, options).await?)
+            }
         })
     }
 
@@ -108,6 +119,9 @@ impl LoadedLab {
             (Checks::Heroku(checks), Running::Heroku(r)) => {
                 pipeline::run::<Heroku>(ctx, docker, lab, checks, r).await
             }
+            (Checks::Container(checks), Running::Container(r)) => {
+                pipeline::run::<Container>(ctx, docker, lab, checks, r).await
+            }
             _ => Err(self.mismatch()),
         }
     }
@@ -116,6 +130,7 @@ impl LoadedLab {
         match running {
             Running::Vm(r) => Vm::step_runner(ctx, &self.lab, r),
             Running::Heroku(r) => Heroku::step_runner(ctx, &self.lab, r),
+            Running::Container(r) => Container::step_runner(ctx, &self.lab, r),
         }
     }
 
@@ -129,6 +144,7 @@ impl LoadedLab {
         match running {
             Running::Vm(r) => Vm::capture(ctx, docker, r).await,
             Running::Heroku(r) => Heroku::capture(ctx, docker, r).await,
+            Running::Container(r) => Container::capture(ctx, docker, r).await,
         }
     }
 
@@ -137,6 +153,7 @@ impl LoadedLab {
         match &self.checks {
             Checks::Vm(_) => Vm::current_recipe(ctx, docker).await,
             Checks::Heroku(_) => Heroku::current_recipe(ctx, docker).await,
+            Checks::Container(_) => Container::current_recipe(ctx, docker).await,
         }
     }
 
@@ -150,6 +167,7 @@ impl LoadedLab {
         match &self.checks {
             Checks::Vm(_) => Vm::grading_start(ctx, docker, work).await,
             Checks::Heroku(_) => Heroku::grading_start(ctx, docker, work).await,
+            Checks::Container(_) => Container::grading_start(ctx, docker, work).await,
         }
     }
 
@@ -164,6 +182,7 @@ impl LoadedLab {
         match running {
             Running::Vm(r) => Vm::restore(ctx, docker, &self.lab, r, work).await,
             Running::Heroku(r) => Heroku::restore(ctx, docker, &self.lab, r, work).await,
+            Running::Container(r) => Container::restore(ctx, docker, &self.lab, r, work).await,
         }
     }
 
@@ -176,6 +195,7 @@ impl LoadedLab {
         match running {
             Running::Vm(r) => Vm::over_limits(docker, r, limits).await,
             Running::Heroku(r) => Heroku::over_limits(docker, r, limits).await,
+            Running::Container(r) => Container::over_limits(docker, r, limits).await,
         }
     }
 
@@ -183,6 +203,20 @@ impl LoadedLab {
         match running {
             Running::Vm(r) => Vm::restart(docker, &self.lab, r).await,
             Running::Heroku(r) => Heroku::restart(docker, &self.lab, r).await,
+            Running::Container(r) => Container::restart(docker, &self.lab, r).await,
+        }
+    }
+
+    /// How `selftest` starts this lab in a scratch folder of its own.
+    pub(crate) async fn practice_start(
+        &self,
+        ctx: &Ctx<'_>,
+        scratch: &std::path::Path,
+    ) -> Result<StartOptions> {
+        match &self.checks {
+            Checks::Vm(_) => Vm::practice_start(ctx, &self.lab, scratch).await,
+            Checks::Heroku(_) => Heroku::practice_start(ctx, &self.lab, scratch).await,
+            Checks::Container(_) => Container::practice_start(ctx, &self.lab, scratch).await,
         }
     }
 
@@ -204,6 +238,11 @@ impl LoadedLab {
             Checks::Heroku(checks) => {
                 pipeline::judge::<Heroku>(&self.lab, checks, &serde_json::from_str(facts).unwrap())
             }
+            Checks::Container(checks) => pipeline::judge::<Container>(
+                &self.lab,
+                checks,
+                &serde_json::from_str(facts).unwrap(),
+            ),
         }
     }
 }
@@ -213,6 +252,7 @@ impl Running {
         match self {
             Running::Vm(r) => Vm::ready_text(ctx, lab, r),
             Running::Heroku(r) => Heroku::ready_text(ctx, lab, r),
+            Running::Container(r) => Container::ready_text(ctx, lab, r),
         }
     }
 
@@ -220,6 +260,7 @@ impl Running {
         match self {
             Running::Vm(r) => Vm::status(r, containers),
             Running::Heroku(r) => Heroku::status(r, containers),
+            Running::Container(r) => Container::status(r, containers),
         }
     }
 
@@ -227,6 +268,16 @@ impl Running {
         match self {
             Running::Vm(r) => Vm::stop(home, r),
             Running::Heroku(r) => Heroku::stop(home, r),
+            Running::Container(r) => Container::stop(home, r),
+        }
+    }
+
+    /// Removes what a practice run made outside deploylab's labels.
+    pub(crate) async fn discard_practice(&self, docker: &Docker) {
+        match self {
+            Running::Vm(r) => Vm::discard_practice(docker, r).await,
+            Running::Heroku(r) => Heroku::discard_practice(docker, r).await,
+            Running::Container(r) => Container::discard_practice(docker, r).await,
         }
     }
 
@@ -234,6 +285,7 @@ impl Running {
         match self {
             Running::Vm(r) => Vm::machine(r),
             Running::Heroku(r) => Heroku::machine(r),
+            Running::Container(r) => Container::machine(r),
         }
     }
 
@@ -242,6 +294,7 @@ impl Running {
         match self {
             Running::Vm(r) => Vm::recipe(r),
             Running::Heroku(r) => Heroku::recipe(r),
+            Running::Container(r) => Container::recipe(r),
         }
     }
 
@@ -250,6 +303,7 @@ impl Running {
         match self {
             Running::Vm(_) => "vm",
             Running::Heroku(_) => "heroku",
+            Running::Container(_) => "container",
         }
     }
 
@@ -258,6 +312,7 @@ impl Running {
         match self {
             Running::Vm(r) => r.started_at,
             Running::Heroku(r) => r.started_at,
+            Running::Container(r) => r.started_at,
         }
     }
 }
@@ -276,7 +331,7 @@ pub(crate) async fn run_command(command: EnvCommand, home: &Home) -> Result<i32>
             let state: State = home.load()?;
             let running = state.labs.into_values().find_map(|r| match r {
                 Running::Heroku(r) => Some(r),
-                Running::Vm(_) => None,
+                Running::Vm(_) | Running::Container(_) => None,
             });
             crate::heroku::cli::run(command, running).await
         }
@@ -285,12 +340,24 @@ pub(crate) async fn run_command(command: EnvCommand, home: &Home) -> Result<i32>
 
 /// Images an environment keeps current beside the VM image (`images
 /// list`/`prune`), and the kinds of image `prune` must leave alone.
-pub(crate) fn current_images(vm: &crate::images::VmImage) -> Vec<String> {
-    vec![
+pub(crate) async fn current_images(docker: &Docker, vm: &crate::images::VmImage) -> Vec<String> {
+    let mut tags = vec![
         vm.tag.clone(),
         crate::heroku::stack::tag_for(vm),
         crate::standin::postgres::tag_for(vm),
-    ]
+        crate::standin::nginx::tag_for(vm),
+    ];
+    // The Python stand-in's tag names the proxy's address it was made for;
+    // the official names the stand-ins carry are theirs too.
+    if let Ok(proxy) = crate::container::proxy_address(docker).await {
+        tags.push(crate::standin::python::tag_for(vm, proxy));
+    }
+    tags.extend(
+        crate::container::official_names()
+            .iter()
+            .map(ToString::to_string),
+    );
+    tags
 }
 
 pub(crate) const KEPT_IMAGE_KINDS: &[&str] = &[crate::heroku::build::SLUG_KIND];

@@ -86,6 +86,9 @@ pub(crate) enum Error {
     #[error("{}: {why}", path.display())]
     BadSubmission { path: PathBuf, why: String },
 
+    #[error("{}: {why}", path.display())]
+    AppFolder { path: PathBuf, why: &'static str },
+
     #[error("the fake Heroku has no app named '{app}' (its apps: {known})")]
     NoSuchApp { app: String, known: String },
 
@@ -110,6 +113,11 @@ pub(crate) enum Error {
 
     #[error("port {port} on 127.0.0.1 is already in use.")]
     PortTaken { port: u16 },
+
+    #[error(
+        "port {port} on {address} is already in use: the container lab's package proxy listens there, where images built offline ask for packages."
+    )]
+    ProxyPortTaken { address: String, port: u16 },
 
     #[error("building image {image} failed: {detail}")]
     ImageBuild { image: String, detail: String },
@@ -212,10 +220,12 @@ impl Error {
             | BadRepo { .. }
             | BadSubmission { .. }
             | NoSuchApp { .. }
+            | AppFolder { .. }
             | SubmissionState { .. } => exit::USAGE,
             DockerUnreachable { .. }
             | Docker { .. }
             | PortTaken { .. }
+            | ProxyPortTaken { .. }
             | ImageBuild { .. }
             | MissingTool { .. }
             | BootTimeout { .. }
@@ -252,6 +262,9 @@ impl Error {
             PortTaken { .. } => {
                 "Free it, or leave out the port option to let deploylab pick a free one."
                     .to_string()
+            }
+            ProxyPortTaken { .. } => {
+                "Stop the program holding it (`ss -ltnp` names it), or the container lab running in another deploylab home (`deploylab stop container` there).".to_string()
             }
             MissingTool { fix, .. } => (*fix).to_string(),
             BootTimeout { .. } => {

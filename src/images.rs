@@ -432,6 +432,9 @@ pub(crate) async fn list(docker: &Docker, current_tags: &[String]) -> Result<Vec
             .into_iter()
             .filter(|t| t != "<none>:<none>")
             .collect();
+        if !is_ours(&tags, &kind) {
+            continue;
+        }
         if tags.is_empty() {
             tags.push("(untagged)".to_string());
         }
@@ -450,12 +453,38 @@ pub(crate) async fn list(docker: &Docker, current_tags: &[String]) -> Result<Vec
     Ok(rows)
 }
 
+/// Whether an image labelled as deploylab's is one deploylab made: an
+/// image built `FROM` a stand-in (a student's app) inherits its labels,
+/// but never carries a deploylab name (`deploylab/…`, `deploylab-…`).
+fn is_ours(tags: &[String], kind: &str) -> bool {
+    match tags.is_empty() {
+        true => !crate::standin::KINDS.contains(&kind),
+        false => tags.iter().any(|t| t.starts_with("deploylab")),
+    }
+}
+
 pub(crate) async fn remove_image(docker: &Docker, tag: &str) -> Result<()> {
     let options = RemoveImageOptionsBuilder::default().force(true).build();
     match docker.remove_image(tag, Some(options), None).await {
         Ok(_) => Ok(()),
         Err(e) if is_not_found(&e) => Ok(()),
         Err(e) => Err(Error::docker(format!("removing image {tag}"))(e)),
+    }
+}
+
+/// Removes an image unless a container uses it (not forced).
+pub(crate) async fn remove_image_if_unused(docker: &Docker, id: &str) -> Result<()> {
+    match docker
+        .remove_image(
+            id,
+            None::<bollard::query_parameters::RemoveImageOptions>,
+            None,
+        )
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(Error::docker(format!("removing image {id}"))(e)),
     }
 }
 

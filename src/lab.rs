@@ -69,6 +69,8 @@ pub(crate) enum Kind {
     Vm,
     /// The local fake Heroku, driven by the real heroku CLI and git.
     Heroku,
+    /// The student's own Docker engine and Compose, with offline stand-ins.
+    Container,
 }
 
 impl Kind {
@@ -76,6 +78,7 @@ impl Kind {
         match self {
             Kind::Vm => "vm",
             Kind::Heroku => "heroku",
+            Kind::Container => "container",
         }
     }
 }

@@ -21,6 +21,7 @@ mod background;
 mod catalog;
 mod cli;
 mod commands;
+mod container;
 mod docker;
 mod environment;
 mod error;

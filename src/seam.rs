@@ -37,6 +37,8 @@ pub(crate) struct StartOptions {
     pub(crate) http_port: Option<u16>,
     /// A git repository to serve besides the lab's own (`--repo`).
     pub(crate) repo: Option<String>,
+    /// The student's app folder (the container lab; `--dir`).
+    pub(crate) dir: Option<std::path::PathBuf>,
     /// An image derived from the lab's to boot from (grading: one with
     /// the submission's packages installed).
     pub(crate) base: Option<String>,
@@ -158,6 +160,21 @@ pub(crate) trait Environment {
     ) -> Option<String> {
         None
     }
+
+    /// How a practice run (`selftest`) starts this environment, given a
+    /// scratch folder of its own (the container lab works in an app
+    /// folder: a clone of the course's blog made there).
+    async fn practice_start(
+        _ctx: &Ctx<'_>,
+        _lab: &Lab,
+        _scratch: &std::path::Path,
+    ) -> Result<StartOptions> {
+        Ok(StartOptions::default())
+    }
+
+    /// Removes what a practice run made outside deploylab's labels (the
+    /// container lab: the Compose project in the scratch app folder).
+    async fn discard_practice(_docker: &Docker, _running: &Self::Running) {}
 
     /// The machine `ssh`, `shell` and `restart` work on, or why there is none.
     fn machine(running: &Self::Running) -> std::result::Result<&Machine, &'static str>;

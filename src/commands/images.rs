@@ -33,7 +33,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, action: ImagesAction) -> Result<i32> {
     let docker = docker::connect().await?;
     let labs = ctx.catalog.all()?;
     let current = images::VmRecipe::for_labs(&labs).image(&ctx.home.cache);
-    let current_tags = environment::current_images(&current);
+    let current_tags = environment::current_images(&docker, &current).await;
     match action {
         ImagesAction::Build => {
             let started = Instant::now();

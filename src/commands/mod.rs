@@ -57,12 +57,14 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
             ssh_port,
             http_port,
             repo,
+            dir,
         } => {
             let options = StartOptions {
                 fresh,
                 ssh_port,
                 http_port,
                 repo,
+                dir,
                 base: None,
             };
             start::run(&ctx, &lab, options).await

@@ -14,7 +14,7 @@ use crate::grading::{self, Budget, Grader, Scratch};
 use crate::images;
 use crate::progress::Progress;
 use crate::report::{Report, Status};
-use crate::seam::{Captured, Ctx, GradeLimits, StartOptions};
+use crate::seam::{Captured, Ctx, GradeLimits};
 use crate::submission::{self, Manifest};
 
 /// Messages shown here, kept together for translation.
@@ -139,9 +139,8 @@ async fn prove(
             detail,
         });
     };
-    let running = loaded
-        .start(&own, docker, None, StartOptions::default())
-        .await?;
+    let options = loaded.practice_start(&own, &scratch.home.dir).await?;
+    let running = loaded.start(&own, docker, None, options).await?;
     scratch.keep(running.clone());
     let solution = ctx.catalog.solution(&lab.id)?;
     // The stages that pass once a step is applied (`None`: fresh).

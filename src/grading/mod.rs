@@ -186,6 +186,7 @@ impl Scratch {
     pub(crate) async fn remove(&self, docker: &Docker, loaded: &LoadedLab) {
         let running = self.running.lock().expect("not poisoned").take();
         if let Some(running) = running {
+            running.discard_practice(docker).await;
             running.stop(&self.home);
         }
         let _ = docker::remove_lab_resources(docker, &self.home.instance(), &loaded.lab.id).await;

@@ -544,6 +544,10 @@ pub(crate) async fn spawn(
 /// wheels.
 pub(crate) struct OnNetwork<'a> {
     pub(crate) network: &'a str,
+    /// The network whose lifetime the proxy follows, when not the one it
+    /// listens on (the container lab listens on Docker's default bridge,
+    /// which outlives every lab).
+    pub(crate) follow: Option<&'a str>,
     pub(crate) lab: &'a str,
     pub(crate) port: Option<u16>,
     pub(crate) wheels: &'a Path,
@@ -561,7 +565,10 @@ pub(crate) async fn start_on(
     if !cfg!(target_os = "linux") {
         return Ok(None);
     }
-    let (gateway, network_id) = crate::docker::gateway(docker, on.network).await?;
+    let (gateway, mut network_id) = crate::docker::gateway(docker, on.network).await?;
+    if let Some(follow) = on.follow {
+        network_id = crate::docker::gateway(docker, follow).await?.1;
+    }
     let arch = crate::images::vm_arch(docker).await;
     let log = home.dir.join(format!("package-proxy-{}.log", on.lab));
     let target = ForLab {

@@ -1,11 +1,13 @@
 //! Images derived from the VM image, for what a registry would otherwise
 //! provide: the fake Heroku's stack, and stand-ins for official images
-//! (PostgreSQL). Each is made once per VM image and setup script by running
+//! (Python, PostgreSQL, nginx). Each is made once per VM image and setup script by running
 //! the script in a container of the VM image, with the offline apt
 //! repository mounted and no network, and committing the result. No
 //! registry, no download.
 
+pub(crate) mod nginx;
 pub(crate) mod postgres;
+pub(crate) mod python;
 
 use std::collections::HashMap;
 
@@ -107,3 +109,56 @@ pub(crate) async fn derive(
     remove_container(docker, &created.id).await?;
     result
 }
+
+/// Gives a stand-in the official names it stands in for (`python:3.11-slim`),
+/// so a student's `FROM` and `image:` find it offline, where no image of
+/// that name exists: a pulled official image is never shadowed. A name an
+/// older build of the same stand-in carries moves to this one. Returns the
+/// names it carries.
+pub(crate) async fn name_as_official(
+    docker: &Docker,
+    tag: &str,
+    kind: &str,
+    names: &[&str],
+) -> Result<Vec<String>> {
+    let ours = docker
+        .inspect_image(tag)
+        .await
+        .map_err(Error::docker(format!("looking up image {tag}")))?
+        .id
+        .unwrap_or_default();
+    let mut carried = Vec::new();
+    for name in names {
+        let free = match docker.inspect_image(name).await {
+            Ok(found) if found.id.as_deref() == Some(ours.as_str()) => {
+                carried.push(name.to_string());
+                continue;
+            }
+            Ok(found) => {
+                let labels = found.config.and_then(|c| c.labels).unwrap_or_default();
+                labels.get(LABEL_IMAGE).map(String::as_str) == Some(kind)
+            }
+            Err(e) if crate::docker::is_not_found(&e) => true,
+            Err(e) => return Err(Error::docker(format!("looking up image {name}"))(e)),
+        };
+        if !free {
+            continue;
+        }
+        let (repo, version) = name.rsplit_once(':').unwrap_or((name, "latest"));
+        let options = bollard::query_parameters::TagImageOptionsBuilder::default()
+            .repo(repo)
+            .tag(version)
+            .build();
+        docker
+            .tag_image(tag, Some(options))
+            .await
+            .map_err(Error::docker(format!("naming {tag} {name}")))?;
+        carried.push(name.to_string());
+    }
+    Ok(carried)
+}
+
+/// The kinds of the stand-ins for official images: images built `FROM`
+/// one inherit its labels, so an untagged image of these kinds may be a
+/// student's (`images prune` leaves those alone).
+pub(crate) const KINDS: &[&str] = &[postgres::KIND, python::KIND, nginx::KIND];

@@ -21,6 +21,9 @@ pub(crate) const KIND: &str = "postgres-standin";
 /// Where the data lives (the official image's `PGDATA`).
 pub(crate) const DATA_DIR: &str = "/var/lib/postgresql/data";
 pub(crate) const PORT: u16 = 5432;
+/// The official names it answers to where no such image exists (the
+/// container lab; the heroku lab uses it by its own tag).
+pub(crate) const OFFICIAL: &[&str] = &["postgres:15", "postgres:15-bookworm"];
 
 const SETUP: &str = r#"set -e
 export DEBIAN_FRONTEND=noninteractive

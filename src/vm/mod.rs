@@ -684,6 +684,7 @@ async fn start_proxy(
 ) -> Result<Option<packages::Running>> {
     let on = packages::OnNetwork {
         network,
+        follow: None,
         lab,
         port,
         wheels: &image.wheels_dir,

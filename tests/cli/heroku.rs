@@ -248,24 +248,6 @@ impl Drop for FakeHeroku {
 }
 
 /// One check's result in `check --format json`.
-fn check_result(report: &Value, check: &str) -> Value {
-    report["stages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| s["checks"].as_array().unwrap())
-        .find(|c| c["id"] == check)
-        .cloned()
-        .unwrap_or_else(|| panic!("no check {check}"))
-}
-
-fn check_status(report: &Value, check: &str) -> String {
-    check_result(report, check)["status"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 #[test]
 fn heroku_cli_manages_apps_on_the_fake() {
     let Some(cli) = heroku_cli() else { return };

@@ -9,6 +9,7 @@
 mod support;
 
 mod basics;
+mod container;
 mod grading;
 mod heroku;
 mod lifecycle;

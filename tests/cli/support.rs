@@ -206,6 +206,25 @@ pub(crate) fn solution_steps(lab: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// One check's result in a `check --format json` report.
+pub(crate) fn check_result(report: &Value, check: &str) -> Value {
+    report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["checks"].as_array().unwrap())
+        .find(|c| c["id"] == check)
+        .cloned()
+        .unwrap_or_else(|| panic!("no check {check}"))
+}
+
+pub(crate) fn check_status(report: &Value, check: &str) -> String {
+    check_result(report, check)["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 pub(crate) fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -1,0 +1,6 @@
+# nginx on the host's port 80: static files from the shared volume, the
+# rest proxied to gunicorn.
+put deploy/nginx.conf deploy/nginx.conf
+put docker-compose.yml docker-compose.yml
+$COMPOSE up -d
+wait_for_http http://127.0.0.1:80/admin/login/

@@ -1,0 +1,684 @@
+//! The container lab's check kinds and their evaluation, from the typed
+//! facts in `facts.rs`: one function per kind, pure.
+
+// The check and command layers stay readable: no function over 100 lines.
+#![warn(clippy::too_many_lines)]
+
+use serde::Deserialize;
+
+use super::facts::{Facts, ImageFacts, ImageSource, Probe, Process, Role, Service};
+use crate::verdict::{Outcome, Verdict};
+
+/// What the checks observe, in words of their own, kept together for
+/// translation.
+mod text {
+    pub(super) const NO_IMAGE: &str = "no image (see the first check of the stage)";
+    pub(super) const NO_PROBE: &str = "the image was not run";
+    pub(super) const NO_PROJECT: &str = "no Compose project started from this folder runs";
+    pub(super) const NO_NGINX: &str = "no nginx container runs in the project";
+    pub(super) const NO_DB: &str = "no PostgreSQL container in the project";
+    pub(super) const NOT_DJANGO: &str =
+        "no manage.py in the image's working folder: Django could not be asked";
+    pub(super) const SQLITE: &str = "it started and uses SQLite inside the container: every write is lost with the container, and each copy of the app has its own database";
+    pub(super) const CONNECTED: &str = "it reached a database on a network with nothing else on it";
+    pub(super) const NOT_PROVEN: &str = "not proven yet: only one database container seen; run `docker-compose down` and `docker-compose up -d`, then check again";
+    pub(super) const NO_URL: &str = "the app's container has no DATABASE_URL or BLOG_DATABASE_URL";
+    pub(super) const LOOPBACK: &str = "names localhost: inside the app's container that is the app's container itself, where no PostgreSQL runs";
+    pub(super) const CREATED_ONLY: &str = "nginx's container was created but never started: on the host, another program holds the port (`docker-compose up` printed \"port is already allocated\" or \"address already in use\")";
+
+    pub(super) fn image(id: &str, from: &str) -> String {
+        format!("image {} ({from})", super::short_id(id))
+    }
+    pub(super) fn from_compose(service: &str) -> String {
+        format!("the Compose service {service}'s")
+    }
+    pub(super) const FROM_BUILD: &str = "deploylab's build of your Dockerfile";
+    pub(super) fn runs_as(user: &str) -> String {
+        format!("USER {user}")
+    }
+    pub(super) fn root_processes(args: &str) -> String {
+        format!("processes run as root: {args}")
+    }
+    pub(super) const NO_USER: &str = "no USER: the app runs as root";
+    pub(super) fn stopped(code: i64, tail: &str) -> String {
+        format!("the container stopped (exit code {code}):\n{tail}")
+    }
+    pub(super) fn nothing_listened(seconds: u64) -> String {
+        format!("nothing listened within {seconds} s")
+    }
+    pub(super) fn listens(list: &str, port: u16) -> String {
+        format!("listens on {list}, not on PORT={port}")
+    }
+    pub(super) fn loopback_only(ip: &str, port: u16) -> String {
+        format!(
+            "run as built, listens on {ip}:{port} only: nothing outside the container can reach it"
+        )
+    }
+    pub(super) fn every_interface(port: u16) -> String {
+        format!("run as built, 0.0.0.0:{port} (every interface, the EXPOSEd port)")
+    }
+    pub(super) fn not_exposed(list: &str, port: u16) -> String {
+        format!("run as built, listens on {list}, not on the port it EXPOSEs ({port})")
+    }
+    pub(super) fn workers(found: usize, asked: u32) -> String {
+        format!("{found} workers with WEB_CONCURRENCY={asked}")
+    }
+    pub(super) const NO_SERVER: &str = "no gunicorn or uvicorn process found";
+    pub(super) fn db_error(error: &str) -> String {
+        format!("fails with a database error: {error}")
+    }
+    pub(super) fn settings_error(error: &str) -> String {
+        format!("the settings did not load (not a database error): {error}")
+    }
+    pub(super) fn services(list: &str) -> String {
+        format!("project's containers: {list}")
+    }
+    pub(super) fn missing_roles(list: &str) -> String {
+        format!("missing or not running: {list}")
+    }
+    pub(super) fn app_down(state: &str, code: i64, tail: &str) -> String {
+        format!("the app's container is {state} (exit code {code}):\n{tail}")
+    }
+    pub(super) fn mount(kind: &str, name: &str) -> String {
+        format!("{kind} {name}")
+    }
+    pub(super) const ANONYMOUS: &str =
+        "an anonymous volume: a new container of the service gets a new, empty one";
+    pub(super) fn no_mount(dir: &str) -> String {
+        format!("nothing mounted on {dir}: the data lives in the container's own layer")
+    }
+    pub(super) fn other_host(host: &str, names: &str) -> String {
+        format!("names host {host}, not the database service (reachable as {names})")
+    }
+    pub(super) fn url_host(variable: &str, host: &str) -> String {
+        format!("{variable} names {host}")
+    }
+    pub(super) fn migrations_missing(list: &str) -> String {
+        format!("not applied in PostgreSQL: {list}")
+    }
+    pub(super) const NONE_APPLIED: &str =
+        "PostgreSQL has no django_migrations table: no migration ran against it";
+    pub(super) fn applied(count: usize) -> String {
+        format!("{count} migrations applied")
+    }
+    pub(super) fn published(ports: &str) -> String {
+        format!("nginx's port 80 published on host port(s) {ports}")
+    }
+    pub(super) const UNPUBLISHED: &str = "nginx's port 80 is not published on the host";
+    pub(super) fn statuses(list: &str) -> String {
+        format!("answers: {list}")
+    }
+    pub(super) const SAME_COOKIE: &str =
+        "the CSRF cookie did not change between requests: not a live Django answering";
+    pub(super) const EMPTY_VOLUME: &str = "the static volume is empty: it was mounted over the collected files (a bind mount), or at another folder than STATIC_ROOT";
+    pub(super) const NO_SHARED: &str = "nginx and the app share no volume";
+    pub(super) fn not_from_disk(prefix: &str) -> String {
+        format!(
+            "a file deploylab wrote into the shared volume was not served at {prefix}<file>: nginx does not serve that location from the volume"
+        )
+    }
+    pub(super) fn survived(count: usize) -> String {
+        format!("the same data outlived {count} earlier database container(s)")
+    }
+    pub(super) const OLDER: &str = "PostgreSQL's data folder was made before its current container: it outlived the one it was made in";
+    pub(super) const LOST: &str = "the database container was replaced and its data was not there (PostgreSQL made a new data folder): the data was lost";
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum Check {
+    /// The Dockerfile builds (or the project's app image exists).
+    ImageBuilds {},
+    /// The app runs as a user other than root.
+    ImageNonRoot {},
+    /// The image sets this variable (non-empty).
+    ImageEnv { name: String },
+    /// The image declares this port.
+    ImageExposes { port: u16 },
+    /// The image holds this collected static file.
+    ImageStatic { file: String },
+    /// No secret in ENV, build arguments or .env files.
+    ImageNoSecrets {},
+    /// No .git, virtualenv or local database in the image.
+    ImageContextClean {},
+    /// Run with PORT set, the app listens there.
+    ServesOnPort {},
+    /// And on every address of the container.
+    ListensOnAllInterfaces {},
+    /// Run with WEB_CONCURRENCY set, that many workers.
+    WorkersFollowEnv {},
+    /// Run alone, the app fails on its database, not on SQLite.
+    AloneNeedsDatabase {},
+    /// App, PostgreSQL and nginx run in one project from this folder.
+    ComposeServices {},
+    /// The app's container stays up.
+    ComposeAppRunning {},
+    /// PostgreSQL's data folder is a volume that outlives containers.
+    ComposeDbVolume {},
+    /// The app's database URL names the database service.
+    ComposeAppDatabase {},
+    /// PostgreSQL has every migration of the app applied.
+    ComposeMigrated {},
+    /// nginx's port 80 is published on this host port.
+    WebPublished { port: u16 },
+    /// This page answers 200 through nginx, from a live Django.
+    WebLive { path: String },
+    /// nginx serves this static file from the shared volume.
+    WebStatic { path: String, file: String },
+    /// PostgreSQL's data outlived a database container.
+    DataSurvives {},
+}
+
+impl Check {
+    pub(crate) fn evaluate(&self, facts: &Facts) -> Verdict {
+        Ok(match self {
+            Check::ImageBuilds {} => builds(facts),
+            Check::ImageNonRoot {} => with_image(facts, non_root),
+            Check::ImageEnv { name } => with_image(facts, |i, _| env(i, name)),
+            Check::ImageExposes { port } => with_image(facts, |i, _| exposes(i, *port)),
+            Check::ImageStatic { file } => with_probe(facts, |p| collected(p, file)),
+            Check::ImageNoSecrets {} => with_image(facts, no_secrets),
+            Check::ImageContextClean {} => with_probe(facts, context_clean),
+            Check::ServesOnPort {} => with_probe(facts, serves_on_port),
+            Check::ListensOnAllInterfaces {} => with_probe(facts, all_interfaces),
+            Check::WorkersFollowEnv {} => with_probe(facts, workers),
+            Check::AloneNeedsDatabase {} => with_probe(facts, alone),
+            Check::ComposeServices {} => services(facts),
+            Check::ComposeAppRunning {} => app_running(facts),
+            Check::ComposeDbVolume {} => db_volume(facts),
+            Check::ComposeAppDatabase {} => app_database(facts),
+            Check::ComposeMigrated {} => migrated(facts),
+            Check::WebPublished { port } => published(facts, *port),
+            Check::WebLive { .. } => live(facts),
+            Check::WebStatic { path, .. } => static_files(facts, path),
+            Check::DataSurvives {} => survives(facts),
+        })
+    }
+
+    /// What the check's expected column says.
+    fn expected(&self) -> String {
+        match self {
+            Check::ImageBuilds {} => "an image".into(),
+            Check::ImageNonRoot {} => "a USER other than root".into(),
+            Check::ImageEnv { name } => format!("{name} set"),
+            Check::ImageExposes { port } => format!("EXPOSE {port}"),
+            Check::ImageStatic { file } => format!("…/{file} in the image"),
+            _ => String::new(),
+        }
+    }
+}
+
+fn short_id(id: &str) -> &str {
+    let id = id.trim_start_matches("sha256:");
+    &id[..id.len().min(12)]
+}
+
+fn with_image(facts: &Facts, judge: impl Fn(&ImageFacts, Option<&Probe>) -> Outcome) -> Outcome {
+    match &facts.image {
+        Some(image) => judge(image, facts.probe.as_ref()),
+        None => Outcome::fail("", text::NO_IMAGE),
+    }
+}
+
+fn with_probe(facts: &Facts, judge: impl Fn(&Probe) -> Outcome) -> Outcome {
+    match (&facts.image, &facts.probe) {
+        (None, _) => Outcome::fail("", text::NO_IMAGE),
+        (Some(_), None) => Outcome::fail("", text::NO_PROBE),
+        (Some(_), Some(probe)) => match &probe.trouble {
+            Some(trouble) => Outcome::fail("", trouble.clone()),
+            None => judge(probe),
+        },
+    }
+}
+
+fn builds(facts: &Facts) -> Outcome {
+    let expected = Check::ImageBuilds {}.expected();
+    match (&facts.image, &facts.image_error) {
+        (Some(image), _) => {
+            let from = match &image.source {
+                ImageSource::Compose { service } => text::from_compose(service),
+                ImageSource::Built => text::FROM_BUILD.into(),
+            };
+            Outcome::pass(expected, text::image(&image.id, &from))
+        }
+        (None, Some(error)) => Outcome::fail(expected, error.clone()),
+        (None, None) => Outcome::fail(expected, text::NO_IMAGE),
+    }
+}
+
+fn non_root(image: &ImageFacts, probe: Option<&Probe>) -> Outcome {
+    let expected = Check::ImageNonRoot {}.expected();
+    let user = image.user.split(':').next().unwrap_or_default();
+    if matches!(user, "" | "root" | "0") {
+        return Outcome::fail(expected, text::NO_USER);
+    }
+    let root: Vec<&str> = probe
+        .map(|p| {
+            p.processes
+                .iter()
+                .filter(|p| p.uid == 0)
+                .map(|p| p.args.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    match root.first() {
+        Some(args) => Outcome::fail(expected, text::root_processes(args)),
+        None => Outcome::pass(expected, text::runs_as(&image.user)),
+    }
+}
+
+fn env(image: &ImageFacts, name: &str) -> Outcome {
+    let expected = Check::ImageEnv { name: name.into() }.expected();
+    match image.env.get(name).filter(|v| !v.is_empty()) {
+        Some(value) => Outcome::pass(expected, format!("{name}={value}")),
+        None => Outcome::fail(expected, format!("{name} not set")),
+    }
+}
+
+fn exposes(image: &ImageFacts, port: u16) -> Outcome {
+    let expected = Check::ImageExposes { port }.expected();
+    let observed = match image.exposed.is_empty() {
+        true => "no EXPOSE".to_string(),
+        false => format!("EXPOSE {}", image.exposed.join(" ")),
+    };
+    let passed = image.exposed.iter().any(|p| *p == format!("{port}/tcp"));
+    Outcome::new(passed, expected, observed)
+}
+
+fn collected(probe: &Probe, file: &str) -> Outcome {
+    let expected = Check::ImageStatic { file: file.into() }.expected();
+    match probe.files.as_ref().map(|f| f.static_files.as_slice()) {
+        Some([first, ..]) => Outcome::pass(expected, first.clone()),
+        Some([]) => Outcome::fail(expected, format!("no …/{file} outside Python's packages")),
+        None => Outcome::fail(
+            expected,
+            "the image's files could not be read (no python in it?)",
+        ),
+    }
+}
+
+fn no_secrets(image: &ImageFacts, probe: Option<&Probe>) -> Outcome {
+    let dotenv = probe
+        .and_then(|p| p.files.as_ref())
+        .map(|f| f.dotenv.clone())
+        .unwrap_or_default();
+    let mut found: Vec<String> = image
+        .secrets_in_config
+        .iter()
+        .map(|s| format!("{s} (ENV or ARG)"))
+        .collect();
+    found.extend(dotenv);
+    match found.is_empty() {
+        true => Outcome::pass("no secret in the image", "none in ENV, ARG or .env files"),
+        false => Outcome::fail("no secret in the image", found.join(", ")),
+    }
+}
+
+fn context_clean(probe: &Probe) -> Outcome {
+    let expected = "no .git, virtualenv or database file in the image";
+    let Some(files) = &probe.files else {
+        return Outcome::fail(expected, "the image's files could not be read");
+    };
+    let found: Vec<&String> = files
+        .git
+        .iter()
+        .chain(&files.venvs)
+        .chain(&files.databases)
+        .collect();
+    match found.is_empty() {
+        true => Outcome::pass(expected, "none"),
+        false => Outcome::fail(
+            expected,
+            found
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+    }
+}
+
+/// Why the app could not be watched listening, if it could not.
+fn not_listening(probe: &Probe) -> Option<String> {
+    if let Some(exited) = &probe.exited {
+        return Some(text::stopped(exited.code, &exited.log_tail));
+    }
+    probe
+        .listening
+        .is_empty()
+        .then(|| text::nothing_listened(40))
+}
+
+fn serves_on_port(probe: &Probe) -> Outcome {
+    let expected = format!("listening on PORT={}", probe.port);
+    if let Some(why) = not_listening(probe) {
+        return Outcome::fail(expected, why);
+    }
+    match probe.listening.iter().find(|l| l.port == probe.port) {
+        Some(l) => Outcome::pass(expected, format!("{}:{}", l.ip, l.port)),
+        None => {
+            let list: Vec<String> = probe
+                .listening
+                .iter()
+                .map(|l| format!("{}:{}", l.ip, l.port))
+                .collect();
+            Outcome::fail(expected, text::listens(&list.join(", "), probe.port))
+        }
+    }
+}
+
+fn all_interfaces(probe: &Probe) -> Outcome {
+    let Some(built) = &probe.as_built else {
+        return Outcome::fail("", text::NO_PROBE);
+    };
+    let port = built.exposed.unwrap_or(8000);
+    let expected = text::every_interface(port);
+    if let Some(exited) = &built.exited {
+        return Outcome::fail(expected, text::stopped(exited.code, &exited.log_tail));
+    }
+    let on_port: Vec<_> = built.listening.iter().filter(|l| l.port == port).collect();
+    match (
+        on_port.iter().find(|l| l.is_any()),
+        on_port.first(),
+        built.listening.first(),
+    ) {
+        (Some(l), _, _) => Outcome::pass(expected, format!("{}:{}", l.ip, l.port)),
+        (None, Some(l), _) => Outcome::fail(expected, text::loopback_only(&l.ip, l.port)),
+        (None, None, Some(_)) => {
+            let list: Vec<String> = built
+                .listening
+                .iter()
+                .map(|l| format!("{}:{}", l.ip, l.port))
+                .collect();
+            Outcome::fail(expected, text::not_exposed(&list.join(", "), port))
+        }
+        (None, None, None) => Outcome::fail(expected, text::nothing_listened(40)),
+    }
+}
+
+/// The app server's master and its workers.
+fn server_workers(processes: &[Process]) -> Option<usize> {
+    let is_server = |p: &&Process| {
+        ["gunicorn", "uvicorn", "hypercorn"]
+            .iter()
+            .any(|s| p.args.contains(s))
+    };
+    let servers: Vec<&Process> = processes.iter().filter(is_server).collect();
+    let master = servers
+        .iter()
+        .find(|p| !servers.iter().any(|q| q.pid == p.ppid))?;
+    Some(
+        processes
+            .iter()
+            .filter(|p| p.ppid == master.pid && !p.args.contains("resource_tracker"))
+            .count(),
+    )
+}
+
+fn workers(probe: &Probe) -> Outcome {
+    let expected = format!(
+        "{} workers (WEB_CONCURRENCY={})",
+        probe.workers, probe.workers
+    );
+    if let Some(why) = not_listening(probe) {
+        return Outcome::fail(expected, why);
+    }
+    match server_workers(&probe.processes) {
+        Some(n) => Outcome::new(
+            n == probe.workers as usize,
+            expected,
+            text::workers(n, probe.workers),
+        ),
+        None => Outcome::fail(expected, text::NO_SERVER),
+    }
+}
+
+/// Words in a database error, whichever driver raised it.
+fn is_database_error(text: &str) -> bool {
+    [
+        "OperationalError",
+        "could not translate host name",
+        "Connection refused",
+        "connection refused",
+        "could not connect",
+        "connection to server",
+        "Name or service not known",
+        "Temporary failure in name resolution",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
+}
+
+fn alone(probe: &Probe) -> Outcome {
+    let expected = "a database error (PostgreSQL is not there)";
+    if let Some(exited) = &probe.exited {
+        let line = exited
+            .log_tail
+            .lines()
+            .rev()
+            .find(|l| is_database_error(l))
+            .map(str::to_string);
+        return match line {
+            Some(line) => Outcome::pass(expected, text::db_error(line.trim())),
+            None => Outcome::fail(expected, text::stopped(exited.code, &exited.log_tail)),
+        };
+    }
+    let Some(db) = &probe.database else {
+        return Outcome::fail(expected, text::NOT_DJANGO);
+    };
+    match (db.vendor.as_str(), &db.error) {
+        ("sqlite", _) => Outcome::fail(expected, text::SQLITE),
+        ("", Some(error)) if is_database_error(error) => {
+            Outcome::pass(expected, text::db_error(error))
+        }
+        ("", error) => Outcome::fail(
+            expected,
+            text::settings_error(error.as_deref().unwrap_or_default()),
+        ),
+        (_, Some(error)) => Outcome::pass(expected, text::db_error(error)),
+        (_, None) => Outcome::fail(expected, text::CONNECTED),
+    }
+}
+
+fn describe_services(services: &[Service]) -> String {
+    services
+        .iter()
+        .map(|s| format!("{} ({})", s.service, s.state))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn services(facts: &Facts) -> Outcome {
+    let expected = "app, PostgreSQL and nginx running";
+    let stack = &facts.stack;
+    if stack.project.is_none() {
+        return Outcome::fail(expected, text::NO_PROJECT);
+    }
+    let missing: Vec<&str> = [
+        (Role::App, "app"),
+        (Role::Db, "PostgreSQL"),
+        (Role::Web, "nginx"),
+    ]
+    .into_iter()
+    .filter(|(role, _)| {
+        !stack
+            .services
+            .iter()
+            .any(|s| s.role == *role && s.state == "running")
+    })
+    .map(|(_, name)| name)
+    .collect();
+    let list = describe_services(&stack.services);
+    match missing.is_empty() {
+        true => Outcome::pass(expected, text::services(&list)),
+        false => Outcome::fail(
+            expected,
+            format!(
+                "{}; {}",
+                text::missing_roles(&missing.join(", ")),
+                text::services(&list)
+            ),
+        ),
+    }
+}
+
+fn app_running(facts: &Facts) -> Outcome {
+    let expected = "the app's container running";
+    match facts.stack.with_role(Role::App) {
+        None => Outcome::fail(expected, text::NO_PROJECT),
+        Some(app) if app.state == "running" => Outcome::pass(expected, &app.state),
+        Some(app) => Outcome::fail(
+            expected,
+            text::app_down(&app.state, app.exit_code, &app.log_tail),
+        ),
+    }
+}
+
+fn db_volume(facts: &Facts) -> Outcome {
+    let expected = "a named volume on PostgreSQL's data folder";
+    let Some(db) = &facts.stack.db else {
+        return Outcome::fail(expected, text::NO_DB);
+    };
+    match &db.mount {
+        Some(m) if m.named || m.kind == "bind" => {
+            Outcome::pass(expected, text::mount(&m.kind, &m.name))
+        }
+        Some(_) => Outcome::fail(expected, text::ANONYMOUS),
+        None => Outcome::fail(expected, text::no_mount(&db.data_dir)),
+    }
+}
+
+fn app_database(facts: &Facts) -> Outcome {
+    let expected = "the database service's name in the app's database URL";
+    let stack = &facts.stack;
+    let Some(db) = stack.with_role(Role::Db) else {
+        return Outcome::fail(expected, text::NO_DB);
+    };
+    let Some(url) = &stack.app_database_url else {
+        return Outcome::fail(expected, text::NO_URL);
+    };
+    let observed = text::url_host(&url.variable, &url.host);
+    if ["localhost", "127.0.0.1", "::1", "0.0.0.0"].contains(&url.host.as_str()) {
+        return Outcome::fail(expected, format!("{observed}: {}", text::LOOPBACK));
+    }
+    match db.aliases.contains(&url.host) {
+        true => Outcome::pass(expected, observed),
+        false => Outcome::fail(
+            expected,
+            text::other_host(&url.host, &db.aliases.join(", ")),
+        ),
+    }
+}
+
+fn migrated(facts: &Facts) -> Outcome {
+    let expected = "the image's migrations applied in PostgreSQL";
+    let Some(db) = &facts.stack.db else {
+        return Outcome::fail(expected, text::NO_DB);
+    };
+    let applied = match &db.migrations {
+        Ok(applied) => applied,
+        Err(why) => return Outcome::fail(expected, why.clone()),
+    };
+    if applied.is_empty() {
+        return Outcome::fail(expected, text::NONE_APPLIED);
+    }
+    let own = facts
+        .probe
+        .as_ref()
+        .and_then(|p| p.files.as_ref())
+        .map(|f| f.migrations.clone())
+        .unwrap_or_default();
+    let missing: Vec<&String> = own.iter().filter(|m| !applied.contains(m)).collect();
+    match missing.is_empty() {
+        true => Outcome::pass(expected, text::applied(applied.len())),
+        false => Outcome::fail(
+            expected,
+            text::migrations_missing(
+                &missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        ),
+    }
+}
+
+fn published(facts: &Facts, port: u16) -> Outcome {
+    let expected = format!("nginx's port 80 on host port {port}");
+    let Some(nginx) = facts.stack.with_role(Role::Web) else {
+        return Outcome::fail(expected, text::NO_NGINX);
+    };
+    let ports: Vec<String> = nginx.published_80.iter().map(u16::to_string).collect();
+    match (nginx.published_80.contains(&port), nginx.state.as_str()) {
+        (true, "running") => Outcome::pass(expected, text::published(&ports.join(", "))),
+        (true, "created") => Outcome::fail(expected, text::CREATED_ONLY),
+        (true, state) => Outcome::fail(expected, format!("nginx's container is {state}")),
+        (false, _) if ports.is_empty() => Outcome::fail(expected, text::UNPUBLISHED),
+        (false, _) => Outcome::fail(expected, text::published(&ports.join(", "))),
+    }
+}
+
+fn describe_answer(a: &super::facts::Answer) -> String {
+    match &a.error {
+        Some(e) => e.clone(),
+        None => a.status.to_string(),
+    }
+}
+
+fn live(facts: &Facts) -> Outcome {
+    let expected = "200 twice, each with a new CSRF cookie";
+    let Some(web) = &facts.web else {
+        return Outcome::fail(expected, text::NO_NGINX);
+    };
+    let list: Vec<String> = web.live.iter().map(describe_answer).collect();
+    let observed = text::statuses(&list.join(", "));
+    if !web.live.iter().all(|a| a.status == 200) {
+        return Outcome::fail(expected, observed);
+    }
+    let cookies: Vec<&String> = web
+        .live
+        .iter()
+        .filter_map(|a| a.csrf_cookie.as_ref())
+        .collect();
+    match cookies.as_slice() {
+        [a, b] if a != b => Outcome::pass(expected, observed),
+        _ => Outcome::fail(expected, text::SAME_COOKIE),
+    }
+}
+
+fn static_files(facts: &Facts, prefix: &str) -> Outcome {
+    let expected = "200 from a file in the shared volume";
+    let Some(web) = &facts.web else {
+        return Outcome::fail(expected, text::NO_NGINX);
+    };
+    let answer = web
+        .static_file
+        .as_ref()
+        .map(describe_answer)
+        .unwrap_or_default();
+    if web.volume_files == Some(0) {
+        return Outcome::fail(expected, text::EMPTY_VOLUME);
+    }
+    if web.static_file.as_ref().is_none_or(|a| a.status != 200) {
+        return Outcome::fail(expected, text::statuses(&answer));
+    }
+    match &web.from_disk {
+        None => Outcome::fail(expected, text::NO_SHARED),
+        Some(Ok(true)) => Outcome::pass(expected, text::statuses(&answer)),
+        Some(Ok(false)) => Outcome::fail(expected, text::not_from_disk(prefix)),
+        Some(Err(why)) => Outcome::fail(expected, why.clone()),
+    }
+}
+
+fn survives(facts: &Facts) -> Outcome {
+    let expected = "the same data after the database container was replaced";
+    let p = &facts.persistence;
+    match (p.container.as_ref(), p.survived.len(), p.lost.is_empty()) {
+        (None, ..) => Outcome::fail(expected, text::NO_DB),
+        (Some(_), n, _) if n > 0 => Outcome::pass(expected, text::survived(n)),
+        (Some(_), ..) if p.older_than_container => Outcome::pass(expected, text::OLDER),
+        (Some(_), 0, false) => Outcome::fail(expected, text::LOST),
+        _ => Outcome::fail(expected, text::NOT_PROVEN),
+    }
+}

@@ -1,0 +1,289 @@
+//! Every container check judged from facts without Docker: one recorded
+//! from the reference solution's running stack (`fixtures/solved.json`,
+//! `DEPLOYLAB_RECORD_FACTS`), and the classic failures as that record
+//! changed the way each failure changes what deploylab sees.
+
+use super::facts::{Answer, Exited, Facts, Listener, Role};
+use crate::catalog::Catalog;
+use crate::environment;
+use crate::report::{Report, Status};
+
+fn solved() -> Facts {
+    serde_json::from_str(&crate::fixtures::read("src/container/fixtures", "solved")).unwrap()
+}
+
+fn judge(facts: &Facts) -> Report {
+    let lab = environment::load(&Catalog::BuiltIn, "container").unwrap();
+    lab.judge_recorded(&serde_json::to_string(facts).unwrap())
+}
+
+/// The checks that do not pass, with what they observed.
+fn failing(report: &Report) -> Vec<(String, String)> {
+    report
+        .stages
+        .iter()
+        .flat_map(|s| &s.checks)
+        .filter(|c| c.status != Status::Pass)
+        .map(|c| (c.id.clone(), c.observed.clone()))
+        .collect()
+}
+
+/// Exactly `check` fails (others may be blocked behind it), observing
+/// `observed`.
+fn only_fails(facts: &Facts, check: &str, observed: &str) {
+    let report = judge(facts);
+    let failed: Vec<_> = report
+        .stages
+        .iter()
+        .flat_map(|s| &s.checks)
+        .filter(|c| c.status == Status::Fail)
+        .collect();
+    assert_eq!(failed.len(), 1, "{:#?}", failing(&report));
+    assert_eq!(failed[0].id, check);
+    assert!(
+        failed[0].observed.contains(observed),
+        "{}",
+        failed[0].observed
+    );
+}
+
+#[test]
+fn the_reference_solution_gets_every_point() {
+    let report = judge(&solved());
+    assert_eq!(report.points, report.max_points, "{:#?}", failing(&report));
+}
+
+#[test]
+fn a_fresh_folder_fails_first_on_the_dockerfile() {
+    let facts = Facts {
+        dir: "/home/aluno/blog".into(),
+        image_error: Some("no Dockerfile in /home/aluno/blog".into()),
+        ..Facts::default()
+    };
+    let report = judge(&facts);
+    assert_eq!(report.points, 0);
+    let failed = failing(&report);
+    assert_eq!(
+        failed[0],
+        ("builds".into(), "no Dockerfile in /home/aluno/blog".into())
+    );
+    // The stage's other checks have nothing to look at; later stages wait.
+    let image = &report.stages[0].checks;
+    assert!(
+        image[1..]
+            .iter()
+            .all(|c| c.observed.starts_with("no image"))
+    );
+    assert!(
+        report.stages[1..]
+            .iter()
+            .all(|s| s.status == Status::Blocked)
+    );
+}
+
+#[test]
+fn the_image_checks_read_its_configuration_and_files() {
+    let mut facts = solved();
+    facts.image.as_mut().unwrap().user = String::new();
+    only_fails(&facts, "non-root", "root");
+
+    let mut facts = solved();
+    facts.image.as_mut().unwrap().env.remove("PYTHONUNBUFFERED");
+    only_fails(&facts, "unbuffered", "PYTHONUNBUFFERED not set");
+
+    let mut facts = solved();
+    facts.image.as_mut().unwrap().exposed.clear();
+    only_fails(&facts, "expose", "no EXPOSE");
+
+    let mut facts = solved();
+    let files = facts.probe.as_mut().unwrap().files.as_mut().unwrap();
+    files.static_files.clear();
+    only_fails(&facts, "collectstatic", "no …/admin/css/base.css");
+
+    let mut facts = solved();
+    let image = facts.image.as_mut().unwrap();
+    image.secrets_in_config.push("BLOG_SECRET_KEY".into());
+    only_fails(&facts, "no-secrets", "BLOG_SECRET_KEY (ENV or ARG)");
+
+    let mut facts = solved();
+    let files = facts.probe.as_mut().unwrap().files.as_mut().unwrap();
+    files.git.push("/app/.git".into());
+    files.databases.push("/app/db.sqlite3".into());
+    only_fails(&facts, "context", "/app/.git, /app/db.sqlite3");
+}
+
+#[test]
+fn an_app_left_on_gunicorns_default_bind_is_unreachable() {
+    let mut facts = solved();
+    let built = facts.probe.as_mut().unwrap().as_built.as_mut().unwrap();
+    built.listening = vec![Listener {
+        ip: "127.0.0.1".into(),
+        port: 8000,
+    }];
+    only_fails(&facts, "all-interfaces", "127.0.0.1:8000 only");
+
+    let mut facts = solved();
+    let probe = facts.probe.as_mut().unwrap();
+    probe.listening = vec![Listener {
+        ip: "0.0.0.0".into(),
+        port: 8000,
+    }];
+    only_fails(&facts, "port", "not on PORT=8765");
+}
+
+#[test]
+fn workers_are_counted_under_the_servers_master() {
+    let mut facts = solved();
+    let probe = facts.probe.as_mut().unwrap();
+    let pids: Vec<u32> = probe.processes.iter().map(|p| p.pid).collect();
+    let master = probe
+        .processes
+        .iter()
+        .find(|p| p.args.contains("gunicorn") && !pids.contains(&p.ppid))
+        .map(|p| p.pid)
+        .unwrap();
+    let first_worker = probe
+        .processes
+        .iter()
+        .position(|p| p.ppid == master)
+        .unwrap();
+    probe.processes.remove(first_worker);
+    only_fails(&facts, "workers", "2 workers with WEB_CONCURRENCY=3");
+}
+
+#[test]
+fn alone_the_app_must_fail_on_its_database() {
+    let mut facts = solved();
+    let db = facts.probe.as_mut().unwrap().database.as_mut().unwrap();
+    db.vendor = "sqlite".into();
+    db.error = None;
+    only_fails(&facts, "database-error", "SQLite inside the container");
+
+    // An entrypoint that migrates first stops the container: that is the
+    // same lesson, read from its output.
+    let mut facts = solved();
+    let probe = facts.probe.as_mut().unwrap();
+    probe.exited = Some(Exited {
+        code: 1,
+        log_tail:
+            "django.db.utils.OperationalError: could not translate host name \"db\" to address"
+                .into(),
+    });
+    let report = judge(&facts);
+    let alone = report.stages.iter().find(|s| s.id == "alone").unwrap();
+    assert_eq!(alone.checks[0].status, Status::Pass);
+}
+
+#[test]
+fn compose_failures_name_their_cause() {
+    let mut facts = solved();
+    facts.stack.app_database_url.as_mut().unwrap().host = "localhost".into();
+    only_fails(&facts, "db-url", "names localhost");
+
+    let mut facts = solved();
+    facts.stack.db.as_mut().unwrap().mount = None;
+    only_fails(
+        &facts,
+        "db-volume",
+        "nothing mounted on /var/lib/postgresql/data",
+    );
+
+    let mut facts = solved();
+    facts.stack.db.as_mut().unwrap().migrations = Ok(vec!["auth.0001_initial".into()]);
+    only_fails(&facts, "migrated", "posts.0001_initial");
+
+    // depends_on without waiting: the app ran before PostgreSQL listened.
+    let mut facts = solved();
+    let app = facts
+        .stack
+        .services
+        .iter_mut()
+        .find(|s| s.role == Role::App)
+        .unwrap();
+    app.state = "exited".into();
+    app.exit_code = 1;
+    app.log_tail = "psycopg.OperationalError: connection failed: Connection refused".into();
+    facts.web = None;
+    let report = judge(&facts);
+    let failed: Vec<String> = failing(&report).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(failed[..2], ["services", "app-up"], "{failed:?}");
+}
+
+#[test]
+fn nginx_failures_name_their_cause() {
+    let mut facts = solved();
+    let nginx = facts
+        .stack
+        .services
+        .iter_mut()
+        .find(|s| s.role == Role::Web)
+        .unwrap();
+    nginx.state = "created".into();
+    facts.web = None;
+    let report = judge(&facts);
+    let published = report
+        .stages
+        .iter()
+        .flat_map(|s| &s.checks)
+        .find(|c| c.id == "published")
+        .unwrap();
+    assert!(
+        published.observed.contains("never started"),
+        "{}",
+        published.observed
+    );
+
+    let mut facts = solved();
+    let web = facts.web.as_mut().unwrap();
+    web.live = vec![
+        Answer {
+            status: 502,
+            ..Answer::default()
+        };
+        2
+    ];
+    only_fails(&facts, "live", "502, 502");
+
+    let mut facts = solved();
+    let web = facts.web.as_mut().unwrap();
+    let cookie = web.live[0].csrf_cookie.clone();
+    web.live[1].csrf_cookie = cookie;
+    only_fails(&facts, "live", "did not change");
+
+    let mut facts = solved();
+    let web = facts.web.as_mut().unwrap();
+    web.volume_files = Some(0);
+    web.static_file.as_mut().unwrap().status = 404;
+    only_fails(&facts, "static", "static volume is empty");
+
+    let mut facts = solved();
+    facts.web.as_mut().unwrap().from_disk = Some(Ok(false));
+    only_fails(
+        &facts,
+        "static",
+        "does not serve that location from the volume",
+    );
+}
+
+#[test]
+fn persistence_is_proven_by_a_replaced_database_with_the_same_data() {
+    let mut facts = solved();
+    facts.persistence.survived.clear();
+    facts.persistence.lost.clear();
+    facts.persistence.older_than_container = false;
+    only_fails(&facts, "survives", "not proven yet");
+    facts.persistence.lost.push("0ld".into());
+    only_fails(&facts, "survives", "data was lost");
+
+    let mut seen = super::facts::Seen::default();
+    assert!(seen.record("c1", "7").survived.is_empty());
+    let again = seen.record("c2", "7");
+    assert_eq!(again.survived, vec!["c1".to_string()]);
+    let lost = seen.record("c3", "8");
+    assert!(lost.survived.is_empty() && lost.lost.len() == 2, "{lost:?}");
+    // initdb's time is in the system identifier's top bits.
+    assert_eq!(
+        super::facts::made_at("7713618782993375251"),
+        Some(1_795_966_826)
+    );
+}

@@ -1,0 +1,311 @@
+//! The container lab on the real engine with real Compose (Debian's
+//! docker-compose 1.29, the course's spelling; `docker compose` v2 too
+//! where it is installed): the reference solution scores every point, and
+//! each classic failure fails its check with its lesson. No registry and
+//! no network inside containers: the stand-ins and the package proxy.
+//!
+//! These tests hold the host's port 80 and the proxy's port 3141 (nextest
+//! runs them one at a time, `.config/nextest.toml`).
+
+use std::path::Path;
+
+use super::support::*;
+
+/// A copy of the course's blog in a folder of the test's; its Compose
+/// project (containers, networks, volumes, built images) goes when dropped.
+struct AppFolder {
+    root: tempfile::TempDir,
+    compose: Vec<String>,
+}
+
+impl AppFolder {
+    fn new(compose: &[&str]) -> AppFolder {
+        let root = tempfile::tempdir().unwrap();
+        let blog = Path::new(env!("CARGO_MANIFEST_DIR")).join("labs/shared/blog");
+        let copied = Command::new("cp")
+            .arg("-r")
+            .arg(&blog)
+            .arg(root.path().join("app"))
+            .status()
+            .unwrap();
+        assert!(copied.success());
+        AppFolder {
+            root,
+            compose: compose.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.root.path().join("app")
+    }
+
+    fn arg(&self) -> String {
+        self.path().display().to_string()
+    }
+
+    fn write(&self, file: &str, text: &str) {
+        let path = self.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn read(&self, file: &str) -> String {
+        std::fs::read_to_string(self.path().join(file)).unwrap()
+    }
+
+    /// Copies a file of the reference solution into the folder.
+    fn put(&self, file: &str) {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("solutions/container/files");
+        self.write(file, &std::fs::read_to_string(from.join(file)).unwrap());
+    }
+
+    fn compose(&self, args: &[&str]) -> Output {
+        Command::new(&self.compose[0])
+            .args(&self.compose[1..])
+            .args(args)
+            .current_dir(self.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    fn compose_ok(&self, args: &[&str]) {
+        let out = self.compose(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+}
+
+impl Drop for AppFolder {
+    fn drop(&mut self) {
+        if self.path().join("docker-compose.yml").exists() {
+            let _ = self.compose(&["down", "-v", "--rmi", "local", "--remove-orphans"]);
+        }
+    }
+}
+
+/// `deploylab check --format json` for the lab.
+fn check(lab: &Lab) -> Value {
+    let out = lab.run(&["check", "--format", "json"]);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stderr(&out)))
+}
+
+/// The check fails, says `observed`, and gives its own hint.
+fn fails_with(report: &Value, check: &str, observed: &str, hint: &str) {
+    let result = check_result(report, check);
+    assert_ne!(result["status"], "pass", "{result:#}");
+    let said = result["observed"].as_str().unwrap_or_default();
+    assert!(said.contains(observed), "{check}: {said}");
+    let given = result["hint"].as_str().unwrap_or_default();
+    assert!(given.contains(hint), "{check}: {given}");
+}
+
+/// The Compose commands installed: v1 always (the course's), v2 when the
+/// plugin answers.
+fn compose_v2() -> bool {
+    Command::new("docker")
+        .args(["compose", "version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn container_lab_reference_solution_and_compose_failures() {
+    let lab = Lab::new();
+    let app = AppFolder::new(&["docker-compose"]);
+    let started = lab.run(&["start", "container", "--dir", &app.arg()]);
+    let said = stdout(&started);
+    assert!(started.status.success(), "{}", stderr(&started));
+    for name in ["python:3.11-slim", "postgres:15", "nginx:latest", "3141"] {
+        assert!(said.contains(name), "{said}");
+    }
+    let fresh = check(&lab);
+    fails_with(&fresh, "builds", "no Dockerfile", "Write a Dockerfile");
+    // The stand-ins are listed as such, and pruning keeps current ones.
+    let listed = stdout(&lab.run(&["images", "list"]));
+    for kind in ["python-standin", "postgres-standin", "nginx-standin"] {
+        assert!(listed.contains(kind), "{listed}");
+    }
+
+    let solved = lab
+        .cmd(&["solve", "persistence"])
+        .env("COMPOSE", "docker-compose")
+        .output()
+        .unwrap();
+    assert!(
+        solved.status.success(),
+        "{}{}",
+        stdout(&solved),
+        stderr(&solved)
+    );
+    let report = check(&lab);
+    assert_eq!(report["points"], report["max_points"], "{report:#}");
+
+    // Inside the app's container, localhost is the app itself.
+    let compose = app.read("docker-compose.yml");
+    app.write(
+        "docker-compose.yml",
+        &compose.replacen("@db:5432/blog", "@localhost:5432/blog", 1),
+    );
+    app.compose_ok(&["up", "-d"]);
+    fails_with(&check(&lab), "db-url", "names localhost", "service name");
+
+    // A static folder of the host mounted over the collected files.
+    app.write(
+        "docker-compose.yml",
+        &compose
+            .replace("- static:/app/static", "- ./static-files:/app/static")
+            .replace("- static:/static:ro", "- ./static-files:/static:ro"),
+    );
+    app.compose_ok(&["up", "-d"]);
+    fails_with(
+        &check(&lab),
+        "static",
+        "static volume is empty",
+        "Share a named volume",
+    );
+
+    // depends_on starts the database first, but does not wait for it.
+    let racing = compose
+        .replace(
+            "    depends_on:\n      db:\n        condition: service_healthy\n    restart: unless-stopped\n",
+            "    command: [\"sh\", \"-c\", \"python manage.py migrate --noinput && exec gunicorn blog.wsgi\"]\n    depends_on:\n      - db\n",
+        )
+        .replace(
+            "    image: postgres:15\n",
+            "    image: postgres:15\n    command: [\"sh\", \"-c\", \"sleep 10 && exec docker-entrypoint.sh postgres\"]\n",
+        );
+    assert_ne!(racing, compose);
+    app.write("docker-compose.yml", &racing);
+    app.compose_ok(&["up", "-d", "--force-recreate"]);
+    wait_until_exited(&app, "app");
+    fails_with(&check(&lab), "app-up", "exit code", "does not wait");
+
+    // Port 80 of the host held by another program: nginx never starts.
+    app.write("docker-compose.yml", &compose);
+    app.compose_ok(&["up", "-d", "--force-recreate"]);
+    app.compose_ok(&["rm", "-sf", "nginx"]);
+    let holder = std::net::TcpListener::bind("0.0.0.0:80").expect("port 80 free for the test");
+    assert!(!app.compose(&["up", "-d"]).status.success());
+    fails_with(
+        &check(&lab),
+        "published",
+        "never started",
+        "another program holds port 80",
+    );
+    drop(holder);
+    app.compose_ok(&["up", "-d"]);
+
+    // Compose v2 (`docker compose`), where it is installed, finds the same
+    // project by the same labels.
+    if compose_v2() {
+        app.compose_ok(&["down"]);
+        let v2 = AppFolder::new(&["docker", "compose"]);
+        for file in [
+            "Dockerfile",
+            ".dockerignore",
+            "gunicorn.conf.py",
+            "deploy/entrypoint.sh",
+            "deploy/nginx.conf",
+            "docker-compose.yml",
+        ] {
+            v2.put(file);
+        }
+        std::fs::set_permissions(
+            v2.path().join("deploy/entrypoint.sh"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        v2.write(
+            ".env",
+            "BLOG_SECRET_KEY=a-key-for-the-test-only-0123456789\nPOSTGRES_PASSWORD=test\n",
+        );
+        let moved = lab.run(&["start", "container", "--dir", &v2.arg()]);
+        assert!(moved.status.success(), "{}", stderr(&moved));
+        v2.compose_ok(&["up", "-d", "--build", "--wait"]);
+        v2.compose_ok(&[
+            "exec",
+            "-T",
+            "app",
+            "python",
+            "manage.py",
+            "migrate",
+            "--noinput",
+        ]);
+        let report = check(&lab);
+        for id in [
+            "services",
+            "db-volume",
+            "db-url",
+            "migrated",
+            "live",
+            "static",
+        ] {
+            assert_eq!(check_status(&report, id), "pass", "{id}: {report:#}");
+        }
+    }
+}
+
+/// Waits (up to a minute) until Compose says a service's container exited.
+fn wait_until_exited(app: &AppFolder, service: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = app.compose(&["ps", "-a", service]);
+        if stdout(&out).contains("Exit") {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{}", stdout(&out));
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn container_lab_judges_the_image_alone_before_compose() {
+    let lab = Lab::new();
+    let app = AppFolder::new(&["docker-compose"]);
+    let started = lab.run(&["start", "container", "--dir", &app.arg()]);
+    assert!(started.status.success(), "{}", stderr(&started));
+    // A base image no registry can give: the hint names the stand-ins.
+    app.write("Dockerfile", "FROM python:3.12-slim\nCMD [\"python\"]\n");
+    fails_with(
+        &check(&lab),
+        "builds",
+        "python:3.12-slim is not on this machine",
+        "Dockerfile",
+    );
+    let said = check_result(&check(&lab), "builds")["observed"].to_string();
+    assert!(said.contains("python:3.11-slim"), "{said}");
+
+    // The course's Dockerfile with four classic mistakes: no .dockerignore
+    // (history and a local database go in), a secret in ENV, gunicorn left
+    // on its default bind, and no database named (SQLite).
+    app.put("Dockerfile");
+    app.put("deploy/entrypoint.sh");
+    let dockerfile = app.read("Dockerfile").replace(
+        "ENV BLOG_DATABASE_URL=postgres://blog@db:5432/blog\n",
+        "ENV BLOG_SECRET_KEY=not-so-secret\n",
+    );
+    app.write("Dockerfile", &dockerfile);
+    std::fs::set_permissions(
+        app.path().join("deploy/entrypoint.sh"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    app.write("db.sqlite3", "");
+    app.write(".git/HEAD", "ref: refs/heads/main\n");
+    let report = check(&lab);
+    assert_eq!(check_status(&report, "builds"), "pass", "{report:#}");
+    assert_eq!(check_status(&report, "non-root"), "pass", "{report:#}");
+    assert_eq!(check_status(&report, "collectstatic"), "pass", "{report:#}");
+    fails_with(&report, "no-secrets", "BLOG_SECRET_KEY", "environment");
+    fails_with(&report, "context", "/app/db.sqlite3", ".dockerignore");
+    assert_eq!(check_status(&report, "port"), "pass", "{report:#}");
+    assert_eq!(check_status(&report, "workers"), "pass", "{report:#}");
+    fails_with(&report, "all-interfaces", "127.0.0.1:8000 only", "0.0.0.0");
+    fails_with(&report, "database-error", "SQLite", "PostgreSQL");
+    // Nothing of the probe is left: deploylab's own containers and
+    // networks go with each check, its build with `stop`.
+    assert!(lab.containers().is_empty(), "{:?}", lab.containers());
+    let stopped = lab.run(&["stop", "container"]);
+    assert!(stopped.status.success(), "{}", stderr(&stopped));
+    assert!(lab.proxies().is_empty());
+}
