@@ -25,6 +25,11 @@ Measures, with the release binary (built first):
     `heroku ps` makes (GET /apps/{app}/dynos) and `heroku ps` itself; `check`
     on the deployed app; the fake's RSS and a web dyno's memory
     (--only-heroku skips the VM part)
+  - the container lab (--only-container skips the rest): `start container`
+    with the stand-in images made from scratch, then with them present; the
+    reference solution's `docker-compose up -d --build`, cold (pip through the
+    proxy) and warm; `check` of a new image (deploylab builds nothing, runs
+    the image alone twice) and of the running stack, median of N
   - grading: `submit` of the deployed reference solution (time, file size),
     one `grade` of it (fresh VM, restore, reboot, checks: total and phases),
     and 8 copies graded with --jobs 2
@@ -104,6 +109,7 @@ def main():
     parser.add_argument("--testinfra", action="store_true", help="compare with pytest-testinfra")
     parser.add_argument("--runs-push", type=int, default=3)
     parser.add_argument("--only-heroku", action="store_true", help="only the heroku lab's figures")
+    parser.add_argument("--only-container", action="store_true", help="only the container lab's figures")
     args = parser.parse_args()
 
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -119,6 +125,14 @@ def main():
     timed(["images", "build", "--quiet"], env)  # make sure it exists
     noop = [timed(["images", "build", "--quiet"], env)[0] for _ in range(5)]
     print(f"image build, no-op (recipe unchanged), median of 5: {ms(statistics.median(noop))}")
+
+    if args.only_container:
+        try:
+            container(env, home, args.runs_check)
+        finally:
+            subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
+            shutil.rmtree(home, ignore_errors=True)
+        return
 
     if args.only_heroku:
         try:
@@ -182,9 +196,62 @@ def main():
             testinfra(env, home, deploylab_ms)
         subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
         heroku(env, home, args.runs_push)
+        subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
+        container(env, home, args.runs_check)
     finally:
         subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
+
+
+STANDINS = ["deploylab/python", "deploylab/nginx", "deploylab/postgres"]
+
+
+def container(env, home, runs):
+    """The container lab: stand-ins, the reference stack, and check."""
+    app = tempfile.mkdtemp(prefix="deploylab-bench-app-")
+    shutil.copytree(os.path.join(ROOT, "labs", "shared", "blog"), app, dirs_exist_ok=True)
+    compose = ["docker-compose"]
+    cenv = env_with(DEPLOYLAB_HOME=home, COMPOSE="docker-compose")
+    try:
+        # Only deploylab's stand-ins (by label), never a pulled image.
+        gone = []
+        for kind in ("python-standin", "nginx-standin", "postgres-standin"):
+            listed = subprocess.run(["docker", "images", "--filter", f"label=deploylab.image={kind}",
+                                     "--format", "{{.Repository}}:{{.Tag}}"],
+                                    capture_output=True, text=True).stdout.split()
+            gone += [i for i in listed if i.split(":")[0] in STANDINS
+                     or i.startswith(("python:3.11", "postgres:15", "nginx:"))]
+        subprocess.run(["docker", "rmi", "-f", *gone], capture_output=True)
+        t, proc, _ = timed(["start", "container", "--dir", app, "--quiet"], cenv)
+        print(f"start container, stand-in images made from scratch (python, postgres, nginx): {t:.1f} s")
+        warm = []
+        for _ in range(3):
+            timed(["stop", "container", "--quiet"], cenv)
+            warm.append(timed(["start", "container", "--dir", app, "--quiet"], cenv)[0])
+        print(f"start container, stand-ins present (no-op), median of 3: {ms(statistics.median(warm))}")
+        t, proc, _ = timed(["solve", "compose"], cenv)
+        if proc.returncode != 0:
+            sys.exit(f"the reference solution failed:\n{proc.stderr}")
+        print(f"container reference solution to a migrated Compose stack, cold (pip through the proxy): {t:.1f} s")
+        subprocess.run(compose + ["down"], cwd=app, capture_output=True, check=True)
+        start = time.perf_counter()
+        subprocess.run(compose + ["up", "-d", "--build"], cwd=app, capture_output=True, check=True)
+        print(f"reference `docker-compose up -d --build`, warm: {ms(time.perf_counter() - start)}")
+        timed(["solve", "persistence"], cenv)
+        shutil.rmtree(os.path.join(home, "container", "probes"), ignore_errors=True)
+        t, _, _ = timed(["check", "--format", "json"], cenv)
+        print(f"check, a new image (run alone twice, then the stack): {ms(t)}")
+        checks, peak = [], 0
+        for _ in range(runs):
+            t, _, rss = timed(["check", "--format", "json"], cenv)
+            checks.append(t)
+            peak = max(peak, rss)
+        print(f"check, the running stack, median of {len(checks)}: {ms(statistics.median(checks))}"
+              f" (peak RSS {peak / 1024:.1f} MiB)")
+    finally:
+        subprocess.run(compose + ["down", "-v", "--rmi", "local"], cwd=app, capture_output=True)
+        subprocess.run([BIN, "stop", "container", "--quiet"], env=cenv, capture_output=True)
+        shutil.rmtree(app, ignore_errors=True)
 
 
 PINS = ["Django==5.1.15", "gunicorn==22.0.0", "whitenoise==6.6.0", "psycopg2-binary==2.9.9",

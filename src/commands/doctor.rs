@@ -154,6 +154,18 @@ fn tools() -> Vec<Line> {
             "the client for `deploylab ssh`",
             "install an OpenSSH client, or use `deploylab shell`",
         ),
+        (
+            "docker",
+            false,
+            "Docker's client, for the container lab (students build and run with it)",
+            "sudo apt-get install docker.io (the client), or Docker's own packages",
+        ),
+        (
+            "docker-compose",
+            false,
+            "Compose as the course spells it, for the container lab (`docker compose` works too)",
+            "sudo apt-get install docker-compose",
+        ),
     ] {
         let found = images::which(tool);
         lines.push(Line::new(

@@ -194,6 +194,10 @@ pub(crate) struct Service {
     /// Its address on its first network (nginx is asked there when it is
     /// published nowhere).
     pub(crate) ip: Option<String>,
+    /// Its port 80 is really published on the host (not only recorded,
+    /// as a graded project's is).
+    #[serde(default)]
+    pub(crate) published_here: bool,
     /// When the container was made, seconds since the epoch.
     #[serde(default)]
     pub(crate) created: i64,

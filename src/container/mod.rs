@@ -16,6 +16,7 @@ pub(crate) mod facts;
 mod fixtures;
 pub(crate) mod probe;
 pub(crate) mod stack;
+pub(crate) mod submission;
 pub(crate) mod web;
 
 use std::net::SocketAddr;
@@ -232,27 +233,38 @@ impl Environment for Container {
         let address = proxy_address(docker).await?;
         let gateway = address.ip();
         let standins = interruptible(standins(docker, &vm, address, ctx.progress)).await?;
-        // The proxy follows the lab's own network: `stop` (or a lost
-        // state file and `stop --all`) removes it, and the proxy ends.
-        let network = crate::docker::create_network(docker, &instance, &lab.id).await?;
-        ctx.progress.set("starting the package proxy");
-        let on = crate::packages::OnNetwork {
-            network: BRIDGE,
-            follow: Some(&network),
-            lab: &lab.id,
-            port: Some(PROXY_PORT),
-            wheels: &vm.wheels_dir,
+        // The proxy follows the lab's networks (one per home): `stop` (or
+        // a lost state file and `stop --all`) removes this one, and the
+        // proxy ends with the last.
+        crate::docker::create_network(docker, &instance, &lab.id).await?;
+        let shared = crate::packages::shared_on(address);
+        let proxy = match shared {
+            // Another home's container lab (a grade's other submission):
+            // one proxy serves them all, and ends with the last.
+            Some(pid) => Some(crate::packages::Running { pid, address }),
+            None => {
+                ctx.progress.set("starting the package proxy");
+                let on = crate::packages::OnNetwork {
+                    network: BRIDGE,
+                    shared: true,
+                    lab: &lab.id,
+                    port: Some(PROXY_PORT),
+                    wheels: &vm.wheels_dir,
+                };
+                match crate::packages::start_on(docker, home, &on).await {
+                    Err(Error::Background {
+                        port_taken: true, ..
+                    }) => Err(Error::ProxyPortTaken {
+                        address: gateway.to_string(),
+                        port: PROXY_PORT,
+                    }),
+                    other => other,
+                }?
+            }
         };
-        let proxy = match crate::packages::start_on(docker, home, &on).await {
-            Err(Error::Background {
-                port_taken: true, ..
-            }) => Err(Error::ProxyPortTaken {
-                address: gateway.to_string(),
-                port: PROXY_PORT,
-            }),
-            other => other,
-        }?;
-        let mut guard = crate::packages::Guard(proxy.as_ref().map(|p| p.pid));
+        // A start that fails stops the proxy it started, not another's.
+        let mut guard =
+            crate::packages::Guard(proxy.as_ref().map(|p| p.pid).filter(|_| shared.is_none()));
         crate::interrupt::check()?;
         let blog_repo = match lab.git_repos.contains_key("blog") {
             true => Some(
@@ -310,7 +322,11 @@ impl Environment for Container {
     }
 
     fn stop(home: &Home, running: &Running) {
-        if let Some(pid) = running.proxy_pid {
+        // The proxy is shared by every home's container lab: it goes with
+        // the last of them (by itself too, once no lab network is left).
+        if let Some(pid) = running.proxy_pid
+            && !other_homes_run(home, &running.lab)
+        {
             crate::packages::stop(pid);
         }
         // deploylab's own builds of the folder, labelled with this home
@@ -432,12 +448,52 @@ impl Environment for Container {
         Err(text::NO_VM)
     }
 
+    /// The app folder's files: the student's repository.
     async fn capture(_: &Ctx<'_>, _: &Docker, running: &Running) -> Result<Captured> {
-        Err(Error::NotForThisLab {
-            command: "submit",
-            lab: running.lab.clone(),
-            why: submission_why(&running.dir),
+        let (work, files) = submission::capture(&running.dir)?;
+        Ok(Captured {
+            state: serde_json::to_vec_pretty(&work).expect("the work serializes"),
+            files,
         })
+    }
+
+    fn recipe(running: &Running) -> String {
+        running.recipe.clone()
+    }
+
+    async fn current_recipe(ctx: &Ctx<'_>, _: &Docker) -> Result<String> {
+        let labs = ctx.catalog.all()?;
+        Ok(images::VmRecipe::for_labs(&labs).image(&ctx.home.cache).tag)
+    }
+
+    /// A fresh app folder in the grade's scratch home.
+    async fn grading_start(ctx: &Ctx<'_>, _: &Docker, _: &Captured) -> Result<StartOptions> {
+        let app = ctx.home.dir.join("app");
+        std::fs::create_dir_all(&app).map_err(Error::io(format!("creating {}", app.display())))?;
+        Ok(StartOptions {
+            fresh: true,
+            dir: Some(app),
+            ..StartOptions::default()
+        })
+    }
+
+    /// The repository into the app folder, then built and run as a
+    /// Compose project of the grade's own.
+    async fn restore(
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        _: &Lab,
+        running: &Running,
+        work: &Captured,
+    ) -> Result<Vec<String>> {
+        let _: submission::ContainerWork = serde_json::from_slice(&work.state)
+            .map_err(|e| Error::SubmissionState { why: e.to_string() })?;
+        submission::unpack(&work.files, &running.dir)?;
+        let project = format!(
+            "deploylab-{}-graded",
+            crate::docker::short(&ctx.home.instance())
+        );
+        Ok(submission::run(docker, &running.dir, &project).await)
     }
 
     /// A clone of the course's blog in the scratch folder.
@@ -466,35 +522,22 @@ impl Environment for Container {
     async fn discard_practice(docker: &Docker, running: &Running) {
         stack::remove_project(docker, &running.dir).await;
     }
-
-    fn recipe(running: &Running) -> String {
-        running.recipe.clone()
-    }
-
-    async fn current_recipe(ctx: &Ctx<'_>, _: &Docker) -> Result<String> {
-        let labs = ctx.catalog.all()?;
-        Ok(images::VmRecipe::for_labs(&labs).image(&ctx.home.cache).tag)
-    }
-
-    async fn restore(
-        _: &Ctx<'_>,
-        _: &Docker,
-        _: &Lab,
-        running: &Running,
-        _: &Captured,
-    ) -> Result<Vec<String>> {
-        Err(Error::NotForThisLab {
-            command: "grade",
-            lab: running.lab.clone(),
-            why: submission_why(&running.dir),
-        })
-    }
 }
 
-/// Why the container lab takes no submissions yet (the grading seam:
-/// `capture` and `restore` are where the repository goes in and out).
-fn submission_why(_: &Path) -> &'static str {
-    "grading the container lab is not built yet: its submission will be the student's repository, built and run by `grade` in a Compose project of its own"
+/// Whether another deploylab home runs this lab (its network is there).
+fn other_homes_run(home: &Home, lab: &str) -> bool {
+    let listed = Command::new("docker")
+        .args(["network", "ls", "--filter"])
+        .arg(format!("label={LABEL_LAB}={lab}"))
+        .arg("--format")
+        .arg(format!("{{{{.Label \"{LABEL_INSTANCE}\"}}}}"))
+        .output();
+    let instance = home.instance();
+    listed.is_ok_and(|o| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .any(|l| !l.trim().is_empty() && l.trim() != instance)
+    })
 }
 
 /// The three stand-ins, built if missing, with their official names.

@@ -26,7 +26,8 @@ pub(crate) async fn ask(docker: &Docker, at: &Where<'_>, stack: &Stack) -> Optio
     let nginx = stack
         .with_role(Role::Web)
         .filter(|s| s.state == "running")?;
-    let base = match (nginx.published_80.first(), &nginx.ip) {
+    let published = nginx.published_80.first().filter(|_| nginx.published_here);
+    let base = match (published, &nginx.ip) {
         (Some(port), _) => format!("http://127.0.0.1:{port}"),
         (None, Some(ip)) => format!("http://{ip}:80"),
         (None, None) => return None,

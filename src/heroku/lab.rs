@@ -140,7 +140,7 @@ impl Environment for Heroku {
         ctx.progress.set("starting the package proxy");
         let on = crate::packages::OnNetwork {
             network: &build_network,
-            follow: None,
+            shared: false,
             lab: &lab.id,
             port: None,
             wheels: &vm.wheels_dir,

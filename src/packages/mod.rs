@@ -88,6 +88,11 @@ pub(crate) struct ProxyArgs {
     /// with `stop`, replaced (another id) by `start --fresh`.
     #[arg(long)]
     pub(crate) network: String,
+    /// Serve every deploylab home's lab of this id on this machine, and
+    /// follow all their networks instead (the container lab's proxy has a
+    /// fixed address that images carry).
+    #[arg(long)]
+    pub(crate) shared: bool,
     /// The lab and the deploylab home it serves (for its log, and to tell
     /// proxies apart in `ps`).
     #[arg(long)]
@@ -437,6 +442,7 @@ pub(crate) async fn serve(args: ProxyArgs) -> Result<()> {
     std::fs::write(&args.ready_file, format!("{port}\n"))
         .map_err(Error::io("writing the proxy's ready file"))?;
     let network = args.network.clone();
+    let (shared, lab) = (args.shared, args.lab.clone());
     let upstream = Upstream::from_pip_config();
     tracing::info!(
         "package proxy of lab {} (home {}) on port {port}, index {}",
@@ -453,8 +459,44 @@ pub(crate) async fn serve(args: ProxyArgs) -> Result<()> {
     );
     tokio::select! {
         () = accept => Ok(()),
-        () = follow_network(&network) => Ok(()),
+        () = follow_network(&network), if !shared => Ok(()),
+        () = follow_lab(&lab), if shared => Ok(()),
     }
+}
+
+/// Returns once the engine has had no network of the lab (of any home)
+/// twice in a row.
+async fn follow_lab(lab: &str) {
+    let label = format!("{}={lab}", crate::docker::LABEL_LAB);
+    let filters = std::collections::HashMap::from([("label", vec![label.as_str()])]);
+    let mut empty = 0;
+    while empty < 2 {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let Ok(docker) = crate::docker::connect().await else {
+            continue;
+        };
+        let options = bollard::query_parameters::ListNetworksOptionsBuilder::default()
+            .filters(&filters)
+            .build();
+        match docker.list_networks(Some(options)).await {
+            Ok(networks) if networks.is_empty() => empty += 1,
+            Ok(_) => empty = 0,
+            Err(_) => {}
+        }
+    }
+}
+
+/// A shared proxy already listening on `address` (another home's
+/// container lab): its pid.
+pub(crate) fn shared_on(address: SocketAddr) -> Option<u32> {
+    let listen = format!("--listen\0{address}\0");
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        (cmdline.contains(SUBCOMMAND) && cmdline.contains(&listen) && cmdline.contains("--shared"))
+            .then_some(pid)
+    })
 }
 
 /// Returns once the engine says the lab's network is gone (an engine that
@@ -499,6 +541,7 @@ pub(crate) struct ForLab<'a> {
 /// listens (its ready file names the port).
 pub(crate) async fn spawn(
     target: &ForLab<'_>,
+    shared: bool,
     wheels: &Path,
     cache: &Path,
     arch: &str,
@@ -527,6 +570,9 @@ pub(crate) async fn spawn(
         .arg(&downloads)
         .args(["--arch", arch, "--network", network_id])
         .args(["--lab", lab, "--instance", instance]);
+    if shared {
+        cmd.arg("--shared");
+    }
     // Ready when the port is written; failed if the process ended first.
     let (pid, port) = crate::background::start(cmd, "the package proxy", &ready_path, log, |t| {
         t.trim().parse::<u16>().ok()
@@ -544,10 +590,10 @@ pub(crate) async fn spawn(
 /// wheels.
 pub(crate) struct OnNetwork<'a> {
     pub(crate) network: &'a str,
-    /// The network whose lifetime the proxy follows, when not the one it
-    /// listens on (the container lab listens on Docker's default bridge,
-    /// which outlives every lab).
-    pub(crate) follow: Option<&'a str>,
+    /// One proxy for the lab in every home (`ProxyArgs::shared`): the
+    /// container lab listens on Docker's default bridge, which outlives
+    /// every lab, at an address its images carry.
+    pub(crate) shared: bool,
     pub(crate) lab: &'a str,
     pub(crate) port: Option<u16>,
     pub(crate) wheels: &'a Path,
@@ -565,10 +611,7 @@ pub(crate) async fn start_on(
     if !cfg!(target_os = "linux") {
         return Ok(None);
     }
-    let (gateway, mut network_id) = crate::docker::gateway(docker, on.network).await?;
-    if let Some(follow) = on.follow {
-        network_id = crate::docker::gateway(docker, follow).await?.1;
-    }
+    let (gateway, network_id) = crate::docker::gateway(docker, on.network).await?;
     let arch = crate::images::vm_arch(docker).await;
     let log = home.dir.join(format!("package-proxy-{}.log", on.lab));
     let target = ForLab {
@@ -577,7 +620,7 @@ pub(crate) async fn start_on(
         listen: SocketAddr::new(gateway, on.port.unwrap_or(0)),
         network_id: &network_id,
     };
-    spawn(&target, on.wheels, &home.cache, &arch, &log)
+    spawn(&target, on.shared, on.wheels, &home.cache, &arch, &log)
         .await
         .map(Some)
 }

@@ -684,7 +684,7 @@ async fn start_proxy(
 ) -> Result<Option<packages::Running>> {
     let on = packages::OnNetwork {
         network,
-        follow: None,
+        shared: false,
         lab,
         port,
         wheels: &image.wheels_dir,
