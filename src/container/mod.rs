@@ -145,6 +145,27 @@ pub(crate) fn official_names() -> Vec<&'static str> {
         .collect()
 }
 
+/// Runs a docker or Compose command to its end, within `within`: its
+/// output, or why there is none (`timeout`: the words for running out of
+/// time). Killed when dropped (Ctrl-C).
+pub(crate) async fn output_within(
+    mut command: tokio::process::Command,
+    within: std::time::Duration,
+    timeout: &str,
+) -> std::result::Result<std::process::Output, String> {
+    let child = command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    tokio::time::timeout(within, child.wait_with_output())
+        .await
+        .map_err(|_| timeout.to_string())?
+        .map_err(|e| e.to_string())
+}
+
 /// Where the package proxy listens for this engine's containers.
 pub(crate) async fn proxy_address(docker: &Docker) -> Result<SocketAddr> {
     let (gateway, _) = crate::docker::gateway(docker, BRIDGE).await?;

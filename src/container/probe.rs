@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
@@ -164,21 +163,13 @@ async fn build(docker: &Docker, at: &Where<'_>) -> std::result::Result<String, S
         .await
         .ok()
         .and_then(|i| i.id);
-    let child = tokio::process::Command::new("docker")
+    let mut build = tokio::process::Command::new("docker");
+    build
         .args(["build", "-q", "-t", &check_tag(at.instance)])
         .args(["--label", &format!("{LABEL_LAB}={}", at.lab)])
         .args(["--label", &format!("{LABEL_INSTANCE}={}", at.instance)])
-        .arg(at.dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let out = tokio::time::timeout(BUILD_WITHIN, child.wait_with_output())
-        .await
-        .map_err(|_| text::BUILD_TIMEOUT.to_string())?
-        .map_err(|e| e.to_string())?;
+        .arg(at.dir);
+    let out = super::output_within(build, BUILD_WITHIN, text::BUILD_TIMEOUT).await?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if out.status.success()
         && let Some(id) = stdout.lines().rev().find(|l| l.starts_with("sha256:"))

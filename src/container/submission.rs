@@ -35,6 +35,7 @@ const LEFT_OUT: &[&str] = &[".git", ".venv", "venv", "__pycache__", "node_module
 mod text {
     pub(super) const TOO_BIG: &str = "the app folder holds more than 100 MB";
     pub(super) const NOT_FILES: &str = "its files are not an app folder";
+    pub(super) const TIMED_OUT: &str = "it took longer than 15 minutes";
     pub(super) const NO_COMPOSE: &str = "no Compose file: only the image's stages can pass";
     pub(super) const REWRITTEN: &str = "the Compose file ran with nothing published on the host (nginx's port 80 is recorded) and with 1 GiB and 512 processes per service";
     pub(super) fn made_env(names: &str) -> String {
@@ -218,21 +219,13 @@ impl Project<'_> {
             Some(_) => ("docker-compose", &[]),
             None => ("docker", &["compose"]),
         };
-        let child = tokio::process::Command::new(program)
+        let mut compose = tokio::process::Command::new(program);
+        compose
             .args(first)
             .args(["-p", self.name, "-f", self.file])
             .args(args)
-            .current_dir(self.dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        let out = tokio::time::timeout(UP_WITHIN, child.wait_with_output())
-            .await
-            .map_err(|_| "timed out".to_string())?
-            .map_err(|e| e.to_string())?;
+            .current_dir(self.dir);
+        let out = super::output_within(compose, UP_WITHIN, text::TIMED_OUT).await?;
         match out.status.success() {
             true => Ok(()),
             false => Err(super::stack::last_lines(
