@@ -128,7 +128,7 @@ def main():
 
     if args.only_container:
         try:
-            container(env, home, args.runs_check)
+            container_lab(env, home, args.runs_check)
         finally:
             subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
             shutil.rmtree(home, ignore_errors=True)
@@ -197,7 +197,7 @@ def main():
         subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
         heroku(env, home, args.runs_push)
         subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
-        container(env, home, args.runs_check)
+        container_lab(env, home, args.runs_check)
     finally:
         subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
@@ -206,7 +206,7 @@ def main():
 STANDINS = ["deploylab/python", "deploylab/nginx", "deploylab/postgres"]
 
 
-def container(env, home, runs):
+def container_lab(env, home, runs):
     """The container lab: stand-ins, the reference stack, and check."""
     app = tempfile.mkdtemp(prefix="deploylab-bench-app-")
     shutil.copytree(os.path.join(ROOT, "labs", "shared", "blog"), app, dirs_exist_ok=True)

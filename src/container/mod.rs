@@ -252,40 +252,12 @@ impl Environment for Container {
         ))
         .await?;
         let address = proxy_address(docker).await?;
-        let gateway = address.ip();
         let standins = interruptible(standins(docker, &vm, address, ctx.progress)).await?;
         // The proxy follows the lab's networks (one per home): `stop` (or
         // a lost state file and `stop --all`) removes this one, and the
         // proxy ends with the last.
         crate::docker::create_network(docker, &instance, &lab.id).await?;
-        let shared = crate::packages::shared_on(address);
-        let proxy = match shared {
-            // Another home's container lab (a grade's other submission):
-            // one proxy serves them all, and ends with the last.
-            Some(pid) => Some(crate::packages::Running { pid, address }),
-            None => {
-                ctx.progress.set("starting the package proxy");
-                let on = crate::packages::OnNetwork {
-                    network: BRIDGE,
-                    shared: true,
-                    lab: &lab.id,
-                    port: Some(PROXY_PORT),
-                    wheels: &vm.wheels_dir,
-                };
-                match crate::packages::start_on(docker, home, &on).await {
-                    Err(Error::Background {
-                        port_taken: true, ..
-                    }) => Err(Error::ProxyPortTaken {
-                        address: gateway.to_string(),
-                        port: PROXY_PORT,
-                    }),
-                    other => other,
-                }?
-            }
-        };
-        // A start that fails stops the proxy it started, not another's.
-        let mut guard =
-            crate::packages::Guard(proxy.as_ref().map(|p| p.pid).filter(|_| shared.is_none()));
+        let (proxy, mut guard) = proxy(ctx, docker, &lab.id, address, &vm.wheels_dir).await?;
         crate::interrupt::check()?;
         let blog_repo = match lab.git_repos.contains_key("blog") {
             true => Some(
@@ -559,6 +531,41 @@ fn other_homes_run(home: &Home, lab: &str) -> bool {
             .lines()
             .any(|l| !l.trim().is_empty() && l.trim() != instance)
     })
+}
+
+/// The package proxy every home's container lab shares: another home's,
+/// or one started here; and a guard that stops the one started here if
+/// the start goes no further.
+async fn proxy(
+    ctx: &Ctx<'_>,
+    docker: &Docker,
+    lab: &str,
+    address: SocketAddr,
+    wheels: &Path,
+) -> Result<(Option<crate::packages::Running>, crate::packages::Guard)> {
+    if let Some(pid) = crate::packages::shared_on(address) {
+        let shared = crate::packages::Running { pid, address };
+        return Ok((Some(shared), crate::packages::Guard(None)));
+    }
+    ctx.progress.set("starting the package proxy");
+    let on = crate::packages::OnNetwork {
+        network: BRIDGE,
+        shared: true,
+        lab,
+        port: Some(PROXY_PORT),
+        wheels,
+    };
+    let proxy = match crate::packages::start_on(docker, ctx.home, &on).await {
+        Err(Error::Background {
+            port_taken: true, ..
+        }) => Err(Error::ProxyPortTaken {
+            address: address.ip().to_string(),
+            port: PROXY_PORT,
+        }),
+        other => other,
+    }?;
+    let guard = crate::packages::Guard(proxy.as_ref().map(|p| p.pid));
+    Ok((proxy, guard))
 }
 
 /// The three stand-ins, built if missing, with their official names.

@@ -300,6 +300,12 @@ impl Environment for Heroku {
         })
     }
 
+    /// A grade's fake keeps its apps like an account: their slugs go with
+    /// the scratch home.
+    async fn discard_practice(docker: &Docker, running: &Running) {
+        remove_slugs(docker, &saved_state(&running.dir)).await;
+    }
+
     fn recipe(_: &Running) -> String {
         recipe()
     }
@@ -466,14 +472,26 @@ fn port_free(port: u16) -> bool {
     std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
 
-/// `start heroku --fresh`: apps, releases, slugs and databases go.
-async fn forget_everything(docker: &Docker, instance: &str, dir: &Path) -> Result<()> {
+/// The fake's records as it last saved them (empty if none).
+fn saved_state(dir: &Path) -> super::api::State {
     let state = std::fs::read_to_string(dir.join("state.json")).unwrap_or_default();
-    let state: super::api::State = serde_json::from_str(&state).unwrap_or_default();
+    serde_json::from_str(&state).unwrap_or_default()
+}
+
+/// Every release image of the apps.
+async fn remove_slugs(docker: &Docker, state: &super::api::State) {
     for app in state.apps.values() {
         for slug in app.releases.iter().filter_map(|r| r.slug.as_ref()) {
             let _ = crate::images::remove_image(docker, &slug.image).await;
         }
+    }
+}
+
+/// `start heroku --fresh`: apps, releases, slugs and databases go.
+async fn forget_everything(docker: &Docker, instance: &str, dir: &Path) -> Result<()> {
+    let state = saved_state(dir);
+    remove_slugs(docker, &state).await;
+    for app in state.apps.values() {
         super::addons::forget_volume(docker, instance, &app.name).await;
     }
     for sub in ["state.json", "repos"] {

@@ -198,7 +198,9 @@ fn container_lab_reference_solution_and_compose_failures() {
     // Compose v2 (`docker compose`), where it is installed, finds the same
     // project by the same labels.
     if compose_v2() {
-        app.compose_ok(&["down"]);
+        // Both folders are named app, so Compose names both projects app:
+        // the first one's database volume goes too.
+        app.compose_ok(&["down", "-v"]);
         let v2 = AppFolder::new(&["docker", "compose"]);
         for file in [
             "Dockerfile",

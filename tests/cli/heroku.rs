@@ -243,11 +243,18 @@ impl Drop for FakeHeroku {
                     .args(["apps:destroy", app, "--confirm", app])
                     .output();
             }
+            // A test that stopped the fake itself: its slugs go all the same.
+            let slugs = apps
+                .values()
+                .flat_map(|app| app["releases"].as_array().cloned().unwrap_or_default())
+                .filter_map(|release| release["slug"]["image"].as_str().map(str::to_string));
+            for image in slugs {
+                let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+            }
         }
     }
 }
 
-/// One check's result in `check --format json`.
 #[test]
 fn heroku_cli_manages_apps_on_the_fake() {
     let Some(cli) = heroku_cli() else { return };
