@@ -185,11 +185,14 @@ impl Scratch {
     /// happened to it.
     pub(crate) async fn remove(&self, docker: &Docker, loaded: &LoadedLab) {
         let running = self.running.lock().expect("not poisoned").take();
-        if let Some(running) = running {
-            running.discard_practice(docker).await;
+        if let Some(running) = &running {
             running.stop(&self.home);
         }
         let _ = docker::remove_lab_resources(docker, &self.home.instance(), &loaded.lab.id).await;
+        // After its containers: an image still in use would only lose its name.
+        if let Some(running) = &running {
+            running.discard_practice(docker).await;
+        }
         let _ = docker::remove_lab_volumes(docker, &self.home.instance(), &loaded.lab.id).await;
     }
 }
