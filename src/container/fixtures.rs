@@ -287,3 +287,50 @@ fn persistence_is_proven_by_a_replaced_database_with_the_same_data() {
         Some(1_795_966_826)
     );
 }
+
+/// Another correct project, not the blog: other service names (web,
+/// database, proxy), another user, uvicorn's workers (listening on `::`,
+/// the lab's EXPOSE 8000 kept), static
+/// files collected elsewhere, its own app's migrations, the database URL in
+/// DATABASE_URL. Every check passes.
+#[test]
+fn another_project_deployed_its_own_way_gets_every_point() {
+    let mut facts = solved();
+    let image = facts.image.as_mut().unwrap();
+    image.user = "app:app".into();
+    image.source = super::facts::ImageSource::Compose {
+        service: "web".into(),
+    };
+    let probe = facts.probe.as_mut().unwrap();
+    for process in &mut probe.processes {
+        process.args = "/usr/local/bin/python /usr/local/bin/uvicorn shop.asgi:application --host 0.0.0.0 --port 8765 --workers 3".into();
+    }
+    let built = probe.as_built.as_mut().unwrap();
+    built.listening = vec![Listener {
+        ip: "::".into(),
+        port: 8000,
+    }];
+    let files = probe.files.as_mut().unwrap();
+    files.static_files = vec!["/srv/shop/staticfiles/admin/css/base.css".into()];
+    files.migrations = vec!["shop.0001_initial".into(), "shop.0002_order".into()];
+    for service in &mut facts.stack.services {
+        let name = match service.role {
+            Role::App => "web",
+            Role::Db => "database",
+            _ => "proxy",
+        };
+        service.service = name.into();
+        service.aliases = vec![name.into(), format!("shop_{name}_1")];
+    }
+    let url = facts.stack.app_database_url.as_mut().unwrap();
+    url.variable = "DATABASE_URL".into();
+    url.host = "database".into();
+    url.database = "shop".into();
+    let db = facts.stack.db.as_mut().unwrap();
+    db.database = "shop".into();
+    if let Ok(applied) = &mut db.migrations {
+        applied.extend(["shop.0001_initial".into(), "shop.0002_order".into()]);
+    }
+    let report = judge(&facts);
+    assert_eq!(report.points, report.max_points, "{:#?}", failing(&report));
+}

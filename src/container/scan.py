@@ -48,5 +48,5 @@ for top, dirs, files in walk():
             found["migrations"].append(app + "." + name[:-3])
 for key in found:
     if isinstance(found[key], list):
-        found[key] = sorted(found[key])[:50]
+        found[key] = sorted(set(found[key]))[:50]
 print(json.dumps(found))
