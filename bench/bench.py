@@ -21,7 +21,8 @@ Measures, with the release binary (built first):
   - the heroku lab (needs the real CLI unpacked in target/heroku-cli-11.10.0,
     as the tests do): `start heroku` warm, `addons:create heroku-postgresql`,
     the first push, a push of the blog to released and answering through
-    the router (warm cache), median of N; `heroku apps`; the API request
+    the router (warm cache), median of N, and one push that adds a
+    requirement (new packages volume from a copy of the cache); `heroku apps`; the API request
     `heroku ps` makes (GET /apps/{app}/dynos) and `heroku ps` itself; `check`
     on the deployed app; the fake's RSS and a web dyno's memory
     (--only-heroku skips the VM part)
@@ -503,6 +504,19 @@ def heroku(env, home, runs):
         pushes.append(time.perf_counter() - t0)
     print(f"git push of the blog to released and answering (release phase, warm), median of {len(pushes)}: "
           f"{statistics.median(pushes):.1f} s (min {min(pushes):.1f}, max {max(pushes):.1f})")
+    # New requirements: a new packages volume, filled from a copy of the
+    # previous one (the build cache), then pip installs what is new.
+    with open(os.path.join(work, "requirements.txt"), "a") as f:
+        f.write("requests\n")
+    run("git", "add", "-A")
+    run("git", "commit", "-qm", "bench: requests")
+    t0 = time.perf_counter()
+    out = run("git", "push", "heroku", "main").stderr
+    version = int(out.split("Released v")[1].split()[0])
+    while not answering(version):
+        time.sleep(0.05)
+    print(f"git push adding a requirement (cache copied, one package installed) to answering: "
+          f"{time.perf_counter() - t0:.1f} s")
 
     # The API request `heroku ps` makes, over HTTPS with the local CA.
     import ssl

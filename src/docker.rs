@@ -398,14 +398,52 @@ async fn upload_files(
     let bytes = archive
         .into_inner()
         .map_err(Error::io("packing files for the VM"))?;
+    put_archive(docker, container, "/", bytes, copy_uidgid).await
+}
+
+/// Unpacks a tar archive into a container (created or running) at `path`.
+pub(crate) async fn put_archive(
+    docker: &Docker,
+    container: &str,
+    path: &str,
+    archive: Vec<u8>,
+    copy_uidgid: bool,
+) -> Result<()> {
     let options = UploadToContainerOptionsBuilder::default()
-        .path("/")
+        .path(path)
         .copy_uidgid(if copy_uidgid { "1" } else { "0" })
         .build();
     docker
-        .upload_to_container(container, Some(options), bollard::body_full(bytes.into()))
+        .upload_to_container(container, Some(options), bollard::body_full(archive.into()))
         .await
-        .map_err(Error::docker("copying files into the VM"))
+        .map_err(Error::docker("copying files into a container"))
+}
+
+/// One file of a container (running or not), through the engine's archive
+/// endpoint; None if the archive holds no file.
+pub(crate) async fn read_file(
+    docker: &Docker,
+    container: &str,
+    path: &str,
+) -> Result<Option<Vec<u8>>> {
+    let options = bollard::query_parameters::DownloadFromContainerOptionsBuilder::default()
+        .path(path)
+        .build();
+    let mut stream = docker.download_from_container(container, Some(options));
+    let mut archive = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        archive
+            .extend_from_slice(&chunk.map_err(Error::docker("copying a file out of a container"))?);
+    }
+    let unreadable = || Error::io("reading a container's archive");
+    let mut reader = tar::Archive::new(archive.as_slice());
+    let Some(entry) = reader.entries().map_err(unreadable())?.next() else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut entry.map_err(unreadable())?, &mut bytes)
+        .map_err(unreadable())?;
+    Ok(Some(bytes))
 }
 
 /// How many processes a container runs, and its limit (`None` when the

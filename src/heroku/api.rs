@@ -135,11 +135,18 @@ pub(crate) struct Release {
     pub(crate) config: BTreeMap<String, String>,
 }
 
-/// A built app: an image and the process types its Procfile declares.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A built app (`slug`): what dynos run and the process types its
+/// Procfile declares.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Slug {
     pub(crate) id: String,
+    /// The image dynos are made from: the stack (or, for slugs of older
+    /// fakes, an image of the slug's own).
     pub(crate) image: String,
+    /// The volume with its Python and packages; its source is a file of
+    /// the fake's (`slug::source_path`).
+    #[serde(default)]
+    pub(crate) packages: Option<String>,
     pub(crate) commit: String,
     pub(crate) process_types: BTreeMap<String, String>,
     #[serde(default)]

@@ -8,10 +8,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use bollard::models::{ContainerConfig, ContainerCreateBody, HostConfig};
-use bollard::query_parameters::{
-    CommitContainerOptionsBuilder, CreateContainerOptionsBuilder, LogsOptionsBuilder,
-};
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{CreateContainerOptionsBuilder, LogsOptionsBuilder};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -20,7 +18,7 @@ use tokio::net::UnixStream;
 use super::api::Slug;
 use super::stack::{DYNO_UID, DYNO_USER, PATH, PYTHON_VERSION};
 use super::{Fake, git};
-use crate::docker::{LABEL_IMAGE, LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE, remove_container};
+use crate::docker::{LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE, remove_container};
 use crate::error::{Error, Result};
 
 const COMPILE: &str = include_str!("compile.sh");
@@ -460,22 +458,23 @@ async fn build(
             ("none".to_string(), wheels)
         }
     };
-    let base = match cached_slug(fake, docker, app).await {
-        Some(image) => {
-            say.line("-----> Restoring cache").await;
-            image
-        }
-        None => stack.clone(),
-    };
+    let key = super::slug::packages_key(stack, commit, |f| git_file(repo, commit, f));
+    let saved = slug_packages(fake, app).await;
+    let packages = super::slug::for_build(docker, &fake.instance, app, &key, &saved).await?;
+    if packages.restoring {
+        say.line("-----> Restoring cache").await;
+    }
+    let mut binds = binds.unwrap_or_default();
+    binds.extend(packages.binds.iter().cloned());
     let create = ContainerCreateBody {
-        image: Some(base),
+        image: Some(stack.clone()),
         user: Some(DYNO_USER.into()),
         cmd: Some(vec!["bash".into(), "/tmp/compile.sh".into()]),
         env: Some(env),
         working_dir: Some("/app".into()),
         labels: Some(labels),
         host_config: Some(HostConfig {
-            binds,
+            binds: Some(binds),
             network_mode: Some(network),
             ..crate::limits::BUILD.host_config()
         }),
@@ -487,38 +486,44 @@ async fn build(
         &build_id[..8]
     );
     let options = CreateContainerOptionsBuilder::default().name(&name).build();
-    let container = docker
+    let created = docker
         .create_container(Some(options), create)
         .await
-        .map_err(Error::docker("creating the build container"))?
-        .id;
-    let result =
-        run_build_container(fake, docker, &container, repo, commit, app, build_id, say).await;
-    remove_container(docker, &container).await?;
+        .map_err(Error::docker("creating the build container"));
+    let result = match created {
+        Ok(container) => {
+            let result =
+                run_build_container(fake, docker, &container.id, repo, commit, app, say).await;
+            remove_container(docker, &container.id).await?;
+            result
+        }
+        Err(e) => Err(e),
+    };
+    let result = result.map(|slug| {
+        slug.map(|slug| Slug {
+            image: stack.clone(),
+            packages: Some(packages.volume.clone()),
+            ..slug
+        })
+    });
+    // A failed build's new packages are not an earlier build's to reuse.
+    if !packages.reused && !matches!(result, Ok(Some(_))) {
+        super::slug::remove_volume(docker, &packages.volume).await;
+    }
     result
 }
 
-/// The app's newest slug image, which a build starts from as its cache (its
-/// installed packages), as long as its layers stay few: each build adds one.
-async fn cached_slug(fake: &Fake, docker: &bollard::Docker, app: &str) -> Option<String> {
-    const MAX_LAYERS: usize = 60;
-    let app = fake.platform.lock().await.find(app)?;
-    let image = app
-        .releases
+/// The packages volumes of the app's slugs, oldest first.
+async fn slug_packages(fake: &Fake, app: &str) -> Vec<String> {
+    let Some(app) = fake.platform.lock().await.find(app) else {
+        return Vec::new();
+    };
+    app.releases
         .iter()
-        .rev()
-        .find_map(|r| r.slug.as_ref().map(|s| s.image.clone()))?;
-    let layers = docker
-        .inspect_image(&image)
-        .await
-        .ok()?
-        .root_fs?
-        .layers?
-        .len();
-    (layers < MAX_LAYERS).then_some(image)
+        .filter_map(|r| r.slug.as_ref().and_then(|s| s.packages.clone()))
+        .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn run_build_container(
     fake: &Fake,
     docker: &bollard::Docker,
@@ -526,7 +531,6 @@ async fn run_build_container(
     repo: &Repo,
     commit: &str,
     app: &str,
-    build_id: &str,
     say: &mut Say,
 ) -> Result<Option<Slug>> {
     // The pushed tree, as git archives it, into /app.
@@ -535,8 +539,7 @@ async fn run_build_container(
         .args(["archive", "--format=tar", commit])
         .output()
         .map_err(Error::io("packing the pushed source"))?;
-    // The build script unpacks it as the dyno user, after clearing the
-    // previous source out of a cached slug.
+    // The build script unpacks it as the dyno user.
     let file = |path, contents, mode| crate::docker::FileEntry {
         path,
         contents,
@@ -591,53 +594,18 @@ async fn run_build_container(
         .await;
     say.line("").await;
     say.line("-----> Compressing...").await;
-    let tag = build_id[..8].to_string();
-    let repo_name = format!("{SLUG_REPO}/{app}");
-    let options = CommitContainerOptionsBuilder::default()
-        .container(container)
-        .repo(&repo_name)
-        .tag(&tag)
-        .build();
-    let config = ContainerConfig {
-        cmd: Some(vec!["/bin/bash".into()]),
-        user: Some(DYNO_USER.into()),
-        working_dir: Some("/app".into()),
-        env: Some(vec![
-            format!("PATH={PATH}"),
-            "HOME=/app".into(),
-            "LANG=C.UTF-8".into(),
-            "PYTHONUNBUFFERED=true".into(),
-        ]),
-        labels: Some(HashMap::from([
-            (LABEL_IMAGE.to_string(), SLUG_KIND.to_string()),
-            (LABEL_INSTANCE.to_string(), fake.instance.clone()),
-        ])),
-        ..Default::default()
-    };
-    docker
-        .commit_container(options, config)
-        .await
-        .map_err(Error::docker("saving the slug"))?;
-    let image = format!("{repo_name}:{tag}");
-    let size_of = async |tag: &str| {
-        docker
-            .inspect_image(tag)
-            .await
-            .ok()
-            .and_then(|i| i.size)
-            .unwrap_or_default()
-    };
-    // The slug is what the build added on top of the stack.
-    let stack = fake.stack.as_deref().unwrap_or_default();
-    let size = size_of(&image).await.saturating_sub(size_of(stack).await);
+    let id = uuid::Uuid::new_v4().to_string();
+    let size = super::slug::save(docker, container, &fake.dir, app, &id).await?;
     say.line(&format!("       Done: {:.1}M", size as f64 / 1_048_576.0))
         .await;
     Ok(Some(Slug {
-        id: uuid::Uuid::new_v4().to_string(),
-        image,
+        id,
+        // Filled in by the caller, which chose them.
+        image: String::new(),
+        packages: None,
         commit: commit.to_string(),
         process_types: procfile,
-        size: size as u64,
+        size,
     }))
 }
 

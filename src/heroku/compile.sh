@@ -1,14 +1,18 @@
 #!/bin/bash
 # The fake Heroku's Python build, run as the dyno user inside a build
-# container with no network: from the stack image (a fresh Python at
-# /app/.heroku/python), or from the app's previous slug, which is the build
-# cache (its installed packages), as on Heroku. The pushed source is in
-# /tmp/source.tar; the app's config vars are in the environment; pip installs
-# from deploylab's package proxy ($PIP_INDEX_URL: cached wheels, and the
-# host's package index when it is online) or, without one, from its offline
-# wheels (/etc/pip.conf). Prints what Heroku's Python
-# buildpack prints; deploylab prints the steps before and after (detection,
-# Python version, Procfile).
+# container from the stack image, with no network but the package proxy's.
+# /app/.heroku is the slug's packages volume: a fresh Python (the stack's,
+# copied in by Docker), or the packages of a previous build of the same
+# requirements, mounted read-only (pip finds everything satisfied). When
+# the requirements changed, the previous packages are at /tmp/cache: they
+# are copied in first, Heroku's build cache. The pushed source is in
+# /tmp/source.tar; the app's config vars are in the environment; pip
+# installs from deploylab's package proxy ($PIP_INDEX_URL: cached wheels,
+# and the host's package index when it is online) or, without one, from
+# its offline wheels (/etc/pip.conf). Prints what Heroku's Python buildpack
+# prints; deploylab prints the steps before and after (detection, Python
+# version, Procfile). What it leaves: /tmp/slug/source.tar (/app but its
+# packages) and /tmp/slug/size.
 set -uo pipefail
 cd /app
 
@@ -18,9 +22,12 @@ fail() {
     exit 1
 }
 
-# The previous source goes, the cache stays; then the pushed source.
+# The stack's home files go; then the pushed source.
 find /app -mindepth 1 -maxdepth 1 ! -name .heroku -exec rm -rf {} +
 tar -xf /tmp/source.tar -C /app || fail "Error: Unable to unpack the pushed source."
+if [ -d /tmp/cache/python ]; then
+    cp -a /tmp/cache/. /app/.heroku/ || fail "Error: Unable to restore the build cache."
+fi
 [ -x /app/.heroku/python/bin/python ] || python3 -m venv /app/.heroku/python \
     || fail "Error: Unable to create the Python environment."
 export PATH="/app/.heroku/python/bin:$PATH"
@@ -65,3 +72,9 @@ if [ -f manage.py ] && python -c 'import django' 2>/dev/null; then
         fi
     fi
 fi
+
+# The slug: /app but its packages, which stay in their volume.
+mkdir -p /tmp/slug
+tar -cf /tmp/slug/source.tar -C /app --exclude=./.heroku . \
+    || fail "Error: Unable to save the slug."
+du -sb /app | cut -f1 > /tmp/slug/size

@@ -210,7 +210,7 @@ struct Want {
     name: String,
     kind: String,
     command: String,
-    image: String,
+    slug: Slug,
     release: u32,
     generation: u64,
     config: BTreeMap<String, String>,
@@ -234,7 +234,7 @@ async fn wanted(fake: &Fake) -> Vec<Want> {
                     app: app.name.clone(),
                     kind: kind.clone(),
                     command: command.clone(),
-                    image: slug.image.clone(),
+                    slug: slug.clone(),
                     release: release.version,
                     generation: app.restarts + extra.unwrap_or(0),
                     config: release.config.clone(),
@@ -285,8 +285,8 @@ pub(crate) async fn manage(fake: Arc<Fake>) {
     }
 }
 
-/// Removes what destroyed apps left: repository, logs, database and slug
-/// images.
+/// Removes what destroyed apps left: repository, logs, database and
+/// slugs.
 async fn forget_destroyed_apps(fake: &Fake) {
     let apps: Vec<String> = fake
         .platform
@@ -309,16 +309,7 @@ async fn forget_destroyed_apps(fake: &Fake) {
             fake.logs.forget(&name);
             super::addons::forget(fake, &name).await;
             if let Some(docker) = &fake.docker {
-                let filters = HashMap::from([(
-                    "reference",
-                    vec![format!("{}/{name}", super::build::SLUG_REPO)],
-                )]);
-                let options = bollard::query_parameters::ListImagesOptionsBuilder::default()
-                    .filters(&filters)
-                    .build();
-                for image in docker.list_images(Some(options)).await.unwrap_or_default() {
-                    let _ = crate::images::remove_image(docker, &image.id).await;
-                }
+                super::slug::forget(docker, &fake.instance, &fake.dir, &name).await;
             }
         }
     }
@@ -366,20 +357,20 @@ fn dyno_env(config: &BTreeMap<String, String>, dyno: &str, port: u16) -> Vec<Str
 struct Container<'a> {
     app: &'a str,
     dyno: &'a str,
-    image: &'a str,
+    slug: &'a Slug,
     command: &'a str,
     env: Vec<String>,
     /// `heroku run`: stdin attached.
     interactive: bool,
 }
 
-/// Creates (not starts) a dyno's container.
+/// Creates (not starts) a dyno's container, its slug unpacked.
 async fn create(fake: &Fake, spec: &Container<'_>) -> Result<String> {
     let docker = fake.docker.as_ref().expect("dynos need Docker");
     let name = container_name(fake, spec.app, spec.dyno);
     remove_container(docker, &name).await?;
     let config = ContainerCreateBody {
-        image: Some(spec.image.to_string()),
+        image: Some(spec.slug.image.clone()),
         hostname: Some(spec.dyno.to_string()),
         // Heroku runs a process type's command through bash.
         cmd: Some(vec!["bash".into(), "-c".into(), spec.command.to_string()]),
@@ -397,6 +388,7 @@ async fn create(fake: &Fake, spec: &Container<'_>) -> Result<String> {
             (LABEL_DYNO.to_string(), spec.dyno.to_string()),
         ])),
         host_config: Some(HostConfig {
+            binds: super::slug::binds(spec.slug),
             network_mode: fake.network.clone(),
             // A Basic dyno: 512 MB, a share of the CPU, bounded processes.
             ..crate::limits::DYNO.host_config()
@@ -404,11 +396,17 @@ async fn create(fake: &Fake, spec: &Container<'_>) -> Result<String> {
         ..Default::default()
     };
     let options = CreateContainerOptionsBuilder::default().name(&name).build();
-    Ok(docker
+    let id = docker
         .create_container(Some(options), config)
         .await
         .map_err(Error::docker("creating a dyno"))?
-        .id)
+        .id;
+    let unpacked = super::slug::unpack(docker, &fake.dir, spec.app, spec.slug, &id).await;
+    if let Err(e) = unpacked {
+        let _ = remove_container(docker, &id).await;
+        return Err(e);
+    }
+    Ok(id)
 }
 
 /// Copies a container's output into the app's log as `app[<dyno>]` lines
@@ -508,7 +506,7 @@ async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
         let spec = Container {
             app,
             dyno,
-            image: &want.image,
+            slug: &want.slug,
             command: &want.command,
             env: dyno_env(&want.config, dyno, port),
             interactive: false,
@@ -644,7 +642,7 @@ pub(crate) async fn release_phase(
     let spec = Container {
         app,
         dyno: &dyno,
-        image: &slug.image,
+        slug,
         command,
         env: dyno_env(&config, &dyno, random_port()),
         interactive: false,
@@ -694,7 +692,7 @@ pub(crate) async fn create_run(
         &Container {
             app,
             dyno,
-            image: &slug.image,
+            slug: &slug,
             command,
             env: dyno_env(&config, dyno, random_port()),
             interactive: true,

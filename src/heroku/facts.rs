@@ -163,7 +163,7 @@ pub(crate) async fn gather(
         .remove(&app.name)
         .unwrap_or_default();
     let settings = match settings && django {
-        true => Some(read_settings(docker, instance, &app).await),
+        true => Some(read_settings(docker, instance, &running.dir, &app).await),
         false => None,
     };
     let mut http = BTreeMap::new();
@@ -363,7 +363,12 @@ except Exception:
 print("DEPLOYLAB-FACTS " + json.dumps(facts))
 "#;
 
-async fn read_settings(docker: &Docker, instance: &str, app: &App) -> Result<Settings, String> {
+async fn read_settings(
+    docker: &Docker,
+    instance: &str,
+    dir: &std::path::Path,
+    app: &App,
+) -> Result<Settings, String> {
     let Some((release, slug)) = app.current().and_then(|r| r.slug.as_ref().map(|s| (r, s))) else {
         return Err("no release of your code yet (git push heroku main)".into());
     };
@@ -389,6 +394,7 @@ async fn read_settings(docker: &Docker, instance: &str, app: &App) -> Result<Set
             (LABEL_ROLE.to_string(), "check".to_string()),
         ])),
         host_config: Some(HostConfig {
+            binds: super::slug::binds(slug),
             // The dynos' network: the app's database is there.
             network_mode: Some(crate::docker::network_name(instance, super::lab::LAB)),
             ..crate::limits::DYNO.host_config()
@@ -405,6 +411,10 @@ async fn read_settings(docker: &Docker, instance: &str, app: &App) -> Result<Set
         Ok(c) => c.id,
         Err(e) => return Err(crate::error::describe_docker(&e)),
     };
+    if let Err(e) = super::slug::unpack(docker, dir, &app.name, slug, &created).await {
+        let _ = remove_container(docker, &created).await;
+        return Err(e.to_string());
+    }
     let run = async {
         docker.start_container(&created, None).await.ok()?;
         let code = crate::docker::wait_exit(docker, &created).await.ok()?;

@@ -303,7 +303,7 @@ impl Environment for Heroku {
     /// A grade's fake keeps its apps like an account: their slugs go with
     /// the scratch home.
     async fn discard_practice(docker: &Docker, running: &Running) {
-        remove_slugs(docker, &saved_state(&running.dir)).await;
+        remove_slugs(docker, &running.dir, &saved_state(&running.dir)).await;
     }
 
     fn recipe(_: &Running) -> String {
@@ -336,6 +336,20 @@ fn recipe() -> String {
 
 fn dir(home: &Home) -> PathBuf {
     home.dir.join("heroku")
+}
+
+/// The stack images this home's slugs run on, which `images prune` keeps
+/// while a release needs them.
+pub(crate) fn stacks_in_use(home: &Home) -> Vec<String> {
+    let state = saved_state(&dir(home));
+    state
+        .apps
+        .values()
+        .flat_map(|app| app.releases.iter())
+        .filter_map(|release| release.slug.as_ref())
+        .filter(|slug| slug.packages.is_some())
+        .map(|slug| slug.image.clone())
+        .collect()
 }
 
 /// The token of this home's fake: made once, kept, so exported
@@ -383,11 +397,18 @@ pub(crate) fn env_pairs(running: &Running) -> Vec<(String, String)> {
         // answers its `/account` at once.
         ("HEROKU_PARTICLEBOARD_URL", api.clone()),
         // git: trust the local CA and send the token, for the fake only.
-        ("GIT_CONFIG_COUNT", "2".into()),
+        // The empty helper first clears the helpers configured before it
+        // (git's rule): the CLI's own `heroku git:credentials`, which it
+        // writes for the fake's URL and which starts Node twice per git
+        // command (2.3 s a push here), and any store of the student's,
+        // which would keep the lab's token.
+        ("GIT_CONFIG_COUNT", "3".into()),
         ("GIT_CONFIG_KEY_0", format!("http.{api}/.sslCAInfo")),
         ("GIT_CONFIG_VALUE_0", ca.clone()),
         ("GIT_CONFIG_KEY_1", format!("credential.{api}.helper")),
-        ("GIT_CONFIG_VALUE_1", helper.into()),
+        ("GIT_CONFIG_VALUE_1", String::new()),
+        ("GIT_CONFIG_KEY_2", format!("credential.{api}.helper")),
+        ("GIT_CONFIG_VALUE_2", helper.into()),
     ];
     // The real CLI writes a credential helper for the fake's URL with `git
     // config --global` before nearly every command: into a file of the lab's
@@ -478,19 +499,26 @@ fn saved_state(dir: &Path) -> super::api::State {
     serde_json::from_str(&state).unwrap_or_default()
 }
 
-/// Every release image of the apps.
-async fn remove_slugs(docker: &Docker, state: &super::api::State) {
+/// Every slug of the apps: packages volumes, source archives and the
+/// images of older fakes' slugs.
+async fn remove_slugs(docker: &Docker, dir: &Path, state: &super::api::State) {
     for app in state.apps.values() {
         for slug in app.releases.iter().filter_map(|r| r.slug.as_ref()) {
-            let _ = crate::images::remove_image(docker, &slug.image).await;
+            match &slug.packages {
+                Some(volume) => super::slug::remove_volume(docker, volume).await,
+                None => {
+                    let _ = crate::images::remove_image(docker, &slug.image).await;
+                }
+            }
         }
     }
+    let _ = std::fs::remove_dir_all(dir.join("slugs"));
 }
 
 /// `start heroku --fresh`: apps, releases, slugs and databases go.
 async fn forget_everything(docker: &Docker, instance: &str, dir: &Path) -> Result<()> {
     let state = saved_state(dir);
-    remove_slugs(docker, &state).await;
+    remove_slugs(docker, dir, &state).await;
     for app in state.apps.values() {
         super::addons::forget_volume(docker, instance, &app.name).await;
     }
@@ -580,6 +608,8 @@ mod tests {
             pairs["GIT_CONFIG_KEY_1"],
             "credential.https://localhost:5443.helper"
         );
-        assert!(pairs["GIT_CONFIG_VALUE_1"].contains("password=$HEROKU_API_KEY"));
+        assert_eq!(pairs["GIT_CONFIG_VALUE_1"], "", "clears the CLI's helper");
+        assert_eq!(pairs["GIT_CONFIG_KEY_2"], pairs["GIT_CONFIG_KEY_1"]);
+        assert!(pairs["GIT_CONFIG_VALUE_2"].contains("password=$HEROKU_API_KEY"));
     }
 }

@@ -27,6 +27,7 @@ pub(crate) mod lab;
 pub(crate) mod logs;
 pub(crate) mod rendezvous;
 pub(crate) mod router;
+pub(crate) mod slug;
 pub(crate) mod stack;
 mod submission;
 pub(crate) mod tls;

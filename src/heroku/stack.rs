@@ -25,6 +25,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
 useradd --uid 1100 --home-dir /app --create-home --shell /bin/bash dyno
+# /app is the app's alone, as on Heroku: no shell start-up files.
+rm -f /app/.bash_logout /app/.bashrc /app/.profile
 # Each app's database volume is mounted here; Docker copies this owner.
 install -d -o 1100 -g 1100 /data
 # The Python every build starts from (Heroku installs it at this path).

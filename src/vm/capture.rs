@@ -19,7 +19,6 @@ use std::collections::BTreeSet;
 
 use bollard::Docker;
 use bollard::models::ChangeType;
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::docker;
@@ -285,28 +284,11 @@ fn key_body(key: &str) -> String {
 
 /// One file of the VM, through the engine's archive endpoint.
 async fn read_file(docker: &Docker, container: &str, path: &str) -> Result<Vec<u8>> {
-    let options = bollard::query_parameters::DownloadFromContainerOptionsBuilder::default()
-        .path(path)
-        .build();
-    let mut stream = docker.download_from_container(container, Some(options));
-    let mut archive = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        archive.extend_from_slice(&chunk.map_err(Error::docker("copying the work out of the VM"))?);
-    }
-    let mut reader = tar::Archive::new(archive.as_slice());
-    let mut entries = reader
-        .entries()
-        .map_err(Error::io("reading the work's archive"))?;
-    let mut entry = entries
-        .next()
+    crate::docker::read_file(docker, container, path)
+        .await?
         .ok_or_else(|| Error::Capture {
             why: format!("{path} was not made"),
-        })?
-        .map_err(Error::io("reading the work's archive"))?;
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut entry, &mut bytes)
-        .map_err(Error::io("reading the work's archive"))?;
-    Ok(bytes)
+        })
 }
 
 /// Installs packages as a restore does, and returns the paths their

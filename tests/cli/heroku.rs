@@ -228,8 +228,8 @@ impl FakeHeroku {
 }
 
 impl Drop for FakeHeroku {
-    /// Destroying the apps removes their slug images and databases; `stop`
-    /// (the Lab's drop) then ends the fake and its dynos.
+    /// Destroying the apps removes their slugs and databases; `stop` (the
+    /// Lab's drop) then ends the fake and its dynos.
     fn drop(&mut self) {
         let state = self.lab.home.path().join("data/heroku/state.json");
         let state: Value = std::fs::read_to_string(state)
@@ -243,14 +243,8 @@ impl Drop for FakeHeroku {
                     .args(["apps:destroy", app, "--confirm", app])
                     .output();
             }
-            // A test that stopped the fake itself: its slugs go all the same.
-            let slugs = apps
-                .values()
-                .flat_map(|app| app["releases"].as_array().cloned().unwrap_or_default())
-                .filter_map(|release| release["slug"]["image"].as_str().map(str::to_string));
-            for image in slugs {
-                let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
-            }
+            // A test that stopped the fake itself: its slugs' packages go
+            // with the home's volumes (the Lab's drop).
         }
     }
 }
@@ -461,9 +455,30 @@ fn heroku_course_flow_with_the_real_cli_and_git() {
     let info = fake.ok(&["apps:info", "-a", app]);
     assert!(info.contains(&url), "web_url is the https one: {info}");
 
-    // Releases are images deploylab lists (and `images prune` keeps).
+    // A slug's packages are a volume of the app's, read-only in dynos; the
+    // rest of /app is the dyno's own.
+    let volumes = Command::new("docker")
+        .args([
+            "volume",
+            "ls",
+            "-q",
+            "--filter",
+            "label=deploylab.role=slug-packages",
+        ])
+        .arg("--filter")
+        .arg(format!("label=deploylab.instance={}", fake.lab.instance()))
+        .output()
+        .unwrap();
+    assert!(!stdout(&volumes).trim().is_empty(), "no packages volume");
+    let writes = fake.ok(&[
+        "run",
+        "touch /app/.heroku/x || echo packages-read-only; touch /app/mine && echo app-writable",
+        "-a",
+        app,
+    ]);
+    assert!(writes.contains("packages-read-only"), "{writes}");
+    assert!(writes.contains("app-writable"), "{writes}");
     let images = stdout(&fake.lab.run(&["images", "list"]));
-    assert!(images.contains("heroku-slug"), "{images}");
     let stack = images
         .lines()
         .find(|l| l.contains("heroku-stack") && l.contains("✓"));
@@ -1085,7 +1100,7 @@ fn heroku_postgres_add_on_serves_a_django_app_written_for_heroku() {
         stderr(&unknown)
     );
 
-    // Destroyed with the app: its server and its volume.
+    // Destroyed with the app: its server and its volumes.
     fake.ok(&["apps:destroy", app, "--confirm", app]);
     let volumes = Command::new("docker")
         .args(["volume", "ls", "-q", "--filter"])

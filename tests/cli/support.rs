@@ -120,6 +120,20 @@ impl Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         let _ = self.run(&["stop", "--all"]);
+        // The home is thrown away whole, and so are the volumes its labs
+        // kept across `stop` (the heroku lab's slugs and databases).
+        let listed = Command::new("docker")
+            .args(["volume", "ls", "-q", "--filter"])
+            .arg(format!("label=deploylab.instance={}", self.instance()))
+            .output();
+        if let Ok(listed) = listed {
+            let names = String::from_utf8_lossy(&listed.stdout).into_owned();
+            for name in names.split_whitespace() {
+                let _ = Command::new("docker")
+                    .args(["volume", "rm", "-f", name])
+                    .output();
+            }
+        }
     }
 }
 
