@@ -217,9 +217,19 @@ pub(crate) async fn dump(
         &addon.user,
         &addon.database,
     ];
+    in_server(docker, &server_name(instance, app), &cmd).await
+}
+
+/// Runs a command in an add-on's server as its `postgres` user; its
+/// output, or its error output as the error.
+pub(crate) async fn in_server(
+    docker: &bollard::Docker,
+    server: &str,
+    cmd: &[&str],
+) -> crate::error::Result<String> {
     let out = crate::docker::exec(
         docker,
-        &server_name(instance, app),
+        server,
         cmd.iter().map(ToString::to_string).collect(),
         Some("postgres"),
     )
@@ -263,17 +273,7 @@ pub(crate) async fn load(
         "-f",
         "/tmp/restore.sql",
     ];
-    let out = crate::docker::exec(
-        docker,
-        &server,
-        cmd.iter().map(ToString::to_string).collect(),
-        Some("postgres"),
-    )
-    .await?;
-    match out.exit_code {
-        0 => Ok(()),
-        _ => Err(crate::error::Error::Capture { why: out.stderr }),
-    }
+    in_server(docker, &server, &cmd).await.map(drop)
 }
 
 /// The Docker volume holding an app's database.

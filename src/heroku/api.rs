@@ -33,6 +33,13 @@ pub(crate) mod text {
     pub(crate) const NO_APP: &str = "Couldn't find that app.";
     pub(crate) const NO_ENDPOINT: &str = "The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), and did you specify your intended version with the `Accept` header?";
     pub(crate) const BAD_JSON: &str = "Request body could not be parsed as JSON.";
+    pub(crate) const NO_STACK: &str = "Couldn't find that stack.";
+    pub(crate) fn other_stack(asked: &str) -> String {
+        format!(
+            "Stack {asked} is not offered here: deploylab's fake Heroku has one stack, {}, built from Debian packages.",
+            super::STACK
+        )
+    }
     pub(crate) const TOO_LARGE: &str = "Request body is too large.";
     pub(crate) const CONFIG_TOO_LARGE: &str =
         "Config vars are limited to 32 kB per app (all keys and values together).";
@@ -326,7 +333,7 @@ impl Platform {
                     "user": { "email": ACCOUNT_EMAIL, "id": ACCOUNT_ID },
                 }),
             ),
-            (&Method::GET, ["stacks"]) => (StatusCode::OK, json!([stack_json("heroku-24")])),
+            (&Method::GET, ["stacks"]) => (StatusCode::OK, json!([stack_json(STACK)])),
             (&Method::GET, ["addons"]) => {
                 let all = self
                     .state
@@ -444,7 +451,8 @@ impl Platform {
     }
 
     /// `PATCH /apps/{app}`: maintenance mode on or off (what
-    /// `maintenance:on|off` sends); other fields are not changeable here.
+    /// `maintenance:on|off` sends) and the stack (`stack:set`); other fields
+    /// are not changeable here.
     fn update_app(&mut self, app: &str, body: &[u8]) -> Answer {
         let Ok(request) = serde_json::from_slice::<Value>(body) else {
             return error(StatusCode::BAD_REQUEST, "bad_request", text::BAD_JSON);
@@ -454,6 +462,14 @@ impl Platform {
         };
         if let Some(on) = request["maintenance"].as_bool() {
             stored.maintenance = on;
+        }
+        // `stack:set` sends the name; the API also takes `{name}` or `{id}`.
+        let stack = &request["build_stack"];
+        if let Some(asked) = stack.as_str().or(stack["name"].as_str()) {
+            match chosen_stack(asked) {
+                Ok(stack) => stored.stack = stack,
+                Err(answer) => return answer,
+            }
         }
         let json = self.app_json(&self.state.apps[app]);
         self.save();
@@ -842,12 +858,17 @@ impl Platform {
             Some(name) => name,
             None => self.generated_name(),
         };
+        let stack = match request.stack.as_deref().map(chosen_stack) {
+            None => STACK.to_string(),
+            Some(Ok(stack)) => stack,
+            Some(Err(answer)) => return answer,
+        };
         let now = iso8601(SystemTime::now());
         let mut app = App {
             id: uuid::Uuid::new_v4().to_string(),
             name: name.clone(),
             region: request.region.unwrap_or_else(|| "us".into()),
-            stack: request.stack.unwrap_or_else(|| "heroku-24".into()),
+            stack,
             created_at: now.clone(),
             updated_at: now,
             config: BTreeMap::new(),
@@ -921,6 +942,34 @@ fn domain_json(app: &App, domain: &Domain) -> Value {
         "status": "none",
         "updated_at": domain.created_at,
     })
+}
+
+/// The one stack the fake builds and runs on.
+pub(crate) const STACK: &str = "heroku-24";
+/// Stacks Heroku has or had, which the fake does not offer.
+const OTHER_STACKS: &[&str] = &[
+    "heroku-22",
+    "heroku-20",
+    "heroku-18",
+    "heroku-16",
+    "cedar-14",
+    "cedar",
+    "container",
+];
+
+/// A stack an app may be given (`create --stack`, `stack:set`): the fake's
+/// own, or the error Heroku's API would answer, or one naming what the fake
+/// lacks.
+fn chosen_stack(asked: &str) -> Result<String, Answer> {
+    match asked {
+        STACK => Ok(STACK.to_string()),
+        other if OTHER_STACKS.contains(&other) => Err(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_params",
+            &text::other_stack(other),
+        )),
+        _ => Err(error(StatusCode::NOT_FOUND, "not_found", text::NO_STACK)),
+    }
 }
 
 fn stack_json(name: &str) -> Value {
@@ -1207,6 +1256,41 @@ mod tests {
         let (_, attachments) = p.handle(&Method::GET, "/addon-attachments", auth, None, b"");
         assert_eq!(attachments[0]["name"], "DATABASE");
         assert_eq!(attachments[0]["app"]["name"], "loja");
+    }
+
+    /// One stack: `stack:set` and `create --stack` take it; Heroku's other
+    /// stacks are named as not offered; unknown ones get Heroku's 404.
+    #[test]
+    fn the_one_stack_is_set_and_others_are_refused() {
+        let mut p = platform();
+        let auth = Some("Bearer secret");
+        p.handle(&Method::POST, "/apps", auth, None, br#"{"name":"loja"}"#);
+        let set = |p: &mut Platform, body: &[u8]| {
+            p.handle(&Method::PATCH, "/apps/loja", auth, None, body)
+        };
+        let (status, app) = set(&mut p, br#"{"build_stack":"heroku-24"}"#);
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(app["stack"]["name"], app["build_stack"]["name"]);
+        let (status, body) = set(&mut p, br#"{"build_stack":"heroku-22"}"#);
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("has one stack, heroku-24")
+        );
+        let (status, body) = set(&mut p, br#"{"build_stack":{"name":"bogus"}}"#);
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body["message"], "Couldn't find that stack.");
+        let (status, _) = p.handle(
+            &Method::POST,
+            "/apps",
+            auth,
+            None,
+            br#"{"name":"velha","stack":"heroku-20"}"#,
+        );
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(!p.state.apps.contains_key("velha"));
     }
 
     #[test]

@@ -396,6 +396,9 @@ pub(crate) fn env_pairs(running: &Running) -> Vec<(String, String)> {
         // retries offline; it ignores the answer's errors. The fake
         // answers its `/account` at once.
         ("HEROKU_PARTICLEBOARD_URL", api.clone()),
+        // `pg:*` asks Heroku's data API; the CLI sends it to this host
+        // with the API's port and token: the fake answers it too.
+        ("HEROKU_DATA_HOST", "localhost".into()),
         // git: trust the local CA and send the token, for the fake only.
         // The empty helper first clears the helpers configured before it
         // (git's rule): the CLI's own `heroku git:credentials`, which it
@@ -598,6 +601,7 @@ mod tests {
             env_pairs(&running).into_iter().collect();
         assert_eq!(pairs["HEROKU_HOST"], "https://localhost:5443");
         assert_eq!(pairs["HEROKU_PARTICLEBOARD_URL"], "https://localhost:5443");
+        assert_eq!(pairs["HEROKU_DATA_HOST"], "localhost");
         assert_eq!(pairs["HEROKU_API_KEY"], "HRKU-it's");
         assert_eq!(pairs["NODE_EXTRA_CA_CERTS"], "/home/a b/heroku/ca.pem");
         assert_eq!(

@@ -18,6 +18,7 @@ pub(crate) mod api;
 pub(crate) mod build;
 pub(crate) mod checks;
 pub(crate) mod cli;
+pub(crate) mod data;
 pub(crate) mod dynos;
 pub(crate) mod facts;
 #[cfg(test)]
@@ -356,7 +357,10 @@ async fn answer(
     };
     let answered = match addons::answer(&fake, &method, &path, &body).await {
         Some(answer) => Some(answer),
-        None => dynos::answer(&fake, &method, &path, authorization.as_deref(), &body).await,
+        None => match data::answer(&fake, &method, &path, &body).await {
+            Some(answer) => Some(answer),
+            None => dynos::answer(&fake, &method, &path, authorization.as_deref(), &body).await,
+        },
     };
     // Everything but dynos and log sessions is the platform's bookkeeping.
     let (status, json) = match answered {

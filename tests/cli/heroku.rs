@@ -326,6 +326,23 @@ fn heroku_cli_manages_apps_on_the_fake() {
     assert_eq!(status, 404);
     let stacks = fake.ok(&["apps:stacks", "-a", "meu-blog"]);
     assert!(stacks.contains("heroku-24"), "{stacks}");
+    let set = fake.ok(&["stack:set", "heroku-24", "-a", "meu-blog"]);
+    assert!(set.contains("Setting stack to heroku-24... done"), "{set}");
+    assert!(
+        !set.contains("redeploy"),
+        "the same stack needs no build: {set}"
+    );
+    let other = fake
+        .command("heroku")
+        .args(["stack:set", "heroku-22", "-a", "meu-blog"])
+        .output()
+        .unwrap();
+    assert!(!other.status.success());
+    assert!(
+        stderr(&other).contains("Stack heroku-22 is not offered"),
+        "{}",
+        stderr(&other)
+    );
 
     // Heroku's errors, as the CLI prints them.
     let missing = fake.heroku(&["info", "-a", "nao-existe"], "test-token");
@@ -1054,6 +1071,23 @@ fn heroku_postgres_add_on_serves_a_django_app_written_for_heroku() {
     assert_eq!(check_status(&report, "migrated"), "pass", "{report:#}");
     assert_eq!(check_status(&report, "secret-key"), "pass", "{report:#}");
     assert_eq!(check_status(&report, "home-page"), "pass", "{report:#}");
+    // `pg:info` asks the data API, which asks the server itself.
+    let pg = fake.ok(&["pg:info", "-a", app]);
+    assert!(pg.contains("DATABASE_URL"), "{pg}");
+    assert!(pg.contains("Essential 0"), "{pg}");
+    assert!(pg.contains("PG Version:") && pg.contains(" 15."), "{pg}");
+    let tables = |pg: &str| -> u32 {
+        let line = pg
+            .lines()
+            .find(|l| l.starts_with("Tables:"))
+            .unwrap_or_default();
+        let count = line.trim_start_matches("Tables:").trim().split('/').next();
+        count
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{pg}"))
+    };
+    // django_migrations, django_content_type and auth's six tables.
+    assert_eq!(tables(&pg), 8, "{pg}");
 
     // The data outlives the dynos and a restart of the fake.
     fake.ok(&["ps:restart", "-a", app]);
@@ -1099,6 +1133,11 @@ fn heroku_postgres_add_on_serves_a_django_app_written_for_heroku() {
         "{}",
         stderr(&unknown)
     );
+
+    // `pg:reset` empties the database: the check sees it unmigrated.
+    fake.ok(&["pg:reset", "DATABASE", "-a", app, "--confirm", app]);
+    assert_eq!(tables(&fake.ok(&["pg:info", "-a", app])), 0);
+    assert_eq!(check_status(&fake.check_json(), "migrated"), "fail");
 
     // Destroyed with the app: its server and its volumes.
     fake.ok(&["apps:destroy", app, "--confirm", app]);
