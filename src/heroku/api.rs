@@ -880,8 +880,10 @@ impl Platform {
             maintenance: false,
             domains: Vec::new(),
         };
-        // No DATABASE_URL until Heroku Postgres is added, as on Heroku.
+        // No DATABASE_URL until Heroku Postgres is added, as on Heroku. A
+        // new app's second release turns its logging on.
         push_release(&mut app, "Initial release".into());
+        push_release(&mut app, "Enable Logplex".into());
         self.state.apps.insert(name, app.clone());
         self.save();
         (StatusCode::CREATED, self.app_json(&app))
@@ -1395,12 +1397,13 @@ mod tests {
             b"",
         );
         assert_eq!(newest.as_array().unwrap().len(), 1);
-        assert_eq!(newest[0]["version"], 3);
+        assert_eq!(newest[0]["version"], 4);
         assert_eq!(newest[0]["description"], "Remove DEBUG config vars");
         assert_eq!(newest[0]["current"], true);
         let (_, all) = p.handle(&Method::GET, "/apps/blog/releases", auth, None, b"");
         assert_eq!(all[0]["description"], "Initial release");
-        assert_eq!(all[1]["description"], "Set DEBUG, SECRET_KEY config vars");
+        assert_eq!(all[1]["description"], "Enable Logplex");
+        assert_eq!(all[2]["description"], "Set DEBUG, SECRET_KEY config vars");
     }
 
     #[test]

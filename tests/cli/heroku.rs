@@ -289,16 +289,16 @@ fn heroku_cli_manages_apps_on_the_fake() {
         "-a",
         "meu-blog",
     ]);
-    assert!(set.contains("done, v2"), "{set}");
+    assert!(set.contains("done, v3"), "{set}");
     let config = fake.ok(&["config", "-a", "meu-blog"]);
     assert!(
         config.contains("SECRET_KEY:") && config.contains("s3cr3t"),
         "{config}"
     );
     let unset = fake.ok(&["config:unset", "DEBUG", "-a", "meu-blog"]);
-    assert!(unset.contains("done, v3"), "{unset}");
+    assert!(unset.contains("done, v4"), "{unset}");
     let releases = fake.ok(&["releases", "-a", "meu-blog"]);
-    assert!(releases.contains("Current: v3"), "{releases}");
+    assert!(releases.contains("Current: v4"), "{releases}");
     assert!(releases.contains("Remove DEBUG config vars"), "{releases}");
     assert!(releases.contains("Initial release"), "{releases}");
 
@@ -587,9 +587,10 @@ fn heroku_course_flow_with_the_real_cli_and_git() {
     // Rollback: an older release becomes current; the check sees it.
     let releases = fake.ok(&["releases", "-a", app]);
     assert!(releases.contains("Deploy "), "{releases}");
-    let rolled = fake.ok(&["rollback", "v3", "-a", app]);
+    assert!(releases.contains("Enable Logplex"), "{releases}");
+    let rolled = fake.ok(&["rollback", "v4", "-a", app]);
     assert!(
-        rolled.contains("Rolling back meu-blog to v3... done"),
+        rolled.contains("Rolling back meu-blog to v4... done"),
         "{rolled}"
     );
     fake.wait_for_web(app, "up");
