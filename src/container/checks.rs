@@ -22,7 +22,7 @@ mod text {
     pub(super) const SQLITE: &str = "it started and uses SQLite inside the container: every write is lost with the container, and each copy of the app has its own database";
     pub(super) const CONNECTED: &str = "it reached a database on a network with nothing else on it";
     pub(super) const NOT_PROVEN: &str = "not proven yet: only one database container seen; run `docker-compose down` and `docker-compose up -d`, then check again";
-    pub(super) const NO_URL: &str = "the app's container has no DATABASE_URL or BLOG_DATABASE_URL";
+    pub(super) const NO_URL: &str = "the app's Django did not answer (its container is not running) and its environment has no DATABASE_URL or BLOG_DATABASE_URL";
     pub(super) const LOOPBACK: &str = "names localhost: inside the app's container that is the app's container itself, where no PostgreSQL runs";
     pub(super) const CREATED_ONLY: &str = "nginx's container was created but never started: on the host, another program holds the port (`docker-compose up` printed \"port is already allocated\" or \"address already in use\")";
 

@@ -138,8 +138,8 @@ pub(crate) struct Files {
     pub(crate) manage_py: bool,
 }
 
-/// Django asked, in the probe container, which database it uses and
-/// whether it can reach it.
+/// Django asked, in a probe container or the running app's, which database
+/// it uses and whether it can reach it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct DatabaseProbe {
     /// Django's `connection.vendor`: "postgresql", "sqlite", …; "" when
@@ -147,6 +147,12 @@ pub(crate) struct DatabaseProbe {
     pub(crate) vendor: String,
     /// The connection's error (its last line), or None: it connected.
     pub(crate) error: Option<String>,
+    /// The server's host and the database's name, as the settings give
+    /// them (`HOST` empty: a local socket).
+    #[serde(default)]
+    pub(crate) host: String,
+    #[serde(default)]
+    pub(crate) name: String,
 }
 
 /// The Compose project started from the app folder.
@@ -247,10 +253,11 @@ pub(crate) struct Mount {
     pub(crate) named: bool,
 }
 
-/// The database URL an app container is given.
+/// The database the running app uses: as its Django answers (`DATABASES`),
+/// or, when it cannot answer, as a URL in its environment says.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct DatabaseUrl {
-    /// The variable it is in.
+    /// Where it was read: `DATABASES`, or the variable holding the URL.
     pub(crate) variable: String,
     pub(crate) host: String,
     pub(crate) database: String,
@@ -362,7 +369,7 @@ pub(crate) async fn gather(docker: &Docker, at: &Where<'_>) -> Result<Facts> {
         dir: at.dir.display().to_string(),
         ..Facts::default()
     };
-    facts.stack = super::stack::find(docker, at.dir).await?;
+    facts.stack = super::stack::find(docker, at.dir, Some(at.work)).await?;
     match super::probe::image(docker, at, &facts.stack).await {
         Ok(image) => {
             facts.probe = Some(super::probe::run_cached(docker, at, &image).await);

@@ -411,7 +411,8 @@ async fn observe(
         probe.processes = settled_processes(docker, id).await;
         probe.files = scan(docker, id, static_file).await;
         if probe.files.as_ref().is_some_and(|f| f.manage_py) {
-            probe.database = ask_django(docker, id, image).await;
+            let user = (!image.user.is_empty()).then_some(image.user.as_str());
+            probe.database = ask_django(docker, id, user).await;
         }
     }
 }
@@ -510,9 +511,13 @@ async fn scan(docker: &Docker, id: &str, static_file: &str) -> Option<Files> {
     None
 }
 
-/// Django, as the image's user in its working folder, says which database
-/// it uses and whether it reaches it.
-async fn ask_django(docker: &Docker, id: &str, image: &ImageFacts) -> Option<DatabaseProbe> {
+/// Django, as the container's user (`user`, else its own) in its working
+/// folder, says which database it uses and whether it reaches it.
+pub(crate) async fn ask_django(
+    docker: &Docker,
+    id: &str,
+    user: Option<&str>,
+) -> Option<DatabaseProbe> {
     let cmd = vec![
         "python".to_string(),
         "manage.py".into(),
@@ -520,7 +525,6 @@ async fn ask_django(docker: &Docker, id: &str, image: &ImageFacts) -> Option<Dat
         "-c".into(),
         DJANGO_DB.into(),
     ];
-    let user = (!image.user.is_empty()).then_some(image.user.as_str());
     let asked = crate::docker::exec(docker, id, cmd, user);
     let out = tokio::time::timeout(Duration::from_secs(60), asked)
         .await
@@ -529,12 +533,18 @@ async fn ask_django(docker: &Docker, id: &str, image: &ImageFacts) -> Option<Dat
     let mut probe = DatabaseProbe {
         vendor: String::new(),
         error: None,
+        host: String::new(),
+        name: String::new(),
     };
     for line in out.stdout.lines() {
         if let Some(vendor) = line.strip_prefix("VENDOR ") {
             probe.vendor = vendor.trim().to_string();
         } else if let Some(error) = line.strip_prefix("ERROR ") {
             probe.error = Some(error.trim().to_string());
+        } else if let Some(host) = line.strip_prefix("HOST ") {
+            probe.host = host.trim().to_string();
+        } else if let Some(name) = line.strip_prefix("NAME ") {
+            probe.name = name.trim().to_string();
         }
     }
     if probe.vendor.is_empty() {

@@ -22,7 +22,10 @@ const PGDATA: &str = "/var/lib/postgresql/data";
 const URL_VARIABLES: &[&str] = &["BLOG_DATABASE_URL", "DATABASE_URL"];
 
 /// The project whose working folder is `dir` (the latest, if several).
-pub(crate) async fn find(docker: &Docker, dir: &Path) -> Result<Stack> {
+/// With `ask` (the lab's folder, where the answers are kept), the running
+/// app's Django is asked which database it uses; without, only its
+/// environment is read.
+pub(crate) async fn find(docker: &Docker, dir: &Path, ask: Option<&Path>) -> Result<Stack> {
     let filters = HashMap::from([("label", vec![WORKING_DIR])]);
     let options = ListContainersOptionsBuilder::default()
         .all(true)
@@ -78,7 +81,17 @@ pub(crate) async fn find(docker: &Docker, dir: &Path) -> Result<Stack> {
             .find(|i| i.id.as_deref() == Some(service.container.as_str()))?;
         Some(env(found))
     };
-    stack.app_database_url = env_of(&stack, Role::App).and_then(|env| database_url(&env));
+    let app = stack.with_role(Role::App).and_then(|service| {
+        inspected
+            .iter()
+            .find(|i| i.id.as_deref() == Some(service.container.as_str()))
+    });
+    let asked = match (app, ask) {
+        (Some(app), Some(work)) => django_database(docker, work, app).await,
+        _ => None,
+    };
+    stack.app_database_url =
+        asked.or_else(|| env_of(&stack, Role::App).and_then(|env| database_url(&env)));
     if let Some(service) = stack.with_role(Role::Db)
         && let Some(db_env) = env_of(&stack, Role::Db)
     {
@@ -305,6 +318,51 @@ fn env(inspect: &ContainerInspectResponse) -> HashMap<String, String> {
         .collect()
 }
 
+/// The database the running app's Django uses, asked inside its container
+/// (as its user, in its folder): whatever the settings read it from. Kept
+/// per container start in `<work>/django.json`: a process reads its
+/// settings when it starts. None when the app is not running or Django
+/// does not answer.
+async fn django_database(
+    docker: &Docker,
+    work: &Path,
+    app: &ContainerInspectResponse,
+) -> Option<DatabaseUrl> {
+    let state = app.state.as_ref()?;
+    if state.running != Some(true) {
+        return None;
+    }
+    let id = app.id.as_deref()?;
+    let key = format!("{id}@{}", state.started_at.clone().unwrap_or_default());
+    let file = work.join("django.json");
+    let kept: Option<(String, DatabaseUrl)> = std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    if let Some((seen, url)) = kept
+        && seen == key
+    {
+        return Some(url);
+    }
+    let answer = super::probe::ask_django(docker, id, None).await?;
+    if answer.vendor.is_empty() {
+        return None;
+    }
+    let url = DatabaseUrl {
+        variable: "DATABASES".into(),
+        // No host: a local socket, inside the app's own container.
+        host: match answer.host.as_str() {
+            "" => "localhost".into(),
+            host => host.into(),
+        },
+        database: answer.name,
+    };
+    if let Ok(text) = serde_json::to_string(&(key, &url)) {
+        let _ = std::fs::create_dir_all(work);
+        let _ = std::fs::write(&file, text);
+    }
+    Some(url)
+}
+
 /// The app's database URL, from the variables apps read it from.
 fn database_url(env: &HashMap<String, String>) -> Option<DatabaseUrl> {
     let (variable, url) = URL_VARIABLES
@@ -419,7 +477,7 @@ mod text {
 /// --rmi local` would: for deploylab's own practice folders (selftest,
 /// tests), never a student's.
 pub(crate) async fn remove_project(docker: &Docker, dir: &Path) {
-    let Ok(stack) = find(docker, dir).await else {
+    let Ok(stack) = find(docker, dir, None).await else {
         return;
     };
     let Some(project) = stack.project else { return };

@@ -179,7 +179,7 @@ pub(crate) async fn run(docker: &bollard::Docker, dir: &Path, project: &str) -> 
         notes.push(text::failed("`up --build`", &tail));
         return notes;
     }
-    if let Ok(stack) = super::stack::find(docker, dir).await
+    if let Ok(stack) = super::stack::find(docker, dir, None).await
         && let Some(app) = stack.with_role(Role::App)
     {
         let service = app.service.clone();
@@ -240,7 +240,7 @@ impl Project<'_> {
 /// none is starting (a healthcheck not yet passed).
 async fn wait_running(docker: &bollard::Docker, dir: &Path) {
     for _ in 0..120 {
-        if let Ok(stack) = super::stack::find(docker, dir).await
+        if let Ok(stack) = super::stack::find(docker, dir, None).await
             && !stack.services.is_empty()
             && stack.services.iter().all(|s| s.state == "running")
         {

@@ -11,32 +11,41 @@ use std::path::Path;
 
 use super::support::*;
 
-/// A copy of the course's blog in a folder of the test's; its Compose
-/// project (containers, networks, volumes, built images) goes when dropped.
+/// A copy of the course's blog (or another project) in a folder of the
+/// test's; its Compose project (containers, networks, volumes, built
+/// images) goes when dropped.
 struct AppFolder {
     root: tempfile::TempDir,
+    folder: String,
     compose: Vec<String>,
 }
 
 impl AppFolder {
     fn new(compose: &[&str]) -> AppFolder {
+        AppFolder::of("labs/shared/blog", "app", compose)
+    }
+
+    /// A copy of a project of this repository into `<temp>/<folder>` (the
+    /// Compose project's name).
+    fn of(project: &str, folder: &str, compose: &[&str]) -> AppFolder {
         let root = tempfile::tempdir().unwrap();
-        let blog = Path::new(env!("CARGO_MANIFEST_DIR")).join("labs/shared/blog");
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(project);
         let copied = Command::new("cp")
             .arg("-r")
-            .arg(&blog)
-            .arg(root.path().join("app"))
+            .arg(&source)
+            .arg(root.path().join(folder))
             .status()
             .unwrap();
         assert!(copied.success());
         AppFolder {
             root,
+            folder: folder.to_string(),
             compose: compose.iter().map(ToString::to_string).collect(),
         }
     }
 
     fn path(&self) -> PathBuf {
-        self.root.path().join("app")
+        self.root.path().join(&self.folder)
     }
 
     fn arg(&self) -> String {
@@ -310,4 +319,126 @@ fn container_lab_judges_the_image_alone_before_compose() {
     let stopped = lab.run(&["stop", "container"]);
     assert!(stopped.status.success(), "{}", stderr(&stopped));
     assert!(lab.proxies().is_empty());
+}
+
+/// Another project than the course's blog (`tests/projects/notes`, the
+/// vm-nginx tests' second project), containerised its own way: database
+/// settings from separate variables, uvicorn's workers from an ASGI module
+/// it gains, its own user, services `notes`/`pg`/`front`, static files at
+/// its own STATIC_ROOT served by nginx with `root`, other image tags. Every
+/// point; then a proxy to the wrong port fails `live` and nothing else.
+#[test]
+fn container_lab_judges_another_project_deployed_its_own_way() {
+    let lab = Lab::new();
+    let app = AppFolder::of("tests/projects/notes", "notes", &["docker-compose"]);
+    let started = lab.run(&["start", "container", "--dir", &app.arg()]);
+    assert!(started.status.success(), "{}", stderr(&started));
+    // The student's changes: PostgreSQL, localhost among the hosts, uvicorn.
+    let settings = app.read("notes_project/settings.py");
+    let settings = settings
+        .replace(
+            r#"["notes.example.org", ".notes.test"]"#,
+            r#"["notes.example.org", ".notes.test", "localhost"]"#,
+        )
+        .replace(
+            r#"        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("NOTES_DATABASE", str(BASE_DIR / "db.sqlite3")),"#,
+            r#"        "ENGINE": "django.db.backends.postgresql",
+        "HOST": os.environ.get("NOTES_DB_HOST", "pg"),
+        "NAME": "notes",
+        "USER": "notes",
+        "PASSWORD": os.environ.get("NOTES_DB_PASSWORD", ""),"#,
+        );
+    assert!(settings.contains("backends.postgresql"));
+    app.write("notes_project/settings.py", &settings);
+    app.write(
+        "notes_project/asgi.py",
+        "import os\n\nfrom django.core.asgi import get_asgi_application\n\n\
+         os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"notes_project.settings\")\n\
+         application = get_asgi_application()\n",
+    );
+    app.write(
+        "requirements.txt",
+        "django>=5.2,<6\npsycopg[binary]\nuvicorn\n",
+    );
+    app.write(
+        ".dockerignore",
+        ".git\n.env\ndb.sqlite3\n**/__pycache__\nstaticfiles\n",
+    );
+    app.write(
+        "Dockerfile",
+        "FROM python:3.11-slim-bookworm\n\
+         ENV PYTHONUNBUFFERED=1 NOTES_PRODUCTION=1 NOTES_STATIC_ROOT=/var/www/notes-static\n\
+         RUN useradd --uid 1500 --create-home web\n\
+         WORKDIR /srv/notes\n\
+         COPY requirements.txt .\n\
+         RUN pip install --no-cache-dir -r requirements.txt\n\
+         COPY . .\n\
+         RUN python manage.py collectstatic --noinput && chown -R web /var/www/notes-static\n\
+         USER web\n\
+         EXPOSE 8000\n\
+         CMD exec uvicorn notes_project.asgi:application --host 0.0.0.0 --port ${PORT:-8000} --workers ${WEB_CONCURRENCY:-2}\n",
+    );
+    app.write(
+        "front.conf",
+        "server {\n    listen 80;\n    location /static/ { root /usr/share/nginx/html; }\n\
+         location / { proxy_pass http://notes:8000; proxy_set_header Host $host; }\n}\n",
+    );
+    app.write(
+        "docker-compose.yml",
+        "services:\n\
+         \x20 notes:\n\
+         \x20   build: .\n\
+         \x20   environment:\n\
+         \x20     NOTES_SECRET_KEY: ${NOTES_SECRET_KEY:?}\n\
+         \x20     NOTES_DB_PASSWORD: ${NOTES_DB_PASSWORD:?}\n\
+         \x20   volumes: [\"assets:/var/www/notes-static\"]\n\
+         \x20   depends_on: {pg: {condition: service_healthy}}\n\
+         \x20 pg:\n\
+         \x20   image: postgres:15-bookworm\n\
+         \x20   environment: {POSTGRES_USER: notes, POSTGRES_DB: notes, POSTGRES_PASSWORD: \"${NOTES_DB_PASSWORD:?}\"}\n\
+         \x20   volumes: [\"notes-data:/var/lib/postgresql/data\"]\n\
+         \x20   healthcheck: {test: [\"CMD\", \"pg_isready\", \"-U\", \"notes\"], interval: 2s, retries: 30}\n\
+         \x20 front:\n\
+         \x20   image: nginx:stable\n\
+         \x20   ports: [\"80:80\"]\n\
+         \x20   volumes: [\"assets:/usr/share/nginx/html/static:ro\", \"./front.conf:/etc/nginx/conf.d/default.conf:ro\"]\n\
+         \x20   depends_on: [notes]\n\
+         volumes:\n\
+         \x20 assets:\n\
+         \x20 notes-data:\n",
+    );
+    app.write(
+        ".env",
+        "NOTES_SECRET_KEY=a-key-for-the-test-only-0123456789abcdef\nNOTES_DB_PASSWORD=test\n",
+    );
+    app.compose_ok(&["up", "-d", "--build"]);
+    app.compose_ok(&[
+        "exec",
+        "-T",
+        "notes",
+        "python",
+        "manage.py",
+        "migrate",
+        "--noinput",
+    ]);
+    app.compose_ok(&["down"]);
+    app.compose_ok(&["up", "-d"]);
+    let report = check(&lab);
+    assert_eq!(
+        report["points"],
+        report["max_points"],
+        "{:?}",
+        failing(&report)
+    );
+
+    // nginx sends to a port nothing listens on: the page is not live.
+    app.write(
+        "front.conf",
+        &app.read("front.conf").replace("notes:8000", "notes:8001"),
+    );
+    app.compose_ok(&["up", "-d", "--force-recreate", "front"]);
+    let report = check(&lab);
+    fails_with(&report, "live", "502", "proxy_pass");
+    assert_eq!(failing(&report), ["web/live"], "{report:#}");
 }
