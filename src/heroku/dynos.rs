@@ -369,6 +369,7 @@ async fn create(fake: &Fake, spec: &Container<'_>) -> Result<String> {
     let docker = fake.docker.as_ref().expect("dynos need Docker");
     let name = container_name(fake, spec.app, spec.dyno);
     remove_container(docker, &name).await?;
+    super::slug::present(docker, spec.slug).await?;
     let config = ContainerCreateBody {
         image: Some(spec.slug.image.clone()),
         hostname: Some(spec.dyno.to_string()),
@@ -515,6 +516,7 @@ async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
             Ok(id) => id,
             Err(e) => {
                 tracing::warn!("{app} {dyno}: {e}");
+                heroku(&e.to_string());
                 change(&mut view, DynoState::Crashed);
                 break;
             }

@@ -378,6 +378,9 @@ async fn read_settings(
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     env.push("DYNO=run.check".into());
+    if let Err(e) = super::slug::present(docker, slug).await {
+        return Err(e.to_string());
+    }
     let config = ContainerCreateBody {
         image: Some(slug.image.clone()),
         cmd: Some(vec![

@@ -115,6 +115,27 @@ pub(crate) fn binds(slug: &Slug) -> Option<Vec<String>> {
         .map(|volume| vec![format!("{volume}:{PACKAGES}:ro")])
 }
 
+/// Messages of slugs, kept together for translation.
+mod text {
+    pub(super) fn packages_gone(volume: &str) -> String {
+        format!(
+            "this release's packages (Docker volume {volume}) are gone: push again to build them anew"
+        )
+    }
+}
+
+/// Fails when the slug's packages volume is gone (`docker volume prune`
+/// while the fake was stopped): a container made anyway would get an empty
+/// new volume of that name and crash on its first import.
+pub(crate) async fn present(docker: &Docker, slug: &Slug) -> Result<()> {
+    match &slug.packages {
+        Some(volume) if !volume_exists(docker, volume).await => Err(Error::Platform {
+            message: text::packages_gone(volume),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Puts a slug's source into a created container's `/app`.
 pub(crate) async fn unpack(
     docker: &Docker,

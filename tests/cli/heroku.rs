@@ -831,6 +831,45 @@ fn heroku_classic_failures_get_herokus_messages() {
         "{}",
         stderr(&refused)
     );
+
+    // The slug's packages removed while the fake was stopped (`docker
+    // volume prune`): no dyno starts on an empty volume; the log says why.
+    assert!(fake.lab.run(&["stop", "heroku"]).status.success());
+    let packages = || {
+        let listed = Command::new("docker")
+            .args(["volume", "ls", "-q", "--filter", "name=packages"])
+            .arg("--filter")
+            .arg(format!("label=deploylab.instance={}", fake.lab.instance()))
+            .output()
+            .unwrap();
+        stdout(&listed)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let removed = packages();
+    assert!(!removed.is_empty());
+    for volume in &removed {
+        let rm = Command::new("docker")
+            .args(["volume", "rm", volume])
+            .output()
+            .unwrap();
+        assert!(rm.status.success(), "{}", stderr(&rm));
+    }
+    assert!(fake.lab.run(&["start", "heroku"]).status.success());
+    fake.wait_for_web(app, "crashed");
+    let logs = fake.ok(&["logs", "-n", "50", "-a", app]);
+    assert!(logs.contains("are gone: push again"), "{logs}");
+    let names = Command::new("docker")
+        .args(["volume", "ls", "-q"])
+        .output()
+        .unwrap();
+    for volume in &removed {
+        assert!(
+            !stdout(&names).contains(volume.as_str()),
+            "{volume} made again, empty"
+        );
+    }
 }
 
 /// A five-line Flask app, written here: not the course's blog.
