@@ -127,17 +127,14 @@ def main():
     noop = [timed(["images", "build", "--quiet"], env)[0] for _ in range(5)]
     print(f"image build, no-op (recipe unchanged), median of 5: {ms(statistics.median(noop))}")
 
+    only = None
     if args.only_container:
+        only = lambda: container_lab(env, home, args.runs_check)
+    elif args.only_heroku:
+        only = lambda: heroku(env, home, args.runs_push)
+    if only:
         try:
-            container_lab(env, home, args.runs_check)
-        finally:
-            subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
-            shutil.rmtree(home, ignore_errors=True)
-        return
-
-    if args.only_heroku:
-        try:
-            heroku(env, home, args.runs_push)
+            only()
         finally:
             subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
             shutil.rmtree(home, ignore_errors=True)

@@ -486,31 +486,36 @@ async fn build(
         &build_id[..8]
     );
     let options = CreateContainerOptionsBuilder::default().name(&name).build();
-    let created = docker
-        .create_container(Some(options), create)
-        .await
-        .map_err(Error::docker("creating the build container"));
-    let result = match created {
-        Ok(container) => {
-            let result =
-                run_build_container(fake, docker, &container.id, repo, commit, app, say).await;
-            remove_container(docker, &container.id).await?;
-            result
-        }
-        Err(e) => Err(e),
-    };
-    let result = result.map(|slug| {
-        slug.map(|slug| Slug {
-            image: stack.clone(),
-            packages: Some(packages.volume.clone()),
-            ..slug
-        })
-    });
+    let result = async {
+        let container = docker
+            .create_container(Some(options), create)
+            .await
+            .map_err(Error::docker("creating the build container"))?
+            .id;
+        let built = run_build_container(fake, docker, &container, repo, commit, app, say).await;
+        remove_container(docker, &container).await?;
+        built
+    }
+    .await;
     // A failed build's new packages are not an earlier build's to reuse.
     if !packages.reused && !matches!(result, Ok(Some(_))) {
         super::slug::remove_volume(docker, &packages.volume).await;
     }
-    result
+    Ok(result?.map(|built| Slug {
+        id: built.id,
+        image: stack.clone(),
+        packages: Some(packages.volume),
+        commit: commit.to_string(),
+        process_types: built.process_types,
+        size: built.size,
+    }))
+}
+
+/// What a build that succeeded made, its source archive saved.
+struct Built {
+    id: String,
+    process_types: BTreeMap<String, String>,
+    size: u64,
 }
 
 /// The packages volumes of the app's slugs, oldest first.
@@ -532,7 +537,7 @@ async fn run_build_container(
     commit: &str,
     app: &str,
     say: &mut Say,
-) -> Result<Option<Slug>> {
+) -> Result<Option<Built>> {
     // The pushed tree, as git archives it, into /app.
     let archive = repo
         .git()
@@ -598,12 +603,8 @@ async fn run_build_container(
     let size = super::slug::save(docker, container, &fake.dir, app, &id).await?;
     say.line(&format!("       Done: {:.1}M", size as f64 / 1_048_576.0))
         .await;
-    Ok(Some(Slug {
+    Ok(Some(Built {
         id,
-        // Filled in by the caller, which chose them.
-        image: String::new(),
-        packages: None,
-        commit: commit.to_string(),
         process_types: procfile,
         size,
     }))

@@ -14,9 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bollard::models::{ContainerCreateBody, HostConfig};
-use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, LogsOptionsBuilder, StopContainerOptionsBuilder,
-};
+use bollard::query_parameters::{LogsOptionsBuilder, StopContainerOptionsBuilder};
 use futures_util::StreamExt;
 use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -369,9 +367,7 @@ async fn create(fake: &Fake, spec: &Container<'_>) -> Result<String> {
     let docker = fake.docker.as_ref().expect("dynos need Docker");
     let name = container_name(fake, spec.app, spec.dyno);
     remove_container(docker, &name).await?;
-    super::slug::present(docker, spec.slug).await?;
     let config = ContainerCreateBody {
-        image: Some(spec.slug.image.clone()),
         hostname: Some(spec.dyno.to_string()),
         // Heroku runs a process type's command through bash.
         cmd: Some(vec!["bash".into(), "-c".into(), spec.command.to_string()]),
@@ -389,25 +385,13 @@ async fn create(fake: &Fake, spec: &Container<'_>) -> Result<String> {
             (LABEL_DYNO.to_string(), spec.dyno.to_string()),
         ])),
         host_config: Some(HostConfig {
-            binds: super::slug::binds(spec.slug),
             network_mode: fake.network.clone(),
             // A Basic dyno: 512 MB, a share of the CPU, bounded processes.
             ..crate::limits::DYNO.host_config()
         }),
         ..Default::default()
     };
-    let options = CreateContainerOptionsBuilder::default().name(&name).build();
-    let id = docker
-        .create_container(Some(options), config)
-        .await
-        .map_err(Error::docker("creating a dyno"))?
-        .id;
-    let unpacked = super::slug::unpack(docker, &fake.dir, spec.app, spec.slug, &id).await;
-    if let Err(e) = unpacked {
-        let _ = remove_container(docker, &id).await;
-        return Err(e);
-    }
-    Ok(id)
+    super::slug::create_container(docker, &fake.dir, spec.app, spec.slug, Some(&name), config).await
 }
 
 /// Copies a container's output into the app's log as `app[<dyno>]` lines

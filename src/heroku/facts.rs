@@ -378,11 +378,7 @@ async fn read_settings(
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     env.push("DYNO=run.check".into());
-    if let Err(e) = super::slug::present(docker, slug).await {
-        return Err(e.to_string());
-    }
     let config = ContainerCreateBody {
-        image: Some(slug.image.clone()),
         cmd: Some(vec![
             "python".into(),
             "manage.py".into(),
@@ -397,27 +393,15 @@ async fn read_settings(
             (LABEL_ROLE.to_string(), "check".to_string()),
         ])),
         host_config: Some(HostConfig {
-            binds: super::slug::binds(slug),
             // The dynos' network: the app's database is there.
             network_mode: Some(crate::docker::network_name(instance, super::lab::LAB)),
             ..crate::limits::DYNO.host_config()
         }),
         ..Default::default()
     };
-    let created = match docker
-        .create_container(
-            None::<bollard::query_parameters::CreateContainerOptions>,
-            config,
-        )
+    let created = super::slug::create_container(docker, dir, &app.name, slug, None, config)
         .await
-    {
-        Ok(c) => c.id,
-        Err(e) => return Err(crate::error::describe_docker(&e)),
-    };
-    if let Err(e) = super::slug::unpack(docker, dir, &app.name, slug, &created).await {
-        let _ = remove_container(docker, &created).await;
-        return Err(e.to_string());
-    }
+        .map_err(|e| e.to_string())?;
     let run = async {
         docker.start_container(&created, None).await.ok()?;
         let code = crate::docker::wait_exit(docker, &created).await.ok()?;

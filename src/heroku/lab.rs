@@ -303,7 +303,7 @@ impl Environment for Heroku {
     /// A grade's fake keeps its apps like an account: their slugs go with
     /// the scratch home.
     async fn discard_practice(docker: &Docker, running: &Running) {
-        remove_slugs(docker, &running.dir, &saved_state(&running.dir)).await;
+        super::slug::remove_saved(docker, &running.dir, &saved_state(&running.dir)).await;
     }
 
     fn recipe(_: &Running) -> String {
@@ -502,26 +502,10 @@ fn saved_state(dir: &Path) -> super::api::State {
     serde_json::from_str(&state).unwrap_or_default()
 }
 
-/// Every slug of the apps: packages volumes, source archives and the
-/// images of older fakes' slugs.
-async fn remove_slugs(docker: &Docker, dir: &Path, state: &super::api::State) {
-    for app in state.apps.values() {
-        for slug in app.releases.iter().filter_map(|r| r.slug.as_ref()) {
-            match &slug.packages {
-                Some(volume) => super::slug::remove_volume(docker, volume).await,
-                None => {
-                    let _ = crate::images::remove_image(docker, &slug.image).await;
-                }
-            }
-        }
-    }
-    let _ = std::fs::remove_dir_all(dir.join("slugs"));
-}
-
 /// `start heroku --fresh`: apps, releases, slugs and databases go.
 async fn forget_everything(docker: &Docker, instance: &str, dir: &Path) -> Result<()> {
     let state = saved_state(dir);
-    remove_slugs(docker, dir, &state).await;
+    super::slug::remove_saved(docker, dir, &state).await;
     for app in state.apps.values() {
         super::addons::forget_volume(docker, instance, &app.name).await;
     }

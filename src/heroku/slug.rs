@@ -19,6 +19,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use bollard::Docker;
+use bollard::models::ContainerCreateBody;
+use bollard::query_parameters::CreateContainerOptionsBuilder;
 use sha2::Digest;
 
 use super::api::Slug;
@@ -107,14 +109,6 @@ fn names_a_path(requirement: &str) -> bool {
             || requirement.contains("://"))
 }
 
-/// The mounts a container running `slug` needs: its packages, read-only.
-/// None for a slug made before slugs were split (an image of its own).
-pub(crate) fn binds(slug: &Slug) -> Option<Vec<String>> {
-    slug.packages
-        .as_ref()
-        .map(|volume| vec![format!("{volume}:{PACKAGES}:ro")])
-}
-
 /// Messages of slugs, kept together for translation.
 mod text {
     pub(super) fn packages_gone(volume: &str) -> String {
@@ -124,29 +118,56 @@ mod text {
     }
 }
 
-/// Fails when the slug's packages volume is gone (`docker volume prune`
-/// while the fake was stopped): a container made anyway would get an empty
-/// new volume of that name and crash on its first import.
-pub(crate) async fn present(docker: &Docker, slug: &Slug) -> Result<()> {
-    match &slug.packages {
-        Some(volume) if !volume_exists(docker, volume).await => Err(Error::Platform {
+/// Creates (not starts) a container running `slug`: `config` with the
+/// slug's image and its packages mounted read-only, its source unpacked
+/// into `/app`. A slug whose packages volume is gone (`docker volume prune`
+/// while the fake was stopped) is refused: a container made anyway would
+/// get an empty new volume of that name and crash on its first import.
+/// Slugs of older fakes (an image of their own) need neither.
+pub(crate) async fn create_container(
+    docker: &Docker,
+    dir: &Path,
+    app: &str,
+    slug: &Slug,
+    name: Option<&str>,
+    mut config: ContainerCreateBody,
+) -> Result<String> {
+    if let Some(volume) = &slug.packages
+        && !volume_exists(docker, volume).await
+    {
+        return Err(Error::Platform {
             message: text::packages_gone(volume),
-        }),
-        _ => Ok(()),
+        });
     }
+    config.image = Some(slug.image.clone());
+    let host = config.host_config.get_or_insert_default();
+    host.binds = slug
+        .packages
+        .as_ref()
+        .map(|volume| vec![format!("{volume}:{PACKAGES}:ro")]);
+    let options = name.map(|n| CreateContainerOptionsBuilder::default().name(n).build());
+    let id = docker
+        .create_container(options, config)
+        .await
+        .map_err(Error::docker("creating a dyno"))?
+        .id;
+    if slug.packages.is_some()
+        && let Err(e) = unpack(docker, dir, app, slug, &id).await
+    {
+        let _ = crate::docker::remove_container(docker, &id).await;
+        return Err(e);
+    }
+    Ok(id)
 }
 
 /// Puts a slug's source into a created container's `/app`.
-pub(crate) async fn unpack(
+async fn unpack(
     docker: &Docker,
     dir: &Path,
     app: &str,
     slug: &Slug,
     container: &str,
 ) -> Result<()> {
-    if slug.packages.is_none() {
-        return Ok(());
-    }
     let path = source_path(dir, app, &slug.id);
     let archive =
         std::fs::read(&path).map_err(Error::io(format!("reading the slug {}", path.display())))?;
@@ -265,6 +286,22 @@ pub(crate) async fn remove_volume(docker: &Docker, name: &str) {
     let _ = docker
         .remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>)
         .await;
+}
+
+/// Removes every slug the saved state names: packages volumes, source
+/// archives and the images of older fakes' slugs.
+pub(crate) async fn remove_saved(docker: &Docker, dir: &Path, state: &super::api::State) {
+    for app in state.apps.values() {
+        for slug in app.releases.iter().filter_map(|r| r.slug.as_ref()) {
+            match &slug.packages {
+                Some(volume) => remove_volume(docker, volume).await,
+                None => {
+                    let _ = crate::images::remove_image(docker, &slug.image).await;
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir.join("slugs"));
 }
 
 /// Removes every slug of an app: its packages volumes, its source archives
