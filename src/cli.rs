@@ -2,6 +2,8 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub(crate) use crate::grading::GradeFormat;
+
 const AFTER_HELP: &str = "\
 Exit codes: 0 ok (all checks pass) · 1 some check fails · 2 usage or input error \
 · 3 environment problem (Docker, images, ports) · 130 interrupted.
@@ -262,22 +264,6 @@ pub(crate) struct GradeArgs {
     /// facts the checks saw, the submission's manifest and hash.
     #[arg(long, value_name = "DIR")]
     pub(crate) evidence: Option<std::path::PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum GradeFormat {
-    /// One row per submission: points and the first stage that fails.
-    Table,
-    /// Every submission's full report (schema in the README).
-    Json,
-    /// A test suite per submission.
-    Junit,
-    /// A gradebook: total and each stage's points per submission.
-    Csv,
-    /// For $GITHUB_STEP_SUMMARY.
-    Markdown,
-    /// What GitHub Classroom's autograding reporter reads.
-    GithubClassroom,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

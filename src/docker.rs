@@ -489,3 +489,19 @@ pub(crate) async fn container_logs(docker: &Docker, id: &str) -> String {
     }
     text.trim().to_string()
 }
+
+/// The engine's CPU architecture as pip names it (the VMs' and every
+/// container's).
+pub(crate) async fn arch(docker: &Docker) -> String {
+    let arch = docker
+        .info()
+        .await
+        .ok()
+        .and_then(|i| i.architecture)
+        .unwrap_or_else(|| "x86_64".into());
+    if arch == "arm64" {
+        "aarch64".to_string()
+    } else {
+        arch
+    }
+}

@@ -1,14 +1,23 @@
 //! The ONE place that picks the environment of a lab (`lab.yaml`'s
-//! `environment:`) and names the concrete environments.
+//! `environment:`) and calls the concrete environments.
 //!
-//! An environment (`vm::Vm`, `heroku::Heroku`) implements
-//! [`Environment`](crate::seam::Environment) (`seam.rs`):
-//! its own check kinds, its own running state, its own facts, and how to
-//! start, stop, describe, gather facts, judge a check and run a solution
-//! step. Everything else (the commands, the check pipeline, the report) is
-//! written once, against the trait. A new kind of lab adds a module with
-//! an implementation and one arm to each `match` below; nothing else.
+//! An environment (`vm::Vm`, `heroku::Heroku`, `container::Container`)
+//! implements [`Environment`](crate::seam::Environment) (`seam.rs`): its own
+//! check kinds, running state, facts and submitted work, and how to start,
+//! stop, describe, gather facts and judge a check. Everything else (the
+//! commands, the check pipeline, the report, grading) is written once,
+//! against the trait.
+//!
+//! The environments are listed once, in `with_environments!` (lib.rs). From
+//! that list `registry!` below makes the typed enums (a lab's checks, the
+//! state file's entries) and `ops`, which gives the one generic
+//! implementation of [`Ops`] for the environment of a kind. Commands call
+//! [`LoadedLab`] and [`Running`], which ask `ops`: there is no `match` per
+//! environment to extend.
 
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
 use std::process::Command;
 
 use bollard::Docker;
@@ -16,35 +25,394 @@ use bollard::models::ContainerSummary;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
-use crate::container::Container;
 use crate::error::{Error, Result};
-use crate::heroku::Heroku;
+use crate::images::VmImage;
 use crate::lab::{self, Kind, Lab};
 use crate::pipeline;
 use crate::report::Report;
-use crate::seam::{Captured, Ctx, Environment, GradeLimits, StartOptions, StatusRow};
+use crate::seam::{
+    Captured, Ctx, Diagnosis, Environment, GradeLimits, ShellTarget, StartOptions, StatusRow,
+};
 use crate::state::Home;
-use crate::vm::{Machine, Vm};
+
+/// Makes, from `with_environments!`, what names every environment: the
+/// typed enums and the `ops` of each kind.
+macro_rules! registry {
+    ($($module:ident::$ty:ident: $variant:ident = $name:literal,)*) => {
+        /// A lab's checks, read as its environment's own check kinds.
+        enum Checks {
+            $($variant(Vec<Vec<<crate::$module::$ty as Environment>::Check>>),)*
+        }
+
+        /// What runs for a started lab, by environment (the state file's
+        /// entries).
+        #[derive(Debug, Clone, Serialize, Deserialize)]
+        #[serde(tag = "environment")]
+        pub(crate) enum Running {
+            $(#[serde(rename = $name)] $variant(<crate::$module::$ty as Environment>::Running),)*
+        }
+
+        impl Running {
+            /// The kind of environment that runs.
+            pub(crate) fn kind(&self) -> Kind {
+                match self {
+                    $(Running::$variant(_) => Kind::$variant,)*
+                }
+            }
+        }
+
+        $(
+            impl Registered for crate::$module::$ty {
+                fn running(running: &Running) -> Option<&Self::Running> {
+                    match running {
+                        Running::$variant(r) => Some(r),
+                        #[allow(unreachable_patterns)]
+                        _ => None,
+                    }
+                }
+
+                fn wrap(running: Self::Running) -> Running {
+                    Running::$variant(running)
+                }
+
+                fn checks(checks: &Checks) -> Option<&[Vec<Self::Check>]> {
+                    match checks {
+                        Checks::$variant(c) => Some(c),
+                        #[allow(unreachable_patterns)]
+                        _ => None,
+                    }
+                }
+
+                fn wrap_checks(checks: Vec<Vec<Self::Check>>) -> Checks {
+                    Checks::$variant(checks)
+                }
+            }
+        )*
+
+        /// The operations of the environment of a kind.
+        fn ops(kind: Kind) -> &'static dyn Ops {
+            match kind {
+                $(Kind::$variant => &Typed::<crate::$module::$ty>::OPS,)*
+            }
+        }
+
+        /// Every kind of environment, in registration order.
+        const KINDS: &[Kind] = &[$(Kind::$variant,)*];
+    };
+}
+with_environments!(registry);
+
+/// How an environment's values go in and out of the typed enums (made by
+/// `registry!` for each environment).
+trait Registered: Environment + 'static {
+    fn running(running: &Running) -> Option<&Self::Running>;
+    fn wrap(running: Self::Running) -> Running;
+    fn checks(checks: &Checks) -> Option<&[Vec<Self::Check>]>;
+    fn wrap_checks(checks: Vec<Vec<Self::Check>>) -> Checks;
+}
+
+/// A future an environment's operation returns through [`Ops`].
+type Fut<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// An environment's operations on the typed enums, callable without naming
+/// the environment: `Typed<E>` implements it once for every `E`.
+trait Ops: Sync {
+    fn with_checks(&self, lab: &Lab) -> Result<Checks>;
+    fn start<'a>(
+        &self,
+        ctx: &'a Ctx<'a>,
+        docker: &'a Docker,
+        lab: &'a Lab,
+        previous: Option<Running>,
+        options: StartOptions,
+    ) -> Fut<'a, Result<Running>>;
+    fn check<'a>(
+        &self,
+        ctx: &'a Ctx<'a>,
+        docker: &'a Docker,
+        loaded: &'a LoadedLab,
+        running: &'a Running,
+    ) -> Fut<'a, Result<Report>>;
+    fn ready_text(&self, ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> String;
+    fn status<'a>(
+        &self,
+        ctx: &'a Ctx<'a>,
+        docker: &'a Docker,
+        running: &'a Running,
+        containers: &'a [ContainerSummary],
+    ) -> Fut<'a, Option<StatusRow>>;
+    fn started_at(&self, running: &Running) -> u64;
+    fn stop(&self, home: &Home, running: &Running);
+    fn recipe(&self, running: &Running) -> String;
+    fn current_recipe<'a>(&self, ctx: &'a Ctx<'a>, docker: &'a Docker) -> Fut<'a, Result<String>>;
+    fn current_images<'a>(&self, docker: &'a Docker, vm: &'a VmImage) -> Fut<'a, Vec<String>>;
+    fn images_in_use(&self, home: &Home) -> Vec<String>;
+    fn kept_image_kinds(&self) -> &'static [&'static str];
+    fn diagnose<'a>(&self, ctx: &'a Ctx<'a>, docker: &'a Docker)
+    -> Fut<'a, Result<Vec<Diagnosis>>>;
+    fn step_runner(&self, ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> Result<Command>;
+    fn ssh(&self, ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> Result<Command>;
+    fn shell(&self, lab: &Lab, running: &Running) -> Result<ShellTarget>;
+    fn restart<'a>(
+        &self,
+        docker: &'a Docker,
+        lab: &'a Lab,
+        running: &'a Running,
+    ) -> Fut<'a, Result<()>>;
+    fn capture<'a>(
+        &self,
+        ctx: &'a Ctx<'a>,
+        docker: &'a Docker,
+        lab: &'a Lab,
+        running: &'a Running,
+    ) -> Fut<'a, Result<Captured>>;
+    fn grading_start<'a>(
+        &self,
+        ctx: &'a Ctx<'a>,
+        docker: &'a Docker,
+        work: &'a Captured,
+    ) -> Fut<'a, Result<StartOptions>>;
+    fn restore<'a>(
+        &self,
+        ctx: &'a Ctx<'a>,
+        docker: &'a Docker,
+        lab: &'a Lab,
+        running: &'a Running,
+        work: &'a Captured,
+    ) -> Fut<'a, Result<Vec<String>>>;
+    fn over_limits<'a>(
+        &self,
+        docker: &'a Docker,
+        running: &'a Running,
+        limits: &'a GradeLimits,
+    ) -> Fut<'a, Option<String>>;
+    fn practice_start<'a>(
+        &self,
+        ctx: &'a Ctx<'a>,
+        lab: &'a Lab,
+        scratch: &'a std::path::Path,
+    ) -> Fut<'a, Result<StartOptions>>;
+    fn discard_practice<'a>(&self, docker: &'a Docker, running: &'a Running) -> Fut<'a, ()>;
+    #[cfg(test)]
+    fn judge_recorded(&self, loaded: &LoadedLab, facts: &str) -> Report;
+}
+
+/// The one implementation of [`Ops`], for the environment `E`.
+struct Typed<E>(PhantomData<fn() -> E>);
+
+/// The state file says another environment runs under this lab's id (the
+/// lab file changed since): a start replaces it.
+fn mismatch(lab: &Lab) -> Error {
+    Error::LabNotRunning {
+        lab: lab.id.clone(),
+    }
+}
+
+/// The submitted description of the work, as the environment reads it.
+fn work<E: Environment>(captured: &Captured) -> Result<E::Work> {
+    serde_json::from_slice(&captured.state)
+        .map_err(|e| Error::SubmissionState { why: e.to_string() })
+}
+
+impl<E: Registered> Typed<E> {
+    /// A constant, so `ops` can lend it for the whole program.
+    const OPS: Self = Typed(PhantomData);
+
+    /// The entry of another environment never reaches here: `Running`s are
+    /// dispatched by their own kind.
+    fn own(running: &Running) -> &E::Running {
+        E::running(running).expect("dispatched by the running entry's own kind")
+    }
+}
+
+impl<E: Registered> Ops for Typed<E> {
+    fn with_checks(&self, lab: &Lab) -> Result<Checks> {
+        Ok(E::wrap_checks(lab::parse_checks(&lab.source)?))
+    }
+
+    fn start<'a>(
+        &self,
+        ctx: &'a Ctx<'a>,
+        docker: &'a Docker,
+        lab: &'a Lab,
+        previous: Option<Running>,
+        options: StartOptions,
+    ) -> Fut<'a, Result<Running>> {
+        let previous = previous.as_ref().and_then(E::running).cloned();
+        Box::pin(async move {
+            Ok(E::wrap(
+                E::start(ctx, docker, lab, previous, options).await?,
+            ))
+        })
+    }
+
+    fn check<'a>(
+        &self,
+        ctx: &'a Ctx<'a>,
+        docker: &'a Docker,
+        loaded: &'a LoadedLab,
+        running: &'a Running,
+    ) -> Fut<'a, Result<Report>> {
+        Box::pin(async move {
+            let lab = &loaded.lab;
+            match (E::checks(&loaded.checks), E::running(running)) {
+                (Some(checks), Some(r)) => pipeline::run::<E>(ctx, docker, lab, checks, r).await,
+                _ => Err(mismatch(lab)),
+            }
+        })
+    }
+
+    fn ready_text(&self, ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> String {
+        E::ready_text(ctx, lab, Self::own(running))
+    }
+
+    fn status<'a>(
+        &self,
+        ctx: &'a Ctx<'a>,
+        docker: &'a Docker,
+        running: &'a Running,
+        containers: &'a [ContainerSummary],
+    ) -> Fut<'a, Option<StatusRow>> {
+        Box::pin(async move {
+            let r = E::running(running)?;
+            Some(E::status(ctx, docker, r, containers).await)
+        })
+    }
+
+    fn started_at(&self, running: &Running) -> u64 {
+        E::started_at(Self::own(running))
+    }
+
+    fn stop(&self, home: &Home, running: &Running) {
+        E::stop(home, Self::own(running));
+    }
+
+    fn recipe(&self, running: &Running) -> String {
+        E::recipe(Self::own(running))
+    }
+
+    fn current_recipe<'a>(&self, ctx: &'a Ctx<'a>, docker: &'a Docker) -> Fut<'a, Result<String>> {
+        Box::pin(E::current_recipe(ctx, docker))
+    }
+
+    fn current_images<'a>(&self, docker: &'a Docker, vm: &'a VmImage) -> Fut<'a, Vec<String>> {
+        Box::pin(E::current_images(docker, vm))
+    }
+
+    fn images_in_use(&self, home: &Home) -> Vec<String> {
+        E::images_in_use(home)
+    }
+
+    fn kept_image_kinds(&self) -> &'static [&'static str] {
+        E::KEPT_IMAGE_KINDS
+    }
+
+    fn diagnose<'a>(
+        &self,
+        ctx: &'a Ctx<'a>,
+        docker: &'a Docker,
+    ) -> Fut<'a, Result<Vec<Diagnosis>>> {
+        Box::pin(E::diagnose(ctx, docker))
+    }
+
+    fn step_runner(&self, ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> Result<Command> {
+        E::step_runner(ctx, lab, E::running(running).ok_or_else(|| mismatch(lab))?)
+    }
+
+    fn ssh(&self, ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> Result<Command> {
+        E::ssh(ctx, lab, E::running(running).ok_or_else(|| mismatch(lab))?)
+    }
+
+    fn shell(&self, lab: &Lab, running: &Running) -> Result<ShellTarget> {
+        E::shell(lab, E::running(running).ok_or_else(|| mismatch(lab))?)
+    }
+
+    fn restart<'a>(
+        &self,
+        docker: &'a Docker,
+        lab: &'a Lab,
+        running: &'a Running,
+    ) -> Fut<'a, Result<()>> {
+        Box::pin(async move {
+            let r = E::running(running).ok_or_else(|| mismatch(lab))?;
+            E::restart(docker, lab, r).await
+        })
+    }
+
+    fn capture<'a>(
+        &self,
+        ctx: &'a Ctx<'a>,
+        docker: &'a Docker,
+        lab: &'a Lab,
+        running: &'a Running,
+    ) -> Fut<'a, Result<Captured>> {
+        Box::pin(async move {
+            let r = E::running(running).ok_or_else(|| mismatch(lab))?;
+            let (work, files) = E::capture(ctx, docker, lab, r).await?;
+            Ok(Captured {
+                state: serde_json::to_vec_pretty(&work).expect("the work serializes"),
+                files,
+            })
+        })
+    }
+
+    fn grading_start<'a>(
+        &self,
+        ctx: &'a Ctx<'a>,
+        docker: &'a Docker,
+        captured: &'a Captured,
+    ) -> Fut<'a, Result<StartOptions>> {
+        Box::pin(async move { E::grading_start(ctx, docker, &work::<E>(captured)?).await })
+    }
+
+    fn restore<'a>(
+        &self,
+        ctx: &'a Ctx<'a>,
+        docker: &'a Docker,
+        lab: &'a Lab,
+        running: &'a Running,
+        captured: &'a Captured,
+    ) -> Fut<'a, Result<Vec<String>>> {
+        Box::pin(async move {
+            let r = E::running(running).ok_or_else(|| mismatch(lab))?;
+            let work = work::<E>(captured)?;
+            E::restore(ctx, docker, lab, r, &work, &captured.files).await
+        })
+    }
+
+    fn over_limits<'a>(
+        &self,
+        docker: &'a Docker,
+        running: &'a Running,
+        limits: &'a GradeLimits,
+    ) -> Fut<'a, Option<String>> {
+        Box::pin(async move { E::over_limits(docker, E::running(running)?, limits).await })
+    }
+
+    fn practice_start<'a>(
+        &self,
+        ctx: &'a Ctx<'a>,
+        lab: &'a Lab,
+        scratch: &'a std::path::Path,
+    ) -> Fut<'a, Result<StartOptions>> {
+        Box::pin(E::practice_start(ctx, lab, scratch))
+    }
+
+    fn discard_practice<'a>(&self, docker: &'a Docker, running: &'a Running) -> Fut<'a, ()> {
+        Box::pin(E::discard_practice(docker, Self::own(running)))
+    }
+
+    #[cfg(test)]
+    fn judge_recorded(&self, loaded: &LoadedLab, facts: &str) -> Report {
+        let checks = E::checks(&loaded.checks).expect("checks of the lab's own environment");
+        pipeline::judge::<E>(&loaded.lab, checks, &serde_json::from_str(facts).unwrap())
+    }
+}
 
 /// A lab with its checks read as its environment's own types.
 pub(crate) struct LoadedLab {
     pub(crate) lab: Lab,
     checks: Checks,
-}
-
-enum Checks {
-    Vm(Vec<Vec<<Vm as Environment>::Check>>),
-    Heroku(Vec<Vec<<Heroku as Environment>::Check>>),
-    Container(Vec<Vec<<Container as Environment>::Check>>),
-}
-
-/// What runs for a started lab, by environment (the state file's entries).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "environment", rename_all = "kebab-case")]
-pub(crate) enum Running {
-    Vm(<Vm as Environment>::Running),
-    Heroku(<Heroku as Environment>::Running),
-    Container(<Container as Environment>::Running),
 }
 
 /// The state file: which labs run, and how.
@@ -61,15 +429,15 @@ pub(crate) fn load_all(catalog: &Catalog) -> Result<Vec<LoadedLab>> {
 }
 
 pub(crate) fn with_checks(lab: Lab) -> Result<LoadedLab> {
-    let checks = match lab.environment {
-        Kind::Vm => Checks::Vm(lab::parse_checks(&lab.source)?),
-        Kind::Heroku => Checks::Heroku(lab::parse_checks(&lab.source)?),
-        Kind::Container => Checks::Container(lab::parse_checks(&lab.source)?),
-    };
+    let checks = ops(lab.environment).with_checks(&lab)?;
     Ok(LoadedLab { lab, checks })
 }
 
 impl LoadedLab {
+    fn ops(&self) -> &'static dyn Ops {
+        ops(self.lab.environment)
+    }
+
     /// Starts the lab; `previous` is its entry in the state file, if any.
     pub(crate) async fn start(
         &self,
@@ -78,30 +446,9 @@ impl LoadedLab {
         previous: Option<Running>,
         options: StartOptions,
     ) -> Result<Running> {
-        let lab = &self.lab;
-        Ok(match (&self.checks, previous) {
-            (Checks::Vm(_), previous) => {
-                let previous = previous.and_then(|r| match r {
-                    Running::Vm(r) => Some(r),
-                    _ => None,
-                });
-                Running::Vm(Vm::start(ctx, docker, lab, previous, options).await?)
-            }
-            (Checks::Heroku(_), previous) => {
-                let previous = previous.and_then(|r| match r {
-                    Running::Heroku(r) => Some(r),
-                    _ => None,
-                });
-                Running::Heroku(Heroku::start(ctx, docker, lab, previous, options).await?)
-            }
-            (Checks::Container(_), previous) => {
-                let previous = previous.and_then(|r| match r {
-                    Running::Container(r) => Some(r),
-                    _ => None,
-                });
-                Running::Container(Container::start(ctx, docker, lab, previous, options).await?)
-            }
-        })
+        self.ops()
+            .start(ctx, docker, &self.lab, previous, options)
+            .await
     }
 
     /// One check run: facts, then verdicts, as a report.
@@ -111,27 +458,21 @@ impl LoadedLab {
         docker: &Docker,
         running: &Running,
     ) -> Result<Report> {
-        let lab = &self.lab;
-        match (&self.checks, running) {
-            (Checks::Vm(checks), Running::Vm(r)) => {
-                pipeline::run::<Vm>(ctx, docker, lab, checks, r).await
-            }
-            (Checks::Heroku(checks), Running::Heroku(r)) => {
-                pipeline::run::<Heroku>(ctx, docker, lab, checks, r).await
-            }
-            (Checks::Container(checks), Running::Container(r)) => {
-                pipeline::run::<Container>(ctx, docker, lab, checks, r).await
-            }
-            _ => Err(self.mismatch()),
-        }
+        self.ops().check(ctx, docker, self, running).await
     }
 
     pub(crate) fn step_runner(&self, ctx: &Ctx<'_>, running: &Running) -> Result<Command> {
-        match running {
-            Running::Vm(r) => Vm::step_runner(ctx, &self.lab, r),
-            Running::Heroku(r) => Heroku::step_runner(ctx, &self.lab, r),
-            Running::Container(r) => Container::step_runner(ctx, &self.lab, r),
-        }
+        self.ops().step_runner(ctx, &self.lab, running)
+    }
+
+    /// The system's ssh client into the lab's machine.
+    pub(crate) fn ssh(&self, ctx: &Ctx<'_>, running: &Running) -> Result<Command> {
+        self.ops().ssh(ctx, &self.lab, running)
+    }
+
+    /// Where `deploylab shell` opens a shell.
+    pub(crate) fn shell(&self, running: &Running) -> Result<ShellTarget> {
+        self.ops().shell(&self.lab, running)
     }
 
     /// The work in a running lab, for a submission.
@@ -141,20 +482,12 @@ impl LoadedLab {
         docker: &Docker,
         running: &Running,
     ) -> Result<Captured> {
-        match running {
-            Running::Vm(r) => Vm::capture(ctx, docker, r).await,
-            Running::Heroku(r) => Heroku::capture(ctx, docker, r).await,
-            Running::Container(r) => Container::capture(ctx, docker, r).await,
-        }
+        self.ops().capture(ctx, docker, &self.lab, running).await
     }
 
     /// What a new environment of this lab is built from here.
     pub(crate) async fn current_recipe(&self, ctx: &Ctx<'_>, docker: &Docker) -> Result<String> {
-        match &self.checks {
-            Checks::Vm(_) => Vm::current_recipe(ctx, docker).await,
-            Checks::Heroku(_) => Heroku::current_recipe(ctx, docker).await,
-            Checks::Container(_) => Container::current_recipe(ctx, docker).await,
-        }
+        self.ops().current_recipe(ctx, docker).await
     }
 
     /// How to start the environment that grades this work.
@@ -164,11 +497,7 @@ impl LoadedLab {
         docker: &Docker,
         work: &Captured,
     ) -> Result<StartOptions> {
-        match &self.checks {
-            Checks::Vm(_) => Vm::grading_start(ctx, docker, work).await,
-            Checks::Heroku(_) => Heroku::grading_start(ctx, docker, work).await,
-            Checks::Container(_) => Container::grading_start(ctx, docker, work).await,
-        }
+        self.ops().grading_start(ctx, docker, work).await
     }
 
     /// A submission's work, into a freshly started lab.
@@ -179,11 +508,9 @@ impl LoadedLab {
         running: &Running,
         work: &Captured,
     ) -> Result<Vec<String>> {
-        match running {
-            Running::Vm(r) => Vm::restore(ctx, docker, &self.lab, r, work).await,
-            Running::Heroku(r) => Heroku::restore(ctx, docker, &self.lab, r, work).await,
-            Running::Container(r) => Container::restore(ctx, docker, &self.lab, r, work).await,
-        }
+        self.ops()
+            .restore(ctx, docker, &self.lab, running, work)
+            .await
     }
 
     pub(crate) async fn over_limits(
@@ -192,19 +519,11 @@ impl LoadedLab {
         running: &Running,
         limits: &GradeLimits,
     ) -> Option<String> {
-        match running {
-            Running::Vm(r) => Vm::over_limits(docker, r, limits).await,
-            Running::Heroku(r) => Heroku::over_limits(docker, r, limits).await,
-            Running::Container(r) => Container::over_limits(docker, r, limits).await,
-        }
+        self.ops().over_limits(docker, running, limits).await
     }
 
     pub(crate) async fn restart(&self, docker: &Docker, running: &Running) -> Result<()> {
-        match running {
-            Running::Vm(r) => Vm::restart(docker, &self.lab, r).await,
-            Running::Heroku(r) => Heroku::restart(docker, &self.lab, r).await,
-            Running::Container(r) => Container::restart(docker, &self.lab, r).await,
-        }
+        self.ops().restart(docker, &self.lab, running).await
     }
 
     /// How `selftest` starts this lab in a scratch folder of its own.
@@ -213,107 +532,54 @@ impl LoadedLab {
         ctx: &Ctx<'_>,
         scratch: &std::path::Path,
     ) -> Result<StartOptions> {
-        match &self.checks {
-            Checks::Vm(_) => Vm::practice_start(ctx, &self.lab, scratch).await,
-            Checks::Heroku(_) => Heroku::practice_start(ctx, &self.lab, scratch).await,
-            Checks::Container(_) => Container::practice_start(ctx, &self.lab, scratch).await,
-        }
-    }
-
-    /// The state file says another environment runs under this lab's id
-    /// (the lab file changed since): a start replaces it.
-    fn mismatch(&self) -> Error {
-        Error::LabNotRunning {
-            lab: self.lab.id.clone(),
-        }
+        self.ops().practice_start(ctx, &self.lab, scratch).await
     }
 
     /// Evaluates recorded facts (fixture tests, `grade`): no Docker.
     #[cfg(test)]
     pub(crate) fn judge_recorded(&self, facts: &str) -> Report {
-        match &self.checks {
-            Checks::Vm(checks) => {
-                pipeline::judge::<Vm>(&self.lab, checks, &serde_json::from_str(facts).unwrap())
-            }
-            Checks::Heroku(checks) => {
-                pipeline::judge::<Heroku>(&self.lab, checks, &serde_json::from_str(facts).unwrap())
-            }
-            Checks::Container(checks) => pipeline::judge::<Container>(
-                &self.lab,
-                checks,
-                &serde_json::from_str(facts).unwrap(),
-            ),
-        }
+        self.ops().judge_recorded(self, facts)
     }
 }
 
 impl Running {
-    pub(crate) fn ready_text(&self, ctx: &Ctx<'_>, lab: &Lab) -> String {
-        match self {
-            Running::Vm(r) => Vm::ready_text(ctx, lab, r),
-            Running::Heroku(r) => Heroku::ready_text(ctx, lab, r),
-            Running::Container(r) => Container::ready_text(ctx, lab, r),
-        }
+    fn ops(&self) -> &'static dyn Ops {
+        ops(self.kind())
     }
 
-    pub(crate) fn status(&self, containers: &[ContainerSummary]) -> StatusRow {
-        match self {
-            Running::Vm(r) => Vm::status(r, containers),
-            Running::Heroku(r) => Heroku::status(r, containers),
-            Running::Container(r) => Container::status(r, containers),
-        }
+    pub(crate) fn ready_text(&self, ctx: &Ctx<'_>, lab: &Lab) -> String {
+        self.ops().ready_text(ctx, lab, self)
+    }
+
+    pub(crate) async fn status(
+        &self,
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        containers: &[ContainerSummary],
+    ) -> StatusRow {
+        self.ops()
+            .status(ctx, docker, self, containers)
+            .await
+            .expect("dispatched by the running entry's own kind")
     }
 
     pub(crate) fn stop(&self, home: &Home) {
-        match self {
-            Running::Vm(r) => Vm::stop(home, r),
-            Running::Heroku(r) => Heroku::stop(home, r),
-            Running::Container(r) => Container::stop(home, r),
-        }
+        self.ops().stop(home, self);
     }
 
     /// Removes what a practice run made outside deploylab's labels.
     pub(crate) async fn discard_practice(&self, docker: &Docker) {
-        match self {
-            Running::Vm(r) => Vm::discard_practice(docker, r).await,
-            Running::Heroku(r) => Heroku::discard_practice(docker, r).await,
-            Running::Container(r) => Container::discard_practice(docker, r).await,
-        }
-    }
-
-    pub(crate) fn machine(&self) -> std::result::Result<&Machine, &'static str> {
-        match self {
-            Running::Vm(r) => Vm::machine(r),
-            Running::Heroku(r) => Heroku::machine(r),
-            Running::Container(r) => Container::machine(r),
-        }
+        self.ops().discard_practice(docker, self).await;
     }
 
     /// What the environment was built from (a submission's `recipe`).
     pub(crate) fn recipe(&self) -> String {
-        match self {
-            Running::Vm(r) => Vm::recipe(r),
-            Running::Heroku(r) => Heroku::recipe(r),
-            Running::Container(r) => Container::recipe(r),
-        }
-    }
-
-    /// The environment's name in `lab.yaml` (a submission's `environment`).
-    pub(crate) fn kind(&self) -> &'static str {
-        match self {
-            Running::Vm(_) => "vm",
-            Running::Heroku(_) => "heroku",
-            Running::Container(_) => "container",
-        }
+        self.ops().recipe(self)
     }
 
     /// When it started, seconds since the epoch.
     pub(crate) fn started_at(&self) -> u64 {
-        match self {
-            Running::Vm(r) => r.started_at,
-            Running::Heroku(r) => r.started_at,
-            Running::Container(r) => r.started_at,
-        }
+        self.ops().started_at(self)
     }
 }
 
@@ -331,33 +597,49 @@ pub(crate) async fn run_command(command: EnvCommand, home: &Home) -> Result<i32>
             let state: State = home.load()?;
             let running = state.labs.into_values().find_map(|r| match r {
                 Running::Heroku(r) => Some(r),
-                Running::Vm(_) | Running::Container(_) => None,
+                _ => None,
             });
             crate::heroku::cli::run(command, running).await
         }
     }
 }
 
-/// Images an environment keeps current beside the VM image (`images
-/// list`/`prune`), and the kinds of image `prune` must leave alone.
-pub(crate) async fn current_images(docker: &Docker, vm: &crate::images::VmImage) -> Vec<String> {
-    let mut tags = vec![
-        vm.tag.clone(),
-        crate::heroku::stack::tag_for(vm),
-        crate::standin::postgres::tag_for(vm),
-        crate::standin::nginx::tag_for(vm),
-    ];
-    // The Python stand-in's tag names the proxy's address it was made for;
-    // the official names the stand-ins carry are theirs too.
-    if let Ok(proxy) = crate::container::proxy_address(docker).await {
-        tags.push(crate::standin::python::tag_for(vm, proxy));
+/// Images every environment keeps current (`images list`/`prune`), the VM
+/// image first.
+pub(crate) async fn current_images(docker: &Docker, vm: &VmImage) -> Vec<String> {
+    let mut tags = Vec::new();
+    for kind in KINDS {
+        for tag in ops(*kind).current_images(docker, vm).await {
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
     }
-    tags.extend(
-        crate::container::official_names()
-            .iter()
-            .map(ToString::to_string),
-    );
     tags
 }
 
-pub(crate) const KEPT_IMAGE_KINDS: &[&str] = &[crate::heroku::build::SLUG_KIND];
+/// Images of older recipes this home's labs still run on.
+pub(crate) fn images_in_use(home: &Home) -> Vec<String> {
+    KINDS
+        .iter()
+        .flat_map(|kind| ops(*kind).images_in_use(home))
+        .collect()
+}
+
+/// Kinds of image `images prune` leaves to their environment.
+pub(crate) fn kept_image_kinds() -> Vec<&'static str> {
+    KINDS
+        .iter()
+        .flat_map(|kind| ops(*kind).kept_image_kinds())
+        .copied()
+        .collect()
+}
+
+/// What `doctor` learns from every environment.
+pub(crate) async fn diagnose(ctx: &Ctx<'_>, docker: &Docker) -> Result<Vec<Diagnosis>> {
+    let mut lines = Vec::new();
+    for kind in KINDS {
+        lines.extend(ops(*kind).diagnose(ctx, docker).await?);
+    }
+    Ok(lines)
+}

@@ -8,7 +8,7 @@
 //! the host with pip. The image tag is a hash of everything that goes into
 //! it: an unchanged recipe is never rebuilt.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::docker::{LABEL_BUILD, LABEL_IMAGE, LABEL_RECIPE, is_not_found};
+use crate::docker::{self, LABEL_BUILD, LABEL_IMAGE, LABEL_RECIPE, is_not_found};
 use crate::error::describe_docker as describe;
 use crate::error::{Error, Result};
 use crate::lab::Lab;
@@ -116,6 +116,13 @@ impl VmImage {
         has_build(docker, &self.tag, &self.build_id()).await
     }
 
+    /// Whether an image with these labels is the one this cache's build
+    /// made (the `deploylab.build` label names the build).
+    #[cfg(test)]
+    fn pairs_with(&self, labels: Option<&HashMap<String, String>>) -> bool {
+        carries_build(labels, &self.build_id())
+    }
+
     /// The id of the build that made this image's cache ("" if none did).
     pub(crate) fn build_id(&self) -> String {
         std::fs::read_to_string(self.build_id_file())
@@ -129,14 +136,22 @@ impl VmImage {
 /// `deploylab.build` label): images made from another build do not count.
 pub(crate) async fn has_build(docker: &Docker, tag: &str, build: &str) -> Result<bool> {
     match docker.inspect_image(tag).await {
-        Ok(image) => Ok(image
-            .config
-            .and_then(|c| c.labels)
-            .and_then(|l| l.get(LABEL_BUILD).cloned())
-            .is_some_and(|id| id == build)),
+        Ok(image) => Ok(carries_build(
+            image.config.and_then(|c| c.labels).as_ref(),
+            build,
+        )),
         Err(e) if is_not_found(&e) => Ok(false),
         Err(e) => Err(Error::docker(format!("looking up image {tag}"))(e)),
     }
+}
+
+/// Whether image labels name build `build` (an empty id, a cache no build
+/// finished, pairs with nothing).
+fn carries_build(labels: Option<&HashMap<String, String>>, build: &str) -> bool {
+    !build.is_empty()
+        && labels
+            .and_then(|l| l.get(LABEL_BUILD))
+            .is_some_and(|id| id == build)
 }
 
 /// Makes sure the VM image for these labs exists, building it if not.
@@ -344,7 +359,7 @@ async fn download_wheels(
         .into_iter()
         .find(|p| which(p).is_some())
         .ok_or("python3 with pip is needed on the host to download wheels")?;
-    let arch = vm_arch(docker).await;
+    let arch = docker::arch(docker).await;
     let output = tokio::process::Command::new(python)
         .args([
             "-m",
@@ -377,21 +392,6 @@ async fn download_wheels(
         ));
     }
     Ok(())
-}
-
-/// The VM's CPU architecture as pip names it (the engine's own).
-pub(crate) async fn vm_arch(docker: &Docker) -> String {
-    let arch = docker
-        .info()
-        .await
-        .ok()
-        .and_then(|i| i.architecture)
-        .unwrap_or_else(|| "x86_64".into());
-    if arch == "arm64" {
-        "aarch64".to_string()
-    } else {
-        arch
-    }
 }
 
 pub(crate) fn which(tool: &str) -> Option<PathBuf> {
@@ -453,12 +453,17 @@ pub(crate) async fn list(docker: &Docker, current_tags: &[String]) -> Result<Vec
     Ok(rows)
 }
 
+/// How the kind (`deploylab.image` label) of every stand-in for an
+/// official image ends (`python-standin`): images built `FROM` one inherit
+/// its labels.
+pub(crate) const STANDIN_KIND_SUFFIX: &str = "-standin";
+
 /// Whether an image labelled as deploylab's is one deploylab made: an
 /// image built `FROM` a stand-in (a student's app) inherits its labels,
 /// but never carries a deploylab name (`deploylab/…`, `deploylab-…`).
 fn is_ours(tags: &[String], kind: &str) -> bool {
     match tags.is_empty() {
-        true => !crate::standin::KINDS.contains(&kind),
+        true => !kind.ends_with(STANDIN_KIND_SUFFIX),
         false => tags.iter().any(|t| t.starts_with("deploylab")),
     }
 }
@@ -526,28 +531,28 @@ mod tests {
 
     /// The offline repository depends on the exact package versions in the
     /// image: an image and a repository from two different builds never
-    /// pair. (Needs the Docker engine; builds the VM image if missing.)
-    #[tokio::test]
-    async fn image_and_repository_from_different_builds_do_not_pair() {
-        let docker = crate::docker::connect().await.expect("Docker engine");
-        let cache = crate::state::Home::from_env().unwrap().cache;
+    /// pair, nor does a cache no build finished.
+    #[test]
+    fn image_and_repository_from_different_builds_do_not_pair() {
         let labs = crate::catalog::Catalog::BuiltIn.all().unwrap();
-        let progress = crate::progress::Progress::new(true);
-        ensure_vm_image(&docker, &cache, &labs, &progress)
-            .await
-            .unwrap();
         let recipe = VmRecipe::for_labs(&labs);
-        let other_cache = tempfile::tempdir().unwrap();
-        let other = recipe.image(other_cache.path());
-        std::fs::create_dir_all(&other.apt_dir).unwrap();
-        std::fs::create_dir_all(&other.wheels_dir).unwrap();
-        std::fs::write(other.apt_dir.join("Packages"), "").unwrap();
-        std::fs::write(
-            other.apt_dir.parent().unwrap().join("build-id"),
-            "another-build",
-        )
-        .unwrap();
-        assert!(recipe.image(&cache).is_ready(&docker).await.unwrap());
-        assert!(!other.is_ready(&docker).await.unwrap());
+        let cache = |build: Option<&str>| {
+            let dir = tempfile::tempdir().unwrap();
+            let image = recipe.image(dir.path());
+            std::fs::create_dir_all(image.apt_dir.parent().unwrap()).unwrap();
+            if let Some(build) = build {
+                std::fs::write(image.build_id_file(), format!("{build}\n")).unwrap();
+            }
+            (dir, image)
+        };
+        let labelled = |build: &str| HashMap::from([(LABEL_BUILD.to_string(), build.to_string())]);
+        let (_one, built) = cache(Some("build-1"));
+        let (_other, rebuilt) = cache(Some("build-2"));
+        let (_none, unfinished) = cache(None);
+        assert!(built.pairs_with(Some(&labelled("build-1"))));
+        assert!(!rebuilt.pairs_with(Some(&labelled("build-1"))));
+        assert!(!unfinished.pairs_with(Some(&labelled(""))));
+        assert!(!built.pairs_with(None));
+        assert!(!built.pairs_with(Some(&HashMap::new())));
     }
 }

@@ -61,27 +61,27 @@ pub(crate) struct Source {
     pub(crate) text: String,
 }
 
-/// The kind of environment a lab runs in (`environment:` in lab.yaml).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub(crate) enum Kind {
-    /// Debian 12 containers with systemd and sshd standing in for VMs.
-    Vm,
-    /// The local fake Heroku, driven by the real heroku CLI and git.
-    Heroku,
-    /// The student's own Docker engine and Compose, with offline stand-ins.
-    Container,
-}
-
-impl Kind {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Kind::Vm => "vm",
-            Kind::Heroku => "heroku",
-            Kind::Container => "container",
+/// The kinds of environment a lab may run in (`environment:` in lab.yaml),
+/// one per environment of `with_environments!` (lib.rs).
+macro_rules! define_kind {
+    ($($module:ident::$ty:ident: $variant:ident = $name:literal,)*) => {
+        /// The kind of environment a lab runs in (`environment:` in lab.yaml).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+        pub(crate) enum Kind {
+            $(#[serde(rename = $name)] $variant,)*
         }
-    }
+
+        impl Kind {
+            /// Its name in lab.yaml (and in submissions and the state file).
+            pub(crate) fn name(self) -> &'static str {
+                match self {
+                    $(Kind::$variant => $name,)*
+                }
+            }
+        }
+    };
 }
+with_environments!(define_kind);
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

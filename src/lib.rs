@@ -7,7 +7,8 @@
 //!   from.
 //! - `seam`: the trait every kind of environment implements;
 //!   `environment`: the one place that picks an environment for a lab;
-//!   `vm/` and `heroku/`: the environments.
+//!   `vm/`, `heroku/` and `container/`: the environments, registered in
+//!   [`with_environments`].
 //! - `pipeline`: one check run (facts, then verdicts); `verdict`: pure
 //!   judging into a `report`, shown as tables, JSON or JUnit.
 //! - `docker`: the engine (bollard); `images`: images from Debian packages;
@@ -17,11 +18,36 @@
 //! - `state`: deploylab's files; `progress`: spinners; `interrupt`:
 //!   Ctrl-C; `error`: every failure, its hint and its exit code.
 
+/// Every kind of lab environment, one line each:
+/// `module::Type: Variant = "its name in lab.yaml"`.
+///
+/// Adding an environment is its folder `src/<module>/` (a type that
+/// implements `seam::Environment`) and one line here. The rest follows
+/// from this list: the module is declared below, `lab::Kind` gets a
+/// variant (`environment:` in lab.yaml), and `environment.rs` dispatches to
+/// the type (the state file's entries, the checks, every command).
+macro_rules! with_environments {
+    ($then:ident) => {
+        $then! {
+            vm::Vm: Vm = "vm",
+            heroku::Heroku: Heroku = "heroku",
+            container::Container: Container = "container",
+        }
+    };
+}
+
+/// The environments' modules, from [`with_environments`].
+macro_rules! declare_environments {
+    ($($module:ident::$ty:ident: $variant:ident = $name:literal,)*) => {
+        $(mod $module;)*
+    };
+}
+with_environments!(declare_environments);
+
 mod background;
 mod catalog;
 mod cli;
 mod commands;
-mod container;
 mod docker;
 mod environment;
 mod error;
@@ -29,7 +55,6 @@ mod error;
 mod fixtures;
 mod gitserver;
 mod grading;
-mod heroku;
 mod http_server;
 mod images;
 mod interrupt;
@@ -44,8 +69,8 @@ mod shell;
 mod standin;
 mod state;
 mod submission;
+mod units;
 mod verdict;
-mod vm;
 
 use clap::Parser;
 

@@ -4,7 +4,7 @@
 //!
 //! `DEPLOYLAB_RECORD_FACTS=<file>` writes the facts of the run to a file:
 //! that is how the fixtures of the fixture tests are recorded from real
-//! labs (`src/vm/checks/fixtures.rs`).
+//! labs (`src/vm/fixtures.rs`).
 
 // The check and command layers stay readable: no function over 100 lines.
 #![warn(clippy::too_many_lines)]

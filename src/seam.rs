@@ -1,5 +1,5 @@
 //! The seam every kind of lab environment implements (a VM, the fake
-//! Heroku; Compose and Kubernetes next). It sits below the environments and
+//! Heroku, Compose; Kubernetes next). It sits below the environments and
 //! the layer that picks one (`environment.rs`), so neither imports the
 //! other: the modules stay acyclic.
 
@@ -8,11 +8,12 @@ use std::process::Command;
 
 use bollard::Docker;
 use bollard::models::ContainerSummary;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::images::VmImage;
 use crate::lab::Lab;
 use crate::progress::Progress;
 use crate::state::Home;
@@ -47,13 +48,61 @@ pub(crate) struct StartOptions {
 /// One row of `deploylab status`.
 pub(crate) struct StatusRow {
     pub(crate) state: String,
-    pub(crate) ssh: String,
-    pub(crate) http: String,
+    /// Where the environment answers, by name ("ssh", "http"): `status`
+    /// shows a column per name any running lab has.
+    pub(crate) endpoints: Vec<(&'static str, String)>,
+    /// Bytes the environment has written to disk, where that is watched
+    /// (a VM's disk is not bounded).
+    pub(crate) written: Option<u64>,
     pub(crate) place: String,
     pub(crate) proxy: String,
 }
 
+/// One line of `deploylab doctor` that only an environment can tell.
+pub(crate) struct Diagnosis {
+    pub(crate) ok: bool,
+    /// Whether a ✗ here stops the labs from working (else it is advice).
+    pub(crate) essential: bool,
+    pub(crate) what: String,
+    pub(crate) fix: String,
+}
+
+impl Diagnosis {
+    pub(crate) fn new(
+        ok: bool,
+        essential: bool,
+        what: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Diagnosis {
+            ok,
+            essential,
+            what: what.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+/// Where `deploylab shell` opens a shell: a container and a user in it.
+pub(crate) struct ShellTarget {
+    pub(crate) container: String,
+    pub(crate) user: String,
+}
+
+/// Messages of the seam's defaults, kept together for translation.
+mod text {
+    pub(super) const NO_MACHINE: &str = "it has no machine to log into.";
+    pub(super) const NO_SOLUTION: &str = "it has no reference solution to run.";
+    pub(super) const NO_SUBMISSIONS: &str = "its work cannot be submitted yet.";
+}
+
 /// A kind of lab environment.
+///
+/// The first group of methods is the core every environment has: start,
+/// stop, status, facts and their verdicts, and what it is built from. The
+/// second group are abilities only some have (a machine to log into, a
+/// reboot, a step runner, submissions); their defaults say, in one place,
+/// that the command is not for this lab.
 pub(crate) trait Environment {
     /// The check kinds a lab of this environment may list (`expect:`).
     type Check: DeserializeOwned + Debug;
@@ -61,6 +110,15 @@ pub(crate) trait Environment {
     type Running: Debug + Clone + Serialize + DeserializeOwned;
     /// Everything one check run reads (recordable, for fixture tests).
     type Facts: Serialize + DeserializeOwned;
+    /// A submission's description of the work (its `state.json`); the
+    /// files of the work travel beside it as a tar.gz.
+    type Work: Serialize + DeserializeOwned;
+
+    /// Why `ssh`, `shell` and `restart` are not for this lab's
+    /// environment (shown after "`ssh` is not available for lab X:").
+    const WITHOUT_MACHINE: &'static str = text::NO_MACHINE;
+
+    // The core.
 
     /// Starts (or finds running) the lab's environment. On failure the
     /// caller removes whatever this start labelled.
@@ -78,7 +136,15 @@ pub(crate) trait Environment {
     fn ready_text(ctx: &Ctx<'_>, lab: &Lab, running: &Self::Running) -> String;
 
     /// The `status` row, given this home's labelled containers.
-    fn status(running: &Self::Running, containers: &[ContainerSummary]) -> StatusRow;
+    async fn status(
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        running: &Self::Running,
+        containers: &[ContainerSummary],
+    ) -> StatusRow;
+
+    /// When it started, seconds since the Unix epoch.
+    fn started_at(running: &Self::Running) -> u64;
 
     /// Stops the host processes the environment runs (its containers are
     /// removed by label afterwards).
@@ -109,16 +175,6 @@ pub(crate) trait Environment {
         Vec::new()
     }
 
-    /// What runs one step of the reference solution (the script on stdin).
-    fn step_runner(ctx: &Ctx<'_>, lab: &Lab, running: &Self::Running) -> Result<Command>;
-
-    /// After a step that asks for it (`# deploylab: restart the VM after
-    /// this step`).
-    async fn restart(docker: &Docker, lab: &Lab, running: &Self::Running) -> Result<()>;
-
-    /// The student's work as a submission's two parts (`submit`).
-    async fn capture(ctx: &Ctx<'_>, docker: &Docker, running: &Self::Running) -> Result<Captured>;
-
     /// What the environment was built from: a submission made on another
     /// recipe cannot be restored exactly.
     fn recipe(running: &Self::Running) -> String;
@@ -127,12 +183,68 @@ pub(crate) trait Environment {
     /// `recipe` a start would give), asked before starting one.
     async fn current_recipe(ctx: &Ctx<'_>, docker: &Docker) -> Result<String>;
 
+    /// The images this environment keeps current (`images list`/`prune`),
+    /// given the VM image every other image derives from.
+    async fn current_images(_docker: &Docker, _vm: &VmImage) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Images of older recipes that this home's environments still run
+    /// on (`images prune` keeps them).
+    fn images_in_use(_home: &Home) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Kinds of image (`deploylab.image` label) `images prune` leaves to
+    /// the environment (they go with what they belong to).
+    const KEPT_IMAGE_KINDS: &'static [&'static str] = &[];
+
+    /// What `doctor` can only learn by asking this environment.
+    async fn diagnose(_ctx: &Ctx<'_>, _docker: &Docker) -> Result<Vec<Diagnosis>> {
+        Ok(Vec::new())
+    }
+
+    // Abilities: the defaults say the command is not for this lab.
+
+    /// What runs one step of the reference solution (the script on stdin).
+    fn step_runner(_ctx: &Ctx<'_>, lab: &Lab, _running: &Self::Running) -> Result<Command> {
+        Err(not_for_this_lab(lab, "solve", text::NO_SOLUTION))
+    }
+
+    /// The system's ssh client, logged into the lab's machine
+    /// (`deploylab ssh`).
+    fn ssh(_ctx: &Ctx<'_>, lab: &Lab, _running: &Self::Running) -> Result<Command> {
+        Err(not_for_this_lab(lab, "ssh", Self::WITHOUT_MACHINE))
+    }
+
+    /// Where `deploylab shell` opens a login shell.
+    fn shell(lab: &Lab, _running: &Self::Running) -> Result<ShellTarget> {
+        Err(not_for_this_lab(lab, "shell", Self::WITHOUT_MACHINE))
+    }
+
+    /// Reboots the lab (`deploylab restart`, and after a solution step
+    /// that asks for it: `# deploylab: restart the VM after this step`).
+    async fn restart(_docker: &Docker, lab: &Lab, _running: &Self::Running) -> Result<()> {
+        Err(not_for_this_lab(lab, "restart", Self::WITHOUT_MACHINE))
+    }
+
+    /// The student's work (`submit`): its description and its files
+    /// (tar.gz).
+    async fn capture(
+        _ctx: &Ctx<'_>,
+        _docker: &Docker,
+        lab: &Lab,
+        _running: &Self::Running,
+    ) -> Result<(Self::Work, Vec<u8>)> {
+        Err(not_for_this_lab(lab, "submit", text::NO_SUBMISSIONS))
+    }
+
     /// How to start a fresh environment for grading this work (a VM
     /// starts from an image with its packages already installed).
     async fn grading_start(
         _ctx: &Ctx<'_>,
         _docker: &Docker,
-        _work: &Captured,
+        _work: &Self::Work,
     ) -> Result<StartOptions> {
         Ok(StartOptions {
             fresh: true,
@@ -144,12 +256,15 @@ pub(crate) trait Environment {
     /// and leaves it as a student's would be (rebooted): ready to check.
     /// Returns notes for the instructor (what could not be had exactly).
     async fn restore(
-        ctx: &Ctx<'_>,
-        docker: &Docker,
+        _ctx: &Ctx<'_>,
+        _docker: &Docker,
         lab: &Lab,
-        running: &Self::Running,
-        work: &Captured,
-    ) -> Result<Vec<String>>;
+        _running: &Self::Running,
+        _work: &Self::Work,
+        _files: &[u8],
+    ) -> Result<Vec<String>> {
+        Err(not_for_this_lab(lab, "grade", text::NO_SUBMISSIONS))
+    }
 
     /// Why a graded environment must get no points though its checks ran
     /// (it outgrew its limits), asked after the checks.
@@ -175,9 +290,15 @@ pub(crate) trait Environment {
     /// Removes what a practice run made outside deploylab's labels (the
     /// container lab: the Compose project in the scratch app folder).
     async fn discard_practice(_docker: &Docker, _running: &Self::Running) {}
+}
 
-    /// The machine `ssh`, `shell` and `restart` work on, or why there is none.
-    fn machine(running: &Self::Running) -> std::result::Result<&Machine, &'static str>;
+/// `command` is not for `lab`, because `why`.
+pub(crate) fn not_for_this_lab(lab: &Lab, command: &'static str, why: &'static str) -> Error {
+    Error::NotForThisLab {
+        command,
+        lab: lab.id.clone(),
+        why,
+    }
 }
 
 /// A submission's two parts: the environment's description of the work
@@ -192,14 +313,4 @@ pub(crate) struct Captured {
 pub(crate) struct GradeLimits {
     /// Bytes the environment may write to disk.
     pub(crate) disk: u64,
-}
-
-/// One machine of a lab: a container reachable over SSH (and its port 80)
-/// on ports of 127.0.0.1.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Machine {
-    pub(crate) container_id: String,
-    pub(crate) container_name: String,
-    pub(crate) ssh_port: u16,
-    pub(crate) http_port: u16,
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Records the facts that src/vm/checks/fixtures.rs judges without Docker:
+# Records the facts that src/vm/fixtures.rs judges without Docker:
 # a fresh vm-nginx VM, the reference solution at two points, and the
 # breakages the integration tests build. Run it after changing what the
 # probe gathers, then `cargo insta review`:
@@ -10,7 +10,7 @@
 set -euo pipefail
 
 deploylab="$(realpath "${1:-target/debug/deploylab}")"
-out="$(cd "$(dirname "$0")/.." && pwd)/src/vm/checks/fixtures"
+out="$(cd "$(dirname "$0")/.." && pwd)/src/vm/fixtures"
 export DEPLOYLAB_HOME="${DEPLOYLAB_HOME:-$(mktemp -d)}"
 trap '"$deploylab" stop --all -q >/dev/null 2>&1 || true' EXIT
 

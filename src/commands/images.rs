@@ -62,10 +62,10 @@ pub(super) async fn run(ctx: &Ctx<'_>, action: ImagesAction) -> Result<i32> {
             println!("{table}");
         }
         ImagesAction::Prune { packages } => {
-            let keep = environment::KEPT_IMAGE_KINDS;
+            let keep = environment::kept_image_kinds();
             let mut needed = current_tags;
-            needed.extend(crate::heroku::lab::stacks_in_use(ctx.home));
-            let removed = images::prune(&docker, &ctx.home.cache, &current, &needed, keep).await?;
+            needed.extend(environment::images_in_use(ctx.home));
+            let removed = images::prune(&docker, &ctx.home.cache, &current, &needed, &keep).await?;
             println!("{}", text::removed(removed.len()));
             if packages {
                 let (files, bytes) = crate::packages::clear_cache(&ctx.home.cache)?;

@@ -32,7 +32,7 @@ use crate::error::{Error, Result, exit};
 use crate::packages;
 use crate::progress::Progress;
 use crate::report::Report;
-use crate::seam::{Ctx, Machine, StartOptions};
+use crate::seam::{Ctx, StartOptions};
 use crate::state::Home;
 
 pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
@@ -69,7 +69,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
             };
             start::run(&ctx, &lab, options).await
         }
-        Command::Status => status::run(&home).await,
+        Command::Status => status::run(&ctx).await,
         Command::Check {
             target,
             stage,
@@ -87,7 +87,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
         }
         Command::Grade(args) => grade::run(&ctx, args).await,
         Command::Selftest { lab } => selftest::run(&ctx, lab.as_deref()).await,
-        Command::Doctor => doctor::run(&home, &catalog).await,
+        Command::Doctor => doctor::run(&ctx).await,
         Command::Images { action } => images::run(&ctx, action).await,
         Command::PackageProxy(args) => packages::serve(args).await.map(|()| exit::OK),
         Command::Environment(command) => environment::run_command(command, &home).await,
@@ -112,20 +112,6 @@ fn unknown_or(catalog: &Catalog, error: Error) -> Error {
         },
         other => other,
     }
-}
-
-/// The machine of a lab that has one (`ssh`, `shell`, `restart`), or why
-/// `command` is not for this lab.
-fn machine<'a>(
-    loaded: &LoadedLab,
-    running: &'a Running,
-    command: &'static str,
-) -> Result<&'a Machine> {
-    running.machine().map_err(|why| Error::NotForThisLab {
-        command,
-        lab: loaded.lab.id.clone(),
-        why,
-    })
 }
 
 /// One check run of the lab a command is about.

@@ -21,7 +21,6 @@ mod text {
 
 pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>) -> Result<i32> {
     let (loaded, running) = running_lab(ctx, lab)?;
-    super::machine(&loaded, &running, "restart")?;
     let id = &loaded.lab.id;
     let docker = docker::connect().await?;
     ctx.progress.set(&text::rebooting(id));

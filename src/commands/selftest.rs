@@ -207,7 +207,7 @@ async fn grade_solution(
         .dir
         .join(format!("deploylab-{}.submission", lab.id));
     let self_check = serde_json::to_value(own_check).ok();
-    let manifest = Manifest::new(&lab.id, running.kind(), running.recipe(), self_check);
+    let manifest = Manifest::new(&lab.id, running.kind().name(), running.recipe(), self_check);
     submission::write(&file, manifest, &captured.state, &captured.files)?;
     let grader = Grader {
         catalog: ctx.catalog,

@@ -7,7 +7,7 @@ use crate::seam::Ctx;
 
 pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>) -> Result<i32> {
     let (loaded, running) = running_lab(ctx, lab)?;
-    let machine = super::machine(&loaded, &running, "shell")?;
+    let target = loaded.shell(&running)?;
     let docker = docker::connect().await?;
-    crate::shell::interactive(&docker, &machine.container_id, &loaded.lab.user).await
+    crate::shell::interactive(&docker, &target.container, &target.user).await
 }

@@ -6,8 +6,8 @@ use crate::seam::Ctx;
 
 pub(super) fn run(ctx: &Ctx<'_>, lab: Option<&str>, command: &[String]) -> Result<i32> {
     let (loaded, running) = running_lab(ctx, lab)?;
-    let machine = super::machine(&loaded, &running, "ssh")?;
-    let status = crate::vm::ssh_command(ctx.home, &loaded.lab, machine)?
+    let status = loaded
+        .ssh(ctx, &running)?
         .args(command)
         .status()
         .map_err(Error::io("running ssh"))?;

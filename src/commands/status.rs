@@ -1,27 +1,26 @@
-//! `deploylab status`: the running labs, their state and ports.
+//! `deploylab status`: the running labs, their state and where they answer.
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use crate::docker;
 use crate::environment::State;
 use crate::error::{Result, exit};
-use crate::state::{Home, now};
-use crate::vm::disk;
+use crate::seam::{Ctx, StatusRow};
+use crate::state::now;
+use crate::units;
 
 /// Messages shown here, kept together for translation.
 mod text {
     pub(super) const NONE: &str =
         "No lab is running. `deploylab labs` lists them; `deploylab start <lab>` starts one.";
-    pub(super) const HEADER: [&str; 8] = [
-        "lab",
-        "state",
-        "ssh",
-        "http",
-        "disk written",
-        "up since",
-        "container",
-        "package proxy",
-    ];
+    pub(super) const LAB: &str = "lab";
+    pub(super) const STATE: &str = "state";
+    pub(super) const WRITTEN: &str = "disk written";
+    pub(super) const SINCE: &str = "up since";
+    pub(super) const PLACE: &str = "container";
+    pub(super) const PROXY: &str = "package proxy";
+    /// A cell of a column the lab has nothing for.
+    pub(super) const NOTHING: &str = "-";
 
     pub(super) fn left_behind(lab: &str) -> String {
         format!("left behind: `deploylab stop {lab}` removes it")
@@ -36,7 +35,8 @@ mod text {
     }
 }
 
-pub(super) async fn run(home: &Home) -> Result<i32> {
+pub(super) async fn run(ctx: &Ctx<'_>) -> Result<i32> {
+    let home = ctx.home;
     let docker = docker::connect().await?;
     let state: State = home.load()?;
     // What the engine holds of this home that the state file does not know
@@ -51,35 +51,79 @@ pub(super) async fn run(home: &Home) -> Result<i32> {
         return Ok(exit::OK);
     }
     let containers = docker::labelled_containers(&docker, &home.instance(), None).await?;
+    let mut rows = Vec::new();
+    for (lab, running) in &state.labs {
+        let row = running.status(ctx, &docker, &containers).await;
+        rows.push((lab.clone(), row, running.started_at()));
+    }
+    let columns = Columns::of(rows.iter().map(|(_, row, _)| row));
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
-    table.set_header(text::HEADER.to_vec());
-    for (lab, running) in &state.labs {
-        let row = running.status(&containers);
-        // What a VM has written (its disk is not bounded, so it is watched).
-        let written = match running.machine() {
-            Ok(m) if row.state == "running" => disk::for_check(&docker, home, &m.container_id)
-                .await
-                .map_or_else(String::new, |d| disk::human(d.bytes)),
-            _ => "-".into(),
-        };
-        table.add_row(vec![
-            lab.clone(),
-            row.state,
-            row.ssh,
-            row.http,
-            written,
-            text::since(now().saturating_sub(running.started_at())),
-            row.place,
-            row.proxy,
-        ]);
+    table.set_header(columns.header());
+    for (lab, row, started_at) in rows {
+        table.add_row(columns.cells(lab, row, started_at));
     }
     for lab in unknown {
-        let mut row = vec![String::new(); text::HEADER.len()];
+        let mut row = vec![String::new(); columns.header().len()];
         row[1] = text::left_behind(&lab);
         row[0] = lab;
         table.add_row(row);
     }
     println!("{table}");
     Ok(exit::OK)
+}
+
+/// The table's columns: the environments' endpoints by name, in the order
+/// they first appear, and "disk written" only where some lab's is watched.
+struct Columns {
+    endpoints: Vec<&'static str>,
+    written: bool,
+}
+
+impl Columns {
+    fn of<'a>(rows: impl Iterator<Item = &'a StatusRow>) -> Columns {
+        let mut columns = Columns {
+            endpoints: Vec::new(),
+            written: false,
+        };
+        for row in rows {
+            for (name, _) in &row.endpoints {
+                if !columns.endpoints.contains(name) {
+                    columns.endpoints.push(name);
+                }
+            }
+            columns.written |= row.written.is_some();
+        }
+        columns
+    }
+
+    fn header(&self) -> Vec<&'static str> {
+        let mut header = vec![text::LAB, text::STATE];
+        header.extend(&self.endpoints);
+        if self.written {
+            header.push(text::WRITTEN);
+        }
+        header.extend([text::SINCE, text::PLACE, text::PROXY]);
+        header
+    }
+
+    fn cells(&self, lab: String, row: StatusRow, started_at: u64) -> Vec<String> {
+        let mut cells = vec![lab, row.state];
+        for name in &self.endpoints {
+            let value = row.endpoints.iter().find(|(n, _)| n == name);
+            cells.push(value.map_or_else(|| text::NOTHING.into(), |(_, v)| v.clone()));
+        }
+        if self.written {
+            cells.push(
+                row.written
+                    .map_or_else(|| text::NOTHING.into(), units::human_bytes),
+            );
+        }
+        cells.extend([
+            text::since(now().saturating_sub(started_at)),
+            row.place,
+            row.proxy,
+        ]);
+        cells
+    }
 }

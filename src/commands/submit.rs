@@ -8,6 +8,7 @@ use crate::docker;
 use crate::error::{Result, exit};
 use crate::seam::Ctx;
 use crate::submission::{self, Manifest};
+use crate::units;
 
 /// Messages shown here, kept together for translation.
 mod text {
@@ -42,14 +43,19 @@ pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>, output: Option<PathBuf
     let self_check = own
         .as_ref()
         .and_then(|c| serde_json::to_value(&c.report).ok());
-    let manifest = Manifest::new(&loaded.lab.id, running.kind(), running.recipe(), self_check);
+    let manifest = Manifest::new(
+        &loaded.lab.id,
+        running.kind().name(),
+        running.recipe(),
+        self_check,
+    );
     let bytes = submission::write(&path, manifest, &captured.state, &captured.files)?;
     let points = own.map(|c| (c.report.points, c.report.max_points));
     println!(
         "{}",
         text::written(
             &path.display().to_string(),
-            &crate::vm::disk::human(bytes),
+            &units::human_bytes(bytes),
             points
         )
     );

@@ -34,7 +34,8 @@ use crate::docker::{LABEL_INSTANCE, LABEL_LAB};
 use crate::error::{Error, Result};
 use crate::images;
 use crate::lab::Lab;
-use crate::seam::{Captured, Ctx, Environment, Machine, StartOptions, StatusRow};
+use crate::images::VmImage;
+use crate::seam::{Ctx, Environment, StartOptions, StatusRow};
 use crate::state::Home;
 use crate::verdict::Verdict;
 
@@ -197,6 +198,9 @@ impl Environment for Container {
     type Check = Check;
     type Running = Running;
     type Facts = Facts;
+    type Work = submission::ContainerWork;
+
+    const WITHOUT_MACHINE: &'static str = text::NO_VM;
 
     async fn start(
         ctx: &Ctx<'_>,
@@ -303,15 +307,39 @@ impl Environment for Container {
         text::ready(&running.dir, &standins, &proxy, clone)
     }
 
-    fn status(running: &Running, _: &[ContainerSummary]) -> StatusRow {
+    async fn status(
+        _: &Ctx<'_>,
+        _: &Docker,
+        running: &Running,
+        _: &[ContainerSummary],
+    ) -> StatusRow {
         let alive = running.proxy_pid.is_some_and(crate::packages::is_running);
         StatusRow {
             state: if alive { text::READY } else { text::PROXY_DOWN }.into(),
-            ssh: "-".into(),
-            http: "-".into(),
+            endpoints: Vec::new(),
+            written: None,
             place: text::place(&running.dir),
             proxy: crate::packages::status(running.proxy_pid, running.proxy.map(|a| a.port())),
         }
+    }
+
+    fn started_at(running: &Running) -> u64 {
+        running.started_at
+    }
+
+    /// The stand-ins: by deploylab's tags and by the official names they
+    /// carry. The Python stand-in's tag names the proxy's address it was
+    /// made for.
+    async fn current_images(docker: &Docker, vm: &VmImage) -> Vec<String> {
+        let mut tags = vec![
+            crate::standin::postgres::tag_for(vm),
+            crate::standin::nginx::tag_for(vm),
+        ];
+        if let Ok(proxy) = proxy_address(docker).await {
+            tags.push(crate::standin::python::tag_for(vm, proxy));
+        }
+        tags.extend(official_names().iter().map(ToString::to_string));
+        tags
     }
 
     fn stop(home: &Home, running: &Running) {
@@ -433,21 +461,14 @@ impl Environment for Container {
         Ok(cmd)
     }
 
-    async fn restart(_: &Docker, _: &Lab, _: &Running) -> Result<()> {
-        Ok(())
-    }
-
-    fn machine(_: &Running) -> std::result::Result<&Machine, &'static str> {
-        Err(text::NO_VM)
-    }
-
     /// The app folder's files: the student's repository.
-    async fn capture(_: &Ctx<'_>, _: &Docker, running: &Running) -> Result<Captured> {
-        let (work, files) = submission::capture(&running.dir)?;
-        Ok(Captured {
-            state: serde_json::to_vec_pretty(&work).expect("the work serializes"),
-            files,
-        })
+    async fn capture(
+        _: &Ctx<'_>,
+        _: &Docker,
+        _: &Lab,
+        running: &Running,
+    ) -> Result<(submission::ContainerWork, Vec<u8>)> {
+        submission::capture(&running.dir)
     }
 
     fn recipe(running: &Running) -> String {
@@ -460,7 +481,11 @@ impl Environment for Container {
     }
 
     /// A fresh app folder in the grade's scratch home.
-    async fn grading_start(ctx: &Ctx<'_>, _: &Docker, _: &Captured) -> Result<StartOptions> {
+    async fn grading_start(
+        ctx: &Ctx<'_>,
+        _: &Docker,
+        _: &submission::ContainerWork,
+    ) -> Result<StartOptions> {
         let app = ctx.home.dir.join("app");
         std::fs::create_dir_all(&app).map_err(Error::io(format!("creating {}", app.display())))?;
         Ok(StartOptions {
@@ -477,11 +502,10 @@ impl Environment for Container {
         docker: &Docker,
         _: &Lab,
         running: &Running,
-        work: &Captured,
+        _: &submission::ContainerWork,
+        files: &[u8],
     ) -> Result<Vec<String>> {
-        let _: submission::ContainerWork = serde_json::from_slice(&work.state)
-            .map_err(|e| Error::SubmissionState { why: e.to_string() })?;
-        submission::unpack(&work.files, &running.dir)?;
+        submission::unpack(files, &running.dir)?;
         let project = format!(
             "deploylab-{}-graded",
             crate::docker::short(&ctx.home.instance())

@@ -12,6 +12,7 @@ mod board;
 pub(crate) mod results;
 
 pub(crate) use board::Board;
+pub(crate) use results::GradeFormat;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -371,7 +372,9 @@ async fn grade_in(
     scratch.keep(running.clone());
     graded.timings.start_ms = millis(t);
     let here = running.recipe();
-    if submission.manifest.recipe != here || submission.manifest.environment != running.kind() {
+    if submission.manifest.recipe != here
+        || submission.manifest.environment != running.kind().name()
+    {
         let why = text::other_recipe(&submission.manifest.recipe, &here);
         return Err((ErrorKind::Submission, why));
     }
@@ -470,14 +473,12 @@ pub(crate) fn parse_size(text: &str) -> std::result::Result<u64, String> {
 }
 
 /// `--out FORMAT=FILE`.
-pub(crate) fn parse_out(
-    text: &str,
-) -> std::result::Result<(crate::cli::GradeFormat, PathBuf), String> {
+pub(crate) fn parse_out(text: &str) -> std::result::Result<(GradeFormat, PathBuf), String> {
     use clap::ValueEnum;
     let (format, file) = text
         .split_once('=')
         .ok_or_else(|| format!("'{text}' is not FORMAT=FILE (e.g. csv=grades.csv)"))?;
-    let format = crate::cli::GradeFormat::from_str(format, true).map_err(|_| {
+    let format = GradeFormat::from_str(format, true).map_err(|_| {
         format!("unknown format '{format}' (table, json, junit, csv, markdown, github-classroom)")
     })?;
     if file.is_empty() {

@@ -4,11 +4,28 @@
 //! the result GitHub Classroom's autograding reporter reads.
 
 use base64::Engine;
+use clap::ValueEnum;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::GradeFormat;
 use crate::report::{Report, Status};
+
+/// How `grade` prints its results (`--format`, `--out`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GradeFormat {
+    /// One row per submission: points and the first stage that fails.
+    Table,
+    /// Every submission's full report (schema in the README).
+    Json,
+    /// A test suite per submission.
+    Junit,
+    /// A gradebook: total and each stage's points per submission.
+    Csv,
+    /// For $GITHUB_STEP_SUMMARY.
+    Markdown,
+    /// What GitHub Classroom's autograding reporter reads.
+    GithubClassroom,
+}
 
 /// Version of the JSON results. Bump it on any change that could break a
 /// consumer; adding fields is fine.

@@ -19,7 +19,8 @@ use super::facts::Facts;
 use crate::error::{Error, Result};
 use crate::images;
 use crate::lab::Lab;
-use crate::seam::{Captured, Ctx, Environment, Machine, StartOptions, StatusRow};
+use crate::images::VmImage;
+use crate::seam::{Ctx, Environment, StartOptions, StatusRow};
 use crate::state::Home;
 use crate::verdict::Verdict;
 
@@ -86,6 +87,10 @@ impl Environment for Heroku {
     type Check = Check;
     type Running = Running;
     type Facts = Facts;
+    type Work = super::submission::HerokuWork;
+
+    const WITHOUT_MACHINE: &'static str = text::NO_VM;
+    const KEPT_IMAGE_KINDS: &'static [&'static str] = &[super::build::SLUG_KIND];
 
     /// `deploylab start heroku` (the caller removes the network if it fails).
     async fn start(
@@ -212,7 +217,12 @@ impl Environment for Heroku {
         text::ready(running.ports.api, running.ports.router, &blog)
     }
 
-    fn status(running: &Running, _: &[ContainerSummary]) -> StatusRow {
+    async fn status(
+        _: &Ctx<'_>,
+        _: &Docker,
+        running: &Running,
+        _: &[ContainerSummary],
+    ) -> StatusRow {
         StatusRow {
             state: if is_running(running.pid) {
                 text::ALIVE
@@ -220,11 +230,37 @@ impl Environment for Heroku {
                 text::DEAD
             }
             .into(),
-            ssh: "-".into(),
-            http: text::router(running.ports.router),
+            endpoints: vec![("http", text::router(running.ports.router))],
+            written: None,
             place: text::place(running.pid, running.ports.api),
             proxy: crate::packages::status(running.proxy_pid, running.proxy_port),
         }
+    }
+
+    fn started_at(running: &Running) -> u64 {
+        running.started_at
+    }
+
+    /// The stack image, and the PostgreSQL stand-in its add-ons run on.
+    async fn current_images(_: &Docker, vm: &VmImage) -> Vec<String> {
+        vec![
+            super::stack::tag_for(vm),
+            crate::standin::postgres::tag_for(vm),
+        ]
+    }
+
+    /// The stack images this home's slugs run on, which `images prune`
+    /// keeps while a release needs them.
+    fn images_in_use(home: &Home) -> Vec<String> {
+        let state = saved_state(&dir(home));
+        state
+            .apps
+            .values()
+            .flat_map(|app| app.releases.iter())
+            .filter_map(|release| release.slug.as_ref())
+            .filter(|slug| slug.packages.is_some())
+            .map(|slug| slug.image.clone())
+            .collect()
     }
 
     fn stop(_: &Home, running: &Running) {
@@ -283,21 +319,13 @@ impl Environment for Heroku {
         Ok(cmd)
     }
 
-    async fn restart(_: &Docker, _: &Lab, _: &Running) -> Result<()> {
-        Ok(())
-    }
-
-    fn machine(_: &Running) -> std::result::Result<&Machine, &'static str> {
-        Err(text::NO_VM)
-    }
-
-    async fn capture(ctx: &Ctx<'_>, docker: &Docker, running: &Running) -> Result<Captured> {
-        let instance = ctx.home.instance();
-        let (work, files) = super::submission::capture(docker, &instance, running).await?;
-        Ok(Captured {
-            state: serde_json::to_vec_pretty(&work).expect("the app's work serializes"),
-            files,
-        })
+    async fn capture(
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        _: &Lab,
+        running: &Running,
+    ) -> Result<(super::submission::HerokuWork, Vec<u8>)> {
+        super::submission::capture(docker, &ctx.home.instance(), running).await
     }
 
     /// A grade's fake keeps its apps like an account: their slugs go with
@@ -320,12 +348,11 @@ impl Environment for Heroku {
         docker: &Docker,
         _: &Lab,
         running: &Running,
-        work: &Captured,
+        work: &super::submission::HerokuWork,
+        files: &[u8],
     ) -> Result<Vec<String>> {
-        let described: super::submission::HerokuWork = serde_json::from_slice(&work.state)
-            .map_err(|e| Error::SubmissionState { why: e.to_string() })?;
         let instance = ctx.home.instance();
-        super::submission::restore(docker, &instance, running, &described, &work.files).await
+        super::submission::restore(docker, &instance, running, work, files).await
     }
 }
 
@@ -336,20 +363,6 @@ fn recipe() -> String {
 
 fn dir(home: &Home) -> PathBuf {
     home.dir.join("heroku")
-}
-
-/// The stack images this home's slugs run on, which `images prune` keeps
-/// while a release needs them.
-pub(crate) fn stacks_in_use(home: &Home) -> Vec<String> {
-    let state = saved_state(&dir(home));
-    state
-        .apps
-        .values()
-        .flat_map(|app| app.releases.iter())
-        .filter_map(|release| release.slug.as_ref())
-        .filter(|slug| slug.packages.is_some())
-        .map(|slug| slug.image.clone())
-        .collect()
 }
 
 /// The token of this home's fake: made once, kept, so exported

@@ -612,7 +612,7 @@ pub(crate) async fn start_on(
         return Ok(None);
     }
     let (gateway, network_id) = crate::docker::gateway(docker, on.network).await?;
-    let arch = crate::images::vm_arch(docker).await;
+    let arch = crate::docker::arch(docker).await;
     let log = home.dir.join(format!("package-proxy-{}.log", on.lab));
     let target = ForLab {
         lab: on.lab,

@@ -158,7 +158,19 @@ pub(crate) async fn name_as_official(
     Ok(carried)
 }
 
-/// The kinds of the stand-ins for official images: images built `FROM`
-/// one inherit its labels, so an untagged image of these kinds may be a
-/// student's (`images prune` leaves those alone).
-pub(crate) const KINDS: &[&str] = &[postgres::KIND, python::KIND, nginx::KIND];
+/// The kinds of the stand-ins for official images.
+#[cfg(test)]
+const KINDS: &[&str] = &[postgres::KIND, python::KIND, nginx::KIND];
+
+#[cfg(test)]
+mod tests {
+    /// Images built `FROM` a stand-in inherit its labels, so an untagged
+    /// image of a stand-in's kind may be a student's: `images` knows those
+    /// kinds by their suffix, and `images prune` leaves them alone.
+    #[test]
+    fn every_standin_kind_is_known_to_images_as_one() {
+        for kind in super::KINDS {
+            assert!(kind.ends_with(crate::images::STANDIN_KIND_SUFFIX), "{kind}");
+        }
+    }
+}

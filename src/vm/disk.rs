@@ -118,22 +118,7 @@ pub(crate) fn warning(disk: Option<DiskUse>) -> Option<String> {
     ))
 }
 
-/// Bytes as a person reads them (`1.5 GB`, `820 MB`).
-pub(crate) fn human(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "kB", "MB", "GB"];
-    #[allow(clippy::cast_precision_loss)]
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    match unit {
-        0 => format!("{bytes} B"),
-        _ if value < 10.0 => format!("{value:.1} {}", UNITS[unit]),
-        _ => format!("{value:.0} {}", UNITS[unit]),
-    }
-}
+pub(crate) use crate::units::human_bytes as human;
 
 #[cfg(test)]
 mod tests {

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use bollard::Docker;
 use sha2::{Digest, Sha256};
 
-use super::capture::{self, Package};
+use super::submission::{self, Package};
 use super::machine::{self, VmSpec};
 use crate::docker::{self, LABEL_IMAGE};
 use crate::error::{Error, Result};
@@ -97,7 +97,7 @@ async fn make(
     };
     let made = async {
         let vm = machine::create_and_boot(docker, &spec).await?;
-        let created = capture::install_recording(docker, &vm.container_id, packages).await?;
+        let created = submission::install_recording(docker, &vm.container_id, packages).await?;
         let options = bollard::query_parameters::StopContainerOptionsBuilder::default()
             .t(10)
             .build();

@@ -13,11 +13,20 @@ use bollard::models::{
 };
 use bollard::query_parameters::{CreateContainerOptionsBuilder, RestartContainerOptionsBuilder};
 use tokio::io::AsyncReadExt;
+use serde::{Deserialize, Serialize};
 
 use crate::docker::{self, LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE};
 use crate::error::{Error, Result};
 use crate::images::{APT_MOUNT, VmImage, WHEELS_MOUNT};
-pub(crate) use crate::seam::Machine;
+/// One machine of a lab: a container reachable over SSH (and its port 80)
+/// on ports of 127.0.0.1.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Machine {
+    pub(crate) container_id: String,
+    pub(crate) container_name: String,
+    pub(crate) ssh_port: u16,
+    pub(crate) http_port: u16,
+}
 
 /// What the probe needs beyond Docker's default capabilities: reading
 /// `/proc/<pid>/fd` of processes of other users (a gunicorn the student

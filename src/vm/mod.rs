@@ -3,16 +3,19 @@
 //! them on the lab's own network. Facts come from the in-VM probe (one run
 //! per machine) and from the host's own requests.
 
-mod capture;
 pub(crate) mod checks;
 pub(crate) mod disk;
 mod django;
+mod doctor;
 pub(crate) mod facts;
+#[cfg(test)]
+mod fixtures;
 pub(crate) mod graded;
 mod http;
 mod login;
 pub(crate) mod machine;
 mod probe;
+mod submission;
 
 use std::process::Command;
 use std::time::Duration;
@@ -27,7 +30,7 @@ use crate::gitserver;
 use crate::images;
 use crate::lab::Lab;
 use crate::packages;
-use crate::seam::{Captured, Ctx, Environment, GradeLimits, StartOptions, StatusRow};
+use crate::seam::{Ctx, Diagnosis, Environment, GradeLimits, ShellTarget, StartOptions, StatusRow};
 use crate::state::{self, Home};
 use crate::verdict::Verdict;
 use checks::{Check, HostNeed};
@@ -127,8 +130,10 @@ pub(crate) struct BroughtRepo {
 }
 
 impl Running {
-    fn primary(&self) -> Result<&Machine, &'static str> {
-        self.machines.first().ok_or("the lab has no machine")
+    fn primary(&self, lab: &Lab) -> Result<&Machine> {
+        self.machines.first().ok_or_else(|| Error::Capture {
+            why: text::no_machine_facts(&lab.id),
+        })
     }
 }
 
@@ -136,6 +141,7 @@ impl Environment for Vm {
     type Check = Check;
     type Running = Running;
     type Facts = VmFacts;
+    type Work = submission::VmState;
 
     /// `start` for a VM lab: the running one if it is there (started again
     /// after a host reboot), else a new one: image, network, package proxy,
@@ -198,7 +204,12 @@ impl Environment for Vm {
         text::ready(&lab.id, &key, &known_hosts, ssh, http, &lab.user, repo)
     }
 
-    fn status(running: &Running, containers: &[ContainerSummary]) -> StatusRow {
+    async fn status(
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        running: &Running,
+        containers: &[ContainerSummary],
+    ) -> StatusRow {
         let machine = running.machines.first();
         let state = machine
             .and_then(|m| {
@@ -206,15 +217,44 @@ impl Environment for Vm {
                     .iter()
                     .find(|c| c.id.as_deref() == Some(m.container_id.as_str()))
             })
-            .and_then(|c| c.state.map(|s| s.to_string()))
-            .unwrap_or_else(|| text::GONE.into());
+            .and_then(|c| c.state);
+        // What the VM has written (its disk is not bounded, so it is watched).
+        let written = match (machine, state) {
+            (Some(m), Some(ContainerSummaryStateEnum::RUNNING)) => {
+                disk::for_check(docker, ctx.home, &m.container_id)
+                    .await
+                    .map(|d| d.bytes)
+            }
+            _ => None,
+        };
         StatusRow {
-            state,
-            ssh: machine.map_or_else(String::new, |m| format!("127.0.0.1:{}", m.ssh_port)),
-            http: machine.map_or_else(String::new, |m| format!("127.0.0.1:{}", m.http_port)),
+            state: state.map_or_else(|| text::GONE.into(), |s| s.to_string()),
+            endpoints: vec![
+                (
+                    "ssh",
+                    machine.map_or_else(String::new, |m| format!("127.0.0.1:{}", m.ssh_port)),
+                ),
+                (
+                    "http",
+                    machine.map_or_else(String::new, |m| format!("127.0.0.1:{}", m.http_port)),
+                ),
+            ],
+            written,
             place: machine.map_or_else(String::new, |m| m.container_name.clone()),
             proxy: packages::status(running.proxy_pid, running.proxy_port),
         }
+    }
+
+    fn started_at(running: &Running) -> u64 {
+        running.started_at
+    }
+
+    async fn current_images(_: &Docker, vm: &images::VmImage) -> Vec<String> {
+        vec![vm.tag.clone()]
+    }
+
+    async fn diagnose(ctx: &Ctx<'_>, docker: &Docker) -> Result<Vec<Diagnosis>> {
+        doctor::diagnose(ctx, docker).await
     }
 
     fn stop(home: &Home, running: &Running) {
@@ -314,14 +354,20 @@ impl Environment for Vm {
     }
 
     fn step_runner(ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> Result<Command> {
-        let machine = running.primary().map_err(|why| Error::NotForThisLab {
-            command: "solve",
-            lab: lab.id.clone(),
-            why,
-        })?;
-        let mut cmd = ssh_command(ctx.home, lab, machine)?;
+        let mut cmd = Self::ssh(ctx, lab, running)?;
         cmd.args(["bash", "-s"]);
         Ok(cmd)
+    }
+
+    fn ssh(ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> Result<Command> {
+        ssh_command(ctx.home, lab, running.primary(lab)?)
+    }
+
+    fn shell(lab: &Lab, running: &Running) -> Result<ShellTarget> {
+        Ok(ShellTarget {
+            container: running.primary(lab)?.container_id.clone(),
+            user: lab.user.clone(),
+        })
     }
 
     async fn restart(docker: &Docker, lab: &Lab, running: &Running) -> Result<()> {
@@ -331,20 +377,15 @@ impl Environment for Vm {
         Ok(())
     }
 
-    fn machine(running: &Running) -> Result<&Machine, &'static str> {
-        running.primary()
-    }
-
-    async fn capture(ctx: &Ctx<'_>, docker: &Docker, running: &Running) -> Result<Captured> {
-        let machine = running
-            .primary()
-            .map_err(|why| Error::Capture { why: why.into() })?;
+    async fn capture(
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        lab: &Lab,
+        running: &Running,
+    ) -> Result<(submission::VmState, Vec<u8>)> {
+        let machine = running.primary(lab)?;
         let key = state::ensure_ssh_key(&ctx.home.key_path())?;
-        let (described, files) = capture::capture(docker, &machine.container_id, &key).await?;
-        Ok(Captured {
-            state: serde_json::to_vec_pretty(&described).expect("a VM's state serializes"),
-            files,
-        })
+        submission::capture(docker, &machine.container_id, &key).await
     }
 
     fn recipe(running: &Running) -> String {
@@ -362,10 +403,8 @@ impl Environment for Vm {
     async fn grading_start(
         ctx: &Ctx<'_>,
         docker: &Docker,
-        work: &Captured,
+        described: &submission::VmState,
     ) -> Result<StartOptions> {
-        let described: capture::VmState = serde_json::from_slice(&work.state)
-            .map_err(|e| Error::SubmissionState { why: e.to_string() })?;
         let labs = ctx.catalog.all()?;
         let image = images::ensure_vm_image(docker, &ctx.home.cache, &labs, ctx.progress).await?;
         let key = state::ensure_ssh_key(&ctx.home.key_path())?;
@@ -385,31 +424,28 @@ impl Environment for Vm {
         docker: &Docker,
         lab: &Lab,
         running: &Running,
-        work: &Captured,
+        described: &submission::VmState,
+        files: &[u8],
     ) -> Result<Vec<String>> {
-        let described: capture::VmState = serde_json::from_slice(&work.state)
-            .map_err(|e| Error::SubmissionState { why: e.to_string() })?;
-        let machine = running
-            .primary()
-            .map_err(|why| Error::Capture { why: why.into() })?;
+        let machine = running.primary(lab)?;
         let key = state::ensure_ssh_key(&ctx.home.key_path())?;
         ctx.progress.set("restoring");
         let installed = running
             .base
             .as_ref()
             .and_then(|tag| graded::created_paths(&ctx.home.cache, tag));
-        let notes = capture::restore(
+        let notes = submission::restore(
             docker,
             &machine.container_id,
-            &described,
-            &work.files,
+            described,
+            files,
             &key,
             installed,
         )
         .await?;
         // The check's disk figure, from the VM's own walk (the engine's
         // measure would take seconds of each grade).
-        if let Some(written) = capture::written_since_restore(docker, &machine.container_id).await {
+        if let Some(written) = submission::written_since_restore(docker, &machine.container_id).await {
             disk::remember(ctx.home, &machine.container_id, written);
         }
         ctx.progress.set("booting");
@@ -444,7 +480,7 @@ impl Environment for Vm {
             {
                 return Some(text::out_of_processes(current, limit));
             }
-            let written = match capture::written_since_restore(docker, &machine.container_id).await
+            let written = match submission::written_since_restore(docker, &machine.container_id).await
             {
                 Some(bytes) => bytes,
                 None => disk::measure(docker, &machine.container_id).await?,

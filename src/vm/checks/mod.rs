@@ -2,15 +2,13 @@
 //! the facts each reads, and their evaluation: one function per kind,
 //! grouped by topic (`system`: the machine and its access; `app`: the
 //! Python app's files, settings and database; `service`: systemd; `web`:
-//! nginx and HTTP). Evaluation is pure: `fixtures.rs` tests every kind
+//! nginx and HTTP). Evaluation is pure: `../fixtures.rs` tests every kind
 //! from facts recorded on real VMs, without Docker.
 
 // The check and command layers stay readable: no function over 100 lines.
 #![warn(clippy::too_many_lines)]
 
 mod app;
-#[cfg(test)]
-mod fixtures;
 mod service;
 mod system;
 mod web;

@@ -9,7 +9,7 @@
 //! To add a case: record it (`DEPLOYLAB_RECORD_FACTS=<file> deploylab
 //! check`), add its name below, `cargo insta review`.
 
-use super::Check;
+use super::checks::Check;
 use crate::catalog::Catalog;
 use crate::environment;
 use crate::fixtures;
@@ -107,7 +107,7 @@ fn kind(check: &Check) -> &'static str {
 }
 
 fn fixture(name: &str) -> String {
-    fixtures::read("src/vm/checks/fixtures", name)
+    fixtures::read("src/vm/fixtures", name)
 }
 
 #[test]

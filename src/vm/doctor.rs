@@ -1,0 +1,106 @@
+//! What `deploylab doctor` asks of the VM environment: how this engine
+//! runs systemd, whether the VM image is built, and a throwaway VM booted
+//! with those settings.
+
+use bollard::Docker;
+
+use super::machine::{self, SystemdFlags};
+use crate::docker;
+use crate::error::Result;
+use crate::images::VmRecipe;
+use crate::seam::{Ctx, Diagnosis};
+use crate::state::Home;
+
+/// Messages shown here, kept together for translation.
+mod text {
+    pub(super) fn cgroup(version: &str, flags: &str) -> String {
+        format!("cgroup v{version}: the VM runs systemd with {flags}")
+    }
+    pub(super) const CGROUP_V2: &str = "cgroup v2 settings are the documented ones, not yet proven by deploylab's CI (which runs cgroup v1)";
+    pub(super) const CGROUP_V2_FIX: &str =
+        "If the VM does not boot, report `docker info` output with the issue.";
+    pub(super) const FUSE: &str = "storage driver fuse-overlayfs: in the VMs, a folder made inside a setgid folder \
+         (the course's `chmod g+s /app`) gets neither its group nor the bit; files do";
+    pub(super) const FUSE_FIX: &str = "Nothing to do for the labs (the checks judge who can write and read, not the bit); \
+         on a real server it works as the course says.";
+
+    pub(super) fn image(tag: &str, ready: bool) -> String {
+        let state = if ready { "built" } else { "not built yet" };
+        format!("VM image {tag} {state}")
+    }
+    pub(super) const IMAGE_FIX: &str =
+        "`deploylab images build` builds it now (otherwise the first `start` does).";
+
+    pub(super) fn booted(seconds: f64) -> String {
+        format!("a throwaway VM booted systemd and sshd in {seconds:.1} s with these flags")
+    }
+    pub(super) const NOT_BOOTED: &str = "a throwaway VM could not boot with these flags";
+}
+
+pub(super) async fn diagnose(ctx: &Ctx<'_>, docker: &Docker) -> Result<Vec<Diagnosis>> {
+    let mut lines = Vec::new();
+    let flags = SystemdFlags::for_engine(docker).await?;
+    lines.push(Diagnosis::new(
+        true,
+        true,
+        text::cgroup(&flags.cgroup_version, &flags.describe()),
+        "",
+    ));
+    if flags.cgroup_version == "2" {
+        lines.push(Diagnosis::new(true, false, text::CGROUP_V2, text::CGROUP_V2_FIX));
+    }
+    // Advice about the engine's storage driver, where it changes what the
+    // course teaches.
+    let driver = docker.info().await.ok().and_then(|i| i.driver);
+    if driver.as_deref() == Some("fuse-overlayfs") {
+        lines.push(Diagnosis::new(false, false, text::FUSE, text::FUSE_FIX));
+    }
+    let labs = ctx.catalog.all()?;
+    let image = VmRecipe::for_labs(&labs).image(&ctx.home.cache);
+    let ready = image.is_ready(docker).await?;
+    lines.push(Diagnosis::new(
+        ready,
+        false,
+        text::image(&image.tag, ready),
+        text::IMAGE_FIX,
+    ));
+    if ready {
+        lines.push(boot_trial(ctx.home, docker, &image).await);
+    }
+    Ok(lines)
+}
+
+/// Proves the systemd flags on this engine: boots a throwaway VM until sshd
+/// answers, then removes it.
+async fn boot_trial(home: &Home, docker: &Docker, image: &crate::images::VmImage) -> Diagnosis {
+    const TRIAL: &str = "doctor";
+    let started = std::time::Instant::now();
+    let result = async {
+        let public_key = crate::state::ensure_ssh_key(&home.key_path())?;
+        let vm = machine::create_and_boot(
+            docker,
+            &machine::VmSpec {
+                lab: TRIAL,
+                instance: &home.instance(),
+                image,
+                public_key: &public_key,
+                ssh_port: None,
+                http_port: None,
+                network: None,
+                pip_conf: None,
+            },
+        )
+        .await?;
+        docker::remove_container(docker, &vm.container_id).await
+    }
+    .await;
+    match result {
+        Ok(()) => Diagnosis::new(
+            true,
+            true,
+            text::booted(started.elapsed().as_secs_f64()),
+            "",
+        ),
+        Err(e) => Diagnosis::new(false, true, text::NOT_BOOTED, e.to_string()),
+    }
+}
