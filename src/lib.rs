@@ -69,6 +69,8 @@ mod shell;
 mod standin;
 mod state;
 mod submission;
+#[cfg(test)]
+mod tidy;
 mod units;
 mod verdict;
 

@@ -289,14 +289,13 @@ fn bad_submissions_are_clear_errors() {
 fn selftest_proves_every_lab() {
     let lab = Lab::new();
     let mut cmd = lab.cmd(&["selftest"]);
-    if let Some(cli) = super::heroku::heroku_cli() {
-        let path = format!(
-            "{}:{}",
-            cli.parent().unwrap().display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        cmd.env("PATH", path);
-    }
+    let cli = super::heroku::heroku_cli();
+    let path = format!(
+        "{}:{}",
+        cli.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    cmd.env("PATH", path);
     let out = cmd.output().unwrap();
     let printed = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{printed}{}", stderr(&out));
