@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use super::facts::{Facts, ImageFacts, ImageSource, Probe, Process, Role, Service};
+use super::facts::{ContainerState, Facts, MountKind, ImageFacts, ImageSource, Probe, Process, Role, Service};
 use crate::verdict::{Outcome, Verdict};
 
 /// What the checks observe, in words of their own, kept together for
@@ -78,6 +78,12 @@ mod text {
     }
     pub(super) fn app_down(state: &str, code: i64, tail: &str) -> String {
         format!("the app's container is {state} (exit code {code}):\n{tail}")
+    }
+    pub(super) fn service(name: &str, state: &str) -> String {
+        format!("{name} ({state})")
+    }
+    pub(super) fn nginx_is(state: &str) -> String {
+        format!("nginx's container is {state}")
     }
     pub(super) fn mount(kind: &str, name: &str) -> String {
         format!("{kind} {name}")
@@ -483,7 +489,7 @@ fn alone(probe: &Probe) -> Outcome {
 fn describe_services(services: &[Service]) -> String {
     services
         .iter()
-        .map(|s| format!("{} ({})", s.service, s.state))
+        .map(|s| text::service(&s.service, s.state.name()))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -504,7 +510,7 @@ fn services(facts: &Facts) -> Outcome {
         !stack
             .services
             .iter()
-            .any(|s| s.role == *role && s.state == "running")
+            .any(|s| s.role == *role && s.state == ContainerState::Running)
     })
     .map(|(_, name)| name)
     .collect();
@@ -526,10 +532,12 @@ fn app_running(facts: &Facts) -> Outcome {
     let expected = "the app's container running";
     match facts.stack.with_role(Role::App) {
         None => Outcome::fail(expected, text::NO_PROJECT),
-        Some(app) if app.state == "running" => Outcome::pass(expected, &app.state),
+        Some(app) if app.state == ContainerState::Running => {
+            Outcome::pass(expected, app.state.name())
+        }
         Some(app) => Outcome::fail(
             expected,
-            text::app_down(&app.state, app.exit_code, &app.log_tail),
+            text::app_down(app.state.name(), app.exit_code, &app.log_tail),
         ),
     }
 }
@@ -540,8 +548,8 @@ fn db_volume(facts: &Facts) -> Outcome {
         return Outcome::fail(expected, text::NO_DB);
     };
     match &db.mount {
-        Some(m) if m.named || m.kind == "bind" => {
-            Outcome::pass(expected, text::mount(&m.kind, &m.name))
+        Some(m) if m.named || m.kind == MountKind::Bind => {
+            Outcome::pass(expected, text::mount(m.kind.name(), &m.name))
         }
         Some(_) => Outcome::fail(expected, text::ANONYMOUS),
         None => Outcome::fail(expected, text::no_mount(&db.data_dir)),
@@ -610,10 +618,12 @@ fn published(facts: &Facts, port: u16) -> Outcome {
         return Outcome::fail(expected, text::NO_NGINX);
     };
     let ports: Vec<String> = nginx.published_80.iter().map(u16::to_string).collect();
-    match (nginx.published_80.contains(&port), nginx.state.as_str()) {
-        (true, "running") => Outcome::pass(expected, text::published(&ports.join(", "))),
-        (true, "created") => Outcome::fail(expected, text::CREATED_ONLY),
-        (true, state) => Outcome::fail(expected, format!("nginx's container is {state}")),
+    match (nginx.published_80.contains(&port), nginx.state) {
+        (true, ContainerState::Running) => {
+            Outcome::pass(expected, text::published(&ports.join(", ")))
+        }
+        (true, ContainerState::Created) => Outcome::fail(expected, text::CREATED_ONLY),
+        (true, state) => Outcome::fail(expected, text::nginx_is(state.name())),
         (false, _) if ports.is_empty() => Outcome::fail(expected, text::UNPUBLISHED),
         (false, _) => Outcome::fail(expected, text::published(&ports.join(", "))),
     }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Facts {
     /// The app folder judged.
     pub(crate) dir: String,
@@ -41,6 +42,7 @@ pub(crate) enum ImageSource {
 /// The image's configuration, as `docker inspect` and `docker history`
 /// show it. Values of variables with secret-looking names are not kept.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ImageFacts {
     pub(crate) id: String,
     pub(crate) source: ImageSource,
@@ -60,6 +62,7 @@ pub(crate) struct ImageFacts {
 /// What the image did when deploylab ran it alone: with `PORT` and
 /// `WEB_CONCURRENCY` of its own, on a network with nothing else on it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Probe {
     pub(crate) port: u16,
     pub(crate) workers: u32,
@@ -86,6 +89,7 @@ pub(crate) struct Probe {
 
 /// The image run with no settings of deploylab's.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct AsBuilt {
     /// The port the image EXPOSEs (the first), where it should listen.
     pub(crate) exposed: Option<u16>,
@@ -94,6 +98,7 @@ pub(crate) struct AsBuilt {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Listener {
     pub(crate) ip: String,
     pub(crate) port: u16,
@@ -107,6 +112,7 @@ impl Listener {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Process {
     pub(crate) pid: u32,
     pub(crate) ppid: u32,
@@ -115,6 +121,7 @@ pub(crate) struct Process {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Exited {
     pub(crate) code: i64,
     /// The last lines of its output.
@@ -123,6 +130,7 @@ pub(crate) struct Exited {
 
 /// Files found in the image (outside Python's own packages).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Files {
     /// Paths ending in the static file the lab names (collectstatic's).
     pub(crate) static_files: Vec<String>,
@@ -141,6 +149,7 @@ pub(crate) struct Files {
 /// Django asked, in a probe container or the running app's, which database
 /// it uses and whether it can reach it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct DatabaseProbe {
     /// Django's `connection.vendor`: "postgresql", "sqlite", …; "" when
     /// the settings did not load.
@@ -157,6 +166,7 @@ pub(crate) struct DatabaseProbe {
 
 /// The Compose project started from the app folder.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Stack {
     /// Compose's project name (None: no container of a project started
     /// from this folder).
@@ -178,12 +188,12 @@ pub(crate) enum Role {
 
 /// One container of the project.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Service {
     pub(crate) service: String,
     pub(crate) container: String,
     pub(crate) role: Role,
-    /// Docker's state: running, exited, restarting, created.
-    pub(crate) state: String,
+    pub(crate) state: ContainerState,
     pub(crate) exit_code: i64,
     pub(crate) restarts: i64,
     pub(crate) image: String,
@@ -209,11 +219,80 @@ pub(crate) struct Service {
     pub(crate) created: i64,
 }
 
+/// Docker's state of a container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ContainerState {
+    Created,
+    Running,
+    Paused,
+    Restarting,
+    Removing,
+    Exited,
+    Dead,
+    /// A state this deploylab does not know (a newer engine's).
+    #[serde(other)]
+    Unknown,
+}
+
+impl ContainerState {
+    /// As the engine names it (`docker ps`).
+    pub(crate) fn from_engine(name: &str) -> ContainerState {
+        serde_json::from_value(serde_json::Value::String(name.to_lowercase()))
+            .unwrap_or(ContainerState::Unknown)
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ContainerState::Created => "created",
+            ContainerState::Running => "running",
+            ContainerState::Paused => "paused",
+            ContainerState::Restarting => "restarting",
+            ContainerState::Removing => "removing",
+            ContainerState::Exited => "exited",
+            ContainerState::Dead => "dead",
+            ContainerState::Unknown => "in an unknown state",
+        }
+    }
+}
+
+/// What a mount is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum MountKind {
+    /// A Docker volume, by name.
+    Volume,
+    /// A folder of the host.
+    Bind,
+    /// tmpfs, a named pipe, or what the engine adds next.
+    #[serde(other)]
+    Other,
+}
+
+impl MountKind {
+    /// As the engine names it (`Mounts[].Type`).
+    pub(crate) fn from_engine(name: Option<&str>) -> MountKind {
+        match name {
+            Some("volume") => MountKind::Volume,
+            Some("bind") => MountKind::Bind,
+            _ => MountKind::Other,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            MountKind::Volume => "volume",
+            MountKind::Bind => "bind",
+            MountKind::Other => "other",
+        }
+    }
+}
+
 /// One mount of a container.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct MountPoint {
-    /// "volume" or "bind".
-    pub(crate) kind: String,
+    pub(crate) kind: MountKind,
     /// The volume's name, or the bind's source.
     pub(crate) name: String,
     pub(crate) destination: String,
@@ -228,6 +307,7 @@ impl Stack {
 
 /// PostgreSQL of the project, asked from inside its container.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Db {
     /// Where its data is (PGDATA).
     pub(crate) data_dir: String,
@@ -244,9 +324,9 @@ pub(crate) struct Db {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Mount {
-    /// "volume" or "bind".
-    pub(crate) kind: String,
+    pub(crate) kind: MountKind,
     /// The volume's name, or the bind's source.
     pub(crate) name: String,
     /// Made by Compose from the file's `volumes:` (not anonymous).
@@ -256,6 +336,7 @@ pub(crate) struct Mount {
 /// The database the running app uses: as its Django answers (`DATABASES`),
 /// or, when it cannot answer, as a URL in its environment says.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct DatabaseUrl {
     /// Where it was read: `DATABASES`, or the variable holding the URL.
     pub(crate) variable: String,
@@ -265,6 +346,7 @@ pub(crate) struct DatabaseUrl {
 
 /// nginx asked from outside.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Web {
     /// Host ports nginx's port 80 is published on.
     pub(crate) published: Vec<u16>,
@@ -284,6 +366,7 @@ pub(crate) struct Web {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Answer {
     /// 0: no answer (connection refused, timeout).
     pub(crate) status: u16,
@@ -295,6 +378,7 @@ pub(crate) struct Answer {
 
 /// Databases seen by earlier checks, by PostgreSQL system identifier.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Persistence {
     /// The database container now, and its data's identifier.
     pub(crate) container: Option<String>,
@@ -312,6 +396,7 @@ pub(crate) struct Persistence {
 
 /// Which databases earlier checks saw, kept in the lab's folder.
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Seen {
     /// container id → system identifier.
     pub(crate) databases: BTreeMap<String, String>,

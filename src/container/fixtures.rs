@@ -3,7 +3,7 @@
 //! `DEPLOYLAB_RECORD_FACTS`), and the classic failures as that record
 //! changed the way each failure changes what deploylab sees.
 
-use super::facts::{Answer, Exited, Facts, Listener, Role};
+use super::facts::{Answer, ContainerState, Exited, Facts, Listener, Role};
 use crate::catalog::Catalog;
 use crate::environment;
 use crate::report::{Report, Status};
@@ -200,7 +200,7 @@ fn compose_failures_name_their_cause() {
         .iter_mut()
         .find(|s| s.role == Role::App)
         .unwrap();
-    app.state = "exited".into();
+    app.state = ContainerState::Exited;
     app.exit_code = 1;
     app.log_tail = "psycopg.OperationalError: connection failed: Connection refused".into();
     facts.web = None;
@@ -218,7 +218,7 @@ fn nginx_failures_name_their_cause() {
         .iter_mut()
         .find(|s| s.role == Role::Web)
         .unwrap();
-    nginx.state = "created".into();
+    nginx.state = ContainerState::Created;
     facts.web = None;
     let report = judge(&facts);
     let published = report

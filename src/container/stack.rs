@@ -10,7 +10,7 @@ use bollard::Docker;
 use bollard::models::ContainerInspectResponse;
 use bollard::query_parameters::{ListContainersOptionsBuilder, TopOptionsBuilder};
 
-use super::facts::{DatabaseUrl, Db, MountPoint, Role, Service, Stack};
+use super::facts::{ContainerState, DatabaseUrl, MountKind, Db, MountPoint, Role, Service, Stack};
 use crate::error::{Error, Result};
 
 const PROJECT: &str = "com.docker.compose.project";
@@ -190,11 +190,9 @@ async fn describe(
     role: Role,
 ) -> Service {
     let state = inspect.state.clone().unwrap_or_default();
-    let status = state
-        .status
-        .map(|s| s.to_string())
-        .unwrap_or_default()
-        .to_lowercase();
+    let status = ContainerState::from_engine(
+        &state.status.map(|s| s.to_string()).unwrap_or_default(),
+    );
     let id = inspect.id.clone().unwrap_or_default();
     let name = inspect
         .name
@@ -217,8 +215,8 @@ async fn describe(
     }
     aliases.sort();
     aliases.dedup();
-    let log_tail = match status.as_str() {
-        "running" => String::new(),
+    let log_tail = match status {
+        ContainerState::Running => String::new(),
         _ => last_lines(&crate::docker::container_logs(docker, &id).await, 6),
     };
     Service {
@@ -289,15 +287,11 @@ fn mounts(inspect: &ContainerInspectResponse) -> Vec<MountPoint> {
         .unwrap_or_default()
         .into_iter()
         .map(|m| {
-            let kind = match m.typ.as_deref() {
-                Some("volume") => "volume",
-                Some("bind") => "bind",
-                _ => "other",
-            };
+            let kind = MountKind::from_engine(m.typ.map(|t| t.to_string()).as_deref());
             MountPoint {
-                kind: kind.to_string(),
+                kind,
                 name: match kind {
-                    "volume" => m.name.unwrap_or_default(),
+                    MountKind::Volume => m.name.unwrap_or_default(),
                     _ => m.source.unwrap_or_default(),
                 },
                 destination: m.destination.unwrap_or_default(),
@@ -403,9 +397,9 @@ async fn ask_postgres(
         .filter(|m| Path::new(&data_dir).starts_with(&m.destination))
         .max_by_key(|m| m.destination.len())
         .map(|m| super::facts::Mount {
-            kind: m.kind.clone(),
+            kind: m.kind,
             name: m.name.clone(),
-            named: m.kind == "volume" && !is_anonymous(&m.name),
+            named: m.kind == MountKind::Volume && !is_anonymous(&m.name),
         });
     let user = env
         .get("POSTGRES_USER")
@@ -422,7 +416,7 @@ async fn ask_postgres(
         database: database.clone(),
         migrations: Err(text::NOT_RUNNING.into()),
     };
-    if service.state != "running" {
+    if service.state != ContainerState::Running {
         return db;
     }
     let psql = |database: &str, sql: &str| {

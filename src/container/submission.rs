@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::facts::Role;
+use super::facts::{ContainerState, Role};
 use crate::error::{Error, Result};
 
 /// The largest repository a submission takes.
@@ -242,7 +242,7 @@ async fn wait_running(docker: &bollard::Docker, dir: &Path) {
     for _ in 0..120 {
         if let Ok(stack) = super::stack::find(docker, dir, None).await
             && !stack.services.is_empty()
-            && stack.services.iter().all(|s| s.state == "running")
+            && stack.services.iter().all(|s| s.state == ContainerState::Running)
         {
             return;
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bollard::Docker;
 
-use super::facts::{Answer, Role, Service, Stack, Web, Where};
+use super::facts::{Answer, ContainerState, MountKind, Role, Service, Stack, Web, Where};
 use crate::docker::FileEntry;
 
 const TIMEOUT: Duration = Duration::from_secs(8);
@@ -25,7 +25,7 @@ mod text {
 pub(crate) async fn ask(docker: &Docker, at: &Where<'_>, stack: &Stack) -> Option<Web> {
     let nginx = stack
         .with_role(Role::Web)
-        .filter(|s| s.state == "running")?;
+        .filter(|s| s.state == ContainerState::Running)?;
     let published = nginx.published_80.first().filter(|_| nginx.published_here);
     let base = match (published, &nginx.ip) {
         (Some(port), _) => format!("http://127.0.0.1:{port}"),
@@ -58,7 +58,7 @@ pub(crate) async fn ask(docker: &Docker, at: &Where<'_>, stack: &Stack) -> Optio
     let shared = app.and_then(|app| {
         // A named volume, or a folder of the host bind-mounted in both.
         nginx.mounts.iter().find(|m| {
-            m.kind != "other"
+            m.kind != MountKind::Other
                 && app
                     .mounts
                     .iter()
