@@ -55,6 +55,7 @@ mod error;
 mod fixtures;
 mod gitserver;
 mod grading;
+mod http_answer;
 mod http_server;
 mod images;
 mod interrupt;

@@ -365,16 +365,7 @@ pub(crate) struct Web {
     pub(crate) from_disk: Option<std::result::Result<bool, String>>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Answer {
-    /// 0: no answer (connection refused, timeout).
-    pub(crate) status: u16,
-    pub(crate) content_type: String,
-    pub(crate) csrf_cookie: Option<String>,
-    /// Why there was no answer.
-    pub(crate) error: Option<String>,
-}
+pub(crate) use crate::http_answer::HttpAnswer as Answer;
 
 /// Databases seen by earlier checks, by PostgreSQL system identifier.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -237,7 +237,7 @@ fn nginx_failures_name_their_cause() {
     let web = facts.web.as_mut().unwrap();
     web.live = vec![
         Answer {
-            status: 502,
+            status: Some(502),
             ..Answer::default()
         };
         2
@@ -246,14 +246,14 @@ fn nginx_failures_name_their_cause() {
 
     let mut facts = solved();
     let web = facts.web.as_mut().unwrap();
-    let cookie = web.live[0].csrf_cookie.clone();
-    web.live[1].csrf_cookie = cookie;
+    let cookies = web.live[0].cookies.clone();
+    web.live[1].cookies = cookies;
     only_fails(&facts, "live", "did not change");
 
     let mut facts = solved();
     let web = facts.web.as_mut().unwrap();
     web.volume_files = Some(0);
-    web.static_file.as_mut().unwrap().status = 404;
+    web.static_file.as_mut().unwrap().status = Some(404);
     only_fails(&facts, "static", "static volume is empty");
 
     let mut facts = solved();

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use bollard::Docker;
 
+use crate::http_answer::Body;
 use super::facts::{Answer, ContainerState, MountKind, Role, Service, Stack, Web, Where};
 use crate::docker::FileEntry;
 
@@ -75,33 +76,8 @@ pub(crate) async fn ask(docker: &Docker, at: &Where<'_>, stack: &Stack) -> Optio
 
 async fn get(client: &reqwest::Client, url: &str) -> Answer {
     match client.get(url).header("Host", HOST).send().await {
-        Ok(response) => {
-            let header = |name: &str| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            let csrf_cookie = response
-                .headers()
-                .get_all("set-cookie")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .find_map(|c| c.strip_prefix("csrftoken="))
-                .map(|c| c.split(';').next().unwrap_or_default().to_string());
-            Answer {
-                status: response.status().as_u16(),
-                content_type: header("content-type"),
-                csrf_cookie,
-                error: None,
-            }
-        }
-        Err(e) => Answer {
-            error: Some(why_no_answer(&e)),
-            ..Answer::default()
-        },
+        Ok(response) => Answer::read(url.to_string(), response, Body::Dropped).await,
+        Err(e) => Answer::failed(url.to_string(), why_no_answer(&e)),
     }
 }
 

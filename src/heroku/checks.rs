@@ -329,18 +329,20 @@ fn http(app: &AppFacts, path: &str, status: u16, content_type: Option<&str>) -> 
         return Outcome::fail(expected, error);
     }
     let got = answer.status.unwrap_or(0);
-    let got_type = answer.content_type.as_deref().unwrap_or_default();
+    let got_type = answer.header("content-type");
     let type_ok = content_type.is_none_or(|t| got_type.starts_with(t));
-    let served_current = answer.release == app.current.as_ref().map(|c| c.version);
+    let release = answer.header_if_any(super::router::RELEASE_HEADER);
+    let served_current =
+        release.and_then(|r| r.parse().ok()) == app.current.as_ref().map(|c| c.version);
     let mut observed = format!("{got} ({got_type})");
-    if let Some(code) = &answer.router_error {
+    if let Some(code) = answer.header_if_any(super::router::ERROR_HEADER) {
         observed = format!("{observed}, router error {code}");
     }
     if got == 400 {
         observed.push_str(", Bad Request: DisallowedHost?");
     }
     if (300..400).contains(&got) {
-        let to = answer.location.as_deref().unwrap_or("nowhere");
+        let to = answer.header_if_any("location").unwrap_or("nowhere");
         observed.push_str(&format!(", a redirect to {to}"));
         // This request is HTTPS already: an app redirecting it to HTTPS
         // does not trust the router's X-Forwarded-Proto.

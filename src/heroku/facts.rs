@@ -18,6 +18,14 @@ use super::api::{App, Phase, State};
 use super::dynos::{AppRecord, DynoRecord};
 use super::lab::Running;
 use crate::docker::{LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE, remove_container};
+use crate::http_answer::Body;
+
+/// Messages of the facts, kept together for translation.
+mod text {
+    pub(super) fn no_answer(why: &str) -> String {
+        format!("no answer from the router: {why}")
+    }
+}
 
 /// Everything one check run of the heroku lab reads.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,21 +108,7 @@ pub(crate) struct Settings {
     pub(crate) secret_key_stable: Option<bool>,
 }
 
-/// One answer through the router, or why none came.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Answer {
-    pub(crate) status: Option<u16>,
-    pub(crate) content_type: Option<String>,
-    /// The release the router says answered.
-    pub(crate) release: Option<u32>,
-    /// The router's error code (H10, H14, …), if it answered itself.
-    pub(crate) router_error: Option<String>,
-    /// Where a redirect points.
-    #[serde(default)]
-    pub(crate) location: Option<String>,
-    pub(crate) error: Option<String>,
-}
+pub(crate) use crate::http_answer::HttpAnswer as Answer;
 
 /// Every fact the lab's checks read, in one pass: `settings` when a check
 /// reads them, a request per path in `paths`.
@@ -292,11 +286,8 @@ fn build_failure(output: &[String]) -> Option<String> {
 /// the fake's CA (so an app that redirects HTTP to HTTPS, as apps on
 /// Heroku do, answers as itself).
 async fn request(dir: &std::path::Path, app: &str, router: u16, path: &str) -> Answer {
-    let failed = |error: String| Answer {
-        error: Some(error),
-        ..Answer::default()
-    };
     let host = format!("{app}.localhost");
+    let url = format!("https://{host}:{router}{path}");
     let ca = std::fs::read(super::tls::ca_path(dir))
         .map_err(|e| e.to_string())
         .and_then(|pem| reqwest::Certificate::from_pem(&pem).map_err(|e| e.to_string()));
@@ -312,28 +303,11 @@ async fn request(dir: &std::path::Path, app: &str, router: u16, path: &str) -> A
     });
     let client = match client {
         Ok(c) => c,
-        Err(e) => return failed(e),
+        Err(e) => return Answer::failed(url, e),
     };
-    let url = format!("https://{host}:{router}{path}");
     match client.get(&url).send().await {
-        Ok(response) => {
-            let header = |name: &str| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string)
-            };
-            Answer {
-                status: Some(response.status().as_u16()),
-                content_type: header("content-type"),
-                release: header(super::router::RELEASE_HEADER).and_then(|v| v.parse().ok()),
-                router_error: header(super::router::ERROR_HEADER),
-                location: header("location"),
-                error: None,
-            }
-        }
-        Err(e) => failed(format!("no answer from the router: {e}")),
+        Ok(response) => Answer::read(url, response, Body::Dropped).await,
+        Err(e) => Answer::failed(url, text::no_answer(&e.to_string())),
     }
 }
 

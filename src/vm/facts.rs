@@ -3,7 +3,6 @@
 //! the host measures itself from outside (SSH banner, HTTP through the
 //! published port).
 
-use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -61,31 +60,4 @@ pub(crate) struct HttpFacts {
     pub(crate) missing: HttpAnswer,
 }
 
-/// One answer (or why none came).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct HttpAnswer {
-    pub(crate) url: String,
-    pub(crate) status: Option<u16>,
-    /// Header names in lower case.
-    pub(crate) headers: BTreeMap<String, String>,
-    pub(crate) cookies: Vec<String>,
-    /// The first 16 KiB of the body.
-    pub(crate) body: String,
-    pub(crate) error: Option<String>,
-}
-
-impl HttpAnswer {
-    pub(crate) fn header(&self, name: &str) -> &str {
-        self.headers.get(name).map_or("", String::as_str)
-    }
-
-    /// "HTTP 502", or why no answer came, for messages.
-    pub(crate) fn status_text(&self) -> String {
-        match (self.status, &self.error) {
-            (Some(s), _) => format!("HTTP {s}"),
-            (None, Some(e)) => e.clone(),
-            (None, None) => "no answer".to_string(),
-        }
-    }
-}
+pub(crate) use crate::http_answer::HttpAnswer;

@@ -5,44 +5,14 @@
 use std::time::Duration;
 
 use super::facts::{HttpAnswer, HttpFacts, LIVENESS_PATHS};
+use crate::http_answer::Body;
 
 /// What one request returned.
 async fn get(client: &reqwest::Client, url: String, host: &str) -> HttpAnswer {
     let request = client.get(&url).header(reqwest::header::HOST, host);
     match request.send().await {
-        Err(e) => HttpAnswer {
-            url,
-            error: Some(describe(&e)),
-            ..HttpAnswer::default()
-        },
-        Ok(response) => {
-            let status = Some(response.status().as_u16());
-            let headers = response
-                .headers()
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_string(),
-                        v.to_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect();
-            let cookies = response
-                .headers()
-                .get_all(reqwest::header::SET_COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok().map(str::to_string))
-                .collect();
-            let body = response.text().await.unwrap_or_default();
-            HttpAnswer {
-                url,
-                status,
-                headers,
-                cookies,
-                body: body.chars().take(16 * 1024).collect(),
-                error: None,
-            }
-        }
+        Err(e) => HttpAnswer::failed(url, describe(&e)),
+        Ok(response) => HttpAnswer::read(url, response, Body::Kept).await,
     }
 }
 
