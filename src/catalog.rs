@@ -234,6 +234,8 @@ pub(crate) struct Solution {
     pub(crate) steps: Vec<(String, String, String)>,
 }
 
+/// A step's line saying on which machine what follows it runs.
+const ON_MARKER: &str = "# deploylab: on ";
 /// A step's comment saying its stage passes before any work.
 const FRESH_MARKER: &str = "# deploylab: a fresh lab passes this stage";
 /// A step's comment saying its stage passes with another stage's step
@@ -256,9 +258,27 @@ impl Solution {
         Some(named.unwrap_or_else(|| stage.to_string()))
     }
 
-    /// The full script of one step.
-    pub(crate) fn script(&self, step: &str) -> String {
-        format!("{}\n{}", self.prelude, step)
+    /// The scripts of one step, each with the machine it runs on: a line
+    /// `# deploylab: on NAME` sends what follows it to machine NAME (of a
+    /// lab with several); what comes before any runs where a step runs by
+    /// default (None). Each script starts with the prelude.
+    pub(crate) fn scripts(&self, step: &str) -> Vec<(Option<String>, String)> {
+        let mut parts: Vec<(Option<String>, String)> = vec![(None, String::new())];
+        for line in step.lines() {
+            match line.trim().strip_prefix(ON_MARKER) {
+                Some(machine) => parts.push((Some(machine.trim().to_string()), String::new())),
+                None => {
+                    let text = &mut parts.last_mut().expect("one part at least").1;
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            }
+        }
+        parts
+            .into_iter()
+            .filter(|(machine, text)| machine.is_some() || !text.trim().is_empty())
+            .map(|(machine, text)| (machine, format!("{}\n{text}", self.prelude)))
+            .collect()
     }
 }
 
@@ -297,6 +317,23 @@ fn display(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A step runs where its `# deploylab: on NAME` lines send each part;
+    /// what comes before any runs where steps run by default.
+    #[test]
+    fn a_step_is_split_by_machine() {
+        let solution = Solution {
+            prelude: "set -e".into(),
+            steps: Vec::new(),
+        };
+        let step = "echo first\n# deploylab: on web\napt-get install nginx\n# deploylab: on control\nansible-playbook site.yml\n";
+        let scripts = solution.scripts(step);
+        let on: Vec<Option<&str>> = scripts.iter().map(|(m, _)| m.as_deref()).collect();
+        assert_eq!(on, [None, Some("web"), Some("control")]);
+        assert_eq!(scripts[1].1, "set -e\napt-get install nginx\n");
+        let plain = solution.scripts("echo one\n");
+        assert_eq!(plain, [(None, "set -e\necho one\n".to_string())]);
+    }
 
     #[test]
     fn built_in_labs_parse() {

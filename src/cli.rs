@@ -109,6 +109,8 @@ pub(crate) enum Command {
     Ssh {
         #[command(flatten)]
         target: LabArg,
+        #[command(flatten)]
+        on: MachineArg,
         /// A command to run instead of an interactive shell.
         #[arg(last = true)]
         command: Vec<String>,
@@ -118,12 +120,17 @@ pub(crate) enum Command {
     Shell {
         #[command(flatten)]
         target: LabArg,
+        #[command(flatten)]
+        on: MachineArg,
     },
 
     /// Reboot the lab's VM (systemd shuts down and boots again; files are kept).
     Restart {
         #[command(flatten)]
         target: LabArg,
+        /// Reboot only this machine (default: every machine of the lab).
+        #[arg(long, short = 'm', value_name = "NAME")]
+        machine: Option<String>,
     },
 
     /// Stop a lab and remove its container. Nothing labelled by deploylab is left.
@@ -190,6 +197,14 @@ pub(crate) struct LabArg {
     /// The lab (default: the only one running).
     #[arg(long, value_name = "LAB")]
     pub(crate) lab: Option<String>,
+}
+
+/// Which machine of a lab with several (`machines:` in lab.yaml).
+#[derive(Debug, clap::Args)]
+pub(crate) struct MachineArg {
+    /// The machine (default: the lab's first).
+    #[arg(long, short = 'm', value_name = "NAME")]
+    pub(crate) machine: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -150,14 +150,27 @@ trait Ops: Sync {
     fn kept_image_kinds(&self) -> &'static [&'static str];
     fn diagnose<'a>(&self, ctx: &'a Ctx<'a>, docker: &'a Docker)
     -> Fut<'a, Result<Vec<Diagnosis>>>;
-    fn step_runner(&self, ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> Result<Command>;
-    fn ssh(&self, ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> Result<Command>;
-    fn shell(&self, lab: &Lab, running: &Running) -> Result<ShellTarget>;
+    fn step_runner(
+        &self,
+        ctx: &Ctx<'_>,
+        lab: &Lab,
+        running: &Running,
+        machine: Option<&str>,
+    ) -> Result<Command>;
+    fn ssh(
+        &self,
+        ctx: &Ctx<'_>,
+        lab: &Lab,
+        running: &Running,
+        machine: Option<&str>,
+    ) -> Result<Command>;
+    fn shell(&self, lab: &Lab, running: &Running, machine: Option<&str>) -> Result<ShellTarget>;
     fn restart<'a>(
         &self,
         docker: &'a Docker,
         lab: &'a Lab,
         running: &'a Running,
+        machine: Option<&'a str>,
     ) -> Fut<'a, Result<()>>;
     fn capture<'a>(
         &self,
@@ -170,6 +183,7 @@ trait Ops: Sync {
         &self,
         ctx: &'a Ctx<'a>,
         docker: &'a Docker,
+        lab: &'a Lab,
         work: &'a Captured,
     ) -> Fut<'a, Result<StartOptions>>;
     fn restore<'a>(
@@ -227,6 +241,7 @@ impl<E: Registered> Typed<E> {
 
 impl<E: Registered> Ops for Typed<E> {
     fn with_checks(&self, lab: &Lab) -> Result<Checks> {
+        crate::seam::check_machines::<E>(lab)?;
         Ok(E::wrap_checks(lab::parse_checks(&lab.source)?))
     }
 
@@ -315,16 +330,38 @@ impl<E: Registered> Ops for Typed<E> {
         Box::pin(E::diagnose(ctx, docker))
     }
 
-    fn step_runner(&self, ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> Result<Command> {
-        E::step_runner(ctx, lab, E::running(running).ok_or_else(|| mismatch(lab))?)
+    fn step_runner(
+        &self,
+        ctx: &Ctx<'_>,
+        lab: &Lab,
+        running: &Running,
+        machine: Option<&str>,
+    ) -> Result<Command> {
+        let r = E::running(running).ok_or_else(|| mismatch(lab))?;
+        E::step_runner(ctx, lab, r, machine)
     }
 
-    fn ssh(&self, ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> Result<Command> {
-        E::ssh(ctx, lab, E::running(running).ok_or_else(|| mismatch(lab))?)
+    fn ssh(
+        &self,
+        ctx: &Ctx<'_>,
+        lab: &Lab,
+        running: &Running,
+        machine: Option<&str>,
+    ) -> Result<Command> {
+        E::ssh(
+            ctx,
+            lab,
+            E::running(running).ok_or_else(|| mismatch(lab))?,
+            machine,
+        )
     }
 
-    fn shell(&self, lab: &Lab, running: &Running) -> Result<ShellTarget> {
-        E::shell(lab, E::running(running).ok_or_else(|| mismatch(lab))?)
+    fn shell(&self, lab: &Lab, running: &Running, machine: Option<&str>) -> Result<ShellTarget> {
+        E::shell(
+            lab,
+            E::running(running).ok_or_else(|| mismatch(lab))?,
+            machine,
+        )
     }
 
     fn restart<'a>(
@@ -332,10 +369,11 @@ impl<E: Registered> Ops for Typed<E> {
         docker: &'a Docker,
         lab: &'a Lab,
         running: &'a Running,
+        machine: Option<&'a str>,
     ) -> Fut<'a, Result<()>> {
         Box::pin(async move {
             let r = E::running(running).ok_or_else(|| mismatch(lab))?;
-            E::restart(docker, lab, r).await
+            E::restart(docker, lab, r, machine).await
         })
     }
 
@@ -360,9 +398,10 @@ impl<E: Registered> Ops for Typed<E> {
         &self,
         ctx: &'a Ctx<'a>,
         docker: &'a Docker,
+        lab: &'a Lab,
         captured: &'a Captured,
     ) -> Fut<'a, Result<StartOptions>> {
-        Box::pin(async move { E::grading_start(ctx, docker, &work::<E>(captured)?).await })
+        Box::pin(async move { E::grading_start(ctx, docker, lab, &work::<E>(captured)?).await })
     }
 
     fn restore<'a>(
@@ -461,18 +500,29 @@ impl LoadedLab {
         self.ops().check(ctx, docker, self, running).await
     }
 
-    pub(crate) fn step_runner(&self, ctx: &Ctx<'_>, running: &Running) -> Result<Command> {
-        self.ops().step_runner(ctx, &self.lab, running)
+    /// What runs a solution step, on `machine` (None: the first).
+    pub(crate) fn step_runner(
+        &self,
+        ctx: &Ctx<'_>,
+        running: &Running,
+        machine: Option<&str>,
+    ) -> Result<Command> {
+        self.ops().step_runner(ctx, &self.lab, running, machine)
     }
 
-    /// The system's ssh client into the lab's machine.
-    pub(crate) fn ssh(&self, ctx: &Ctx<'_>, running: &Running) -> Result<Command> {
-        self.ops().ssh(ctx, &self.lab, running)
+    /// The system's ssh client into one of the lab's machines.
+    pub(crate) fn ssh(
+        &self,
+        ctx: &Ctx<'_>,
+        running: &Running,
+        machine: Option<&str>,
+    ) -> Result<Command> {
+        self.ops().ssh(ctx, &self.lab, running, machine)
     }
 
     /// Where `deploylab shell` opens a shell.
-    pub(crate) fn shell(&self, running: &Running) -> Result<ShellTarget> {
-        self.ops().shell(&self.lab, running)
+    pub(crate) fn shell(&self, running: &Running, machine: Option<&str>) -> Result<ShellTarget> {
+        self.ops().shell(&self.lab, running, machine)
     }
 
     /// The work in a running lab, for a submission.
@@ -497,7 +547,7 @@ impl LoadedLab {
         docker: &Docker,
         work: &Captured,
     ) -> Result<StartOptions> {
-        self.ops().grading_start(ctx, docker, work).await
+        self.ops().grading_start(ctx, docker, &self.lab, work).await
     }
 
     /// A submission's work, into a freshly started lab.
@@ -522,8 +572,16 @@ impl LoadedLab {
         self.ops().over_limits(docker, running, limits).await
     }
 
-    pub(crate) async fn restart(&self, docker: &Docker, running: &Running) -> Result<()> {
-        self.ops().restart(docker, &self.lab, running).await
+    /// Reboots the lab's machines, or the one named.
+    pub(crate) async fn restart(
+        &self,
+        docker: &Docker,
+        running: &Running,
+        machine: Option<&str>,
+    ) -> Result<()> {
+        self.ops()
+            .restart(docker, &self.lab, running, machine)
+            .await
     }
 
     /// How `selftest` starts this lab in a scratch folder of its own.
@@ -642,4 +700,27 @@ pub(crate) async fn diagnose(ctx: &Ctx<'_>, docker: &Docker) -> Result<Vec<Diagn
         lines.extend(ops(*kind).diagnose(ctx, docker).await?);
     }
     Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only an environment with machines takes `machines:`; the error is
+    /// located at the list.
+    #[test]
+    fn machines_are_refused_where_the_environment_has_none() {
+        let text = "schema: 1\nid: h\ntitle: H\nenvironment: heroku\nmachines: [a, b]\nstages:\n  - { id: s, title: S, checks: [{ id: c, title: C, hint: h, expect: { app_created: {} } }] }\n";
+        let lab = lab::parse("labs/h/lab.yaml", text).unwrap();
+        let err = with_checks(lab).err().expect("refused").to_string();
+        assert!(err.starts_with("labs/h/lab.yaml:5:11: "), "{err}");
+        assert!(err.contains("`machines:` is for VM labs"), "{err}");
+        let vm = lab::parse(
+            "x",
+            &text
+                .replace("heroku", "vm")
+                .replace("app_created", "ssh_banner"),
+        );
+        assert!(with_checks(vm.unwrap()).is_ok());
+    }
 }

@@ -61,6 +61,13 @@ pub(crate) enum Error {
         known: String,
     },
 
+    #[error("lab '{lab}' has no machine '{machine}'; its machines are: {known}.")]
+    UnknownMachine {
+        lab: String,
+        machine: String,
+        known: String,
+    },
+
     #[error("--ssh-port and --http-port are both {port}; they must differ")]
     SamePort { port: u16 },
 
@@ -214,6 +221,7 @@ impl Error {
             | WhichLab { .. }
             | LabNotRunning { .. }
             | UnknownStage { .. }
+            | UnknownMachine { .. }
             | SamePort { .. }
             | NotForThisLab { .. }
             | RepoNeedsFresh { .. }

@@ -28,6 +28,11 @@ pub(crate) struct Lab {
     #[allow(dead_code)]
     pub(crate) summary: String,
     pub(crate) environment: Kind,
+    /// The lab's machines, by name (hostnames they reach each other by),
+    /// where its environment has several; default: one, named after the
+    /// lab. See `machines()`.
+    #[serde(default)]
+    machines: Vec<String>,
     /// The user the student logs in as (the checks' default user).
     #[serde(default = "default_user")]
     pub(crate) user: String,
@@ -111,6 +116,10 @@ pub(crate) struct CheckSpec {
     /// A second, deeper hint for `deploylab hint --more`.
     #[serde(default)]
     pub(crate) hint_more: Option<String>,
+    /// The machines the check judges, by name; default: every machine of
+    /// the lab. It passes when it passes on each.
+    #[serde(default)]
+    pub(crate) on: Option<Vec<String>>,
 }
 
 fn default_user() -> String {
@@ -122,6 +131,37 @@ fn one() -> u32 {
 }
 
 impl Lab {
+    /// The lab's machines, the first one first: those `machines:` names,
+    /// or one named after the lab.
+    pub(crate) fn machines(&self) -> Vec<String> {
+        match self.machines.is_empty() {
+            true => vec![self.id.clone()],
+            false => self.machines.clone(),
+        }
+    }
+
+    /// Whether the lab has several machines (its report then says how
+    /// each check went on each).
+    pub(crate) fn has_several_machines(&self) -> bool {
+        self.machines.len() > 1
+    }
+
+    /// The machines a check judges.
+    pub(crate) fn machines_of(&self, check: &CheckSpec) -> Vec<String> {
+        check.on.clone().unwrap_or_else(|| self.machines())
+    }
+
+    /// Where lab.yaml's `machines:` is, for an environment that takes none.
+    pub(crate) fn machines_error(&self, message: String) -> Error {
+        let (line, column) = locate(&self.source.text, &Node::Machines).unwrap_or((1, 1));
+        Error::LabFile {
+            file: self.source.file.clone(),
+            line,
+            column,
+            message,
+        }
+    }
+
     /// The ids of the stages stage `index` needs.
     pub(crate) fn needs(&self, index: usize) -> Vec<String> {
         match &self.stages[index].needs {
@@ -260,6 +300,9 @@ enum Node {
     Need(usize, usize),
     Check(usize, usize),
     Points(usize, usize),
+    Machines,
+    Machine(usize),
+    On(usize, usize, usize),
 }
 
 /// The most points one check may give: generous, and far from overflow.
@@ -290,6 +333,22 @@ mod text {
     }
     pub(super) fn too_many_points(check: &str, max: u32) -> String {
         format!("check '{check}' gives more than {max} points")
+    }
+    pub(super) fn bad_machine(name: &str) -> String {
+        format!(
+            "machine name '{name}' is not valid: lowercase letters, digits and '-', starting with a letter or digit"
+        )
+    }
+    pub(super) fn machine_twice(name: &str) -> String {
+        format!("machine '{name}' appears twice")
+    }
+    pub(super) fn unknown_machine(check: &str, name: &str, known: &str) -> String {
+        format!(
+            "check '{check}' is on machine '{name}', which the lab does not have (it has: {known})"
+        )
+    }
+    pub(super) fn on_nothing(check: &str) -> String {
+        format!("check '{check}' is on no machine")
     }
 }
 
@@ -327,6 +386,15 @@ fn problem(lab: &Lab) -> std::result::Result<(), Problem> {
     if lab.stages.is_empty() {
         return fail(text::NO_STAGES.into(), Node::Stages);
     }
+    for (m, name) in lab.machines.iter().enumerate() {
+        if !valid_id(name) {
+            return fail(text::bad_machine(name), Node::Machine(m));
+        }
+        if lab.machines[..m].contains(name) {
+            return fail(text::machine_twice(name), Node::Machine(m));
+        }
+    }
+    let machines = lab.machines();
     let mut seen_stages: Vec<&str> = Vec::new();
     for (s, stage) in lab.stages.iter().enumerate() {
         if seen_stages.contains(&stage.id.as_str()) {
@@ -352,6 +420,16 @@ fn problem(lab: &Lab) -> std::result::Result<(), Problem> {
                     Node::Points(s, c),
                 );
             }
+            for (o, name) in check.on.iter().flatten().enumerate() {
+                if !machines.contains(name) {
+                    let known = machines.join(", ");
+                    let message = text::unknown_machine(&check.id, name, &known);
+                    return fail(message, Node::On(s, c, o));
+                }
+            }
+            if check.on.as_ref().is_some_and(Vec::is_empty) {
+                return fail(text::on_nothing(&check.id), Node::Check(s, c));
+            }
             seen_checks.push(&check.id);
         }
     }
@@ -367,6 +445,8 @@ fn locate(text: &str, at: &Node) -> Option<(u64, u64)> {
         schema: Spanned<IgnoredAny>,
         id: Spanned<IgnoredAny>,
         stages: Spanned<Vec<StageAt>>,
+        #[serde(default)]
+        machines: Option<Spanned<Vec<Spanned<IgnoredAny>>>>,
     }
     #[derive(Deserialize)]
     struct StageAt {
@@ -380,6 +460,8 @@ fn locate(text: &str, at: &Node) -> Option<(u64, u64)> {
         id: Spanned<IgnoredAny>,
         #[serde(default)]
         points: Option<Spanned<IgnoredAny>>,
+        #[serde(default)]
+        on: Option<Vec<Spanned<IgnoredAny>>>,
     }
     let doc: Doc = serde_saphyr::from_str(text).ok()?;
     let stages = &doc.stages.value;
@@ -391,6 +473,18 @@ fn locate(text: &str, at: &Node) -> Option<(u64, u64)> {
         Node::Need(s, n) => stages.get(s)?.needs.as_ref()?.get(n)?.referenced,
         Node::Check(s, c) => stages.get(s)?.checks.get(c)?.id.referenced,
         Node::Points(s, c) => stages.get(s)?.checks.get(c)?.points.as_ref()?.referenced,
+        Node::Machines => doc.machines.as_ref()?.referenced,
+        Node::Machine(m) => doc.machines.as_ref()?.value.get(m)?.referenced,
+        Node::On(s, c, o) => {
+            stages
+                .get(s)?
+                .checks
+                .get(c)?
+                .on
+                .as_ref()?
+                .get(o)?
+                .referenced
+        }
     };
     Some((location.line(), location.column()))
 }
@@ -398,6 +492,44 @@ fn locate(text: &str, at: &Node) -> Option<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const TWO: &str = "schema: 1\nid: two\ntitle: T\nenvironment: vm\nmachines: [control, web]\nstages:\n  - id: s\n    title: S\n    checks:\n      - { id: c, title: C, hint: h, on: [db], expect: { ssh_banner: {} } }\n";
+
+    #[test]
+    fn a_check_on_a_machine_the_lab_lacks_is_located() {
+        let err = parse("labs/two/lab.yaml", TWO).unwrap_err().to_string();
+        assert!(err.starts_with("labs/two/lab.yaml:10:42: "), "{err}");
+        assert!(
+            err.contains("machine 'db', which the lab does not have (it has: control, web)"),
+            "{err}"
+        );
+        let fine = parse("labs/two/lab.yaml", &TWO.replace("[db]", "[web]")).unwrap();
+        assert_eq!(fine.machines(), ["control", "web"]);
+        assert!(fine.has_several_machines());
+        let twice = parse("x", &TWO.replace("[control, web]", "[web, web]")).unwrap_err();
+        assert!(
+            twice.to_string().contains("machine 'web' appears twice"),
+            "{twice}"
+        );
+        let bad = parse("x", &TWO.replace("[control, web]", "[Control]")).unwrap_err();
+        assert!(
+            bad.to_string()
+                .contains("machine name 'Control' is not valid"),
+            "{bad}"
+        );
+    }
+
+    #[test]
+    fn a_lab_with_no_machines_listed_has_one_named_after_it() {
+        let one = parse(
+            "x",
+            &TWO.replace("machines: [control, web]\n", "")
+                .replace(", on: [db]", ""),
+        )
+        .unwrap();
+        assert_eq!(one.machines(), ["two"]);
+        assert!(!one.has_several_machines());
+    }
 
     #[test]
     fn unknown_key_reports_file_line_and_column() {

@@ -48,10 +48,20 @@ pub(crate) fn judge<E: Environment>(
 ) -> Report {
     let verdicts = checks
         .iter()
-        .map(|stage| {
+        .zip(&lab.stages)
+        .map(|(stage, spec)| {
             stage
                 .iter()
-                .map(|check| E::evaluate(lab, check, facts))
+                .zip(&spec.checks)
+                .map(|(check, spec)| {
+                    lab.machines_of(spec)
+                        .into_iter()
+                        .map(|machine| {
+                            let verdict = E::evaluate(lab, check, facts, &machine);
+                            (machine, verdict)
+                        })
+                        .collect()
+                })
                 .collect()
         })
         .collect();

@@ -54,6 +54,18 @@ pub(crate) struct CheckResult {
     pub(crate) hint: Option<String>,
     #[serde(skip)]
     pub(crate) hint_more: Option<String>,
+    /// How the check went on each machine, in a lab with several (else
+    /// absent): the check passes where it passes on each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) machines: Vec<MachineResult>,
+}
+
+/// A check's verdict on one machine of a lab with several.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct MachineResult {
+    pub(crate) machine: String,
+    pub(crate) status: Status,
+    pub(crate) observed: String,
 }
 
 impl CheckResult {
@@ -77,6 +89,7 @@ impl CheckResult {
             hint_more: (!passed)
                 .then(|| spec.hint_more.as_ref().map(|h| h.trim().to_string()))
                 .flatten(),
+            machines: Vec::new(),
         }
     }
 }
@@ -185,45 +198,52 @@ impl Report {
     /// check; a failing or blocked check is a `<failure>` with its type.
     pub(crate) fn to_junit(&self, elapsed_ms: u128) -> String {
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        let checks: Vec<&CheckResult> = self.stages.iter().flat_map(|s| &s.checks).collect();
-        let failures = checks.iter().filter(|c| c.status != Status::Pass).count();
+        let cases = |checks: &[CheckResult]| -> (usize, usize) {
+            let all: Vec<Status> = checks
+                .iter()
+                .flat_map(junit_cases)
+                .map(|(_, status, _)| status)
+                .collect();
+            let failing = all.iter().filter(|s| **s != Status::Pass).count();
+            (all.len(), failing)
+        };
+        let (tests, failures) = self
+            .stages
+            .iter()
+            .map(|s| cases(&s.checks))
+            .fold((0, 0), |(t, f), (t2, f2)| (t + t2, f + f2));
         out.push_str(&format!(
-            "<testsuites name=\"deploylab {}\" tests=\"{}\" failures=\"{failures}\" time=\"{:.3}\">\n",
+            "<testsuites name=\"deploylab {}\" tests=\"{tests}\" failures=\"{failures}\" time=\"{:.3}\">\n",
             xml(&self.lab),
-            checks.len(),
             elapsed_ms as f64 / 1000.0
         ));
         for stage in &self.stages {
-            let failing = stage
-                .checks
-                .iter()
-                .filter(|c| c.status != Status::Pass)
-                .count();
+            let (tests, failing) = cases(&stage.checks);
             out.push_str(&format!(
-                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failing}\">\n",
+                "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failing}\">\n",
                 xml(&stage.id),
-                stage.checks.len()
             ));
             for check in &stage.checks {
-                let name = format!("{}: {}", check.id, check.title);
-                out.push_str(&format!(
-                    "    <testcase classname=\"{}.{}\" name=\"{}\"",
-                    xml(&self.lab),
-                    xml(&stage.id),
-                    xml(&name)
-                ));
-                if check.status == Status::Pass {
-                    out.push_str("/>\n");
-                    continue;
+                for (name, status, observed) in junit_cases(check) {
+                    out.push_str(&format!(
+                        "    <testcase classname=\"{}.{}\" name=\"{}\"",
+                        xml(&self.lab),
+                        xml(&stage.id),
+                        xml(&name)
+                    ));
+                    if status == Status::Pass {
+                        out.push_str("/>\n");
+                        continue;
+                    }
+                    out.push_str(&format!(
+                        ">\n      <failure type=\"{}\" message=\"{}\">expected: {}\nobserved: {}\nhint: {}</failure>\n    </testcase>\n",
+                        status.word(),
+                        xml(observed),
+                        xml(&check.expected),
+                        xml(observed),
+                        xml(check.hint.as_deref().unwrap_or_default())
+                    ));
                 }
-                out.push_str(&format!(
-                    ">\n      <failure type=\"{}\" message=\"{}\">expected: {}\nobserved: {}\nhint: {}</failure>\n    </testcase>\n",
-                    check.status.word(),
-                    xml(&check.observed),
-                    xml(&check.expected),
-                    xml(&check.observed),
-                    xml(check.hint.as_deref().unwrap_or_default())
-                ));
             }
             out.push_str("  </testsuite>\n");
         }
@@ -290,6 +310,8 @@ impl Report {
             for check in &stage.checks {
                 let detail = match check.status {
                     Status::Pass => String::new(),
+                    // Said on the machines' own rows below.
+                    _ if !check.machines.is_empty() => String::new(),
                     Status::Blocked => format!(
                         "blocked by: {} — {}",
                         stage.needs.join(", "),
@@ -303,6 +325,18 @@ impl Report {
                     Cell::new(check.status.word()),
                     Cell::new(detail),
                 ]);
+                for on in &check.machines {
+                    let detail = match on.status {
+                        Status::Pass => String::new(),
+                        _ => on.observed.clone(),
+                    };
+                    table.add_row(vec![
+                        Cell::new(on.status.symbol()),
+                        Cell::new(text::on_machine(&on.machine)),
+                        Cell::new(on.status.word()),
+                        Cell::new(detail),
+                    ]);
+                }
             }
             out.push_str(&table.to_string());
             out.push('\n');
@@ -339,6 +373,38 @@ impl Report {
             self.points, self.max_points
         ));
         out
+    }
+}
+
+/// A check's JUnit test cases: one, or one per machine in a lab with
+/// several (the machine in the test's name).
+fn junit_cases(check: &CheckResult) -> Vec<(String, Status, &str)> {
+    if check.machines.is_empty() {
+        let name = text::case(&check.id, &check.title);
+        return vec![(name, check.status, check.observed.as_str())];
+    }
+    check
+        .machines
+        .iter()
+        .map(|on| {
+            let name = text::case_on(&check.id, &on.machine, &check.title);
+            (name, on.status, on.observed.as_str())
+        })
+        .collect()
+}
+
+/// Messages of the report, kept together for translation.
+mod text {
+    pub(super) fn on_machine(machine: &str) -> String {
+        format!("  on {machine}")
+    }
+
+    pub(super) fn case(id: &str, title: &str) -> String {
+        format!("{id}: {title}")
+    }
+
+    pub(super) fn case_on(id: &str, machine: &str, title: &str) -> String {
+        format!("{id} on {machine}: {title}")
     }
 }
 
@@ -423,6 +489,7 @@ mod tests {
                         observed: String::new(),
                         hint: None,
                         hint_more: None,
+                        machines: Vec::new(),
                     },
                     CheckResult {
                         id: "bad".into(),
@@ -434,6 +501,7 @@ mod tests {
                         observed: "502 & more".into(),
                         hint: Some("fix 'it'".into()),
                         hint_more: None,
+                        machines: Vec::new(),
                     },
                 ],
             }],

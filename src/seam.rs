@@ -40,9 +40,9 @@ pub(crate) struct StartOptions {
     pub(crate) repo: Option<String>,
     /// The student's app folder (the container lab; `--dir`).
     pub(crate) dir: Option<std::path::PathBuf>,
-    /// An image derived from the lab's to boot from (grading: one with
-    /// the submission's packages installed).
-    pub(crate) base: Option<String>,
+    /// Per machine, an image derived from the lab's to boot from
+    /// (grading: one with the submission's packages installed).
+    pub(crate) bases: std::collections::BTreeMap<String, String>,
 }
 
 /// One row of `deploylab status`.
@@ -94,6 +94,10 @@ mod text {
     pub(super) const NO_MACHINE: &str = "it has no machine to log into.";
     pub(super) const NO_SOLUTION: &str = "it has no reference solution to run.";
     pub(super) const NO_SUBMISSIONS: &str = "its work cannot be submitted yet.";
+
+    pub(super) fn one_machine(kind: &str) -> String {
+        format!("a lab of environment `{kind}` has no machines to list: `machines:` is for VM labs")
+    }
 }
 
 /// A kind of lab environment.
@@ -117,6 +121,10 @@ pub(crate) trait Environment {
     /// Why `ssh`, `shell` and `restart` are not for this lab's
     /// environment (shown after "`ssh` is not available for lab X:").
     const WITHOUT_MACHINE: &'static str = text::NO_MACHINE;
+
+    /// Whether a lab of this environment may have several machines
+    /// (`machines:` in lab.yaml).
+    const SEVERAL_MACHINES: bool = false;
 
     // The core.
 
@@ -161,8 +169,10 @@ pub(crate) trait Environment {
         checks: &[&Self::Check],
     ) -> Result<Self::Facts>;
 
-    /// Judges one check against the facts (pure).
-    fn evaluate(lab: &Lab, check: &Self::Check, facts: &Self::Facts) -> Verdict;
+    /// Judges one check against the facts of one of the lab's machines
+    /// (pure). An environment without machines has one, named after the
+    /// lab, and reads `machine` not at all.
+    fn evaluate(lab: &Lab, check: &Self::Check, facts: &Self::Facts, machine: &str) -> Verdict;
 
     /// Why gathering these facts may have taken a while, for the student
     /// who waited (pure).
@@ -206,25 +216,44 @@ pub(crate) trait Environment {
 
     // Abilities: the defaults say the command is not for this lab.
 
-    /// What runs one step of the reference solution (the script on stdin).
-    fn step_runner(_ctx: &Ctx<'_>, lab: &Lab, _running: &Self::Running) -> Result<Command> {
+    /// What runs one step of the reference solution (the script on
+    /// stdin), on `machine` (None: the first, or the environment's own
+    /// place).
+    fn step_runner(
+        _ctx: &Ctx<'_>,
+        lab: &Lab,
+        _running: &Self::Running,
+        _machine: Option<&str>,
+    ) -> Result<Command> {
         Err(not_for_this_lab(lab, "solve", text::NO_SOLUTION))
     }
 
-    /// The system's ssh client, logged into the lab's machine
-    /// (`deploylab ssh`).
-    fn ssh(_ctx: &Ctx<'_>, lab: &Lab, _running: &Self::Running) -> Result<Command> {
+    /// The system's ssh client, logged into one of the lab's machines
+    /// (`deploylab ssh`; None: the first).
+    fn ssh(
+        _ctx: &Ctx<'_>,
+        lab: &Lab,
+        _running: &Self::Running,
+        _machine: Option<&str>,
+    ) -> Result<Command> {
         Err(not_for_this_lab(lab, "ssh", Self::WITHOUT_MACHINE))
     }
 
-    /// Where `deploylab shell` opens a login shell.
-    fn shell(lab: &Lab, _running: &Self::Running) -> Result<ShellTarget> {
+    /// Where `deploylab shell` opens a login shell (None: the first
+    /// machine).
+    fn shell(lab: &Lab, _running: &Self::Running, _machine: Option<&str>) -> Result<ShellTarget> {
         Err(not_for_this_lab(lab, "shell", Self::WITHOUT_MACHINE))
     }
 
-    /// Reboots the lab (`deploylab restart`, and after a solution step
-    /// that asks for it: `# deploylab: restart the VM after this step`).
-    async fn restart(_docker: &Docker, lab: &Lab, _running: &Self::Running) -> Result<()> {
+    /// Reboots the lab's machines, or one (`deploylab restart`, and after
+    /// a solution step that asks for it: `# deploylab: restart the VM
+    /// after this step`).
+    async fn restart(
+        _docker: &Docker,
+        lab: &Lab,
+        _running: &Self::Running,
+        _machine: Option<&str>,
+    ) -> Result<()> {
         Err(not_for_this_lab(lab, "restart", Self::WITHOUT_MACHINE))
     }
 
@@ -244,6 +273,7 @@ pub(crate) trait Environment {
     async fn grading_start(
         _ctx: &Ctx<'_>,
         _docker: &Docker,
+        _lab: &Lab,
         _work: &Self::Work,
     ) -> Result<StartOptions> {
         Ok(StartOptions {
@@ -290,6 +320,15 @@ pub(crate) trait Environment {
     /// Removes what a practice run made outside deploylab's labels (the
     /// container lab: the Compose project in the scratch app folder).
     async fn discard_practice(_docker: &Docker, _running: &Self::Running) {}
+}
+
+/// Why `lab` may not list several machines, where its environment `E`
+/// has none.
+pub(crate) fn check_machines<E: Environment>(lab: &Lab) -> Result<()> {
+    match lab.has_several_machines() && !E::SEVERAL_MACHINES {
+        true => Err(lab.machines_error(text::one_machine(lab.environment.name()))),
+        false => Ok(()),
+    }
 }
 
 /// `command` is not for `lab`, because `why`.

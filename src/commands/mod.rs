@@ -65,7 +65,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
                 http_port,
                 repo,
                 dir,
-                base: None,
+                bases: Default::default(),
             };
             start::run(&ctx, &lab, options).await
         }
@@ -78,9 +78,17 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
         } => check::run(&ctx, target.lab.as_deref(), stage.as_deref(), format).await,
         Command::Hint { target, more, .. } => hint::run(&ctx, target.lab.as_deref(), more).await,
         Command::Solve { target, stage } => solve::run(&ctx, target.lab.as_deref(), &stage).await,
-        Command::Ssh { target, command } => ssh::run(&ctx, target.lab.as_deref(), &command),
-        Command::Shell { target } => shell::run(&ctx, target.lab.as_deref()).await,
-        Command::Restart { target } => restart::run(&ctx, target.lab.as_deref()).await,
+        Command::Ssh {
+            target,
+            on,
+            command,
+        } => ssh::run(&ctx, target.lab.as_deref(), on.machine.as_deref(), &command),
+        Command::Shell { target, on } => {
+            shell::run(&ctx, target.lab.as_deref(), on.machine.as_deref()).await
+        }
+        Command::Restart { target, machine } => {
+            restart::run(&ctx, target.lab.as_deref(), machine.as_deref()).await
+        }
         Command::Stop { lab, all } => stop::run(&ctx, lab.as_deref(), all).await,
         Command::Submit { target, output } => {
             submit::run(&ctx, target.lab.as_deref(), output).await

@@ -19,13 +19,13 @@ mod text {
     }
 }
 
-pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>) -> Result<i32> {
+pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>, machine: Option<&str>) -> Result<i32> {
     let (loaded, running) = running_lab(ctx, lab)?;
     let id = &loaded.lab.id;
     let docker = docker::connect().await?;
     ctx.progress.set(&text::rebooting(id));
     let started = Instant::now();
-    loaded.restart(&docker, &running).await?;
+    loaded.restart(&docker, &running, machine).await?;
     ctx.progress.finish();
     println!("{}", text::rebooted(id, started.elapsed().as_secs_f64()));
     Ok(exit::OK)

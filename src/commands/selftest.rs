@@ -161,7 +161,7 @@ async fn prove(
     );
     let mut last = report;
     for (_, stage, step) in &solution.steps {
-        apply_step(&own, loaded, &running, stage, &solution.script(step), step).await?;
+        apply_step(&own, loaded, &running, stage, &solution, step).await?;
         wanted.extend(passing_after(Some(stage)));
         let order = |id: &String| lab.stages.iter().position(|s| &s.id == id);
         wanted.sort_by_key(order);

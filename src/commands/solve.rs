@@ -7,6 +7,7 @@ use std::process::Stdio;
 use std::time::Instant;
 
 use super::run_checks;
+use crate::catalog::Solution;
 use crate::docker;
 use crate::environment::{LoadedLab, Running};
 use crate::error::{Error, Result, exit};
@@ -50,33 +51,28 @@ pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>, stage: &str) -> Result
             continue;
         };
         let started = Instant::now();
-        apply_step(
-            ctx,
-            &loaded,
-            &running,
-            &stage.id,
-            &solution.script(step),
-            step,
-        )
-        .await?;
+        apply_step(ctx, &loaded, &running, &stage.id, &solution, step).await?;
         println!("{}", text::done(&stage.id, started.elapsed().as_secs_f64()));
     }
     Ok(exit::OK)
 }
 
-/// One step of the reference solution, and the reboot it may ask for.
+/// One step of the reference solution (each of its parts on its machine),
+/// and the reboot it may ask for.
 pub(super) async fn apply_step(
     ctx: &Ctx<'_>,
     loaded: &LoadedLab,
     running: &Running,
     stage: &str,
-    script: &str,
+    solution: &Solution,
     step: &str,
 ) -> Result<()> {
-    run_step(ctx, loaded, running, stage, script)?;
+    for (machine, script) in solution.scripts(step) {
+        run_step(ctx, loaded, running, stage, machine.as_deref(), &script)?;
+    }
     if step.contains(RESTART) {
         let docker = docker::connect().await?;
-        loaded.restart(&docker, running).await?;
+        loaded.restart(&docker, running, None).await?;
     }
     Ok(())
 }
@@ -88,10 +84,11 @@ fn run_step(
     loaded: &LoadedLab,
     running: &Running,
     stage: &str,
+    machine: Option<&str>,
     script: &str,
 ) -> Result<()> {
     let mut child = loaded
-        .step_runner(ctx, running)?
+        .step_runner(ctx, running, machine)?
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

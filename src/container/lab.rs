@@ -222,7 +222,7 @@ impl Environment for Container {
         facts::gather(docker, &at).await
     }
 
-    fn evaluate(_: &Lab, check: &Check, facts: &Facts) -> Verdict {
+    fn evaluate(_: &Lab, check: &Check, facts: &Facts, _: &str) -> Verdict {
         check.evaluate(facts)
     }
 
@@ -251,7 +251,12 @@ impl Environment for Container {
 
     /// The solution runs on this machine, in the app folder, with the real
     /// docker CLI and Compose; its files are in `$SOLUTION`.
-    fn step_runner(ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> Result<Command> {
+    fn step_runner(
+        ctx: &Ctx<'_>,
+        lab: &Lab,
+        running: &Running,
+        _: Option<&str>,
+    ) -> Result<Command> {
         let files = running.work.join("solution-files");
         let _ = std::fs::remove_dir_all(&files);
         for (path, contents) in ctx.catalog.solution_files(&lab.id)? {
@@ -293,6 +298,7 @@ impl Environment for Container {
     async fn grading_start(
         ctx: &Ctx<'_>,
         _: &Docker,
+        _: &Lab,
         _: &submission::ContainerWork,
     ) -> Result<StartOptions> {
         let app = ctx.home.dir.join("app");

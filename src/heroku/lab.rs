@@ -293,14 +293,19 @@ impl Environment for Heroku {
         super::facts::gather(docker, &instance, running, &about).await
     }
 
-    fn evaluate(_: &Lab, check: &Check, facts: &Facts) -> Verdict {
+    fn evaluate(_: &Lab, check: &Check, facts: &Facts, _: &str) -> Verdict {
         check.evaluate(facts)
     }
 
     /// The solution runs on this machine, in `<home>/heroku/work`, with the
     /// environment `deploylab heroku env` gives (the real heroku CLI must
     /// be on PATH).
-    fn step_runner(_: &Ctx<'_>, _: &Lab, running: &Running) -> Result<Command> {
+    fn step_runner(
+        _: &Ctx<'_>,
+        _: &Lab,
+        running: &Running,
+        _: Option<&str>,
+    ) -> Result<Command> {
         if images::which("heroku").is_none() {
             return Err(Error::MissingTool {
                 tool: "heroku",

@@ -81,6 +81,7 @@ async fn boot_trial(home: &Home, docker: &Docker, image: &crate::images::VmImage
             docker,
             &machine::VmSpec {
                 lab: TRIAL,
+                machine: None,
                 instance: &home.instance(),
                 image,
                 public_key: &public_key,

@@ -87,6 +87,7 @@ async fn make(
     let lab = tag.rsplit(':').next().unwrap_or("graded").to_string();
     let spec = VmSpec {
         lab: &lab,
+        machine: None,
         instance: &instance,
         image,
         public_key,

@@ -7,7 +7,9 @@ impl Environment for Vm {
     type Check = Check;
     type Running = Running;
     type Facts = VmFacts;
-    type Work = submission::VmState;
+    type Work = submission::VmWork;
+
+    const SEVERAL_MACHINES: bool = true;
 
     /// `start` for a VM lab: the running one if it is there (started again
     /// after a host reboot), else a new one: image, network, package proxy,
@@ -30,10 +32,12 @@ impl Environment for Vm {
         let existing = docker::labelled_containers(docker, &instance, Some(&lab.id)).await?;
         if !options.fresh
             && let Some(running) = previous
-            && let Some(machine) = running.machines.first()
-            && existing
-                .iter()
-                .any(|c| c.id.as_deref() == Some(machine.container_id.as_str()))
+            && !running.machines.is_empty()
+            && running.machines.iter().all(|machine| {
+                existing
+                    .iter()
+                    .any(|c| c.id.as_deref() == Some(machine.container_id.as_str()))
+            })
         {
             if let Some(wanted) = &extra
                 && running.repo.as_ref().map(|r| &r.source) != Some(&wanted.source)
@@ -56,17 +60,31 @@ impl Environment for Vm {
     }
 
     fn ready_text(ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> String {
+        let key = ctx.home.key_path().display().to_string();
+        let known_hosts = ctx.home.known_hosts_path().display().to_string();
+        let repo = running.repo.as_ref();
+        let repo = repo.map(|r| text::your_repo(&r.source, &r.name));
+        if lab.has_several_machines() {
+            let machines: Vec<(&str, String, u16)> = running
+                .machines
+                .iter()
+                .map(|m| {
+                    let ssh = text::ssh_line(&key, &known_hosts, m.ssh_port, &lab.user);
+                    (machine_name(lab, m), ssh, m.http_port)
+                })
+                .collect();
+            if ctx.progress.is_quiet() {
+                return text::ssh_lines(&machines);
+            }
+            return text::ready_several(&lab.id, &machines, &lab.user, repo);
+        }
         let (ssh, http) = running
             .machines
             .first()
             .map_or((0, 0), |m| (m.ssh_port, m.http_port));
-        let key = ctx.home.key_path().display().to_string();
-        let known_hosts = ctx.home.known_hosts_path().display().to_string();
         if ctx.progress.is_quiet() {
             return text::ssh_line(&key, &known_hosts, ssh, &lab.user);
         }
-        let repo = running.repo.as_ref();
-        let repo = repo.map(|r| text::your_repo(&r.source, &r.name));
         text::ready(&lab.id, &key, &known_hosts, ssh, http, &lab.user, repo)
     }
 
@@ -76,37 +94,48 @@ impl Environment for Vm {
         running: &Running,
         containers: &[ContainerSummary],
     ) -> StatusRow {
-        let machine = running.machines.first();
-        let state = machine
-            .and_then(|m| {
-                containers
-                    .iter()
-                    .find(|c| c.id.as_deref() == Some(m.container_id.as_str()))
-            })
-            .and_then(|c| c.state);
-        // What the VM has written (its disk is not bounded, so it is watched).
-        let written = match (machine, state) {
-            (Some(m), Some(ContainerSummaryStateEnum::RUNNING)) => {
-                disk::for_check(docker, ctx.home, &m.container_id)
-                    .await
-                    .map(|d| d.bytes)
+        let mut states = Vec::new();
+        let mut written = None;
+        for m in &running.machines {
+            let found = containers
+                .iter()
+                .find(|c| c.id.as_deref() == Some(m.container_id.as_str()))
+                .and_then(|c| c.state);
+            states.push(found.map_or_else(|| text::GONE.to_string(), |s| s.to_string()));
+            // What the VMs have written (their disks are not bounded, so
+            // they are watched).
+            if found == Some(ContainerSummaryStateEnum::RUNNING)
+                && let Some(d) = disk::for_check(docker, ctx.home, &m.container_id).await
+            {
+                written = Some(written.unwrap_or(0) + d.bytes);
             }
-            _ => None,
+        }
+        // A lab is as well as its worst machine.
+        let running_word = ContainerSummaryStateEnum::RUNNING.to_string();
+        let state = states
+            .iter()
+            .find(|s| **s != running_word)
+            .or(states.first())
+            .cloned();
+        let several = running.machines.len() > 1;
+        let each = |port: fn(&Machine) -> u16| {
+            running
+                .machines
+                .iter()
+                .map(|m| text::endpoint(several.then_some(m.name.as_str()), port(m)))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         StatusRow {
-            state: state.map_or_else(|| text::GONE.into(), |s| s.to_string()),
-            endpoints: vec![
-                (
-                    "ssh",
-                    machine.map_or_else(String::new, |m| format!("127.0.0.1:{}", m.ssh_port)),
-                ),
-                (
-                    "http",
-                    machine.map_or_else(String::new, |m| format!("127.0.0.1:{}", m.http_port)),
-                ),
-            ],
+            state: state.unwrap_or_else(|| text::GONE.into()),
+            endpoints: vec![("ssh", each(|m| m.ssh_port)), ("http", each(|m| m.http_port))],
             written,
-            place: machine.map_or_else(String::new, |m| m.container_name.clone()),
+            place: running
+                .machines
+                .iter()
+                .map(|m| m.container_name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             proxy: packages::status(running.proxy_pid, running.proxy_port),
         }
     }
@@ -170,7 +199,7 @@ impl Environment for Vm {
             machines.push(gather_machine(
                 docker,
                 ctx.home,
-                machine,
+                (machine_name(lab, machine), machine),
                 &requests,
                 (banner, login),
                 http,
@@ -182,12 +211,13 @@ impl Environment for Vm {
         })
     }
 
-    fn evaluate(lab: &Lab, check: &Check, facts: &VmFacts) -> Verdict {
-        let machine = facts
-            .machines
-            .first()
-            .ok_or_else(|| text::no_machine_facts(&lab.id))?;
-        check.evaluate(&lab.user, machine)
+    fn evaluate(lab: &Lab, check: &Check, facts: &VmFacts, machine: &str) -> Verdict {
+        let facts = match facts.machines.as_slice() {
+            // A lab's one machine (fixtures recorded it by container name).
+            [only] if !lab.has_several_machines() => Some(only),
+            all => all.iter().find(|m| m.name == machine),
+        };
+        check.evaluate(&lab.user, facts.ok_or_else(|| text::no_machine_facts(&lab.id, machine))?)
     }
 
     /// Django asked afresh (after a change or a reboot) takes about a
@@ -219,39 +249,74 @@ impl Environment for Vm {
             .collect()
     }
 
-    fn step_runner(ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> Result<Command> {
-        let mut cmd = Self::ssh(ctx, lab, running)?;
+    fn step_runner(
+        ctx: &Ctx<'_>,
+        lab: &Lab,
+        running: &Running,
+        machine: Option<&str>,
+    ) -> Result<Command> {
+        let mut cmd = Self::ssh(ctx, lab, running, machine)?;
         cmd.args(["bash", "-s"]);
         Ok(cmd)
     }
 
-    fn ssh(ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> Result<Command> {
-        ssh_command(ctx.home, lab, running.primary(lab)?)
+    fn ssh(ctx: &Ctx<'_>, lab: &Lab, running: &Running, machine: Option<&str>) -> Result<Command> {
+        ssh_command(ctx.home, lab, running.machine(lab, machine)?)
     }
 
-    fn shell(lab: &Lab, running: &Running) -> Result<ShellTarget> {
+    fn shell(lab: &Lab, running: &Running, machine: Option<&str>) -> Result<ShellTarget> {
         Ok(ShellTarget {
-            container: running.primary(lab)?.container_id.clone(),
+            container: running.machine(lab, machine)?.container_id.clone(),
             user: lab.user.clone(),
         })
     }
 
-    async fn restart(docker: &Docker, lab: &Lab, running: &Running) -> Result<()> {
-        for machine in &running.machines {
-            machine::restart(docker, &lab.id, machine).await?;
-        }
+    async fn restart(
+        docker: &Docker,
+        lab: &Lab,
+        running: &Running,
+        machine: Option<&str>,
+    ) -> Result<()> {
+        let machines = match machine {
+            Some(_) => vec![running.machine(lab, machine)?],
+            None => running.machines.iter().collect(),
+        };
+        let restarts = machines
+            .into_iter()
+            .map(|m| machine::restart(docker, &lab.id, m));
+        futures_util::future::try_join_all(restarts).await?;
         Ok(())
     }
 
+    /// Each machine's work: a lab with one machine submits it as it
+    /// always did; one with several, by machine.
     async fn capture(
         ctx: &Ctx<'_>,
         docker: &Docker,
         lab: &Lab,
         running: &Running,
-    ) -> Result<(submission::VmState, Vec<u8>)> {
-        let machine = running.primary(lab)?;
+    ) -> Result<(submission::VmWork, Vec<u8>)> {
         let key = state::ensure_ssh_key(&ctx.home.key_path())?;
-        submission::capture(docker, &machine.container_id, &key).await
+        if !lab.has_several_machines() {
+            let machine = running.machine(lab, None)?;
+            let (state, files) = submission::capture(docker, &machine.container_id, &key).await?;
+            return Ok((submission::VmWork::One(state), files));
+        }
+        let captures = running.machines.iter().map(|m| async {
+            let (state, files) = submission::capture(docker, &m.container_id, &key).await?;
+            Ok::<_, Error>((machine_name(lab, m).to_string(), state, files))
+        });
+        let captured = futures_util::future::try_join_all(captures).await?;
+        let files = submission::bundle(
+            captured
+                .iter()
+                .map(|(name, _, files)| (name.as_str(), files.as_slice())),
+        )?;
+        let machines = captured
+            .into_iter()
+            .map(|(name, state, _)| (name, state))
+            .collect();
+        Ok((submission::VmWork::Several { machines }, files))
     }
 
     fn recipe(running: &Running) -> String {
@@ -264,62 +329,55 @@ impl Environment for Vm {
         Ok(image.tag)
     }
 
-    /// From the lab's image with the work's packages installed (made once
-    /// per package set, `vm/graded.rs`).
+    /// Each machine from the lab's image with its work's packages
+    /// installed (made once per package set, `vm/graded.rs`).
     async fn grading_start(
         ctx: &Ctx<'_>,
         docker: &Docker,
-        described: &submission::VmState,
+        lab: &Lab,
+        work: &submission::VmWork,
     ) -> Result<StartOptions> {
         let labs = ctx.catalog.all()?;
         let image = images::ensure_vm_image(docker, &ctx.home.cache, &labs, ctx.progress).await?;
         let key = state::ensure_ssh_key(&ctx.home.key_path())?;
-        let base =
-            graded::ensure(docker, &ctx.home.cache, &image, &described.packages, &key).await?;
+        let mut bases = BTreeMap::new();
+        for (machine, described) in work.by_machine(lab)? {
+            let base =
+                graded::ensure(docker, &ctx.home.cache, &image, &described.packages, &key).await?;
+            bases.insert(machine, base);
+        }
         Ok(StartOptions {
             fresh: true,
-            base: Some(base),
+            bases,
             ..StartOptions::default()
         })
     }
 
-    /// Packages, files and deletions into the fresh VM, then a real boot;
-    /// its new host key is pinned (the work brought the student's).
+    /// Packages, files and deletions into each fresh VM, then a real boot;
+    /// their new host keys are pinned (the work brought the student's).
     async fn restore(
         ctx: &Ctx<'_>,
         docker: &Docker,
         lab: &Lab,
         running: &Running,
-        described: &submission::VmState,
+        work: &submission::VmWork,
         files: &[u8],
     ) -> Result<Vec<String>> {
-        let machine = running.primary(lab)?;
-        let key = state::ensure_ssh_key(&ctx.home.key_path())?;
-        ctx.progress.set("restoring");
-        let installed = running
-            .base
-            .as_ref()
-            .and_then(|tag| graded::created_paths(&ctx.home.cache, tag));
-        let notes = submission::restore(
-            docker,
-            &machine.container_id,
-            described,
-            files,
-            &key,
-            installed,
-        )
-        .await?;
-        // The check's disk figure, from the VM's own walk (the engine's
-        // measure would take seconds of each grade).
-        if let Some(written) = submission::written_since_restore(docker, &machine.container_id).await {
-            disk::remember(ctx.home, &machine.container_id, written);
+        let mut files_of = match work {
+            submission::VmWork::One(_) => BTreeMap::from([(lab.machines().remove(0), files.to_vec())]),
+            submission::VmWork::Several { .. } => submission::unbundle(files)?,
+        };
+        let mut notes = Vec::new();
+        for (name, described) in work.by_machine(lab)? {
+            let machine = running.machine(lab, Some(&name))?;
+            let files = files_of.remove(&name).unwrap_or_default();
+            let restored = restore_machine(ctx, docker, lab, running, machine, (described, &files));
+            let mut said = restored.await?;
+            if lab.has_several_machines() {
+                said = said.into_iter().map(|n| text::on(&name, &n)).collect();
+            }
+            notes.extend(said);
         }
-        ctx.progress.set("booting");
-        let t = std::time::Instant::now();
-        machine::restart(docker, &lab.id, machine).await?;
-        tracing::debug!("restore: rebooted in {:?}", t.elapsed());
-        ctx.home
-            .pin_host_key(machine.ssh_port, &machine::host_key(docker, machine).await?)?;
         Ok(notes)
     }
 

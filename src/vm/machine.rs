@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bollard::Docker;
 use bollard::models::{
-    ContainerCreateBody, HostConfig, HostConfigCgroupnsModeEnum, PortBinding,
+    ContainerCreateBody, EndpointSettings, HostConfig, HostConfigCgroupnsModeEnum, NetworkingConfig, PortBinding,
     SystemInfoCgroupVersionEnum,
 };
 use bollard::query_parameters::{CreateContainerOptionsBuilder, RestartContainerOptionsBuilder};
@@ -22,6 +22,11 @@ use crate::images::{APT_MOUNT, VmImage, WHEELS_MOUNT};
 /// on ports of 127.0.0.1.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Machine {
+    /// Its name in the lab (`machines:`; the lab's id for a lab with one),
+    /// its hostname, and what the lab's other machines reach it by. Empty
+    /// in state files older than names: the lab's id.
+    #[serde(default)]
+    pub(crate) name: String,
     pub(crate) container_id: String,
     pub(crate) container_name: String,
     pub(crate) ssh_port: u16,
@@ -88,6 +93,9 @@ impl SystemdFlags {
 /// What a caller needs to create a VM.
 pub(crate) struct VmSpec<'a> {
     pub(crate) lab: &'a str,
+    /// The machine's name in a lab with several (its hostname and alias on
+    /// the lab's network); None: the lab's one machine, named after it.
+    pub(crate) machine: Option<&'a str>,
     pub(crate) instance: &'a str,
     pub(crate) image: &'a VmImage,
     pub(crate) public_key: &'a str,
@@ -100,8 +108,13 @@ pub(crate) struct VmSpec<'a> {
     pub(crate) pip_conf: Option<String>,
 }
 
-pub(crate) fn container_name(lab: &str, instance: &str) -> String {
-    format!("deploylab-{lab}-{}", docker::short(instance))
+/// `deploylab-<lab>-<instance>`, or `deploylab-<lab>-<machine>-<instance>`
+/// for a machine of a lab with several.
+pub(crate) fn container_name(lab: &str, machine: Option<&str>, instance: &str) -> String {
+    match machine {
+        Some(machine) => format!("deploylab-{lab}-{machine}-{}", docker::short(instance)),
+        None => format!("deploylab-{lab}-{}", docker::short(instance)),
+    }
 }
 
 /// Fails early, with a clear message, when a port the user asked for is in use.
@@ -164,7 +177,18 @@ async fn try_create(
     ssh_port: u16,
     http_port: u16,
 ) -> Result<Machine> {
-    let name = container_name(spec.lab, spec.instance);
+    let name = container_name(spec.lab, spec.machine, spec.instance);
+    let hostname = spec.machine.unwrap_or(spec.lab);
+    // The lab's other machines reach it by its name (an Ansible inventory).
+    let networking_config = spec.network.map(|network| NetworkingConfig {
+        endpoints_config: Some(HashMap::from([(
+            network.to_string(),
+            EndpointSettings {
+                aliases: Some(vec![hostname.to_string()]),
+                ..Default::default()
+            },
+        )])),
+    });
     let published = |port: u16| {
         Some(vec![PortBinding {
             host_ip: Some("127.0.0.1".into()),
@@ -199,7 +223,8 @@ async fn try_create(
     };
     let config = ContainerCreateBody {
         image: Some(spec.image.tag.clone()),
-        hostname: Some(spec.lab.to_string()),
+        hostname: Some(hostname.to_string()),
+        networking_config,
         labels: Some(HashMap::from([
             (LABEL_LAB.to_string(), spec.lab.to_string()),
             (LABEL_INSTANCE.to_string(), spec.instance.to_string()),
@@ -220,6 +245,7 @@ async fn try_create(
         .await
         .map_err(Error::docker("creating the VM container"))?;
     let vm = Machine {
+        name: hostname.to_string(),
         container_id: created.id,
         container_name: name,
         ssh_port,

@@ -18,6 +18,7 @@ pub(crate) mod machine;
 mod probe;
 mod submission;
 
+use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Duration;
 
@@ -94,8 +95,59 @@ mod text {
         )
     }
 
-    pub(super) fn no_machine_facts(lab: &str) -> String {
-        format!("lab '{lab}' has no machine to check")
+    pub(super) fn no_machine_facts(lab: &str, machine: &str) -> String {
+        format!("lab '{lab}' has no machine '{machine}' to check")
+    }
+
+    /// `ssh …` per machine: all `start --quiet` prints for a lab with
+    /// several.
+    pub(super) fn ssh_lines(machines: &[(&str, String, u16)]) -> String {
+        machines
+            .iter()
+            .map(|(name, ssh, _)| format!("{name}: {ssh}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    pub(super) fn ready_several(
+        lab: &str,
+        machines: &[(&str, String, u16)],
+        user: &str,
+        repo: Option<String>,
+    ) -> String {
+        let names: Vec<&str> = machines.iter().map(|(name, _, _)| *name).collect();
+        let logins: String = machines
+            .iter()
+            .map(|(name, ssh, _)| format!("\n  {name}: {ssh}"))
+            .collect();
+        let http: Vec<String> = machines
+            .iter()
+            .map(|(name, _, port)| format!("{name} http://127.0.0.1:{port}/"))
+            .collect();
+        format!(
+            "Lab {lab} is ready: {} Debian 12 \"VMs\", {}, on one network where they reach \
+             each other by name.\n{logins}\n\
+             \n  (or: deploylab ssh --machine <name>)   user: {user}, sudo without password (password: {user})\
+             \n  their port 80: {}{}\n\
+             \nNext: work through the course, then `deploylab check`. `deploylab stop` removes the VMs.",
+            machines.len(),
+            names.join(", "),
+            http.join(", "),
+            repo.unwrap_or_default()
+        )
+    }
+
+    /// A note about one machine of a lab with several.
+    pub(super) fn on(machine: &str, note: &str) -> String {
+        format!("{machine}: {note}")
+    }
+
+    /// One machine's port, named where the lab has several.
+    pub(super) fn endpoint(machine: Option<&str>, port: u16) -> String {
+        match machine {
+            Some(name) => format!("{name} 127.0.0.1:{port}"),
+            None => format!("127.0.0.1:{port}"),
+        }
     }
 }
 
@@ -117,9 +169,10 @@ pub(crate) struct Running {
     /// The repository the student brought (`start --repo`), as given.
     #[serde(default)]
     pub(crate) repo: Option<BroughtRepo>,
-    /// The graded image the machines booted from (grading), if not `image`.
+    /// Per machine, the graded image it booted from (grading), if not
+    /// `image`.
     #[serde(default)]
-    pub(crate) base: Option<String>,
+    pub(crate) bases: BTreeMap<String, String>,
 }
 
 /// A repository served besides the lab's own (`start --repo`).
@@ -131,13 +184,67 @@ pub(crate) struct BroughtRepo {
 }
 
 impl Running {
-    fn primary(&self, lab: &Lab) -> Result<&Machine> {
-        self.machines.first().ok_or_else(|| Error::Capture {
-            why: text::no_machine_facts(&lab.id),
+    /// The machine named (None: the first), or a usage error naming the
+    /// lab's machines.
+    fn machine(&self, lab: &Lab, name: Option<&str>) -> Result<&Machine> {
+        let found = match name {
+            None => self.machines.first(),
+            Some(name) => self.machines.iter().find(|m| machine_name(lab, m) == name),
+        };
+        found.ok_or_else(|| Error::UnknownMachine {
+            lab: lab.id.clone(),
+            machine: name.unwrap_or_default().to_string(),
+            known: self
+                .machines
+                .iter()
+                .map(|m| machine_name(lab, m))
+                .collect::<Vec<_>>()
+                .join(", "),
         })
     }
 }
 
+/// A machine's name in its lab (state files older than names: the lab's).
+fn machine_name<'a>(lab: &'a Lab, machine: &'a Machine) -> &'a str {
+    match machine.name.is_empty() {
+        true => &lab.id,
+        false => &machine.name,
+    }
+}
+
+
+/// One machine's work restored: packages, files and deletions, then a
+/// real boot; its new host key is pinned (the work brought the student's).
+async fn restore_machine(
+    ctx: &Ctx<'_>,
+    docker: &Docker,
+    lab: &Lab,
+    running: &Running,
+    machine: &Machine,
+    (described, files): (&submission::VmState, &[u8]),
+) -> Result<Vec<String>> {
+    let key = state::ensure_ssh_key(&ctx.home.key_path())?;
+    ctx.progress.set("restoring");
+    let installed = running
+        .bases
+        .get(machine_name(lab, machine))
+        .and_then(|tag| graded::created_paths(&ctx.home.cache, tag));
+    let notes =
+        submission::restore(docker, &machine.container_id, described, files, &key, installed)
+            .await?;
+    // The check's disk figure, from the VM's own walk (the engine's
+    // measure would take seconds of each grade).
+    if let Some(written) = submission::written_since_restore(docker, &machine.container_id).await {
+        disk::remember(ctx.home, &machine.container_id, written);
+    }
+    ctx.progress.set("booting");
+    let t = std::time::Instant::now();
+    machine::restart(docker, &lab.id, machine).await?;
+    tracing::debug!("restore: rebooted in {:?}", t.elapsed());
+    ctx.home
+        .pin_host_key(machine.ssh_port, &machine::host_key(docker, machine).await?)?;
+    Ok(notes)
+}
 
 /// A machine whose container is gone or stopped cannot be checked.
 async fn ensure_running(docker: &Docker, lab: &str, machine: &Machine) -> Result<()> {
@@ -158,7 +265,7 @@ async fn ensure_running(docker: &Docker, lab: &str, machine: &Machine) -> Result
 async fn gather_machine(
     docker: &Docker,
     home: &Home,
-    machine: &Machine,
+    (name, machine): (&str, &Machine),
     requests: &[FactRequest],
     (banner, login): (bool, Option<login::Login>),
     http: bool,
@@ -197,7 +304,7 @@ async fn gather_machine(
         }
     }
     MachineFacts {
-        name: machine.container_name.clone(),
+        name: name.to_string(),
         probe: probe.map_err(|e| e.to_string()),
         host: HostFacts {
             ssh_banner,
@@ -312,34 +419,50 @@ async fn create(
         Ok(())
     };
     ctx.progress.set(&format!("booting {}", lab.id));
-    let spec = machine::VmSpec {
-        lab: &lab.id,
-        instance: &instance,
-        image: &image,
-        public_key: &public_key,
-        ssh_port: options.ssh_port,
-        http_port: options.http_port,
-        network: Some(&network),
-        pip_conf: proxy.as_ref().map(|p| packages::pip_conf(p.address)),
-    };
-    let based = options.base.clone().map(|tag| images::VmImage {
-        tag,
-        ..image.clone()
-    });
-    let spec = machine::VmSpec {
-        image: based.as_ref().unwrap_or(&image),
-        ..spec
-    };
-    let (git_server, vm) = tokio::join!(git_server, machine::create_and_boot(docker, &spec));
+    let pip_conf = proxy.as_ref().map(|p| packages::pip_conf(p.address));
+    // Each machine boots from the lab's image, or the graded image made
+    // for its work.
+    let based: BTreeMap<&String, images::VmImage> = options
+        .bases
+        .iter()
+        .map(|(machine, tag)| {
+            let tag = tag.clone();
+            (machine, images::VmImage { tag, ..image.clone() })
+        })
+        .collect();
+    let names = lab.machines();
+    let several = lab.has_several_machines();
+    let specs: Vec<machine::VmSpec<'_>> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| machine::VmSpec {
+            lab: &lab.id,
+            machine: several.then_some(name.as_str()),
+            instance: &instance,
+            image: based.get(name).unwrap_or(&image),
+            public_key: &public_key,
+            // The ports asked for are the first machine's.
+            ssh_port: options.ssh_port.filter(|_| i == 0),
+            http_port: options.http_port.filter(|_| i == 0),
+            network: Some(&network),
+            pip_conf: pip_conf.clone(),
+        })
+        .collect();
+    let machines = futures_util::future::try_join_all(
+        specs.iter().map(|spec| machine::create_and_boot(docker, spec)),
+    );
+    let (git_server, machines) = tokio::join!(git_server, machines);
     git_server?;
-    let vm = vm?;
-    home.pin_host_key(vm.ssh_port, &machine::host_key(docker, &vm).await?)?;
-    // A new VM has written next to nothing (keys, logs): no measurement
-    // needed before the first check.
-    disk::remember(home, &vm.container_id, 0);
+    let machines = machines?;
+    for vm in &machines {
+        home.pin_host_key(vm.ssh_port, &machine::host_key(docker, vm).await?)?;
+        // A new VM has written next to nothing (keys, logs): no measurement
+        // needed before the first check.
+        disk::remember(home, &vm.container_id, 0);
+    }
     proxy_guard.0 = None;
     Ok(Running {
-        machines: vec![vm],
+        machines,
         image: image.tag,
         started_at: state::now(),
         proxy_pid: proxy.as_ref().map(|p| p.pid),
@@ -348,7 +471,7 @@ async fn create(
             source: e.source.clone(),
             name: e.name.clone(),
         }),
-        base: options.base,
+        bases: options.bases,
     })
 }
 

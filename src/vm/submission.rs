@@ -15,7 +15,7 @@
 //! the deletions; deploylab's key is swapped for the grader's wherever the
 //! student authorized it; then a real boot.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bollard::Docker;
 use bollard::models::ChangeType;
@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::docker;
 use crate::error::{Error, Result};
+use crate::lab::Lab;
 
 /// Where the work files are staged inside the VM (excluded from capture).
 const STAGING: &str = "/var/tmp/deploylab-submit";
@@ -62,6 +63,105 @@ mod text {
     pub(super) fn not_offline(packages: &str) -> String {
         format!("not in the offline repository, not reinstalled: {packages}")
     }
+
+    pub(super) fn machines(wanted: &[&String], brought: &[&String]) -> String {
+        let list = |names: &[&String]| {
+            names
+                .iter()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "the lab's machines are {}, but the work is of {}",
+            list(wanted),
+            match brought {
+                [] => "one machine".to_string(),
+                some => list(some),
+            }
+        )
+    }
+
+    pub(super) fn bundle(why: &str) -> String {
+        format!("the machines' files cannot be read: {why}")
+    }
+}
+
+/// A VM lab's side of a submission (`state.json`): one machine's state, as
+/// submissions of a lab with one machine have always been, or each
+/// machine's by name. The files of several machines travel as one tar of
+/// `<machine>.tar.gz` (`bundle`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub(crate) enum VmWork {
+    One(VmState),
+    Several {
+        machines: BTreeMap<String, VmState>,
+    },
+}
+
+impl VmWork {
+    /// Each machine's state by name, for `lab`: a submission must bring
+    /// every machine the lab has, and no other.
+    pub(crate) fn by_machine(&self, lab: &Lab) -> Result<Vec<(String, &VmState)>> {
+        let mut machines = lab.machines();
+        let by_machine: Vec<(String, &VmState)> = match self {
+            VmWork::One(state) if machines.len() == 1 => vec![(machines.remove(0), state)],
+            VmWork::Several { machines: states } => {
+                let named: Vec<&String> = states.keys().collect();
+                let mut wanted: Vec<&String> = machines.iter().collect();
+                wanted.sort();
+                if named != wanted {
+                    return Err(Error::SubmissionState {
+                        why: text::machines(&wanted, &named),
+                    });
+                }
+                states.iter().map(|(n, s)| (n.clone(), s)).collect()
+            }
+            VmWork::One(_) => {
+                return Err(Error::SubmissionState {
+                    why: text::machines(&machines.iter().collect::<Vec<_>>(), &[]),
+                });
+            }
+        };
+        Ok(by_machine)
+    }
+}
+
+/// Several machines' files as one: an uncompressed tar of
+/// `<machine>.tar.gz`, each as `capture` made it.
+pub(crate) fn bundle<'a>(files: impl Iterator<Item = (&'a str, &'a [u8])>) -> Result<Vec<u8>> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for (machine, bytes) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, format!("{machine}.tar.gz"), bytes)
+            .map_err(Error::io("bundling the machines' files"))?;
+    }
+    tar.into_inner()
+        .map_err(Error::io("bundling the machines' files"))
+}
+
+/// The machines' files `bundle` made, by machine.
+pub(crate) fn unbundle(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
+    let bad = |e: std::io::Error| Error::SubmissionState {
+        why: text::bundle(&e.to_string()),
+    };
+    let mut files = BTreeMap::new();
+    let mut archive = tar::Archive::new(bytes);
+    for entry in archive.entries().map_err(bad)? {
+        let mut entry = entry.map_err(bad)?;
+        let path = entry.path().map_err(bad)?.to_string_lossy().into_owned();
+        let Some(machine) = path.strip_suffix(".tar.gz") else {
+            continue;
+        };
+        let mut content = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut content).map_err(bad)?;
+        files.insert(machine.to_string(), content);
+    }
+    Ok(files)
 }
 
 /// The VM's side of a submission (`state.json`).
@@ -643,6 +743,63 @@ pub(crate) async fn written_since_restore(docker: &Docker, container: &str) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn state(files: usize) -> VmState {
+        VmState {
+            packages: vec![Package {
+                name: "nginx:amd64".into(),
+                version: "1.22".into(),
+            }],
+            deleted: Vec::new(),
+            deploylab_key: "ssh-ed25519 AAAA".into(),
+            files,
+        }
+    }
+
+    fn two_machine_lab() -> Lab {
+        crate::lab::parse(
+            "lab.yaml",
+            "schema: 1\nid: two\ntitle: T\nenvironment: vm\nmachines: [control, web]\nstages:\n  - { id: s, title: S, checks: [{ id: c, title: C, hint: h, expect: { ssh_banner: {} } }] }\n",
+        )
+        .unwrap()
+    }
+
+    /// A lab with one machine writes the state it always wrote, so older
+    /// submissions and older graders read it alike.
+    #[test]
+    fn one_machine_work_is_the_state_as_before() {
+        let one = serde_json::to_value(VmWork::One(state(3))).unwrap();
+        assert_eq!(one, serde_json::to_value(state(3)).unwrap());
+        let read: VmWork = serde_json::from_value(one).unwrap();
+        assert_eq!(read, VmWork::One(state(3)));
+    }
+
+    #[test]
+    fn several_machines_work_goes_by_name_and_must_match_the_lab() {
+        let lab = two_machine_lab();
+        let work = VmWork::Several {
+            machines: BTreeMap::from([("control".into(), state(1)), ("web".into(), state(2))]),
+        };
+        let read: VmWork =
+            serde_json::from_str(&serde_json::to_string(&work).unwrap()).unwrap();
+        assert_eq!(read, work);
+        let names: Vec<String> = work.by_machine(&lab).unwrap().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["control", "web"]);
+        let err = VmWork::One(state(1)).by_machine(&lab).unwrap_err().to_string();
+        assert!(err.contains("the lab's machines are control, web, but the work is of one machine"), "{err}");
+        let partial = VmWork::Several {
+            machines: BTreeMap::from([("web".into(), state(2))]),
+        };
+        assert!(partial.by_machine(&lab).is_err());
+    }
+
+    #[test]
+    fn machines_files_bundle_and_unbundle() {
+        let bundled = bundle([("control", &b"one"[..]), ("web", &b"two"[..])].into_iter()).unwrap();
+        let files = unbundle(&bundled).unwrap();
+        assert_eq!(files["control"], b"one");
+        assert_eq!(files["web"], b"two");
+    }
 
     #[test]
     fn rebuilt_volatile_and_deploylabs_own_paths_are_left_out() {

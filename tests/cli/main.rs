@@ -13,6 +13,7 @@ mod container;
 mod grading;
 mod heroku;
 mod lifecycle;
+mod machines;
 mod packages;
 mod projects;
 mod vm_nginx;
