@@ -347,3 +347,14 @@ pub(crate) fn describe_docker(error: &bollard::errors::Error) -> String {
         }
     }
 }
+
+/// What the fake-platform kit reports, as deploylab's own errors (the
+/// same exit codes and messages as before the kit was a crate).
+impl From<fakekit::Error> for Error {
+    fn from(error: fakekit::Error) -> Error {
+        match error {
+            fakekit::Error::Io { context, source } => Error::Io { context, source },
+            fakekit::Error::Tls { source } => Error::Tls { source },
+        }
+    }
+}

@@ -56,7 +56,6 @@ mod fixtures;
 mod gitserver;
 mod grading;
 mod http_answer;
-mod http_server;
 mod images;
 mod interrupt;
 mod lab;

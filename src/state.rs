@@ -141,13 +141,7 @@ pub(crate) fn write_shared(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let context = format!("writing {}", path.display());
-    let parent = path.parent().expect("a file has a folder");
-    std::fs::create_dir_all(parent).map_err(Error::io(&context))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(Error::io(&context))?;
-    tmp.write_all(bytes).map_err(Error::io(&context))?;
-    tmp.persist(path).map_err(|e| Error::io(context)(e.error))?;
-    Ok(())
+    Ok(fakekit::store::write_atomically(path, bytes)?)
 }
 
 fn env_dir(var: &str) -> Option<PathBuf> {

@@ -379,7 +379,7 @@ async fn create(fake: &Fake, app: &App, body: &[u8]) -> Answer {
         database: format!("d{}", random(13)),
     };
     if let Err(e) = provision(fake, &app.name, &addon).await {
-        if let Some(docker) = &fake.docker {
+        if let Some(docker) = fake.docker() {
             let _ = remove_container(docker, &container_name(fake, &app.name)).await;
             remove_volume(docker, &fake.instance, &app.name).await;
         }
@@ -400,7 +400,7 @@ async fn destroy(fake: &Fake, app: &App, key: &str) -> Answer {
             super::api::text::NO_ADDON,
         );
     };
-    if let Some(docker) = &fake.docker {
+    if let Some(docker) = fake.docker() {
         let _ = remove_container(docker, &container_name(fake, &app.name)).await;
         remove_volume(docker, &fake.instance, &app.name).await;
     }
@@ -441,7 +441,11 @@ async fn record(fake: &Fake, app: &str, addon: &Addon, attached: bool) -> Answer
 /// Starts the add-on's server (its volume made if new) and waits until it
 /// accepts connections on its network address.
 async fn provision(fake: &Fake, app: &str, addon: &Addon) -> Result<(), String> {
-    let (Some(docker), Some(image)) = (&fake.docker, &fake.postgres) else {
+    let Some((docker, image)) = fake
+        .runtime
+        .as_ref()
+        .and_then(|r| Some((&r.docker, r.postgres.as_ref()?)))
+    else {
         return Err(text::NO_DOCKER.into());
     };
     let failed = |what: &'static str| move |e: bollard::errors::Error| format!("{what}: {e}");
@@ -465,7 +469,11 @@ async fn provision(fake: &Fake, app: &str, addon: &Addon) -> Result<(), String> 
     remove_container(docker, &name)
         .await
         .map_err(|e| e.to_string())?;
-    let network = fake.network.clone().unwrap_or_else(|| "bridge".into());
+    let network = fake
+        .runtime
+        .as_ref()
+        .and_then(|r| r.network.clone())
+        .unwrap_or_else(|| "bridge".into());
     let config = ContainerCreateBody {
         image: Some(image.clone()),
         hostname: Some(addon.name.clone()),
@@ -559,7 +567,7 @@ pub(crate) async fn resume(fake: &Fake) {
 
 /// A destroyed app's database: its server and its data.
 pub(crate) async fn forget(fake: &Fake, app: &str) {
-    if let Some(docker) = &fake.docker {
+    if let Some(docker) = fake.docker() {
         let _ = remove_container(docker, &container_name(fake, app)).await;
         remove_volume(docker, &fake.instance, app).await;
     }

@@ -204,8 +204,8 @@ pub(crate) struct State {
 
 /// The platform: its state, where it persists, and how it is reached.
 pub(crate) struct Platform {
-    pub(crate) state: State,
-    pub(crate) file: PathBuf,
+    /// The platform's records (`state.json`), saved on every change.
+    pub(crate) state: fakekit::store::Store<State>,
     pub(crate) token: String,
     /// https://localhost:<port>, for git URLs.
     pub(crate) api_port: u16,
@@ -249,22 +249,16 @@ pub(crate) fn error(status: StatusCode, id: &str, message: &str) -> Answer {
 
 impl Platform {
     pub(crate) fn load(file: PathBuf, token: String, api_port: u16, router_port: u16) -> Platform {
-        let state = std::fs::read_to_string(&file)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default();
         Platform {
-            state,
-            file,
+            state: fakekit::store::Store::open(file),
             token,
             api_port,
             router_port,
         }
     }
 
-    pub(crate) fn save(&self) {
-        let text = serde_json::to_string_pretty(&self.state).expect("state serializes");
-        if let Err(e) = crate::state::write_atomically(&self.file, text.as_bytes()) {
+    pub(crate) fn save(&mut self) {
+        if let Err(e) = self.state.save() {
             tracing::warn!("the platform's state was not saved: {e}");
         }
     }
@@ -362,7 +356,7 @@ impl Platform {
                 None => no_addon(),
             },
             (&Method::POST, ["actions", "addons", "resolve"]) => {
-                let (app, key) = resolve_request(body, "addon");
+                let (app, key) = Resolve::read(body).addon();
                 match self.addon(app.as_deref(), &key) {
                     Some((app, addon)) => {
                         (StatusCode::OK, json!([addons::addon_json(&app, &addon)]))
@@ -371,7 +365,7 @@ impl Platform {
                 }
             }
             (&Method::POST, ["actions", "addon-attachments", "resolve"]) => {
-                let (app, key) = resolve_request(body, "addon_attachment");
+                let (app, key) = Resolve::read(body).attachment();
                 match self.addon(app.as_deref(), &key) {
                     Some((app, addon)) => (
                         StatusCode::OK,
@@ -454,19 +448,21 @@ impl Platform {
     /// `maintenance:on|off` sends) and the stack (`stack:set`); other fields
     /// are not changeable here.
     fn update_app(&mut self, app: &str, body: &[u8]) -> Answer {
-        let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        let Ok(request) = serde_json::from_slice::<UpdateApp>(body) else {
             return error(StatusCode::BAD_REQUEST, "bad_request", text::BAD_JSON);
         };
         let Some(stored) = self.state.apps.get_mut(app) else {
             return error(StatusCode::NOT_FOUND, "not_found", text::NO_APP);
         };
-        if let Some(on) = request["maintenance"].as_bool() {
+        if let Some(on) = request.maintenance {
             stored.maintenance = on;
         }
-        // `stack:set` sends the name; the API also takes `{name}` or `{id}`.
-        let stack = &request["build_stack"];
-        if let Some(asked) = stack.as_str().or(stack["name"].as_str()) {
-            match chosen_stack(asked) {
+        let asked = match request.build_stack {
+            Some(StackRef::Name(name) | StackRef::Object { name: Some(name) }) => Some(name),
+            _ => None,
+        };
+        if let Some(asked) = asked {
+            match chosen_stack(&asked) {
                 Ok(stack) => stored.stack = stack,
                 Err(answer) => return answer,
             }
@@ -478,11 +474,8 @@ impl Platform {
 
     /// `domains:add`: a custom hostname the router sends to the app.
     fn add_domain(&mut self, app: &str, body: &[u8]) -> Answer {
-        let request: Value = serde_json::from_slice(body).unwrap_or_default();
-        let hostname = request["hostname"]
-            .as_str()
-            .unwrap_or_default()
-            .to_lowercase();
+        let request: AddDomain = serde_json::from_slice(body).unwrap_or_default();
+        let hostname = request.hostname.to_lowercase();
         let valid = !hostname.is_empty()
             && hostname.len() <= 253
             && hostname
@@ -1011,13 +1004,53 @@ fn no_addon() -> Answer {
     )
 }
 
-/// The app and the name a resolve action asks about.
-fn resolve_request(body: &[u8], field: &str) -> (Option<String>, String) {
-    let request: Value = serde_json::from_slice(body).unwrap_or_default();
-    (
-        request["app"].as_str().map(str::to_string),
-        request[field].as_str().unwrap_or_default().to_string(),
-    )
+/// A resolve action's body: the app, and the add-on or attachment asked
+/// about (a body that does not read finds nothing).
+#[derive(Debug, Default, Deserialize)]
+struct Resolve {
+    app: Option<String>,
+    #[serde(default)]
+    addon: String,
+    #[serde(default)]
+    addon_attachment: String,
+}
+
+impl Resolve {
+    fn read(body: &[u8]) -> Resolve {
+        serde_json::from_slice(body).unwrap_or_default()
+    }
+
+    fn addon(self) -> (Option<String>, String) {
+        (self.app, self.addon)
+    }
+
+    fn attachment(self) -> (Option<String>, String) {
+        (self.app, self.addon_attachment)
+    }
+}
+
+/// `PATCH /apps/{app}`'s body: what `maintenance:on|off` and `stack:set`
+/// send.
+#[derive(Debug, Deserialize)]
+struct UpdateApp {
+    maintenance: Option<bool>,
+    /// `stack:set` sends the name; the API also takes `{name}` (or `{id}`,
+    /// which names no stack the fake knows).
+    build_stack: Option<StackRef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum StackRef {
+    Name(String),
+    Object { name: Option<String> },
+}
+
+/// `domains:add`'s body.
+#[derive(Debug, Default, Deserialize)]
+struct AddDomain {
+    #[serde(default)]
+    hostname: String,
 }
 
 /// A word for generated names.
@@ -1198,6 +1231,24 @@ pub(crate) fn iso8601(time: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The request bodies the CLI sends read as their types; a body that
+    /// does not read is refused or finds nothing, as before.
+    #[test]
+    fn request_bodies_read_typed() {
+        let set: UpdateApp = serde_json::from_str(r#"{"build_stack": "heroku-24"}"#).unwrap();
+        assert!(matches!(set.build_stack, Some(StackRef::Name(n)) if n == "heroku-24"));
+        let by_name: UpdateApp =
+            serde_json::from_str(r#"{"build_stack": {"name": "heroku-24"}, "x": 1}"#).unwrap();
+        assert!(matches!(by_name.build_stack, Some(StackRef::Object { name: Some(_) })));
+        let on: UpdateApp = serde_json::from_str(r#"{"maintenance": true}"#).unwrap();
+        assert_eq!(on.maintenance, Some(true));
+        assert!(serde_json::from_str::<UpdateApp>(r#"{"maintenance": "yes"}"#).is_err());
+        let (app, key) = Resolve::read(br#"{"app": "loja", "addon": "DATABASE"}"#).addon();
+        assert_eq!((app.as_deref(), key.as_str()), (Some("loja"), "DATABASE"));
+        let (app, key) = Resolve::read(b"not json").attachment();
+        assert_eq!((app, key), (None, String::new()));
+    }
 
     fn platform() -> Platform {
         let dir = tempfile::tempdir().unwrap().keep();

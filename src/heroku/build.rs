@@ -362,7 +362,13 @@ async fn build(
     build_id: &str,
     say: &mut Say,
 ) -> Result<Option<Slug>> {
-    let (Some(docker), Some(stack)) = (&fake.docker, &fake.stack) else {
+    let Some(super::Runtime {
+        docker,
+        stack,
+        packages: build_packages,
+        ..
+    }) = &fake.runtime
+    else {
         say.line(" !     This fake Heroku runs without Docker: it cannot build.")
             .await;
         return Ok(None);
@@ -442,13 +448,13 @@ async fn build(
     // With the package proxy: a network that reaches it and nothing else,
     // and pip pointed at it (the stack's pip.conf, which names the offline
     // wheels, is not read). Without: no network, the wheels mounted.
-    let (network, binds) = match (&fake.build_network, fake.package_proxy) {
-        (Some(network), Some(proxy)) => {
-            env.extend(crate::packages::pip_env(proxy));
+    let (network, binds) = match build_packages {
+        super::BuildPackages::Proxy { network, address } => {
+            env.extend(crate::packages::pip_env(*address));
             (network.clone(), None)
         }
-        _ => {
-            let wheels = fake.wheels.as_ref().map(|w| {
+        super::BuildPackages::Offline { wheels } => {
+            let wheels = wheels.as_ref().map(|w| {
                 vec![format!(
                     "{}:{}:ro",
                     w.display(),

@@ -143,7 +143,7 @@ pub(crate) async fn answer(
     let Some((app, addon)) = found else {
         return Some(error(StatusCode::NOT_FOUND, "not_found", text::NOT_FOUND));
     };
-    let Some(docker) = &fake.docker else {
+    let Some(docker) = fake.docker() else {
         return Some(error(StatusCode::NOT_FOUND, "not_found", text::NOT_FOUND));
     };
     let server = server_name(&fake.instance, &app);

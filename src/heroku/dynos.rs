@@ -306,7 +306,7 @@ async fn forget_destroyed_apps(fake: &Fake) {
             let _ = std::fs::remove_dir_all(entry.path());
             fake.logs.forget(&name);
             super::addons::forget(fake, &name).await;
-            if let Some(docker) = &fake.docker {
+            if let Some(docker) = fake.docker() {
                 super::slug::forget(docker, &fake.instance, &fake.dir, &name).await;
             }
         }
@@ -323,7 +323,7 @@ fn container_name(fake: &Fake, app: &str, dyno: &str) -> String {
 
 /// Removes the dyno containers a previous run of the fake left.
 pub(crate) async fn remove_leftovers(fake: &Fake) -> Result<()> {
-    let Some(docker) = &fake.docker else {
+    let Some(docker) = fake.docker() else {
         return Ok(());
     };
     for c in crate::docker::labelled_containers(docker, &fake.instance, Some("heroku")).await? {
@@ -364,7 +364,7 @@ struct Container<'a> {
 
 /// Creates (not starts) a dyno's container, its slug unpacked.
 async fn create(fake: &Fake, spec: &Container<'_>) -> Result<String> {
-    let docker = fake.docker.as_ref().expect("dynos need Docker");
+    let docker = fake.docker().expect("dynos need Docker");
     let name = container_name(fake, spec.app, spec.dyno);
     remove_container(docker, &name).await?;
     let config = ContainerCreateBody {
@@ -385,7 +385,7 @@ async fn create(fake: &Fake, spec: &Container<'_>) -> Result<String> {
             (LABEL_DYNO.to_string(), spec.dyno.to_string()),
         ])),
         host_config: Some(HostConfig {
-            network_mode: fake.network.clone(),
+            network_mode: fake.runtime.as_ref().and_then(|r| r.network.clone()),
             // A Basic dyno: 512 MB, a share of the CPU, bounded processes.
             ..crate::limits::DYNO.host_config()
         }),
@@ -403,7 +403,7 @@ async fn follow_output(
     container: &str,
     mut also: Option<&mut super::build::Say>,
 ) {
-    let docker = fake.docker.as_ref().expect("dynos need Docker");
+    let docker = fake.docker().expect("dynos need Docker");
     let options = LogsOptionsBuilder::default()
         .follow(true)
         .stdout(true)
@@ -435,7 +435,7 @@ fn random_port() -> u16 {
 }
 
 async fn container_ip(fake: &Fake, id: &str) -> Option<std::net::IpAddr> {
-    let docker = fake.docker.as_ref()?;
+    let docker = fake.docker()?;
     let info = docker.inspect_container(id, None).await.ok()?;
     let networks = info.network_settings?.networks?;
     networks
@@ -458,7 +458,7 @@ async fn wait_bound(address: SocketAddr) {
 /// One dyno over its life: start, watch, restart after crashes, stop when
 /// the formation no longer wants it.
 async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
-    let docker = fake.docker.clone().expect("dynos need Docker");
+    let docker = fake.docker().cloned().expect("dynos need Docker");
     let (app, dyno) = (want.app.as_str(), want.name.as_str());
     let heroku = |line: &str| fake.logs.add(app, "heroku", dyno, line);
     let id = uuid::Uuid::new_v4().to_string();
@@ -607,7 +607,7 @@ pub(crate) async fn release_phase(
     command: &str,
     say: &mut super::build::Say,
 ) -> bool {
-    let Some(docker) = fake.docker.clone() else {
+    let Some(docker) = fake.docker().cloned() else {
         return false;
     };
     let config = fake

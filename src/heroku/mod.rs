@@ -47,7 +47,7 @@ use tokio::sync::{Mutex, watch};
 
 use crate::error::{Error, Result};
 
-pub(crate) use crate::http_server::{Body, full};
+pub(crate) use fakekit::http::{Body, full};
 
 /// The hidden `heroku-serve` command: the whole fake, on loopback.
 #[derive(Debug, Clone, clap::Args)]
@@ -105,15 +105,9 @@ pub(crate) struct Fake {
     pub(crate) token: String,
     pub(crate) ports: Ports,
     pub(crate) instance: String,
-    pub(crate) network: Option<String>,
-    pub(crate) stack: Option<String>,
-    pub(crate) wheels: Option<PathBuf>,
-    /// The closed network and package index builds use (else: no network
-    /// and the wheels folder).
-    pub(crate) build_network: Option<String>,
-    pub(crate) package_proxy: Option<std::net::SocketAddr>,
-    pub(crate) postgres: Option<String>,
-    pub(crate) docker: Option<Docker>,
+    /// What builds, dynos and add-ons run with; None in API-only tests
+    /// (no stack image, no Docker).
+    pub(crate) runtime: Option<Runtime>,
     pub(crate) platform: Mutex<api::Platform>,
     pub(crate) logs: logs::Logs,
     pub(crate) dynos: dynos::Dynos,
@@ -125,7 +119,37 @@ pub(crate) struct Fake {
     pub(crate) runs: rendezvous::Pending,
 }
 
+/// What the fake runs containers with.
+pub(crate) struct Runtime {
+    pub(crate) docker: Docker,
+    /// The stack image builds and dynos run from.
+    pub(crate) stack: String,
+    /// The Docker network dynos and add-ons join (None: Docker's bridge).
+    pub(crate) network: Option<String>,
+    /// The PostgreSQL image Heroku Postgres add-ons run, if the lab has one.
+    pub(crate) postgres: Option<String>,
+    /// Where builds install packages from.
+    pub(crate) packages: BuildPackages,
+}
+
+/// Where builds install packages from.
+pub(crate) enum BuildPackages {
+    /// The package proxy, on a closed network that reaches it and nothing
+    /// else.
+    Proxy {
+        network: String,
+        address: std::net::SocketAddr,
+    },
+    /// No network: the offline wheels folder, if there is one.
+    Offline { wheels: Option<PathBuf> },
+}
+
 impl Fake {
+    /// The Docker engine, where the fake runs containers.
+    pub(crate) fn docker(&self) -> Option<&Docker> {
+        self.runtime.as_ref().map(|r| &r.docker)
+    }
+
     /// `https://localhost:<port>`: where the API and git answer.
     pub(crate) fn api_url(&self) -> String {
         format!("https://localhost:{}", self.ports.api)
@@ -145,7 +169,7 @@ impl Fake {
     /// waits until it has acted: old dynos stopped, new ones starting. So
     /// when `heroku ps:scale` or a push returns, `heroku ps` tells the truth.
     pub(crate) async fn apply_changes(&self) {
-        if self.docker.is_none() {
+        if self.runtime.is_none() {
             return;
         }
         let mut wanted = 0;
@@ -225,8 +249,17 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
         rendezvous: port_of(&rendezvous_listener)?,
     };
     // Without a stack image (API-only tests) there is no Docker to talk to.
-    let docker = match &args.stack {
-        Some(_) => Some(crate::docker::connect().await?),
+    let runtime = match args.stack {
+        Some(stack) => Some(Runtime {
+            docker: crate::docker::connect().await?,
+            stack,
+            network: args.network,
+            postgres: args.postgres,
+            packages: match (args.build_network, args.package_proxy) {
+                (Some(network), Some(address)) => BuildPackages::Proxy { network, address },
+                _ => BuildPackages::Offline { wheels: args.wheels },
+            },
+        }),
         None => None,
     };
     let platform = api::Platform::load(
@@ -240,13 +273,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
         token: args.token,
         ports,
         instance: args.instance,
-        network: args.network,
-        stack: args.stack,
-        wheels: args.wheels,
-        build_network: args.build_network,
-        package_proxy: args.package_proxy,
-        postgres: args.postgres,
-        docker,
+        runtime,
         platform: Mutex::new(platform),
         logs: logs::Logs::default(),
         dynos: dynos::Dynos::default(),
@@ -260,7 +287,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
     let hook_listener = tokio::net::UnixListener::bind(&hooks)
         .map_err(Error::io(format!("listening on {}", hooks.display())))?;
     tokio::spawn(build::serve_hooks(fake.clone(), hook_listener));
-    if fake.docker.is_some() {
+    if fake.runtime.is_some() {
         dynos::remove_leftovers(&fake).await?;
         addons::resume(&fake).await;
         tokio::spawn(dynos::manage(fake.clone()));
@@ -275,9 +302,9 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
     ));
     let ready = serde_json::to_string(&ports).expect("ports serialize");
     std::fs::write(&args.ready_file, ready).map_err(Error::io("writing the ready file"))?;
-    crate::http_server::serve(
+    fakekit::http::serve(
         api_listener,
-        crate::http_server::Security::Tls(acceptor),
+        fakekit::http::Security::Tls(acceptor),
         MAX_CONNECTIONS,
         move |req, peer| answer(fake.clone(), req, peer),
     )
@@ -350,7 +377,7 @@ async fn answer(
         tracing::info!("{peer} {method} {path} -> {}", status.as_u16());
         return json_response(status, &json);
     }
-    let Some(body) = crate::http_server::read_body(req.into_body(), API_BODY_LIMIT).await else {
+    let Some(body) = fakekit::http::read_body(req.into_body(), API_BODY_LIMIT).await else {
         let (status, json) = api::too_large();
         tracing::info!("{peer} {method} {path} -> {}", status.as_u16());
         return json_response(status, &json);

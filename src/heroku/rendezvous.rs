@@ -107,7 +107,7 @@ pub(crate) async fn serve(
         };
         let (fake, acceptor) = (fake.clone(), acceptor.clone());
         tokio::spawn(async move {
-            let Some(stream) = crate::http_server::handshake(&acceptor, stream).await else {
+            let Some(stream) = fakekit::http::handshake(&acceptor, stream).await else {
                 return;
             };
             if let Err(e) = attach(&fake, stream).await {
@@ -146,7 +146,7 @@ async fn attach(
         .await
         .map_err(crate::error::Error::io("greeting the CLI"))?;
     stream.flush().await.ok();
-    let docker = fake.docker.clone().expect("runs need Docker");
+    let docker = fake.docker().cloned().expect("runs need Docker");
     let container =
         match super::dynos::create_run(fake, &run.app, &run.dyno, &run.command, &run.env).await {
             Ok(c) => c,

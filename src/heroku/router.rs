@@ -67,8 +67,8 @@ pub(crate) async fn serve(
         .timeout(request_timeout())
         .build()
         .expect("an HTTP client");
-    let security = crate::http_server::Security::Either(tls);
-    crate::http_server::serve(
+    let security = fakekit::http::Security::Either(tls);
+    fakekit::http::serve(
         listener,
         security,
         super::MAX_CONNECTIONS,
@@ -206,10 +206,10 @@ async fn route(
     let address = dyno.address.expect("an up web dyno has an address");
     let secure = req
         .extensions()
-        .get::<crate::http_server::Secure>()
+        .get::<fakekit::http::Secure>()
         .is_some_and(|s| s.0);
     let headers = req.headers().clone();
-    let Some(body) = crate::http_server::read_body(req.into_body(), BODY_LIMIT).await else {
+    let Some(body) = fakekit::http::read_body(req.into_body(), BODY_LIMIT).await else {
         return too_large();
     };
     let url = format!("http://{address}{path}");

@@ -27,7 +27,7 @@ use tokio_util::io::ReaderStream;
 
 use upstream::{IndexFile, Upstream};
 
-use crate::http_server::{self, Body, full};
+use fakekit::http::{self as http_server, Body, full};
 
 use crate::error::{Error, Result};
 

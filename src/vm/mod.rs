@@ -411,7 +411,7 @@ async fn create(
     // longer than the server's, so the repository is there for the student.
     let git_server = async {
         if lab.git_repos.is_empty() && extra.is_none() {
-            return Ok(());
+            return Ok::<(), Error>(());
         }
         let repos = gitserver::prepare(ctx.catalog, lab, extra, &home.cache)?;
         crate::interrupt::check()?;

@@ -18,9 +18,9 @@ use hyper::{Request, Response};
 use tokio::net::TcpListener;
 
 /// A response body: whole (pages, JSON) or streamed (files, git, logs).
-pub(crate) type Body = BoxBody<Bytes, std::io::Error>;
+pub type Body = BoxBody<Bytes, std::io::Error>;
 
-pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
+pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into())
         .map_err(|never| match never {})
         .boxed()
@@ -33,7 +33,7 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a listener speaks.
 #[derive(Clone)]
-pub(crate) enum Security {
+pub enum Security {
     Plain,
     Tls(tokio_rustls::TlsAcceptor),
     /// HTTPS or plain HTTP on the same port, told apart by the first byte
@@ -44,11 +44,11 @@ pub(crate) enum Security {
 
 /// In each request's extensions: whether its connection was TLS.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Secure(pub(crate) bool);
+pub struct Secure(pub bool);
 
 /// Serves `listener` until the process ends, `max_connections` at once;
 /// `handle` answers each request.
-pub(crate) async fn serve<F, Fut>(
+pub async fn serve<F, Fut>(
     listener: TcpListener,
     security: Security,
     max_connections: usize,
@@ -115,7 +115,7 @@ pub(crate) async fn serve<F, Fut>(
 }
 
 /// A TLS handshake within the deadline, for listeners that are not HTTP.
-pub(crate) async fn handshake(
+pub async fn handshake(
     acceptor: &tokio_rustls::TlsAcceptor,
     stream: tokio::net::TcpStream,
 ) -> Option<tokio_rustls::server::TlsStream<tokio::net::TcpStream>> {
@@ -127,7 +127,7 @@ pub(crate) async fn handshake(
 
 /// A request's body, or `None` when it is larger than `limit` (or broke
 /// off): it is never held whole beyond the limit.
-pub(crate) async fn read_body(body: hyper::body::Incoming, limit: usize) -> Option<Bytes> {
+pub async fn read_body(body: hyper::body::Incoming, limit: usize) -> Option<Bytes> {
     http_body_util::Limited::new(body, limit)
         .collect()
         .await
