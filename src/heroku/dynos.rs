@@ -246,35 +246,21 @@ async fn wanted(fake: &Fake) -> Vec<Want> {
 
 /// Keeps every app's dynos as its formation says, woken by changes.
 pub(crate) async fn manage(fake: Arc<Fake>) {
-    let mut running: HashMap<
-        (String, String),
-        (Want, CancellationToken, tokio::task::JoinHandle<()>),
-    > = HashMap::new();
+    let mut dynos = fakekit::reconcile::Reconciler::default();
     let mut changes = fake.changes.subscribe();
     loop {
         let asked = *changes.borrow_and_update();
-        let wants = wanted(&fake).await;
-        let keys: Vec<(String, String)> = running.keys().cloned().collect();
-        for key in keys {
-            let keep = wants.iter().any(|w| {
-                (w.app.clone(), w.name.clone()) == key && Some(w) == running.get(&key).map(|r| &r.0)
-            });
-            if !keep {
-                let (_, cancel, task) = running.remove(&key).expect("listed");
-                cancel.cancel();
-                // Heroku stops the old dynos before the new ones start.
-                let _ = task.await;
-            }
-        }
-        for want in wants {
-            let key = (want.app.clone(), want.name.clone());
-            if running.contains_key(&key) {
-                continue;
-            }
-            let cancel = CancellationToken::new();
-            let task = tokio::spawn(run_dyno(fake.clone(), want.clone(), cancel.clone()));
-            running.insert(key, (want, cancel, task));
-        }
+        let wants = wanted(&fake)
+            .await
+            .into_iter()
+            .map(|w| ((w.app.clone(), w.name.clone()), w))
+            .collect();
+        // Heroku stops the old dynos before the new ones start.
+        dynos
+            .apply(wants, |want, cancel| {
+                tokio::spawn(run_dyno(fake.clone(), want.clone(), cancel))
+            })
+            .await;
         forget_destroyed_apps(&fake).await;
         fake.applied.send_replace(asked);
         if changes.changed().await.is_err() {
@@ -473,7 +459,9 @@ async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
         address: None,
         crash: None,
     };
-    let mut crashes = 0u32;
+    // Heroku restarts a crashed dyno at once the first time, then waits
+    // longer after each crash.
+    let mut backoff = fakekit::reconcile::Backoff::new(Duration::from_secs(5), Duration::from_secs(300));
     let mut previous = DynoState::Down;
     loop {
         let port = random_port();
@@ -579,13 +567,7 @@ async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
         change(&mut view, DynoState::Crashed);
         let _ = remove_container(&docker, &container).await;
         previous = DynoState::Crashed;
-        // Heroku restarts a crashed dyno at once the first time, then
-        // waits longer after each crash.
-        let delay = match crashes {
-            0 => Duration::ZERO,
-            n => Duration::from_secs((5u64 << n.min(6)).min(300)),
-        };
-        crashes += 1;
+        let delay = backoff.after_crash();
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             () = cancel.cancelled() => {

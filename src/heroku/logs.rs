@@ -2,8 +2,6 @@
 //! source (`app[web.1]`, `heroku[web.1]`, `heroku[router]`, `app[api]`),
 //! read by `heroku logs` through a log session and followed with `--tail`.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::broadcast;
@@ -34,30 +32,22 @@ impl Line {
     }
 }
 
-struct AppLog {
-    lines: VecDeque<(SystemTime, Line)>,
-    follow: broadcast::Sender<(SystemTime, Line)>,
+/// The logs of every app.
+pub(crate) struct Logs {
+    book: fakekit::logs::LogBook<Line>,
 }
 
-/// The logs of every app.
-#[derive(Default)]
-pub(crate) struct Logs {
-    apps: Mutex<HashMap<String, AppLog>>,
+impl Default for Logs {
+    fn default() -> Self {
+        Logs {
+            book: fakekit::logs::LogBook::new(KEPT),
+        }
+    }
 }
 
 impl Logs {
-    fn with_app<T>(&self, app: &str, f: impl FnOnce(&mut AppLog) -> T) -> T {
-        let mut apps = self.apps.lock().expect("log lock");
-        let log = apps.entry(app.to_string()).or_insert_with(|| AppLog {
-            lines: VecDeque::new(),
-            follow: broadcast::channel(1024).0,
-        });
-        f(log)
-    }
-
     /// Adds a line to an app's log.
     pub(crate) fn add(&self, app: &str, source: &str, dyno: &str, text: &str) {
-        let at = SystemTime::now();
         // One entry per line: a multi-line message (a traceback) is several.
         for text in text.lines() {
             let line = Line {
@@ -65,14 +55,8 @@ impl Logs {
                 dyno: dyno.into(),
                 text: text.trim_end().into(),
             };
-            tracing::debug!("{app} {}", line.render(at));
-            self.with_app(app, |log| {
-                if log.lines.len() == KEPT {
-                    log.lines.pop_front();
-                }
-                log.lines.push_back((at, line.clone()));
-                let _ = log.follow.send((at, line));
-            });
+            tracing::debug!("{app} {}", line.render(SystemTime::now()));
+            self.book.add(app, line);
         }
     }
 
@@ -84,20 +68,13 @@ impl Logs {
         filter: &Filter,
         count: usize,
     ) -> (Vec<String>, broadcast::Receiver<(SystemTime, Line)>) {
-        self.with_app(app, |log| {
-            let matching: Vec<String> = log
-                .lines
-                .iter()
-                .filter(|(_, l)| filter.matches(l))
-                .map(|(at, l)| l.render(*at))
-                .collect();
-            let skip = matching.len().saturating_sub(count);
-            (matching[skip..].to_vec(), log.follow.subscribe())
-        })
+        let (last, follow) = self.book.read(app, |l| filter.matches(l), count);
+        let rendered = last.iter().map(|(at, l)| l.render(*at)).collect();
+        (rendered, follow)
     }
 
     pub(crate) fn forget(&self, app: &str) {
-        self.apps.lock().expect("log lock").remove(app);
+        self.book.forget(app);
     }
 }
 

@@ -5,7 +5,7 @@
 //! its input (ending with EOT, 0x04, when not a terminal) to the dyno.
 //! The connection closes when the process ends.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bollard::query_parameters::AttachContainerOptionsBuilder;
@@ -13,20 +13,17 @@ use futures_util::StreamExt;
 use hyper::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use super::Fake;
 use super::api::error;
 use super::api::{Answer, App};
 
 /// Runs created by the API and waiting for the CLI to attach, by secret.
-#[derive(Default)]
-pub(crate) struct Pending {
-    runs: std::sync::Mutex<HashMap<String, Run>>,
-}
+pub(crate) type Pending = fakekit::attach::Pending<Run>;
 
 #[derive(Debug, Clone)]
-struct Run {
+pub(crate) struct Run {
     app: String,
     dyno: String,
     command: String,
@@ -62,7 +59,7 @@ pub(crate) fn start_run(fake: &Fake, app: &App, body: &[u8]) -> Answer {
         .into_iter()
         .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_string)))
         .collect();
-    fake.runs.runs.lock().expect("run lock").insert(
+    fake.runs.add(
         secret.clone(),
         Run {
             app: app.name.clone(),
@@ -127,12 +124,7 @@ async fn attach(
         .read_line(&mut secret)
         .await
         .map_err(crate::error::Error::io("reading the run's secret"))?;
-    let run = fake
-        .runs
-        .runs
-        .lock()
-        .expect("run lock")
-        .remove(secret.trim());
+    let run = fake.runs.take(secret.trim());
     let mut stream = reader.into_inner();
     let Some(run) = run else {
         let _ = stream
@@ -171,48 +163,16 @@ async fn attach(
         .map_err(crate::error::Error::docker("starting the run"))?;
     let heroku = |line: &str| fake.logs.add(&run.app, "heroku", &run.dyno, line);
     heroku("State changed from starting to up");
-    let (mut from_cli, mut to_cli) = tokio::io::split(stream);
-    let mut input = attached.input;
-    // The CLI's input into the process; EOT (what the CLI sends when its
-    // stdin ends) closes the process's stdin.
-    let pump_in = async move {
-        let mut buf = [0u8; 8192];
-        loop {
-            match from_cli.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let data = &buf[..n];
-                    let eot = data.iter().position(|b| *b == 0x04);
-                    let data = eot.map_or(data, |i| &data[..i]);
-                    if input.write_all(data).await.is_err() {
-                        break;
-                    }
-                    if eot.is_some() {
-                        break;
-                    }
-                }
-            }
-        }
-        let _ = input.shutdown().await;
-    };
-    let mut output = attached.output;
-    let pump_out = async {
-        while let Some(Ok(chunk)) = output.next().await {
-            if to_cli.write_all(&chunk.into_bytes()).await.is_err() {
-                break;
-            }
-        }
-    };
-    tokio::select! {
-        () = pump_out => {}
-        () = async { pump_in.await; std::future::pending::<()>().await } => {}
-    }
+    // The CLI sends EOT (0x04) when its stdin ends.
+    let output = attached
+        .output
+        .map(|chunk| chunk.map(bollard::container::LogOutput::into_bytes));
+    fakekit::attach::bridge(stream, attached.input, output, Some(0x04)).await;
     let code = crate::docker::wait_exit(&docker, &container)
         .await
         .unwrap_or(-1);
     heroku(&format!("Process exited with status {code}"));
     heroku("State changed from up to complete");
-    let _ = to_cli.shutdown().await;
     let _ = crate::docker::remove_container(&docker, &container).await;
     Ok(())
 }

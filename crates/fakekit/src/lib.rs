@@ -1,14 +1,22 @@
 //! The fake-platform kit: what any local fake platform deploylab runs
 //! needs, kept apart from any one platform.
 //!
+//! - [`attach`]: a client joined to a process the platform runs for it,
+//!   by a secret handed out once.
 //! - [`tls`]: a local certificate authority made once per folder, a
 //!   certificate for localhost, and certificates per name (SNI) on demand.
 //! - [`http`]: HTTP(S) serving bounded against slow or hostile clients
 //!   (connections, handshake and head deadlines, body limits).
 //! - [`store`]: a persisted document: atomic writes, a revision counter,
 //!   and changes others can watch.
+//! - [`logs`]: per stream, the last log entries and a way to follow them.
+//! - [`reconcile`]: what runs kept as it is wanted (stop the stale before
+//!   starting the new), and the back-off of restarts after crashes.
 
+pub mod attach;
 pub mod http;
+pub mod logs;
+pub mod reconcile;
 pub mod store;
 pub mod tls;
 
