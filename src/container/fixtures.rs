@@ -3,6 +3,7 @@
 //! `DEPLOYLAB_RECORD_FACTS`), and the classic failures as that record
 //! changed the way each failure changes what deploylab sees.
 
+use super::checks::Check;
 use super::facts::{Answer, ContainerState, Exited, Facts, Listener, Role};
 use crate::catalog::Catalog;
 use crate::environment;
@@ -47,6 +48,95 @@ fn only_fails(facts: &Facts, check: &str, observed: &str) {
     );
 }
 
+const EVERY_KIND: &str = r#"
+schema: 1
+id: every-kind
+title: Every check kind of Compose labs
+environment: container
+stages:
+  - id: all
+    title: All
+    checks:
+      - { id: image_builds, title: t, hint: h, expect: { image_builds: {} } }
+      - { id: image_non_root, title: t, hint: h, expect: { image_non_root: {} } }
+      - { id: image_env, title: t, hint: h, expect: { image_env: { name: PYTHONUNBUFFERED } } }
+      - { id: image_exposes, title: t, hint: h, expect: { image_exposes: { port: 8000 } } }
+      - { id: image_static, title: t, hint: h, expect: { image_static: { file: admin/css/base.css } } }
+      - { id: image_no_secrets, title: t, hint: h, expect: { image_no_secrets: {} } }
+      - { id: image_context_clean, title: t, hint: h, expect: { image_context_clean: {} } }
+      - { id: serves_on_port, title: t, hint: h, expect: { serves_on_port: {} } }
+      - { id: listens_on_all_interfaces, title: t, hint: h, expect: { listens_on_all_interfaces: {} } }
+      - { id: workers_follow_env, title: t, hint: h, expect: { workers_follow_env: {} } }
+      - { id: alone_needs_database, title: t, hint: h, expect: { alone_needs_database: {} } }
+      - { id: compose_services, title: t, hint: h, expect: { compose_services: {} } }
+      - { id: compose_app_running, title: t, hint: h, expect: { compose_app_running: {} } }
+      - { id: compose_db_volume, title: t, hint: h, expect: { compose_db_volume: {} } }
+      - { id: compose_app_database, title: t, hint: h, expect: { compose_app_database: {} } }
+      - { id: compose_migrated, title: t, hint: h, expect: { compose_migrated: {} } }
+      - { id: web_published, title: t, hint: h, expect: { web_published: { port: 80 } } }
+      - { id: web_live, title: t, hint: h, expect: { web_live: { path: /admin/login/ } } }
+      - { id: web_static, title: t, hint: h, expect: { web_static: { path: /static/, file: admin/css/base.css } } }
+      - { id: data_survives, title: t, hint: h, expect: { data_survives: {} } }
+"#;
+
+/// Exhaustive, so a new kind must be named here and listed above.
+fn kind(check: &Check) -> &'static str {
+    match check {
+        Check::ImageBuilds {} => "image_builds",
+        Check::ImageNonRoot {} => "image_non_root",
+        Check::ImageEnv { .. } => "image_env",
+        Check::ImageExposes { .. } => "image_exposes",
+        Check::ImageStatic { .. } => "image_static",
+        Check::ImageNoSecrets {} => "image_no_secrets",
+        Check::ImageContextClean {} => "image_context_clean",
+        Check::ServesOnPort {} => "serves_on_port",
+        Check::ListensOnAllInterfaces {} => "listens_on_all_interfaces",
+        Check::WorkersFollowEnv {} => "workers_follow_env",
+        Check::AloneNeedsDatabase {} => "alone_needs_database",
+        Check::ComposeServices {} => "compose_services",
+        Check::ComposeAppRunning {} => "compose_app_running",
+        Check::ComposeDbVolume {} => "compose_db_volume",
+        Check::ComposeAppDatabase {} => "compose_app_database",
+        Check::ComposeMigrated {} => "compose_migrated",
+        Check::WebPublished { .. } => "web_published",
+        Check::WebLive { .. } => "web_live",
+        Check::WebStatic { .. } => "web_static",
+        Check::DataSurvives {} => "data_survives",
+    }
+}
+
+/// A folder with nothing built yet, as the facts of `start` in a fresh
+/// clone record it.
+fn fresh() -> Facts {
+    Facts {
+        dir: "/home/aluno/blog".into(),
+        image_error: Some("no Dockerfile in /home/aluno/blog".into()),
+        ..Facts::default()
+    }
+}
+
+#[test]
+fn the_every_kind_lab_lists_every_kind_once() {
+    let kinds = crate::fixtures::kinds(EVERY_KIND, kind);
+    assert_eq!(kinds.len(), 20, "a new kind belongs in EVERY_KIND");
+}
+
+#[test]
+fn every_kind_meets_every_fixture() {
+    let lab = crate::fixtures::lab(EVERY_KIND);
+    for (name, facts) in [("fresh", fresh()), ("solved", solved())] {
+        let report = lab.judge_recorded(&serde_json::to_string(&facts).unwrap());
+        insta::assert_snapshot!(format!("every-kind-{name}"), report.to_table(0));
+    }
+}
+
+#[test]
+fn the_container_lab_judges_every_fixture() {
+    for (name, facts) in [("fresh", fresh()), ("solved", solved())] {
+        insta::assert_json_snapshot!(format!("container-{name}"), judge(&facts));
+    }
+}
+
 #[test]
 fn the_reference_solution_gets_every_point() {
     let report = judge(&solved());
@@ -55,11 +145,7 @@ fn the_reference_solution_gets_every_point() {
 
 #[test]
 fn a_fresh_folder_fails_first_on_the_dockerfile() {
-    let facts = Facts {
-        dir: "/home/aluno/blog".into(),
-        image_error: Some("no Dockerfile in /home/aluno/blog".into()),
-        ..Facts::default()
-    };
+    let facts = fresh();
     let report = judge(&facts);
     assert_eq!(report.points, 0);
     let failed = failing(&report);
