@@ -1,7 +1,7 @@
 //! The ONE place that picks the environment of a lab (`lab.yaml`'s
 //! `environment:`) and calls the concrete environments.
 //!
-//! An environment (`vm::Vm`, `heroku::Heroku`, `container::Container`)
+//! An environment (`vm::Vm`, `heroku::Heroku`, `compose::Compose`)
 //! implements [`Environment`](crate::seam::Environment) (`seam.rs`): its own
 //! check kinds, running state, facts and submitted work, and how to start,
 //! stop, describe, gather facts and judge a check. Everything else (the

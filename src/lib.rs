@@ -7,7 +7,7 @@
 //!   from.
 //! - `seam`: the trait every kind of environment implements;
 //!   `environment`: the one place that picks an environment for a lab;
-//!   `vm/`, `heroku/` and `container/`: the environments, registered in
+//!   `vm/`, `heroku/` and `compose/` (the container lab): the environments, registered in
 //!   [`with_environments`].
 //! - `pipeline`: one check run (facts, then verdicts); `verdict`: pure
 //!   judging into a `report`, shown as tables, JSON or JUnit.
@@ -31,7 +31,7 @@ macro_rules! with_environments {
         $then! {
             vm::Vm: Vm = "vm",
             heroku::Heroku: Heroku = "heroku",
-            container::Container: Container = "container",
+            compose::Compose: Compose = "container",
         }
     };
 }

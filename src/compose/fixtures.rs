@@ -10,7 +10,7 @@ use crate::environment;
 use crate::report::{Report, Status};
 
 fn solved() -> Facts {
-    serde_json::from_str(&crate::fixtures::read("src/container/fixtures", "solved")).unwrap()
+    serde_json::from_str(&crate::fixtures::read("src/compose/fixtures", "solved")).unwrap()
 }
 
 fn judge(facts: &Facts) -> Report {

@@ -107,7 +107,7 @@ mod text {
 }
 
 /// The container lab's environment.
-pub(crate) struct Container;
+pub(crate) struct Compose;
 
 /// A stand-in image, as `start` reports it.
 #[derive(Debug, Clone, Serialize, Deserialize)]

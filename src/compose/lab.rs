@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Environment for Container {
+impl Environment for Compose {
     type Check = Check;
     type Running = Running;
     type Facts = Facts;
