@@ -3,7 +3,8 @@
 //! - the top-level modules of `src/` import each other without a cycle;
 //! - no command names a concrete environment (they go through
 //!   `environment.rs`);
-//! - every environment has the same files for the same roles;
+//! - every environment has the same files for the same roles, and a fake
+//!   service beside one knows nothing of its lab;
 //! - ARCHITECTURE.md names every top-level module.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -258,6 +259,35 @@ fn every_environment_has_the_same_shape() {
             "{module}/lab.rs: the adapter implements Environment for {ty}"
         );
     }
+}
+
+/// A fake service (`src/<environment>/fake/`) knows nothing of the lab
+/// that drives it: the lab reads the service's records, never the other
+/// way round.
+#[test]
+fn a_fake_service_knows_nothing_of_its_lab() {
+    const LAB_SIDE: &[&str] = &["lab", "checks", "facts", "fixtures", "submission", "cli"];
+    let mut found = Vec::new();
+    for (module, _) in environments() {
+        let service = src().join(&module).join("fake");
+        if !service.is_dir() {
+            continue;
+        }
+        for file in rust_files(&service) {
+            let code = production_code(&file);
+            for side in LAB_SIDE {
+                for named in [
+                    format!("crate::{module}::{side}"),
+                    format!("super::super::{side}"),
+                ] {
+                    if code.contains(&format!("{named}::")) || code.contains(&format!("{named};")) {
+                        found.push(format!("{}: {named}", file.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
 #[test]

@@ -16,7 +16,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
 use super::api::Slug;
-use super::stack::{DYNO_UID, DYNO_USER, PATH, PYTHON_VERSION};
+use crate::heroku::stack::{DYNO_UID, DYNO_USER, PATH, PYTHON_VERSION};
 use super::{Fake, git};
 use crate::docker::{LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE, remove_container};
 use crate::error::{Error, Result};
