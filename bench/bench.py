@@ -2,6 +2,7 @@
 """deploylab benchmark: prints figures, asserts nothing (tests assert behaviour).
 
 Usage: python3 bench/bench.py [--runs-start 5] [--runs-check 10] [--cold] [--testinfra]
+       [--only-heroku | --only-container | --only-machines]
 
 Measures, with the release binary (built first):
   - image build: no-op rebuild (recipe unchanged); cold build with --cold
@@ -31,6 +32,8 @@ Measures, with the release binary (built first):
     reference solution's `docker-compose up -d --build`, cold (pip through the
     proxy) and warm; `check` of a new image (deploylab builds nothing, runs
     the image alone twice) and of the running stack, median of N
+  - a lab of two machines (--only-machines skips the rest): `start` to both
+    SSH-ready and `check` on both, median of N
   - grading: `submit` of the deployed reference solution (time, file size),
     one `grade` of it (fresh VM, restore, reboot, checks: total and phases),
     and 8 copies graded with --jobs 2
@@ -102,6 +105,45 @@ def container_memory_mib(container_id):
     return float("nan")
 
 
+TWO_MACHINES = """schema: 1
+id: two-vms
+title: Two machines
+environment: vm
+machines: [control, web]
+stages:
+  - id: access
+    title: Both answer
+    checks:
+      - { id: ssh, title: SSH, expect: { ssh_banner: {} }, hint: h }
+      - { id: sudo, title: sudo, expect: { sudo_allowed: {} }, hint: h }
+      - { id: key, title: key, expect: { ssh_key_authorized: {} }, hint: h }
+"""
+
+
+def two_machines(env, home, runs_start, runs_check):
+    """A lab of two machines (the built-in labs beside it, so the VM image
+    is the same): `start` to both SSH-ready, and `check` on both."""
+    labs = tempfile.mkdtemp(prefix="deploylab-bench-labs-")
+    shutil.copytree(os.path.join(ROOT, "labs"), os.path.join(labs, "labs"))
+    os.makedirs(os.path.join(labs, "labs", "two-vms"))
+    with open(os.path.join(labs, "labs", "two-vms", "lab.yaml"), "w") as f:
+        f.write(TWO_MACHINES)
+    two = dict(env, DEPLOYLAB_LABS=os.path.join(labs, "labs"))
+    try:
+        starts = []
+        for _ in range(runs_start):
+            timed(["stop", "--all", "--quiet"], two)
+            starts.append(timed(["start", "two-vms", "--quiet"], two)[0])
+        print(f"start of a two-machine lab, warm, to both SSH-ready, median of {len(starts)}: "
+              f"{ms(statistics.median(starts))}")
+        checks = [timed(["check", "--format", "json"], two)[0] for _ in range(runs_check)]
+        print(f"check of a two-machine lab (3 checks on each), median of {len(checks)}: "
+              f"{ms(statistics.median(checks))}")
+    finally:
+        subprocess.run([BIN, "stop", "--all", "--quiet"], env=two, capture_output=True)
+        shutil.rmtree(labs, ignore_errors=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs-start", type=int, default=5)
@@ -111,6 +153,7 @@ def main():
     parser.add_argument("--runs-push", type=int, default=3)
     parser.add_argument("--only-heroku", action="store_true", help="only the heroku lab's figures")
     parser.add_argument("--only-container", action="store_true", help="only the container lab's figures")
+    parser.add_argument("--only-machines", action="store_true", help="only the two-machine lab's figures")
     args = parser.parse_args()
 
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -132,6 +175,8 @@ def main():
         only = lambda: container_lab(env, home, args.runs_check)
     elif args.only_heroku:
         only = lambda: heroku(env, home, args.runs_push)
+    elif args.only_machines:
+        only = lambda: two_machines(env, home, args.runs_start, args.runs_check)
     if only:
         try:
             only()
@@ -196,6 +241,8 @@ def main():
         heroku(env, home, args.runs_push)
         subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
         container_lab(env, home, args.runs_check)
+        subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
+        two_machines(env, home, args.runs_start, args.runs_check)
     finally:
         subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
