@@ -140,7 +140,7 @@ trait Ops: Sync {
         docker: &'a Docker,
         running: &'a Running,
         containers: &'a [ContainerSummary],
-    ) -> Fut<'a, Option<StatusRow>>;
+    ) -> Fut<'a, StatusRow>;
     fn started_at(&self, running: &Running) -> u64;
     fn stop(&self, home: &Home, running: &Running);
     fn recipe(&self, running: &Running) -> String;
@@ -287,11 +287,8 @@ impl<E: Registered> Ops for Typed<E> {
         docker: &'a Docker,
         running: &'a Running,
         containers: &'a [ContainerSummary],
-    ) -> Fut<'a, Option<StatusRow>> {
-        Box::pin(async move {
-            let r = E::running(running)?;
-            Some(E::status(ctx, docker, r, containers).await)
-        })
+    ) -> Fut<'a, StatusRow> {
+        Box::pin(E::status(ctx, docker, Self::own(running), containers))
     }
 
     fn started_at(&self, running: &Running) -> u64 {
@@ -615,10 +612,7 @@ impl Running {
         docker: &Docker,
         containers: &[ContainerSummary],
     ) -> StatusRow {
-        self.ops()
-            .status(ctx, docker, self, containers)
-            .await
-            .expect("dispatched by the running entry's own kind")
+        self.ops().status(ctx, docker, self, containers).await
     }
 
     pub(crate) fn stop(&self, home: &Home) {

@@ -8,7 +8,6 @@
 //!   between homes, so tests with throwaway homes reuse one build.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -230,21 +229,8 @@ pub(crate) fn ensure_ssh_key(private: &Path) -> Result<String> {
 }
 
 /// Writes a file only its owner may read (keys).
-#[cfg(unix)]
 pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(bytes)
-}
-
-#[cfg(not(unix))]
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::write(path, bytes)
+    fakekit::write_private(path, bytes)
 }
 
 #[cfg(test)]

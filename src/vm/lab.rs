@@ -363,15 +363,20 @@ impl Environment for Vm {
         work: &submission::VmWork,
         files: &[u8],
     ) -> Result<Vec<String>> {
-        let mut files_of = match work {
-            submission::VmWork::One(_) => BTreeMap::from([(lab.machines().remove(0), files.to_vec())]),
-            submission::VmWork::Several { .. } => submission::unbundle(files)?,
+        // A lab with one machine's files are that machine's; several
+        // machines' come bundled by name.
+        let bundled = match work {
+            submission::VmWork::One(_) => None,
+            submission::VmWork::Several { .. } => Some(submission::unbundle(files)?),
         };
         let mut notes = Vec::new();
         for (name, described) in work.by_machine(lab)? {
             let machine = running.machine(lab, Some(&name))?;
-            let files = files_of.remove(&name).unwrap_or_default();
-            let restored = restore_machine(ctx, docker, lab, running, machine, (described, &files));
+            let files = match &bundled {
+                None => files,
+                Some(by_machine) => by_machine.get(&name).map_or(&[][..], Vec::as_slice),
+            };
+            let restored = restore_machine(ctx, docker, lab, running, machine, (described, files));
             let mut said = restored.await?;
             if lab.has_several_machines() {
                 said = said.into_iter().map(|n| text::on(&name, &n)).collect();

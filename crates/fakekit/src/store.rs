@@ -61,10 +61,6 @@ impl<T: Serialize + DeserializeOwned + Default> Store<T> {
     pub fn watch(&self) -> watch::Receiver<u64> {
         self.changes.subscribe()
     }
-
-    pub fn file(&self) -> &Path {
-        &self.file
-    }
 }
 
 impl<T> Deref for Store<T> {
