@@ -393,10 +393,38 @@ mod tests {
         );
     }
 
+    /// The built-in labs' needs are real dependencies: none of them names
+    /// a check that only judges quality, which would withhold the points of
+    /// work that stands on its own.
     #[test]
-    fn needs_default_to_the_previous_stage() {
-        let lab = Catalog::BuiltIn.get("vm-nginx").unwrap();
-        assert!(lab.needs(0).is_empty());
-        assert_eq!(lab.needs(1), vec![lab.stages[0].id.clone()]);
+    fn no_built_in_check_needs_a_quality_check() {
+        const QUALITY: &[&str] = &[
+            "debug-off",
+            "secret-key",
+            "allowed-hosts",
+            "default-site",
+            "debug-off-live",
+            "not-exposed",
+            "pip",
+            "service",
+            "non-root",
+            "unbuffered",
+            "expose",
+            "no-secrets",
+            "context",
+            "workers",
+        ];
+        for lab in Catalog::BuiltIn.all().unwrap() {
+            for check in lab.stages.iter().flat_map(|s| &s.checks) {
+                for need in &check.needs {
+                    assert!(
+                        !QUALITY.contains(&need.as_str()),
+                        "{}: '{}' needs the quality check '{need}'",
+                        lab.id,
+                        check.id
+                    );
+                }
+            }
+        }
     }
 }

@@ -242,6 +242,7 @@ impl<E: Registered> Typed<E> {
 impl<E: Registered> Ops for Typed<E> {
     fn with_checks(&self, lab: &Lab) -> Result<Checks> {
         crate::seam::check_machines::<E>(lab)?;
+        lab.check_hint_words(E::HINT_WORDS)?;
         Ok(E::wrap_checks(lab::parse_checks(&lab.source)?))
     }
 

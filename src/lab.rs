@@ -93,11 +93,6 @@ with_environments!(define_kind);
 pub(crate) struct Stage {
     pub(crate) id: String,
     pub(crate) title: String,
-    /// Stages that must pass for this one to make sense. A failing check of a
-    /// stage whose needs are not met is reported as "blocked", not "fail".
-    /// Default: the stage before it.
-    #[serde(default)]
-    pub(crate) needs: Option<Vec<String>>,
     pub(crate) checks: Vec<CheckSpec>,
 }
 
@@ -120,6 +115,14 @@ pub(crate) struct CheckSpec {
     /// the lab. It passes when it passes on each.
     #[serde(default)]
     pub(crate) on: Option<Vec<String>>,
+    /// The checks, by id (anywhere in the lab), without which this one's
+    /// verdict means nothing: no venv, nothing to import; no socket, nobody
+    /// to ask. When one of them does not pass, this check is "blocked" and
+    /// earns nothing, whatever it saw. Only real dependencies belong here:
+    /// a quality finding (DEBUG on, a weak key) is needed by nothing, so it
+    /// never withholds the points of work verified on its own.
+    #[serde(default)]
+    pub(crate) needs: Vec<String>,
 }
 
 fn default_user() -> String {
@@ -162,13 +165,78 @@ impl Lab {
         }
     }
 
-    /// The ids of the stages stage `index` needs.
-    pub(crate) fn needs(&self, index: usize) -> Vec<String> {
-        match &self.stages[index].needs {
-            Some(needs) => needs.clone(),
-            None if index == 0 => Vec::new(),
-            None => vec![self.stages[index - 1].id.clone()],
+    /// Every check as (stage index, check index), in file order.
+    pub(crate) fn check_positions(&self) -> Vec<(usize, usize)> {
+        self.stages
+            .iter()
+            .enumerate()
+            .flat_map(|(s, stage)| (0..stage.checks.len()).map(move |c| (s, c)))
+            .collect()
+    }
+
+    /// The checks in dependency order: each after every check it needs,
+    /// otherwise in file order. Validation made sure there is no cycle.
+    pub(crate) fn dependency_order(&self) -> Vec<(usize, usize)> {
+        let all = self.check_positions();
+        self.placing().into_iter().map(|i| all[i]).collect()
+    }
+
+    /// Which checks (by index in file order) a dependency order can place:
+    /// all of them, unless `needs:` goes round in a circle.
+    fn placeable(&self) -> Vec<bool> {
+        let mut placed = vec![false; self.check_positions().len()];
+        for i in self.placing() {
+            placed[i] = true;
         }
+        placed
+    }
+
+    /// Places checks one by one, each the first in file order whose needs
+    /// are all placed, until none is left that can be; returns the order.
+    fn placing(&self) -> Vec<usize> {
+        let all = self.check_positions();
+        let spec = |i: usize| &self.stages[all[i].0].checks[all[i].1];
+        let index_of = |id: &str| (0..all.len()).find(|&i| spec(i).id == id);
+        let mut placed = vec![false; all.len()];
+        let mut order = Vec::with_capacity(all.len());
+        while let Some(next) = (0..all.len()).find(|&i| {
+            !placed[i]
+                && spec(i)
+                    .needs
+                    .iter()
+                    .all(|need| index_of(need).is_none_or(|n| placed[n]))
+        }) {
+            placed[next] = true;
+            order.push(next);
+        }
+        order
+    }
+
+    /// Every `{{word}}` of a hint is one the environment fills in.
+    pub(crate) fn check_hint_words(&self, known: &[&str]) -> Result<()> {
+        for (s, stage) in self.stages.iter().enumerate() {
+            for (c, check) in stage.checks.iter().enumerate() {
+                let texts = [(false, Some(&check.hint)), (true, check.hint_more.as_ref())];
+                for (more, text) in texts {
+                    let Some(word) = text
+                        .into_iter()
+                        .flat_map(|t| hint_words(t))
+                        .find(|w| !known.contains(w))
+                    else {
+                        continue;
+                    };
+                    let at = Node::Hint(s, c, more);
+                    let (line, column) = locate(&self.source.text, &at).unwrap_or((1, 1));
+                    return Err(Error::LabFile {
+                        file: self.source.file.clone(),
+                        line,
+                        column,
+                        message: text::unknown_word(&check.id, word, &known.join(", ")),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Where a stage is in the lab, or an error naming the stages there are.
@@ -195,6 +263,14 @@ impl Lab {
             .map(|c| c.points)
             .sum()
     }
+}
+
+/// The `{{word}}`s of a hint.
+fn hint_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split("{{")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("}}"))
+        .map(|(word, _)| word.trim())
 }
 
 /// Parses and validates the common part of one lab.yaml; errors carry
@@ -297,12 +373,14 @@ enum Node {
     Id,
     Stages,
     Stage(usize),
-    Need(usize, usize),
+    Need(usize, usize, usize),
     Check(usize, usize),
     Points(usize, usize),
     Machines,
     Machine(usize),
     On(usize, usize, usize),
+    /// A check's hint (`true`: its `hint_more`).
+    Hint(usize, usize, bool),
 }
 
 /// The most points one check may give: generous, and far from overflow.
@@ -322,14 +400,17 @@ mod text {
     pub(super) fn stage_twice(id: &str) -> String {
         format!("stage id '{id}' appears twice")
     }
-    pub(super) fn bad_need(stage: &str, need: &str) -> String {
-        format!("stage '{stage}' needs '{need}', which is not an earlier stage")
+    pub(super) fn unknown_need(check: &str, need: &str) -> String {
+        format!("check '{check}' needs '{need}', which is not a check of this lab")
+    }
+    pub(super) fn circular_need(check: &str, cycle: &str) -> String {
+        format!("check '{check}' needs itself: {cycle}")
     }
     pub(super) fn no_checks(stage: &str) -> String {
         format!("stage '{stage}' has no checks")
     }
     pub(super) fn check_twice(check: &str, stage: &str) -> String {
-        format!("check id '{check}' appears twice in stage '{stage}'")
+        format!("check id '{check}' appears twice (the second time in stage '{stage}')")
     }
     pub(super) fn too_many_points(check: &str, max: u32) -> String {
         format!("check '{check}' gives more than {max} points")
@@ -345,6 +426,12 @@ mod text {
     pub(super) fn unknown_machine(check: &str, name: &str, known: &str) -> String {
         format!(
             "check '{check}' is on machine '{name}', which the lab does not have (it has: {known})"
+        )
+    }
+    pub(super) fn unknown_word(check: &str, word: &str, known: &str) -> String {
+        let known = if known.is_empty() { "none" } else { known };
+        format!(
+            "the hint of check '{check}' says {{{{{word}}}}}, which its environment does not fill in (it fills in: {known})"
         )
     }
     pub(super) fn on_nothing(check: &str) -> String {
@@ -396,20 +483,16 @@ fn problem(lab: &Lab) -> std::result::Result<(), Problem> {
     }
     let machines = lab.machines();
     let mut seen_stages: Vec<&str> = Vec::new();
+    // Check ids are unique in the whole lab: `needs:` and `hint` name them.
+    let mut seen_checks: Vec<&str> = Vec::new();
     for (s, stage) in lab.stages.iter().enumerate() {
         if seen_stages.contains(&stage.id.as_str()) {
             return fail(text::stage_twice(&stage.id), Node::Stage(s));
-        }
-        for (n, need) in stage.needs.iter().flatten().enumerate() {
-            if !seen_stages.contains(&need.as_str()) {
-                return fail(text::bad_need(&stage.id, need), Node::Need(s, n));
-            }
         }
         seen_stages.push(&stage.id);
         if stage.checks.is_empty() {
             return fail(text::no_checks(&stage.id), Node::Stage(s));
         }
-        let mut seen_checks: Vec<&str> = Vec::new();
         for (c, check) in stage.checks.iter().enumerate() {
             if seen_checks.contains(&check.id.as_str()) {
                 return fail(text::check_twice(&check.id, &stage.id), Node::Check(s, c));
@@ -433,7 +516,58 @@ fn problem(lab: &Lab) -> std::result::Result<(), Problem> {
             seen_checks.push(&check.id);
         }
     }
-    Ok(())
+    needs_problem(lab)
+}
+
+/// Every `needs:` names a check of the lab, and none leads back to itself.
+fn needs_problem(lab: &Lab) -> std::result::Result<(), Problem> {
+    let all = lab.check_positions();
+    let check = |(s, c): (usize, usize)| &lab.stages[s].checks[c];
+    let find = |id: &str| all.iter().copied().find(|&at| check(at).id == id);
+    for &(s, c) in &all {
+        for (n, need) in check((s, c)).needs.iter().enumerate() {
+            if find(need).is_none() {
+                return Err(Problem {
+                    message: text::unknown_need(&check((s, c)).id, need),
+                    at: Node::Need(s, c, n),
+                });
+            }
+        }
+    }
+    // Checks placed in dependency order until none is left whose needs are
+    // placed: what remains holds a cycle, found by following unplaced needs
+    // from the first of them until a check comes round again.
+    let placed = lab.placeable();
+    let Some(start) = (0..all.len()).find(|&i| !placed[i]) else {
+        return Ok(());
+    };
+    let index = |id: &str| all.iter().position(|&at| check(at).id == id);
+    let mut path = vec![start];
+    loop {
+        let at = *path.last().expect("never empty");
+        let next = check(all[at])
+            .needs
+            .iter()
+            .filter_map(|need| index(need))
+            .find(|&n| !placed[n])
+            .expect("an unplaced check needs an unplaced one");
+        if let Some(from) = path.iter().position(|&p| p == next) {
+            let cycle = &path[from..];
+            let names: Vec<&str> = cycle
+                .iter()
+                .chain(std::iter::once(&next))
+                .map(|&i| check(all[i]).id.as_str())
+                .collect();
+            let (s, c) = all[cycle[0]];
+            let need = &check(all[cycle[(1) % cycle.len()]]).id;
+            let n = check((s, c)).needs.iter().position(|x| x == need);
+            return Err(Problem {
+                message: text::circular_need(&check((s, c)).id, &names.join(" → ")),
+                at: Node::Need(s, c, n.unwrap_or(0)),
+            });
+        }
+        path.push(next);
+    }
 }
 
 /// Where a node is in the text: lab.yaml read again, with spans, only when
@@ -451,8 +585,6 @@ fn locate(text: &str, at: &Node) -> Option<(u64, u64)> {
     #[derive(Deserialize)]
     struct StageAt {
         id: Spanned<IgnoredAny>,
-        #[serde(default)]
-        needs: Option<Vec<Spanned<IgnoredAny>>>,
         checks: Vec<CheckAt>,
     }
     #[derive(Deserialize)]
@@ -462,6 +594,11 @@ fn locate(text: &str, at: &Node) -> Option<(u64, u64)> {
         points: Option<Spanned<IgnoredAny>>,
         #[serde(default)]
         on: Option<Vec<Spanned<IgnoredAny>>>,
+        #[serde(default)]
+        needs: Option<Vec<Spanned<IgnoredAny>>>,
+        hint: Spanned<IgnoredAny>,
+        #[serde(default)]
+        hint_more: Option<Spanned<IgnoredAny>>,
     }
     let doc: Doc = serde_saphyr::from_str(text).ok()?;
     let stages = &doc.stages.value;
@@ -470,9 +607,20 @@ fn locate(text: &str, at: &Node) -> Option<(u64, u64)> {
         Node::Id => doc.id.referenced,
         Node::Stages => doc.stages.referenced,
         Node::Stage(s) => stages.get(s)?.id.referenced,
-        Node::Need(s, n) => stages.get(s)?.needs.as_ref()?.get(n)?.referenced,
+        Node::Need(s, c, n) => {
+            stages
+                .get(s)?
+                .checks
+                .get(c)?
+                .needs
+                .as_ref()?
+                .get(n)?
+                .referenced
+        }
         Node::Check(s, c) => stages.get(s)?.checks.get(c)?.id.referenced,
         Node::Points(s, c) => stages.get(s)?.checks.get(c)?.points.as_ref()?.referenced,
+        Node::Hint(s, c, false) => stages.get(s)?.checks.get(c)?.hint.referenced,
+        Node::Hint(s, c, true) => stages.get(s)?.checks.get(c)?.hint_more.as_ref()?.referenced,
         Node::Machines => doc.machines.as_ref()?.referenced,
         Node::Machine(m) => doc.machines.as_ref()?.value.get(m)?.referenced,
         Node::On(s, c, o) => {
@@ -576,9 +724,7 @@ mod tests {
         );
     }
 
-    #[test]
-    fn needs_must_point_backwards() {
-        let text = r#"
+    const NEEDS: &str = r#"
 schema: 1
 id: x
 title: X
@@ -586,18 +732,68 @@ environment: vm
 stages:
   - id: a
     title: A
-    needs: [b]
     checks:
-      - id: c
-        title: C
-        expect: { ssh_banner: {} }
-        hint: h
+      - { id: late, title: L, expect: { ssh_banner: {} }, hint: h, needs: [early] }
+      - { id: early, title: E, expect: { ssh_banner: {} }, hint: h, needs: [first] }
+  - id: b
+    title: B
+    checks:
+      - { id: first, title: F, expect: { ssh_banner: {} }, hint: h }
 "#;
-        let err = parse("x.yaml", text).unwrap_err().to_string();
-        assert!(
-            err.starts_with("x.yaml:9:13: stage 'a' needs 'b', which is not an earlier stage"),
-            "{err}"
+
+    /// A check may need one anywhere in the lab; it is settled after it.
+    #[test]
+    fn needs_order_the_checks() {
+        let lab = parse("x.yaml", NEEDS).unwrap();
+        let ids: Vec<&str> = lab
+            .dependency_order()
+            .into_iter()
+            .map(|(s, c)| lab.stages[s].checks[c].id.as_str())
+            .collect();
+        assert_eq!(ids, ["first", "early", "late"]);
+    }
+
+    #[test]
+    fn a_need_that_is_no_check_is_located() {
+        let err = parse("x.yaml", &NEEDS.replace("needs: [first]", "needs: [frist]"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "x.yaml:11:77: check 'early' needs 'frist', which is not a check of this lab"
         );
+    }
+
+    #[test]
+    fn needs_in_a_circle_are_refused_naming_the_circle() {
+        let err = parse("x.yaml", &NEEDS.replace("needs: [first]", "needs: [late]"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "x.yaml:10:76: check 'late' needs itself: late → early → late"
+        );
+        let err = parse("x.yaml", &NEEDS.replace("needs: [early]", "needs: [late]"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.ends_with("check 'late' needs itself: late → late"), "{err}");
+    }
+
+    #[test]
+    fn a_hint_word_the_environment_does_not_fill_in_is_located() {
+        let text = NEEDS.replace(
+            "{ id: first, title: F, expect: { ssh_banner: {} }, hint: h }",
+            "{ id: first, title: F, expect: { ssh_banner: {} }, hint: h, hint_more: 'see {{sockett}}' }",
+        );
+        let lab = parse("x.yaml", &text).unwrap();
+        assert!(lab.check_hint_words(&["socket"]).is_err());
+        let err = lab.check_hint_words(&["socket"]).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "x.yaml:15:80: the hint of check 'first' says {{sockett}}, which its environment does not fill in (it fills in: socket)"
+        );
+        let fixed = parse("x.yaml", &text.replace("sockett", "socket")).unwrap();
+        assert!(fixed.check_hint_words(&["socket"]).is_ok());
     }
 
     /// Each validation error points at the node that is wrong.
@@ -629,7 +825,7 @@ stages:
         );
         assert_eq!(
             err(lab("x", &stage("a", &format!("{one}{one}")))),
-            "l.yaml:10:15: check id 'c' appears twice in stage 'a'"
+            "l.yaml:10:15: check id 'c' appears twice (the second time in stage 'a')"
         );
         assert_eq!(
             err(lab("x", &stage("a", &check("c", ", points: 4294967295")))),

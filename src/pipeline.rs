@@ -65,5 +65,8 @@ pub(crate) fn judge<E: Environment>(
                 .collect()
         })
         .collect();
-    verdict::judge(lab, verdicts)
+    let mut report = verdict::judge(lab, verdicts);
+    let first = lab.machines().into_iter().next().unwrap_or_default();
+    report.fill_hints(&E::hint_words(lab, facts, &first));
+    report
 }

@@ -8,14 +8,15 @@ use crate::lab::{CheckSpec, Lab, Stage};
 
 /// Version of the JSON report. Bump it on any change that could break a
 /// consumer (renamed or removed field, changed meaning); adding fields is fine.
-pub(crate) const REPORT_SCHEMA: u32 = 1;
+pub(crate) const REPORT_SCHEMA: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Status {
     Pass,
     Fail,
-    /// Failing, but a stage it needs failed first: fix that one.
+    /// A check it needs (`needs:` in lab.yaml) did not pass, which makes
+    /// its own verdict meaningless: fix that one first.
     Blocked,
     /// Could not be evaluated (the VM did not answer).
     Error,
@@ -58,6 +59,13 @@ pub(crate) struct CheckResult {
     /// absent): the check passes where it passes on each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) machines: Vec<MachineResult>,
+    /// A blocked check: the checks it needs that did not pass.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) blocked_by: Vec<String>,
+    /// A blocked check: what its own verdict was (`observed` says what it
+    /// saw), though it earns nothing until what blocks it passes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) own_status: Option<Status>,
 }
 
 /// A check's verdict on one machine of a lab with several.
@@ -69,19 +77,17 @@ pub(crate) struct MachineResult {
 }
 
 impl CheckResult {
-    /// `counts`: whether the check's stage may earn points (its needs pass).
     pub(crate) fn new(
         spec: &CheckSpec,
         status: Status,
         (expected, observed): (String, String),
-        counts: bool,
     ) -> Self {
         let passed = status == Status::Pass;
         CheckResult {
             id: spec.id.clone(),
             title: spec.title.clone(),
             status,
-            points: if passed && counts { spec.points } else { 0 },
+            points: if passed { spec.points } else { 0 },
             max_points: spec.points,
             expected,
             observed,
@@ -90,6 +96,17 @@ impl CheckResult {
                 .then(|| spec.hint_more.as_ref().map(|h| h.trim().to_string()))
                 .flatten(),
             machines: Vec::new(),
+            blocked_by: Vec::new(),
+            own_status: None,
+        }
+    }
+
+    /// Whether the check passed on a machine: its verdict there, where it
+    /// was judged there, else its verdict as a whole.
+    pub(crate) fn passed_on(&self, machine: &str) -> bool {
+        match self.machines.iter().find(|m| m.machine == machine) {
+            Some(on) => on.status == Status::Pass,
+            None => self.status == Status::Pass,
         }
     }
 }
@@ -99,36 +116,24 @@ pub(crate) struct StageResult {
     pub(crate) id: String,
     pub(crate) title: String,
     pub(crate) status: Status,
-    pub(crate) needs: Vec<String>,
     pub(crate) points: u32,
     pub(crate) max_points: u32,
     pub(crate) checks: Vec<CheckResult>,
 }
 
 impl StageResult {
-    /// A stage whose needs are not met is blocked even where its own checks
-    /// pass: it only counts once the stages before it do.
-    pub(crate) fn new(
-        stage: &Stage,
-        needs: Vec<String>,
-        needs_met: bool,
-        checks: Vec<CheckResult>,
-    ) -> Self {
+    /// A stage passes when each of its checks does; else it is in error,
+    /// failing or blocked, by its worst check in that order.
+    pub(crate) fn new(stage: &Stage, checks: Vec<CheckResult>) -> Self {
         let any = |s: Status| checks.iter().any(|c| c.status == s);
-        let status = if any(Status::Error) {
-            Status::Error
-        } else if !needs_met {
-            Status::Blocked
-        } else if any(Status::Fail) {
-            Status::Fail
-        } else {
-            Status::Pass
-        };
+        let status = [Status::Error, Status::Fail, Status::Blocked]
+            .into_iter()
+            .find(|s| any(*s))
+            .unwrap_or(Status::Pass);
         StageResult {
             id: stage.id.clone(),
             title: stage.title.clone(),
             status,
-            needs,
             points: checks.iter().map(|c| c.points).sum(),
             max_points: checks.iter().map(|c| c.max_points).sum(),
             checks,
@@ -143,6 +148,11 @@ pub(crate) struct Report {
     pub(crate) passed: bool,
     pub(crate) points: u32,
     pub(crate) max_points: u32,
+    /// How many checks passed, failed, were blocked, could not be judged.
+    pub(crate) counts: Counts,
+    /// The check to fix first: the earliest failing check, in dependency
+    /// order, that nothing blocks (its cause is its own).
+    pub(crate) first_failure: Option<CheckRef>,
     pub(crate) stages: Vec<StageResult>,
     /// Why this run may have been slow, from the environment (the table
     /// says it when the run took a second or more).
@@ -157,14 +167,58 @@ pub(crate) struct Report {
     pub(crate) facts: Option<serde_json::Value>,
 }
 
+/// Checks by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Counts {
+    pub(crate) passed: usize,
+    pub(crate) failed: usize,
+    pub(crate) blocked: usize,
+    pub(crate) errors: usize,
+}
+
+impl Counts {
+    fn of(stages: &[StageResult]) -> Counts {
+        let mut counts = Counts::default();
+        for check in stages.iter().flat_map(|s| &s.checks) {
+            match check.status {
+                Status::Pass => counts.passed += 1,
+                Status::Fail => counts.failed += 1,
+                Status::Blocked => counts.blocked += 1,
+                Status::Error => counts.errors += 1,
+            }
+        }
+        counts
+    }
+}
+
+/// A check, by its stage's id and its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CheckRef {
+    pub(crate) stage: String,
+    pub(crate) check: String,
+}
+
 impl Report {
     pub(crate) fn new(lab: &Lab, stages: Vec<StageResult>) -> Self {
+        // The earliest root in dependency order: a check that fails (or
+        // could not be judged) on its own, with everything it needs passing.
+        let first_failure = lab
+            .dependency_order()
+            .into_iter()
+            .filter_map(|(s, c)| Some((stages.get(s)?, stages.get(s)?.checks.get(c)?)))
+            .find(|(_, c)| matches!(c.status, Status::Fail | Status::Error))
+            .map(|(s, c)| CheckRef {
+                stage: s.id.clone(),
+                check: c.id.clone(),
+            });
         Report {
             schema: REPORT_SCHEMA,
             lab: lab.id.clone(),
             passed: stages.iter().all(|s| s.status == Status::Pass),
             points: stages.iter().map(|s| s.points).sum(),
             max_points: stages.iter().map(|s| s.max_points).sum(),
+            counts: Counts::of(&stages),
+            first_failure,
             stages,
             why_slow: None,
             warnings: Vec::new(),
@@ -172,25 +226,46 @@ impl Report {
         }
     }
 
-    /// Keeps only the named stage (for `check --stage`).
+    /// Says each `{{word}}` of the hints as the student's project has it.
+    pub(crate) fn fill_hints(&mut self, words: &[(&str, String)]) {
+        let fill = |text: &mut String| {
+            for (word, value) in words {
+                *text = text.replace(&format!("{{{{{word}}}}}"), value);
+            }
+        };
+        for check in self.stages.iter_mut().flat_map(|s| &mut s.checks) {
+            check.hint.iter_mut().for_each(fill);
+            check.hint_more.iter_mut().for_each(fill);
+        }
+    }
+
+    /// Keeps only the named stage (for `check --stage`). The check to fix
+    /// first stays the lab's: when it is elsewhere, what blocks this
+    /// stage's checks is still the thing to fix.
     pub(crate) fn only_stage(mut self, stage: &str) -> Self {
         self.stages.retain(|s| s.id == stage);
         self.passed = self.stages.iter().all(|s| s.status == Status::Pass);
         self.points = self.stages.iter().map(|s| s.points).sum();
         self.max_points = self.stages.iter().map(|s| s.max_points).sum();
+        self.counts = Counts::of(&self.stages);
+        if self.passed {
+            self.first_failure = None;
+        }
         self
     }
 
-    /// The check to fix first: the first that fails outright (a blocked
-    /// check's hint would send the student to the wrong place).
+    /// The check to fix first (see `first_failure`), with its stage; in a
+    /// report cut to one stage, the stage's own when the lab's is elsewhere.
     pub(crate) fn first_failure(&self) -> Option<(&StageResult, &CheckResult)> {
         let all = || {
             self.stages
                 .iter()
                 .flat_map(|s| s.checks.iter().map(move |c| (s, c)))
         };
+        let first = self.first_failure.as_ref()?;
         all()
-            .find(|(_, c)| matches!(c.status, Status::Fail | Status::Error))
+            .find(|(s, c)| s.id == first.stage && c.id == first.check)
+            .or_else(|| all().find(|(_, c)| matches!(c.status, Status::Fail | Status::Error)))
             .or_else(|| all().find(|(_, c)| c.status != Status::Pass))
     }
 
@@ -238,9 +313,9 @@ impl Report {
                     out.push_str(&format!(
                         ">\n      <failure type=\"{}\" message=\"{}\">expected: {}\nobserved: {}\nhint: {}</failure>\n    </testcase>\n",
                         status.word(),
-                        xml(observed),
+                        xml(&observed),
                         xml(&check.expected),
-                        xml(observed),
+                        xml(&observed),
                         xml(check.hint.as_deref().unwrap_or_default())
                     ));
                 }
@@ -261,35 +336,19 @@ impl Report {
         let mut out = String::new();
         let count = self.stages.len();
         for (i, stage) in self.stages.iter().enumerate() {
-            if stage.status == Status::Blocked {
-                // Its checks are in the JSON; here one line is kinder, and
-                // names what will still fail once the stage is unblocked.
-                let ready = stage
-                    .checks
-                    .iter()
-                    .filter(|c| c.status == Status::Pass)
-                    .count();
-                let failing: Vec<&str> = stage
-                    .checks
-                    .iter()
-                    .filter(|c| c.status != Status::Pass)
-                    .map(|c| c.id.as_str())
-                    .collect();
+            if stage.checks.iter().all(|c| c.status == Status::Blocked) {
+                // Nothing to do here yet: one line per check is kinder than
+                // a table, and still says what each saw.
                 out.push_str(&format!(
-                    "{} Stage {}/{count} · {} — {}   blocked by: {}{}\n",
+                    "{} Stage {}/{count} · {} — {}   blocked by: {}\n",
                     stage.status.symbol(),
                     i + 1,
                     stage.id,
                     stage.title,
-                    stage.needs.join(", "),
-                    match ready {
-                        0 => String::new(),
-                        n => format!(" ({n} of {} checks already pass)", stage.checks.len()),
-                    }
+                    blockers(&stage.checks).join(", "),
                 ));
-                // None passing: all of them are; all passing: nothing is.
-                if ready > 0 && !failing.is_empty() {
-                    out.push_str(&format!("    still failing: {}\n", failing.join(", ")));
+                for check in &stage.checks {
+                    out.push_str(&text::blocked_line(&check.title, &own_verdict(check)));
                 }
                 continue;
             }
@@ -312,10 +371,9 @@ impl Report {
                     Status::Pass => String::new(),
                     // Said on the machines' own rows below.
                     _ if !check.machines.is_empty() => String::new(),
-                    Status::Blocked => format!(
-                        "blocked by: {} — {}",
-                        stage.needs.join(", "),
-                        check.observed
+                    Status::Blocked => text::blocked_detail(
+                        &check.blocked_by.join(", "),
+                        &own_verdict(check),
                     ),
                     _ => check.observed.clone(),
                 };
@@ -368,27 +426,54 @@ impl Report {
         if let Some(why) = self.why_slow.as_deref().filter(|_| elapsed_ms >= 1000) {
             out.push_str(&format!("({why})\n"));
         }
-        out.push_str(&format!(
-            "{passed}/{count} stages passed · {}/{} points · checked in {elapsed_ms} ms\n",
-            self.points, self.max_points
+        out.push_str(&text::summary(
+            (passed, count),
+            (self.points, self.max_points),
+            self.counts,
+            elapsed_ms,
         ));
         out
     }
 }
 
+/// The checks that block any of `checks`, each once, in order.
+fn blockers(checks: &[CheckResult]) -> Vec<&str> {
+    let mut all: Vec<&str> = Vec::new();
+    for id in checks.iter().flat_map(|c| &c.blocked_by) {
+        if !all.contains(&id.as_str()) {
+            all.push(id);
+        }
+    }
+    all
+}
+
+/// What a blocked check saw on its own, for people: it would pass, or
+/// what it observed.
+fn own_verdict(check: &CheckResult) -> String {
+    match check.own_status {
+        Some(Status::Pass) => text::WOULD_PASS.to_string(),
+        _ => check.observed.clone(),
+    }
+}
+
 /// A check's JUnit test cases: one, or one per machine in a lab with
 /// several (the machine in the test's name).
-fn junit_cases(check: &CheckResult) -> Vec<(String, Status, &str)> {
+/// A blocked case's message says what blocks it, then what it saw.
+fn junit_cases(check: &CheckResult) -> Vec<(String, Status, String)> {
+    let observed = |status: Status, observed: &str| match status {
+        Status::Blocked => text::blocked_observed(&check.blocked_by.join(", "), observed),
+        _ => observed.to_string(),
+    };
     if check.machines.is_empty() {
         let name = text::case(&check.id, &check.title);
-        return vec![(name, check.status, check.observed.as_str())];
+        return vec![(name, check.status, observed(check.status, &check.observed))];
     }
     check
         .machines
         .iter()
         .map(|on| {
             let name = text::case_on(&check.id, &on.machine, &check.title);
-            (name, on.status, on.observed.as_str())
+            (name, on.status, observed(on.status, &on.observed))
         })
         .collect()
 }
@@ -405,6 +490,36 @@ mod text {
 
     pub(super) fn case_on(id: &str, machine: &str, title: &str) -> String {
         format!("{id} on {machine}: {title}")
+    }
+
+    pub(super) const WOULD_PASS: &str = "passes on its own";
+
+    pub(super) fn blocked_line(title: &str, own: &str) -> String {
+        format!("    · {title}: {own}\n")
+    }
+
+    pub(super) fn blocked_detail(by: &str, own: &str) -> String {
+        format!("blocked by: {by} — {own}")
+    }
+
+    pub(super) fn blocked_observed(by: &str, observed: &str) -> String {
+        format!("blocked by {by}; on its own: {observed}")
+    }
+
+    pub(super) fn summary(
+        (passed, stages): (usize, usize),
+        (points, max): (u32, u32),
+        counts: super::Counts,
+        elapsed_ms: u128,
+    ) -> String {
+        let errors = match counts.errors {
+            0 => String::new(),
+            n => format!(", {n} could not be judged"),
+        };
+        format!(
+            "{passed}/{stages} stages passed · {points}/{max} points · checks: {} passed, {} failed, {} blocked{errors} · checked in {elapsed_ms} ms\n",
+            counts.passed, counts.failed, counts.blocked
+        )
     }
 }
 
@@ -471,11 +586,12 @@ mod tests {
             why_slow: None,
             warnings: Vec::new(),
             facts: None,
+            counts: Counts::default(),
+            first_failure: None,
             stages: vec![StageResult {
                 id: "web".into(),
                 title: "Web".into(),
                 status: Status::Fail,
-                needs: vec![],
                 points: 1,
                 max_points: 2,
                 checks: vec![
@@ -490,6 +606,8 @@ mod tests {
                         hint: None,
                         hint_more: None,
                         machines: Vec::new(),
+                        blocked_by: Vec::new(),
+                        own_status: None,
                     },
                     CheckResult {
                         id: "bad".into(),
@@ -502,6 +620,8 @@ mod tests {
                         hint: Some("fix 'it'".into()),
                         hint_more: None,
                         machines: Vec::new(),
+                        blocked_by: Vec::new(),
+                        own_status: None,
                     },
                 ],
             }],

@@ -174,6 +174,18 @@ pub(crate) trait Environment {
     /// lab, and reads `machine` not at all.
     fn evaluate(lab: &Lab, check: &Self::Check, facts: &Self::Facts, machine: &str) -> Verdict;
 
+    /// The words hints of this environment's labs may say as `{{word}}`:
+    /// the student's own project (its folders, module, units, services)
+    /// rather than the course's sample. lab.yaml is refused, located, when
+    /// a hint names another.
+    const HINT_WORDS: &[&str] = &[];
+
+    /// Each of `HINT_WORDS` as the facts show it on `machine`, or the
+    /// course's default where the student has nothing yet (pure).
+    fn hint_words(_lab: &Lab, _facts: &Self::Facts, _machine: &str) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
     /// Why gathering these facts may have taken a while, for the student
     /// who waited (pure).
     fn why_slow(_facts: &Self::Facts) -> Option<String> {

@@ -12,7 +12,7 @@ use crate::verdict::{Outcome, Verdict};
 /// What the checks observe, in words of their own, kept together for
 /// translation.
 mod text {
-    pub(super) const NO_IMAGE: &str = "no image (see the first check of the stage)";
+    pub(super) const NO_IMAGE: &str = "no image: the Dockerfile does not build yet";
     pub(super) const NO_PROBE: &str = "the image was not run";
     pub(super) const NO_PROJECT: &str = "no Compose project started from this folder runs";
     pub(super) const NO_NGINX: &str = "no nginx container runs in the project";

@@ -153,18 +153,14 @@ fn a_fresh_folder_fails_first_on_the_dockerfile() {
         failed[0],
         ("builds".into(), "no Dockerfile in /home/aluno/blog".into())
     );
-    // The stage's other checks have nothing to look at; later stages wait.
-    let image = &report.stages[0].checks;
-    assert!(
-        image[1..]
-            .iter()
-            .all(|c| c.observed.starts_with("no image"))
-    );
-    assert!(
-        report.stages[1..]
-            .iter()
-            .all(|s| s.status == Status::Blocked)
-    );
+    // What needs the image has nothing to look at: blocked by the build.
+    // The Compose stages fail on their own: nothing runs yet.
+    let blocked_by_build = |c: &&crate::report::CheckResult| {
+        c.status == Status::Blocked && c.blocked_by == ["builds"] && c.observed.starts_with("no image")
+    };
+    assert!(report.stages[0].checks[1..].iter().all(|c| blocked_by_build(&c)));
+    assert!(report.stages[1..3].iter().flat_map(|s| &s.checks).all(|c| blocked_by_build(&c)));
+    assert_eq!(report.first_failure.as_ref().unwrap().check, "builds");
 }
 
 #[test]
@@ -419,4 +415,31 @@ fn another_project_deployed_its_own_way_gets_every_point() {
     }
     let report = judge(&facts);
     assert_eq!(report.points, report.max_points, "{:#?}", failing(&report));
+}
+
+/// A stack that works with one quality finding (a SECRET_KEY baked into
+/// the image; the app running as root) loses that finding's check and
+/// nothing else.
+#[test]
+fn a_quality_finding_costs_only_its_own_check() {
+    let mut facts = solved();
+    let image = facts.image.as_mut().unwrap();
+    image.secrets_in_config.push("BLOG_SECRET_KEY".into());
+    let report = judge(&facts);
+    let not_passing: Vec<&str> = report
+        .stages
+        .iter()
+        .flat_map(|s| &s.checks)
+        .filter(|c| c.status != Status::Pass)
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(not_passing, ["no-secrets"]);
+    assert_eq!(report.points, report.max_points - 1);
+    insta::assert_snapshot!("container-secret-in-image", report.to_table(0));
+
+    let mut facts = solved();
+    facts.image.as_mut().unwrap().user = String::new();
+    let report = judge(&facts);
+    assert_eq!(report.points, report.max_points - 1);
+    assert_eq!(report.first_failure.unwrap().check, "non-root");
 }

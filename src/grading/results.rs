@@ -13,7 +13,8 @@ use crate::report::{Report, Status};
 /// How `grade` prints its results (`--format`, `--out`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum GradeFormat {
-    /// One row per submission: points and the first stage that fails.
+    /// One row per submission: points, checks passed/failed/blocked, and
+    /// the first check to fix (the cause, not what it blocks).
     Table,
     /// Every submission's full report (schema in the README).
     Json,
@@ -29,16 +30,39 @@ pub(crate) enum GradeFormat {
 
 /// Version of the JSON results. Bump it on any change that could break a
 /// consumer; adding fields is fine.
-pub(crate) const RESULTS_SCHEMA: u32 = 1;
+pub(crate) const RESULTS_SCHEMA: u32 = 2;
 
 /// Messages and column names, kept together for translation.
 mod text {
-    pub(super) const HEADER: [&str; 5] = ["submission", "points", "first to fix", "time", "notes"];
+    pub(super) const HEADER: [&str; 6] = [
+        "submission",
+        "points",
+        "checks",
+        "first to fix",
+        "time",
+        "notes",
+    ];
     pub(super) const ALL_PASS: &str = "all stages pass";
     pub(super) const NOT_GRADED: &str = "not graded";
 
     pub(super) fn summary(graded: usize, total: usize, failed: usize) -> String {
         format!("{graded}/{total} submissions graded, {failed} could not be")
+    }
+
+    /// Checks passed, failed, blocked (and not judged, when some were not).
+    pub(super) fn counts(counts: crate::report::Counts) -> String {
+        let errors = match counts.errors {
+            0 => String::new(),
+            n => format!(" {n}!"),
+        };
+        format!(
+            "{}✓ {}✗ {}·{errors}",
+            counts.passed, counts.failed, counts.blocked
+        )
+    }
+
+    pub(super) fn first_to_fix(stage: &str, check: &str, status: &str) -> String {
+        format!("{stage} › {check} ({status})")
     }
 
     pub(super) fn md_title(lab: &str) -> String {
@@ -104,18 +128,24 @@ pub(crate) struct Timings {
 }
 
 impl Graded {
-    /// The first stage that does not pass, or the error.
+    /// The report's first check to fix (its root failure), or the error.
     fn first_to_fix(&self) -> String {
         if let Some(error) = &self.error {
             return error.clone();
         }
         self.report
             .as_ref()
-            .and_then(|r| r.stages.iter().find(|s| s.status != Status::Pass))
+            .and_then(|r| r.first_failure())
             .map_or_else(
                 || text::ALL_PASS.to_string(),
-                |s| format!("{} ({})", s.id, s.status.word()),
+                |(s, c)| text::first_to_fix(&s.id, &c.id, c.status.word()),
             )
+    }
+
+    fn counts(&self) -> String {
+        self.report
+            .as_ref()
+            .map_or_else(String::new, |r| text::counts(r.counts))
     }
 
     fn stage_points(&self, stage: &str) -> u32 {
@@ -148,6 +178,7 @@ impl Results {
             table.add_row(vec![
                 g.id.clone(),
                 format!("{}/{}", g.points, g.max_points),
+                g.counts(),
                 g.first_to_fix(),
                 format!("{:.1} s", g.timings.total_ms as f64 / 1000.0),
                 g.notes.join("; "),
@@ -190,15 +221,16 @@ impl Results {
 
     fn to_markdown(&self) -> String {
         let mut out = format!(
-            "{}\n\n| submission | points | first to fix |\n|---|---:|---|\n",
+            "{}\n\n| submission | points | checks | first to fix |\n|---|---:|---|---|\n",
             text::md_title(&self.lab)
         );
         for g in &self.submissions {
             out.push_str(&format!(
-                "| {} | {}/{} | {} |\n",
+                "| {} | {}/{} | {} | {} |\n",
                 md_cell(&g.id),
                 g.points,
                 g.max_points,
+                md_cell(&g.counts()),
                 md_cell(&g.first_to_fix())
             ));
         }
@@ -394,6 +426,26 @@ mod tests {
                 graded("ana", 4, None),
             ],
         }
+    }
+
+    /// The instructor's table names each submission's cause (its first
+    /// root failure, not what it blocks) and counts its checks.
+    #[test]
+    fn the_table_shows_the_first_root_failure_and_the_counts() {
+        let lab = crate::environment::load(&crate::catalog::Catalog::BuiltIn, "vm-nginx").unwrap();
+        let facts = std::fs::read_to_string("src/vm/fixtures/fresh.json").unwrap();
+        let report = lab.judge_recorded(&facts);
+        let mut results = results();
+        results.submissions[1].points = report.points;
+        results.submissions[1].report = Some(report);
+        let table = results.render(GradeFormat::Table);
+        assert!(
+            table.contains("packages › apt-packages (fail)"),
+            "{table}"
+        );
+        assert!(table.contains("4✓ 12✗ 14·"), "{table}");
+        let md = results.render(GradeFormat::Markdown);
+        assert!(md.contains("| ana | 4/33 | 4✓ 12✗ 14· | packages › apt-packages (fail) |"), "{md}");
     }
 
     #[test]

@@ -83,3 +83,40 @@ fn the_heroku_lab_judges_every_fixture() {
         insta::assert_json_snapshot!(format!("heroku-{name}"), report);
     }
 }
+
+/// A deployed app with one quality finding (the code's `django-insecure-`
+/// key; DEBUG left on) loses that finding's check and nothing else.
+#[test]
+fn a_quality_finding_costs_only_its_own_check() {
+    let heroku = environment::load(&crate::catalog::Catalog::BuiltIn, "heroku").unwrap();
+    for (field, check) in [("secret_key_insecure", "secret-key"), ("debug", "debug-off")] {
+        let mut facts: serde_json::Value = serde_json::from_str(&fixture("deployed")).unwrap();
+        let settings = find_settings(&mut facts).expect("the deployed app's settings");
+        settings[field] = true.into();
+        let report = heroku.judge_recorded(&facts.to_string());
+        let failing: Vec<&str> = report
+            .stages
+            .iter()
+            .flat_map(|s| &s.checks)
+            .filter(|c| c.status != crate::report::Status::Pass)
+            .map(|c| c.id.as_str())
+            .collect();
+        assert_eq!(failing, [check]);
+        assert_eq!(report.points, report.max_points - 1);
+        if check == "secret-key" {
+            insta::assert_snapshot!("heroku-insecure-key", report.to_table(0));
+        }
+    }
+}
+
+/// The `settings.Ok` object wherever the app's facts keep it.
+fn find_settings(value: &mut serde_json::Value) -> Option<&mut serde_json::Value> {
+    if value.get("settings").and_then(|s| s.get("Ok")).is_some() {
+        return value.get_mut("settings")?.get_mut("Ok");
+    }
+    match value {
+        serde_json::Value::Object(map) => map.values_mut().find_map(find_settings),
+        serde_json::Value::Array(list) => list.iter_mut().find_map(find_settings),
+        _ => None,
+    }
+}

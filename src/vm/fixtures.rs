@@ -281,3 +281,85 @@ fn a_key_in_place_but_no_real_login_fails() {
         )]
     );
 }
+
+/// A deployment that works, with one quality finding: it costs that
+/// finding's checks and nothing else (the course's own repository runs
+/// with the `django-insecure-` key from its code; DEBUG left on).
+#[test]
+fn a_quality_finding_costs_only_its_own_checks() {
+    let vm_nginx = environment::load(&Catalog::BuiltIn, "vm-nginx").unwrap();
+    let mut facts: serde_json::Value = serde_json::from_str(&fixture("deployed")).unwrap();
+    let deploy = &mut facts["machines"][0]["probe"]["Ok"]["deploy"]["student"];
+    let answer = deploy["django"]["answer"].as_str().unwrap();
+    let insecure = answer.replace(r#""secret_key": "ok""#, r#""secret_key": "insecure""#);
+    assert_ne!(answer, insecure, "the recorded answer names its key's kind");
+    deploy["django"]["answer"] = insecure.into();
+    let report = vm_nginx.judge_recorded(&facts.to_string());
+    assert_eq!(report.points, report.max_points - 1);
+    assert_eq!(report.first_failure.as_ref().unwrap().check, "secret-key");
+    insta::assert_snapshot!("vm-nginx-insecure-key", report.to_table(0));
+
+    // DEBUG on (recorded after the settings changed; the VM then rebooted).
+    let mut facts: serde_json::Value = serde_json::from_str(&fixture("debug-on")).unwrap();
+    let deploy = &mut facts["machines"][0]["probe"]["Ok"]["deploy"]["student"];
+    let booted = deploy["booted_at_cs"].as_u64().unwrap();
+    deploy["last_change"]["mtime_cs"] = (booted - 100).into();
+    let report = vm_nginx.judge_recorded(&facts.to_string());
+    let failing: Vec<&str> = report
+        .stages
+        .iter()
+        .flat_map(|s| &s.checks)
+        .filter(|c| c.status != crate::report::Status::Pass)
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(failing, ["debug-off", "debug-off-live"]);
+    assert_eq!(report.points, report.max_points - 2);
+}
+
+/// A service set to run as root is named as that first, not as the app
+/// folder's permissions; and the hints speak of the student's own project
+/// (its module, venv, socket and unit), not the course's sample.
+#[test]
+fn a_root_service_is_the_cause_and_hints_name_the_students_project() {
+    let vm_nginx = environment::load(&Catalog::BuiltIn, "vm-nginx").unwrap();
+    let mut facts: serde_json::Value = serde_json::from_str(&fixture("deployed")).unwrap();
+    let deploy = &mut facts["machines"][0]["probe"]["Ok"]["deploy"]["student"];
+    deploy["service"]["user"] = "root".into();
+    deploy["service"]["uid"] = 0.into();
+    deploy["service"]["user_gids"] = serde_json::json!([0]);
+    let answer = deploy["django"]["answer"].as_str().unwrap();
+    let shop = answer
+        .replace("blog.wsgi:application", "shopsite.wsgi:application")
+        .replace(r#""settings_module": "blog.settings""#, r#""settings_module": "shopsite.settings""#);
+    deploy["django"]["answer"] = shop.into();
+    let report = vm_nginx.judge_recorded(&facts.to_string());
+    let (stage, check) = report.first_failure().unwrap();
+    assert_eq!((stage.id.as_str(), check.id.as_str()), ("app-server", "service"));
+    let status = |id: &str| {
+        let all = report.stages.iter().flat_map(|s| &s.checks);
+        all.clone().find(|c| c.id == id).unwrap().status
+    };
+    assert_eq!(status("app-dir"), crate::report::Status::Pass);
+    let more = check.hint_more.as_deref().unwrap();
+    assert!(more.contains("(gunicorn.service)"), "{more}");
+    assert!(
+        more.contains("ExecStart=/home/student/.venv/bin/gunicorn --workers 3 --bind unix:/run/gunicorn.sock shopsite.wsgi"),
+        "{more}"
+    );
+    assert!(!more.contains("blog") && !more.contains("{{"), "{more}");
+}
+
+/// Every word a hint of a built-in lab says is filled in, from the facts
+/// of a deployed lab and of a fresh one.
+#[test]
+fn no_hint_is_left_with_a_word_unfilled() {
+    let vm_nginx = environment::load(&Catalog::BuiltIn, "vm-nginx").unwrap();
+    for name in FIXTURES {
+        let report = vm_nginx.judge_recorded(&fixture(name));
+        for check in report.stages.iter().flat_map(|s| &s.checks) {
+            for hint in check.hint.iter().chain(&check.hint_more) {
+                assert!(!hint.contains("{{"), "{name}: {}: {hint}", check.id);
+            }
+        }
+    }
+}

@@ -211,6 +211,12 @@ impl Environment for Vm {
         })
     }
 
+    const HINT_WORDS: &[&str] = hints::WORDS;
+
+    fn hint_words(lab: &Lab, facts: &VmFacts, machine: &str) -> Vec<(&'static str, String)> {
+        hints::words(lab, facts, machine)
+    }
+
     fn evaluate(lab: &Lab, check: &Check, facts: &VmFacts, machine: &str) -> Verdict {
         let facts = match facts.machines.as_slice() {
             // A lab's one machine (fixtures recorded it by container name).

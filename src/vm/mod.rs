@@ -10,6 +10,7 @@ mod doctor;
 pub(crate) mod facts;
 #[cfg(test)]
 mod fixtures;
+mod hints;
 pub(crate) mod graded;
 mod http;
 mod lab;

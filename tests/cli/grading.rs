@@ -56,7 +56,8 @@ fn submission<'a>(results: &'a Value, id: &str) -> &'a Value {
 
 /// The reference solution earns every point when graded; a fresh lab's
 /// submission only the stage that needs no work; one breakage fails
-/// exactly what it failed on the student's machine.
+/// exactly what it failed on the student's machine, naming the same cause;
+/// a regrade of the same submission gives the same points.
 #[test]
 fn graded_submissions_earn_what_the_work_earns() {
     let d = Deployment::start();
@@ -72,12 +73,11 @@ fn graded_submissions_earn_what_the_work_earns() {
     );
     d.sh("sudo systemctl disable --now gunicorn.socket gunicorn.service");
     let own = d.check();
-    let broken_fails = failing(&own);
-    assert!(
-        broken_fails.contains(&"app-server/socket-listening".to_string()),
-        "{broken_fails:?}"
-    );
+    let broken_fails = not_passing(&own);
+    assert_eq!(first_failure(&own), "app-server/socket-unit");
     let broken = submit(&d, dir.path(), "broken");
+    let again = dir.path().join("again.submission");
+    std::fs::copy(&broken, &again).unwrap();
 
     let grader = Lab::new();
     let csv = dir.path().join("grades.csv");
@@ -87,6 +87,7 @@ fn graded_submissions_earn_what_the_work_earns() {
             fresh.to_str().unwrap(),
             full.to_str().unwrap(),
             broken.to_str().unwrap(),
+            again.to_str().unwrap(),
             "--jobs",
             "2",
             "--out",
@@ -110,14 +111,19 @@ fn graded_submissions_earn_what_the_work_earns() {
         "{statuses:?}"
     );
     let broken = submission(&results, "broken");
-    assert_eq!(failing(&broken["report"]), broken_fails);
+    assert_eq!(not_passing(&broken["report"]), broken_fails);
+    assert_eq!(first_failure(&broken["report"]), "app-server/socket-unit");
     assert_eq!(broken["self_reported_points"], own["points"]);
+    assert_eq!(broken["points"], own["points"]);
+    let again = submission(&results, "again");
+    assert_eq!(again["points"], broken["points"], "{again}");
+    assert_eq!(not_passing(&again["report"]), broken_fails);
 
     let gradebook = std::fs::read_to_string(&csv).unwrap();
     let rows: Vec<&str> = gradebook.lines().collect();
-    assert_eq!(rows.len(), 4, "{gradebook}");
+    assert_eq!(rows.len(), 5, "{gradebook}");
     assert!(rows[0].starts_with("submission,sha256,points,max_points,access,"));
-    assert_nothing_left(&grader, pid, 3);
+    assert_nothing_left(&grader, pid, 4);
 }
 
 /// A unit that fork-bombs at boot, one that fills the disk, one that

@@ -302,7 +302,44 @@ pub(crate) fn failing(report: &Value) -> Vec<String> {
     out
 }
 
+/// "stage/check" of every check that did not pass: failed, blocked or
+/// not judged.
+pub(crate) fn not_passing(report: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for stage in report["stages"].as_array().unwrap() {
+        for check in stage["checks"].as_array().unwrap() {
+            if check["status"] != "pass" {
+                out.push(format!(
+                    "{}/{}",
+                    stage["id"].as_str().unwrap(),
+                    check["id"].as_str().unwrap()
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// "stage/check" of the report's first check to fix (its root failure).
+pub(crate) fn first_failure(report: &Value) -> String {
+    let first = &report["first_failure"];
+    format!(
+        "{}/{}",
+        first["stage"].as_str().unwrap_or_else(|| panic!("no first failure: {report}")),
+        first["check"].as_str().unwrap()
+    )
+}
+
+/// A check's status: pass, fail, blocked or error.
+pub(crate) fn status(report: &Value, stage: &str, check: &str) -> String {
+    check_of(report, stage, check)["status"].as_str().unwrap().to_string()
+}
+
 pub(crate) fn observed(report: &Value, stage: &str, check: &str) -> String {
+    check_of(report, stage, check)["observed"].as_str().unwrap().to_string()
+}
+
+fn check_of<'r>(report: &'r Value, stage: &str, check: &str) -> &'r Value {
     report["stages"]
         .as_array()
         .unwrap()
@@ -315,6 +352,5 @@ pub(crate) fn observed(report: &Value, stage: &str, check: &str) -> String {
                 .iter()
                 .find(|c| c["id"] == check)
         })
-        .map(|c| c["observed"].as_str().unwrap().to_string())
         .unwrap_or_else(|| panic!("no check {stage}/{check}"))
 }

@@ -5,7 +5,7 @@
 
 use crate::verdict::Outcome;
 use crate::vm::django::{self, SecretKey};
-use crate::vm::facts::{Deploy, Facts};
+use crate::vm::facts::{Deploy, Facts, Service};
 
 /// Debian 12's python3-venv bundles pip 23.0.1; anything newer was upgraded.
 const BUNDLED_PIP: (u64, u64, u64) = (23, 0, 1);
@@ -52,10 +52,19 @@ pub(super) fn pip_upgraded(d: &Deploy) -> Outcome {
 /// as (`Group=`, www-data until a service says) to read, and nobody else
 /// to write. The course's way (root-owned, group www-data, mode 2775, the
 /// user in www-data) passes, as does the user's own folder with group
-/// www-data.
+/// www-data. A service that runs as root says nothing about who should
+/// write and read here (root may do anything): the folder is then judged
+/// for the lab's user and www-data, and the service's own check names the
+/// root as the fault, not the folder.
 pub(super) fn app_dir_ready(d: &Deploy, facts: &Facts, lab_user: &str) -> Outcome {
     let dir = &d.app_dir;
-    let service = d.service.as_ref().filter(|s| s.uid.is_some());
+    // No `User=` runs it as root too.
+    let as_root = |s: &&Service| s.uid == Some(0) || s.user == "root" || s.user.is_empty();
+    let service = d
+        .service
+        .as_ref()
+        .filter(|s| s.uid.is_some())
+        .filter(|s| !as_root(s));
     let (writer, writer_uid, writer_gids) = match service {
         Some(s) => (s.user.as_str(), s.uid, s.user_gids.clone()),
         None => {
@@ -67,7 +76,7 @@ pub(super) fn app_dir_ready(d: &Deploy, facts: &Facts, lab_user: &str) -> Outcom
             )
         }
     };
-    let (reader, reader_gid) = match &d.service {
+    let (reader, reader_gid) = match d.service.as_ref().filter(|s| !as_root(s)) {
         Some(s) if !s.group.is_empty() => (s.group.as_str(), s.gid),
         _ => ("www-data", Some(WWW_DATA_GID)),
     };

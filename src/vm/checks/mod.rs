@@ -226,7 +226,7 @@ impl Check {
             Check::BlogThroughNginx {} => web::blog_through_nginx(d()?, http()?),
             Check::StaticThroughNginx {} => web::static_through_nginx(http()?),
             Check::DebugOffLive {} => web::debug_off_live(http()?),
-            Check::AppNotExposed {} => web::app_not_exposed(facts),
+            Check::AppNotExposed {} => web::app_not_exposed(d()?, facts),
         })
     }
 }

@@ -173,8 +173,13 @@ pub(super) fn debug_off_live(http: &HttpFacts) -> Outcome {
     }
 }
 
-pub(super) fn app_not_exposed(facts: &Facts) -> Outcome {
+pub(super) fn app_not_exposed(d: &Deploy, facts: &Facts) -> Outcome {
     let expected = "no app server on a TCP port reachable from outside";
+    // Nothing to judge until an app server runs: "none exposed" would be a
+    // pass for a server that does not exist.
+    if !d.processes.iter().any(|p| is_app_server(&p.cmdline)) {
+        return Outcome::fail(expected, NO_APP_SERVER);
+    }
     let public: Vec<_> = facts
         .tcp_listen
         .iter()
@@ -200,6 +205,8 @@ pub(super) fn app_not_exposed(facts: &Facts) -> Outcome {
         )
     }
 }
+
+const NO_APP_SERVER: &str = "no gunicorn or uvicorn process runs yet (even after a request)";
 
 fn is_loopback(addr: &str) -> bool {
     addr.starts_with("127.") || addr == "::1"
