@@ -18,6 +18,10 @@ use crate::error::Result;
 pub(crate) struct Facts {
     /// The app folder judged.
     pub(crate) dir: String,
+    /// The Compose file found, relative to `dir` (it may be in a
+    /// sub-folder, as the course's `docker/docker-compose.yaml`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) compose_file: Option<String>,
     /// The image judged, or why there is none (the build's error).
     pub(crate) image: Option<ImageFacts>,
     pub(crate) image_error: Option<String>,
@@ -441,8 +445,14 @@ pub(crate) struct Where<'a> {
 
 /// One pass over everything the lab's checks read.
 pub(crate) async fn gather(docker: &Docker, at: &Where<'_>) -> Result<Facts> {
+    let layout = super::layout::Layout::of(at.dir);
     let mut facts = Facts {
         dir: at.dir.display().to_string(),
+        compose_file: layout
+            .compose_file
+            .as_ref()
+            .and_then(|f| f.strip_prefix(at.dir).ok())
+            .map(|f| f.display().to_string()),
         ..Facts::default()
     };
     facts.stack = super::stack::find(docker, at.dir, Some(at.work)).await?;

@@ -443,3 +443,37 @@ fn a_quality_finding_costs_only_its_own_check() {
     assert_eq!(report.points, report.max_points - 1);
     assert_eq!(report.first_failure.unwrap().check, "non-root");
 }
+
+/// Hints name the student's own services and where their Compose file is
+/// (the course keeps it in docker/); no word is left unfilled.
+#[test]
+fn hints_name_the_students_own_stack() {
+    let mut facts = solved();
+    facts.compose_file = Some("docker/docker-compose.yaml".into());
+    for service in &mut facts.stack.services {
+        service.service = format!("my-{}", service.service);
+    }
+    // The app's container stopped: its check fails and says how to look.
+    let app = facts.stack.services.iter_mut().find(|s| s.role == super::facts::Role::App).unwrap();
+    app.state = super::facts::ContainerState::Exited;
+    let app_service = app.service.clone();
+    let report = judge(&facts);
+    let (_, check) = report.first_failure().unwrap();
+    assert_eq!(check.id, "services");
+    let more = check.hint_more.as_deref().unwrap();
+    assert!(more.contains("`docker-compose -f docker/docker-compose.yaml ps`"), "{more}");
+    let app_up = report.stages.iter().flat_map(|s| &s.checks).find(|c| c.id == "app-up");
+    let more = app_up.unwrap().hint_more.as_deref().unwrap();
+    assert!(
+        more.contains(&format!("`docker-compose -f docker/docker-compose.yaml logs {app_service}`")),
+        "{more}"
+    );
+    for name in ["fresh", "solved"] {
+        let facts = if name == "fresh" { fresh() } else { solved() };
+        for check in judge(&facts).stages.iter().flat_map(|s| &s.checks) {
+            for hint in check.hint.iter().chain(&check.hint_more) {
+                assert!(!hint.contains("{{"), "{name}: {}: {hint}", check.id);
+            }
+        }
+    }
+}

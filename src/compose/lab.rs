@@ -222,6 +222,12 @@ impl Environment for Compose {
         facts::gather(docker, &at).await
     }
 
+    const HINT_WORDS: &[&str] = hints::WORDS;
+
+    fn hint_words(_: &Lab, facts: &Facts, _: &str) -> Vec<(&'static str, String)> {
+        hints::words(facts)
+    }
+
     fn evaluate(_: &Lab, check: &Check, facts: &Facts, _: &str) -> Verdict {
         check.evaluate(facts)
     }

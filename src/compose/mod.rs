@@ -14,7 +14,9 @@ pub(crate) mod checks;
 pub(crate) mod facts;
 #[cfg(test)]
 mod fixtures;
+mod hints;
 mod lab;
+pub(crate) mod layout;
 pub(crate) mod probe;
 pub(crate) mod stack;
 pub(crate) mod submission;

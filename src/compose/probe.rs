@@ -152,7 +152,10 @@ fn secrets_in_step(created_by: &str) -> Vec<String> {
 /// deploylab's own build of the folder, with the docker CLI (it honours
 /// .dockerignore as the student's build does). Labelled, tagged per home.
 async fn build(docker: &Docker, at: &Where<'_>) -> std::result::Result<String, String> {
-    if !at.dir.join("Dockerfile").is_file() {
+    // What the Compose file builds (`context: ..` from docker/), else the
+    // folder's own Dockerfile.
+    let layout = super::layout::Layout::of(at.dir);
+    if !layout.dockerfile.is_file() {
         return Err(text::no_dockerfile(&at.dir.display().to_string()));
     }
     if crate::images::which("docker").is_none() {
@@ -168,7 +171,9 @@ async fn build(docker: &Docker, at: &Where<'_>) -> std::result::Result<String, S
         .args(["build", "-q", "-t", &check_tag(at.instance)])
         .args(["--label", &format!("{LABEL_LAB}={}", at.lab)])
         .args(["--label", &format!("{LABEL_INSTANCE}={}", at.instance)])
-        .arg(at.dir);
+        .arg("-f")
+        .arg(&layout.dockerfile)
+        .arg(&layout.context);
     let out = super::output_within(build, BUILD_WITHIN, text::BUILD_TIMEOUT).await?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if out.status.success()
@@ -181,7 +186,7 @@ async fn build(docker: &Docker, at: &Where<'_>) -> std::result::Result<String, S
         return Ok(id.trim().to_string());
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let dockerfile = std::fs::read_to_string(at.dir.join("Dockerfile")).unwrap_or_default();
+    let dockerfile = std::fs::read_to_string(&layout.dockerfile).unwrap_or_default();
     Err(explain_build_failure(&stderr, &dockerfile))
 }
 
@@ -554,9 +559,9 @@ pub(crate) async fn ask_django(
     Some(probe)
 }
 
-/// Whether a folder holds a Dockerfile (start's advice).
+/// Whether a folder's app has a Dockerfile (start's advice).
 pub(crate) fn has_dockerfile(dir: &Path) -> bool {
-    dir.join("Dockerfile").is_file()
+    super::layout::Layout::of(dir).dockerfile.is_file()
 }
 
 #[cfg(test)]

@@ -21,11 +21,14 @@ const PGDATA: &str = "/var/lib/postgresql/data";
 /// Variables an app's database URL is read from (the blog reads both).
 const URL_VARIABLES: &[&str] = &["BLOG_DATABASE_URL", "DATABASE_URL"];
 
-/// The project whose working folder is `dir` (the latest, if several).
+/// The project whose working folder is `dir`, or the folder of the Compose
+/// file found in a sub-folder of it (the latest, if several).
 /// With `ask` (the lab's folder, where the answers are kept), the running
 /// app's Django is asked which database it uses; without, only its
 /// environment is read.
 pub(crate) async fn find(docker: &Docker, dir: &Path, ask: Option<&Path>) -> Result<Stack> {
+    // Started in the folder, or where its Compose file is (a sub-folder).
+    let dirs = super::layout::Layout::of(dir).compose_dirs;
     let filters = HashMap::from([("label", vec![WORKING_DIR])]);
     let options = ListContainersOptionsBuilder::default()
         .all(true)
@@ -41,7 +44,7 @@ pub(crate) async fn find(docker: &Docker, dir: &Path, ask: Option<&Path>) -> Res
             c.labels
                 .as_ref()
                 .and_then(|l| l.get(WORKING_DIR))
-                .is_some_and(|w| same_folder(Path::new(w), dir))
+                .is_some_and(|w| dirs.iter().any(|dir| same_folder(Path::new(w), dir)))
         })
         .collect();
     let Some(latest) = ours.iter().max_by_key(|c| c.created.unwrap_or_default()) else {

@@ -21,12 +21,6 @@ const GRADED_FILE: &str = "docker-compose.deploylab.json";
 /// Where a service's published host ports for its port 80 are recorded
 /// when `grade` takes the ports away (`stack::published_80` reads it).
 pub(crate) const PUBLISHED_LABEL: &str = "deploylab.published-80";
-const COMPOSE_FILES: &[&str] = &[
-    "compose.yaml",
-    "compose.yml",
-    "docker-compose.yaml",
-    "docker-compose.yml",
-];
 /// How long the project may take to build and start.
 const UP_WITHIN: Duration = Duration::from_secs(900);
 /// Folders a repository leaves out when it is not a git one.
@@ -145,10 +139,15 @@ pub(crate) fn unpack(files: &[u8], dir: &Path) -> Result<()> {
 
 /// Builds and runs the project as `grade` does, and says how.
 pub(crate) async fn run(docker: &bollard::Docker, dir: &Path, project: &str) -> Vec<String> {
-    let Some(file) = COMPOSE_FILES.iter().find(|f| dir.join(f).is_file()) else {
+    // The Compose file may sit in a sub-folder (the course's docker/): it
+    // runs from its own folder, where its relative paths and .env are.
+    let Some(path) = super::layout::Layout::of(dir).compose_file else {
         return vec![text::NO_COMPOSE.into()];
     };
-    let text = std::fs::read_to_string(dir.join(file)).unwrap_or_default();
+    let (Some(dir), Some(file)) = (path.parent(), path.file_name().and_then(|f| f.to_str())) else {
+        return vec![text::NO_COMPOSE.into()];
+    };
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
     let mut notes = Vec::new();
     let missing = required_variables(&text, &dotenv_names(dir));
     if !missing.is_empty() {

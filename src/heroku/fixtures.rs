@@ -120,3 +120,24 @@ fn find_settings(value: &mut serde_json::Value) -> Option<&mut serde_json::Value
         _ => None,
     }
 }
+
+/// Hints name the student's own app; none is left with a word unfilled.
+#[test]
+fn hints_name_the_students_app() {
+    let heroku = environment::load(&crate::catalog::Catalog::BuiltIn, "heroku").unwrap();
+    let mut facts: serde_json::Value = serde_json::from_str(&fixture("deployed")).unwrap();
+    let settings = find_settings(&mut facts).unwrap();
+    settings["debug"] = true.into();
+    let report = heroku.judge_recorded(&facts.to_string());
+    let (_, check) = report.first_failure().unwrap();
+    let app = facts["app"]["name"].as_str().unwrap();
+    assert!(check.hint.as_deref().unwrap().contains(&format!("-a {app}`")), "{check:?}");
+    for name in FIXTURES {
+        let report = heroku.judge_recorded(&fixture(name));
+        for check in report.stages.iter().flat_map(|s| &s.checks) {
+            for hint in check.hint.iter().chain(&check.hint_more) {
+                assert!(!hint.contains("{{"), "{name}: {}: {hint}", check.id);
+            }
+        }
+    }
+}

@@ -293,6 +293,12 @@ impl Environment for Heroku {
         super::facts::gather(docker, &instance, running, &about).await
     }
 
+    const HINT_WORDS: &[&str] = super::hints::WORDS;
+
+    fn hint_words(_: &Lab, facts: &Facts, _: &str) -> Vec<(&'static str, String)> {
+        super::hints::words(facts)
+    }
+
     fn evaluate(_: &Lab, check: &Check, facts: &Facts, _: &str) -> Verdict {
         check.evaluate(facts)
     }

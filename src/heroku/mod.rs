@@ -8,6 +8,7 @@ pub(crate) mod checks;
 pub(crate) mod cli;
 pub(crate) mod facts;
 pub(crate) mod fake;
+mod hints;
 #[cfg(test)]
 mod fixtures;
 pub(crate) mod lab;

@@ -442,3 +442,112 @@ fn container_lab_judges_another_project_deployed_its_own_way() {
     fails_with(&report, "live", "502", "proxy_pass");
     assert_eq!(failing(&report), ["web/live"], "{report:#}");
 }
+
+/// The course's own layout: the Compose file in `docker/`, building the
+/// project root (`context: ..`), services and volumes named its own way.
+/// Started in the project root or in `docker/`, the lab finds that stack,
+/// judges it whole and names its services in the hints.
+#[test]
+fn container_lab_finds_a_compose_file_in_a_sub_folder() {
+    let lab = Lab::new();
+    let app = AppFolder::new(&["docker-compose"]);
+    let started = lab.run(&["start", "container", "--dir", &app.arg()]);
+    assert!(started.status.success(), "{}", stderr(&started));
+    let solved = lab
+        .cmd(&["solve", "alone"])
+        .env("COMPOSE", "docker-compose")
+        .output()
+        .unwrap();
+    assert!(solved.status.success(), "{}{}", stdout(&solved), stderr(&solved));
+    let compose = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("solutions/container/files/docker-compose.yml"),
+    )
+    .unwrap()
+    .replace("  app:\n    build: .\n", "  web:\n    build:\n      context: ..\n")
+    .replace("@db:5432", "@database:5432")
+    .replace("      db:\n        condition", "      database:\n        condition")
+    .replace("  db:\n    image: postgres", "  database:\n    image: postgres")
+    .replace("  nginx:\n    image: nginx", "  proxy:\n    image: nginx")
+    .replace("      - app\n", "      - web\n")
+    .replace("./deploy/nginx.conf", "../deploy/nginx.conf")
+    .replace("pgdata", "blog-data");
+    assert!(compose.contains("context: ..") && compose.contains("  proxy:"), "{compose}");
+    app.write("docker/docker-compose.yaml", &compose);
+    app.write(
+        "deploy/nginx.conf",
+        &app.read("deploy/nginx.conf").replace("server app:8000;", "server web:8000;"),
+    );
+    app.write(
+        "docker/.env",
+        "BLOG_SECRET_KEY=a-key-for-the-test-only-0123456789abcdefghijklmnopqrstuvwxyz\nPOSTGRES_PASSWORD=test\n",
+    );
+    let stack = SubFolderStack(app.path().join("docker"));
+    stack.ok(&["up", "-d", "--build"]);
+    stack.ok(&["exec", "-T", "web", "python", "manage.py", "migrate", "--noinput"]);
+    stack.ok(&["down"]);
+    stack.ok(&["up", "-d"]);
+    wait_for_port_80();
+
+    let report = check(&lab);
+    assert_eq!(report["points"], report["max_points"], "{:?}", not_passing(&report));
+
+    // Its services by their names in the hints: the app's stopped.
+    stack.ok(&["stop", "web"]);
+    let report = check(&lab);
+    assert_eq!(first_failure(&report), "compose/services");
+    let hint = check_result(&report, "db-url")["hint"].as_str().unwrap().to_string();
+    assert!(hint.contains("@database:5432/blog"), "{hint}");
+    let observed = check_result(&report, "services")["observed"].as_str().unwrap().to_string();
+    assert!(observed.contains("web"), "{observed}");
+    stack.ok(&["start", "web"]);
+    wait_for_port_80();
+
+    // Started in docker/ itself: the same stack, built from `..`.
+    let stopped = lab.run(&["stop"]);
+    assert!(stopped.status.success(), "{}", stderr(&stopped));
+    let docker = app.path().join("docker").display().to_string();
+    let started = lab.run(&["start", "container", "--dir", &docker]);
+    assert!(started.status.success(), "{}", stderr(&started));
+    let report = check(&lab);
+    assert_eq!(report["points"], report["max_points"], "{:?}", not_passing(&report));
+}
+
+/// A Compose project run from a sub-folder of the app, taken down with
+/// everything it made when the test ends.
+struct SubFolderStack(PathBuf);
+
+impl SubFolderStack {
+    fn ok(&self, args: &[&str]) {
+        let out = Command::new("docker-compose")
+            .args(args)
+            .current_dir(&self.0)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+}
+
+impl Drop for SubFolderStack {
+    fn drop(&mut self) {
+        let _ = Command::new("docker-compose")
+            .args(["down", "-v", "--rmi", "local", "--remove-orphans"])
+            .current_dir(&self.0)
+            .output();
+    }
+}
+
+/// Until the host's port 80 answers the admin's login page.
+fn wait_for_port_80() {
+    let script = "import time, urllib.request\n\
+deadline = time.time() + 120\n\
+while True:\n\
+    try:\n\
+        urllib.request.urlopen(urllib.request.Request('http://127.0.0.1/admin/login/', headers={'Host': 'localhost'}), timeout=5)\n\
+        break\n\
+    except Exception:\n\
+        if time.time() > deadline: raise\n\
+        time.sleep(0.5)\n";
+    let out = Command::new("python3").args(["-c", script]).output().unwrap();
+    assert!(out.status.success(), "port 80: {}", stderr(&out));
+}
