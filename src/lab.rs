@@ -776,7 +776,10 @@ stages:
         let err = parse("x.yaml", &NEEDS.replace("needs: [early]", "needs: [late]"))
             .unwrap_err()
             .to_string();
-        assert!(err.ends_with("check 'late' needs itself: late → late"), "{err}");
+        assert!(
+            err.ends_with("check 'late' needs itself: late → late"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -371,10 +371,9 @@ impl Report {
                     Status::Pass => String::new(),
                     // Said on the machines' own rows below.
                     _ if !check.machines.is_empty() => String::new(),
-                    Status::Blocked => text::blocked_detail(
-                        &check.blocked_by.join(", "),
-                        &own_verdict(check),
-                    ),
+                    Status::Blocked => {
+                        text::blocked_detail(&check.blocked_by.join(", "), &own_verdict(check))
+                    }
                     _ => check.observed.clone(),
                 };
                 table.add_row(vec![

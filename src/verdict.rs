@@ -236,7 +236,10 @@ stages:
     fn a_check_whose_need_fails_is_blocked_and_earns_nothing() {
         let lab = crate::lab::parse(
             "x.yaml",
-            &LAB.replace("expect: { ssh_banner: {} }", "needs: [pkgs], expect: { ssh_banner: {} }"),
+            &LAB.replace(
+                "expect: { ssh_banner: {} }",
+                "needs: [pkgs], expect: { ssh_banner: {} }",
+            ),
         )
         .unwrap();
         for own in [
@@ -261,9 +264,15 @@ stages:
             assert_eq!(report.first_failure().unwrap().1.id, "pkgs");
             assert_eq!(report.counts.blocked, 1);
             let json = report.to_json();
-            assert!(json.contains("\"blocked_by\": [\n            \"pkgs\""), "{json}");
+            assert!(
+                json.contains("\"blocked_by\": [\n            \"pkgs\""),
+                "{json}"
+            );
             let junit = report.to_junit(1);
-            assert!(junit.contains("message=\"blocked by pkgs; on its own: "), "{junit}");
+            assert!(
+                junit.contains("message=\"blocked by pkgs; on its own: "),
+                "{junit}"
+            );
             let table = report.to_table(1);
             assert!(table.contains("blocked by: pkgs\n"), "{table}");
             assert!(table.contains("1 blocked"), "{table}");

@@ -439,13 +439,13 @@ mod tests {
         results.submissions[1].points = report.points;
         results.submissions[1].report = Some(report);
         let table = results.render(GradeFormat::Table);
-        assert!(
-            table.contains("packages › apt-packages (fail)"),
-            "{table}"
-        );
+        assert!(table.contains("packages › apt-packages (fail)"), "{table}");
         assert!(table.contains("4✓ 12✗ 14·"), "{table}");
         let md = results.render(GradeFormat::Markdown);
-        assert!(md.contains("| ana | 4/33 | 4✓ 12✗ 14· | packages › apt-packages (fail) |"), "{md}");
+        assert!(
+            md.contains("| ana | 4/33 | 4✓ 12✗ 14· | packages › apt-packages (fail) |"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -363,3 +363,21 @@ fn no_hint_is_left_with_a_word_unfilled() {
         }
     }
 }
+
+/// A drop-in that sets `User=root` leaves the unit file as it was: what
+/// runs decides, so the service's processes running as root fail it.
+#[test]
+fn a_service_whose_processes_run_as_root_fails_whatever_its_unit_says() {
+    let failing = failing_after(|f| {
+        let deploy = &mut f["deploy"]["student"];
+        for process in deploy["processes"].as_array_mut().unwrap() {
+            if process["cgroup"].as_str().unwrap().ends_with("/gunicorn.service") {
+                process["uid"] = 0.into();
+            }
+        }
+    });
+    assert_eq!(
+        failing,
+        vec!["app-server/service: gunicorn.service runs as root"]
+    );
+}

@@ -458,24 +458,42 @@ fn container_lab_finds_a_compose_file_in_a_sub_folder() {
         .env("COMPOSE", "docker-compose")
         .output()
         .unwrap();
-    assert!(solved.status.success(), "{}{}", stdout(&solved), stderr(&solved));
+    assert!(
+        solved.status.success(),
+        "{}{}",
+        stdout(&solved),
+        stderr(&solved)
+    );
     let compose = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("solutions/container/files/docker-compose.yml"),
     )
     .unwrap()
-    .replace("  app:\n    build: .\n", "  web:\n    build:\n      context: ..\n")
+    .replace(
+        "  app:\n    build: .\n",
+        "  web:\n    build:\n      context: ..\n",
+    )
     .replace("@db:5432", "@database:5432")
-    .replace("      db:\n        condition", "      database:\n        condition")
-    .replace("  db:\n    image: postgres", "  database:\n    image: postgres")
+    .replace(
+        "      db:\n        condition",
+        "      database:\n        condition",
+    )
+    .replace(
+        "  db:\n    image: postgres",
+        "  database:\n    image: postgres",
+    )
     .replace("  nginx:\n    image: nginx", "  proxy:\n    image: nginx")
     .replace("      - app\n", "      - web\n")
     .replace("./deploy/nginx.conf", "../deploy/nginx.conf")
     .replace("pgdata", "blog-data");
-    assert!(compose.contains("context: ..") && compose.contains("  proxy:"), "{compose}");
+    assert!(
+        compose.contains("context: ..") && compose.contains("  proxy:"),
+        "{compose}"
+    );
     app.write("docker/docker-compose.yaml", &compose);
     app.write(
         "deploy/nginx.conf",
-        &app.read("deploy/nginx.conf").replace("server app:8000;", "server web:8000;"),
+        &app.read("deploy/nginx.conf")
+            .replace("server app:8000;", "server web:8000;"),
     );
     app.write(
         "docker/.env",
@@ -483,21 +501,40 @@ fn container_lab_finds_a_compose_file_in_a_sub_folder() {
     );
     let stack = SubFolderStack(app.path().join("docker"));
     stack.ok(&["up", "-d", "--build"]);
-    stack.ok(&["exec", "-T", "web", "python", "manage.py", "migrate", "--noinput"]);
+    stack.ok(&[
+        "exec",
+        "-T",
+        "web",
+        "python",
+        "manage.py",
+        "migrate",
+        "--noinput",
+    ]);
     stack.ok(&["down"]);
     stack.ok(&["up", "-d"]);
     wait_for_port_80();
 
     let report = check(&lab);
-    assert_eq!(report["points"], report["max_points"], "{:?}", not_passing(&report));
+    assert_eq!(
+        report["points"],
+        report["max_points"],
+        "{:?}",
+        not_passing(&report)
+    );
 
     // Its services by their names in the hints: the app's stopped.
     stack.ok(&["stop", "web"]);
     let report = check(&lab);
     assert_eq!(first_failure(&report), "compose/services");
-    let hint = check_result(&report, "db-url")["hint"].as_str().unwrap().to_string();
+    let hint = check_result(&report, "db-url")["hint"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(hint.contains("@database:5432/blog"), "{hint}");
-    let observed = check_result(&report, "services")["observed"].as_str().unwrap().to_string();
+    let observed = check_result(&report, "services")["observed"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(observed.contains("web"), "{observed}");
     stack.ok(&["start", "web"]);
     wait_for_port_80();
@@ -509,7 +546,12 @@ fn container_lab_finds_a_compose_file_in_a_sub_folder() {
     let started = lab.run(&["start", "container", "--dir", &docker]);
     assert!(started.status.success(), "{}", stderr(&started));
     let report = check(&lab);
-    assert_eq!(report["points"], report["max_points"], "{:?}", not_passing(&report));
+    assert_eq!(
+        report["points"],
+        report["max_points"],
+        "{:?}",
+        not_passing(&report)
+    );
 }
 
 /// A Compose project run from a sub-folder of the app, taken down with
@@ -548,6 +590,9 @@ while True:\n\
     except Exception:\n\
         if time.time() > deadline: raise\n\
         time.sleep(0.5)\n";
-    let out = Command::new("python3").args(["-c", script]).output().unwrap();
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "port 80: {}", stderr(&out));
 }

@@ -143,6 +143,7 @@ fn hand_edited_dpkg_status_does_not_pass() {
         observed.starts_with("files missing from: python3-dev"),
         "{observed}"
     );
+    assert_eq!(first_failure(&json), "packages/apt-packages");
 }
 
 /// The VM's disk is not bounded by the storage driver, so it is watched:

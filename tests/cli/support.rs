@@ -325,18 +325,26 @@ pub(crate) fn first_failure(report: &Value) -> String {
     let first = &report["first_failure"];
     format!(
         "{}/{}",
-        first["stage"].as_str().unwrap_or_else(|| panic!("no first failure: {report}")),
+        first["stage"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no first failure: {report}")),
         first["check"].as_str().unwrap()
     )
 }
 
 /// A check's status: pass, fail, blocked or error.
 pub(crate) fn status(report: &Value, stage: &str, check: &str) -> String {
-    check_of(report, stage, check)["status"].as_str().unwrap().to_string()
+    check_of(report, stage, check)["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 pub(crate) fn observed(report: &Value, stage: &str, check: &str) -> String {
-    check_of(report, stage, check)["observed"].as_str().unwrap().to_string()
+    check_of(report, stage, check)["observed"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 fn check_of<'r>(report: &'r Value, stage: &str, check: &str) -> &'r Value {

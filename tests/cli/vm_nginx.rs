@@ -264,6 +264,18 @@ sudo systemctl restart nginx"#);
     d.solve("reboot");
     assert_eq!(d.check()["passed"], true);
 
+    // The service set to run as root: named as that, not as the app
+    // folder's permissions, which are judged for the deploying user still.
+    d.sh(r#"sudo mkdir -p /etc/systemd/system/gunicorn.service.d
+printf '[Service]\nUser=root\nGroup=root\n' | sudo tee /etc/systemd/system/gunicorn.service.d/root.conf >/dev/null
+sudo systemctl daemon-reload && sudo systemctl restart gunicorn.service"#);
+    let report = d.check();
+    assert_eq!(first_failure(&report), "app-server/service");
+    assert_eq!(status(&report, "code", "app-dir"), "pass");
+    d.sh("sudo rm -r /etc/systemd/system/gunicorn.service.d && sudo systemctl daemon-reload && sudo systemctl restart gunicorn.service");
+    d.solve("reboot");
+    assert_eq!(d.check()["passed"], true);
+
     // The course's own test command left running by the student: gunicorn
     // on 0.0.0.0:8000 beside the real deployment, as another user than the
     // probe's (its sockets must still be seen).

@@ -89,8 +89,14 @@ pub(super) fn service_unprivileged(d: &Deploy) -> Outcome {
         return Outcome::fail(expected, format!("no {unit} in /etc/systemd/system"));
     };
     let (exec, run_as) = (&service.exec_start, &service.user);
-    if run_as.is_empty() || run_as == "root" || run_as == "0" {
+    // What runs decides, not only the unit file: a drop-in may set User=.
+    let running_as_root = d.processes.iter().any(|p| {
+        p.uid == 0 && is_app_server(&p.cmdline) && p.cgroup.ends_with(&format!("/{unit}"))
+    });
+    if run_as.is_empty() {
         Outcome::fail(expected, format!("{unit} runs as root (no User=)"))
+    } else if run_as == "root" || run_as == "0" || running_as_root {
+        Outcome::fail(expected, format!("{unit} runs as root"))
     } else if !exec.starts_with(&format!("{venv}/bin/")) {
         Outcome::fail(
             expected,
