@@ -338,7 +338,8 @@ impl Report {
         for (i, stage) in self.stages.iter().enumerate() {
             if stage.checks.iter().all(|c| c.status == Status::Blocked) {
                 // Nothing to do here yet: one line per check is kinder than
-                // a table, and still says what each saw.
+                // a table, and still says how each went on its own (what
+                // it saw is in the JSON and JUnit).
                 out.push_str(&format!(
                     "{} Stage {}/{count} · {} — {}   blocked by: {}\n",
                     stage.status.symbol(),
@@ -446,12 +447,11 @@ fn blockers(checks: &[CheckResult]) -> Vec<&str> {
     all
 }
 
-/// What a blocked check saw on its own, for people: it would pass, or
-/// what it observed.
+/// How a blocked check went on its own, in a word or two for the table.
 fn own_verdict(check: &CheckResult) -> String {
     match check.own_status {
-        Some(Status::Pass) => text::WOULD_PASS.to_string(),
-        _ => check.observed.clone(),
+        Some(Status::Pass) => text::OWN_PASS.to_string(),
+        _ => text::OWN_FAIL.to_string(),
     }
 }
 
@@ -491,14 +491,15 @@ mod text {
         format!("{id} on {machine}: {title}")
     }
 
-    pub(super) const WOULD_PASS: &str = "passes on its own";
+    pub(super) const OWN_PASS: &str = "passes on its own";
+    pub(super) const OWN_FAIL: &str = "fails on its own too";
 
     pub(super) fn blocked_line(title: &str, own: &str) -> String {
-        format!("    · {title}: {own}\n")
+        format!("    · {title} — {own}\n")
     }
 
     pub(super) fn blocked_detail(by: &str, own: &str) -> String {
-        format!("blocked by: {by} — {own}")
+        format!("blocked by: {by} ({own})")
     }
 
     pub(super) fn blocked_observed(by: &str, observed: &str) -> String {
