@@ -141,3 +141,14 @@ fn hints_name_the_students_app() {
         }
     }
 }
+
+/// A fresh fake earns nothing, an app created only its creation: nothing
+/// passes for want of a build, a release or a dyno.
+#[test]
+fn a_fresh_fake_earns_only_what_was_done() {
+    let heroku = environment::load(&crate::catalog::Catalog::BuiltIn, "heroku").unwrap();
+    assert_eq!(heroku.judge_recorded(&fixture("no-app")).points, 0);
+    let created = heroku.judge_recorded(&fixture("created"));
+    assert_eq!(created.points, 1);
+    assert_eq!(created.counts.passed, 1);
+}

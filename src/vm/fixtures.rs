@@ -381,3 +381,20 @@ fn a_service_whose_processes_run_as_root_fails_whatever_its_unit_says() {
         vec!["app-server/service: gunicorn.service runs as root"]
     );
 }
+
+/// A fresh VM earns what the student really has there, access, and
+/// nothing passes for want of a subject (no site, no service, no app).
+#[test]
+fn a_fresh_vm_earns_only_its_access() {
+    let vm_nginx = environment::load(&Catalog::BuiltIn, "vm-nginx").unwrap();
+    let report = vm_nginx.judge_recorded(&fixture("fresh"));
+    let passing: Vec<&str> = report
+        .stages
+        .iter()
+        .flat_map(|s| s.checks.iter().map(move |c| (s, c)))
+        .filter(|(_, c)| c.status == crate::report::Status::Pass)
+        .map(|(s, _)| s.id.as_str())
+        .collect();
+    assert!(passing.iter().all(|s| *s == "access"), "{passing:?}");
+    assert_eq!(report.points, 4);
+}

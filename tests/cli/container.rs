@@ -490,10 +490,11 @@ fn container_lab_finds_a_compose_file_in_a_sub_folder() {
         "{compose}"
     );
     app.write("docker/docker-compose.yaml", &compose);
+    let solution = Path::new(env!("CARGO_MANIFEST_DIR")).join("solutions/container/files");
+    let nginx = std::fs::read_to_string(solution.join("deploy/nginx.conf")).unwrap();
     app.write(
         "deploy/nginx.conf",
-        &app.read("deploy/nginx.conf")
-            .replace("server app:8000;", "server web:8000;"),
+        &nginx.replace("server app:8000;", "server web:8000;"),
     );
     app.write(
         "docker/.env",
