@@ -49,8 +49,11 @@ fn start_check_install_check_restart_stop() {
     redacted! { assert_cmd_snapshot!("check_fresh_vm", lab.cmd(&["check"])); }
     let json: Value =
         serde_json::from_slice(&lab.run(&["check", "--format", "json"]).stdout).unwrap();
-    assert_eq!(json["schema"], 1);
+    assert_eq!(json["schema"], 2);
     assert_eq!(json["passed"], false);
+    // A fresh VM earns its access only; the packages are the first cause.
+    assert_eq!(json["points"], 4);
+    assert_eq!(first_failure(&json), "packages/apt-packages");
     assert_eq!(json["stages"][0]["status"], "pass");
     assert_eq!(json["stages"][1]["status"], "fail");
     let junit = lab.run(&["check", "--format", "junit"]);
