@@ -14,6 +14,7 @@ use crate::verdict::{Outcome, Verdict};
 /// What the checks observe in words of their own, kept together for
 /// translation.
 mod text {
+    pub(super) const NOT_ASKED: &str = "not asked: nothing answers yet";
     pub(super) const NOT_DJANGO: &str = "not a Django project (no manage.py at the top of the pushed code): nothing of Django's to check";
     pub(super) const NO_PROCFILE: &str =
         "the pushed code has no Procfile (or it declares no process)";
@@ -328,7 +329,10 @@ fn http(app: &AppFacts, path: &str, status: u16, content_type: Option<&str>) -> 
     if let Some(error) = answer.error {
         return Outcome::fail(expected, error);
     }
-    let got = answer.status.unwrap_or(0);
+    // Not asked: nothing runs yet to answer (no app pushed, no release).
+    let Some(got) = answer.status else {
+        return Outcome::fail(expected, text::NOT_ASKED);
+    };
     let got_type = answer.header("content-type");
     let type_ok = content_type.is_none_or(|t| got_type.starts_with(t));
     let release = answer.header_if_any(super::router::RELEASE_HEADER);
