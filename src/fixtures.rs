@@ -45,3 +45,13 @@ pub(crate) fn kinds<C: DeserializeOwned>(
     assert_eq!(unique.len(), kinds.len(), "a kind listed twice");
     kinds
 }
+
+/// Every `{{word}}` of every hint in `report` was filled in (`what` names
+/// the fixture in the message).
+pub(crate) fn assert_hints_filled(what: &str, report: &crate::report::Report) {
+    for check in report.stages.iter().flat_map(|s| &s.checks) {
+        for hint in check.hint.iter().chain(&check.hint_more) {
+            assert!(!hint.contains("{{"), "{what}: {}: {hint}", check.id);
+        }
+    }
+}

@@ -32,6 +32,16 @@ impl Status {
         }
     }
 
+    /// The status of several: an error anywhere is an error, else a failure
+    /// anywhere is one, else a block; all passing (or none) is a pass.
+    pub(crate) fn worst(statuses: impl IntoIterator<Item = Status>) -> Status {
+        let all: Vec<Status> = statuses.into_iter().collect();
+        [Status::Error, Status::Fail, Status::Blocked]
+            .into_iter()
+            .find(|s| all.contains(s))
+            .unwrap_or(Status::Pass)
+    }
+
     pub(crate) fn word(self) -> &'static str {
         match self {
             Status::Pass => "pass",
@@ -125,11 +135,7 @@ impl StageResult {
     /// A stage passes when each of its checks does; else it is in error,
     /// failing or blocked, by its worst check in that order.
     pub(crate) fn new(stage: &Stage, checks: Vec<CheckResult>) -> Self {
-        let any = |s: Status| checks.iter().any(|c| c.status == s);
-        let status = [Status::Error, Status::Fail, Status::Blocked]
-            .into_iter()
-            .find(|s| any(*s))
-            .unwrap_or(Status::Pass);
+        let status = Status::worst(checks.iter().map(|c| c.status));
         StageResult {
             id: stage.id.clone(),
             title: stage.title.clone(),

@@ -127,18 +127,9 @@ fn settle(
     };
     if result.status == Status::Blocked {
         result.blocked_by = blocked_by;
-        result.own_status = Some(worst(&own));
+        result.own_status = Some(Status::worst(own));
     }
     result
-}
-
-/// The status of several: an error anywhere is an error, else a failure
-/// anywhere is one, else a block; all passing is a pass.
-fn worst(statuses: &[Status]) -> Status {
-    [Status::Error, Status::Fail, Status::Blocked]
-        .into_iter()
-        .find(|s| statuses.contains(s))
-        .unwrap_or(Status::Pass)
 }
 
 fn status_of(verdict: Verdict) -> (Status, Outcome) {
@@ -153,8 +144,7 @@ fn status_of(verdict: Verdict) -> (Status, Outcome) {
 /// an error anywhere is an error, else a failure anywhere is one. What it
 /// observed is said per machine, the ones that did not pass first.
 fn on_several(spec: &CheckSpec, judged: Vec<(String, Status, Outcome)>) -> CheckResult {
-    let statuses: Vec<Status> = judged.iter().map(|(_, s, _)| *s).collect();
-    let status = worst(&statuses);
+    let status = Status::worst(judged.iter().map(|(_, s, _)| *s));
     let expected = judged
         .iter()
         .map(|(_, _, o)| o.expected.clone())

@@ -133,12 +133,7 @@ fn hints_name_the_students_app() {
     let app = facts["app"]["name"].as_str().unwrap();
     assert!(check.hint.as_deref().unwrap().contains(&format!("-a {app}`")), "{check:?}");
     for name in FIXTURES {
-        let report = heroku.judge_recorded(&fixture(name));
-        for check in report.stages.iter().flat_map(|s| &s.checks) {
-            for hint in check.hint.iter().chain(&check.hint_more) {
-                assert!(!hint.contains("{{"), "{name}: {}: {hint}", check.id);
-            }
-        }
+        fixtures::assert_hints_filled(name, &heroku.judge_recorded(&fixture(name)));
     }
 }
 

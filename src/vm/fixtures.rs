@@ -355,12 +355,7 @@ fn a_root_service_is_the_cause_and_hints_name_the_students_project() {
 fn no_hint_is_left_with_a_word_unfilled() {
     let vm_nginx = environment::load(&Catalog::BuiltIn, "vm-nginx").unwrap();
     for name in FIXTURES {
-        let report = vm_nginx.judge_recorded(&fixture(name));
-        for check in report.stages.iter().flat_map(|s| &s.checks) {
-            for hint in check.hint.iter().chain(&check.hint_more) {
-                assert!(!hint.contains("{{"), "{name}: {}: {hint}", check.id);
-            }
-        }
+        fixtures::assert_hints_filled(name, &vm_nginx.judge_recorded(&fixture(name)));
     }
 }
 
