@@ -4,9 +4,12 @@
 //! straight into Docker's image import. The same run fills the offline apt
 //! repository with every package the VM labs ask students to install, taken
 //! from the same archive snapshot, so `apt-get install` inside the VM always
-//! finds consistent versions. Python wheels for the labs are downloaded on
-//! the host with pip. The image tag is a hash of everything that goes into
-//! it: an unchanged recipe is never rebuilt.
+//! finds consistent versions. Python wheels for the labs, for every Python
+//! offered (`pythons`), are downloaded on the host with pip. The other
+//! Pythons get a small base image of their own Debian release
+//! (`images/python-base/`), made the same way (`ensure_base`). An image's
+//! tag is a hash of everything that goes into it: an unchanged recipe is
+//! never rebuilt.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -25,18 +28,31 @@ use crate::error::describe_docker as describe;
 use crate::error::{Error, Result};
 use crate::lab::Lab;
 use crate::progress::Progress;
+use crate::pythons::{self, Python};
 use crate::state::hex;
 
 const VM_PACKAGES: &str = include_str!("../images/vm/packages.txt");
 const VM_CUSTOMIZE: &str = include_str!("../images/vm/customize.sh");
+const BASE_PACKAGES: &str = include_str!("../images/python-base/packages.txt");
+const BASE_CUSTOMIZE: &str = include_str!("../images/python-base/customize.sh");
 /// Bump when the way images are assembled changes (not their recipe files).
-const BUILD_FORMAT: &str = "vm-image-1";
-const DEBIAN_SUITE: &str = "bookworm";
+const BUILD_FORMAT: &str = "vm-image-2";
 pub(crate) const VM_REPO: &str = "deploylab/vm";
+pub(crate) const BASE_REPO: &str = "deploylab/python-base";
+/// Testing suites' Release files expire within days, and an archive
+/// snapshot's long ago: apt still verifies every signature.
+const APT_NO_EXPIRY: &str = "Acquire::Check-Valid-Until \"false\"";
 
 /// Where a VM image's offline package sources are mounted inside the VM.
 pub(crate) const APT_MOUNT: &str = "/srv/deploylab/apt";
 pub(crate) const WHEELS_MOUNT: &str = "/srv/deploylab/wheels";
+/// pip in the images: the wheel cache mounted at `WHEELS_MOUNT`, never the
+/// network (an unreachable index would make every `pip install` wait
+/// through retries). Images that reach the package proxy replace it.
+const OFFLINE_PIP_CONF: &str = "[global]
+no-index = true
+find-links = /srv/deploylab/wheels
+disable-pip-version-check = true";
 
 /// Everything the VM image is made of; its hash names the image.
 pub(crate) struct VmRecipe {
@@ -67,7 +83,10 @@ impl VmRecipe {
 
     pub(crate) fn hash(&self) -> String {
         let mut h = Sha256::new();
-        for part in [BUILD_FORMAT, DEBIAN_SUITE, VM_PACKAGES, VM_CUSTOMIZE] {
+        for part in [BUILD_FORMAT, pythons::VM.suite, VM_PACKAGES, VM_CUSTOMIZE]
+            .into_iter()
+            .chain(pythons::ALL.iter().map(|p| p.version))
+        {
             h.update(part.as_bytes());
             h.update([0]);
         }
@@ -87,14 +106,121 @@ impl VmRecipe {
             wheels_dir: dir.join("wheels"),
         }
     }
+}
 
-    fn base_packages() -> Vec<&'static str> {
-        VM_PACKAGES
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .collect()
+/// The package names of a `packages.txt` (comments and blank lines out).
+fn package_list(text: &'static str) -> Vec<&'static str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
+/// An image other images are derived from (`standin::derive`): the VM
+/// image, or a Python base image of another Debian release.
+#[derive(Debug, Clone)]
+pub(crate) struct Base {
+    pub(crate) tag: String,
+    /// The build that made it: images derived from an older build of the
+    /// same tag are made again.
+    pub(crate) build: String,
+    /// The offline apt repository its derived images install from (the
+    /// VM's); a Python base has its packages installed already.
+    pub(crate) apt_dir: Option<PathBuf>,
+}
+
+/// The base image of `python`'s Debian release: its tag, known without
+/// the engine (`images list` marks it current).
+pub(crate) fn base_tag(vm: &VmImage, python: &Python) -> String {
+    match python.is_vm() {
+        true => vm.tag.clone(),
+        false => {
+            let mut h = Sha256::new();
+            for part in [BUILD_FORMAT, python.suite, BASE_PACKAGES, BASE_CUSTOMIZE] {
+                h.update(part.as_bytes());
+                h.update([0]);
+            }
+            format!("{BASE_REPO}:{}-{}", python.suite, &hex(&h.finalize())[..12])
+        }
     }
+}
+
+/// The base image for `python`, built if missing (the VM image's own
+/// Python needs nothing more than the VM image).
+pub(crate) async fn ensure_base(
+    docker: &Docker,
+    vm: &VmImage,
+    python: &Python,
+    progress: &Progress,
+) -> Result<Base> {
+    if python.is_vm() {
+        return Ok(vm.base());
+    }
+    let tag = base_tag(vm, python);
+    let built = || async {
+        let labels = match docker.inspect_image(&tag).await {
+            Ok(image) => image.config.and_then(|c| c.labels).unwrap_or_default(),
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(Error::docker(format!("looking up image {tag}"))(e)),
+        };
+        Ok(labels.get(LABEL_BUILD).filter(|b| !b.is_empty()).cloned())
+    };
+    let ready = |build: String| Base {
+        tag: tag.clone(),
+        build,
+        apt_dir: None,
+    };
+    if let Some(build) = built().await? {
+        return Ok(ready(build));
+    }
+    let cache = vm.cache_dir().parent().unwrap_or(vm.cache_dir());
+    let lock = lock_builds(cache, &format!("{}.lock", python.suite), &tag, progress).await?;
+    if let Some(build) = built().await? {
+        return Ok(ready(build));
+    }
+    let started = std::time::Instant::now();
+    progress.println(&format!(
+        "Building {tag} ({}'s Python {}) from Debian packages (first use only)…",
+        python.debian, python.version
+    ));
+    let build = uuid::Uuid::new_v4().to_string();
+    let rootfs = Rootfs {
+        tag: &tag,
+        suite: python.suite,
+        packages: package_list(BASE_PACKAGES),
+        hook: BASE_CUSTOMIZE,
+        env: vec![("DEPLOYLAB_PIP_CONF", OFFLINE_PIP_CONF.to_string())],
+        changes: vec![
+            r#"CMD ["python3"]"#.to_string(),
+            format!("LABEL {LABEL_IMAGE}=python-base {LABEL_BUILD}={build}"),
+        ],
+    };
+    import_rootfs(docker, &rootfs, progress).await?;
+    drop(lock);
+    progress.println(&format!(
+        "Built {tag} in {:.0} s.",
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(ready(build))
+}
+
+/// Holds the lock file `name` in `cache` while an image is built, so
+/// concurrent callers (two terminals, parallel tests) build it once.
+async fn lock_builds(
+    cache: &Path,
+    name: &str,
+    tag: &str,
+    progress: &Progress,
+) -> Result<std::fs::File> {
+    std::fs::create_dir_all(cache).map_err(Error::io(format!("creating {}", cache.display())))?;
+    let lock_path = cache.join(name);
+    let lock = std::fs::File::create(&lock_path)
+        .map_err(Error::io(format!("creating {}", lock_path.display())))?;
+    progress.set(&format!("waiting for another build of {tag} to finish"));
+    tokio::task::spawn_blocking(move || lock.lock().map(|_| lock))
+        .await
+        .expect("lock task does not panic")
+        .map_err(Error::io("locking the image build"))
 }
 
 impl VmImage {
@@ -121,6 +247,15 @@ impl VmImage {
     #[cfg(test)]
     fn pairs_with(&self, labels: Option<&HashMap<String, String>>) -> bool {
         carries_build(labels, &self.build_id())
+    }
+
+    /// The VM image as the base of derived images.
+    pub(crate) fn base(&self) -> Base {
+        Base {
+            tag: self.tag.clone(),
+            build: self.build_id(),
+            apt_dir: Some(self.apt_dir.clone()),
+        }
     }
 
     /// The id of the build that made this image's cache ("" if none did).
@@ -168,17 +303,7 @@ pub(crate) async fn ensure_vm_image(
     if image.is_ready(docker).await? {
         return Ok(image);
     }
-    let lock_path = cache.join("build.lock");
-    let lock = std::fs::File::create(&lock_path)
-        .map_err(Error::io(format!("creating {}", lock_path.display())))?;
-    progress.set(&format!(
-        "waiting for another build of {} to finish",
-        image.tag
-    ));
-    let lock = tokio::task::spawn_blocking(move || lock.lock().map(|_| lock))
-        .await
-        .expect("lock task does not panic")
-        .map_err(Error::io("locking the image build"))?;
+    let lock = lock_builds(cache, "build.lock", &image.tag, progress).await?;
     if image.is_ready(docker).await? {
         return Ok(image);
     }
@@ -215,7 +340,37 @@ async fn build_vm_image(
     progress.set("mmdebstrap: preparing");
     let repo_tmp = dir.join("apt.partial");
     let build_id = uuid::Uuid::new_v4().to_string();
-    import_rootfs(docker, recipe, image, &build_id, &repo_tmp, progress).await?;
+    let hash = image.tag.rsplit(':').next().unwrap_or_default();
+    let rootfs = Rootfs {
+        tag: &image.tag,
+        suite: pythons::VM.suite,
+        packages: package_list(VM_PACKAGES),
+        hook: VM_CUSTOMIZE,
+        env: vec![
+            (
+                "DEPLOYLAB_APT_PACKAGES",
+                recipe
+                    .apt_packages
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            ("DEPLOYLAB_REPO_OUT", repo_tmp.display().to_string()),
+            ("DEPLOYLAB_PIP_CONF", OFFLINE_PIP_CONF.to_string()),
+        ],
+        changes: vec![
+            r#"CMD ["/sbin/init"]"#.to_string(),
+            "ENV container=docker".to_string(),
+            format!("LABEL {LABEL_IMAGE}=vm {LABEL_RECIPE}={hash} {LABEL_BUILD}={build_id}"),
+        ],
+    };
+    import_rootfs(docker, &rootfs, progress).await?;
+    if !repo_tmp.join("Packages").is_file() {
+        return Err(failed(
+            "the offline package repository was not written".into(),
+        ));
+    }
 
     for (from, to) in [
         (&wheels_tmp, &image.wheels_dir),
@@ -232,18 +387,25 @@ async fn build_vm_image(
     Ok(())
 }
 
+/// One root filesystem made by mmdebstrap and imported as an image.
+struct Rootfs<'a> {
+    /// `repo:tag` of the image.
+    tag: &'a str,
+    suite: &'a str,
+    packages: Vec<&'a str>,
+    /// The customize hook (a shell script; `$1` is the root).
+    hook: &'a str,
+    /// The hook's environment.
+    env: Vec<(&'static str, String)>,
+    /// The image's configuration, as Docker's import takes it.
+    changes: Vec<String>,
+}
+
 /// Runs mmdebstrap with the recipe and streams its tar output into
 /// `POST /images/create?fromSrc=-` (Docker's `import`).
-async fn import_rootfs(
-    docker: &Docker,
-    recipe: &VmRecipe,
-    image: &VmImage,
-    build_id: &str,
-    repo_out: &Path,
-    progress: &Progress,
-) -> Result<()> {
+async fn import_rootfs(docker: &Docker, rootfs: &Rootfs<'_>, progress: &Progress) -> Result<()> {
     let failed = |detail: String| Error::ImageBuild {
-        image: image.tag.clone(),
+        image: rootfs.tag.to_string(),
         detail,
     };
     which("mmdebstrap").ok_or(Error::MissingTool {
@@ -253,33 +415,23 @@ async fn import_rootfs(
     })?;
     let hook_dir = tempfile::tempdir().map_err(Error::io("creating a temporary folder"))?;
     let hook = hook_dir.path().join("customize.sh");
-    std::fs::write(&hook, VM_CUSTOMIZE).map_err(Error::io("writing the image recipe"))?;
+    std::fs::write(&hook, rootfs.hook).map_err(Error::io("writing the image recipe"))?;
 
-    let packages: Vec<&str> = VmRecipe::base_packages();
     let mut child = tokio::process::Command::new("mmdebstrap")
         .arg("--variant=minbase")
         .arg("--format=tar")
-        .arg(format!("--include={}", packages.join(",")))
+        .arg(format!("--aptopt={APT_NO_EXPIRY}"))
+        .arg(format!("--include={}", rootfs.packages.join(",")))
         .arg(format!("--customize-hook=sh {} \"$1\"", hook.display()))
-        .arg(DEBIAN_SUITE)
+        .arg(rootfs.suite)
         .arg("-")
-        .env(
-            "DEPLOYLAB_APT_PACKAGES",
-            recipe
-                .apt_packages
-                .iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" "),
-        )
-        .env("DEPLOYLAB_REPO_OUT", repo_out)
+        .envs(rootfs.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| failed(format!("cannot run mmdebstrap: {e}")))?;
-
     // mmdebstrap narrates on stderr: show its last line as progress, keep the
     // tail for the error message.
     let stderr = child.stderr.take().expect("stderr is piped");
@@ -298,16 +450,15 @@ async fn import_rootfs(
     });
 
     let stdout = child.stdout.take().expect("stdout is piped");
-    let hash = image.tag.rsplit(':').next().unwrap_or_default().to_string();
+    let (repo, version) = rootfs
+        .tag
+        .rsplit_once(':')
+        .unwrap_or((rootfs.tag, "latest"));
     let options = CreateImageOptionsBuilder::default()
         .from_src("-")
-        .repo(VM_REPO)
-        .tag(&hash)
-        .changes(vec![
-            r#"CMD ["/sbin/init"]"#.to_string(),
-            "ENV container=docker".to_string(),
-            format!("LABEL {LABEL_IMAGE}=vm {LABEL_RECIPE}={hash} {LABEL_BUILD}={build_id}"),
-        ])
+        .repo(repo)
+        .tag(version)
+        .changes(rootfs.changes.clone())
         .build();
     let body = bollard::body_try_stream(tokio_util::io::ReaderStream::new(stdout));
     let mut import = docker.create_image(Some(options), Some(body), None);
@@ -325,7 +476,7 @@ async fn import_rootfs(
         .map_err(|e| failed(format!("waiting for mmdebstrap: {e}")))?;
     let tail = narration.await.unwrap_or_default();
     if !status.success() {
-        let _ = remove_image(docker, &image.tag).await;
+        let _ = remove_image(docker, rootfs.tag).await;
         return Err(failed(format!(
             "mmdebstrap exited with {status}; its last lines:\n    {}",
             tail.join("\n    ")
@@ -336,16 +487,12 @@ async fn import_rootfs(
             "Docker could not import the root filesystem: {e}"
         )));
     }
-    if !repo_out.join("Packages").is_file() {
-        return Err(failed(
-            "the offline package repository was not written".into(),
-        ));
-    }
     Ok(())
 }
 
-/// Downloads wheels (and their dependencies) for the VM's Python 3.11 into
-/// `dest`, using the host's pip and its configured index.
+/// Downloads wheels (and their dependencies) for every Python offered into
+/// `dest`, using the host's pip and its configured index: pip in each image
+/// picks the ones for its own Python.
 async fn download_wheels(
     docker: &Docker,
     packages: &BTreeSet<String>,
@@ -360,6 +507,19 @@ async fn download_wheels(
         .find(|p| which(p).is_some())
         .ok_or("python3 with pip is needed on the host to download wheels")?;
     let arch = docker::arch(docker).await;
+    for offered in pythons::ALL {
+        download_wheels_for(python, offered.version, &arch, packages, dest).await?;
+    }
+    Ok(())
+}
+
+async fn download_wheels_for(
+    python: &str,
+    version: &str,
+    arch: &str,
+    packages: &BTreeSet<String>,
+    dest: &Path,
+) -> Result<(), String> {
     let output = tokio::process::Command::new(python)
         .args([
             "-m",
@@ -373,7 +533,7 @@ async fn download_wheels(
             "--implementation",
             "cp",
             "--python-version",
-            "3.11",
+            version,
         ])
         .args(["--platform", &format!("manylinux2014_{arch}")])
         .args(["--platform", &format!("manylinux_2_36_{arch}")])
@@ -387,7 +547,7 @@ async fn download_wheels(
         .map_err(|e| format!("running pip: {e}"))?;
     if !output.status.success() {
         return Err(format!(
-            "pip download failed:\n{}",
+            "pip download for Python {version} failed:\n{}",
             String::from_utf8_lossy(&output.stderr).trim()
         ));
     }
@@ -528,6 +688,14 @@ pub(crate) async fn prune(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offline_pip_reads_the_mounted_wheels() {
+        assert!(OFFLINE_PIP_CONF.contains(&format!("find-links = {WHEELS_MOUNT}\n")));
+        for hook in [VM_CUSTOMIZE, BASE_CUSTOMIZE] {
+            assert!(hook.contains("\"$DEPLOYLAB_PIP_CONF\" > \"$root/etc/pip.conf\""));
+        }
+    }
 
     /// The offline repository depends on the exact package versions in the
     /// image: an image and a repository from two different builds never

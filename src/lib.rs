@@ -63,6 +63,7 @@ mod limits;
 mod packages;
 mod pipeline;
 mod progress;
+mod pythons;
 mod report;
 mod seam;
 mod shell;

@@ -7,6 +7,7 @@
 # Environment (set by deploylab):
 #   DEPLOYLAB_APT_PACKAGES  packages students install in labs (space separated)
 #   DEPLOYLAB_REPO_OUT      host folder that receives the offline apt repository
+#   DEPLOYLAB_PIP_CONF      /etc/pip.conf: the wheel cache, never the network
 set -eu
 root="$1"
 
@@ -87,10 +88,5 @@ CONF
 
 # pip: Python packages come from the host's wheel cache, never from the network
 # (an unreachable index would make every `pip install` wait through retries).
-cat > "$root/etc/pip.conf" <<'CONF'
-[global]
-no-index = true
-find-links = /srv/deploylab/wheels
-disable-pip-version-check = true
-CONF
+printf '%s\n' "$DEPLOYLAB_PIP_CONF" > "$root/etc/pip.conf"
 rm -rf "$root/var/lib/apt/lists/"* "$root/var/cache/apt/"*.bin

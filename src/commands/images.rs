@@ -13,8 +13,12 @@ use crate::seam::Ctx;
 
 /// Messages shown here, kept together for translation.
 mod text {
-    pub(super) fn up_to_date(tag: &str, seconds: f64) -> String {
-        format!("{tag} is up to date ({seconds:.1} s).")
+    pub(super) fn up_to_date(tag: &str) -> String {
+        format!("{tag} is up to date.")
+    }
+
+    pub(super) fn ready(seconds: f64) -> String {
+        format!("Images ready in {seconds:.1} s.")
     }
 
     pub(super) fn removed(count: usize) -> String {
@@ -35,16 +39,29 @@ pub(super) async fn run(ctx: &Ctx<'_>, action: ImagesAction) -> Result<i32> {
     let current = images::VmRecipe::for_labs(&labs).image(&ctx.home.cache);
     let current_tags = environment::current_images(&docker, &current).await;
     match action {
+        // The VM image and every Python's base: what a lab builds on
+        // needs nothing from the network afterwards.
         ImagesAction::Build => {
             let started = Instant::now();
-            let image =
-                images::ensure_vm_image(&docker, &ctx.home.cache, &labs, ctx.progress).await;
+            let built = async {
+                let vm =
+                    images::ensure_vm_image(&docker, &ctx.home.cache, &labs, ctx.progress).await?;
+                let mut tags = Vec::new();
+                for python in crate::pythons::ALL {
+                    tags.push(
+                        images::ensure_base(&docker, &vm, python, ctx.progress)
+                            .await?
+                            .tag,
+                    );
+                }
+                Ok::<_, crate::error::Error>(tags)
+            }
+            .await;
             ctx.progress.finish();
-            let image = image?;
-            println!(
-                "{}",
-                text::up_to_date(&image.tag, started.elapsed().as_secs_f64())
-            );
+            for tag in built? {
+                println!("{}", text::up_to_date(&tag));
+            }
+            println!("{}", text::ready(started.elapsed().as_secs_f64()));
         }
         ImagesAction::List => {
             let mut table = Table::new();

@@ -145,9 +145,12 @@ impl Environment for Compose {
             crate::standin::nginx::tag_for(vm),
         ];
         if let Ok(proxy) = proxy_address(docker).await {
-            tags.push(crate::standin::python::tag_for(vm, proxy));
+            for python in crate::pythons::ALL {
+                tags.push(crate::standin::python::tag_for(vm, python, proxy));
+                tags.push(crate::images::base_tag(vm, python));
+            }
         }
-        tags.extend(official_names().iter().map(ToString::to_string));
+        tags.extend(official_names());
         tags
     }
 

@@ -140,12 +140,13 @@ pub(crate) struct Running {
 }
 
 /// Every official name a stand-in may carry (hints of failed builds).
-pub(crate) fn official_names() -> Vec<&'static str> {
-    crate::standin::python::OFFICIAL
+pub(crate) fn official_names() -> Vec<String> {
+    let others = crate::standin::postgres::OFFICIAL
         .iter()
-        .chain(crate::standin::postgres::OFFICIAL)
-        .chain(crate::standin::nginx::OFFICIAL)
-        .copied()
+        .chain(crate::standin::nginx::OFFICIAL);
+    crate::standin::python::all_official()
+        .into_iter()
+        .chain(others.map(ToString::to_string))
         .collect()
 }
 
@@ -249,15 +250,15 @@ async fn proxy(
     Ok((proxy, guard))
 }
 
-/// The three stand-ins, built if missing, with their official names.
+/// The stand-ins (a Python per version offered, PostgreSQL, nginx), built
+/// if missing, with their official names.
 async fn standins(
     docker: &Docker,
     vm: &images::VmImage,
     proxy: SocketAddr,
     progress: &crate::progress::Progress,
 ) -> Result<Vec<StandIn>> {
-    let (python, python_names) =
-        crate::standin::python::ensure(docker, vm, proxy, progress).await?;
+    let pythons = crate::standin::python::ensure(docker, vm, proxy, progress).await?;
     let postgres = crate::standin::postgres::ensure(docker, vm, progress).await?;
     let postgres_names = crate::standin::name_as_official(
         docker,
@@ -267,12 +268,13 @@ async fn standins(
     )
     .await?;
     let (nginx, nginx_names) = crate::standin::nginx::ensure(docker, vm, progress).await?;
-    Ok(vec![
-        StandIn {
-            tag: python,
-            names: python_names,
-            what: "Debian 12's Python 3.11, pip through deploylab's proxy".into(),
-        },
+    let pythons = pythons.into_iter().map(|made| StandIn {
+        tag: made.tag,
+        names: made.names,
+        what: made.what,
+    });
+    Ok(pythons
+        .chain([
         StandIn {
             tag: postgres,
             names: postgres_names,
@@ -284,4 +286,5 @@ async fn standins(
             what: "Debian 12's nginx 1.22, the official image's layout".into(),
         },
     ])
+        .collect())
 }

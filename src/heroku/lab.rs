@@ -128,8 +128,8 @@ impl Environment for Heroku {
             image = images::ensure_vm_image(docker, &home.cache, &labs, ctx.progress) => image?,
             () = crate::interrupt::requested() => return Err(Error::Interrupted),
         };
-        let stack = tokio::select! {
-            stack = super::stack::ensure(docker, &vm, ctx.progress) => stack?,
+        let stacks = tokio::select! {
+            stacks = super::stack::ensure(docker, &vm, ctx.progress) => stacks?,
             () = crate::interrupt::requested() => return Err(Error::Interrupted),
         };
         let postgres = tokio::select! {
@@ -178,7 +178,7 @@ impl Environment for Heroku {
             token: &token,
             instance: &instance,
             network: &network,
-            stack: &stack,
+            stacks: &stacks,
             postgres: &postgres,
             wheels: &vm.wheels_dir,
             builds: proxy.as_ref().map(|p| (build_network.as_str(), p.address)),
@@ -241,12 +241,15 @@ impl Environment for Heroku {
         running.started_at
     }
 
-    /// The stack image, and the PostgreSQL stand-in its add-ons run on.
+    /// The stack images (one per Python, and the bases of those that are
+    /// not the VM's), and the PostgreSQL stand-in its add-ons run on.
     async fn current_images(_: &Docker, vm: &VmImage) -> Vec<String> {
-        vec![
-            super::stack::tag_for(vm),
-            crate::standin::postgres::tag_for(vm),
-        ]
+        let mut tags = vec![crate::standin::postgres::tag_for(vm)];
+        for python in crate::pythons::ALL {
+            tags.push(super::stack::tag_for(vm, python));
+            tags.push(crate::images::base_tag(vm, python));
+        }
+        tags
     }
 
     /// The stack images this home's slugs run on, which `images prune`
@@ -547,7 +550,7 @@ struct Spawn<'a> {
     token: &'a str,
     instance: &'a str,
     network: &'a str,
-    stack: &'a str,
+    stacks: &'a [super::stack::Stack],
     postgres: &'a str,
     wheels: &'a Path,
     /// The closed network builds run on and the package proxy on it.
@@ -567,7 +570,11 @@ impl Spawn<'_> {
             .arg("--ready-file")
             .arg(&ready)
             .args(["--instance", self.instance, "--network", self.network])
-            .args(["--stack", self.stack, "--postgres", self.postgres])
+            .args(["--postgres", self.postgres]);
+        for stack in self.stacks {
+            cmd.args(["--stack", &stack.arg()]);
+        }
+        cmd
             .arg("--wheels")
             .arg(self.wheels)
             .env("DEPLOYLAB_HEROKU_TOKEN", self.token);

@@ -1,9 +1,11 @@
-//! Images derived from the VM image, for what a registry would otherwise
-//! provide: the fake Heroku's stack, and stand-ins for official images
-//! (Python, PostgreSQL, nginx). Each is made once per VM image and setup script by running
-//! the script in a container of the VM image, with the offline apt
-//! repository mounted and no network, and committing the result. No
-//! registry, no download.
+//! Images derived from a base image (the VM image, or a Python base of
+//! another Debian release: `images::ensure_base`), for what a registry
+//! would otherwise provide: the fake Heroku's stacks, and stand-ins for
+//! official images (Python, PostgreSQL, nginx). Each is made once per base
+//! image and setup script by running the script in a container of the base,
+//! with the VM's offline apt repository mounted where the base is the VM
+//! image and no network, and committing the result. No registry, no
+//! download.
 
 pub(crate) mod nginx;
 pub(crate) mod postgres;
@@ -18,8 +20,9 @@ use sha2::Digest;
 
 use crate::docker::{LABEL_BUILD, LABEL_IMAGE, remove_container};
 use crate::error::{Error, Result};
-use crate::images::{APT_MOUNT, VmImage};
+use crate::images::{APT_MOUNT, Base};
 use crate::progress::Progress;
+use crate::pythons::Python;
 
 /// An image made from the VM image by a setup script.
 pub(crate) struct Derived<'a> {
@@ -34,23 +37,35 @@ pub(crate) struct Derived<'a> {
     pub(crate) config: ContainerConfig,
 }
 
-/// The tag of an image derived from `vm` by `setup`: a new setup makes a
-/// new image, even on the same VM image.
-pub(crate) fn tag_for(repo: &str, vm: &VmImage, setup: &str) -> String {
-    let vm_hash = vm.tag.rsplit(':').next().unwrap_or_default();
+/// The tag of an image derived from the base tagged `base` by `setup`: a
+/// new setup makes a new image, even on the same base.
+pub(crate) fn tag_for(repo: &str, base: &str, setup: &str) -> String {
+    let base_hash = base.rsplit(':').next().unwrap_or_default();
     let setup_hash = crate::state::hex(&sha2::Sha256::digest(setup.as_bytes()));
-    format!("{repo}:{vm_hash}-{}", &setup_hash[..8])
+    format!("{repo}:{base_hash}-{}", &setup_hash[..8])
 }
 
-/// Makes the image unless it is there, of this VM image's build.
+/// The lines of a setup script that install Debian `packages`: from the
+/// VM's offline repository on the VM's Python, or, on a Python base, a
+/// check that the base has them already (its packages.txt).
+pub(crate) fn install(python: &Python, packages: &str) -> String {
+    match python.is_vm() {
+        true => format!(
+            "apt-get update -qq\napt-get install -y -qq --no-install-recommends {packages} >/dev/null\nrm -rf /var/lib/apt/lists/*\n"
+        ),
+        false => format!("dpkg-query -W {packages} >/dev/null\n"),
+    }
+}
+
+/// Makes the image unless it is there, of this base image's build.
 pub(crate) async fn derive(
     docker: &Docker,
-    vm: &VmImage,
+    base: &Base,
     recipe: &Derived<'_>,
     progress: &Progress,
 ) -> Result<()> {
     let tag = recipe.tag;
-    let build = vm.build_id();
+    let build = base.build.clone();
     if crate::images::has_build(docker, tag, &build).await? {
         return Ok(());
     }
@@ -59,11 +74,16 @@ pub(crate) async fn derive(
         image: tag.to_string(),
         detail,
     };
+    let binds = base
+        .apt_dir
+        .iter()
+        .map(|dir| format!("{}:{APT_MOUNT}:ro", dir.display()))
+        .collect();
     let config = ContainerCreateBody {
-        image: Some(vm.tag.clone()),
+        image: Some(base.tag.clone()),
         cmd: Some(vec!["sh".into(), "-c".into(), recipe.setup.into()]),
         host_config: Some(HostConfig {
-            binds: Some(vec![format!("{}:{APT_MOUNT}:ro", vm.apt_dir.display())]),
+            binds: Some(binds),
             network_mode: Some("none".into()),
             ..crate::limits::BUILD.host_config()
         }),

@@ -98,7 +98,7 @@ chmod 0755 /docker-entrypoint.sh"#;
 
 /// The stand-in's tag for a VM image.
 pub(crate) fn tag_for(vm: &VmImage) -> String {
-    super::tag_for(REPO, vm, SETUP)
+    super::tag_for(REPO, &vm.tag, SETUP)
 }
 
 /// The stand-in, built if missing, under its official names where free:
@@ -126,7 +126,7 @@ pub(crate) async fn ensure(
             ..Default::default()
         },
     };
-    super::derive(docker, vm, &recipe, progress).await?;
+    super::derive(docker, &vm.base(), &recipe, progress).await?;
     let names = super::name_as_official(docker, &tag, KIND, OFFICIAL).await?;
     Ok((tag, names))
 }

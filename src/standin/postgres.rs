@@ -92,7 +92,7 @@ chmod 0755 /usr/local/bin/docker-entrypoint.sh"#;
 
 /// The stand-in's tag for a VM image.
 pub(crate) fn tag_for(vm: &VmImage) -> String {
-    super::tag_for(REPO, vm, SETUP)
+    super::tag_for(REPO, &vm.tag, SETUP)
 }
 
 /// The stand-in for a VM image: its tag, built if missing.
@@ -115,6 +115,6 @@ pub(crate) async fn ensure(docker: &Docker, vm: &VmImage, progress: &Progress) -
             ..Default::default()
         },
     };
-    super::derive(docker, vm, &recipe, progress).await?;
+    super::derive(docker, &vm.base(), &recipe, progress).await?;
     Ok(tag)
 }

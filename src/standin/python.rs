@@ -1,10 +1,10 @@
-//! A stand-in for the official `python:3.11-slim` image: Debian 12's
-//! Python 3.11 with `python`, `pip` and `pip install` as root working the
-//! way they do in the official image (no "externally managed" refusal;
-//! packages land in /usr/local). Its pip asks deploylab's package proxy
-//! (cached wheels, and what the host fetches when it is online), so `pip
-//! install` works inside `docker build` and in containers with no network
-//! but the way to the host.
+//! Stand-ins for the official `python:3.X-slim` images, one per Python
+//! deploylab offers (`pythons::ALL`): Debian's Python of that release with
+//! `python`, `pip` and `pip install` as root working the way they do in the
+//! official image (no "externally managed" refusal). Their pip asks
+//! deploylab's package proxy (cached wheels, and what the host fetches when
+//! it is online), so `pip install` works inside `docker build` and in
+//! containers with no network but the way to the host.
 
 use std::net::SocketAddr;
 
@@ -14,71 +14,127 @@ use bollard::models::ContainerConfig;
 use crate::error::Result;
 use crate::images::VmImage;
 use crate::progress::Progress;
+use crate::pythons::{self, Python};
 
 pub(crate) const REPO: &str = "deploylab/python";
-/// The `deploylab.image` label of the stand-in.
+/// The `deploylab.image` label of the stand-ins.
 pub(crate) const KIND: &str = "python-standin";
-/// The official names it answers to where no such image exists.
-pub(crate) const OFFICIAL: &[&str] = &[
-    "python:3.11-slim",
-    "python:3.11-slim-bookworm",
-    "python:3.11",
-    "python:3.11-bookworm",
-];
-/// Debian 12's Python.
-const VERSION: &str = "3.11.2";
+
+/// The official names the stand-in for `python` answers to where no such
+/// image exists: the release's own spellings only (the official 3.14
+/// images are Debian 13's, this one is Debian 14's: no `-trixie` name).
+pub(crate) fn official(python: &Python) -> Vec<String> {
+    let v = python.version;
+    let mut names = vec![format!("python:{v}-slim"), format!("python:{v}")];
+    if python.suite != "forky" {
+        let s = python.suite;
+        names.extend([format!("python:{v}-slim-{s}"), format!("python:{v}-{s}")]);
+    }
+    names
+}
+
+/// Every official name a Python stand-in may carry.
+pub(crate) fn all_official() -> Vec<String> {
+    pythons::ALL.iter().flat_map(official).collect()
+}
 
 /// The setup script: packages, then pip pointed at the proxy at `proxy`.
-fn setup(proxy: SocketAddr) -> String {
+fn setup(python: &Python, proxy: SocketAddr) -> String {
     format!(
         r#"set -e
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends python3 python3-pip python3-venv python-is-python3 >/dev/null
-rm -rf /var/lib/apt/lists/*
-# The official image's Python is not Debian's: pip as root installs freely.
+{install}# The official image's Python is not Debian's: pip as root installs freely.
 rm -f /usr/lib/python3*/EXTERNALLY-MANAGED
 ln -sf /usr/bin/pip3 /usr/local/bin/pip
 ln -sf /usr/bin/pip3 /usr/local/bin/pip3
 cat > /etc/pip.conf <<'CONF'
 {conf}CONF
 "#,
+        install = super::install(python, "python3 python3-pip python3-venv python-is-python3"),
         conf = crate::packages::pip_conf(proxy)
     )
 }
 
-/// The stand-in's tag for a VM image and proxy address.
-pub(crate) fn tag_for(vm: &VmImage, proxy: SocketAddr) -> String {
-    super::tag_for(REPO, vm, &setup(proxy))
+/// The stand-in's tag for a Python, VM image and proxy address.
+pub(crate) fn tag_for(vm: &VmImage, python: &Python, proxy: SocketAddr) -> String {
+    let base = crate::images::base_tag(vm, python);
+    super::tag_for(REPO, &base, &setup(python, proxy))
 }
 
-/// The stand-in, built if missing, under its official names where free:
-/// its tag and those names.
+/// A stand-in made: its tag, the official names it carries, and what it is.
+pub(crate) struct Made {
+    pub(crate) tag: String,
+    pub(crate) names: Vec<String>,
+    pub(crate) what: String,
+}
+
+/// Every Python's stand-in, built if missing, under its official names
+/// where free.
 pub(crate) async fn ensure(
     docker: &Docker,
     vm: &VmImage,
     proxy: SocketAddr,
     progress: &Progress,
-) -> Result<(String, Vec<String>)> {
-    let tag = tag_for(vm, proxy);
-    let setup = setup(proxy);
-    let recipe = super::Derived {
-        tag: &tag,
-        kind: KIND,
-        setup: &setup,
-        config: ContainerConfig {
-            cmd: Some(vec!["python3".into()]),
-            env: Some(vec![
-                "PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
-                "LANG=C.UTF-8".into(),
-                format!("PYTHON_VERSION={VERSION}"),
-            ]),
-            stop_signal: Some("SIGTERM".into()),
-            working_dir: Some("/".into()),
-            ..Default::default()
-        },
-    };
-    super::derive(docker, vm, &recipe, progress).await?;
-    let names = super::name_as_official(docker, &tag, KIND, OFFICIAL).await?;
-    Ok((tag, names))
+) -> Result<Vec<Made>> {
+    let mut made = Vec::new();
+    for python in pythons::ALL {
+        let base = crate::images::ensure_base(docker, vm, python, progress).await?;
+        let tag = tag_for(vm, python, proxy);
+        let setup = setup(python, proxy);
+        let recipe = super::Derived {
+            tag: &tag,
+            kind: KIND,
+            setup: &setup,
+            config: ContainerConfig {
+                cmd: Some(vec!["python3".into()]),
+                env: Some(vec![
+                    "PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
+                    "LANG=C.UTF-8".into(),
+                    format!("PYTHON_VERSION={}", python.version),
+                ]),
+                stop_signal: Some("SIGTERM".into()),
+                working_dir: Some("/".into()),
+                ..Default::default()
+            },
+        };
+        super::derive(docker, &base, &recipe, progress).await?;
+        let official = official(python);
+        let official: Vec<&str> = official.iter().map(String::as_str).collect();
+        let names = super::name_as_official(docker, &tag, KIND, &official).await?;
+        made.push(Made {
+            tag,
+            names,
+            what: text::what(python),
+        });
+    }
+    Ok(made)
+}
+
+mod text {
+    pub(super) fn what(python: &crate::pythons::Python) -> String {
+        format!(
+            "{}'s Python {}, pip through deploylab's proxy",
+            python.debian, python.version
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn each_python_answers_to_its_releases_official_names() {
+        let names = super::all_official();
+        for name in [
+            "python:3.11-slim",
+            "python:3.11-slim-bookworm",
+            "python:3.13-slim",
+            "python:3.13-slim-trixie",
+            "python:3.13",
+            "python:3.14-slim",
+        ] {
+            assert!(names.iter().any(|n| n == name), "{name}: {names:?}");
+        }
+        assert!(!names.iter().any(|n| n == "python:3.14-slim-trixie"));
+        assert!(!names.iter().any(|n| n.starts_with("python:3.12")));
+    }
 }

@@ -284,7 +284,19 @@ fn container_lab_judges_the_image_alone_before_compose() {
         "Dockerfile",
     );
     let said = check_result(&check(&lab), "builds")["observed"].to_string();
-    assert!(said.contains("python:3.11-slim"), "{said}");
+    for offered in ["python:3.11-slim", "python:3.13-slim", "python:3.14-slim"] {
+        assert!(said.contains(offered), "{said}");
+    }
+    // Python 3.14's stand-in builds, pip installing through the proxy.
+    app.write(
+        "Dockerfile",
+        "FROM python:3.14-slim\n\
+         RUN python -c 'import sys; assert sys.version_info[:2] == (3, 14), sys.version'\n\
+         RUN pip install --no-cache-dir gunicorn && gunicorn --version\n\
+         CMD [\"python\"]\n",
+    );
+    let report = check(&lab);
+    assert_eq!(check_status(&report, "builds"), "pass", "{report:#}");
 
     // The course's Dockerfile with four classic mistakes: no .dockerignore
     // (history and a local database go in), a secret in ENV, gunicorn left
@@ -367,7 +379,8 @@ fn container_lab_judges_another_project_deployed_its_own_way() {
     );
     app.write(
         "Dockerfile",
-        "FROM python:3.11-slim-bookworm\n\
+        "FROM python:3.13-slim-trixie\n\
+         RUN python -c 'import sys; assert sys.version_info[:2] == (3, 13), sys.version'\n\
          ENV PYTHONUNBUFFERED=1 NOTES_PRODUCTION=1 NOTES_STATIC_ROOT=/var/www/notes-static\n\
          RUN useradd --uid 1500 --create-home web\n\
          WORKDIR /srv/notes\n\

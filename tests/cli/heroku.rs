@@ -722,7 +722,7 @@ fn heroku_classic_failures_get_herokus_messages() {
         out.contains("The requested Python version isn't available"),
         "{out}"
     );
-    assert!(out.contains("Available: Python 3.11"), "{out}");
+    assert!(out.contains("Available: Python 3.11, 3.13, 3.14."), "{out}");
     // A version past its end of life says so, as Heroku does.
     fake.commit(&[(".python-version", "3.8\n")], "Python 3.8");
     let (ok, out) = fake.push();
@@ -990,6 +990,103 @@ fn heroku_builds_install_through_the_package_proxy() {
 
     assert!(fake.lab.run(&["stop", "heroku"]).status.success());
     assert!(fake.lab.proxies().is_empty(), "stop left the proxy running");
+}
+
+/// A Flask app saying which Python serves it.
+const FLASK_VERSION_APP: &str = "import sys\nfrom flask import Flask\n\napp = Flask(__name__)\n\n\n@app.get('/')\ndef home():\n    return 'flask on python %d.%d' % sys.version_info[:2]\n";
+
+/// A small Django project saying which Python serves it.
+const DJANGO_VERSION_APP: &[(&str, &str)] = &[
+    ("requirements.txt", "django>=5.2,<6\ngunicorn\n"),
+    ("Procfile", "web: gunicorn site_v.wsgi\n"),
+    (
+        "manage.py",
+        "import os, sys\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site_v.settings')\nfrom django.core.management import execute_from_command_line\nexecute_from_command_line(sys.argv)\n",
+    ),
+    ("site_v/__init__.py", ""),
+    (
+        "site_v/settings.py",
+        "from pathlib import Path\nBASE_DIR = Path(__file__).resolve().parent.parent\nSECRET_KEY = 'a-test-key-only'\nDEBUG = False\nALLOWED_HOSTS = ['.localhost']\nINSTALLED_APPS = ['django.contrib.staticfiles']\nROOT_URLCONF = 'site_v.urls'\nSTATIC_URL = 'static/'\nSTATIC_ROOT = BASE_DIR / 'staticfiles'\n",
+    ),
+    (
+        "site_v/urls.py",
+        "import sys\nfrom django.http import HttpResponse\nfrom django.urls import path\n\ndef home(request):\n    return HttpResponse('django on python %d.%d' % sys.version_info[:2])\n\nurlpatterns = [path('', home)]\n",
+    ),
+    (
+        "site_v/wsgi.py",
+        "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site_v.settings')\nfrom django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n",
+    ),
+];
+
+/// Apps pin the Python they need: a Flask app 3.13 (`.python-version`), a
+/// Django app 3.14 (`runtime.txt`, with Heroku's deprecation warning), both
+/// built with the real CLI and git from the offline wheels alone (the
+/// host's index does not answer) and served over HTTPS by that Python. A
+/// version no Debian release ships names the ones there are.
+#[test]
+fn heroku_apps_pin_python_3_13_and_3_14() {
+    let cli = heroku_cli();
+    let lab = Lab::new().env("PIP_INDEX_URL", "http://127.0.0.1:9/simple/");
+    let fake = FakeHeroku::start(lab, cli);
+    let serves = |app: &str, expected: &str| {
+        fake.wait_for_web(app, "up");
+        let url = format!("https://{app}.localhost:{}/", fake.router_port);
+        let page = fake.command("curl").args(["-sS", &url]).output().unwrap();
+        assert_eq!(stdout(&page), expected, "{}", stderr(&page));
+    };
+
+    fake.ok(&["create", "flask-313"]);
+    fake.commit(
+        &[
+            ("app.py", FLASK_VERSION_APP),
+            ("requirements.txt", "flask\ngunicorn\n"),
+            ("Procfile", "web: gunicorn app:app\n"),
+            (".python-version", "3.13\n"),
+        ],
+        "flask on 3.13",
+    );
+    let (ok, out) = fake.push();
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("Using Python 3.13 specified in .python-version"),
+        "{out}"
+    );
+    serves("flask-313", "flask on python 3.13");
+
+    // One that no Debian release ships: refused, naming those there are.
+    fake.commit(&[(".python-version", "3.12\n")], "3.12");
+    let (ok, out) = fake.push();
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("The requested Python version isn't available"),
+        "{out}"
+    );
+    assert!(out.contains("Available: Python 3.11, 3.13, 3.14."), "{out}");
+
+    assert!(
+        fake.git(&["rm", "-q", "app.py", ".python-version"])
+            .status
+            .success()
+    );
+    assert!(fake.git(&["remote", "remove", "heroku"]).status.success());
+    fake.ok(&["create", "django-314"]);
+    let mut files = DJANGO_VERSION_APP.to_vec();
+    files.push(("runtime.txt", "python-3.14\n"));
+    fake.commit(&files, "django on 3.14");
+    let (ok, out) = fake.push();
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("Using Python 3.14 specified in runtime.txt"),
+        "{out}"
+    );
+    assert!(out.contains("runtime.txt file is deprecated"), "{out}");
+    assert!(
+        out.contains("$ python manage.py collectstatic --noinput"),
+        "{out}"
+    );
+    serves("django-314", "django on python 3.14");
+    // The Flask app still runs on its own Python.
+    serves("flask-313", "flask on python 3.13");
 }
 
 /// A Django project written for Heroku, as Heroku's guides write one (not

@@ -16,7 +16,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
 use super::api::Slug;
-use crate::heroku::stack::{DYNO_UID, DYNO_USER, PATH, PYTHON_VERSION};
+use crate::heroku::stack::{DYNO_UID, DYNO_USER, PATH, Stack};
 use super::{Fake, git};
 use crate::docker::{LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE, remove_container};
 use crate::error::{Error, Result};
@@ -74,13 +74,17 @@ pub(crate) mod text {
     pub(crate) const RELEASE_FAILED: &str = "Release command failed";
     pub(crate) const REJECTED: &str = " !     Push rejected, failed to compile Python app.";
     pub(crate) const PUSH_FAILED: &str = " !     Push failed";
+    /// Heroku's wording for a version it does not build, with the ones
+    /// this stack has (Debian's: 3.10 and 3.12 are no Debian release's).
     pub(crate) fn no_python(version: &str, file: &str, available: &str) -> Vec<String> {
         vec![
             " !     Error: The requested Python version isn't available.".into(),
             " !     ".into(),
             format!(" !     Your app's {file} file specifies a Python version"),
-            format!(" !     of {version}, which deploylab's offline stack doesn't have."),
-            format!(" !     Available: Python {available}. Update {file} to: {available}"),
+            format!(" !     of {version}, which deploylab's offline stack doesn't have:"),
+            " !     its Pythons are Debian's, and no Debian release ships that one.".into(),
+            " !     ".into(),
+            format!(" !     Available: Python {available}. Update {file} to one of them."),
         ]
     }
     /// Heroku's heading for a version past its upstream end of life.
@@ -334,12 +338,20 @@ fn requested_python(repo: &Repo, commit: &str, files: &[String]) -> Option<(Stri
     None
 }
 
-/// Whether a requested version (`3.11`, `3.11.9`, `python-3.11`) is the
-/// stack's Python.
-pub(crate) fn python_matches(requested: &str) -> bool {
-    let mut parts = requested.trim().split('.');
-    let major_minor = [parts.next(), parts.next()];
-    major_minor == [Some("3"), Some("11")]
+/// The stack a requested version (`3.13`, `3.13.2`, `python-3.13`) asks
+/// for, by major.minor as Heroku reads it; None if the fake has none.
+pub(crate) fn stack_for<'a>(stacks: &'a [Stack], requested: &str) -> Option<&'a Stack> {
+    let python = crate::pythons::find(requested)?;
+    stacks.iter().find(|s| s.python == python.version)
+}
+
+/// The versions of the stacks, for messages: "3.11, 3.13, 3.14".
+fn versions(stacks: &[Stack]) -> String {
+    stacks
+        .iter()
+        .map(|s| s.python.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether a requested version is past its upstream end of life (Python
@@ -364,7 +376,7 @@ async fn build(
 ) -> Result<Option<Slug>> {
     let Some(super::Runtime {
         docker,
-        stack,
+        stacks,
         packages: build_packages,
         ..
     }) = &fake.runtime
@@ -394,33 +406,45 @@ async fn build(
         say.lines(text::NO_PACKAGE_MANAGER).await;
         return Ok(None);
     }
-    match requested_python(repo, commit, &files) {
-        Some((version, file)) if !python_matches(&version) => {
-            let lines = match end_of_life(&version) {
-                true => text::end_of_life(&version, file, PYTHON_VERSION),
-                false => text::no_python(&version, file, PYTHON_VERSION),
-            };
-            for line in lines {
-                say.line(&line).await;
-            }
-            return Ok(None);
-        }
-        Some((_, file)) => {
-            say.line(&format!(
-                "-----> Using Python {PYTHON_VERSION} specified in {file}"
-            ))
+    let Some(default) = stacks.first() else {
+        say.line(" !     This fake Heroku has no stack image: it cannot build.")
             .await;
-            if file == "runtime.txt" {
-                say.lines(text::RUNTIME_TXT_DEPRECATED).await;
+        return Ok(None);
+    };
+    let stack = match requested_python(repo, commit, &files) {
+        Some((version, file)) => match stack_for(stacks, &version) {
+            None => {
+                let lines = match end_of_life(&version) {
+                    true => text::end_of_life(&version, file, &versions(stacks)),
+                    false => text::no_python(&version, file, &versions(stacks)),
+                };
+                for line in lines {
+                    say.line(&line).await;
+                }
+                return Ok(None);
             }
-        }
+            Some(stack) => {
+                say.line(&format!(
+                    "-----> Using Python {} specified in {file}",
+                    stack.python
+                ))
+                .await;
+                if file == "runtime.txt" {
+                    say.lines(text::RUNTIME_TXT_DEPRECATED).await;
+                }
+                stack
+            }
+        },
         None => {
             say.line(&format!(
-                "-----> No Python version was specified. Using the buildpack default: Python {PYTHON_VERSION}"
+                "-----> No Python version was specified. Using the buildpack default: Python {}",
+                default.python
             ))
             .await;
+            default
         }
-    }
+    };
+    let stack = &stack.image;
 
     let config = fake
         .platform
@@ -678,12 +702,18 @@ mod tests {
     }
 
     #[test]
-    fn only_the_stacks_python_is_accepted() {
-        assert!(python_matches("3.11"));
-        assert!(python_matches("3.11.9"));
-        assert!(!python_matches("3.12"));
-        assert!(!python_matches("3"));
-        assert!(!python_matches("3.1"));
+    fn a_build_gets_the_stack_of_the_python_it_asks_for() {
+        let stacks = [
+            Stack { python: "3.11".into(), image: "a".into() },
+            Stack { python: "3.13".into(), image: "b".into() },
+        ];
+        assert_eq!(stack_for(&stacks, "3.11").map(|s| s.image.as_str()), Some("a"));
+        assert_eq!(stack_for(&stacks, "3.13.1").map(|s| s.image.as_str()), Some("b"));
+        assert_eq!(stack_for(&stacks, "3.14"), None, "offered, but not given to this fake");
+        assert_eq!(versions(&stacks), "3.11, 3.13");
+        for missing in ["3.12", "3", "3.1"] {
+            assert_eq!(stack_for(&stacks, missing), None, "{missing}");
+        }
     }
 
     #[test]

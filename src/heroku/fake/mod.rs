@@ -63,9 +63,10 @@ pub(crate) struct ServeArgs {
     /// Docker network dynos run on.
     #[arg(long)]
     pub(crate) network: Option<String>,
-    /// The stack image builds and dynos run from.
-    #[arg(long)]
-    pub(crate) stack: Option<String>,
+    /// The stack images builds and dynos run from, one per Python
+    /// (`3.13=IMAGE`), the default Python's first.
+    #[arg(long, value_parser = crate::heroku::stack::Stack::parse)]
+    pub(crate) stack: Vec<crate::heroku::stack::Stack>,
     /// Folder of offline wheels builds install from when there is no
     /// package proxy.
     #[arg(long)]
@@ -112,8 +113,9 @@ pub(crate) struct Fake {
 /// What the fake runs containers with.
 pub(crate) struct Runtime {
     pub(crate) docker: Docker,
-    /// The stack image builds and dynos run from.
-    pub(crate) stack: String,
+    /// The stack images builds run on, one per Python, the default's first
+    /// (a slug names the one it was built on: its dynos run on it).
+    pub(crate) stacks: Vec<crate::heroku::stack::Stack>,
     /// The Docker network dynos and add-ons join (None: Docker's bridge).
     pub(crate) network: Option<String>,
     /// The PostgreSQL image Heroku Postgres add-ons run, if the lab has one.
@@ -239,10 +241,10 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
         rendezvous: port_of(&rendezvous_listener)?,
     };
     // Without a stack image (API-only tests) there is no Docker to talk to.
-    let runtime = match args.stack {
-        Some(stack) => Some(Runtime {
+    let runtime = match args.stack.is_empty() {
+        false => Some(Runtime {
             docker: crate::docker::connect().await?,
-            stack,
+            stacks: args.stack,
             network: args.network,
             postgres: args.postgres,
             packages: match (args.build_network, args.package_proxy) {
@@ -250,7 +252,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<()> {
                 _ => BuildPackages::Offline { wheels: args.wheels },
             },
         }),
-        None => None,
+        true => None,
     };
     let platform = api::Platform::load(
         args.dir.join("state.json"),
