@@ -2,6 +2,7 @@
 //! labels, and the few container operations the rest of deploylab builds on.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 use bollard::Docker;
 use bollard::exec::{CreateExecOptions, StartExecResults};
@@ -44,7 +45,107 @@ const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Connects to the engine named by `DOCKER_HOST` (or the local default),
 /// negotiating the API version, and makes sure it answers.
+/// Where lab containers' ports are published and where deploylab reaches
+/// them: 127.0.0.1 (Docker Desktop forwards published ports there too), or
+/// `DEPLOYLAB_PUBLISH_HOST` where deploylab runs apart from the engine's
+/// host network (another machine's address, a container's gateway).
+/// deploylab never connects to containers' own addresses, which only a
+/// Linux host running the engine itself can route to.
+pub(crate) fn published_host() -> std::net::IpAddr {
+    published_host_setting()
+        .ok()
+        .flatten()
+        .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into())
+}
+
+const PUBLISH_HOST: &str = "DEPLOYLAB_PUBLISH_HOST";
+
+fn published_host_setting() -> Result<Option<std::net::IpAddr>> {
+    match std::env::var(PUBLISH_HOST) {
+        Ok(value) if !value.trim().is_empty() => {
+            value
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| Error::BadSetting {
+                    name: PUBLISH_HOST,
+                    value,
+                    why: "not an IP address",
+                })
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Whether the engine is Docker Desktop's (macOS, Windows, WSL2), whose
+/// networks live in a VM of its own; its `info` says so.
+pub(crate) async fn is_desktop(docker: &Docker) -> bool {
+    docker
+        .info()
+        .await
+        .ok()
+        .and_then(|i| i.operating_system)
+        .is_some_and(|os| os.contains("Docker Desktop"))
+}
+
+/// Whether a process in the container listens on TCP `port` where others
+/// can reach it (any address but loopback), as its own sockets say.
+pub(crate) async fn listens(docker: &Docker, container: &str, port: u16) -> bool {
+    let read = vec![
+        "cat".to_string(),
+        "/proc/net/tcp".into(),
+        "/proc/net/tcp6".into(),
+    ];
+    match exec(docker, container, read, None).await {
+        Ok(out) => listens_in(&out.stdout, port),
+        Err(_) => false,
+    }
+}
+
+/// `/proc/net/tcp{,6}`: a socket in state LISTEN (`0A`) on `port`, bound
+/// to any address but loopback (127.x, ::1, ::ffff:127.x).
+fn listens_in(proc_net: &str, port: u16) -> bool {
+    let port = format!("{port:04X}");
+    proc_net.lines().any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (Some(local), Some(state)) = (fields.get(1), fields.get(3)) else {
+            return false;
+        };
+        let Some((address, at)) = local.split_once(':') else {
+            return false;
+        };
+        // Addresses are in the kernel's byte order (little-endian on the
+        // machines Docker runs on): an IPv4 address's first octet is last.
+        let loopback = match address.len() {
+            8 => address.ends_with("7F"),
+            32 => {
+                address == "00000000000000000000000001000000"
+                    || (address.starts_with("0000000000000000FFFF0000") && address.ends_with("7F"))
+            }
+            _ => true,
+        };
+        *state == "0A" && at.eq_ignore_ascii_case(&port) && !loopback
+    })
+}
+
+/// Where the engine publishes the container's TCP `port`
+/// (`published_host` and the host port it chose).
+pub(crate) async fn published_at(
+    docker: &Docker,
+    container: &str,
+    port: u16,
+) -> Option<SocketAddr> {
+    let info = docker.inspect_container(container, None).await.ok()?;
+    let ports = info.network_settings?.ports?;
+    let bindings = ports.get(&format!("{port}/tcp"))?.clone()?;
+    let host_port = bindings
+        .iter()
+        .find_map(|b| b.host_port.as_deref()?.parse::<u16>().ok())?;
+    Some(SocketAddr::new(published_host(), host_port))
+}
+
 pub(crate) async fn connect() -> Result<Docker> {
+    published_host_setting()?;
     let unreachable = |detail: String| Error::DockerUnreachable {
         host: host(),
         detail,
@@ -503,5 +604,31 @@ pub(crate) async fn arch(docker: &Docker) -> String {
         "aarch64".to_string()
     } else {
         arch
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Read from a container listening six ways (ports 8080–8085).
+    const PROC_NET: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 1 1 0000000000000000 100 0 0 10 0
+   1: 00000000:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 2 1 0000000000000000 100 0 0 10 0
+   2: 0200A8C0:1F92 0100A8C0:D431 01 00000000:00000000 00:00000000 00000000  1000        0 3 1 0000000000000000 100 0 0 10 0
+  sl  local_address                         remote_address                        st
+   0: 00000000000000000000000001000000:1F93 00000000000000000000000000000000:0000 0A
+   1: 00000000000000000000000000000000:1F94 00000000000000000000000000000000:0000 0A
+   2: 0000000000000000FFFF00000100007F:1F95 00000000000000000000000000000000:0000 0A
+";
+
+    #[test]
+    fn only_a_listening_socket_others_reach_counts() {
+        let listens = |port| super::listens_in(PROC_NET, port);
+        assert!(!listens(8080), "127.0.0.1 only");
+        assert!(listens(8081), "0.0.0.0");
+        assert!(!listens(8082), "connected, not listening");
+        assert!(!listens(8083), "::1 only");
+        assert!(listens(8084), "::");
+        assert!(!listens(8085), "::ffff:127.0.0.1");
+        assert!(!listens(9000), "nothing there");
     }
 }

@@ -106,6 +106,13 @@ pub(crate) enum Error {
     #[error("capturing the work: {why}")]
     Capture { why: String },
 
+    #[error("{name}={value}: {why}")]
+    BadSetting {
+        name: &'static str,
+        value: String,
+        why: &'static str,
+    },
+
     #[error("cannot reach the Docker engine at {host}: {detail}")]
     DockerUnreachable { host: String, detail: String },
 
@@ -229,7 +236,8 @@ impl Error {
             | BadSubmission { .. }
             | NoSuchApp { .. }
             | AppFolder { .. }
-            | SubmissionState { .. } => exit::USAGE,
+            | SubmissionState { .. }
+            | BadSetting { .. } => exit::USAGE,
             DockerUnreachable { .. }
             | Docker { .. }
             | PortTaken { .. }

@@ -49,7 +49,7 @@ pub(crate) const WHEELS_MOUNT: &str = "/srv/deploylab/wheels";
 /// pip in the images: the wheel cache mounted at `WHEELS_MOUNT`, never the
 /// network (an unreachable index would make every `pip install` wait
 /// through retries). Images that reach the package proxy replace it.
-const OFFLINE_PIP_CONF: &str = "[global]
+pub(crate) const OFFLINE_PIP_CONF: &str = "[global]
 no-index = true
 find-links = /srv/deploylab/wheels
 disable-pip-version-check = true";
@@ -83,9 +83,16 @@ impl VmRecipe {
 
     pub(crate) fn hash(&self) -> String {
         let mut h = Sha256::new();
-        for part in [BUILD_FORMAT, pythons::VM.suite, VM_PACKAGES, VM_CUSTOMIZE]
-            .into_iter()
-            .chain(pythons::ALL.iter().map(|p| p.version))
+        let bootstrap = Bootstrap::here().id();
+        for part in [
+            BUILD_FORMAT,
+            &bootstrap,
+            pythons::VM.suite,
+            VM_PACKAGES,
+            VM_CUSTOMIZE,
+        ]
+        .into_iter()
+        .chain(pythons::ALL.iter().map(|p| p.version))
         {
             h.update(part.as_bytes());
             h.update([0]);
@@ -136,7 +143,14 @@ pub(crate) fn base_tag(vm: &VmImage, python: &Python) -> String {
         true => vm.tag.clone(),
         false => {
             let mut h = Sha256::new();
-            for part in [BUILD_FORMAT, python.suite, BASE_PACKAGES, BASE_CUSTOMIZE] {
+            let bootstrap = Bootstrap::here().id();
+            for part in [
+                BUILD_FORMAT,
+                &bootstrap,
+                python.suite,
+                BASE_PACKAGES,
+                BASE_CUSTOMIZE,
+            ] {
                 h.update(part.as_bytes());
                 h.update([0]);
             }
@@ -190,9 +204,11 @@ pub(crate) async fn ensure_base(
         packages: package_list(BASE_PACKAGES),
         hook: BASE_CUSTOMIZE,
         env: vec![("DEPLOYLAB_PIP_CONF", OFFLINE_PIP_CONF.to_string())],
-        changes: vec![
-            r#"CMD ["python3"]"#.to_string(),
-            format!("LABEL {LABEL_IMAGE}=python-base {LABEL_BUILD}={build}"),
+        cmd: &["python3"],
+        image_env: &[],
+        labels: vec![
+            (LABEL_IMAGE, "python-base".into()),
+            (LABEL_BUILD, build.clone()),
         ],
     };
     import_rootfs(docker, &rootfs, progress).await?;
@@ -359,10 +375,12 @@ async fn build_vm_image(
             ("DEPLOYLAB_REPO_OUT", repo_tmp.display().to_string()),
             ("DEPLOYLAB_PIP_CONF", OFFLINE_PIP_CONF.to_string()),
         ],
-        changes: vec![
-            r#"CMD ["/sbin/init"]"#.to_string(),
-            "ENV container=docker".to_string(),
-            format!("LABEL {LABEL_IMAGE}=vm {LABEL_RECIPE}={hash} {LABEL_BUILD}={build_id}"),
+        cmd: &["/sbin/init"],
+        image_env: &["container=docker"],
+        labels: vec![
+            (LABEL_IMAGE, "vm".into()),
+            (LABEL_RECIPE, hash.into()),
+            (LABEL_BUILD, build_id.clone()),
         ],
     };
     import_rootfs(docker, &rootfs, progress).await?;
@@ -397,22 +415,120 @@ struct Rootfs<'a> {
     hook: &'a str,
     /// The hook's environment.
     env: Vec<(&'static str, String)>,
-    /// The image's configuration, as Docker's import takes it.
-    changes: Vec<String>,
+    /// The image's command, environment and labels.
+    cmd: &'a [&'a str],
+    image_env: &'a [&'a str],
+    labels: Vec<(&'static str, String)>,
+}
+
+impl Rootfs<'_> {
+    /// The image's configuration as Docker's import takes it (Dockerfile
+    /// instructions).
+    fn changes(&self) -> Vec<String> {
+        let cmd = serde_json::to_string(self.cmd).expect("strings serialize");
+        let mut changes = vec![format!("CMD {cmd}")];
+        changes.extend(self.image_env.iter().map(|e| format!("ENV {e}")));
+        let labels: Vec<String> = self
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        changes.push(format!("LABEL {}", labels.join(" ")));
+        changes
+    }
+
+    /// The same, as a commit takes it.
+    fn config(&self) -> bollard::models::ContainerConfig {
+        bollard::models::ContainerConfig {
+            cmd: Some(self.cmd.iter().map(ToString::to_string).collect()),
+            env: Some(self.image_env.iter().map(ToString::to_string).collect()),
+            labels: Some(
+                self.labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+            ),
+            ..Default::default()
+        }
+    }
+}
+
+/// How root filesystems are made here: mmdebstrap where it is installed
+/// (Debian and Ubuntu hosts), else in a container of Debian's own image of
+/// the suite (`debian:bookworm`), which the engine has or pulls: Docker
+/// Desktop reaches Docker Hub, and `DEPLOYLAB_DEBIAN_IMAGE` names a copy in
+/// a registry of one's own (`127.0.0.1:5000/debian`). The two make
+/// different images (the tag says which), each with everything inside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Bootstrap {
+    Mmdebstrap,
+    /// The repository of Debian's images (`debian`); the suite is the tag.
+    DebianImage(String),
+}
+
+impl Bootstrap {
+    /// The one place that picks how images are made.
+    pub(crate) fn here() -> Bootstrap {
+        match which("mmdebstrap") {
+            Some(_) => Bootstrap::Mmdebstrap,
+            None => Bootstrap::DebianImage(
+                std::env::var("DEPLOYLAB_DEBIAN_IMAGE")
+                    .ok()
+                    .filter(|v| !v.trim().is_empty())
+                    .unwrap_or_else(|| "debian".to_string()),
+            ),
+        }
+    }
+
+    /// What goes into image hashes (a different way, a different image).
+    fn id(&self) -> String {
+        match self {
+            Bootstrap::Mmdebstrap => "mmdebstrap".into(),
+            Bootstrap::DebianImage(repo) => format!("image:{repo}"),
+        }
+    }
+
+    /// How `doctor` says it.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Bootstrap::Mmdebstrap => text::BY_MMDEBSTRAP.into(),
+            Bootstrap::DebianImage(repo) => text::by_image(repo),
+        }
+    }
+}
+
+/// Messages shown here, kept together for translation.
+mod text {
+    pub(super) const BY_MMDEBSTRAP: &str = "images are built with mmdebstrap";
+    pub(super) fn by_image(repo: &str) -> String {
+        format!(
+            "images are built from Debian's own images ({repo}:<suite>); mmdebstrap is not installed"
+        )
+    }
+    pub(super) fn no_debian_image(image: &str, why: &str) -> String {
+        format!(
+            "Debian's image {image} is not in the engine and could not be pulled ({why}). \
+             Install mmdebstrap (Debian, Ubuntu), let Docker reach Docker Hub once, or \
+             name a registry's copy with DEPLOYLAB_DEBIAN_IMAGE=host:port/debian."
+        )
+    }
+}
+
+/// Makes the root filesystem the way this machine can (`Bootstrap::here`).
+async fn import_rootfs(docker: &Docker, rootfs: &Rootfs<'_>, progress: &Progress) -> Result<()> {
+    match Bootstrap::here() {
+        Bootstrap::Mmdebstrap => by_mmdebstrap(docker, rootfs, progress).await,
+        Bootstrap::DebianImage(repo) => by_debian_image(docker, rootfs, &repo, progress).await,
+    }
 }
 
 /// Runs mmdebstrap with the recipe and streams its tar output into
 /// `POST /images/create?fromSrc=-` (Docker's `import`).
-async fn import_rootfs(docker: &Docker, rootfs: &Rootfs<'_>, progress: &Progress) -> Result<()> {
+async fn by_mmdebstrap(docker: &Docker, rootfs: &Rootfs<'_>, progress: &Progress) -> Result<()> {
     let failed = |detail: String| Error::ImageBuild {
         image: rootfs.tag.to_string(),
         detail,
     };
-    which("mmdebstrap").ok_or(Error::MissingTool {
-        tool: "mmdebstrap",
-        purpose: "build the VM image from Debian packages",
-        fix: "On Debian or Ubuntu: `sudo apt-get install mmdebstrap`.",
-    })?;
     let hook_dir = tempfile::tempdir().map_err(Error::io("creating a temporary folder"))?;
     let hook = hook_dir.path().join("customize.sh");
     std::fs::write(&hook, rootfs.hook).map_err(Error::io("writing the image recipe"))?;
@@ -458,7 +574,7 @@ async fn import_rootfs(docker: &Docker, rootfs: &Rootfs<'_>, progress: &Progress
         .from_src("-")
         .repo(repo)
         .tag(version)
-        .changes(rootfs.changes.clone())
+        .changes(rootfs.changes())
         .build();
     let body = bollard::body_try_stream(tokio_util::io::ReaderStream::new(stdout));
     let mut import = docker.create_image(Some(options), Some(body), None);
@@ -488,6 +604,137 @@ async fn import_rootfs(docker: &Docker, rootfs: &Rootfs<'_>, progress: &Progress
         )));
     }
     Ok(())
+}
+
+/// The script a Debian image's container runs to become the root
+/// filesystem mmdebstrap would have made: the packages, then the same
+/// customize hook with `/` as the root.
+const FROM_IMAGE: &str = r#"set -eu
+export DEBIAN_FRONTEND=noninteractive
+apt="apt-get -o Acquire::Check-Valid-Until=false -o APT::Install-Recommends=false"
+$apt update -qq
+# shellcheck disable=SC2086 # the package list is split on purpose
+$apt install -y -qq $DEPLOYLAB_INCLUDE >/dev/null
+sh /deploylab-build/customize.sh /
+if [ -d /deploylab-out ]; then chown -R "$DEPLOYLAB_OWNER" /deploylab-out; fi
+rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+"#;
+
+/// Makes the root filesystem in a container of Debian's image of the
+/// suite, pulled if missing, and commits it. The container uses the host's
+/// network (the archive must answer, as for mmdebstrap) and writes the
+/// offline repository into a folder of the host's.
+async fn by_debian_image(
+    docker: &Docker,
+    rootfs: &Rootfs<'_>,
+    repo: &str,
+    progress: &Progress,
+) -> Result<()> {
+    let failed = |detail: String| Error::ImageBuild {
+        image: rootfs.tag.to_string(),
+        detail,
+    };
+    let debian = format!("{repo}:{}", rootfs.suite);
+    if let Err(e) = docker.inspect_image(&debian).await {
+        if !is_not_found(&e) {
+            return Err(Error::docker(format!("looking up image {debian}"))(e));
+        }
+        progress.set(&format!("pulling {debian}"));
+        let options = CreateImageOptionsBuilder::default()
+            .from_image(repo)
+            .tag(rootfs.suite)
+            .build();
+        let mut pull = docker.create_image(Some(options), None, None);
+        while let Some(step) = pull.next().await {
+            if let Err(e) = step {
+                return Err(failed(text::no_debian_image(&debian, &describe(&e))));
+            }
+        }
+    }
+    let build = tempfile::tempdir().map_err(Error::io("creating a temporary folder"))?;
+    std::fs::write(build.path().join("customize.sh"), rootfs.hook)
+        .map_err(Error::io("writing the image recipe"))?;
+    let mut binds = vec![format!("{}:/deploylab-build:ro", build.path().display())];
+    let mut env: Vec<String> = vec![
+        format!("DEPLOYLAB_INCLUDE={}", rootfs.packages.join(" ")),
+        format!("DEPLOYLAB_OWNER={}", owner(build.path())),
+    ];
+    for (key, value) in &rootfs.env {
+        // The hook's output folder is the host's, mounted.
+        if *key == "DEPLOYLAB_REPO_OUT" {
+            std::fs::create_dir_all(value).map_err(Error::io(format!("creating {value}")))?;
+            binds.push(format!("{value}:/deploylab-out"));
+            env.push(format!("{key}=/deploylab-out"));
+        } else {
+            env.push(format!("{key}={value}"));
+        }
+    }
+    let config = bollard::models::ContainerCreateBody {
+        image: Some(debian.clone()),
+        cmd: Some(vec!["sh".into(), "-c".into(), FROM_IMAGE.into()]),
+        env: Some(env),
+        host_config: Some(bollard::models::HostConfig {
+            binds: Some(binds),
+            network_mode: Some("host".into()),
+            ..crate::limits::BUILD.host_config()
+        }),
+        ..Default::default()
+    };
+    progress.set(&format!(
+        "building {} in a container of {debian}",
+        rootfs.tag
+    ));
+    let created = docker
+        .create_container(
+            None::<bollard::query_parameters::CreateContainerOptions>,
+            config,
+        )
+        .await
+        .map_err(Error::docker("creating an image's build container"))?;
+    let result = async {
+        docker
+            .start_container(&created.id, None)
+            .await
+            .map_err(Error::docker("starting an image's build container"))?;
+        let code = docker::wait_exit(docker, &created.id).await?;
+        if code != 0 {
+            let logs = docker::container_logs(docker, &created.id).await;
+            return Err(failed(format!("the build exited with {code}: {logs}")));
+        }
+        let (repo, version) = rootfs
+            .tag
+            .rsplit_once(':')
+            .unwrap_or((rootfs.tag, "latest"));
+        let options = bollard::query_parameters::CommitContainerOptionsBuilder::default()
+            .container(&created.id)
+            .repo(repo)
+            .tag(version)
+            .build();
+        docker
+            .commit_container(options, rootfs.config())
+            .await
+            .map_err(Error::docker(format!("saving the image {}", rootfs.tag)))?;
+        Ok(())
+    }
+    .await;
+    docker::remove_container(docker, &created.id).await?;
+    result
+}
+
+/// `uid:gid` of a folder this process made, to own what a build container
+/// writes into the host's folders (root inside the container otherwise).
+fn owner(made: &Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(made)
+            .map_or_else(|_| "0:0".into(), |m| format!("{}:{}", m.uid(), m.gid()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = made;
+        "0:0".to_string()
+    }
 }
 
 /// Downloads wheels (and their dependencies) for every Python offered into

@@ -108,10 +108,10 @@ impl Home {
         self.dir.join("ssh").join("known_hosts")
     }
 
-    /// Pins a VM's SSH host key for its port (replacing an older VM's).
-    pub(crate) fn pin_host_key(&self, port: u16, key: &str) -> Result<()> {
+    /// Pins a VM's SSH host key for its address (replacing an older VM's).
+    pub(crate) fn pin_host_key(&self, address: std::net::SocketAddr, key: &str) -> Result<()> {
         let path = self.known_hosts_path();
-        let host = format!("[127.0.0.1]:{port}");
+        let host = format!("[{}]:{}", address.ip(), address.port());
         let old = std::fs::read_to_string(&path).unwrap_or_default();
         let mut lines: Vec<&str> = old
             .lines()

@@ -9,8 +9,73 @@ use crate::error::{Result, exit};
 use crate::images;
 use crate::seam::{Ctx, Diagnosis};
 
+/// The host's operating system, as far as deploylab cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostOs {
+    Linux,
+    /// Linux inside Windows' WSL2.
+    Wsl2,
+    MacOs,
+    Windows,
+    Other,
+}
+
+impl HostOs {
+    fn here() -> HostOs {
+        if cfg!(target_os = "macos") {
+            HostOs::MacOs
+        } else if cfg!(windows) {
+            HostOs::Windows
+        } else if cfg!(target_os = "linux") {
+            let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+            match release.to_lowercase().contains("microsoft") {
+                true => HostOs::Wsl2,
+                false => HostOs::Linux,
+            }
+        } else {
+            HostOs::Other
+        }
+    }
+
+    /// What works on this OS and what to do there.
+    fn diagnosis(self) -> Diagnosis {
+        let (ok, what, fix) = match self {
+            HostOs::Linux => (true, text::LINUX, ""),
+            HostOs::Wsl2 => (true, text::WSL2, ""),
+            HostOs::MacOs => (true, text::MACOS, ""),
+            HostOs::Windows => (false, text::WINDOWS, text::WINDOWS_FIX),
+            HostOs::Other => (false, text::OTHER, text::OTHER_FIX),
+        };
+        Diagnosis::new(ok, false, what, fix)
+    }
+}
+
+/// Messages shown here, kept together for translation.
+mod text {
+    pub(super) const LINUX: &str = "Linux: every lab runs here (what deploylab's tests prove)";
+    pub(super) const WSL2: &str = "WSL2: this Linux build runs as on Linux; with Docker Desktop, turn on \
+        Settings → Resources → WSL integration for this distribution (or install Docker Engine in it)";
+    pub(super) const MACOS: &str = "macOS: runs with Docker Desktop; images are built from Debian's images \
+        (Docker Hub, once); Settings → Advanced → \"Allow the default Docker socket to be used\" \
+        (or DOCKER_HOST=unix://$HOME/.docker/run/docker.sock)";
+    pub(super) const WINDOWS: &str = "Windows: deploylab runs inside WSL2, not on Windows itself";
+    pub(super) const WINDOWS_FIX: &str = "`wsl --install`, then use deploylab's Linux build inside WSL2 with Docker Desktop's WSL integration";
+    pub(super) const OTHER: &str = "this operating system is not one deploylab is built for";
+    pub(super) const OTHER_FIX: &str = "use a Linux machine or VM with Docker Engine";
+    pub(super) fn published(host: std::net::IpAddr) -> String {
+        format!("lab ports are published on {host} and reached there")
+    }
+    pub(super) const PROXY_GATEWAY: &str =
+        "package proxy: containers reach it at this host's address on Docker's networks";
+    pub(super) const PROXY_DESKTOP: &str =
+        "package proxy: containers reach it as host.docker.internal (Docker Desktop)";
+    pub(super) const PROXY_NOWHERE: &str = "package proxy: the engine's containers cannot reach this host; pip in the labs installs from the offline wheels only";
+    pub(super) const PROXY_NOWHERE_FIX: &str =
+        "run deploylab on the machine that runs the Docker engine (or Docker Desktop)";
+}
+
 pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<i32> {
-    let mut lines = Vec::new();
+    let mut lines = vec![HostOs::here().diagnosis()];
     let docker = match docker::connect().await {
         Ok(d) => Some(d),
         Err(e) => {
@@ -36,6 +101,29 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<i32> {
             format!("Docker engine {engine} at {} (API {api})", docker::host()),
             "",
         ));
+        lines.push(Diagnosis::new(
+            true,
+            false,
+            images::Bootstrap::here().describe(),
+            "",
+        ));
+        lines.push(Diagnosis::new(
+            true,
+            false,
+            text::published(docker::published_host()),
+            "",
+        ));
+        lines.push(match crate::packages::Reach::of(docker, "bridge").await {
+            Ok((crate::packages::Reach::Gateway(_), _)) => {
+                Diagnosis::new(true, false, text::PROXY_GATEWAY, "")
+            }
+            Ok((crate::packages::Reach::Desktop, _)) => {
+                Diagnosis::new(true, false, text::PROXY_DESKTOP, "")
+            }
+            Ok((crate::packages::Reach::Nowhere, _)) | Err(_) => {
+                Diagnosis::new(false, false, text::PROXY_NOWHERE, text::PROXY_NOWHERE_FIX)
+            }
+        });
         // What only the environments can tell (the VM: systemd's flags on
         // this engine, its image, a throwaway boot).
         lines.extend(environment::diagnose(ctx, docker).await?);
@@ -65,12 +153,6 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<i32> {
 fn tools() -> Vec<Diagnosis> {
     let mut lines = Vec::new();
     for (tool, essential, purpose, fix) in [
-        (
-            "mmdebstrap",
-            true,
-            "builds the VM image from Debian packages",
-            "sudo apt-get install mmdebstrap",
-        ),
         (
             "python3",
             true,

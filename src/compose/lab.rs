@@ -65,7 +65,8 @@ impl Environment for Compose {
         ))
         .await?;
         let address = proxy_address(docker).await?;
-        let standins = interruptible(standins(docker, &vm, address, ctx.progress)).await?;
+        let reach = address.as_ref().map(|(_, reach)| reach);
+        let standins = interruptible(standins(docker, &vm, reach, ctx.progress)).await?;
         // The proxy follows the lab's networks (one per home): `stop` (or
         // a lost state file and `stop --all`) removes this one, and the
         // proxy ends with the last.
@@ -100,6 +101,7 @@ impl Environment for Compose {
             .collect();
         let proxy = running
             .proxy
+            .as_ref()
             .map_or_else(|| "-".to_string(), |a| format!("http://{a}/simple/"));
         let fresh_folder =
             !probe::has_dockerfile(&running.dir) && !running.dir.join("manage.py").is_file();
@@ -128,7 +130,7 @@ impl Environment for Compose {
             endpoints: Vec::new(),
             written: None,
             place: text::place(&running.dir),
-            proxy: crate::packages::status(running.proxy_pid, running.proxy.map(|a| a.port())),
+            proxy: crate::packages::status(running.proxy_pid, running.proxy.as_ref().map(|a| a.port)),
         }
     }
 
@@ -146,7 +148,8 @@ impl Environment for Compose {
         ];
         if let Ok(proxy) = proxy_address(docker).await {
             for python in crate::pythons::ALL {
-                tags.push(crate::standin::python::tag_for(vm, python, proxy));
+                let reach = proxy.as_ref().map(|(_, reach)| reach);
+                tags.push(crate::standin::python::tag_for(vm, python, reach));
                 tags.push(crate::images::base_tag(vm, python));
             }
         }

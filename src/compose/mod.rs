@@ -130,7 +130,7 @@ pub(crate) struct Running {
     /// The lab's own folder in the deploylab home.
     pub(crate) work: PathBuf,
     pub(crate) proxy_pid: Option<u32>,
-    pub(crate) proxy: Option<SocketAddr>,
+    pub(crate) proxy: Option<crate::packages::Endpoint>,
     pub(crate) standins: Vec<StandIn>,
     /// The course's blog as a git repository to clone.
     pub(crate) blog_repo: Option<PathBuf>,
@@ -171,10 +171,14 @@ pub(crate) async fn output_within(
         .map_err(|e| e.to_string())
 }
 
-/// Where the package proxy listens for this engine's containers.
-pub(crate) async fn proxy_address(docker: &Docker) -> Result<SocketAddr> {
-    let (gateway, _) = crate::docker::gateway(docker, BRIDGE).await?;
-    Ok(SocketAddr::new(gateway, PROXY_PORT))
+/// Where the shared package proxy listens and where this engine's
+/// containers reach it (`docker build` steps use Docker's default bridge);
+/// None where they cannot reach the host.
+pub(crate) async fn proxy_address(
+    docker: &Docker,
+) -> Result<Option<(SocketAddr, crate::packages::Endpoint)>> {
+    let (reach, _) = crate::packages::Reach::of(docker, BRIDGE).await?;
+    Ok(reach.addresses(PROXY_PORT))
 }
 
 fn app_folder(options: &StartOptions) -> Result<PathBuf> {
@@ -222,11 +226,17 @@ async fn proxy(
     ctx: &Ctx<'_>,
     docker: &Docker,
     lab: &str,
-    address: SocketAddr,
+    address: Option<(SocketAddr, crate::packages::Endpoint)>,
     wheels: &Path,
 ) -> Result<(Option<crate::packages::Running>, crate::packages::Guard)> {
-    if let Some(pid) = crate::packages::shared_on(address) {
-        let shared = crate::packages::Running { pid, address };
+    let Some((listen, reach)) = address else {
+        return Ok((None, crate::packages::Guard(None)));
+    };
+    if let Some(pid) = crate::packages::shared_on(listen) {
+        let shared = crate::packages::Running {
+            pid,
+            address: reach,
+        };
         return Ok((Some(shared), crate::packages::Guard(None)));
     }
     ctx.progress.set("starting the package proxy");
@@ -241,7 +251,7 @@ async fn proxy(
         Err(Error::Background {
             port_taken: true, ..
         }) => Err(Error::ProxyPortTaken {
-            address: address.ip().to_string(),
+            address: listen.ip().to_string(),
             port: PROXY_PORT,
         }),
         other => other,
@@ -255,7 +265,7 @@ async fn proxy(
 async fn standins(
     docker: &Docker,
     vm: &images::VmImage,
-    proxy: SocketAddr,
+    proxy: Option<&crate::packages::Endpoint>,
     progress: &crate::progress::Progress,
 ) -> Result<Vec<StandIn>> {
     let pythons = crate::standin::python::ensure(docker, vm, proxy, progress).await?;

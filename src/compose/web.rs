@@ -29,7 +29,10 @@ pub(crate) async fn ask(docker: &Docker, at: &Where<'_>, stack: &Stack) -> Optio
         .filter(|s| s.state == ContainerState::Running)?;
     let published = nginx.published_80.first().filter(|_| nginx.published_here);
     let base = match (published, &nginx.ip) {
-        (Some(port), _) => format!("http://127.0.0.1:{port}"),
+        (Some(port), _) => format!(
+            "http://{}",
+            std::net::SocketAddr::new(crate::docker::published_host(), *port)
+        ),
         (None, Some(ip)) => format!("http://{ip}:80"),
         (None, None) => return None,
     };

@@ -181,7 +181,12 @@ impl Environment for Heroku {
             stacks: &stacks,
             postgres: &postgres,
             wheels: &vm.wheels_dir,
-            builds: proxy.as_ref().map(|p| (build_network.as_str(), p.address)),
+            // Docker Desktop lets no internal network reach the host: there
+            // builds reach the proxy from the lab's network.
+            builds: proxy.as_ref().map(|p| match p.address.is_desktop_host() {
+                true => (network.as_str(), p.address.clone()),
+                false => (build_network.as_str(), p.address.clone()),
+            }),
         };
         let (pid, ports) = spawned.run(api_port, router).await?;
         let guard = ServerGuard(Some(pid));
@@ -202,7 +207,7 @@ impl Environment for Heroku {
             blog_repo,
             started_at: crate::state::now(),
             proxy_pid: proxy.as_ref().map(|p| p.pid),
-            proxy_port: proxy.as_ref().map(|p| p.address.port()),
+            proxy_port: proxy.as_ref().map(|p| p.address.port),
         })
     }
 
@@ -554,7 +559,7 @@ struct Spawn<'a> {
     postgres: &'a str,
     wheels: &'a Path,
     /// The closed network builds run on and the package proxy on it.
-    builds: Option<(&'a str, std::net::SocketAddr)>,
+    builds: Option<(&'a str, crate::packages::Endpoint)>,
 }
 
 impl Spawn<'_> {
@@ -578,7 +583,7 @@ impl Spawn<'_> {
             .arg("--wheels")
             .arg(self.wheels)
             .env("DEPLOYLAB_HEROKU_TOKEN", self.token);
-        if let Some((network, proxy)) = self.builds {
+        if let Some((network, proxy)) = &self.builds {
             cmd.args(["--build-network", network])
                 .args(["--package-proxy", &proxy.to_string()]);
         }

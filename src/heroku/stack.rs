@@ -92,6 +92,7 @@ pub(crate) async fn ensure(
                 env: Some(vec![format!("PATH={PATH}"), "LANG=C.UTF-8".into()]),
                 ..Default::default()
             },
+            binds: Vec::new(),
         };
         crate::standin::derive(docker, &base, &recipe, progress).await?;
         stacks.push(Stack {

@@ -31,30 +31,144 @@ use fakekit::http::{self as http_server, Body, full};
 
 use crate::error::{Error, Result};
 
+/// Where a lab's containers reach the proxy: the host's address on their
+/// network (a Linux host running the engine), or the name Docker Desktop
+/// gives the host (`host.docker.internal`). Written as `host:port`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub(crate) struct Endpoint {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.host.parse::<std::net::IpAddr>() {
+            Ok(ip) => write!(f, "{}", SocketAddr::new(ip, self.port)),
+            Err(_) => write!(f, "{}:{}", self.host, self.port),
+        }
+    }
+}
+
+impl std::str::FromStr for Endpoint {
+    type Err = String;
+    fn from_str(text: &str) -> std::result::Result<Endpoint, String> {
+        if let Ok(address) = text.parse::<SocketAddr>() {
+            return Ok(Endpoint::at(address));
+        }
+        let (host, port) = text
+            .rsplit_once(':')
+            .ok_or_else(|| format!("expected host:port, got {text}"))?;
+        let port = port.parse().map_err(|_| format!("bad port in {text}"))?;
+        Ok(Endpoint {
+            host: host.to_string(),
+            port,
+        })
+    }
+}
+
+impl TryFrom<String> for Endpoint {
+    type Error = String;
+    fn try_from(text: String) -> std::result::Result<Endpoint, String> {
+        text.parse()
+    }
+}
+
+impl From<Endpoint> for String {
+    fn from(endpoint: Endpoint) -> String {
+        endpoint.to_string()
+    }
+}
+
+impl Endpoint {
+    /// Whether containers reach it by Docker Desktop's name for the host.
+    pub(crate) fn is_desktop_host(&self) -> bool {
+        self.host == DESKTOP_HOST
+    }
+
+    pub(crate) fn at(address: SocketAddr) -> Endpoint {
+        Endpoint {
+            host: address.ip().to_string(),
+            port: address.port(),
+        }
+    }
+}
+
+/// The name Docker Desktop's containers reach the host by.
+const DESKTOP_HOST: &str = "host.docker.internal";
+
+/// How a network's containers can reach a proxy of the host's: the one
+/// place that decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// A Linux host running the engine: the host's address on the network
+    /// is one of its own, to listen on.
+    Gateway(std::net::IpAddr),
+    /// Docker Desktop (macOS, Windows, WSL2): the engine's networks are in
+    /// its VM; containers reach the host's loopback by `DESKTOP_HOST`.
+    Desktop,
+    /// Neither (deploylab in a container of its own, a remote engine): no
+    /// proxy; pip installs from the images' offline wheels.
+    Nowhere,
+}
+
+impl Reach {
+    pub(crate) async fn of(docker: &bollard::Docker, network: &str) -> Result<(Reach, String)> {
+        let (gateway, network_id) = crate::docker::gateway(docker, network).await?;
+        let reach = if std::net::TcpListener::bind((gateway, 0)).is_ok() {
+            Reach::Gateway(gateway)
+        } else if crate::docker::is_desktop(docker).await {
+            Reach::Desktop
+        } else {
+            Reach::Nowhere
+        };
+        Ok((reach, network_id))
+    }
+
+    /// Where the proxy listens and where containers reach it, for a port
+    /// (0: any free one, known once it listens).
+    pub(crate) fn addresses(&self, port: u16) -> Option<(SocketAddr, Endpoint)> {
+        match self {
+            Reach::Gateway(ip) => Some((
+                SocketAddr::new(*ip, port),
+                Endpoint::at(SocketAddr::new(*ip, port)),
+            )),
+            Reach::Desktop => Some((
+                SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), port),
+                Endpoint {
+                    host: DESKTOP_HOST.to_string(),
+                    port,
+                },
+            )),
+            Reach::Nowhere => None,
+        }
+    }
+}
+
 /// How the VM's pip reaches the proxy, written to its /etc/pip.conf.
-pub(crate) fn pip_conf(address: SocketAddr) -> String {
+pub(crate) fn pip_conf(address: &Endpoint) -> String {
     format!(
         "# deploylab: packages come from the host's package proxy (cached wheels,\n\
          # and anything else fetched by the host when it is online).\n\
          [global]\n\
          index-url = http://{address}/simple/\n\
-         trusted-host = {ip}\n\
+         trusted-host = {host}\n\
          timeout = 60\n\
          retries = 1\n\
          disable-pip-version-check = true\n",
-        ip = address.ip()
+        host = address.host
     )
 }
 
 /// The same, as environment variables for one pip run (a container's
 /// build), in place of any pip.conf; `DEPLOYLAB_PACKAGE_INDEX` tells
 /// deploylab's own scripts where to ask what the index has.
-pub(crate) fn pip_env(address: SocketAddr) -> Vec<String> {
+pub(crate) fn pip_env(address: &Endpoint) -> Vec<String> {
     let index = format!("http://{address}/simple/");
     vec![
         "PIP_CONFIG_FILE=/dev/null".into(),
         format!("PIP_INDEX_URL={index}"),
-        format!("PIP_TRUSTED_HOST={}", address.ip()),
+        format!("PIP_TRUSTED_HOST={}", address.host),
         "PIP_TIMEOUT=60".into(),
         "PIP_RETRIES=1".into(),
         "PIP_DISABLE_PIP_VERSION_CHECK=1".into(),
@@ -522,10 +636,11 @@ async fn follow_network(network: &str) {
     }
 }
 
-/// A running proxy, as `start` sees it.
+/// A running proxy, as `start` sees it: its process and where the lab's
+/// containers reach it.
 pub(crate) struct Running {
     pub(crate) pid: u32,
-    pub(crate) address: SocketAddr,
+    pub(crate) address: Endpoint,
 }
 
 /// Which lab a proxy serves: where it listens (port 0: any free one) and
@@ -534,6 +649,8 @@ pub(crate) struct ForLab<'a> {
     pub(crate) lab: &'a str,
     pub(crate) instance: &'a str,
     pub(crate) listen: SocketAddr,
+    /// Where containers reach it (its port is the one it binds).
+    pub(crate) reach: Endpoint,
     pub(crate) network_id: &'a str,
 }
 
@@ -551,6 +668,7 @@ pub(crate) async fn spawn(
         lab,
         instance,
         listen,
+        ref reach,
         network_id,
     } = *target;
     let ready = tempfile::NamedTempFile::new().map_err(Error::io("creating a temporary file"))?;
@@ -580,7 +698,10 @@ pub(crate) async fn spawn(
     .await?;
     Ok(Running {
         pid,
-        address: SocketAddr::new(listen.ip(), port),
+        address: Endpoint {
+            host: reach.host.clone(),
+            port,
+        },
     })
 }
 
@@ -599,25 +720,25 @@ pub(crate) struct OnNetwork<'a> {
     pub(crate) wheels: &'a Path,
 }
 
-/// Starts a lab's package proxy on the host's address in one of its
-/// networks. Linux hosts only (elsewhere the engine's networks are inside
-/// a VM the host's processes do not listen in): None there, and the lab
-/// keeps its offline-only wheels.
+/// Starts a lab's package proxy where the containers of one of its
+/// networks reach it (`Reach`). None where they cannot reach the host:
+/// the lab keeps its offline-only wheels.
 pub(crate) async fn start_on(
     docker: &bollard::Docker,
     home: &crate::state::Home,
     on: &OnNetwork<'_>,
 ) -> Result<Option<Running>> {
-    if !cfg!(target_os = "linux") {
+    let (reach, network_id) = Reach::of(docker, on.network).await?;
+    let Some((listen, reach)) = reach.addresses(on.port.unwrap_or(0)) else {
         return Ok(None);
-    }
-    let (gateway, network_id) = crate::docker::gateway(docker, on.network).await?;
+    };
     let arch = crate::docker::arch(docker).await;
     let log = home.dir.join(format!("package-proxy-{}.log", on.lab));
     let target = ForLab {
         lab: on.lab,
         instance: &home.instance(),
-        listen: SocketAddr::new(gateway, on.port.unwrap_or(0)),
+        listen,
+        reach,
         network_id: &network_id,
     };
     spawn(&target, on.shared, on.wheels, &home.cache, &arch, &log)

@@ -35,6 +35,9 @@ pub(crate) struct Derived<'a> {
     /// The image's configuration (command, user, environment, ...); its
     /// labels are deploylab's.
     pub(crate) config: ContainerConfig,
+    /// Host folders the setup reads (`host:container:ro`), beside the
+    /// offline apt repository.
+    pub(crate) binds: Vec<String>,
 }
 
 /// The tag of an image derived from the base tagged `base` by `setup`: a
@@ -78,6 +81,7 @@ pub(crate) async fn derive(
         .apt_dir
         .iter()
         .map(|dir| format!("{}:{APT_MOUNT}:ro", dir.display()))
+        .chain(recipe.binds.iter().cloned())
         .collect();
     let config = ContainerCreateBody {
         image: Some(base.tag.clone()),

@@ -125,6 +125,7 @@ pub(crate) async fn ensure(
             working_dir: Some("/".into()),
             ..Default::default()
         },
+        binds: Vec::new(),
     };
     super::derive(docker, &vm.base(), &recipe, progress).await?;
     let names = super::name_as_official(docker, &tag, KIND, OFFICIAL).await?;

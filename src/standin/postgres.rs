@@ -114,6 +114,7 @@ pub(crate) async fn ensure(docker: &Docker, vm: &VmImage, progress: &Progress) -
             stop_signal: Some("SIGINT".into()),
             ..Default::default()
         },
+        binds: Vec::new(),
     };
     super::derive(docker, &vm.base(), &recipe, progress).await?;
     Ok(tag)

@@ -6,13 +6,12 @@
 //! it is online), so `pip install` works inside `docker build` and in
 //! containers with no network but the way to the host.
 
-use std::net::SocketAddr;
-
 use bollard::Docker;
 use bollard::models::ContainerConfig;
 
 use crate::error::Result;
-use crate::images::VmImage;
+use crate::images::{VmImage, WHEELS_MOUNT};
+use crate::packages::Endpoint;
 use crate::progress::Progress;
 use crate::pythons::{self, Python};
 
@@ -38,8 +37,20 @@ pub(crate) fn all_official() -> Vec<String> {
     pythons::ALL.iter().flat_map(official).collect()
 }
 
-/// The setup script: packages, then pip pointed at the proxy at `proxy`.
-fn setup(python: &Python, proxy: SocketAddr) -> String {
+/// Where the wheels are mounted while a stand-in without a proxy is made.
+const WHEELS_SOURCE: &str = "/mnt/deploylab-wheels";
+
+/// The setup script: packages, then pip pointed at the proxy at `proxy`;
+/// without one (no container here reaches the host), the offline wheels
+/// go inside and pip reads them alone.
+fn setup(python: &Python, proxy: Option<&Endpoint>) -> String {
+    let (wheels, conf) = match proxy {
+        Some(proxy) => (String::new(), crate::packages::pip_conf(proxy)),
+        None => (
+            format!("mkdir -p {WHEELS_MOUNT}\ncp {WHEELS_SOURCE}/* {WHEELS_MOUNT}/\n"),
+            format!("{}\n", crate::images::OFFLINE_PIP_CONF),
+        ),
+    };
     format!(
         r#"set -e
 export DEBIAN_FRONTEND=noninteractive
@@ -47,16 +58,15 @@ export DEBIAN_FRONTEND=noninteractive
 rm -f /usr/lib/python3*/EXTERNALLY-MANAGED
 ln -sf /usr/bin/pip3 /usr/local/bin/pip
 ln -sf /usr/bin/pip3 /usr/local/bin/pip3
-cat > /etc/pip.conf <<'CONF'
+{wheels}cat > /etc/pip.conf <<'CONF'
 {conf}CONF
 "#,
         install = super::install(python, "python3 python3-pip python3-venv python-is-python3"),
-        conf = crate::packages::pip_conf(proxy)
     )
 }
 
 /// The stand-in's tag for a Python, VM image and proxy address.
-pub(crate) fn tag_for(vm: &VmImage, python: &Python, proxy: SocketAddr) -> String {
+pub(crate) fn tag_for(vm: &VmImage, python: &Python, proxy: Option<&Endpoint>) -> String {
     let base = crate::images::base_tag(vm, python);
     super::tag_for(REPO, &base, &setup(python, proxy))
 }
@@ -73,7 +83,7 @@ pub(crate) struct Made {
 pub(crate) async fn ensure(
     docker: &Docker,
     vm: &VmImage,
-    proxy: SocketAddr,
+    proxy: Option<&Endpoint>,
     progress: &Progress,
 ) -> Result<Vec<Made>> {
     let mut made = Vec::new();
@@ -95,6 +105,10 @@ pub(crate) async fn ensure(
                 stop_signal: Some("SIGTERM".into()),
                 working_dir: Some("/".into()),
                 ..Default::default()
+            },
+            binds: match proxy {
+                Some(_) => Vec::new(),
+                None => vec![format!("{}:{WHEELS_SOURCE}:ro", vm.wheels_dir.display())],
             },
         };
         super::derive(docker, &base, &recipe, progress).await?;

@@ -71,7 +71,10 @@ pub(crate) async fn gather(port: u16, site: &Site) -> HttpFacts {
         .no_proxy()
         .build()
         .expect("a plain HTTP client builds");
-    let base = format!("http://127.0.0.1:{port}");
+    let base = format!(
+        "http://{}",
+        std::net::SocketAddr::new(crate::docker::published_host(), port)
+    );
     let nonce = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())

@@ -33,6 +33,13 @@ pub(crate) struct Machine {
     pub(crate) http_port: u16,
 }
 
+impl Machine {
+    /// Where its sshd is reached (`docker::published_host`).
+    pub(crate) fn ssh_address(&self) -> SocketAddr {
+        SocketAddr::new(crate::docker::published_host(), self.ssh_port)
+    }
+}
+
 /// What the probe needs beyond Docker's default capabilities: reading
 /// `/proc/<pid>/fd` of processes of other users (a gunicorn the student
 /// started by hand, nginx's workers) takes CAP_SYS_PTRACE, even as root.
@@ -191,7 +198,7 @@ async fn try_create(
     });
     let published = |port: u16| {
         Some(vec![PortBinding {
-            host_ip: Some("127.0.0.1".into()),
+            host_ip: Some(crate::docker::published_host().to_string()),
             host_port: Some(port.to_string()),
         }])
     };
@@ -385,7 +392,6 @@ pub(crate) async fn wait_for_ssh(docker: &Docker, lab: &str, vm: &Machine) -> Re
     }
 }
 
-/// The first line sshd sends on 127.0.0.1:`port`.
 /// What a login for a check adds to ssh's options: no prompt, a deadline.
 pub(crate) const LOGIN_OPTIONS: &[&str] = &["BatchMode=yes", "ConnectTimeout=5"];
 
@@ -416,21 +422,23 @@ pub(crate) async fn ssh_login(
     }
 }
 
+/// The first line sshd sends on its published `port`.
 pub(crate) async fn ssh_banner(
     port: u16,
     timeout: Duration,
 ) -> std::result::Result<String, String> {
+    let at = SocketAddr::new(crate::docker::published_host(), port);
     let attempt = async {
-        let mut stream = tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port))
+        let mut stream = tokio::net::TcpStream::connect(at)
             .await
-            .map_err(|e| format!("cannot connect to 127.0.0.1:{port}: {e}"))?;
+            .map_err(|e| format!("cannot connect to {at}: {e}"))?;
         let mut buf = vec![0u8; 256];
         let mut len = 0;
         while len < buf.len() {
             let n = stream
                 .read(&mut buf[len..])
                 .await
-                .map_err(|e| format!("connection to 127.0.0.1:{port} failed: {e}"))?;
+                .map_err(|e| format!("connection to {at} failed: {e}"))?;
             if n == 0 {
                 break;
             }
@@ -442,17 +450,13 @@ pub(crate) async fn ssh_banner(
         let text = String::from_utf8_lossy(&buf[..len]);
         match text.lines().next() {
             Some(line) if !line.is_empty() => Ok(line.trim().to_string()),
-            _ => Err(format!(
-                "127.0.0.1:{port} closed the connection without an SSH banner"
-            )),
+            _ => Err(format!("{at} closed the connection without an SSH banner")),
         }
     };
     tokio::time::timeout(timeout, attempt)
         .await
         .unwrap_or_else(|_| {
-            Err(format!(
-                "no answer from 127.0.0.1:{port} within {timeout:?}"
-            ))
+            Err(format!("no answer from {at} within {timeout:?}"))
         })
 }
 

@@ -49,7 +49,8 @@ mod text {
 
     /// How to log in: all `start --quiet` prints.
     pub(super) fn ssh_line(key: &str, known_hosts: &str, ssh_port: u16, user: &str) -> String {
-        format!("ssh -i {key} -p {ssh_port} -o UserKnownHostsFile={known_hosts} {user}@127.0.0.1")
+        let host = crate::docker::published_host();
+        format!("ssh -i {key} -p {ssh_port} -o UserKnownHostsFile={known_hosts} {user}@{host}")
     }
 
     pub(super) fn ready(
@@ -63,11 +64,12 @@ mod text {
     ) -> String {
         let ssh = ssh_line(key, known_hosts, ssh_port, user);
         let repo = repo.unwrap_or_default();
+        let host = crate::docker::published_host();
         format!(
             "Lab {lab} is ready: a Debian 12 \"VM\" with hostname {lab}.\n\
              \n  {ssh}\n\
              \n  (or: deploylab ssh)   user: {user}, sudo without password (password: {user})\
-             \n  the VM's port 80 is at http://127.0.0.1:{http_port}/{repo}\n\
+             \n  the VM's port 80 is at http://{host}:{http_port}/{repo}\n\
              \nNext: work through the course, then `deploylab check`. `deploylab stop` removes the VM."
         )
     }
@@ -123,7 +125,7 @@ mod text {
             .collect();
         let http: Vec<String> = machines
             .iter()
-            .map(|(name, _, port)| format!("{name} http://127.0.0.1:{port}/"))
+            .map(|(name, _, port)| format!("{name} http://{}:{port}/", crate::docker::published_host()))
             .collect();
         format!(
             "Lab {lab} is ready: {} Debian 12 \"VMs\", {}, on one network where they reach \
@@ -146,8 +148,8 @@ mod text {
     /// One machine's port, named where the lab has several.
     pub(super) fn endpoint(machine: Option<&str>, port: u16) -> String {
         match machine {
-            Some(name) => format!("{name} 127.0.0.1:{port}"),
-            None => format!("127.0.0.1:{port}"),
+            Some(name) => format!("{name} {}:{port}", crate::docker::published_host()),
+            None => format!("{}:{port}", crate::docker::published_host()),
         }
     }
 }
@@ -243,7 +245,7 @@ async fn restore_machine(
     machine::restart(docker, &lab.id, machine).await?;
     tracing::debug!("restore: rebooted in {:?}", t.elapsed());
     ctx.home
-        .pin_host_key(machine.ssh_port, &machine::host_key(docker, machine).await?)?;
+        .pin_host_key(machine.ssh_address(), &machine::host_key(docker, machine).await?)?;
     Ok(notes)
 }
 
@@ -349,7 +351,7 @@ fn ssh_command_with(
         .args(["-o", "StrictHostKeyChecking=yes"])
         .args(["-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes"])
         .args(options.iter().flat_map(|o| ["-o", o]))
-        .arg(format!("{}@127.0.0.1", lab.user));
+        .arg(format!("{}@{}", lab.user, crate::docker::published_host()));
     Ok(cmd)
 }
 
@@ -420,7 +422,7 @@ async fn create(
         Ok(())
     };
     ctx.progress.set(&format!("booting {}", lab.id));
-    let pip_conf = proxy.as_ref().map(|p| packages::pip_conf(p.address));
+    let pip_conf = proxy.as_ref().map(|p| packages::pip_conf(&p.address));
     // Each machine boots from the lab's image, or the graded image made
     // for its work.
     let based: BTreeMap<&String, images::VmImage> = options
@@ -456,7 +458,7 @@ async fn create(
     git_server?;
     let machines = machines?;
     for vm in &machines {
-        home.pin_host_key(vm.ssh_port, &machine::host_key(docker, vm).await?)?;
+        home.pin_host_key(vm.ssh_address(), &machine::host_key(docker, vm).await?)?;
         // A new VM has written next to nothing (keys, logs): no measurement
         // needed before the first check.
         disk::remember(home, &vm.container_id, 0);
@@ -467,7 +469,7 @@ async fn create(
         image: image.tag,
         started_at: state::now(),
         proxy_pid: proxy.as_ref().map(|p| p.pid),
-        proxy_port: proxy.as_ref().map(|p| p.address.port()),
+        proxy_port: proxy.as_ref().map(|p| p.address.port),
         repo: extra.map(|e| BroughtRepo {
             source: e.source.clone(),
             name: e.name.clone(),

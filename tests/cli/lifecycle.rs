@@ -342,6 +342,15 @@ fn doctor_reports_a_working_setup() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let text = stdout(&out);
     assert!(text.contains("✓ Docker engine"), "{text}");
+    // What this OS and engine allow, said as such.
+    for line in [
+        "✓ Linux: every lab runs here",
+        "✓ images are built with mmdebstrap",
+        "✓ lab ports are published on 127.0.0.1 and reached there",
+        "✓ package proxy: containers reach it at this host's address",
+    ] {
+        assert!(text.contains(line), "{line}: {text}");
+    }
     assert!(text.contains("the VM runs systemd with"), "{text}");
     assert!(
         text.contains("✓ a throwaway VM booted systemd and sshd"),

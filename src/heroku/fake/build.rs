@@ -474,7 +474,7 @@ async fn build(
     // wheels, is not read). Without: no network, the wheels mounted.
     let (network, binds) = match build_packages {
         super::BuildPackages::Proxy { network, address } => {
-            env.extend(crate::packages::pip_env(*address));
+            env.extend(crate::packages::pip_env(address));
             (network.clone(), None)
         }
         super::BuildPackages::Offline { wheels } => {

@@ -346,6 +346,10 @@ struct Container<'a> {
     env: Vec<String>,
     /// `heroku run`: stdin attached.
     interactive: bool,
+    /// A web dyno's `$PORT`, published for the router
+    /// (`docker::published_host`): the router never routes to the
+    /// container's own address, which only a Linux engine host reaches.
+    publish: Option<u16>,
 }
 
 /// Creates (not starts) a dyno's container, its slug unpacked.
@@ -370,8 +374,21 @@ async fn create(fake: &Fake, spec: &Container<'_>) -> Result<String> {
             (LABEL_APP.to_string(), spec.app.to_string()),
             (LABEL_DYNO.to_string(), spec.dyno.to_string()),
         ])),
+        exposed_ports: spec
+            .publish
+            .map(|port| vec![format!("{port}/tcp")]),
         host_config: Some(HostConfig {
             network_mode: fake.runtime.as_ref().and_then(|r| r.network.clone()),
+            port_bindings: spec.publish.map(|port| {
+                HashMap::from([(
+                    format!("{port}/tcp"),
+                    Some(vec![bollard::models::PortBinding {
+                        host_ip: Some(crate::docker::published_host().to_string()),
+                        // Any free port: the router asks the engine which.
+                        host_port: Some(String::new()),
+                    }]),
+                )])
+            }),
             // A Basic dyno: 512 MB, a share of the CPU, bounded processes.
             ..crate::limits::DYNO.host_config()
         }),
@@ -420,22 +437,17 @@ fn random_port() -> u16 {
     10_000 + (uuid::Uuid::new_v4().as_u128() % 50_000) as u16
 }
 
-async fn container_ip(fake: &Fake, id: &str) -> Option<std::net::IpAddr> {
-    let docker = fake.docker()?;
-    let info = docker.inspect_container(id, None).await.ok()?;
-    let networks = info.network_settings?.networks?;
-    networks
-        .values()
-        .filter_map(|n| n.ip_address.as_deref())
-        .find(|ip| !ip.is_empty())
-        .and_then(|ip| ip.parse().ok())
-}
-
-/// Waits until something accepts connections at `address`.
-async fn wait_bound(address: SocketAddr) {
+/// Waits until the dyno's app listens on `$PORT` where the router can
+/// reach it (not on its loopback only: Heroku's R10 too), as the
+/// container's own sockets say; then where the router reaches it. A
+/// published port alone proves nothing: Docker's proxy accepts
+/// connections before anything listens behind it.
+async fn wait_bound(docker: &bollard::Docker, container: &str, port: u16) -> SocketAddr {
     loop {
-        if tokio::net::TcpStream::connect(address).await.is_ok() {
-            return;
+        if crate::docker::listens(docker, container, port).await
+            && let Some(at) = crate::docker::published_at(docker, container, port).await
+        {
+            return at;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -483,6 +495,7 @@ async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
             command: &want.command,
             env: dyno_env(&want.config, dyno, port),
             interactive: false,
+            publish: (want.kind == "web").then_some(port),
         };
         let container = match create(&fake, &spec).await {
             Ok(id) => id,
@@ -508,17 +521,9 @@ async fn run_dyno(fake: Arc<Fake>, want: Want, cancel: CancellationToken) {
         let mut code = None;
         let mut timed_out = false;
         if want.kind == "web" {
-            let ip = container_ip(&fake, &container).await;
-            let address = ip.map(|ip| SocketAddr::new(ip, port));
-            let bound = async {
-                match address {
-                    Some(a) => wait_bound(a).await,
-                    None => std::future::pending().await,
-                }
-            };
             tokio::select! {
-                () = bound => {
-                    view.address = address;
+                address = wait_bound(&docker, &container, port) => {
+                    view.address = Some(address);
                     view.crash = None;
                     change(&mut view, DynoState::Up);
                 }
@@ -614,6 +619,7 @@ pub(crate) async fn release_phase(
         command,
         env: dyno_env(&config, &dyno, random_port()),
         interactive: false,
+        publish: None,
     };
     let container = match create(fake, &spec).await {
         Ok(c) => c,
@@ -664,6 +670,7 @@ pub(crate) async fn create_run(
             command,
             env: dyno_env(&config, dyno, random_port()),
             interactive: true,
+            publish: None,
         },
     )
     .await

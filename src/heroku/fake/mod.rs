@@ -76,7 +76,7 @@ pub(crate) struct ServeArgs {
     #[arg(long, requires = "package_proxy")]
     pub(crate) build_network: Option<String>,
     #[arg(long, requires = "build_network")]
-    pub(crate) package_proxy: Option<std::net::SocketAddr>,
+    pub(crate) package_proxy: Option<crate::packages::Endpoint>,
     /// The PostgreSQL image Heroku Postgres add-ons run.
     #[arg(long)]
     pub(crate) postgres: Option<String>,
@@ -130,7 +130,7 @@ pub(crate) enum BuildPackages {
     /// else.
     Proxy {
         network: String,
-        address: std::net::SocketAddr,
+        address: crate::packages::Endpoint,
     },
     /// No network: the offline wheels folder, if there is one.
     Offline { wheels: Option<PathBuf> },
