@@ -49,7 +49,10 @@ fn main() {
         .arg("probe/main.rs")
         .arg("-o")
         .arg(&out);
-    if probe_target.contains("-musl") && target_os != "linux" {
+    // Another target than the host's (macOS, Windows, a cross build): the
+    // bundled linker, with the musl target's own start files.
+    let host = env::var("HOST").unwrap_or_default();
+    if probe_target.contains("-musl") && (target_os != "linux" || probe_target != host) {
         cmd.args(["-C", "linker=rust-lld", "-C", "linker-flavor=ld.lld"]);
     }
     let status = cmd.status().expect("running rustc for the probe");

@@ -77,6 +77,57 @@ fn published_host_setting() -> Result<Option<std::net::IpAddr>> {
     }
 }
 
+/// Runs a build container made from `create` to its end and saves its
+/// filesystem as image `tag` with the configuration `image`; the container
+/// goes either way. A build that fails is an `Error::ImageBuild` with its
+/// output.
+pub(crate) async fn build_by_commit(
+    docker: &Docker,
+    create: bollard::models::ContainerCreateBody,
+    tag: &str,
+    image: bollard::models::ContainerConfig,
+) -> Result<()> {
+    let name = format!(
+        "deploylab-image-build-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let options = bollard::query_parameters::CreateContainerOptionsBuilder::default()
+        .name(&name)
+        .build();
+    let created = docker
+        .create_container(Some(options), create)
+        .await
+        .map_err(Error::docker("creating an image's build container"))?;
+    let result = async {
+        docker
+            .start_container(&created.id, None)
+            .await
+            .map_err(Error::docker("starting an image's build container"))?;
+        let code = wait_exit(docker, &created.id).await?;
+        if code != 0 {
+            let logs = container_logs(docker, &created.id).await;
+            return Err(Error::ImageBuild {
+                image: tag.to_string(),
+                detail: format!("the build exited with {code}: {logs}"),
+            });
+        }
+        let (repo, version) = tag.rsplit_once(':').unwrap_or((tag, "latest"));
+        let options = bollard::query_parameters::CommitContainerOptionsBuilder::default()
+            .container(&created.id)
+            .repo(repo)
+            .tag(version)
+            .build();
+        docker
+            .commit_container(options, image)
+            .await
+            .map_err(Error::docker(format!("saving the image {tag}")))?;
+        Ok(())
+    }
+    .await;
+    remove_container(docker, &created.id).await?;
+    result
+}
+
 /// Whether the engine is Docker Desktop's (macOS, Windows, WSL2), whose
 /// networks live in a VM of its own; its `info` says so.
 pub(crate) async fn is_desktop(docker: &Docker) -> bool {
@@ -88,44 +139,59 @@ pub(crate) async fn is_desktop(docker: &Docker) -> bool {
         .is_some_and(|os| os.contains("Docker Desktop"))
 }
 
-/// Whether a process in the container listens on TCP `port` where others
-/// can reach it (any address but loopback), as its own sockets say.
-pub(crate) async fn listens(docker: &Docker, container: &str, port: u16) -> bool {
-    let read = vec![
-        "cat".to_string(),
-        "/proc/net/tcp".into(),
-        "/proc/net/tcp6".into(),
-    ];
-    match exec(docker, container, read, None).await {
-        Ok(out) => listens_in(&out.stdout, port),
-        Err(_) => false,
+/// The TCP sockets listening in a container, as its kernel's tables say
+/// (`/proc/net/tcp{,6}`, read as root: no tool of the image is trusted).
+pub(crate) async fn listening(docker: &Docker, container: &str) -> Vec<(std::net::IpAddr, u16)> {
+    let read = ["cat", "/proc/net/tcp", "/proc/net/tcp6"];
+    let read = read.iter().map(ToString::to_string).collect();
+    match exec(docker, container, read, Some("0")).await {
+        Ok(out) => parse_listening(&out.stdout),
+        Err(_) => Vec::new(),
     }
 }
 
-/// `/proc/net/tcp{,6}`: a socket in state LISTEN (`0A`) on `port`, bound
-/// to any address but loopback (127.x, ::1, ::ffff:127.x).
-fn listens_in(proc_net: &str, port: u16) -> bool {
-    let port = format!("{port:04X}");
-    proc_net.lines().any(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let (Some(local), Some(state)) = (fields.get(1), fields.get(3)) else {
-            return false;
-        };
-        let Some((address, at)) = local.split_once(':') else {
-            return false;
-        };
-        // Addresses are in the kernel's byte order (little-endian on the
-        // machines Docker runs on): an IPv4 address's first octet is last.
-        let loopback = match address.len() {
-            8 => address.ends_with("7F"),
-            32 => {
-                address == "00000000000000000000000001000000"
-                    || (address.starts_with("0000000000000000FFFF0000") && address.ends_with("7F"))
+/// Whether a process in the container listens on TCP `port` where others
+/// can reach it (any address but loopback).
+pub(crate) async fn listens(docker: &Docker, container: &str, port: u16) -> bool {
+    listening(docker, container)
+        .await
+        .iter()
+        .any(|(ip, at)| *at == port && !ip.is_loopback())
+}
+
+/// `/proc/net/tcp{,6}` lines in state 0A (LISTEN): address and port
+/// (an IPv4-mapped IPv6 address as the IPv4 one).
+pub(crate) fn parse_listening(text: &str) -> Vec<(std::net::IpAddr, u16)> {
+    text.lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.get(3) != Some(&"0A") {
+                return None;
             }
-            _ => true,
-        };
-        *state == "0A" && at.eq_ignore_ascii_case(&port) && !loopback
-    })
+            let (ip, port) = fields.get(1)?.split_once(':')?;
+            Some((hex_ip(ip)?, u16::from_str_radix(port, 16).ok()?))
+        })
+        .collect()
+}
+
+/// The kernel writes addresses as host-order 32-bit words in hex.
+fn hex_ip(hex: &str) -> Option<std::net::IpAddr> {
+    let words: Vec<u32> = (0..hex.len() / 8)
+        .map(|i| u32::from_str_radix(hex.get(i * 8..i * 8 + 8)?, 16).ok())
+        .collect::<Option<_>>()?;
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    match bytes.len() {
+        4 => Some(std::net::Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]).into()),
+        16 => {
+            let octets: [u8; 16] = bytes.try_into().ok()?;
+            let v6 = std::net::Ipv6Addr::from(octets);
+            Some(match v6.to_ipv4_mapped() {
+                Some(v4) => v4.into(),
+                None => v6.into(),
+            })
+        }
+        _ => None,
+    }
 }
 
 /// Where the engine publishes the container's TCP `port`
@@ -622,7 +688,12 @@ mod tests {
 
     #[test]
     fn only_a_listening_socket_others_reach_counts() {
-        let listens = |port| super::listens_in(PROC_NET, port);
+        let found = super::parse_listening(PROC_NET);
+        let listens = |port| {
+            found
+                .iter()
+                .any(|(ip, at)| *at == port && !ip.is_loopback())
+        };
         assert!(!listens(8080), "127.0.0.1 only");
         assert!(listens(8081), "0.0.0.0");
         assert!(!listens(8082), "connected, not listening");

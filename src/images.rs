@@ -684,41 +684,7 @@ async fn by_debian_image(
         "building {} in a container of {debian}",
         rootfs.tag
     ));
-    let created = docker
-        .create_container(
-            None::<bollard::query_parameters::CreateContainerOptions>,
-            config,
-        )
-        .await
-        .map_err(Error::docker("creating an image's build container"))?;
-    let result = async {
-        docker
-            .start_container(&created.id, None)
-            .await
-            .map_err(Error::docker("starting an image's build container"))?;
-        let code = docker::wait_exit(docker, &created.id).await?;
-        if code != 0 {
-            let logs = docker::container_logs(docker, &created.id).await;
-            return Err(failed(format!("the build exited with {code}: {logs}")));
-        }
-        let (repo, version) = rootfs
-            .tag
-            .rsplit_once(':')
-            .unwrap_or((rootfs.tag, "latest"));
-        let options = bollard::query_parameters::CommitContainerOptionsBuilder::default()
-            .container(&created.id)
-            .repo(repo)
-            .tag(version)
-            .build();
-        docker
-            .commit_container(options, rootfs.config())
-            .await
-            .map_err(Error::docker(format!("saving the image {}", rootfs.tag)))?;
-        Ok(())
-    }
-    .await;
-    docker::remove_container(docker, &created.id).await?;
-    result
+    docker::build_by_commit(docker, config, rootfs.tag, rootfs.config()).await
 }
 
 /// `uid:gid` of a folder this process made, to own what a build container

@@ -77,7 +77,8 @@ fi
 
 # The VM's only package source is that repository, mounted read-only at
 # /srv/deploylab/apt: `apt-get update` and `apt-get install` work offline.
-rm -f "$root/etc/apt/sources.list"
+# (Debian's own images list their archive in sources.list.d: that goes too.)
+rm -f "$root/etc/apt/sources.list" "$root"/etc/apt/sources.list.d/*
 cat > "$root/etc/apt/sources.list.d/deploylab.sources" <<'CONF'
 # deploylab: offline package repository served from the host
 Types: deb

@@ -3,4 +3,4 @@
 put deploy/nginx.conf deploy/nginx.conf
 put docker-compose.yml docker-compose.yml
 $COMPOSE up -d
-wait_for_http http://127.0.0.1:80/admin/login/
+wait_for_http "http://$PUBLISHED:80/admin/login/"

@@ -4,6 +4,9 @@
 # solution's files; tests set COMPOSE to prove Compose v1 and v2.
 set -euo pipefail
 COMPOSE="${COMPOSE:-docker-compose}"
+# Where published ports answer: 127.0.0.1, or what deploylab is told
+# (DEPLOYLAB_PUBLISH_HOST) where it runs apart from the engine's host.
+PUBLISHED="${DEPLOYLAB_PUBLISH_HOST:-127.0.0.1}"
 
 # Copies one of the solution's files into the app folder.
 put() {

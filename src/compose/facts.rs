@@ -214,10 +214,11 @@ pub(crate) struct Service {
     /// Its address on its first network (nginx is asked there when it is
     /// published nowhere).
     pub(crate) ip: Option<String>,
-    /// Its port 80 is really published on the host (not only recorded,
-    /// as a graded project's is).
+    /// The host port deploylab reaches its port 80 at
+    /// (`docker::published_host`): where the student published it, or
+    /// where a grade does.
     #[serde(default)]
-    pub(crate) published_here: bool,
+    pub(crate) reach_80: Option<u16>,
     /// When the container was made, seconds since the epoch.
     #[serde(default)]
     pub(crate) created: i64,

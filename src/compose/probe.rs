@@ -446,56 +446,25 @@ async fn settled_processes(docker: &Docker, id: &str) -> Vec<Process> {
 
 /// Listening TCP sockets, from the kernel's tables in the container.
 async fn listeners(docker: &Docker, id: &str) -> Vec<Listener> {
-    let cmd = ["cat", "/proc/net/tcp", "/proc/net/tcp6"];
-    let cmd = cmd.iter().map(ToString::to_string).collect();
-    match crate::docker::exec(docker, id, cmd, Some("0")).await {
-        Ok(out) => parse_proc_net_tcp(&out.stdout),
-        Err(_) => Vec::new(),
-    }
+    listeners_of(crate::docker::listening(docker, id).await)
 }
 
-const DOCKER_DNS: &str = "127.0.0.11";
+/// Docker's own DNS resolver, in every container of a user network: not
+/// the app's.
+const DOCKER_DNS: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 11));
 
-/// `/proc/net/tcp{,6}` lines in state 0A (LISTEN).
-pub(crate) fn parse_proc_net_tcp(text: &str) -> Vec<Listener> {
-    let mut found: Vec<Listener> = text
-        .lines()
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            if fields.get(3) != Some(&"0A") {
-                return None;
-            }
-            let (ip, port) = fields.get(1)?.split_once(':')?;
-            let port = u16::from_str_radix(port, 16).ok()?;
-            let ip = hex_ip(ip)?;
-            // Docker's own DNS resolver, in every container of a user
-            // network: not the app's.
-            (ip != DOCKER_DNS).then_some(Listener { ip, port })
+fn listeners_of(sockets: Vec<(std::net::IpAddr, u16)>) -> Vec<Listener> {
+    let mut found: Vec<Listener> = sockets
+        .into_iter()
+        .filter(|(ip, _)| *ip != DOCKER_DNS)
+        .map(|(ip, port)| Listener {
+            ip: ip.to_string(),
+            port,
         })
         .collect();
     found.sort_by(|a, b| (a.port, &a.ip).cmp(&(b.port, &b.ip)));
     found.dedup();
     found
-}
-
-/// The kernel writes addresses as host-order 32-bit words in hex.
-fn hex_ip(hex: &str) -> Option<String> {
-    let words: Vec<u32> = (0..hex.len() / 8)
-        .map(|i| u32::from_str_radix(&hex[i * 8..i * 8 + 8], 16).ok())
-        .collect::<Option<_>>()?;
-    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    match bytes.len() {
-        4 => Some(std::net::Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]).to_string()),
-        16 => {
-            let octets: [u8; 16] = bytes.try_into().ok()?;
-            let v6 = std::net::Ipv6Addr::from(octets);
-            Some(match v6.to_ipv4_mapped() {
-                Some(v4) => v4.to_string(),
-                None => v6.to_string(),
-            })
-        }
-        _ => None,
-    }
 }
 
 /// The image's files, read by a Python script inside the container.
@@ -571,7 +540,7 @@ mod tests {
     #[test]
     fn listening_sockets_are_read_from_the_kernel_tables() {
         let text = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000:223D 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 1 1\n   1: 0100007F:1F40 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 2 1\n   2: 0100007F:1F40 0100007F:9C40 01 00000000:00000000 00:00000000 00000000  1000        0 3 1\n   3: 0B00007F:9491 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5 1\n   0: 00000000000000000000000000000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4 1\n";
-        let found = parse_proc_net_tcp(text);
+        let found = listeners_of(crate::docker::parse_listening(text));
         let pairs: Vec<(String, u16)> = found.iter().map(|l| (l.ip.clone(), l.port)).collect();
         assert_eq!(
             pairs,

@@ -238,7 +238,7 @@ async fn describe(
         aliases,
         image_id: inspect.image.clone().unwrap_or_default(),
         published_80: published_80(inspect),
-        published_here: !configured_80(inspect).is_empty(),
+        reach_80: reach_80(inspect),
         mounts: mounts(inspect),
         ip,
         created: 0,
@@ -261,6 +261,18 @@ fn published_80(inspect: &ContainerInspectResponse) -> Vec<u16> {
         Some(ports) => ports.split(',').filter_map(|p| p.parse().ok()).collect(),
         None => configured_80(inspect),
     }
+}
+
+/// The host port its port 80 is bound to where deploylab reaches it: on
+/// `docker::published_host` or on every address.
+fn reach_80(inspect: &ContainerInspectResponse) -> Option<u16> {
+    let host = crate::docker::published_host().to_string();
+    let ports = inspect.network_settings.as_ref()?.ports.as_ref()?;
+    ports.get("80/tcp")?.as_ref()?.iter().find_map(|binding| {
+        let ip = binding.host_ip.as_deref().unwrap_or_default();
+        let reached = ["", "0.0.0.0", "::", host.as_str()].contains(&ip);
+        reached.then(|| binding.host_port.as_deref()?.parse().ok())?
+    })
 }
 
 /// Host ports the container's port 80 is bound to.

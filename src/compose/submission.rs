@@ -250,8 +250,10 @@ async fn wait_running(docker: &bollard::Docker, dir: &Path) {
 }
 
 /// The Compose file as `grade` runs it: no service publishes a port on
-/// the host (what was published for port 80 is kept in a label), and each
-/// has limits.
+/// the host as the student wrote it (what was published for port 80 is
+/// kept in a label): a service that published its port 80 publishes it on
+/// a free port of `docker::published_host`, where deploylab asks it, and
+/// nothing else. Each has limits.
 fn rewrite(compose: &mut Value) {
     let Some(services) = compose.get_mut("services").and_then(Value::as_object_mut) else {
         return;
@@ -275,6 +277,8 @@ fn rewrite(compose: &mut Value) {
             _ => {}
         }
         if !published.is_empty() {
+            let reached = format!("{}::80", crate::docker::published_host());
+            service.insert("ports".into(), Value::Array(vec![Value::String(reached)]));
             let value = published
                 .iter()
                 .map(u16::to_string)
@@ -377,20 +381,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn grade_publishes_nothing_and_records_nginxs_port() {
+    fn grade_publishes_port_80_only_where_deploylab_asks_and_records_the_students() {
         let mut compose: Value = serde_saphyr::from_str(
             "services:\n  web:\n    image: nginx\n    ports: [\"80:80\", \"127.0.0.1:8443:443\"]\n    labels: [a=b]\n  app:\n    build: .\n    ports:\n      - target: 80\n        published: \"8080\"\n",
         )
         .unwrap();
         rewrite(&mut compose);
         let web = &compose["services"]["web"];
-        assert!(web.get("ports").is_none());
+        assert_eq!(web["ports"], serde_json::json!(["127.0.0.1::80"]));
         assert_eq!(web["labels"][1], "deploylab.published-80=80");
         assert_eq!(web["mem_limit"], "1g");
         assert_eq!(
             compose["services"]["app"]["labels"][PUBLISHED_LABEL],
             "8080"
         );
+        assert_eq!(compose["services"]["app"]["ports"][0], "127.0.0.1::80");
     }
 
     #[test]

@@ -22,13 +22,14 @@ mod text {
         "deploylab could not write into the shared volume from either container";
 }
 
-/// None when no nginx container runs.
+/// None when no nginx container runs. nginx is asked where its port 80 is
+/// published; at its container address only where it is published nowhere
+/// (which only a Linux host running the engine routes).
 pub(crate) async fn ask(docker: &Docker, at: &Where<'_>, stack: &Stack) -> Option<Web> {
     let nginx = stack
         .with_role(Role::Web)
         .filter(|s| s.state == ContainerState::Running)?;
-    let published = nginx.published_80.first().filter(|_| nginx.published_here);
-    let base = match (published, &nginx.ip) {
+    let base = match (nginx.reach_80.as_ref(), &nginx.ip) {
         (Some(port), _) => format!(
             "http://{}",
             std::net::SocketAddr::new(crate::docker::published_host(), *port)

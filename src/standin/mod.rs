@@ -15,10 +15,9 @@ use std::collections::HashMap;
 
 use bollard::Docker;
 use bollard::models::{ContainerConfig, ContainerCreateBody, HostConfig};
-use bollard::query_parameters::{CommitContainerOptionsBuilder, CreateContainerOptionsBuilder};
 use sha2::Digest;
 
-use crate::docker::{LABEL_BUILD, LABEL_IMAGE, remove_container};
+use crate::docker::{LABEL_BUILD, LABEL_IMAGE};
 use crate::error::{Error, Result};
 use crate::images::{APT_MOUNT, Base};
 use crate::progress::Progress;
@@ -73,10 +72,6 @@ pub(crate) async fn derive(
         return Ok(());
     }
     progress.set(&format!("building {tag} (first use only)"));
-    let failed = |detail: String| Error::ImageBuild {
-        image: tag.to_string(),
-        detail,
-    };
     let binds = base
         .apt_dir
         .iter()
@@ -93,45 +88,12 @@ pub(crate) async fn derive(
         }),
         ..Default::default()
     };
-    let name = format!(
-        "deploylab-image-build-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
-    let options = CreateContainerOptionsBuilder::default().name(&name).build();
-    let created = docker
-        .create_container(Some(options), config)
-        .await
-        .map_err(Error::docker("creating an image's build container"))?;
-    let result = async {
-        docker
-            .start_container(&created.id, None)
-            .await
-            .map_err(Error::docker("starting an image's build container"))?;
-        let code = crate::docker::wait_exit(docker, &created.id).await?;
-        if code != 0 {
-            let logs = crate::docker::container_logs(docker, &created.id).await;
-            return Err(failed(format!("setup exited with {code}: {logs}")));
-        }
-        let (repo, version) = tag.rsplit_once(':').unwrap_or((tag, "latest"));
-        let options = CommitContainerOptionsBuilder::default()
-            .container(&created.id)
-            .repo(repo)
-            .tag(version)
-            .build();
-        let mut config = recipe.config.clone();
-        config.labels = Some(HashMap::from([
-            (LABEL_IMAGE.to_string(), recipe.kind.to_string()),
-            (LABEL_BUILD.to_string(), build.clone()),
-        ]));
-        docker
-            .commit_container(options, config)
-            .await
-            .map_err(Error::docker(format!("saving the image {tag}")))?;
-        Ok(())
-    }
-    .await;
-    remove_container(docker, &created.id).await?;
-    result
+    let mut image = recipe.config.clone();
+    image.labels = Some(HashMap::from([
+        (LABEL_IMAGE.to_string(), recipe.kind.to_string()),
+        (LABEL_BUILD.to_string(), build.clone()),
+    ]));
+    crate::docker::build_by_commit(docker, config, tag, image).await
 }
 
 /// Gives a stand-in the official names it stands in for (`python:3.11-slim`),

@@ -15,5 +15,6 @@ mod heroku;
 mod lifecycle;
 mod machines;
 mod packages;
+mod portability;
 mod projects;
 mod vm_nginx;
