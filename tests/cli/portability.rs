@@ -70,9 +70,16 @@ impl DebianRegistry {
 }
 
 impl Drop for DebianRegistry {
+    /// The registry stops, and the Debian images deploylab pulled from it
+    /// go (what it made from them stays, for `images prune`).
     fn drop(&mut self) {
         let _ = self.process.kill();
         let _ = self.process.wait();
+        for suite in ["bookworm", "trixie", "forky"] {
+            let _ = Command::new("docker")
+                .args(["rmi", "-f", &format!("{}:{suite}", self.repo)])
+                .output();
+        }
     }
 }
 
