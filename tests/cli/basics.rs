@@ -52,6 +52,21 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// Where lab ports are published is an address, said so before anything
+/// starts.
+#[test]
+fn a_publish_host_that_is_no_address_is_a_usage_error() {
+    let out = Lab::new()
+        .env("DEPLOYLAB_PUBLISH_HOST", "localhost")
+        .run(&["start", "vm-nginx"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("DEPLOYLAB_PUBLISH_HOST=localhost: not an IP address"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// Ports: 0 is no port, and SSH and HTTP cannot share one.
 #[test]
 fn bad_ports_are_usage_errors() {
