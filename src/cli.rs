@@ -59,6 +59,10 @@ pub(crate) enum Command {
         /// folder): where your Dockerfile and Compose file are.
         #[arg(long, value_name = "PATH")]
         dir: Option<std::path::PathBuf>,
+        /// The k8s lab's cluster: `builtin` (deploylab's own, offline) or
+        /// `kind` (default: builtin).
+        #[arg(long, value_name = "BACKEND", value_parser = ["builtin", "kind"])]
+        backend: Option<String>,
     },
 
     /// Show the running labs, their state and ports.

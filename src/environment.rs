@@ -642,6 +642,8 @@ impl Running {
 pub(crate) enum EnvCommand {
     #[command(flatten)]
     Heroku(crate::heroku::cli::Command),
+    #[command(flatten)]
+    K8s(crate::k8s::cli::Command),
 }
 
 pub(crate) async fn run_command(command: EnvCommand, home: &Home) -> Result<i32> {
@@ -653,6 +655,14 @@ pub(crate) async fn run_command(command: EnvCommand, home: &Home) -> Result<i32>
                 _ => None,
             });
             crate::heroku::cli::run(command, running).await
+        }
+        EnvCommand::K8s(command) => {
+            let state: State = home.load()?;
+            let running = state.labs.into_values().find_map(|r| match r {
+                Running::K8s(r) => Some(r),
+                _ => None,
+            });
+            crate::k8s::cli::run(command, running).await
         }
     }
 }

@@ -32,6 +32,7 @@ macro_rules! with_environments {
             vm::Vm: Vm = "vm",
             heroku::Heroku: Heroku = "heroku",
             compose::Compose: Compose = "container",
+            k8s::K8s: K8s = "k8s",
         }
     };
 }
@@ -96,7 +97,9 @@ pub fn run() -> i32 {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("DEPLOYLAB_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                // kube-rs logs every failed request; the checks say what
+                // a failure means.
+                .unwrap_or_else(|_| "warn,kube_client=off".into()),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

@@ -40,6 +40,8 @@ pub(crate) struct StartOptions {
     pub(crate) repo: Option<String>,
     /// The student's app folder (the container lab; `--dir`).
     pub(crate) dir: Option<std::path::PathBuf>,
+    /// The k8s lab's cluster (`--backend`).
+    pub(crate) backend: Option<String>,
     /// Per machine, an image derived from the lab's to boot from
     /// (grading: one with the submission's packages installed).
     pub(crate) bases: std::collections::BTreeMap<String, String>,

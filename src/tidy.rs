@@ -220,7 +220,7 @@ fn a_cycle_is_found_and_named() {
 #[test]
 fn the_registered_environments_are_read() {
     let modules: Vec<String> = environments().into_iter().map(|(m, _)| m).collect();
-    assert_eq!(modules, ["vm", "heroku", "compose"]);
+    assert_eq!(modules, ["vm", "heroku", "compose", "k8s"]);
 }
 
 #[test]

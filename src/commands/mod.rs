@@ -58,6 +58,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
             http_port,
             repo,
             dir,
+            backend,
         } => {
             let options = StartOptions {
                 fresh,
@@ -65,6 +66,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
                 http_port,
                 repo,
                 dir,
+                backend,
                 bases: Default::default(),
             };
             start::run(&ctx, &lab, options).await

@@ -18,17 +18,7 @@ impl Environment for Compose {
         previous: Option<Running>,
         options: StartOptions,
     ) -> Result<Running> {
-        let not_here = |command, why| Error::NotForThisLab {
-            command,
-            lab: lab.id.clone(),
-            why,
-        };
-        if options.repo.is_some() {
-            return Err(not_here("start --repo", text::NO_REPO));
-        }
-        if options.ssh_port.is_some() || options.http_port.is_some() {
-            return Err(not_here("start --ssh-port/--http-port", text::NO_PORTS));
-        }
+        let dir = folder_start(lab, &options, text::NO_REPO, text::NO_PORTS)?;
         if images::which("docker").is_none() {
             return Err(Error::MissingTool {
                 tool: "docker",
@@ -36,7 +26,6 @@ impl Environment for Compose {
                 fix: text::NO_DOCKER_CLI,
             });
         }
-        let dir = app_folder(&options)?;
         let home = ctx.home;
         let instance = home.instance();
         let work = home.dir.join(&lab.id);
@@ -165,30 +154,7 @@ impl Environment for Compose {
         {
             crate::packages::stop(pid);
         }
-        // deploylab's own builds of the folder, labelled with this home
-        // (the student's images stay).
-        let listed = Command::new("docker")
-            .args(["image", "ls", "-q", "--filter"])
-            .arg(format!("label={LABEL_INSTANCE}={}", home.instance()))
-            .arg("--filter")
-            .arg(format!("label={LABEL_LAB}={}", running.lab))
-            .output();
-        let ids: Vec<String> = listed
-            .map(|o| {
-                String::from_utf8_lossy(&o.stdout)
-                    .split_whitespace()
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
-        if !ids.is_empty() {
-            let _ = Command::new("docker")
-                .args(["image", "rm", "-f"])
-                .args(&ids)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .status();
-        }
+        remove_built_images(home, &running.lab);
     }
 
     async fn gather(
@@ -269,22 +235,7 @@ impl Environment for Compose {
         running: &Running,
         _: Option<&str>,
     ) -> Result<Command> {
-        let files = running.work.join("solution-files");
-        let _ = std::fs::remove_dir_all(&files);
-        for (path, contents) in ctx.catalog.solution_files(&lab.id)? {
-            let target = files.join(&path);
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(Error::io(format!("creating {}", parent.display())))?;
-            }
-            std::fs::write(&target, contents)
-                .map_err(Error::io(format!("writing {}", target.display())))?;
-        }
-        let mut cmd = Command::new("bash");
-        cmd.arg("-s")
-            .current_dir(&running.dir)
-            .env("SOLUTION", &files);
-        Ok(cmd)
+        solution_runner(ctx, lab, &running.work, &running.dir)
     }
 
     /// The app folder's files: the student's repository.
@@ -313,13 +264,7 @@ impl Environment for Compose {
         _: &Lab,
         _: &submission::ContainerWork,
     ) -> Result<StartOptions> {
-        let app = ctx.home.dir.join("app");
-        std::fs::create_dir_all(&app).map_err(Error::io(format!("creating {}", app.display())))?;
-        Ok(StartOptions {
-            fresh: true,
-            dir: Some(app),
-            ..StartOptions::default()
-        })
+        grading_folder(ctx)
     }
 
     /// The repository into the app folder, then built and run as a
@@ -342,25 +287,7 @@ impl Environment for Compose {
 
     /// A clone of the course's blog in the scratch folder.
     async fn practice_start(ctx: &Ctx<'_>, lab: &Lab, scratch: &Path) -> Result<StartOptions> {
-        let app = scratch.join("app");
-        let repo =
-            crate::gitserver::prepare(ctx.catalog, lab, None, &ctx.home.cache)?.join("blog.git");
-        let cloned = Command::new("git")
-            .args(["clone", "-q"])
-            .arg(&repo)
-            .arg(&app)
-            .output()
-            .map_err(Error::io("running git clone"))?;
-        if !cloned.status.success() {
-            return Err(Error::AppFolder {
-                path: app,
-                why: text::NO_CLONE,
-            });
-        }
-        Ok(StartOptions {
-            dir: Some(app),
-            ..StartOptions::default()
-        })
+        clone_blog(ctx, lab, scratch)
     }
 
     async fn discard_practice(docker: &Docker, running: &Running) {

@@ -49,18 +49,18 @@ pub(crate) const PROXY_PORT: u16 = 3141;
 const BRIDGE: &str = "bridge";
 
 /// Messages of the container lab, kept together for translation.
-mod text {
+pub(crate) mod text {
     use std::path::Path;
 
     pub(super) const NO_VM: &str = "the container lab has no VM: your containers run on your own Docker engine (`docker-compose exec <service> sh`).";
-    pub(super) const NOT_A_FOLDER: &str = "not a folder (give your app's folder with --dir)";
+    pub(crate) const NOT_A_FOLDER: &str = "not a folder (give your app's folder with --dir)";
     pub(super) const NO_DOCKER_CLI: &str =
         "Install Docker's command-line client (Debian: docker.io) and Compose (docker-compose).";
     pub(super) const NO_REPO: &str =
         "here your own folder is the work: run start in it, or give it with --dir";
     pub(super) const NO_PORTS: &str = "the ports are your Compose file's (nginx publishes 80)";
     pub(super) const READY: &str = "ready";
-    pub(super) const NO_CLONE: &str = "git could not clone the course's blog here";
+    pub(crate) const NO_CLONE: &str = "git could not clone the course's blog here";
     pub(super) const PROXY_DOWN: &str = "package proxy stopped (`start` again)";
 
     pub(super) fn place(dir: &Path) -> String {
@@ -86,7 +86,7 @@ mod text {
         )
     }
 
-    pub(super) fn standin(names: &[String], tag: &str, what: &str) -> String {
+    pub(crate) fn standin(names: &[String], tag: &str, what: &str) -> String {
         match names.is_empty() {
             true => format!("  {tag} — {what} (a pulled image holds the official names)\n"),
             false => format!("  {} — {what}\n", names.join(", ")),
@@ -181,7 +181,7 @@ pub(crate) async fn proxy_address(
     Ok(reach.addresses(PROXY_PORT))
 }
 
-fn app_folder(options: &StartOptions) -> Result<PathBuf> {
+pub(crate) fn app_folder(options: &StartOptions) -> Result<PathBuf> {
     let given = match &options.dir {
         Some(dir) => dir.clone(),
         None => std::env::current_dir().map_err(Error::io("reading the current folder"))?,
@@ -195,7 +195,7 @@ fn app_folder(options: &StartOptions) -> Result<PathBuf> {
     }
 }
 
-async fn interruptible<T>(work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+pub(crate) async fn interruptible<T>(work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
     tokio::select! {
         done = work => done,
         () = crate::interrupt::requested() => Err(Error::Interrupted),
@@ -204,7 +204,7 @@ async fn interruptible<T>(work: impl std::future::Future<Output = Result<T>>) ->
 
 
 /// Whether another deploylab home runs this lab (its network is there).
-fn other_homes_run(home: &Home, lab: &str) -> bool {
+pub(crate) fn other_homes_run(home: &Home, lab: &str) -> bool {
     let listed = Command::new("docker")
         .args(["network", "ls", "--filter"])
         .arg(format!("label={LABEL_LAB}={lab}"))
@@ -222,7 +222,7 @@ fn other_homes_run(home: &Home, lab: &str) -> bool {
 /// The package proxy every home's container lab shares: another home's,
 /// or one started here; and a guard that stops the one started here if
 /// the start goes no further.
-async fn proxy(
+pub(crate) async fn proxy(
     ctx: &Ctx<'_>,
     docker: &Docker,
     lab: &str,
@@ -262,7 +262,7 @@ async fn proxy(
 
 /// The stand-ins (a Python per version offered, PostgreSQL, nginx), built
 /// if missing, with their official names.
-async fn standins(
+pub(crate) async fn standins(
     docker: &Docker,
     vm: &images::VmImage,
     proxy: Option<&crate::packages::Endpoint>,
@@ -297,4 +297,106 @@ async fn standins(
         },
     ])
         .collect())
+}
+
+/// Practice in a clone of the course's blog, made in `scratch` (the labs
+/// whose work is the student's app folder).
+pub(crate) fn clone_blog(ctx: &Ctx<'_>, lab: &Lab, scratch: &Path) -> Result<StartOptions> {
+    let app = scratch.join("app");
+    let repo = crate::gitserver::prepare(ctx.catalog, lab, None, &ctx.home.cache)?.join("blog.git");
+    let cloned = Command::new("git")
+        .args(["clone", "-q"])
+        .arg(&repo)
+        .arg(&app)
+        .output()
+        .map_err(Error::io("running git clone"))?;
+    if !cloned.status.success() {
+        return Err(Error::AppFolder {
+            path: app,
+            why: text::NO_CLONE,
+        });
+    }
+    Ok(StartOptions {
+        dir: Some(app),
+        ..StartOptions::default()
+    })
+}
+
+/// Removes deploylab's own builds of a lab's app folder, labelled with
+/// this home (the student's images stay).
+pub(crate) fn remove_built_images(home: &Home, lab: &str) {
+    let listed = Command::new("docker")
+        .args(["image", "ls", "-q", "--filter"])
+        .arg(format!("label={LABEL_INSTANCE}={}", home.instance()))
+        .arg("--filter")
+        .arg(format!("label={LABEL_LAB}={lab}"))
+        .output();
+    let ids: Vec<String> = listed
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    if !ids.is_empty() {
+        let _ = Command::new("docker")
+            .args(["image", "rm", "-f"])
+            .args(&ids)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// The app folder a start of a folder lab works in, after refusing the
+/// options such a lab has no use for (`why_no_repo`, `why_no_ports`).
+pub(crate) fn folder_start(
+    lab: &Lab,
+    options: &StartOptions,
+    why_no_repo: &'static str,
+    why_no_ports: &'static str,
+) -> Result<PathBuf> {
+    let not_here = |command, why| Error::NotForThisLab {
+        command,
+        lab: lab.id.clone(),
+        why,
+    };
+    if options.repo.is_some() {
+        return Err(not_here("start --repo", why_no_repo));
+    }
+    if options.ssh_port.is_some() || options.http_port.is_some() {
+        return Err(not_here("start --ssh-port/--http-port", why_no_ports));
+    }
+    app_folder(options)
+}
+
+/// A fresh app folder in a grade's scratch home.
+pub(crate) fn grading_folder(ctx: &Ctx<'_>) -> Result<StartOptions> {
+    let app = ctx.home.dir.join("app");
+    std::fs::create_dir_all(&app).map_err(Error::io(format!("creating {}", app.display())))?;
+    Ok(StartOptions {
+        fresh: true,
+        dir: Some(app),
+        ..StartOptions::default()
+    })
+}
+
+/// bash in the app folder `dir`, reading a solution step on stdin, with
+/// the lab's solution files in `$SOLUTION` (copied under `work`).
+pub(crate) fn solution_runner(ctx: &Ctx<'_>, lab: &Lab, work: &Path, dir: &Path) -> Result<Command> {
+    let files = work.join("solution-files");
+    let _ = std::fs::remove_dir_all(&files);
+    for (path, contents) in ctx.catalog.solution_files(&lab.id)? {
+        let target = files.join(&path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(Error::io(format!("creating {}", parent.display())))?;
+        }
+        std::fs::write(&target, contents)
+            .map_err(Error::io(format!("writing {}", target.display())))?;
+    }
+    let mut cmd = Command::new("bash");
+    cmd.arg("-s").current_dir(dir).env("SOLUTION", &files);
+    Ok(cmd)
 }

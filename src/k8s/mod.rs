@@ -1,0 +1,82 @@
+//! The k8s lab (course section 5): the student's image, a Deployment and
+//! a Service, applied with the real kubectl to a local cluster. The
+//! cluster is deploylab's built-in one (`fakekube`: its own API server,
+//! controllers and a kubelet whose pods are Docker containers running the
+//! student's image), run as a background process of its own
+//! (`cluster.rs`); the student's kubectl reaches it through the kubeconfig
+//! `deploylab k8s env` points at. As in the container lab, the student
+//! builds the image on their own engine from the offline stand-ins, with
+//! `pip install` through the package proxy.
+//!
+//! Checks read the cluster through the Kubernetes API with kube-rs
+//! (`facts.rs`) and judge purely (`checks.rs`).
+
+pub(crate) mod checks;
+pub(crate) mod cli;
+pub(crate) mod cluster;
+pub(crate) mod facts;
+#[cfg(test)]
+mod fixtures;
+mod hints;
+mod lab;
+pub(crate) mod submission;
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::compose::StandIn;
+
+pub(crate) const LAB: &str = "k8s";
+
+/// Messages of the k8s lab, kept together for translation.
+mod text {
+    use std::path::Path;
+
+    pub(super) const NO_MACHINE: &str = "the k8s lab has no VM: your pods run on your own Docker engine (`kubectl exec` is not served yet; `kubectl logs` is).";
+    pub(super) const NO_REPO: &str =
+        "here your own folder is the work: run start in it, or give it with --dir";
+    pub(super) const NO_PORTS: &str = "the cluster's ports are its own (the API's is in the kubeconfig; NodePorts answer on 127.0.0.1)";
+    pub(super) const ALIVE: &str = "running";
+    pub(super) const DEAD: &str = "stopped (`start` again)";
+    pub(super) const NO_KIND: &str = "kind is not installed here (https://kind.sigs.k8s.io); without it, the built-in cluster serves the lab (--backend builtin)";
+
+    pub(super) fn place(dir: &Path) -> String {
+        format!("built-in cluster, {}", dir.display())
+    }
+
+    pub(super) fn ready(dir: &Path, kubeconfig: &Path, server: &str, standins: &str, proxy: &str) -> String {
+        format!(
+            "The k8s lab is ready for {dir}: deploylab's built-in single-node cluster answers at {server}\n\
+             (your pods run as containers on your Docker engine; kind was not used: it is not installed).\n\
+             \nPoint kubectl at it in your shell:\n\n  eval \"$(deploylab k8s env)\"     # export KUBECONFIG={kubeconfig}\n  kubectl get nodes\n\
+             \nOffline stand-ins for the official images (made by deploylab from Debian's packages):\n{standins}\
+             `pip install` in a Dockerfile asks deploylab's package proxy at {proxy}.\n\
+             \nNext, in {dir}: build your image with a tag (`docker build -t blog:1 .`), write a Deployment\n\
+             and a Service, `kubectl apply -f` them, then `kubectl rollout status deployment/<name>`.\n\
+             `deploylab check` checks the cluster through its API; `deploylab stop` removes it.",
+            dir = dir.display(),
+            kubeconfig = kubeconfig.display(),
+        )
+    }
+}
+
+/// The k8s lab's environment.
+pub(crate) struct K8s;
+
+/// What `start` leaves: the cluster, the app folder, the proxy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Running {
+    pub(crate) lab: String,
+    /// The student's app folder (absolute).
+    pub(crate) dir: PathBuf,
+    /// The lab's own folder in the deploylab home.
+    pub(crate) work: PathBuf,
+    pub(crate) cluster: cluster::Builtin,
+    pub(crate) proxy_pid: Option<u32>,
+    pub(crate) proxy: Option<crate::packages::Endpoint>,
+    pub(crate) standins: Vec<StandIn>,
+    /// What the environment was built from (the VM image's hash).
+    pub(crate) recipe: String,
+    pub(crate) started_at: u64,
+}
