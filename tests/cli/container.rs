@@ -14,20 +14,20 @@ use super::support::*;
 /// A copy of the course's blog (or another project) in a folder of the
 /// test's; its Compose project (containers, networks, volumes, built
 /// images) goes when dropped.
-struct AppFolder {
+pub(crate) struct AppFolder {
     root: tempfile::TempDir,
     folder: String,
     compose: Vec<String>,
 }
 
 impl AppFolder {
-    fn new(compose: &[&str]) -> AppFolder {
+    pub(crate) fn new(compose: &[&str]) -> AppFolder {
         AppFolder::of("labs/shared/blog", "app", compose)
     }
 
     /// A copy of a project of this repository into `<temp>/<folder>` (the
     /// Compose project's name).
-    fn of(project: &str, folder: &str, compose: &[&str]) -> AppFolder {
+    pub(crate) fn of(project: &str, folder: &str, compose: &[&str]) -> AppFolder {
         let root = tempfile::tempdir().unwrap();
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(project);
         let copied = Command::new("cp")
@@ -44,21 +44,21 @@ impl AppFolder {
         }
     }
 
-    fn path(&self) -> PathBuf {
+    pub(crate) fn path(&self) -> PathBuf {
         self.root.path().join(&self.folder)
     }
 
-    fn arg(&self) -> String {
+    pub(crate) fn arg(&self) -> String {
         self.path().display().to_string()
     }
 
-    fn write(&self, file: &str, text: &str) {
+    pub(crate) fn write(&self, file: &str, text: &str) {
         let path = self.path().join(file);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
     }
 
-    fn read(&self, file: &str) -> String {
+    pub(crate) fn read(&self, file: &str) -> String {
         std::fs::read_to_string(self.path().join(file)).unwrap()
     }
 
@@ -93,13 +93,13 @@ impl Drop for AppFolder {
 }
 
 /// `deploylab check --format json` for the lab.
-fn check(lab: &Lab) -> Value {
+pub(crate) fn check(lab: &Lab) -> Value {
     let out = lab.run(&["check", "--format", "json"]);
     serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stderr(&out)))
 }
 
 /// The check fails, says `observed`, and gives its own hint.
-fn fails_with(report: &Value, check: &str, observed: &str, hint: &str) {
+pub(crate) fn fails_with(report: &Value, check: &str, observed: &str, hint: &str) {
     let result = check_result(report, check);
     assert_ne!(result["status"], "pass", "{result:#}");
     let said = result["observed"].as_str().unwrap_or_default();

@@ -12,6 +12,7 @@ mod basics;
 mod container;
 mod grading;
 mod heroku;
+mod k8s;
 mod lifecycle;
 mod machines;
 mod packages;
