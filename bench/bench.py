@@ -2,7 +2,7 @@
 """deploylab benchmark: prints figures, asserts nothing (tests assert behaviour).
 
 Usage: python3 bench/bench.py [--runs-start 5] [--runs-check 10] [--cold] [--testinfra]
-       [--only-heroku | --only-container | --only-machines]
+       [--only-heroku | --only-container | --only-machines | --only-k8s]
 
 Measures, with the release binary (built first):
   - image build: no-op rebuild (recipe unchanged); cold build with --cold
@@ -32,6 +32,11 @@ Measures, with the release binary (built first):
     reference solution's `docker-compose up -d --build`, cold (pip through the
     proxy) and warm; `check` of a new image (deploylab builds nothing, runs
     the image alone twice) and of the running stack, median of N
+  - the k8s lab on the built-in cluster (--only-k8s skips the rest):
+    `start k8s` warm (stand-ins present), median of N; `kubectl apply` of the
+    reference Deployment (2 replicas, image built) to all pods Ready and the
+    rollout finished; `check` on it, median of N; the API server's idle RSS
+    with the blog and its database running
   - a lab of two machines (--only-machines skips the rest): `start` to both
     SSH-ready and `check` on both, median of N
   - grading: `submit` of the deployed reference solution (time, file size),
@@ -154,6 +159,7 @@ def main():
     parser.add_argument("--only-heroku", action="store_true", help="only the heroku lab's figures")
     parser.add_argument("--only-container", action="store_true", help="only the container lab's figures")
     parser.add_argument("--only-machines", action="store_true", help="only the two-machine lab's figures")
+    parser.add_argument("--only-k8s", action="store_true", help="only the k8s lab's figures")
     args = parser.parse_args()
 
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -177,6 +183,8 @@ def main():
         only = lambda: heroku(env, home, args.runs_push)
     elif args.only_machines:
         only = lambda: two_machines(env, home, args.runs_start, args.runs_check)
+    elif args.only_k8s:
+        only = lambda: k8s_lab(env, home, args.runs_start, args.runs_check)
     if only:
         try:
             only()
@@ -242,6 +250,8 @@ def main():
         subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
         container_lab(env, home, args.runs_check)
         subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
+        k8s_lab(env, home, args.runs_start, args.runs_check)
+        subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
         two_machines(env, home, args.runs_start, args.runs_check)
     finally:
         subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
@@ -296,6 +306,56 @@ def container_lab(env, home, runs):
     finally:
         subprocess.run(compose + ["down", "-v", "--rmi", "local"], cwd=app, capture_output=True)
         subprocess.run([BIN, "stop", "container", "--quiet"], env=cenv, capture_output=True)
+        shutil.rmtree(app, ignore_errors=True)
+
+
+def k8s_lab(env, home, runs_start, runs_check):
+    """The k8s lab: start, apply to Ready, check, the API server's memory."""
+    app = tempfile.mkdtemp(prefix="deploylab-bench-k8s-")
+    shutil.copytree(os.path.join(ROOT, "labs", "shared", "blog"), app, dirs_exist_ok=True)
+    files = os.path.join(ROOT, "solutions", "k8s", "files")
+    try:
+        timed(["start", "k8s", "--dir", app, "--quiet"], env)  # stand-ins made if missing
+        starts = []
+        for _ in range(runs_start):
+            timed(["stop", "k8s", "--quiet"], env)
+            starts.append(timed(["start", "k8s", "--dir", app, "--quiet"], env)[0])
+        print(f"start k8s (built-in cluster), warm, median of {len(starts)}: {ms(statistics.median(starts))}"
+              f" (min {ms(min(starts))}, max {ms(max(starts))})")
+        state = json.load(open(os.path.join(home, "state.json")))
+        cluster = state["labs"]["k8s"]["cluster"]
+        kenv = env_with(KUBECONFIG=os.path.join(cluster["dir"], "kubeconfig"), HOME=home)
+        for name in ("Dockerfile", ".dockerignore", "gunicorn.conf.py"):
+            shutil.copy(os.path.join(files, name), os.path.join(app, name))
+        subprocess.run(["docker", "build", "-q", "-t", "blog:1", "."], cwd=app, capture_output=True, check=True)
+        kubectl = lambda *a: subprocess.run(["kubectl", *a], env=kenv, cwd=app, capture_output=True, text=True)
+        kubectl("apply", "-f", os.path.join(files, "k8s", "db.yaml"))
+        kubectl("rollout", "status", "deployment/db", "--timeout=120s")
+        start = time.perf_counter()
+        applied = kubectl("apply", "-f", os.path.join(files, "k8s", "blog-production.yaml"))
+        if applied.returncode != 0:
+            sys.exit(f"kubectl apply failed:\n{applied.stderr}")
+        rolled = kubectl("rollout", "status", "deployment/blog", "--timeout=180s")
+        ready = time.perf_counter() - start
+        if rolled.returncode != 0:
+            sys.exit(f"rollout failed:\n{rolled.stderr}")
+        print(f"kubectl apply of the reference Deployment (2 replicas, migrations, readiness probe) "
+              f"to rolled out and every pod Ready: {ready:.1f} s")
+        kubectl("apply", "-f", os.path.join(files, "k8s", "service.yaml"))
+        timed(["check", "--format", "json"], env)
+        checks, peak = [], 0
+        for _ in range(runs_check):
+            t, _, rss = timed(["check", "--format", "json"], env)
+            checks.append(t)
+            peak = max(peak, rss)
+        print(f"check, the reference deployed (API reads, two requests through the service proxy), "
+              f"median of {len(checks)}: {ms(statistics.median(checks))} (peak RSS {peak / 1024:.1f} MiB)")
+        time.sleep(3)
+        print(f"built-in API server RSS, idle, with the blog (2 pods) and PostgreSQL running: "
+              f"{rss_mib(cluster['pid']):.1f} MiB")
+    finally:
+        subprocess.run([BIN, "stop", "k8s", "--quiet"], env=env, capture_output=True)
+        subprocess.run(["docker", "image", "rm", "-f", "blog:1"], capture_output=True)
         shutil.rmtree(app, ignore_errors=True)
 
 

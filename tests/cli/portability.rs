@@ -297,6 +297,7 @@ fn selftest_proves_every_lab_without_mmdebstrap_or_routes_to_containers() {
         ("vm-nginx", "33/33"),
         ("heroku", "14/14"),
         ("container", "26/26"),
+        ("k8s", "14/14"),
     ] {
         assert!(row(lab, "fresh environment").contains(" ok "), "{printed}");
         assert!(row(lab, "whole solution").contains(" ok "), "{printed}");
