@@ -101,12 +101,12 @@ pub async fn serve<F, Fut>(
                         tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
                     {
                         let io = hyper_util::rt::TokioIo::new(stream);
-                        let _ = builder.serve_connection(io, service).await;
+                        let _ = builder.serve_connection(io, service).with_upgrades().await;
                     }
                 }
                 None => {
                     let io = hyper_util::rt::TokioIo::new(stream);
-                    let _ = builder.serve_connection(io, service).await;
+                    let _ = builder.serve_connection(io, service).with_upgrades().await;
                 }
             }
             drop(slot);

@@ -108,6 +108,14 @@ impl Query {
             .map(|(_, v)| v.as_str())
     }
 
+    fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
     fn flag(&self, key: &str) -> bool {
         matches!(self.get(key), Some("true" | "1"))
     }
@@ -386,7 +394,20 @@ async fn resource_request(
             )
             .await
         }
-        (_, Some(_), Some("exec" | "attach" | "portforward")) if target.resource.kind == "Pod" => {
+        (&Method::GET | &Method::POST, Some(name), Some("exec"))
+            if target.resource.kind == "Pod" =>
+        {
+            let exec = crate::exec::ExecQuery {
+                command: query.all("command"),
+                container: query.get("container").map(String::from),
+                stdin: query.flag("stdin"),
+                stdout: query.flag("stdout"),
+                stderr: query.flag("stderr"),
+                tty: query.flag("tty"),
+            };
+            crate::exec::serve(cluster.clone(), &namespace, name, exec, req).await
+        }
+        (_, Some(_), Some("attach" | "portforward")) if target.resource.kind == "Pod" => {
             bad_request(UNSERVED_STREAMS)
         }
         _ => failure(
@@ -402,9 +423,9 @@ async fn resource_request(
 /// which the built-in cluster does not read (client-go then gives up).
 const PROTOBUF_REFUSED: &str = "deploylab's built-in cluster reads objects as JSON or YAML, and this kubectl command sends protobuf: write the object to a file and apply it (`kubectl create ... --dry-run=client -o yaml > object.yaml`, then `kubectl apply -f object.yaml`)";
 
-/// What `kubectl exec`, `attach` and `port-forward` get (the built-in
-/// cluster does not speak their stream protocols yet).
-const UNSERVED_STREAMS: &str = "deploylab's built-in cluster does not serve exec, attach or port-forward yet: reach the app through its Service (kubectl get --raw /api/v1/namespaces/NAMESPACE/services/NAME/proxy/, or a NodePort on 127.0.0.1), or run `docker exec` on the pod's container";
+/// What `kubectl attach` and `port-forward` get (the built-in cluster
+/// does not speak their stream protocols yet).
+const UNSERVED_STREAMS: &str = "deploylab's built-in cluster does not serve attach or port-forward yet: reach the app through its Service (kubectl get --raw /api/v1/namespaces/NAMESPACE/services/NAME/proxy/, or a NodePort on 127.0.0.1), and run commands with kubectl exec";
 
 /// What `logs` was asked for.
 #[derive(Debug, Default)]

@@ -133,6 +133,25 @@ impl Kubelet {
         }
     }
 
+    /// The Docker container running a pod's container (`name`, or the
+    /// pod's only one).
+    pub fn running_container(
+        &self,
+        namespace: &str,
+        pod: &str,
+        name: Option<&str>,
+    ) -> Option<String> {
+        let containers = self.containers.lock().expect("not poisoned");
+        let mine: Vec<(&ContainerKey, &Containers)> = containers
+            .iter()
+            .filter(|((ns, p, c), _)| ns == namespace && p == pod && name.is_none_or(|n| n == c))
+            .collect();
+        match mine.as_slice() {
+            [(_, (Some(id), _))] => Some(id.clone()),
+            _ => None,
+        }
+    }
+
     /// Where a pod answers.
     pub fn reach(&self, namespace: &str, pod: &str) -> Option<Reach> {
         let reach = self.reach.lock().expect("not poisoned");

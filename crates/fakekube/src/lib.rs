@@ -18,12 +18,14 @@
 //! - [`table`]: what `kubectl get` prints (server-side Tables).
 //! - [`controllers`]: Deployment, ReplicaSet, endpoints, garbage collection.
 //! - [`kubelet`]: pods as containers, probes, restarts.
+//! - [`exec`]: `kubectl exec` over WebSocket.
 //! - [`kubeproxy`]: Services inside the cluster, by DNS name and port.
 //! - [`nodeport`]: NodePort Services answering on the host.
 
 pub mod admit;
 pub mod api;
 pub mod controllers;
+pub mod exec;
 pub mod kubelet;
 pub mod kubeproxy;
 pub mod nodeport;
