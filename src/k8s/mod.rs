@@ -18,6 +18,7 @@ pub(crate) mod facts;
 #[cfg(test)]
 mod fixtures;
 mod hints;
+pub(crate) mod kind;
 mod lab;
 pub(crate) mod submission;
 
@@ -33,22 +34,34 @@ pub(crate) const LAB: &str = "k8s";
 mod text {
     use std::path::Path;
 
-    pub(super) const NO_MACHINE: &str = "the k8s lab has no VM: your pods run on your own Docker engine (`kubectl exec` is not served yet; `kubectl logs` is).";
+    pub(super) const NO_MACHINE: &str = "the k8s lab has no VM: your pods run as containers on your own Docker engine (`kubectl exec deploy/<name> -- sh` opens a shell in one).";
     pub(super) const NO_REPO: &str =
         "here your own folder is the work: run start in it, or give it with --dir";
     pub(super) const NO_PORTS: &str = "the cluster's ports are its own (the API's is in the kubeconfig; NodePorts answer on 127.0.0.1)";
     pub(super) const ALIVE: &str = "running";
     pub(super) const DEAD: &str = "stopped (`start` again)";
-    pub(super) const NO_KIND: &str = "kind is not installed here (https://kind.sigs.k8s.io); without it, the built-in cluster serves the lab (--backend builtin)";
+    pub(super) const NO_KIND: &str = "kind is not installed here (https://kind.sigs.k8s.io): use the built-in cluster (--backend builtin, the default without kind)";
 
     pub(super) fn place(dir: &Path) -> String {
         format!("built-in cluster, {}", dir.display())
     }
 
-    pub(super) fn ready(dir: &Path, kubeconfig: &Path, server: &str, standins: &str, proxy: &str) -> String {
+    pub(super) fn builtin(server: &str, why: Option<&str>) -> String {
+        let why = why.map_or(String::new(), |w| format!("; kind was not used: {w}"));
         format!(
-            "The k8s lab is ready for {dir}: deploylab's built-in single-node cluster answers at {server}\n\
-             (your pods run as containers on your Docker engine; kind was not used: it is not installed).\n\
+            "deploylab's built-in single-node cluster answers at {server}\n(your pods run as containers on your Docker engine{why})."
+        )
+    }
+
+    pub(super) fn kind(name: &str) -> String {
+        format!(
+            "a kind cluster, `{name}`.\nImages you build reach its node with `kind load docker-image IMAGE --name {name}`."
+        )
+    }
+
+    pub(super) fn ready(dir: &Path, kubeconfig: &Path, cluster: &str, standins: &str, proxy: &str) -> String {
+        format!(
+            "The k8s lab is ready for {dir}: {cluster}\n\
              \nPoint kubectl at it in your shell:\n\n  eval \"$(deploylab k8s env)\"     # export KUBECONFIG={kubeconfig}\n  kubectl get nodes\n\
              \nOffline stand-ins for the official images (made by deploylab from Debian's packages):\n{standins}\
              `pip install` in a Dockerfile asks deploylab's package proxy at {proxy}.\n\
@@ -72,7 +85,10 @@ pub(crate) struct Running {
     pub(crate) dir: PathBuf,
     /// The lab's own folder in the deploylab home.
     pub(crate) work: PathBuf,
-    pub(crate) cluster: cluster::Builtin,
+    pub(crate) cluster: cluster::Cluster,
+    /// Why the built-in cluster serves the lab rather than kind (None:
+    /// kind does, or the student asked for the built-in one).
+    pub(crate) why_builtin: Option<String>,
     pub(crate) proxy_pid: Option<u32>,
     pub(crate) proxy: Option<crate::packages::Endpoint>,
     pub(crate) standins: Vec<StandIn>,

@@ -189,6 +189,53 @@ fn k8s_course_flow_with_the_real_kubectl() {
         "/api/v1/namespaces/default/services/blog:80/proxy/admin/login/",
     ]);
     assert!(page.contains("csrfmiddlewaretoken"), "{page}");
+    // The course's management commands, through kubectl exec.
+    let checked = cluster.ok(&[
+        "exec",
+        "deploy/blog",
+        "--",
+        "python",
+        "manage.py",
+        "migrate",
+        "--check",
+    ]);
+    assert!(!checked.contains("Error"), "{checked}");
+    let created = cluster.ok(&[
+        "exec", "deploy/blog", "--", "sh", "-c",
+        "DJANGO_SUPERUSER_PASSWORD=s3cret python manage.py createsuperuser --noinput --username admin --email admin@example.org",
+    ]);
+    assert!(
+        created.contains("Superuser created successfully."),
+        "{created}"
+    );
+    let failed = cluster.kubectl(&[
+        "exec",
+        "deploy/blog",
+        "--",
+        "sh",
+        "-c",
+        "echo oops >&2; exit 3",
+    ]);
+    assert_eq!(failed.status.code(), Some(3));
+    assert!(stderr(&failed).contains("oops"), "{}", stderr(&failed));
+    let mut piped = Command::new("kubectl")
+        .args(["exec", "-i", "deploy/blog", "--", "python", "-"])
+        .env("KUBECONFIG", &cluster.kubeconfig)
+        .env("HOME", cluster.lab.home.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    piped
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"print(6 * 7)\n")
+        .unwrap();
+    let answered = piped.wait_with_output().unwrap();
+    assert_eq!(stdout(&answered).trim(), "42");
+
     let logs = cluster.ok(&["logs", "deployment/blog", "--tail=20"]);
     assert!(logs.contains("GET /admin/login/"), "{logs}");
 
@@ -552,4 +599,26 @@ fn k8s_judges_another_project_deployed_its_own_way() {
         .output()
         .unwrap();
     assert_eq!(stdout(&page).trim(), "200", "{}", stderr(&page));
+}
+
+/// Where kind is not installed (these machines), `--backend kind` is
+/// refused with what to do, and nothing starts; `doctor` says which
+/// backend serves the lab.
+#[test]
+fn k8s_backend_kind_is_refused_where_kind_is_missing() {
+    let lab = Lab::new();
+    let app = AppFolder::of("labs/shared/blog", "blog", &[]);
+    let started = lab.run(&["start", "k8s", "--backend", "kind", "--dir", &app.arg()]);
+    assert_eq!(started.status.code(), Some(2), "{}", stderr(&started));
+    assert!(
+        stderr(&started).contains("kind is not installed here"),
+        "{}",
+        stderr(&started)
+    );
+    assert!(lab.containers().is_empty());
+    let doctor = stdout(&lab.run(&["doctor"]));
+    assert!(
+        doctor.contains("k8s backend: the built-in cluster (kind is not installed)"),
+        "{doctor}"
+    );
 }
