@@ -582,20 +582,38 @@ fn uid_of(user: &str) -> Option<u32> {
 }
 
 /// When the VM (its PID 1) started, in centiseconds since the epoch: the
-/// host's boot time plus PID 1's start in clock ticks (USER_HZ, 100 on Linux).
+/// host's boot plus PID 1's start in clock ticks (USER_HZ, 100 on Linux).
+/// The host's boot is now minus its uptime, both to the centisecond:
+/// `btime` in /proc/stat is whole seconds, rounded down, which put a boot
+/// up to a second early, before a change made just before the reboot.
 fn boot_time() -> u64 {
-    let btime = fs::read_to_string("/proc/stat").ok().and_then(|s| {
+    let uptime_cs = fs::read_to_string("/proc/uptime").ok().and_then(|s| {
+        let seconds = s.split_whitespace().next()?;
+        let (whole, fraction) = seconds.split_once('.').unwrap_or((seconds, "0"));
+        let fraction: String = fraction.chars().chain("00".chars()).take(2).collect();
+        Some(whole.parse::<u64>().ok()? * 100 + fraction.parse::<u64>().ok()?)
+    });
+    let now_cs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64 / 10)
+        .ok();
+    let btime_cs = fs::read_to_string("/proc/stat").ok().and_then(|s| {
         s.lines()
             .find_map(|l| l.strip_prefix("btime ")?.trim().parse::<u64>().ok())
+            .map(|b| b * 100)
     });
+    let host_boot = match (now_cs, uptime_cs) {
+        (Some(now), Some(up)) if now > up => Some(now - up),
+        _ => btime_cs,
+    };
     // Field 22 of /proc/1/stat; the command name (field 2) may hold spaces,
     // so count from the closing parenthesis.
     let start = fs::read_to_string("/proc/1/stat").ok().and_then(|s| {
         let after = s.rsplit_once(')')?.1;
         after.split_whitespace().nth(19)?.parse::<u64>().ok()
     });
-    match (btime, start) {
-        (Some(b), Some(ticks)) => b * 100 + ticks,
+    match (host_boot, start) {
+        (Some(boot), Some(ticks)) => boot + ticks,
         _ => 0,
     }
 }
