@@ -398,6 +398,47 @@ fn k8s_classic_failures_fail_their_check_with_their_lesson() {
         stderr(&pods)
     );
 
+    // kubectl's imperative creates send protobuf: the kinds a course
+    // creates that way are read; the others are refused with the way round.
+    let made = cluster.ok(&["create", "namespace", "practice"]);
+    assert_eq!(made.trim(), "namespace/practice created");
+    let made = cluster.ok(&[
+        "-n",
+        "practice",
+        "create",
+        "secret",
+        "generic",
+        "keys",
+        "--from-literal=BLOG_SECRET_KEY=s3cret",
+    ]);
+    assert_eq!(made.trim(), "secret/keys created");
+    let key = cluster.ok(&[
+        "-n",
+        "practice",
+        "get",
+        "secret",
+        "keys",
+        "-o",
+        "jsonpath={.data.BLOG_SECRET_KEY}",
+    ]);
+    assert_eq!(key, "czNjcmV0");
+    let made = cluster.ok(&[
+        "-n",
+        "practice",
+        "create",
+        "configmap",
+        "settings",
+        "--from-literal=BLOG_DEBUG=false",
+    ]);
+    assert_eq!(made.trim(), "configmap/settings created");
+    let refused = cluster.kubectl(&["create", "deployment", "quick", "--image=blog:1"]);
+    assert!(
+        stderr(&refused).contains("--dry-run=client -o yaml"),
+        "{}",
+        stderr(&refused)
+    );
+    cluster.ok(&["delete", "namespace", "practice"]);
+
     // The database first, then each mistake on the app's Deployment.
     cluster.ok(&["apply", "-f", "k8s/db.yaml"]);
     cluster.ok(&["rollout", "status", "deployment/db", "--timeout=120s"]);

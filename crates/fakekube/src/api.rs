@@ -303,20 +303,13 @@ async fn resource_request(
     let method = req.method().clone();
     let table = accept.contains("as=Table");
     let namespace = target.namespace.clone().unwrap_or_default();
-    if is_protobuf(&req) {
-        return failure(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UnsupportedMediaType",
-            PROTOBUF_REFUSED,
-            None,
-        );
-    }
     match (&method, &target.name, target.subresource.as_deref()) {
         (&Method::GET, None, None) if query.flag("watch") => watch(&cluster, &target, &query),
         (&Method::GET, None, None) => list(&cluster, &target, &query, table),
         (&Method::POST, None, None) => {
-            let Some(body) = read_json(req).await else {
-                return bad_request("the request body could not be read as JSON");
+            let body = match read_body(req).await {
+                Ok(body) => body,
+                Err(answer) => return answer,
             };
             create(&cluster, target.resource, &namespace, body, &query)
         }
@@ -331,8 +324,9 @@ async fn resource_request(
             }
         }
         (&Method::PUT, Some(name), sub @ (None | Some("status"))) => {
-            let Some(body) = read_json(req).await else {
-                return bad_request("the request body could not be read as JSON");
+            let body = match read_body(req).await {
+                Ok(body) => body,
+                Err(answer) => return answer,
             };
             replace(
                 &cluster,
@@ -346,8 +340,9 @@ async fn resource_request(
         }
         (&Method::PATCH, Some(name), sub @ (None | Some("status"))) => {
             let kind = content_type(&req).and_then(|c| patch::Kind::of(&c));
-            let Some(body) = read_json(req).await else {
-                return bad_request("the request body could not be read as JSON");
+            let body = match read_body(req).await {
+                Ok(body) => body,
+                Err(answer) => return answer,
             };
             patch_object(
                 &cluster,
@@ -367,9 +362,9 @@ async fn resource_request(
             let kind = content_type(&req).and_then(|c| patch::Kind::of(&c));
             let body = match method {
                 Method::GET => None,
-                _ => match read_json(req).await {
-                    Some(body) => Some(body),
-                    None => return bad_request("the request body could not be read as JSON"),
+                _ => match read_body(req).await {
+                    Ok(body) => Some(body),
+                    Err(answer) => return answer,
                 },
             };
             scale(&cluster, target.resource, &namespace, name, kind, body)
@@ -419,9 +414,9 @@ async fn resource_request(
     }
 }
 
-/// What kubectl's imperative `create` commands get: they send protobuf,
-/// which the built-in cluster does not read (client-go then gives up).
-const PROTOBUF_REFUSED: &str = "deploylab's built-in cluster reads objects as JSON or YAML, and this kubectl command sends protobuf: write the object to a file and apply it (`kubectl create ... --dry-run=client -o yaml > object.yaml`, then `kubectl apply -f object.yaml`)";
+/// What kubectl's imperative `create` commands get for kinds the built-in
+/// cluster does not read as protobuf (client-go then gives up).
+const PROTOBUF_REFUSED: &str = "deploylab's built-in cluster reads this kind as JSON or YAML only, and this kubectl command sends protobuf: write the object to a file and apply it (`kubectl create ... --dry-run=client -o yaml > object.yaml`, then `kubectl apply -f object.yaml`)";
 
 /// What `kubectl attach` and `port-forward` get (the built-in cluster
 /// does not speak their stream protocols yet).
@@ -464,9 +459,25 @@ fn is_protobuf(req: &Request<hyper::body::Incoming>) -> bool {
     content_type(req).is_some_and(|c| c.starts_with("application/vnd.kubernetes.protobuf"))
 }
 
-async fn read_json(req: Request<hyper::body::Incoming>) -> Option<Value> {
-    let bytes = fakekit::http::read_body(req.into_body(), BODY_LIMIT).await?;
-    serde_json::from_slice(&bytes).ok()
+/// A request's body as JSON: JSON as sent, or the few kinds kubectl sends
+/// as protobuf (`Err`: the answer refusing the others).
+async fn read_body(req: Request<hyper::body::Incoming>) -> Result<Value, Answer> {
+    let protobuf = is_protobuf(&req);
+    let unreadable = || bad_request("the request body could not be read as JSON");
+    let bytes = fakekit::http::read_body(req.into_body(), BODY_LIMIT)
+        .await
+        .ok_or_else(unreadable)?;
+    match protobuf {
+        false => serde_json::from_slice(&bytes).map_err(|_| unreadable()),
+        true => crate::protobuf::to_json(&bytes).map_err(|_| {
+            failure(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UnsupportedMediaType",
+                PROTOBUF_REFUSED,
+                None,
+            )
+        }),
+    }
 }
 
 fn selectors(query: &Query) -> Result<(Labels, Fields), Answer> {
@@ -651,7 +662,6 @@ impl FieldValidation {
 /// An object through decoding, defaults and validation; warnings to send
 /// back (unknown fields under Warn, pod security for templates).
 fn admitted(
-    cluster: &Cluster,
     resource: &Resource,
     object: Value,
     query: &Query,
@@ -693,7 +703,6 @@ fn admitted(
             ));
         }
     }
-    let _ = cluster;
     Ok((object, warnings))
 }
 
@@ -808,7 +817,7 @@ fn create(
     {
         body["metadata"]["name"] = json!(format!("{prefix}{}", suffix(5)));
     }
-    let (mut object, warnings) = match admitted(cluster, resource, body, query) {
+    let (mut object, warnings) = match admitted(resource, body, query) {
         Ok(admitted) => admitted,
         Err(answer) => return answer,
     };
@@ -856,7 +865,7 @@ fn replace(
     let expected = body["metadata"]["resourceVersion"]
         .as_str()
         .map(String::from);
-    let (mut object, warnings) = match admitted(cluster, resource, body, query) {
+    let (mut object, warnings) = match admitted(resource, body, query) {
         Ok(admitted) => admitted,
         Err(answer) => return answer,
     };
@@ -935,7 +944,7 @@ fn patch_object(
         Ok(patched) => patched,
         Err(why) => return failure(StatusCode::UNPROCESSABLE_ENTITY, "Invalid", &why, None),
     };
-    let (mut object, warnings) = match admitted(cluster, resource, patched, query) {
+    let (mut object, warnings) = match admitted(resource, patched, query) {
         Ok(admitted) => admitted,
         Err(answer) => return answer,
     };

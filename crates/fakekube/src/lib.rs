@@ -14,6 +14,7 @@
 //! - [`store`]: objects, resourceVersions, watches.
 //! - [`admit`]: decoding, defaults, validation, the pod security rules.
 //! - [`patch`]: strategic-merge, JSON-merge and JSON patches.
+//! - [`protobuf`]: the few objects kubectl sends as protobuf.
 //! - [`api`]: the HTTP API (CRUD, watch, scale, logs, proxies).
 //! - [`table`]: what `kubectl get` prints (server-side Tables).
 //! - [`controllers`]: Deployment, ReplicaSet, endpoints, garbage collection.
@@ -30,6 +31,7 @@ pub mod kubelet;
 pub mod kubeproxy;
 pub mod nodeport;
 pub mod patch;
+pub mod protobuf;
 pub mod resources;
 pub mod selector;
 pub mod store;
