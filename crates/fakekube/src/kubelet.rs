@@ -469,12 +469,7 @@ impl Pod {
         self.runs[i].image_id = usable.id.clone().unwrap_or_default();
         let config = match self.container_config(i, pod, &usable).await {
             Ok(config) => config,
-            Err(why) => {
-                self.runs[i].waiting = Some(("CreateContainerConfigError".into(), why.clone()));
-                self.event("Warning", "Failed", &format!("Error: {why}"));
-                self.runs[i].next_start = Instant::now() + Duration::from_secs(5);
-                return;
-            }
+            Err(why) => return self.failed_start(i, "CreateContainerConfigError", why, 5),
         };
         let docker_name = self.runs[i].docker_name.clone();
         let _ = remove(self.docker(), &docker_name).await;
@@ -483,21 +478,13 @@ impl Pod {
             .build();
         let created = match self.docker().create_container(Some(options), config).await {
             Ok(created) => created,
-            Err(e) => {
-                self.runs[i].waiting = Some(("CreateContainerError".into(), e.to_string()));
-                self.event("Warning", "Failed", &format!("Error: {e}"));
-                self.runs[i].next_start = Instant::now() + Duration::from_secs(10);
-                return;
-            }
+            Err(e) => return self.failed_start(i, "CreateContainerError", e.to_string(), 10),
         };
         let name = self.runs[i].name.clone();
         self.event("Normal", "Created", &text::created(&name));
         if let Err(e) = self.docker().start_container(&created.id, None).await {
-            self.runs[i].waiting = Some(("RunContainerError".into(), e.to_string()));
-            self.event("Warning", "Failed", &format!("Error: {e}"));
             let _ = remove(self.docker(), &created.id).await;
-            self.runs[i].next_start = Instant::now() + Duration::from_secs(10);
-            return;
+            return self.failed_start(i, "RunContainerError", e.to_string(), 10);
         }
         self.event("Normal", "Started", &text::started(&name));
         let run = &mut self.runs[i];
@@ -536,6 +523,14 @@ impl Pod {
             self.network_holder = Some(created.id.clone());
             self.learn_reach(&created.id).await;
         }
+    }
+
+    /// A container that could not start waits, saying why, and is tried
+    /// again after `retry` seconds.
+    fn failed_start(&mut self, i: usize, reason: &str, why: String, retry: u64) {
+        self.event("Warning", "Failed", &format!("Error: {why}"));
+        self.runs[i].waiting = Some((reason.into(), why));
+        self.runs[i].next_start = Instant::now() + Duration::from_secs(retry);
     }
 
     async fn pull(&self, image: &str) -> Result<bollard::models::ImageInspect, String> {
@@ -1434,7 +1429,7 @@ fn docker_message(e: &bollard::errors::Error) -> String {
     }
 }
 
-async fn remove(docker: &Docker, id: &str) -> Result<(), bollard::errors::Error> {
+pub(crate) async fn remove(docker: &Docker, id: &str) -> Result<(), bollard::errors::Error> {
     let options = RemoveContainerOptionsBuilder::default()
         .force(true)
         .v(true)

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bollard::models::{ContainerCreateBody, EndpointSettings, HostConfig, NetworkingConfig};
-use bollard::query_parameters::{CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder};
+use bollard::query_parameters::CreateContainerOptionsBuilder;
 use serde_json::{Value, json};
 
 use crate::Cluster;
@@ -215,10 +215,5 @@ async fn start(
 }
 
 async fn remove(cluster: &Cluster, container: &str) {
-    let options = RemoveContainerOptionsBuilder::default().force(true).build();
-    let _ = cluster
-        .kubelet
-        .docker
-        .remove_container(container, Some(options))
-        .await;
+    let _ = crate::kubelet::remove(&cluster.kubelet.docker, container).await;
 }

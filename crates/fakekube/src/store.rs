@@ -190,14 +190,13 @@ impl Store {
         }
         object["apiVersion"] = json!(resource.api_version());
         object["kind"] = json!(resource.kind);
-        inner.commit(
-            &self.changes,
-            &self.revision,
+        inner.objects.insert(k, object.clone());
+        self.publish(
+            &mut inner,
             resource,
             namespace,
             ChangeKind::Added,
             object.clone(),
-            k,
         );
         Ok(object)
     }
@@ -231,7 +230,7 @@ impl Store {
             let changed = old["spec"] != object["spec"];
             object["metadata"]["generation"] = json!(generation + i64::from(changed));
         }
-        if object == *old && object["status"] == old["status"] {
+        if object == *old {
             return Ok(object);
         }
         let revision = inner.revision + 1;
@@ -246,14 +245,13 @@ impl Store {
         }
         object["apiVersion"] = json!(resource.api_version());
         object["kind"] = json!(resource.kind);
-        inner.commit(
-            &self.changes,
-            &self.revision,
+        inner.objects.insert(k, object.clone());
+        self.publish(
+            &mut inner,
             resource,
             namespace,
             ChangeKind::Modified,
             object.clone(),
-            k,
         );
         Ok(object)
     }
@@ -280,19 +278,14 @@ impl Store {
         let mut inner = self.inner.lock().expect("not poisoned");
         let k = key(resource, namespace, name);
         let mut object = inner.objects.remove(&k)?;
-        let revision = inner.revision + 1;
-        object["metadata"]["resourceVersion"] = json!(revision.to_string());
-        inner.revision = revision;
-        let change = Change {
-            revision,
-            resource: resource.plural_key(),
-            namespace: namespace.to_string(),
-            kind: ChangeKind::Deleted,
-            object: object.clone(),
-        };
-        inner.remember(change.clone());
-        let _ = self.changes.send(change);
-        self.revision.send_replace(revision);
+        object["metadata"]["resourceVersion"] = json!((inner.revision + 1).to_string());
+        self.publish(
+            &mut inner,
+            resource,
+            namespace,
+            ChangeKind::Deleted,
+            object.clone(),
+        );
         Some(object)
     }
 
@@ -328,33 +321,32 @@ impl Store {
     }
 }
 
-impl Inner {
-    #[allow(clippy::too_many_arguments)]
-    fn commit(
-        &mut self,
-        changes: &broadcast::Sender<Change>,
-        revisions: &watch::Sender<u64>,
+impl Store {
+    /// Counts a change to an object (its resourceVersion already the next
+    /// revision), keeps it for watches to resume from, and tells them.
+    fn publish(
+        &self,
+        inner: &mut Inner,
         resource: &Resource,
         namespace: &str,
         kind: ChangeKind,
         object: Value,
-        k: Key,
     ) {
-        let revision = self.revision + 1;
-        self.revision = revision;
-        self.objects.insert(k, object.clone());
+        inner.revision += 1;
         let change = Change {
-            revision,
+            revision: inner.revision,
             resource: resource.plural_key(),
             namespace: namespace.to_string(),
             kind,
             object,
         };
-        self.remember(change.clone());
-        let _ = changes.send(change);
-        revisions.send_replace(revision);
+        inner.remember(change.clone());
+        let _ = self.changes.send(change);
+        self.revision.send_replace(inner.revision);
     }
+}
 
+impl Inner {
     fn remember(&mut self, change: Change) {
         if self.history.len() == HISTORY {
             self.history.pop_front();
