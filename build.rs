@@ -14,6 +14,10 @@ use std::process::Command;
 
 fn main() {
     println!("cargo:rerun-if-changed=probe");
+    // The built-in labs and solutions are embedded (include_dir): a new
+    // file or folder there must rebuild the binary.
+    println!("cargo:rerun-if-changed=labs");
+    println!("cargo:rerun-if-changed=solutions");
     println!("cargo:rerun-if-env-changed=DEPLOYLAB_PROBE_TARGET");
     // The fact types are shared with the probe (`probe/facts.rs`); on the
     // host they also derive serde.

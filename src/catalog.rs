@@ -55,6 +55,7 @@ impl Catalog {
             }
             labs.push(lab);
         }
+        lab::resolve_imports(&mut labs)?;
         labs.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(labs)
     }

@@ -243,7 +243,7 @@ impl<E: Registered> Ops for Typed<E> {
     fn with_checks(&self, lab: &Lab) -> Result<Checks> {
         crate::seam::check_machines::<E>(lab)?;
         lab.check_hint_words(E::HINT_WORDS)?;
-        Ok(E::wrap_checks(lab::parse_checks(&lab.source)?))
+        Ok(E::wrap_checks(lab::parse_checks(lab)?))
     }
 
     fn start<'a>(
@@ -644,10 +644,25 @@ pub(crate) enum EnvCommand {
     Heroku(crate::heroku::cli::Command),
     #[command(flatten)]
     K8s(crate::k8s::cli::Command),
+    #[command(flatten)]
+    Vm(crate::vm::cli::Command),
 }
 
-pub(crate) async fn run_command(command: EnvCommand, home: &Home) -> Result<i32> {
+pub(crate) async fn run_command(command: EnvCommand, ctx: &Ctx<'_>) -> Result<i32> {
+    let home = ctx.home;
     match command {
+        EnvCommand::Vm(command) => {
+            let state: State = home.load()?;
+            let running = state
+                .labs
+                .into_iter()
+                .filter_map(|(id, r)| match r {
+                    Running::Vm(r) => Some((id, r)),
+                    _ => None,
+                })
+                .collect();
+            crate::vm::cli::run(ctx, command, running).await
+        }
         EnvCommand::Heroku(command) => {
             let state: State = home.load()?;
             let running = state.labs.into_values().find_map(|r| match r {

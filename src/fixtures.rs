@@ -5,7 +5,7 @@
 use serde::de::DeserializeOwned;
 
 use crate::environment::{self, LoadedLab};
-use crate::lab::{self, Source};
+use crate::lab;
 
 /// A lab (with its typed checks) from a YAML text.
 pub(crate) fn lab(yaml: &str) -> LoadedLab {
@@ -27,13 +27,10 @@ pub(crate) fn kinds<C: DeserializeOwned>(
     yaml: &str,
     kind: fn(&C) -> &'static str,
 ) -> Vec<&'static str> {
-    let source = Source {
-        file: "every-kind.yaml".into(),
-        text: yaml.into(),
-    };
-    let checks: Vec<Vec<C>> = lab::parse_checks(&source).unwrap();
+    let parsed = lab::parse("every-kind.yaml", yaml).unwrap();
+    let checks: Vec<Vec<C>> = lab::parse_checks(&parsed).unwrap();
     let kinds: Vec<&str> = checks.iter().flatten().map(kind).collect();
-    let ids: Vec<String> = lab::parse("every-kind.yaml", yaml).unwrap().stages[0]
+    let ids: Vec<String> = parsed.stages[0]
         .checks
         .iter()
         .map(|c| c.id.clone())

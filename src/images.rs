@@ -105,13 +105,7 @@ impl VmRecipe {
     }
 
     pub(crate) fn image(&self, cache: &Path) -> VmImage {
-        let hash = self.hash();
-        let dir = cache.join(format!("vm-{hash}"));
-        VmImage {
-            tag: format!("{VM_REPO}:{hash}"),
-            apt_dir: dir.join("apt"),
-            wheels_dir: dir.join("wheels"),
-        }
+        VmImage::of_tag(&format!("{VM_REPO}:{}", self.hash()), cache)
     }
 }
 
@@ -263,6 +257,18 @@ impl VmImage {
     #[cfg(test)]
     fn pairs_with(&self, labels: Option<&HashMap<String, String>>) -> bool {
         carries_build(labels, &self.build_id())
+    }
+
+    /// The VM image tagged `tag` and the cache folders its hash names (a
+    /// running lab knows its image by tag).
+    pub(crate) fn of_tag(tag: &str, cache: &Path) -> VmImage {
+        let hash = tag.rsplit(':').next().unwrap_or_default();
+        let dir = cache.join(format!("vm-{hash}"));
+        VmImage {
+            tag: tag.to_string(),
+            apt_dir: dir.join("apt"),
+            wheels_dir: dir.join("wheels"),
+        }
     }
 
     /// The VM image as the base of derived images.

@@ -53,11 +53,24 @@ pub(crate) struct Lab {
     /// is asked with them; once it exists, with the service's own.
     #[serde(default)]
     pub(crate) manage_env: BTreeMap<String, String>,
+    /// VM labs done with Ansible: `start` writes an inventory of the lab's
+    /// machines and records every `ansible-playbook` run (`vm/ansible/`).
+    #[serde(default)]
+    pub(crate) ansible: Option<AnsibleSettings>,
     pub(crate) stages: Vec<Stage>,
     /// Where the lab came from, so its environment can read the `expect:`
     /// of its checks with the same file:line:col (`parse_checks`).
     #[serde(skip)]
     pub(crate) source: Source,
+}
+
+/// `ansible: { group: webservers }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AnsibleSettings {
+    /// The inventory group holding the lab's machines (the course's
+    /// `webservers`).
+    pub(crate) group: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -93,7 +106,48 @@ with_environments!(define_kind);
 pub(crate) struct Stage {
     pub(crate) id: String,
     pub(crate) title: String,
+    /// The stage's own checks, then those it takes from another lab
+    /// (`from:`, put here by `resolve_imports`).
+    #[serde(default)]
     pub(crate) checks: Vec<CheckSpec>,
+    /// Checks of another lab's stages, by reference: the vm-ansible lab
+    /// judges each host with vm-nginx's checks rather than copies of them.
+    #[serde(default)]
+    pub(crate) from: Option<StageImport>,
+    /// Where the checks taken by `from:` come from (set by `resolve_imports`).
+    #[serde(skip)]
+    pub(crate) imported: Option<Imported>,
+}
+
+/// `from: { lab: vm-nginx, stages: [packages, …], hints: { … } }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StageImport {
+    /// The lab whose checks are taken (of the same environment).
+    pub(crate) lab: String,
+    /// Its stages whose checks are taken, in this order.
+    pub(crate) stages: Vec<String>,
+    /// Hints told this lab's way, by check id: the check is the same, the
+    /// way to fix it here is not (a playbook, not a shell).
+    #[serde(default)]
+    pub(crate) hints: BTreeMap<String, HintText>,
+}
+
+/// A hint and its `hint --more`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HintText {
+    pub(crate) hint: String,
+    #[serde(default)]
+    pub(crate) hint_more: Option<String>,
+}
+
+/// The checks a stage took from another lab: that lab's source (their
+/// `expect:` is read from it) and the stages, by index there.
+#[derive(Debug, Clone)]
+pub(crate) struct Imported {
+    pub(crate) source: Source,
+    pub(crate) stages: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -286,8 +340,24 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<Lab> {
 }
 
 /// The `expect:` of every check, stage by stage, as the environment's check
-/// type `C`. An unknown kind names the closest one there is.
-pub(crate) fn parse_checks<C: DeserializeOwned>(source: &Source) -> Result<Vec<Vec<C>>> {
+/// type `C`: a stage's own, then those it takes from another lab (read
+/// from that lab's file). An unknown kind names the closest one there is.
+pub(crate) fn parse_checks<C: DeserializeOwned>(lab: &Lab) -> Result<Vec<Vec<C>>> {
+    let mut own = parse_own_checks::<C>(&lab.source)?;
+    for (stage, checks) in lab.stages.iter().zip(own.iter_mut()) {
+        let Some(imported) = &stage.imported else {
+            continue;
+        };
+        let mut theirs = parse_own_checks::<C>(&imported.source)?;
+        for &s in &imported.stages {
+            checks.append(&mut theirs[s]);
+        }
+    }
+    Ok(own)
+}
+
+/// The `expect:` of the checks a lab's file lists itself.
+fn parse_own_checks<C: DeserializeOwned>(source: &Source) -> Result<Vec<Vec<C>>> {
     let (file, text) = (source.file.as_str(), source.text.as_str());
     #[derive(Deserialize)]
     struct Checks<C> {
@@ -295,6 +365,7 @@ pub(crate) fn parse_checks<C: DeserializeOwned>(source: &Source) -> Result<Vec<V
     }
     #[derive(Deserialize)]
     struct StageChecks<C> {
+        #[serde(default = "Vec::new")]
         checks: Vec<Expect<C>>,
     }
     #[derive(Deserialize)]
@@ -307,6 +378,69 @@ pub(crate) fn parse_checks<C: DeserializeOwned>(source: &Source) -> Result<Vec<V
         .into_iter()
         .map(|s| s.checks.into_iter().map(|c| c.expect).collect())
         .collect())
+}
+
+/// Puts the checks each stage takes from another lab (`from:`) into it,
+/// after its own, and validates the result as one lab. `labs` is every
+/// lab of the catalog; a lab may take from one that takes from none.
+pub(crate) fn resolve_imports(labs: &mut [Lab]) -> Result<()> {
+    let originals = labs.to_vec();
+    for lab in labs.iter_mut() {
+        let invalid = |message: String| Error::LabInvalid {
+            file: lab.source.file.clone(),
+            message,
+        };
+        let mut any = false;
+        for stage in &mut lab.stages {
+            let Some(from) = &stage.from else {
+                continue;
+            };
+            any = true;
+            let Some(other) = originals.iter().find(|l| l.id == from.lab) else {
+                return Err(invalid(text::import_unknown_lab(&stage.id, &from.lab)));
+            };
+            if other.environment != lab.environment {
+                return Err(invalid(text::import_other_environment(
+                    &stage.id, &from.lab,
+                )));
+            }
+            if other.stages.iter().any(|s| s.from.is_some()) {
+                return Err(invalid(text::import_chain(&stage.id, &from.lab)));
+            }
+            let mut indices = Vec::new();
+            for id in &from.stages {
+                let Some(s) = other.stages.iter().position(|s| &s.id == id) else {
+                    let known: Vec<&str> = other.stages.iter().map(|s| s.id.as_str()).collect();
+                    return Err(invalid(text::import_unknown_stage(
+                        &from.lab,
+                        id,
+                        &known.join(", "),
+                    )));
+                };
+                indices.push(s);
+            }
+            let mut taken: Vec<CheckSpec> = indices
+                .iter()
+                .flat_map(|&s| other.stages[s].checks.clone())
+                .collect();
+            for (id, told) in &from.hints {
+                let Some(check) = taken.iter_mut().find(|c| &c.id == id) else {
+                    return Err(invalid(text::import_unknown_hint(id, &from.lab)));
+                };
+                check.hint.clone_from(&told.hint);
+                check.hint_more.clone_from(&told.hint_more);
+            }
+            stage.checks.append(&mut taken);
+            stage.imported = Some(Imported {
+                source: other.source.clone(),
+                stages: indices,
+            });
+        }
+        if any {
+            validate(&lab.source.file, &lab.source.text, lab)?;
+        }
+    }
+    Ok(())
 }
 
 fn from_yaml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T> {
@@ -434,6 +568,23 @@ mod text {
             "the hint of check '{check}' says {{{{{word}}}}}, which its environment does not fill in (it fills in: {known})"
         )
     }
+    pub(super) fn import_unknown_lab(stage: &str, lab: &str) -> String {
+        format!("stage '{stage}' takes checks from lab '{lab}', which the catalog does not have")
+    }
+    pub(super) fn import_other_environment(stage: &str, lab: &str) -> String {
+        format!("stage '{stage}' takes checks from lab '{lab}', whose environment is another")
+    }
+    pub(super) fn import_chain(stage: &str, lab: &str) -> String {
+        format!(
+            "stage '{stage}' takes checks from lab '{lab}', which takes checks from another lab itself"
+        )
+    }
+    pub(super) fn import_unknown_stage(lab: &str, stage: &str, known: &str) -> String {
+        format!("lab '{lab}' has no stage '{stage}' (it has: {known})")
+    }
+    pub(super) fn import_unknown_hint(check: &str, lab: &str) -> String {
+        format!("`hints:` tells check '{check}', which is not among those taken from lab '{lab}'")
+    }
     pub(super) fn on_nothing(check: &str) -> String {
         format!("check '{check}' is on no machine")
     }
@@ -490,7 +641,7 @@ fn problem(lab: &Lab) -> std::result::Result<(), Problem> {
             return fail(text::stage_twice(&stage.id), Node::Stage(s));
         }
         seen_stages.push(&stage.id);
-        if stage.checks.is_empty() {
+        if stage.checks.is_empty() && stage.from.is_none() {
             return fail(text::no_checks(&stage.id), Node::Stage(s));
         }
         for (c, check) in stage.checks.iter().enumerate() {
@@ -516,7 +667,15 @@ fn problem(lab: &Lab) -> std::result::Result<(), Problem> {
             seen_checks.push(&check.id);
         }
     }
-    needs_problem(lab)
+    // A check may need one taken from another lab: judged once taken.
+    let waiting = lab
+        .stages
+        .iter()
+        .any(|s| s.from.is_some() && s.imported.is_none());
+    match waiting {
+        true => Ok(()),
+        false => needs_problem(lab),
+    }
 }
 
 /// Every `needs:` names a check of the lab, and none leads back to itself.
@@ -641,6 +800,81 @@ fn locate(text: &str, at: &Node) -> Option<(u64, u64)> {
 mod tests {
     use super::*;
 
+    /// A lab of two stages, and one that takes the second by reference.
+    const BASE: &str = "schema: 1\nid: base\ntitle: B\nenvironment: vm\nstages:\n  - id: a\n    title: A\n    checks:\n      - { id: one, title: One, hint: h1, expect: { ssh_banner: {} } }\n  - id: b\n    title: B\n    checks:\n      - { id: two, title: Two, hint: h2, needs: [one], expect: { sudo_allowed: {} } }\n      - { id: three, title: Three, points: 2, hint: h3, expect: { venv_ready: {} } }\n";
+
+    fn taking(from: &str) -> String {
+        format!(
+            "schema: 1\nid: taker\ntitle: T\nenvironment: vm\nstages:\n  - id: own\n    title: Own\n    checks:\n      - {{ id: one, title: Mine, hint: mine, expect: {{ ssh_banner: {{}} }} }}\n  - id: taken\n    title: Taken\n    from: {from}\n"
+        )
+    }
+
+    fn resolved(taker: &str) -> Result<Vec<Lab>> {
+        let mut labs = vec![parse("base.yaml", BASE)?, parse("taker.yaml", taker)?];
+        resolve_imports(&mut labs)?;
+        Ok(labs)
+    }
+
+    #[test]
+    fn a_stage_takes_another_labs_checks_with_their_expect_and_hints_told_its_way() {
+        #[derive(Debug, Deserialize, PartialEq)]
+        #[serde(rename_all = "snake_case")]
+        enum Kinds {
+            SshBanner {},
+            SudoAllowed {},
+            VenvReady {},
+        }
+        let labs = resolved(&taking(
+            "{ lab: base, stages: [b], hints: { three: { hint: told } } }",
+        ))
+        .unwrap();
+        let taker = &labs[1];
+        let taken = &taker.stages[1];
+        let ids: Vec<&str> = taken.checks.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["two", "three"]);
+        assert_eq!(taken.checks[0].needs, ["one"]);
+        assert_eq!(
+            (taken.checks[1].hint.as_str(), taken.checks[1].points),
+            ("told", 2)
+        );
+        assert_eq!(taker.max_points(), 4);
+        let typed = parse_checks::<Kinds>(taker).unwrap();
+        assert_eq!(
+            typed,
+            [
+                vec![Kinds::SshBanner {}],
+                vec![Kinds::SudoAllowed {}, Kinds::VenvReady {}]
+            ]
+        );
+        // `two` needs `one`: the taker's own check of that id.
+        assert_eq!(taker.dependency_order().len(), 3);
+    }
+
+    #[test]
+    fn what_a_stage_cannot_take_is_a_lab_file_error() {
+        let err = |from: &str| resolved(&taking(from)).unwrap_err().to_string();
+        assert!(
+            err("{ lab: nope, stages: [b] }")
+                .contains("takes checks from lab 'nope', which the catalog does not have")
+        );
+        assert!(
+            err("{ lab: base, stages: [c] }")
+                .contains("lab 'base' has no stage 'c' (it has: a, b)")
+        );
+        assert!(err("{ lab: base, stages: [a] }").contains("check id 'one' appears twice"));
+        assert!(
+            err("{ lab: base, stages: [b], hints: { one: { hint: x } } }")
+                .contains("`hints:` tells check 'one'")
+        );
+        let alone = "schema: 1\nid: alone\ntitle: T\nenvironment: vm\nstages:\n  - id: taken\n    title: Taken\n    from: { lab: base, stages: [b] }\n";
+        assert!(
+            resolved(alone)
+                .unwrap_err()
+                .to_string()
+                .contains("check 'two' needs 'one', which is not a check of this lab")
+        );
+    }
+
     const TWO: &str = "schema: 1\nid: two\ntitle: T\nenvironment: vm\nmachines: [control, web]\nstages:\n  - id: s\n    title: S\n    checks:\n      - { id: c, title: C, hint: h, on: [db], expect: { ssh_banner: {} } }\n";
 
     #[test]
@@ -700,7 +934,7 @@ mod tests {
             file: "x.yaml".into(),
             text: text.into(),
         };
-        let err = parse_checks::<Kinds>(&source).unwrap_err().to_string();
+        let err = parse_own_checks::<Kinds>(&source).unwrap_err().to_string();
         assert!(err.starts_with("x.yaml:3:"), "{err}");
         assert!(err.contains("did you mean `ssh_banner`?"), "{err}");
     }
@@ -717,7 +951,7 @@ mod tests {
             file: "x.yaml".into(),
             text: text.into(),
         };
-        let err = parse_checks::<Kinds>(&source).unwrap_err().to_string();
+        let err = parse_own_checks::<Kinds>(&source).unwrap_err().to_string();
         assert_eq!(
             err,
             "x.yaml:3:36: unknown field `dist`: none is expected here"

@@ -40,6 +40,14 @@ pub(crate) const DYNO: Limits = Limits {
     cpus: 1.0,
 };
 
+/// The vm-ansible lab's control container (`deploylab ansible-playbook`):
+/// Ansible forks a process per host and task.
+pub(crate) const ANSIBLE_CONTROL: Limits = Limits {
+    memory_mib: 1024,
+    pids: 512,
+    cpus: 1.0,
+};
+
 /// Past this much written to a VM's disk (its writable layer), `check`
 /// warns. The storage drivers deploylab meets take no size limit, so the
 /// layer is watched instead (`vm/disk.rs`).

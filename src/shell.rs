@@ -28,29 +28,56 @@ impl Drop for RawMode {
 }
 
 pub(crate) async fn interactive(docker: &Docker, container: &str, user: &str) -> Result<i32> {
+    let command = Attached {
+        cmd: vec!["su".into(), "--login".into(), user.into()],
+        user: None,
+        env: vec!["TERM=xterm-256color".into()],
+        workdir: None,
+        what: "opening a shell in the VM",
+    };
+    attached(docker, container, command).await
+}
+
+/// A command run in a container with this terminal (or this program's
+/// stdin, stdout and stderr) attached to it.
+pub(crate) struct Attached {
+    pub(crate) cmd: Vec<String>,
+    /// None: the container's own user.
+    pub(crate) user: Option<String>,
+    pub(crate) env: Vec<String>,
+    pub(crate) workdir: Option<String>,
+    /// What it is, for an error from the engine.
+    pub(crate) what: &'static str,
+}
+
+/// Runs `command` attached: interactive in a terminal, else piped. Its
+/// exit code is returned.
+pub(crate) async fn attached(docker: &Docker, container: &str, command: Attached) -> Result<i32> {
     let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let exec = docker
         .create_exec(
             container,
             CreateExecOptions::<String> {
-                cmd: Some(vec!["su".into(), "--login".into(), user.into()]),
+                cmd: Some(command.cmd),
+                user: command.user,
                 attach_stdin: Some(true),
                 attach_stdout: Some(true),
                 attach_stderr: Some(true),
                 tty: Some(tty),
-                env: Some(vec!["TERM=xterm-256color".into()]),
+                env: Some(command.env),
+                working_dir: command.workdir,
                 ..Default::default()
             },
         )
         .await
-        .map_err(Error::docker("opening a shell in the VM"))?;
+        .map_err(Error::docker(command.what))?;
     let StartExecResults::Attached {
         mut output,
         mut input,
     } = docker
         .start_exec(&exec.id, None)
         .await
-        .map_err(Error::docker("opening a shell in the VM"))?
+        .map_err(Error::docker(command.what))?
     else {
         return Ok(exit::ENVIRONMENT);
     };
@@ -65,10 +92,14 @@ pub(crate) async fn interactive(docker: &Docker, container: &str, user: &str) ->
         let _ = tokio::io::copy(&mut stdin, &mut input).await;
         let _ = input.shutdown().await;
     });
-    let mut stdout = tokio::io::stdout();
+    let (mut stdout, mut stderr) = (tokio::io::stdout(), tokio::io::stderr());
     while let Some(Ok(chunk)) = output.next().await {
-        let _ = stdout.write_all(&chunk.into_bytes()).await;
-        let _ = stdout.flush().await;
+        let out: &mut (dyn tokio::io::AsyncWrite + Unpin + Send) = match chunk {
+            bollard::container::LogOutput::StdErr { .. } => &mut stderr,
+            _ => &mut stdout,
+        };
+        let _ = out.write_all(&chunk.into_bytes()).await;
+        let _ = out.flush().await;
     }
     pump_stdin.abort();
     let code = docker

@@ -100,7 +100,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Doctor => doctor::run(&ctx).await,
         Command::Images { action } => images::run(&ctx, action).await,
         Command::PackageProxy(args) => packages::serve(args).await.map(|()| exit::OK),
-        Command::Environment(command) => environment::run_command(command, &home).await,
+        Command::Environment(command) => environment::run_command(command, &ctx).await,
     }
 }
 

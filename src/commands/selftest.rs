@@ -141,7 +141,7 @@ async fn prove(
     };
     let options = loaded.practice_start(&own, &scratch.home.dir).await?;
     let running = loaded.start(&own, docker, None, options).await?;
-    scratch.keep(running.clone());
+    scratch.keep(&lab.id, running.clone());
     let solution = ctx.catalog.solution(&lab.id)?;
     // The stages that pass once a step is applied (`None`: fresh).
     let passing_after = |step: Option<&str>| -> Vec<String> {

@@ -178,7 +178,16 @@ impl Scratch {
         self.running.lock().expect("not poisoned").clone()
     }
 
-    pub(crate) fn keep(&self, running: Running) {
+    /// Keeps what started for the cleanup, and writes the scratch home's
+    /// state file as `start` would: deploylab's own commands run inside a
+    /// practice or a grade (the vm-ansible lab's `deploylab
+    /// ansible-playbook`) find the lab there.
+    pub(crate) fn keep(&self, lab: &str, running: Running) {
+        let mut state = crate::environment::State::default();
+        state.labs.insert(lab.to_string(), running.clone());
+        if let Err(e) = self.home.save(&state) {
+            tracing::warn!("scratch state not written: {e}");
+        }
         *self.running.lock().expect("not poisoned") = Some(running);
     }
 
@@ -369,7 +378,7 @@ async fn grade_in(
         .start(&ctx, docker, None, options)
         .await
         .map_err(environment)?;
-    scratch.keep(running.clone());
+    scratch.keep(&loaded.lab.id, running.clone());
     graded.timings.start_ms = millis(t);
     let here = running.recipe();
     if submission.manifest.recipe != here

@@ -26,6 +26,10 @@ pub(crate) struct MachineFacts {
     /// The probe's answer, or why it gave none (its checks are `error`).
     pub(crate) probe: Result<Facts, String>,
     pub(crate) host: HostFacts,
+    /// What the runs of Ansible say of this machine (labs with `ansible:`,
+    /// when a check reads them).
+    #[serde(default)]
+    pub(crate) ansible: Option<super::ansible::AnsibleFacts>,
 }
 
 /// What the host measured itself, outside the VM.

@@ -25,6 +25,18 @@ const FIXTURES: &[&str] = &[
     "app-dir-not-writable",
 ];
 
+/// Facts of the vm-ansible lab's two machines and the runs deploylab saw,
+/// recorded the same way: fresh (no run yet), a run that failed at a typo
+/// in a module's arguments, a playbook for web1 only that runs gunicorn as
+/// root and is not idempotent (with deploylab's second run), and the
+/// reference playbook deployed, run twice and rebooted.
+const ANSIBLE_FIXTURES: &[&str] = &[
+    "ansible-fresh",
+    "ansible-task-failed",
+    "ansible-web1-only-sloppy",
+    "ansible-deployed",
+];
+
 /// A lab with one check of every kind, so each kind meets each fixture.
 const EVERY_KIND: &str = r#"
 schema: 1
@@ -66,6 +78,9 @@ stages:
       - { id: static_through_nginx, title: t, hint: h, expect: { static_through_nginx: {} } }
       - { id: debug_off_live, title: t, hint: h, expect: { debug_off_live: {} } }
       - { id: app_not_exposed, title: t, hint: h, expect: { app_not_exposed: {} } }
+      - { id: ansible_reached, title: t, hint: h, expect: { ansible_reached: {} } }
+      - { id: playbook_succeeded, title: t, hint: h, expect: { playbook_succeeded: {} } }
+      - { id: playbook_idempotent, title: t, hint: h, expect: { playbook_idempotent: {} } }
 "#;
 
 /// The name of a check's kind: an exhaustive match, so a new kind does not
@@ -103,6 +118,9 @@ fn kind(check: &Check) -> &'static str {
         Check::StaticThroughNginx {} => "static_through_nginx",
         Check::DebugOffLive {} => "debug_off_live",
         Check::AppNotExposed {} => "app_not_exposed",
+        Check::AnsibleReached {} => "ansible_reached",
+        Check::PlaybookSucceeded {} => "playbook_succeeded",
+        Check::PlaybookIdempotent {} => "playbook_idempotent",
     }
 }
 
@@ -113,7 +131,7 @@ fn fixture(name: &str) -> String {
 #[test]
 fn the_every_kind_lab_lists_every_kind_once() {
     let kinds = fixtures::kinds(EVERY_KIND, kind);
-    assert_eq!(kinds.len(), 31, "a new kind belongs in EVERY_KIND");
+    assert_eq!(kinds.len(), 34, "a new kind belongs in EVERY_KIND");
 }
 
 #[test]
@@ -122,6 +140,15 @@ fn vm_nginx_judges_every_fixture() {
     for name in FIXTURES {
         let report = vm_nginx.judge_recorded(&fixture(name));
         insta::assert_snapshot!(format!("vm-nginx-{name}"), report.to_table(0));
+    }
+}
+
+#[test]
+fn vm_ansible_judges_every_ansible_fixture() {
+    let vm_ansible = environment::load(&Catalog::BuiltIn, "vm-ansible").unwrap();
+    for name in ANSIBLE_FIXTURES {
+        let report = vm_ansible.judge_recorded(&fixture(name));
+        insta::assert_snapshot!(format!("vm-ansible-{name}"), report.to_table(0));
     }
 }
 

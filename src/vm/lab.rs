@@ -76,7 +76,9 @@ impl Environment for Vm {
             if ctx.progress.is_quiet() {
                 return text::ssh_lines(&machines);
             }
-            return text::ready_several(&lab.id, &machines, &lab.user, repo);
+            let ansible = (lab.ansible.as_ref())
+                .map(|settings| ansible::ready_text(ctx.home, lab, settings));
+            return text::ready_several(&lab.id, &machines, &lab.user, repo, ansible);
         }
         let (ssh, http) = running
             .machines
@@ -144,8 +146,10 @@ impl Environment for Vm {
         running.started_at
     }
 
+    /// The VM image, and the control image labs done with Ansible run
+    /// ansible-playbook in.
     async fn current_images(_: &Docker, vm: &images::VmImage) -> Vec<String> {
-        vec![vm.tag.clone()]
+        vec![vm.tag.clone(), ansible::control::tag(vm)]
     }
 
     async fn diagnose(ctx: &Ctx<'_>, docker: &Docker) -> Result<Vec<Diagnosis>> {
@@ -158,6 +162,9 @@ impl Environment for Vm {
         }
         for machine in &running.machines {
             disk::forget(home, &machine.container_id);
+        }
+        if let Some(dir) = &running.ansible_dir {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 
@@ -181,9 +188,18 @@ impl Environment for Vm {
         let needs = |need: HostNeed| checks.iter().any(|c| c.host_need() == need);
         let (banner, http) = (needs(HostNeed::SshBanner), needs(HostNeed::Http));
         let public_key = state::ensure_ssh_key(&ctx.home.key_path())?;
-        let mut machines = Vec::new();
         for machine in &running.machines {
             ensure_running(docker, &lab.id, machine).await?;
+        }
+        // Before the probes: deploylab's second run of a playbook changes
+        // what they see when the playbook is not idempotent.
+        let second = needs(HostNeed::AnsibleSecondRun);
+        let mut ansible = match lab.ansible.is_some() && (second || needs(HostNeed::AnsibleRuns)) {
+            true => ansible::gather(ctx, docker, lab, running, second).await,
+            false => BTreeMap::new(),
+        };
+        let mut machines = Vec::new();
+        for machine in &running.machines {
             let login = match needs(HostNeed::SshLogin) {
                 true => Some(login::Login {
                     ssh: ssh_command_with(ctx.home, lab, machine, machine::LOGIN_OPTIONS)?,
@@ -206,9 +222,11 @@ impl Environment for Vm {
                 &public_key,
             ));
         }
-        Ok(VmFacts {
-            machines: futures_util::future::join_all(machines).await,
-        })
+        let mut machines = futures_util::future::join_all(machines).await;
+        for facts in &mut machines {
+            facts.ansible = ansible.remove(&facts.name);
+        }
+        Ok(VmFacts { machines })
     }
 
     const HINT_WORDS: &[&str] = hints::WORDS;
@@ -261,6 +279,10 @@ impl Environment for Vm {
         running: &Running,
         machine: Option<&str>,
     ) -> Result<Command> {
+        // A lab done with Ansible runs its steps on the student's machine.
+        if lab.ansible.is_some() && machine.is_none() {
+            return ansible::solution_runner(ctx, lab);
+        }
         let mut cmd = Self::ssh(ctx, lab, running, machine)?;
         cmd.args(["bash", "-s"]);
         Ok(cmd)
@@ -302,6 +324,10 @@ impl Environment for Vm {
         lab: &Lab,
         running: &Running,
     ) -> Result<(submission::VmWork, Vec<u8>)> {
+        if lab.ansible.is_some() {
+            let (work, files) = ansible::capture(ctx.home, lab)?;
+            return Ok((submission::VmWork::Playbook { playbook: work }, files));
+        }
         let key = state::ensure_ssh_key(&ctx.home.key_path())?;
         if !lab.has_several_machines() {
             let machine = running.machine(lab, None)?;
@@ -343,6 +369,12 @@ impl Environment for Vm {
         lab: &Lab,
         work: &submission::VmWork,
     ) -> Result<StartOptions> {
+        if let submission::VmWork::Playbook { .. } = work {
+            return Ok(StartOptions {
+                fresh: true,
+                ..StartOptions::default()
+            });
+        }
         let labs = ctx.catalog.all()?;
         let image = images::ensure_vm_image(docker, &ctx.home.cache, &labs, ctx.progress).await?;
         let key = state::ensure_ssh_key(&ctx.home.key_path())?;
@@ -372,6 +404,9 @@ impl Environment for Vm {
         // A lab with one machine's files are that machine's; several
         // machines' come bundled by name.
         let bundled = match work {
+            submission::VmWork::Playbook { playbook } => {
+                return ansible::restore(ctx, docker, lab, running, playbook, files).await;
+            }
             submission::VmWork::One(_) => None,
             submission::VmWork::Several { .. } => Some(submission::unbundle(files)?),
         };

@@ -3,7 +3,9 @@
 //! them on the lab's own network. Facts come from the in-VM probe (one run
 //! per machine) and from the host's own requests.
 
+pub(crate) mod ansible;
 pub(crate) mod checks;
+pub(crate) mod cli;
 pub(crate) mod disk;
 mod django;
 mod doctor;
@@ -117,6 +119,7 @@ mod text {
         machines: &[(&str, String, u16)],
         user: &str,
         repo: Option<String>,
+        ansible: Option<String>,
     ) -> String {
         let names: Vec<&str> = machines.iter().map(|(name, _, _)| *name).collect();
         let logins: String = machines
@@ -131,12 +134,13 @@ mod text {
             "Lab {lab} is ready: {} Debian 12 \"VMs\", {}, on one network where they reach \
              each other by name.\n{logins}\n\
              \n  (or: deploylab ssh --machine <name>)   user: {user}, sudo without password (password: {user})\
-             \n  their port 80: {}{}\n\
+             \n  their port 80: {}{}{}\n\
              \nNext: work through the course, then `deploylab check`. `deploylab stop` removes the VMs.",
             machines.len(),
             names.join(", "),
             http.join(", "),
-            repo.unwrap_or_default()
+            repo.unwrap_or_default(),
+            ansible.unwrap_or_default()
         )
     }
 
@@ -176,6 +180,10 @@ pub(crate) struct Running {
     /// `image`.
     #[serde(default)]
     pub(crate) bases: BTreeMap<String, String>,
+    /// A lab done with Ansible: its folder of Ansible files and runs,
+    /// removed with the lab.
+    #[serde(default)]
+    pub(crate) ansible_dir: Option<std::path::PathBuf>,
 }
 
 /// A repository served besides the lab's own (`start --repo`).
@@ -316,6 +324,7 @@ async fn gather_machine(
             http,
             disk,
         },
+        ansible: None,
     }
 }
 
@@ -386,6 +395,9 @@ async fn resume(
         let proxy = start_proxy(ctx, docker, &network, &image, &lab.id, Some(port)).await?;
         running.proxy_pid = proxy.map(|p| p.pid);
     }
+    if let Some(settings) = &lab.ansible {
+        ansible::write(ctx.home, docker, lab, settings, &running).await?;
+    }
     Ok(running)
 }
 
@@ -454,8 +466,16 @@ async fn create(
     let machines = futures_util::future::try_join_all(
         specs.iter().map(|spec| machine::create_and_boot(docker, spec)),
     );
-    let (git_server, machines) = tokio::join!(git_server, machines);
+    // A lab done with Ansible: its control image, made on first use.
+    let control = async {
+        match lab.ansible {
+            Some(_) => ansible::control::ensure(docker, &image, ctx.progress).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (git_server, machines, control) = tokio::join!(git_server, machines, control);
     git_server?;
+    control?;
     let machines = machines?;
     for vm in &machines {
         home.pin_host_key(vm.ssh_address(), &machine::host_key(docker, vm).await?)?;
@@ -464,7 +484,7 @@ async fn create(
         disk::remember(home, &vm.container_id, 0);
     }
     proxy_guard.0 = None;
-    Ok(Running {
+    let mut running = Running {
         machines,
         image: image.tag,
         started_at: state::now(),
@@ -475,7 +495,16 @@ async fn create(
             name: e.name.clone(),
         }),
         bases: options.bases,
-    })
+        ansible_dir: None,
+    };
+    if let Some(settings) = &lab.ansible {
+        // A new lab has seen no run yet.
+        let files = ansible::Files::of(home, &lab.id);
+        let _ = std::fs::remove_dir_all(&files.dir);
+        ansible::write(home, docker, lab, settings, &running).await?;
+        running.ansible_dir = Some(files.dir);
+    }
+    Ok(running)
 }
 
 /// Starts the lab's package proxy on the host's address in the lab network.

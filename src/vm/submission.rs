@@ -94,6 +94,11 @@ mod text {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(untagged)]
 pub(crate) enum VmWork {
+    /// A lab done with Ansible hands in its playbook's folder, not the
+    /// machines (first, so an untagged read tries it first).
+    Playbook {
+        playbook: super::ansible::PlaybookWork,
+    },
     One(VmState),
     Several {
         machines: BTreeMap<String, VmState>,
@@ -118,7 +123,7 @@ impl VmWork {
                 }
                 states.iter().map(|(n, s)| (n.clone(), s)).collect()
             }
-            VmWork::One(_) => {
+            VmWork::One(_) | VmWork::Playbook { .. } => {
                 return Err(Error::SubmissionState {
                     why: text::machines(&machines.iter().collect::<Vec<_>>(), &[]),
                 });

@@ -8,6 +8,7 @@
 #[macro_use]
 mod support;
 
+mod ansible;
 mod basics;
 mod container;
 mod grading;

@@ -8,6 +8,7 @@
 // The check and command layers stay readable: no function over 100 lines.
 #![warn(clippy::too_many_lines)]
 
+mod ansible;
 mod app;
 mod service;
 mod system;
@@ -109,6 +110,17 @@ pub(crate) enum Check {
     DebugOffLive {},
     /// No app server listens on a TCP port reachable from outside.
     AppNotExposed {},
+
+    // --- ansible: the runs of a playbook (labs with `ansible:`) ------------
+    /// The machine is in the inventory of the student's last run, a play
+    /// ran on it, and Ansible reached it.
+    AnsibleReached {},
+    /// No task of the student's last run failed on the machine, and the
+    /// run reached its end.
+    PlaybookSucceeded {},
+    /// A second run of the student's last run, made by deploylab, changed
+    /// nothing on the machine.
+    PlaybookIdempotent {},
 }
 
 /// What a check reads besides the probe's facts.
@@ -119,6 +131,10 @@ pub(crate) enum HostNeed {
     /// A real login as the lab's user with deploylab's key.
     SshLogin,
     Http,
+    /// The runs of Ansible deploylab saw.
+    AnsibleRuns,
+    /// Those, and deploylab's second run of the student's last one.
+    AnsibleSecondRun,
 }
 
 impl Check {
@@ -127,7 +143,10 @@ impl Check {
         let lab_user = lab.user.as_str();
         let user = |u: &Option<String>| u.clone().unwrap_or_else(|| lab_user.to_string());
         match self {
-            Check::SshBanner {} => vec![],
+            Check::SshBanner {}
+            | Check::AnsibleReached {}
+            | Check::PlaybookSucceeded {}
+            | Check::PlaybookIdempotent {} => vec![],
             Check::TcpListening { .. } => vec![FactRequest::TcpListen],
             Check::UserExists { user: u } => vec![FactRequest::User(user(u))],
             Check::SudoAllowed { user: u } => {
@@ -167,6 +186,8 @@ impl Check {
             | Check::BlogThroughNginx {}
             | Check::StaticThroughNginx {}
             | Check::DebugOffLive {} => HostNeed::Http,
+            Check::AnsibleReached {} | Check::PlaybookSucceeded {} => HostNeed::AnsibleRuns,
+            Check::PlaybookIdempotent {} => HostNeed::AnsibleSecondRun,
             _ => HostNeed::Nothing,
         }
     }
@@ -177,6 +198,9 @@ impl Check {
         // with the host's requests through port 80).
         let facts = match (self, &machine.probe) {
             (Check::SshBanner {}, _) => return system::ssh_banner(&machine.host),
+            (Check::AnsibleReached {}, _) => return ansible::reached(machine),
+            (Check::PlaybookSucceeded {}, _) => return ansible::succeeded(machine),
+            (Check::PlaybookIdempotent {}, _) => return ansible::idempotent(machine),
             (_, Err(why)) => return Err(why.clone()),
             (_, Ok(facts)) => facts,
         };
@@ -189,7 +213,10 @@ impl Check {
             (machine.host.http.as_ref()).ok_or_else(|| "the host sent no HTTP requests".to_string())
         };
         Ok(match self {
-            Check::SshBanner {} => unreachable!("judged from the host's facts above"),
+            Check::SshBanner {}
+            | Check::AnsibleReached {}
+            | Check::PlaybookSucceeded {}
+            | Check::PlaybookIdempotent {} => unreachable!("judged from the host's facts above"),
             Check::TcpListening { port, program } => {
                 return system::tcp_listening(facts, *port, program);
             }

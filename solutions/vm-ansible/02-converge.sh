@@ -1,0 +1,1 @@
+playbook "$PLAYBOOK" --ask-become-pass <<<"student"
