@@ -2,7 +2,7 @@
 """deploylab benchmark: prints figures, asserts nothing (tests assert behaviour).
 
 Usage: python3 bench/bench.py [--runs-start 5] [--runs-check 10] [--cold] [--testinfra]
-       [--only-heroku | --only-container | --only-machines | --only-k8s]
+       [--only-heroku | --only-container | --only-machines | --only-k8s | --only-ansible]
 
 Measures, with the release binary (built first):
   - image build: no-op rebuild (recipe unchanged); cold build with --cold
@@ -37,6 +37,11 @@ Measures, with the release binary (built first):
     reference Deployment (2 replicas, image built) to all pods Ready and the
     rollout finished; `check` on it, median of N; the API server's idle RSS
     with the blog and its database running
+  - the vm-ansible lab (--only-ansible skips the rest): `start vm-ansible`
+    warm (two VMs, the inventory), median of N; the reference playbook's first
+    run through `deploylab ansible-playbook`; the first `check` after it
+    (deploylab's second run of the playbook, then the probes); `check` on the
+    converged, rebooted lab, median of N
   - a lab of two machines (--only-machines skips the rest): `start` to both
     SSH-ready and `check` on both, median of N
   - grading: `submit` of the deployed reference solution (time, file size),
@@ -160,6 +165,7 @@ def main():
     parser.add_argument("--only-container", action="store_true", help="only the container lab's figures")
     parser.add_argument("--only-machines", action="store_true", help="only the two-machine lab's figures")
     parser.add_argument("--only-k8s", action="store_true", help="only the k8s lab's figures")
+    parser.add_argument("--only-ansible", action="store_true", help="only the vm-ansible lab's figures")
     args = parser.parse_args()
 
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -185,6 +191,8 @@ def main():
         only = lambda: two_machines(env, home, args.runs_start, args.runs_check)
     elif args.only_k8s:
         only = lambda: k8s_lab(env, home, args.runs_start, args.runs_check)
+    elif args.only_ansible:
+        only = lambda: ansible_lab(env, home, args.runs_start, args.runs_check)
     if only:
         try:
             only()
@@ -251,6 +259,8 @@ def main():
         container_lab(env, home, args.runs_check)
         subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
         k8s_lab(env, home, args.runs_start, args.runs_check)
+        subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
+        ansible_lab(env, home, args.runs_start, args.runs_check)
         subprocess.run([BIN, "stop", "--all", "--quiet"], env=env, capture_output=True)
         two_machines(env, home, args.runs_start, args.runs_check)
     finally:
@@ -357,6 +367,43 @@ def k8s_lab(env, home, runs_start, runs_check):
         subprocess.run([BIN, "stop", "k8s", "--quiet"], env=env, capture_output=True)
         subprocess.run(["docker", "image", "rm", "-f", "blog:1"], capture_output=True)
         shutil.rmtree(app, ignore_errors=True)
+
+
+def ansible_lab(env, home, runs_start, runs_check):
+    """The vm-ansible lab: start, the reference playbook's two runs, check."""
+    project = tempfile.mkdtemp(prefix="deploylab-bench-ansible-")
+    shutil.copytree(os.path.join(ROOT, "solutions", "vm-ansible", "files"), project, dirs_exist_ok=True)
+    try:
+        timed(["start", "vm-ansible", "--quiet"], env)  # the control image made if missing
+        starts = []
+        for _ in range(runs_start):
+            timed(["stop", "vm-ansible", "--quiet"], env)
+            starts.append(timed(["start", "vm-ansible", "--quiet"], env)[0])
+        print(f"start vm-ansible (two VMs, the inventory), warm, median of {len(starts)}: "
+              f"{ms(statistics.median(starts))} (min {ms(min(starts))}, max {ms(max(starts))})")
+        start = time.perf_counter()
+        run = subprocess.run([BIN, "ansible-playbook", "playbook.yaml", "--ask-become-pass"], env=env,
+                             cwd=project, input="student\n", capture_output=True, text=True)
+        first = time.perf_counter() - start
+        if run.returncode != 0:
+            sys.exit(f"the reference playbook failed:\n{run.stdout[-3000:]}{run.stderr}")
+        print(f"reference playbook, first run on two fresh VMs (deploylab ansible-playbook): {first:.1f} s")
+        t, proc, _ = timed(["check", "--format", "json"], env)
+        second = json.loads(proc.stdout)
+        print(f"first check after it (deploylab's second run of the playbook, then the probes): {t:.1f} s; "
+              f"idempotence {'passes' if second['stages'][2]['status'] == 'pass' else 'FAILS'}")
+        timed(["restart"], env)
+        timed(["check"], env)  # Django asked afresh after the reboot
+        checks, peak = [], 0
+        for _ in range(runs_check):
+            t, _, rss = timed(["check", "--format", "json"], env)
+            checks.append(t)
+            peak = max(peak, rss)
+        print(f"check, vm-ansible converged and rebooted (29 checks on 2 hosts), median of {len(checks)}: "
+              f"{ms(statistics.median(checks))} (peak RSS {peak / 1024:.1f} MiB)")
+    finally:
+        subprocess.run([BIN, "stop", "vm-ansible", "--quiet"], env=env, capture_output=True)
+        shutil.rmtree(project, ignore_errors=True)
 
 
 PINS = ["Django==5.1.15", "gunicorn==22.0.0", "whitenoise==6.6.0", "psycopg2-binary==2.9.9",

@@ -35,6 +35,15 @@ mod text {
         format!("a throwaway VM booted systemd and sshd in {seconds:.1} s with these flags")
     }
     pub(super) const NOT_BOOTED: &str = "a throwaway VM could not boot with these flags";
+
+    pub(super) fn ansible(found: Option<&str>) -> String {
+        match found {
+            Some(path) => format!("ansible-playbook on this machine: {path} (vm-ansible)"),
+            None => "no ansible-playbook on this machine (vm-ansible)".into(),
+        }
+    }
+    pub(super) const ANSIBLE_FIX: &str = "`deploylab ansible-playbook …` runs Debian's, offline, \
+         in a container; or install Ansible (`apt-get install ansible-core`, `pipx install ansible-core`).";
 }
 
 pub(super) async fn diagnose(ctx: &Ctx<'_>, docker: &Docker) -> Result<Vec<Diagnosis>> {
@@ -66,6 +75,17 @@ pub(super) async fn diagnose(ctx: &Ctx<'_>, docker: &Docker) -> Result<Vec<Diagn
     ));
     if ready {
         lines.push(boot_trial(ctx.home, docker, &image).await);
+    }
+    // Advice for labs done with Ansible: the student's own, or deploylab's.
+    if labs.iter().any(|l| l.ansible.is_some()) {
+        let found = crate::images::which("ansible-playbook");
+        let path = found.as_ref().map(|p| p.display().to_string());
+        lines.push(Diagnosis::new(
+            found.is_some(),
+            false,
+            text::ansible(path.as_deref()),
+            text::ANSIBLE_FIX,
+        ));
     }
     Ok(lines)
 }
