@@ -32,6 +32,8 @@ KEPT_ARGS = ("creates", "removes", "state", "update_cache", "cache_valid_time",
 # The host variables that say how a host is reached.
 REACH = ("ansible_host", "ansible_port", "ansible_user", "ansible_connection")
 FORMAT = 1
+# The names of the machine that runs Ansible.
+LOCAL = ("localhost", "127.0.0.1", "::1")
 
 
 def _short(value, limit=2000):
@@ -136,6 +138,10 @@ class CallbackModule(CallbackBase):
             # A module's msg often repeats its stderr: each text once.
             message = ": ".join(t for i, t in enumerate(said) if t and t not in said[:i])
         item = outcome.get("item") if not no_log else None
+        # A task run on the machine that runs Ansible, not on a server.
+        delegated = str(getattr(task, "delegate_to", None) or "")
+        control = delegated in LOCAL or getattr(task, "connection", None) == "local" \
+            or (host in LOCAL and not delegated)
         self._record["tasks"].append({
             "play": self._play.get_name() if self._play else "",
             "task": task.get_name(),
@@ -150,6 +156,7 @@ class CallbackModule(CallbackBase):
             "notify": bool(task.notify),
             "args": args,
             "item": _short(item, 200) if item is not None else None,
+            "control": bool(control),
         })
         self._save()
 

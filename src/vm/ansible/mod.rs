@@ -56,6 +56,18 @@ mod text {
     pub(super) fn graded_run(args: &str, machines: &str, code: i32) -> String {
         format!("ran `ansible-playbook {args}` against {machines} (exit {code}), then rebooted them")
     }
+    pub(super) fn own_plugins(folders: &str) -> String {
+        format!(
+            "the playbook brings its own Ansible plugins ({folders}), which run on the machine \
+             that runs Ansible: the reach and idempotence stages read records written there"
+        )
+    }
+    pub(super) fn on_control(tasks: &str) -> String {
+        format!(
+            "tasks ran on the machine that runs Ansible ('{tasks}'): the reach and idempotence \
+             stages read records written there"
+        )
+    }
     pub(super) fn run_output(tail: &str) -> String {
         format!("the run's last lines:\n{tail}")
     }
@@ -329,18 +341,72 @@ pub(crate) async fn restore(
     args.extend(asked);
     ctx.progress.set("running the playbook");
     let (code, tail) =
-        control::student_run(ctx, docker, lab, running, args, project, control::Io::Captured)
+        control::student_run(ctx, docker, lab, running, args, project.clone(), control::Io::Captured)
             .await?;
     let machines = lab.machines().join(", ");
     let mut notes = vec![text::graded_run(&work.args.join(" "), &machines, code)];
     if code != 0 {
         notes.push(text::run_output(&tail));
     }
+    notes.extend(control_side(&project, &ours));
     ctx.progress.set("rebooting");
     for m in &running.machines {
         machine::restart(docker, &lab.id, m).await?;
     }
     Ok(notes)
+}
+
+/// What of a graded playbook runs on the machine that runs Ansible, where
+/// the run records are written: its own plugins, and tasks run there. The
+/// records are then the playbook's word (the converge and reboot stages
+/// are judged on the VMs either way): said to the instructor.
+fn control_side(project: &std::path::Path, ours: &Files) -> Vec<String> {
+    let mut notes = Vec::new();
+    let plugins: Vec<&str> = PLUGIN_FOLDERS
+        .iter()
+        .copied()
+        .filter(|dir| project.join(dir).is_dir() || has_role_plugins(project, dir))
+        .collect();
+    if !plugins.is_empty() {
+        notes.push(text::own_plugins(&plugins.join(", ")));
+    }
+    let all = runs::all(&ours.runs());
+    let local: Vec<String> = all
+        .iter()
+        .flat_map(|r| &r.tasks)
+        .filter(|t| t.control)
+        .map(|t| t.task.clone())
+        .collect();
+    if !local.is_empty() {
+        let mut names = local;
+        names.dedup();
+        notes.push(text::on_control(&names.join("', '")));
+    }
+    notes
+}
+
+/// Folders of Python code Ansible loads into itself from a project.
+const PLUGIN_FOLDERS: &[&str] = &[
+    "library",
+    "module_utils",
+    "action_plugins",
+    "callback_plugins",
+    "connection_plugins",
+    "filter_plugins",
+    "lookup_plugins",
+    "strategy_plugins",
+    "test_plugins",
+    "vars_plugins",
+    "inventory_plugins",
+];
+
+/// Whether a role of the project brings the plugin folder `dir`.
+fn has_role_plugins(project: &std::path::Path, dir: &str) -> bool {
+    std::fs::read_dir(project.join("roles"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|role| role.path().join(dir).is_dir())
 }
 
 /// A run's arguments without its inventory (`-i x`, `--inventory=x`, …).
@@ -363,6 +429,28 @@ fn without_inventory(args: impl Iterator<Item = String>) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_grade_says_what_of_a_playbook_ran_where_its_records_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("project");
+        let ours = super::Files {
+            dir: dir.path().join("ansible"),
+        };
+        std::fs::create_dir_all(project.join("roles/web/filter_plugins")).unwrap();
+        std::fs::create_dir_all(project.join("library")).unwrap();
+        std::fs::create_dir_all(ours.runs()).unwrap();
+        assert_eq!(super::control_side(&project, &ours).len(), 1);
+        let run = serde_json::json!({
+            "format": 1, "started": 1.0, "by": "student", "argv": ["ansible-playbook"], "cwd": "/p",
+            "tasks": [{"play": "p", "task": "write a record", "action": "copy", "host": "web1",
+                       "status": "changed", "control": true}]
+        });
+        std::fs::write(ours.runs().join("1.json"), run.to_string()).unwrap();
+        let notes = super::control_side(&project, &ours);
+        assert!(notes[0].contains("(library, filter_plugins)"), "{notes:?}");
+        assert!(notes[1].contains("('write a record')"), "{notes:?}");
+    }
+
     #[test]
     fn a_submitted_run_leaves_its_inventory_behind() {
         let args = ["-i", "inventory", "site.yml", "--inventory=x", "-iy", "-K", "-e", "a=1"];

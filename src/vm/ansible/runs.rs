@@ -122,6 +122,10 @@ pub(crate) struct TaskResult {
     /// A loop's item, shortened.
     #[serde(default)]
     pub(crate) item: Option<String>,
+    /// Whether it ran on the machine that runs Ansible (`delegate_to:
+    /// localhost`, `connection: local`), not on a server.
+    #[serde(default)]
+    pub(crate) control: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
