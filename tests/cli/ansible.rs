@@ -345,3 +345,48 @@ fn vm_ansible_failures_name_the_task_and_the_host() {
     assert_eq!(status, "blocked");
     assert_eq!(observed, "the second run ran no task on web2");
 }
+
+/// Another project (`notes`: requirements only, run from its checkout in
+/// /opt/notes, settings in an EnvironmentFile, its own units and hosts) by
+/// a playbook with a role, `command` tasks the course's way, handlers, and
+/// passwordless sudo (no --ask-become-pass): every point on both hosts.
+#[test]
+fn vm_ansible_another_project_by_a_role_with_passwordless_sudo() {
+    let repo = super::projects::repository("notes");
+    let lab = Lab::new();
+    let notes = repo.path().join("notes");
+    let started = lab.run(&["start", LAB, "--repo", notes.to_str().unwrap()]);
+    passes(&started);
+    let inventory = inventory(&stdout(&started));
+    let dir = tempfile::tempdir().unwrap();
+    let playbook =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/projects/notes-playbook");
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(format!("{}/.", playbook.display()))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    passes(&host_playbook(
+        &lab,
+        dir.path(),
+        &["-i", &inventory, "site.yml"],
+    ));
+    let deployed = check(&lab);
+    assert_eq!(failing(&deployed), ["reboot/rebooted"], "{deployed:#}");
+    for machine in ["web1", "web2"] {
+        let (status, observed) = on(&deployed, "second-run", machine);
+        assert_eq!(status, "pass", "{observed}");
+        let (_, observed) = on(&deployed, "app-installed", machine);
+        assert!(observed.contains("notes_project"), "{observed}");
+    }
+    passes(&lab.run(&["restart"]));
+    let rebooted = check(&lab);
+    assert!(
+        rebooted["passed"].as_bool().unwrap(),
+        "{:?}",
+        failing(&rebooted)
+    );
+    assert_eq!(rebooted["points"], 34);
+}

@@ -9,7 +9,7 @@ use super::vm_nginx::Deployment;
 
 /// A git repository made from `tests/projects/<folder>`, as a student's
 /// own would be.
-fn repository(folder: &str) -> tempfile::TempDir {
+pub(crate) fn repository(folder: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/projects")
