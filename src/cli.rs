@@ -1,6 +1,7 @@
 //! The command line. Each command's `--help` should be enough to learn it.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 
 pub(crate) use crate::grading::GradeFormat;
 
@@ -40,6 +41,7 @@ pub(crate) enum Command {
     /// Running `start` again for a running lab only prints the connection details again.
     Start {
         /// The lab id, e.g. vm-nginx (see `deploylab labs`).
+        #[arg(add = ArgValueCompleter::new(lab_ids))]
         lab: String,
         /// Throw away the lab's current VM and start from a clean one.
         #[arg(long)]
@@ -75,7 +77,7 @@ pub(crate) enum Command {
         #[command(flatten)]
         target: LabArg,
         /// Show only this stage (all are still evaluated, for "blocked").
-        #[arg(long, value_name = "STAGE")]
+        #[arg(long, value_name = "STAGE", add = ArgValueCompleter::new(stage_ids))]
         stage: Option<String>,
         /// Output format: a table for people, JSON (schema in the README) or JUnit XML for tools.
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -104,6 +106,7 @@ pub(crate) enum Command {
         #[command(flatten)]
         target: LabArg,
         /// The last stage to solve (see `deploylab check` for their ids).
+        #[arg(add = ArgValueCompleter::new(stage_ids))]
         stage: String,
     },
 
@@ -133,13 +136,14 @@ pub(crate) enum Command {
         #[command(flatten)]
         target: LabArg,
         /// Reboot only this machine (default: every machine of the lab).
-        #[arg(long, short = 'm', value_name = "NAME")]
+        #[arg(long, short = 'm', value_name = "NAME", add = ArgValueCompleter::new(machine_names))]
         machine: Option<String>,
     },
 
     /// Stop a lab and remove its container. Nothing labelled by deploylab is left.
     Stop {
         /// The lab to stop (default: the only one running).
+        #[arg(add = ArgValueCompleter::new(running_lab_ids))]
         lab: Option<String>,
         /// Stop every lab of this deploylab home.
         #[arg(long, conflicts_with = "lab")]
@@ -175,11 +179,23 @@ pub(crate) enum Command {
     /// stages up to it, and its submission, graded, earns every point.
     Selftest {
         /// The lab (default: every lab).
+        #[arg(add = ArgValueCompleter::new(lab_ids))]
         lab: Option<String>,
     },
 
     /// Check that this machine can run the labs, with a fix for each problem.
     Doctor,
+
+    /// Print the shell completion script: e.g. `source <(deploylab
+    /// completions bash)` in ~/.bashrc. Lab, stage and machine names are
+    /// completed from the labs and the running lab.
+    Completions {
+        /// The shell.
+        shell: CompletionShell,
+    },
+
+    /// Print deploylab's man page (roff): `deploylab man > deploylab.1`.
+    Man,
 
     /// Build, list or prune deploylab's images.
     Images {
@@ -199,7 +215,7 @@ pub(crate) enum Command {
 #[derive(Debug, clap::Args)]
 pub(crate) struct LabArg {
     /// The lab (default: the only one running).
-    #[arg(long, value_name = "LAB")]
+    #[arg(long, value_name = "LAB", add = ArgValueCompleter::new(running_lab_ids))]
     pub(crate) lab: Option<String>,
 }
 
@@ -207,7 +223,7 @@ pub(crate) struct LabArg {
 #[derive(Debug, clap::Args)]
 pub(crate) struct MachineArg {
     /// The machine (default: the lab's first).
-    #[arg(long, short = 'm', value_name = "NAME")]
+    #[arg(long, short = 'm', value_name = "NAME", add = ArgValueCompleter::new(machine_names))]
     pub(crate) machine: Option<String>,
 }
 
@@ -236,7 +252,7 @@ Examples:
 #[derive(Debug, clap::Args)]
 pub(crate) struct GradeArgs {
     /// The lab the submissions are for.
-    #[arg(required_unless_present = "merge")]
+    #[arg(required_unless_present = "merge", add = ArgValueCompleter::new(lab_ids))]
     pub(crate) lab: Option<String>,
 
     /// Submission files, or folders holding one.
@@ -301,4 +317,103 @@ mod tests {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
     }
+}
+
+/// The shells `deploylab completions` writes a script for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+}
+
+impl CompletionShell {
+    /// Its name for clap_complete.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            CompletionShell::Bash => "bash",
+            CompletionShell::Zsh => "zsh",
+            CompletionShell::Fish => "fish",
+            CompletionShell::Powershell => "powershell",
+            CompletionShell::Elvish => "elvish",
+        }
+    }
+}
+
+/// The environment variable that asks deploylab for completions (the
+/// completion scripts set it; `run` answers before anything else).
+pub(crate) const COMPLETE_VAR: &str = "DEPLOYLAB_COMPLETE";
+
+// Completers: what a shell offers for lab, stage and machine names. They
+// run in the completion request, so they never fail: nothing to offer is
+// an empty list.
+
+/// The catalog's lab ids starting with `current`.
+fn lab_ids(current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
+    let labs = crate::catalog::Catalog::from_env()
+        .all()
+        .unwrap_or_default();
+    offer(
+        current,
+        labs.iter().map(|l| (l.id.clone(), l.title.clone())),
+    )
+}
+
+/// The labs running in this home.
+fn running_labs() -> Vec<crate::lab::Lab> {
+    let Ok(home) = crate::state::Home::from_env() else {
+        return Vec::new();
+    };
+    let state: crate::state::State<serde_json::Value> = home.load().unwrap_or_default();
+    let catalog = crate::catalog::Catalog::from_env();
+    state
+        .labs
+        .keys()
+        .filter_map(|id| catalog.get(id).ok())
+        .collect()
+}
+
+fn running_lab_ids(current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
+    let labs = running_labs();
+    offer(
+        current,
+        labs.iter().map(|l| (l.id.clone(), l.title.clone())),
+    )
+}
+
+/// The stage ids of the running labs.
+fn stage_ids(current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
+    let labs = running_labs();
+    let stages = labs
+        .iter()
+        .flat_map(|l| l.stages.iter().map(|s| (s.id.clone(), s.title.clone())));
+    offer(current, stages)
+}
+
+/// The machine names of the running labs.
+fn machine_names(current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
+    let labs = running_labs();
+    let machines = labs
+        .iter()
+        .flat_map(|l| l.machines().into_iter().map(|m| (m, l.id.clone())));
+    offer(current, machines)
+}
+
+/// The (name, help) pairs whose name starts with `current`, once each.
+fn offer(
+    current: &std::ffi::OsStr,
+    all: impl Iterator<Item = (String, String)>,
+) -> Vec<CompletionCandidate> {
+    let current = current.to_string_lossy();
+    let mut seen = Vec::new();
+    all.filter(|(name, _)| name.starts_with(current.as_ref()))
+        .filter(|(name, _)| {
+            let new = !seen.contains(name);
+            seen.push(name.clone());
+            new
+        })
+        .map(|(name, help)| CompletionCandidate::new(name).help(Some(help.into())))
+        .collect()
 }

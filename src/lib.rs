@@ -83,6 +83,11 @@ use error::exit;
 /// Runs deploylab with the process's arguments; returns the exit code
 /// (README, "Exit codes").
 pub fn run() -> i32 {
+    // A shell asking for completions (`deploylab completions <shell>`'s
+    // script sets the variable): answered, and nothing else runs.
+    clap_complete::CompleteEnv::with_factory(<cli::Cli as clap::CommandFactory>::command)
+        .var(cli::COMPLETE_VAR)
+        .complete();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -5,6 +5,7 @@
 #![warn(clippy::too_many_lines)]
 
 mod check;
+mod completions;
 mod doctor;
 mod grade;
 mod hint;
@@ -98,6 +99,8 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Grade(args) => grade::run(&ctx, args).await,
         Command::Selftest { lab } => selftest::run(&ctx, lab.as_deref()).await,
         Command::Doctor => doctor::run(&ctx).await,
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man => completions::man(),
         Command::Images { action } => images::run(&ctx, action).await,
         Command::PackageProxy(args) => packages::serve(args).await.map(|()| exit::OK),
         Command::Environment(command) => environment::run_command(command, &ctx).await,

@@ -1,4 +1,5 @@
-//! Commands that need no Docker engine: listing labs, bad input, usage errors.
+//! Commands that need little or no Docker engine: listing labs, bad input,
+//! usage errors, completions.
 
 use super::support::*;
 
@@ -172,4 +173,66 @@ fn a_docker_host_that_is_not_docker_is_a_clear_error() {
 fn an_empty_docker_host_means_the_local_engine() {
     let out = Lab::new().env("DOCKER_HOST", "").run(&["status"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// The completion scripts and the man page come from the command line's
+/// own definition; bash, with the real script sourced, completes commands,
+/// lab ids, and the stage and machine names of the running lab.
+#[test]
+fn completions_and_the_man_page_are_generated_and_bash_completes_labs_and_stages() {
+    let lab = Lab::new();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = lab.run(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
+        let script = stdout(&out);
+        assert!(
+            script.contains("DEPLOYLAB_COMPLETE") && script.contains("deploylab"),
+            "{shell}: {script}"
+        );
+    }
+    let man = lab.run(&["man"]);
+    assert_eq!(man.status.code(), Some(0));
+    let page = stdout(&man);
+    assert!(page.contains(".TH deploylab 1"), "{page}");
+    for command in ["start", "check", "ansible\\-playbook", "completions"] {
+        assert!(page.contains(command), "{command} in {page}");
+    }
+
+    // bash itself, as a student's shell would: the script sourced, then the
+    // completion function asked for each word.
+    let complete = |words: &str| {
+        let script = stdout(&lab.run(&["completions", "bash"]));
+        let program = format!(
+            "{script}\nCOMP_WORDS=({words}); COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ))\n\
+             _clap_complete_deploylab deploylab \"${{COMP_WORDS[-1]}}\" \"${{COMP_WORDS[-2]}}\"\n\
+             printf '%s\\n' \"${{COMPREPLY[@]}}\""
+        );
+        let mut cmd = Command::new("bash");
+        cmd.arg("-c").arg(program);
+        for (key, value) in lab.cmd(&[]).get_envs() {
+            if let Some(value) = value {
+                cmd.env(key, value);
+            }
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out).lines().map(str::to_string).collect::<Vec<_>>()
+    };
+    assert_eq!(complete("deploylab st"), ["start", "status", "stop"]);
+    assert_eq!(complete("deploylab start vm-"), ["vm-ansible", "vm-nginx"]);
+    // No lab running: no stage to offer.
+    assert!(
+        !complete("deploylab solve ''")
+            .iter()
+            .any(|w| w == "web-server")
+    );
+    let started = lab.run(&["start", "vm-nginx"]);
+    assert_eq!(started.status.code(), Some(0), "{}", stderr(&started));
+    assert_eq!(complete("deploylab check --stage we"), ["web-server"]);
+    let stages = complete("deploylab solve ''");
+    assert!(
+        stages.starts_with(&["access".to_string(), "packages".to_string()]),
+        "{stages:?}"
+    );
+    assert_eq!(complete("deploylab ssh --machine ''"), ["vm-nginx"]);
 }
