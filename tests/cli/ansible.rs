@@ -344,6 +344,31 @@ fn vm_ansible_failures_name_the_task_and_the_host() {
     let (status, observed) = on(&report, "second-run", "web2");
     assert_eq!(status, "blocked");
     assert_eq!(observed, "the second run ran no task on web2");
+
+    // SIGTERM halfway (a cancelled CI job): exit 130, the control container
+    // gone, and the run seen as far as it went.
+    let mut run = lab.cmd(&["ansible-playbook", "-i", &inventory, "playbook.yaml"]);
+    let mut child = run
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    assert!(lines.any(|l| l.unwrap().starts_with("TASK [The course's packages]")));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert!(labelled_containers(&lab.instance(), Some("ansible")).is_empty());
+    let report = check(&lab);
+    let (_, observed) = on(&report, "run-succeeded", "web2");
+    assert!(
+        observed.starts_with("your last run stopped before its end (interrupted?) on web2, during play 'Deploy the blog behind gunicorn and nginx' › task '"),
+        "{observed}"
+    );
 }
 
 /// Another project (`notes`: requirements only, run from its checkout in

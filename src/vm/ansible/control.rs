@@ -144,6 +144,8 @@ pub(crate) async fn run(
     invocation: Invocation<'_>,
     io: Io,
 ) -> Result<(i32, String)> {
+    // Ctrl-C, SIGTERM or SIGHUP end the run and remove its container.
+    crate::interrupt::watch();
     let vm = VmImage::of_tag(&running.image, &ctx.home.cache);
     let image = ensure(docker, &vm, ctx.progress).await?;
     let files = Files::of(ctx.home, &lab.id);

@@ -71,6 +71,7 @@ class CallbackModule(CallbackBase):
             "plays": [],
             "tasks": [],
             "stats": {},
+            "current": None,
         }
 
     def _save(self):
@@ -120,6 +121,15 @@ class CallbackModule(CallbackBase):
         except Exception as error:  # an inventory read differently: record what is known
             self._display.vvv("deploylab: hosts not recorded: %s" % error)
         self._save()
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        # The task under way: where a run stopped halfway stopped.
+        play = self._play.get_name() if self._play else ""
+        self._record["current"] = {"play": play, "task": task.get_name()}
+        self._save()
+
+    def v2_playbook_on_handler_task_start(self, task):
+        self.v2_playbook_on_task_start(task, False)
 
     def _result(self, result, status):
         task = result._task

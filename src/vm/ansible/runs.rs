@@ -54,6 +54,9 @@ pub(crate) struct Run {
     /// The recap, by host.
     #[serde(default)]
     pub(crate) stats: BTreeMap<String, Recap>,
+    /// The task that started last (where a run stopped halfway stopped).
+    #[serde(default)]
+    pub(crate) current: Option<Current>,
     /// The file's name without `.json` (not in the file).
     #[serde(skip)]
     pub(crate) id: String,
@@ -66,6 +69,13 @@ pub(crate) struct Play {
     /// `hosts:` as written (a pattern, or a list of them).
     #[serde(default)]
     pub(crate) hosts: serde_json::Value,
+}
+
+/// A task under way.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Current {
+    pub(crate) play: String,
+    pub(crate) task: String,
 }
 
 /// How the inventory reaches a host.
@@ -245,6 +255,9 @@ pub(crate) struct MachineView {
     pub(crate) ran: u32,
     /// Its recap line, where the run reached it.
     pub(crate) recap: Option<Recap>,
+    /// The task under way when the run stopped, if it stopped halfway.
+    #[serde(default)]
+    pub(crate) stopped_at: Option<Current>,
 }
 
 impl Run {
@@ -297,6 +310,7 @@ impl Run {
                 })
                 .collect(),
             recap: host.as_ref().and_then(|h| self.stats.get(h).cloned()),
+            stopped_at: (!self.complete).then(|| self.current.clone()).flatten(),
             ran: u32::try_from(mine.len()).unwrap_or(u32::MAX),
             tasks: mine
                 .into_iter()

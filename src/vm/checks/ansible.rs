@@ -39,10 +39,10 @@ mod text {
     pub(super) fn failed(machine: &str, task: &str, message: &str) -> String {
         format!("{task} failed on {machine}: {message}")
     }
-    pub(super) fn stopped(machine: &str, after: &str) -> String {
-        format!("your last run stopped before its end on {machine} (interrupted?), after {after}")
+    pub(super) fn stopped(machine: &str, during: &str) -> String {
+        format!("your last run stopped before its end (interrupted?) on {machine}, during {during}")
     }
-    pub(super) const NOTHING_RAN: &str = "nothing";
+    pub(super) const NOTHING_RAN: &str = "its start";
     pub(super) fn did_you_mean(name: &str, meant: &str) -> String {
         format!("{name} (did you mean {meant}?)")
     }
@@ -129,6 +129,9 @@ pub(super) fn reached(machine: &MachineFacts) -> Verdict {
             text::unreachable(name, &task_name(t), &plainly(&t.message)),
         ));
     }
+    if run.ran == 0 && !run.complete {
+        return Ok(Outcome::fail(expected, stopped(run, name)));
+    }
     if run.ran == 0 {
         let plays_on = run.plays_on.join(", ");
         return Ok(Outcome::fail(expected, text::not_played(name, host, &plays_on)));
@@ -148,17 +151,13 @@ pub(super) fn succeeded(machine: &MachineFacts) -> Verdict {
         let message = text::failed(name, &task_name(t), &plainly(&t.message));
         return Ok(Outcome::fail(expected, message));
     }
+    if !run.complete {
+        return Ok(Outcome::fail(expected, stopped(run, name)));
+    }
     if run.ran == 0 {
         return Ok(Outcome::fail(expected, text::ran_nothing(name)));
     }
     let recap = run.recap.clone().unwrap_or_default();
-    if !run.complete {
-        let after = run
-            .tasks
-            .last()
-            .map_or_else(|| text::NOTHING_RAN.to_string(), task_name);
-        return Ok(Outcome::fail(expected, text::stopped(name, &after)));
-    }
     Ok(Outcome::pass(expected, text::recap(name, recap.ok, recap.changed)))
 }
 
@@ -196,6 +195,15 @@ pub(super) fn idempotent(machine: &MachineFacts) -> Verdict {
         .map(|t| format!("  - {} ({}): {}", task_name(t), t.path_short(), why_changed(t)))
         .collect();
     Ok(Outcome::fail(expected, text::changed(name, changed.len(), &lines.join("\n"))))
+}
+
+/// A run that stopped halfway, and where.
+fn stopped(run: &MachineView, machine: &str) -> String {
+    let during = run.stopped_at.as_ref().map_or_else(
+        || text::NOTHING_RAN.to_string(),
+        |t| text::task(&t.play, &t.task, None),
+    );
+    text::stopped(machine, &during)
 }
 
 /// Why a task that changed something on a second run does so every time.
