@@ -319,6 +319,16 @@ def container_lab(env, home, runs):
         shutil.rmtree(app, ignore_errors=True)
 
 
+def warm_starts(env, lab, extra, runs, what):
+    """`start <lab>` again after a `stop`, images present: prints the median."""
+    starts = []
+    for _ in range(runs):
+        timed(["stop", lab, "--quiet"], env)
+        starts.append(timed(["start", lab, *extra, "--quiet"], env)[0])
+    print(f"{what}, warm, median of {len(starts)}: {ms(statistics.median(starts))}"
+          f" (min {ms(min(starts))}, max {ms(max(starts))})")
+
+
 def k8s_lab(env, home, runs_start, runs_check):
     """The k8s lab: start, apply to Ready, check, the API server's memory."""
     app = tempfile.mkdtemp(prefix="deploylab-bench-k8s-")
@@ -326,12 +336,7 @@ def k8s_lab(env, home, runs_start, runs_check):
     files = os.path.join(ROOT, "solutions", "k8s", "files")
     try:
         timed(["start", "k8s", "--dir", app, "--quiet"], env)  # stand-ins made if missing
-        starts = []
-        for _ in range(runs_start):
-            timed(["stop", "k8s", "--quiet"], env)
-            starts.append(timed(["start", "k8s", "--dir", app, "--quiet"], env)[0])
-        print(f"start k8s (built-in cluster), warm, median of {len(starts)}: {ms(statistics.median(starts))}"
-              f" (min {ms(min(starts))}, max {ms(max(starts))})")
+        warm_starts(env, "k8s", ["--dir", app], runs_start, "start k8s (built-in cluster)")
         state = json.load(open(os.path.join(home, "state.json")))
         cluster = state["labs"]["k8s"]["cluster"]
         kenv = env_with(KUBECONFIG=os.path.join(cluster["dir"], "kubeconfig"), HOME=home)
@@ -375,12 +380,7 @@ def ansible_lab(env, home, runs_start, runs_check):
     shutil.copytree(os.path.join(ROOT, "solutions", "vm-ansible", "files"), project, dirs_exist_ok=True)
     try:
         timed(["start", "vm-ansible", "--quiet"], env)  # the control image made if missing
-        starts = []
-        for _ in range(runs_start):
-            timed(["stop", "vm-ansible", "--quiet"], env)
-            starts.append(timed(["start", "vm-ansible", "--quiet"], env)[0])
-        print(f"start vm-ansible (two VMs, the inventory), warm, median of {len(starts)}: "
-              f"{ms(statistics.median(starts))} (min {ms(min(starts))}, max {ms(max(starts))})")
+        warm_starts(env, "vm-ansible", [], runs_start, "start vm-ansible (two VMs, the inventory)")
         start = time.perf_counter()
         run = subprocess.run([BIN, "ansible-playbook", "playbook.yaml", "--ask-become-pass"], env=env,
                              cwd=project, input="student\n", capture_output=True, text=True)

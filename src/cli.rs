@@ -367,11 +367,11 @@ fn running_labs() -> Vec<crate::lab::Lab> {
         return Vec::new();
     };
     let state: crate::state::State<serde_json::Value> = home.load().unwrap_or_default();
-    let catalog = crate::catalog::Catalog::from_env();
-    state
-        .labs
-        .keys()
-        .filter_map(|id| catalog.get(id).ok())
+    let labs = crate::catalog::Catalog::from_env()
+        .all()
+        .unwrap_or_default();
+    labs.into_iter()
+        .filter(|lab| state.labs.contains_key(&lab.id))
         .collect()
 }
 

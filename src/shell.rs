@@ -30,22 +30,18 @@ impl Drop for RawMode {
 pub(crate) async fn interactive(docker: &Docker, container: &str, user: &str) -> Result<i32> {
     let command = Attached {
         cmd: vec!["su".into(), "--login".into(), user.into()],
-        user: None,
         env: vec!["TERM=xterm-256color".into()],
-        workdir: None,
         what: "opening a shell in the VM",
     };
     attached(docker, container, command).await
 }
 
-/// A command run in a container with this terminal (or this program's
-/// stdin, stdout and stderr) attached to it.
+/// A command run in a container, as its own user in its own working
+/// folder, with this terminal (or this program's stdin, stdout and
+/// stderr) attached to it.
 pub(crate) struct Attached {
     pub(crate) cmd: Vec<String>,
-    /// None: the container's own user.
-    pub(crate) user: Option<String>,
     pub(crate) env: Vec<String>,
-    pub(crate) workdir: Option<String>,
     /// What it is, for an error from the engine.
     pub(crate) what: &'static str,
 }
@@ -59,13 +55,11 @@ pub(crate) async fn attached(docker: &Docker, container: &str, command: Attached
             container,
             CreateExecOptions::<String> {
                 cmd: Some(command.cmd),
-                user: command.user,
                 attach_stdin: Some(true),
                 attach_stdout: Some(true),
                 attach_stderr: Some(true),
                 tty: Some(tty),
                 env: Some(command.env),
-                working_dir: command.workdir,
                 ..Default::default()
             },
         )

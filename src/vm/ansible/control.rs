@@ -223,9 +223,7 @@ pub(crate) async fn run(
             Io::Attached => {
                 let attached = crate::shell::Attached {
                     cmd,
-                    user: None,
                     env: Vec::new(),
-                    workdir: None,
                     what: "running ansible-playbook",
                 };
                 Ok((crate::shell::attached(docker, &created.id, attached).await?, String::new()))
@@ -349,6 +347,7 @@ pub(crate) fn repeat_args(
 /// inventory or playbook named by an absolute path, or with `../`):
 /// mounted read-only at their own paths.
 fn outside_paths(args: &[String], cwd: &Path, ours: &Path) -> Vec<PathBuf> {
+    let cwd_canonical = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
     let mut dirs: Vec<PathBuf> = Vec::new();
     for arg in args {
         let value = arg.split_once('=').map_or(arg.as_str(), |(_, v)| v);
@@ -366,8 +365,7 @@ fn outside_paths(args: &[String], cwd: &Path, ours: &Path) -> Vec<PathBuf> {
                 None => continue,
             },
         };
-        let cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
-        if dir.starts_with(&cwd) || dir.starts_with(ours) || dir == Path::new("/") {
+        if dir.starts_with(&cwd_canonical) || dir.starts_with(ours) || dir == Path::new("/") {
             continue;
         }
         if !dirs.iter().any(|d| dir.starts_with(d)) {

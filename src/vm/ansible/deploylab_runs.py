@@ -27,8 +27,7 @@ from ansible.plugins.callback import CallbackBase
 
 # The arguments of a task kept in the record: those that say why it
 # changed something (never values the task marks no_log).
-KEPT_ARGS = ("creates", "removes", "state", "update_cache", "cache_valid_time",
-             "src", "force", "name", "daemon_reload", "enabled")
+KEPT_ARGS = ("creates", "removes", "state", "update_cache", "cache_valid_time")
 # The host variables that say how a host is reached.
 REACH = ("ansible_host", "ansible_port", "ansible_user", "ansible_connection")
 FORMAT = 1
@@ -181,10 +180,6 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_skipped(self, result):
         self._result(result, "skipped")
-
-    # A loop's items arrive as items; the task's own result follows them.
-    def v2_runner_item_on_ok(self, result):
-        pass
 
     def v2_playbook_on_stats(self, stats):
         self._record["stats"] = {

@@ -50,6 +50,7 @@ mod text {
 
     pub(super) const ENV_HEAD: &str = "# deploylab's Ansible settings for the running lab: eval \"$(deploylab ansible env)\"\n";
 
+    pub(super) const REBOOTING: &str = "rebooting the machines";
     pub(super) const RERUN_FAILED: &str = "deploylab could not run your playbook again";
     pub(super) const NO_RUN: &str =
         "no ansible-playbook run seen: run your playbook, then submit its folder";
@@ -339,7 +340,6 @@ pub(crate) async fn restore(
         .map_err(|why| Error::SubmissionState { why })?;
     let mut args = vec!["-i".to_string(), ours.inventory().display().to_string()];
     args.extend(asked);
-    ctx.progress.set("running the playbook");
     let (code, tail) =
         control::student_run(ctx, docker, lab, running, args, project.clone(), control::Io::Captured)
             .await?;
@@ -349,10 +349,8 @@ pub(crate) async fn restore(
         notes.push(text::run_output(&tail));
     }
     notes.extend(control_side(&project, &ours));
-    ctx.progress.set("rebooting");
-    for m in &running.machines {
-        machine::restart(docker, &lab.id, m).await?;
-    }
+    ctx.progress.set(text::REBOOTING);
+    <super::Vm as crate::seam::Environment>::restart(docker, lab, running, None).await?;
     Ok(notes)
 }
 
@@ -371,16 +369,14 @@ fn control_side(project: &std::path::Path, ours: &Files) -> Vec<String> {
         notes.push(text::own_plugins(&plugins.join(", ")));
     }
     let all = runs::all(&ours.runs());
-    let local: Vec<String> = all
-        .iter()
-        .flat_map(|r| &r.tasks)
-        .filter(|t| t.control)
-        .map(|t| t.task.clone())
-        .collect();
+    let mut local: Vec<&str> = Vec::new();
+    for task in all.iter().flat_map(|r| &r.tasks).filter(|t| t.control) {
+        if !local.contains(&task.task.as_str()) {
+            local.push(&task.task);
+        }
+    }
     if !local.is_empty() {
-        let mut names = local;
-        names.dedup();
-        notes.push(text::on_control(&names.join("', '")));
+        notes.push(text::on_control(&local.join("', '")));
     }
     notes
 }

@@ -269,12 +269,11 @@ fn plainly(message: &str) -> String {
 
 /// The first lines of an Ansible message (a module's error may run long).
 fn first_lines(message: &str) -> &str {
-    let end = message
+    let three_lines = message
         .match_indices('\n')
         .nth(2)
         .map_or(message.len(), |(i, _)| i);
-    let end = end.min(600);
-    let mut end = end.min(message.len());
+    let mut end = three_lines.min(600);
     while !message.is_char_boundary(end) {
         end -= 1;
     }
