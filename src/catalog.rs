@@ -8,6 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::i18n::lab_text::{self, Translations};
+use crate::i18n::{self, Lang};
 use crate::lab::{self, Lab};
 
 /// The labs shipped with deploylab (every `labs/<id>/lab.yaml`, and the files
@@ -39,11 +41,22 @@ impl Catalog {
         }
     }
 
-    /// Every lab, parsed and validated, sorted by id.
+    /// Every lab, parsed and validated, sorted by id, in this run's
+    /// language.
     pub(crate) fn all(&self) -> Result<Vec<Lab>> {
+        self.all_in(i18n::current())
+    }
+
+    /// Every lab with its texts in `lang` (where its catalog for `lang`
+    /// translates them; English otherwise).
+    pub(crate) fn all_in(&self, lang: Lang) -> Result<Vec<Lab>> {
         let mut labs: Vec<Lab> = Vec::new();
         for (file, text) in self.sources()? {
-            let lab = lab::parse(&file, &text)?;
+            let mut lab = lab::parse(&file, &text)?;
+            if lang != Lang::En {
+                let translations = self.translations(&lab, lang)?;
+                lab_text::localise(&mut lab, &translations);
+            }
             if let Some(first) = labs.iter().find(|l| l.id == lab.id) {
                 return Err(Error::LabInvalid {
                     file,
@@ -60,9 +73,15 @@ impl Catalog {
         Ok(labs)
     }
 
-    /// One lab by id; an unknown id suggests the nearest known one.
+    /// One lab by id, in this run's language; an unknown id suggests the
+    /// nearest known one.
     pub(crate) fn get(&self, id: &str) -> Result<Lab> {
-        let labs = self.all()?;
+        self.get_in(id, i18n::current())
+    }
+
+    /// One lab by id, its texts in `lang`.
+    pub(crate) fn get_in(&self, id: &str, lang: Lang) -> Result<Lab> {
+        let labs = self.all_in(lang)?;
         if let Some(lab) = labs.iter().find(|l| l.id == id) {
             return Ok(lab.clone());
         }
@@ -76,6 +95,28 @@ impl Catalog {
             suggestion: nearest
                 .map(|(_, n)| format!("; did you mean '{n}'?"))
                 .unwrap_or_default(),
+        })
+    }
+
+    /// A lab's catalog for `lang` (`<lang>.po` beside its lab.yaml), read;
+    /// empty where the lab has none.
+    pub(crate) fn translations(&self, lab: &Lab, lang: Lang) -> Result<Translations> {
+        let file = Path::new(&lab.source.file).with_file_name(format!("{}.po", lang.tag()));
+        let text = match self {
+            Catalog::BuiltIn => file
+                .strip_prefix("labs")
+                .ok()
+                .and_then(|relative| BUILT_IN.get_file(relative))
+                .and_then(|f| f.contents_utf8())
+                .map(str::to_string),
+            Catalog::Dir(_) => std::fs::read_to_string(&file).ok(),
+        };
+        let Some(text) = text else {
+            return Ok(Translations::default());
+        };
+        Translations::parse(&display(&file), &text).map_err(|message| Error::LabInvalid {
+            file: display(&file),
+            message,
         })
     }
 

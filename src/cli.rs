@@ -29,12 +29,24 @@ pub(crate) struct Cli {
     /// Print less: no progress, no tips.
     #[arg(long, short, global = true)]
     pub(crate) quiet: bool,
+
+    /// The language of what deploylab prints (default: the locale, from
+    /// LC_ALL, LC_MESSAGES or LANG; `pt_BR…` is Portuguese). Machine
+    /// outputs (JSON keys, ids, exit codes) are the same in every language.
+    #[arg(long, global = true, env = "DEPLOYLAB_LANG", value_name = "LANG")]
+    pub(crate) lang: Option<crate::i18n::Lang>,
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// List the labs.
-    Labs,
+    Labs {
+        /// Print this lab's translation catalog (gettext `.po`) for the
+        /// language of `--lang`, with the translations its `<lang>.po`
+        /// already has: save it beside its lab.yaml and fill in the rest.
+        #[arg(long, value_name = "LAB", add = ArgValueCompleter::new(lab_ids))]
+        po: Option<String>,
+    },
 
     /// Start a lab's environment (builds its image on first use) and print how to connect.
     ///

@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+use crate::i18n::tr;
+
 /// Exit codes are a public contract: CI scripts and graders depend on them.
 pub(crate) mod exit {
     /// Success; for `check`, every check passed.
@@ -44,6 +46,9 @@ pub(crate) enum Error {
         dir: PathBuf,
         source: std::io::Error,
     },
+
+    #[error("{}", tr!("error-po-needs-language"))]
+    PoNeedsLanguage,
 
     #[error("no lab is running.")]
     NothingRunning,
@@ -225,6 +230,7 @@ impl Error {
             | LabInvalid { .. }
             | LabsDir { .. }
             | NothingRunning
+            | PoNeedsLanguage
             | WhichLab { .. }
             | LabNotRunning { .. }
             | UnknownStage { .. }

@@ -148,6 +148,8 @@ pub(crate) struct HintText {
 pub(crate) struct Imported {
     pub(crate) source: Source,
     pub(crate) stages: Vec<usize>,
+    /// How many of the stage's checks are its own (the taken ones follow).
+    pub(crate) own: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -430,10 +432,12 @@ pub(crate) fn resolve_imports(labs: &mut [Lab]) -> Result<()> {
                 check.hint.clone_from(&told.hint);
                 check.hint_more.clone_from(&told.hint_more);
             }
+            let own = stage.checks.len();
             stage.checks.append(&mut taken);
             stage.imported = Some(Imported {
                 source: other.source.clone(),
                 stages: indices,
+                own,
             });
         }
         if any {

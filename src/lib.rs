@@ -57,6 +57,7 @@ mod fixtures;
 mod gitserver;
 mod grading;
 mod http_answer;
+mod i18n;
 mod images;
 mod interrupt;
 mod lab;
@@ -99,6 +100,7 @@ pub fn run() -> i32 {
             };
         }
     };
+    i18n::set(i18n::pick(cli.lang));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("DEPLOYLAB_LOG")

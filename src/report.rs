@@ -4,6 +4,7 @@
 use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::tr;
 use crate::lab::{CheckSpec, Lab, Stage};
 
 /// Version of the JSON report. Bump it on any change that could break a
@@ -42,6 +43,17 @@ impl Status {
             .unwrap_or(Status::Pass)
     }
 
+    /// The status in the run's language, for people.
+    pub(crate) fn label(self) -> String {
+        match self {
+            Status::Pass => tr!("status-pass"),
+            Status::Fail => tr!("status-fail"),
+            Status::Blocked => tr!("status-blocked"),
+            Status::Error => tr!("status-error"),
+        }
+    }
+
+    /// The status as machines read it (JUnit, logs): never translated.
     pub(crate) fn word(self) -> &'static str {
         match self {
             Status::Pass => "pass",
@@ -346,28 +358,32 @@ impl Report {
                 // Nothing to do here yet: one line per check is kinder than
                 // a table, and still says how each went on its own (what
                 // it saw is in the JSON and JUnit).
-                out.push_str(&format!(
-                    "{} Stage {}/{count} · {} — {}   blocked by: {}\n",
-                    stage.status.symbol(),
-                    i + 1,
-                    stage.id,
-                    stage.title,
-                    blockers(&stage.checks).join(", "),
+                out.push_str(&tr!(
+                    "report-stage-blocked",
+                    symbol = stage.status.symbol(),
+                    number = i + 1,
+                    count = count,
+                    id = stage.id,
+                    title = stage.title,
+                    by = blockers(&stage.checks).join(", "),
                 ));
+                out.push('\n');
                 for check in &stage.checks {
                     out.push_str(&text::blocked_line(&check.title, &own_verdict(check)));
                 }
                 continue;
             }
-            out.push_str(&format!(
-                "{} Stage {}/{count} · {} — {}   [{}/{} pts]\n",
-                stage.status.symbol(),
-                i + 1,
-                stage.id,
-                stage.title,
-                stage.points,
-                stage.max_points
+            out.push_str(&tr!(
+                "report-stage",
+                symbol = stage.status.symbol(),
+                number = i + 1,
+                count = count,
+                id = stage.id,
+                title = stage.title,
+                points = stage.points,
+                max = stage.max_points,
             ));
+            out.push('\n');
             let mut table = Table::new();
             table
                 .load_style(UTF8_FULL_CONDENSED)
@@ -386,7 +402,7 @@ impl Report {
                 table.add_row(vec![
                     Cell::new(check.status.symbol()),
                     Cell::new(&check.title),
-                    Cell::new(check.status.word()),
+                    Cell::new(check.status.label()),
                     Cell::new(detail),
                 ]);
                 for on in &check.machines {
@@ -397,7 +413,7 @@ impl Report {
                     table.add_row(vec![
                         Cell::new(on.status.symbol()),
                         Cell::new(text::on_machine(&on.machine)),
-                        Cell::new(on.status.word()),
+                        Cell::new(on.status.label()),
                         Cell::new(detail),
                     ]);
                 }
@@ -407,19 +423,9 @@ impl Report {
         }
         match self.first_failure() {
             Some((stage, check)) => {
-                out.push_str(&format!(
-                    "\nFirst to fix: {} › {}\n  expected: {}\n  observed: {}\n  hint: {}\n",
-                    stage.id,
-                    check.title,
-                    check.expected,
-                    check.observed,
-                    check.hint.as_deref().unwrap_or("")
-                ));
-                if check.hint_more.is_some() {
-                    out.push_str("  (`deploylab hint --more` goes one step further)\n");
-                }
+                out.push_str(&text::first_to_fix(&stage.id, check));
             }
-            None => out.push_str("\nAll stages pass. Well done!\n"),
+            None => out.push_str(&format!("\n{}\n", tr!("report-all-pass"))),
         }
         let passed = self
             .stages
@@ -427,7 +433,8 @@ impl Report {
             .filter(|s| s.status == Status::Pass)
             .count();
         for warning in &self.warnings {
-            out.push_str(&format!("warning: {warning}\n"));
+            out.push_str(&tr!("report-warning", text = warning));
+            out.push('\n');
         }
         if let Some(why) = self.why_slow.as_deref().filter(|_| elapsed_ms >= 1000) {
             out.push_str(&format!("({why})\n"));
@@ -456,8 +463,8 @@ fn blockers(checks: &[CheckResult]) -> Vec<&str> {
 /// How a blocked check went on its own, in a word or two for the table.
 fn own_verdict(check: &CheckResult) -> String {
     match check.own_status {
-        Some(Status::Pass) => text::OWN_PASS.to_string(),
-        _ => text::OWN_FAIL.to_string(),
+        Some(Status::Pass) => text::own_pass(),
+        _ => text::own_fail(),
     }
 }
 
@@ -485,8 +492,24 @@ fn junit_cases(check: &CheckResult) -> Vec<(String, Status, String)> {
 
 /// Messages of the report, kept together for translation.
 mod text {
+    use crate::i18n::tr;
+
     pub(super) fn on_machine(machine: &str) -> String {
-        format!("  on {machine}")
+        format!("  {}", tr!("report-on-machine", machine = machine))
+    }
+
+    pub(super) fn first_to_fix(stage: &str, check: &super::CheckResult) -> String {
+        let mut out = format!(
+            "\n{}\n  {}\n  {}\n  {}\n",
+            tr!("report-first-to-fix", stage = stage, title = check.title),
+            tr!("report-expected", text = check.expected),
+            tr!("report-observed", text = check.observed),
+            tr!("report-hint", text = check.hint.as_deref().unwrap_or_default()),
+        );
+        if check.hint_more.is_some() {
+            out.push_str(&format!("  {}\n", tr!("report-hint-more-exists")));
+        }
+        out
     }
 
     pub(super) fn case(id: &str, title: &str) -> String {
@@ -497,19 +520,24 @@ mod text {
         format!("{id} on {machine}: {title}")
     }
 
-    pub(super) const OWN_PASS: &str = "passes on its own";
-    pub(super) const OWN_FAIL: &str = "fails on its own too";
+    pub(super) fn own_pass() -> String {
+        tr!("report-own-pass")
+    }
+
+    pub(super) fn own_fail() -> String {
+        tr!("report-own-fail")
+    }
 
     pub(super) fn blocked_line(title: &str, own: &str) -> String {
-        format!("    · {title} — {own}\n")
+        format!("    · {}\n", tr!("report-blocked-line", title = title, own = own))
     }
 
     pub(super) fn blocked_detail(by: &str, own: &str) -> String {
-        format!("blocked by: {by} ({own})")
+        tr!("report-blocked-detail", by = by, own = own)
     }
 
     pub(super) fn blocked_observed(by: &str, observed: &str) -> String {
-        format!("blocked by {by}; on its own: {observed}")
+        tr!("report-blocked-observed", by = by, observed = observed)
     }
 
     pub(super) fn summary(
@@ -520,12 +548,21 @@ mod text {
     ) -> String {
         let errors = match counts.errors {
             0 => String::new(),
-            n => format!(", {n} could not be judged"),
+            n => tr!("report-not-judged", count = n),
         };
-        format!(
-            "{passed}/{stages} stages passed · {points}/{max} points · checks: {} passed, {} failed, {} blocked{errors} · checked in {elapsed_ms} ms\n",
-            counts.passed, counts.failed, counts.blocked
-        )
+        let line = tr!(
+            "report-summary",
+            passed = passed,
+            stages = stages,
+            points = points,
+            max = max,
+            checks_passed = counts.passed,
+            checks_failed = counts.failed,
+            checks_blocked = counts.blocked,
+            errors = errors,
+            ms = elapsed_ms,
+        );
+        format!("{line}\n")
     }
 }
 

@@ -2,26 +2,23 @@
 
 use super::run_checks;
 use crate::error::{Result, exit};
+use crate::i18n::tr;
 use crate::seam::Ctx;
 
-/// Messages shown here, kept together for translation.
-mod text {
-    pub(super) const NO_HINT: &str = "Nothing to hint: every check passes.";
-    pub(super) const NO_DEEPER_HINT: &str = "(this check has no deeper hint)";
-}
 
 pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>, more: bool) -> Result<i32> {
     let report = run_checks(ctx, lab).await?.report;
     match report.first_failure() {
-        None => println!("{}", text::NO_HINT),
+        None => println!("{}", tr!("hint-nothing")),
         Some((stage, check)) => {
             println!("{} › {}: {}", stage.id, check.title, check.observed);
-            println!("hint: {}", check.hint.as_deref().unwrap_or_default());
+            println!(
+                "{}",
+                tr!("report-hint", text = check.hint.as_deref().unwrap_or_default())
+            );
             if more {
-                println!(
-                    "more: {}",
-                    check.hint_more.as_deref().unwrap_or(text::NO_DEEPER_HINT)
-                );
+                let deeper = check.hint_more.clone().unwrap_or_else(|| tr!("hint-no-deeper"));
+                println!("{}", tr!("hint-more", text = deeper));
             }
         }
     }

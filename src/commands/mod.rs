@@ -51,7 +51,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
         subject: subject.as_deref(),
     };
     match cli.command {
-        Command::Labs => labs::run(&catalog),
+        Command::Labs { po } => labs::run(&catalog, po.as_deref()),
         Command::Start {
             lab,
             fresh,
