@@ -8,9 +8,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::i18n::lab_text::{self, Translations};
 use crate::i18n::{self, Lang};
 use crate::lab::{self, Lab};
+use crate::lab_text::{self, Translations};
 
 /// The labs shipped with deploylab (every `labs/<id>/lab.yaml`, and the files
 /// labs share), compiled in.

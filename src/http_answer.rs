@@ -11,7 +11,9 @@ const BODY_KEPT: usize = 16 * 1024;
 
 /// Messages shown here, kept together for translation.
 mod text {
-    pub(super) const NO_ANSWER: &str = "no answer";
+    pub(super) fn no_answer() -> String {
+        crate::i18n::tr!("http-no-answer")
+    }
 
     pub(super) fn http(status: u16) -> String {
         format!("HTTP {status}")
@@ -80,6 +82,20 @@ impl HttpAnswer {
     }
 
     /// No answer to `url`, because `error`.
+    /// Why a request got no answer, in words (the client's own text when
+    /// it is none of the usual reasons).
+    pub(crate) fn why_none(error: &reqwest::Error, within: std::time::Duration) -> String {
+        if error.is_connect() {
+            crate::i18n::tr!("http-refused")
+        } else if error.is_timeout() {
+            crate::i18n::tr!("http-timeout", seconds = within.as_secs())
+        } else if error.is_request() {
+            crate::i18n::tr!("http-closed")
+        } else {
+            error.to_string()
+        }
+    }
+
     pub(crate) fn failed(url: String, error: String) -> HttpAnswer {
         HttpAnswer {
             url,
@@ -116,7 +132,7 @@ impl HttpAnswer {
         match (self.status, &self.error) {
             (Some(s), _) => text::http(s),
             (None, Some(e)) => e.clone(),
-            (None, None) => text::NO_ANSWER.to_string(),
+            (None, None) => text::no_answer(),
         }
     }
 }

@@ -15,8 +15,6 @@ use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
 use unic_langid::LanguageIdentifier;
 
-pub(crate) mod lab_text;
-
 /// The languages deploylab speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub(crate) enum Lang {
@@ -87,7 +85,8 @@ pub(crate) fn current() -> Lang {
 }
 
 fn bundle(lang: Lang) -> &'static FluentBundle<FluentResource> {
-    static BUNDLES: [OnceLock<FluentBundle<FluentResource>>; 2] = [OnceLock::new(), OnceLock::new()];
+    static BUNDLES: [OnceLock<FluentBundle<FluentResource>>; 2] =
+        [OnceLock::new(), OnceLock::new()];
     let index = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0);
     BUNDLES[index].get_or_init(|| {
         let id: LanguageIdentifier = lang.tag().parse().expect("a valid language tag");
@@ -205,7 +204,10 @@ mod tests {
         let pt = messages(Lang::PtBr);
         let only_en: Vec<_> = en.keys().filter(|k| !pt.contains_key(*k)).collect();
         let only_pt: Vec<_> = pt.keys().filter(|k| !en.contains_key(*k)).collect();
-        assert!(only_en.is_empty(), "English only (translate them): {only_en:?}");
+        assert!(
+            only_en.is_empty(),
+            "English only (translate them): {only_en:?}"
+        );
         assert!(only_pt.is_empty(), "Portuguese only: {only_pt:?}");
         for (id, vars) in &en {
             assert_eq!(vars, &pt[id], "'{id}' uses other variables in pt-BR");
@@ -219,7 +221,10 @@ mod tests {
     fn the_code_and_the_catalogs_name_the_same_messages() {
         let en = messages(Lang::En);
         let mut used = std::collections::BTreeSet::new();
-        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        let mut stack = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(&dir).unwrap() {
                 let path = entry.unwrap().path();
@@ -268,6 +273,9 @@ mod tests {
         args.set("own", "x");
         let text = message_in(Lang::PtBr, "report-blocked-detail", Some(&args));
         assert_eq!(text, "bloqueada por: venv (x)");
-        assert_eq!(message_in(Lang::En, "report-blocked-detail", Some(&args)), "blocked by: venv (x)");
+        assert_eq!(
+            message_in(Lang::En, "report-blocked-detail", Some(&args)),
+            "blocked by: venv (x)"
+        );
     }
 }

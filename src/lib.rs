@@ -61,6 +61,7 @@ mod i18n;
 mod images;
 mod interrupt;
 mod lab;
+mod lab_text;
 mod limits;
 mod packages;
 mod pipeline;

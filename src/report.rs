@@ -504,7 +504,10 @@ mod text {
             tr!("report-first-to-fix", stage = stage, title = check.title),
             tr!("report-expected", text = check.expected),
             tr!("report-observed", text = check.observed),
-            tr!("report-hint", text = check.hint.as_deref().unwrap_or_default()),
+            tr!(
+                "report-hint",
+                text = check.hint.as_deref().unwrap_or_default()
+            ),
         );
         if check.hint_more.is_some() {
             out.push_str(&format!("  {}\n", tr!("report-hint-more-exists")));
@@ -529,7 +532,10 @@ mod text {
     }
 
     pub(super) fn blocked_line(title: &str, own: &str) -> String {
-        format!("    · {}\n", tr!("report-blocked-line", title = title, own = own))
+        format!(
+            "    · {}\n",
+            tr!("report-blocked-line", title = title, own = own)
+        )
     }
 
     pub(super) fn blocked_detail(by: &str, own: &str) -> String {

@@ -172,7 +172,7 @@ fn on_several(spec: &CheckSpec, judged: Vec<(String, Status, Outcome)>) -> Check
 /// Messages of the verdicts, kept together for translation.
 mod text {
     pub(super) fn on(machine: &str, observed: &str) -> String {
-        format!("on {machine}: {observed}")
+        crate::i18n::tr!("verdict-on-machine", machine = machine, observed = observed)
     }
 }
 

@@ -41,3 +41,214 @@ labs-header-stages = stages
 labs-header-points = points
 labs-header-title = title
 error-po-needs-language = `labs --po` writes a translation: say its language with --lang (e.g. --lang pt-BR)
+
+## VM checks: the machine (vm/checks/system.rs)
+
+vm-ssh-banner-expected = an SSH-2.0 banner
+vm-ssh-banner-not-tried = the host did not try SSH
+vm-tcp-not-listed = the probe did not list TCP sockets
+vm-tcp-expected = { $program } listening on TCP port { $port }
+vm-tcp-nothing = nothing listens on TCP port { $port }
+vm-tcp-port = TCP port { $port }
+vm-tcp-no-process = port { $port } is open but no process holds it
+vm-tcp-held-by = port { $port } is held by { $programs }
+vm-user-expected = user '{ $name }' exists
+vm-user-found = '{ $name }' (uid { $uid }, home { $home })
+vm-user-missing = no user '{ $name }' in /etc/passwd
+vm-no-user = no user '{ $name }'
+vm-sudo-expected = '{ $name }' may use sudo
+vm-sudo-not-read = the probe did not read the sudo rules
+vm-sudo-not-setuid = /usr/bin/sudo is missing or not setuid root
+vm-sudo-rule = rule '{ $rule }'
+vm-sudo-no-rule = no sudo rule for '{ $name }' or its groups ({ $groups })
+vm-key-expected = deploylab's key in ~{ $name }/.ssh/authorized_keys
+vm-key-no-file = the file does not exist
+vm-key-not-in-file = the file does not contain deploylab's key
+vm-key-home-folder = your home folder
+vm-key-login-fails = present, but logging in fails: { $why }
+vm-key-login-works = present; logging in works
+vm-key-present = present
+vm-key-writable = { $place } is writable by group or others (sshd ignores the keys)
+vm-key-other-owner = { $place } belongs to another user (sshd ignores the keys)
+vm-packages-or = or
+vm-packages-expected = installed: { $packages }
+vm-packages-all = all installed
+vm-packages-missing = not installed: { $packages }
+vm-packages-broken = files missing from: { $packages }
+
+## VM checks: the app server (vm/checks/service.rs)
+
+vm-unknown-holder = cannot tell which process holds { $socket }: some processes could not be read (`deploylab start --fresh` makes a VM where they can)
+vm-socket-unit-expected = a .socket unit listening on a unix path, enabled
+vm-socket-unit-none = no .socket unit with ListenStream=/… in /etc/systemd/system
+vm-socket-unit-not-enabled = { $unit } exists but is not enabled
+vm-socket-listening-any = systemd listening on the app's socket
+vm-socket-none-to-look-at = no socket unit to look at
+vm-socket-listening-expected = systemd (PID 1) listening on { $path }
+vm-socket-nothing-listens = nothing listens on { $path }: start the socket unit
+vm-socket-held-by-systemd = { $path } held by systemd
+vm-socket-held-by-other = { $path } is held by { $holders }, not by systemd
+vm-socket-no-process = no process (a stale socket file?)
+vm-service-expected = { $unit } runs as a non-root user, from the venv
+vm-service-none = no { $unit } in /etc/systemd/system
+vm-service-root-no-user = { $unit } runs as root (no User=)
+vm-service-root = { $unit } runs as root
+vm-service-not-venv = ExecStart does not run a program of { $venv }: { $exec }
+vm-service-no-app-server = ExecStart runs neither gunicorn nor uvicorn: { $exec }
+vm-the-socket = the socket
+vm-answers-expected = Django answering over { $path }, live
+vm-answers-no-socket = no socket unit to send a request to
+vm-answers-cannot-talk = cannot talk over { $path }: { $error }
+vm-answers-400 = Django answers 400: it refuses the Host header (ALLOWED_HOSTS)
+vm-answers-500 = the app answers 500: an error in Django (database? settings?)
+vm-answers-not-http = what answers on { $path } does not speak HTTP
+vm-answers-live = HTTP 200 with a fresh CSRF cookie per request
+vm-answers-live-admin = a fresh CSRF cookie per request on /admin/login/
+vm-answers-not-live = HTTP 200, but not from a live Django (no fresh CSRF cookie per request)
+vm-answers-status = the app answers HTTP { $status }
+vm-enabled-expected = { $socket } and nginx.service enabled
+vm-enabled-both = both start at boot
+vm-enabled-not = { $unit } will not start at boot
+vm-under-systemd-expected = every app server process runs under { $unit }
+vm-no-app-server-runs = no gunicorn or uvicorn process runs (even after a request)
+vm-under-systemd-count = { $count } process(es) in { $unit }
+vm-by-hand = started by hand, not by systemd: { $processes }
+vm-rebooted-expected = a reboot after the last change to the deployment
+vm-nothing-deployed = nothing deployed yet
+vm-rebooted-after = rebooted after the last change
+vm-not-rebooted = not rebooted since { $path } changed
+
+## VM checks: the app (vm/checks/app.rs, vm/django.rs)
+
+vm-venv-expected = a virtualenv at { $path }
+vm-venv-none = no { $path }/pyvenv.cfg
+vm-venv-other-python = { $path }/bin/python does not lead to the system's Python 3 ('{ $python }')
+vm-pip-expected = pip newer than the bundled { $version }
+vm-pip-none = pip is not installed in the venv
+vm-pip-bundled = pip { $version }, as bundled
+vm-app-dir-expected = { $dir } writable by { $writer }, readable by the group { $reader }
+vm-app-dir-none = { $dir } does not exist
+vm-app-dir-state = { $dir } is { $owner }:{ $group }, mode { $mode }
+vm-app-dir-world-writable = { $state }: every user of the server may write there
+vm-app-dir-not-writable = { $state }: { $writer } cannot write there
+vm-app-dir-not-readable = { $state }: the group { $reader } cannot read it
+vm-checkout-expected = a git checkout of the app's code at { $dir }
+vm-checkout-none = no git checkout holds { $dir }, nor any folder in it
+vm-checkout-no-remote = the checkout has no remote: was it cloned?
+vm-installed-expected = the app and Django importable by { $venv }/bin/python
+vm-the-app = the app
+vm-the-settings = the settings
+vm-django-elsewhere = Django comes from { $path }, not from the venv
+vm-installed-as = installed as '{ $dist }'
+vm-installed-from = from { $file }
+vm-installed-found = found
+vm-debug-expected = DEBUG = False in production
+vm-debug-false = DEBUG = False in { $settings }, { $how }
+vm-debug-true = DEBUG = True in { $settings }, { $how }
+vm-hosts-expected = ALLOWED_HOSTS set in production
+vm-hosts-empty = ALLOWED_HOSTS is empty, { $how }
+vm-key-own-expected = a SECRET_KEY of the deploy's own
+vm-key-strong = a strong key, { $how }
+vm-key-insecure = the django-insecure-… key from the code, { $how }
+vm-key-weak = a key shorter than 50 characters or with under 5 distinct ones, { $how }
+vm-key-empty = SECRET_KEY is empty, { $how }
+vm-migrations-expected = every migration applied
+vm-migrations-database = {" "}in { $name } ({ $engine })
+vm-django-did-not-say = Django did not say
+vm-migrations-applied = { $count } migrations applied{ $database }
+vm-migrations-unapplied = { $count } not applied{ $database }, e.g. { $first }
+vm-superuser-expected = a superuser
+vm-superuser-none = no active superuser in the database
+vm-static-expected = the admin's static files collected in STATIC_ROOT
+vm-static-root-unset = STATIC_ROOT is not set in { $settings }
+vm-static-files = { $files } files in { $root }
+vm-static-no-admin = { $files } files in { $root }, no admin/css/base.css
+vm-django-not-asked = Django could not be asked: no service runs the app yet and no manage.py was found in the app folder
+vm-django-no-answer = Django gave no answer through { $python }: { $why }
+vm-django-unreadable = deploylab could not read Django's answer ({ $error }); please report this
+vm-django-import-failed = { $target } fails to load { $how }: { $why }
+vm-django-as-service = as the service runs it (user { $user }, in { $cwd })
+vm-django-as-manage = as manage.py runs for { $user } in { $cwd } (no service yet)
+
+## VM checks: nginx and the site (vm/checks/web.rs)
+
+vm-nginx-t-expected = nginx -t passes
+vm-nginx-not-installed = nginx is not installed
+vm-nginx-syntax-ok = syntax is ok
+vm-proxy-none = no proxy_pass in nginx's configuration
+vm-proxy-elsewhere = nginx proxies to { $targets }
+vm-default-site-expected = the default site disabled
+vm-default-site-answers = the default nginx site still answers on port 80
+vm-default-site-enabled = /etc/nginx/sites-enabled/default is still enabled
+vm-default-site-not-enabled = not enabled
+vm-blog-expected = the live blog on port 80, through nginx
+vm-blog-no-requests = the host's requests to port 80 are missing
+vm-the-apps-socket = the app's socket
+vm-blog-port-80 = port 80: { $status }
+vm-blog-502 = nginx answers 502: nothing is listening on { $socket }
+vm-blog-504 = nginx answers 504: the app behind { $socket } does not answer
+vm-blog-400 = Django refuses the Host header: ALLOWED_HOSTS
+vm-blog-not-nginx = port 80 is served by '{ $server }', not nginx
+vm-blog-live = 200 from Django, through nginx
+vm-blog-live-admin = 200 through nginx; a live Django on /admin/login/
+vm-blog-not-live = 200, but the page is not live: no fresh CSRF token per request (a saved copy?)
+vm-blog-status = port 80 answers HTTP { $status }
+vm-static-nginx-expected = { $path } served by nginx itself
+vm-static-nginx-disk = 200, served from disk by nginx
+vm-static-nginx-by-app = 200, but generated by the app, not read from disk by nginx
+vm-static-nginx-404 = { $path } is 404: collectstatic not run, or the alias points elsewhere
+vm-debug-live-expected = a plain 404 page (DEBUG off)
+vm-debug-live-public = Django's debug page is public: DEBUG is on in production
+vm-debug-live-nginx-404 = the 404 comes from nginx, not from the app
+vm-debug-live-plain = 404 without debug details
+vm-debug-live-status = a missing page answers { $status }
+vm-exposed-expected = no app server on a TCP port reachable from outside
+vm-no-app-server-yet = no gunicorn or uvicorn process runs yet (even after a request)
+vm-exposed-none = none
+vm-exposed = an app server listens on { $sockets }
+
+## VM checks: Ansible runs (vm/checks/ansible.rs)
+
+ansible-not-gathered = the runs of Ansible were not read
+ansible-no-run = no ansible-playbook run seen yet (runs are seen through `deploylab ansible-playbook`, or your own after `eval "$(deploylab ansible env)"`; deploylab's inventory: { $inventory })
+ansible-reached-expected = the last run reached the server
+ansible-not-in-inventory = { $machine } is not in the inventory your last run ({ $playbooks }) used; its hosts: { $hosts }
+ansible-not-played = no play of your last run ran on { $machine } (`{ $host }` in the inventory); the plays' hosts: { $plays_on }
+ansible-unreachable = Ansible could not reach { $machine } ({ $task }): { $message }
+ansible-reached = { $playbooks } ran { $ran } task(s) on { $machine } (`{ $host }` in the inventory)
+ansible-succeeded-expected = every task of the last run succeeded on the server
+ansible-failed = { $task } failed on { $machine }: { $message }
+ansible-stopped = your last run stopped before its end (interrupted?) on { $machine }, during { $during }
+ansible-nothing-ran = its start
+ansible-did-you-mean = { $name } (did you mean { $meant }?)
+ansible-idempotent-expected = a second run of the last playbook changes nothing on the server
+ansible-not-repeated = your last run did not succeed: a second run is made of a run that succeeded
+ansible-changed = a second run changed { $count } task(s) on { $machine }:
+    { $tasks }
+ansible-unchanged = a second run changed nothing on { $machine } (ok={ $ok } changed=0)
+ansible-ran-nothing = no task of your last run ran on { $machine }
+ansible-second-ran-nothing = the second run ran no task on { $machine }
+ansible-second-failed = the second run failed on { $machine } at { $task }: { $message }
+ansible-item = {" "}(item { $item })
+ansible-task = task '{ $task }'{ $item }
+ansible-play-task = play '{ $play }' › task '{ $task }'{ $item }
+ansible-why-command = command and shell tasks report a change every time they run: give it `creates:`/`removes:`, or `changed_when:` from its output
+ansible-why-restart = it restarts the service on every run: restart from a handler that the tasks changing its files notify
+ansible-why-file = the file it writes differs on every run (a timestamp, a random value or `ansible_date_time` in the template?)
+ansible-why-latest = `state: latest` upgrades whenever a newer version is out: pin the version, or use `state: present`
+ansible-why-cache = refreshing the package lists counts as a change: add `cache_valid_time:`
+ansible-why-handler = a handler ran: a task it is notified by changed something
+ansible-why-other = this task changes something on every run: it does not check the state first
+
+## Facts and verdicts (vm/checks/mod.rs, http_answer.rs, verdict.rs)
+
+vm-no-deploy-facts = the probe gave no facts about { $user }'s app
+vm-no-http-facts = the host sent no HTTP requests
+http-no-answer = no answer
+verdict-on-machine = on { $machine }: { $observed }
+
+## HTTP answers (http_answer.rs)
+
+http-refused = nothing accepts connections
+http-timeout = no answer within { $seconds } s
+http-closed = the connection closed without an answer

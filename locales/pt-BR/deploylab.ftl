@@ -41,3 +41,214 @@ labs-header-stages = etapas
 labs-header-points = pontos
 labs-header-title = título
 error-po-needs-language = `labs --po` escreve uma tradução: diga o idioma com --lang (por exemplo, --lang pt-BR)
+
+## VM checks: the machine (vm/checks/system.rs)
+
+vm-ssh-banner-expected = um banner SSH-2.0
+vm-ssh-banner-not-tried = a máquina não tentou o SSH
+vm-tcp-not-listed = a sonda não listou os sockets TCP
+vm-tcp-expected = { $program } escutando na porta TCP { $port }
+vm-tcp-nothing = nada escuta na porta TCP { $port }
+vm-tcp-port = porta TCP { $port }
+vm-tcp-no-process = a porta { $port } está aberta, mas nenhum processo a ocupa
+vm-tcp-held-by = a porta { $port } está com { $programs }
+vm-user-expected = o usuário '{ $name }' existe
+vm-user-found = '{ $name }' (uid { $uid }, home { $home })
+vm-user-missing = nenhum usuário '{ $name }' em /etc/passwd
+vm-no-user = nenhum usuário '{ $name }'
+vm-sudo-expected = '{ $name }' pode usar sudo
+vm-sudo-not-read = a sonda não leu as regras do sudo
+vm-sudo-not-setuid = /usr/bin/sudo não existe ou não é setuid root
+vm-sudo-rule = regra '{ $rule }'
+vm-sudo-no-rule = nenhuma regra do sudo para '{ $name }' ou seus grupos ({ $groups })
+vm-key-expected = a chave do deploylab em ~{ $name }/.ssh/authorized_keys
+vm-key-no-file = o arquivo não existe
+vm-key-not-in-file = o arquivo não contém a chave do deploylab
+vm-key-home-folder = a sua pasta pessoal
+vm-key-login-fails = presente, mas o login falha: { $why }
+vm-key-login-works = presente; o login funciona
+vm-key-present = presente
+vm-key-writable = { $place } pode ser alterado pelo grupo ou por outros (o sshd ignora as chaves)
+vm-key-other-owner = { $place } pertence a outro usuário (o sshd ignora as chaves)
+vm-packages-or = ou
+vm-packages-expected = instalados: { $packages }
+vm-packages-all = todos instalados
+vm-packages-missing = não instalados: { $packages }
+vm-packages-broken = faltam arquivos de: { $packages }
+
+## VM checks: the app server (vm/checks/service.rs)
+
+vm-unknown-holder = não dá para saber qual processo ocupa { $socket }: alguns processos não puderam ser lidos (`deploylab start --fresh` cria uma VM em que podem)
+vm-socket-unit-expected = uma unidade .socket escutando num caminho unix, habilitada
+vm-socket-unit-none = nenhuma unidade .socket com ListenStream=/… em /etc/systemd/system
+vm-socket-unit-not-enabled = { $unit } existe, mas não está habilitada
+vm-socket-listening-any = o systemd escutando no socket da aplicação
+vm-socket-none-to-look-at = nenhuma unidade socket para examinar
+vm-socket-listening-expected = o systemd (PID 1) escutando em { $path }
+vm-socket-nothing-listens = nada escuta em { $path }: inicie a unidade socket
+vm-socket-held-by-systemd = { $path } está com o systemd
+vm-socket-held-by-other = { $path } está com { $holders }, não com o systemd
+vm-socket-no-process = nenhum processo (um arquivo de socket que sobrou?)
+vm-service-expected = { $unit } roda com um usuário que não é root, a partir do venv
+vm-service-none = nenhum { $unit } em /etc/systemd/system
+vm-service-root-no-user = { $unit } roda como root (sem User=)
+vm-service-root = { $unit } roda como root
+vm-service-not-venv = o ExecStart não roda um programa de { $venv }: { $exec }
+vm-service-no-app-server = o ExecStart não roda nem o gunicorn nem o uvicorn: { $exec }
+vm-the-socket = o socket
+vm-answers-expected = o Django respondendo por { $path }, no ar
+vm-answers-no-socket = nenhuma unidade socket para onde mandar uma requisição
+vm-answers-cannot-talk = não dá para conversar por { $path }: { $error }
+vm-answers-400 = o Django responde 400: ele recusa o cabeçalho Host (ALLOWED_HOSTS)
+vm-answers-500 = a aplicação responde 500: um erro no Django (banco de dados? configurações?)
+vm-answers-not-http = o que responde em { $path } não fala HTTP
+vm-answers-live = HTTP 200 com um cookie CSRF novo a cada requisição
+vm-answers-live-admin = um cookie CSRF novo a cada requisição em /admin/login/
+vm-answers-not-live = HTTP 200, mas não de um Django no ar (nenhum cookie CSRF novo a cada requisição)
+vm-answers-status = a aplicação responde HTTP { $status }
+vm-enabled-expected = { $socket } e nginx.service habilitados
+vm-enabled-both = os dois sobem no boot
+vm-enabled-not = { $unit } não vai subir no boot
+vm-under-systemd-expected = todo processo do servidor de aplicação roda sob { $unit }
+vm-no-app-server-runs = nenhum processo gunicorn ou uvicorn roda (nem depois de uma requisição)
+vm-under-systemd-count = { $count } processo(s) em { $unit }
+vm-by-hand = iniciado à mão, não pelo systemd: { $processes }
+vm-rebooted-expected = uma reinicialização depois da última mudança no deploy
+vm-nothing-deployed = nada implantado ainda
+vm-rebooted-after = reiniciada depois da última mudança
+vm-not-rebooted = não foi reiniciada desde que { $path } mudou
+
+## VM checks: the app (vm/checks/app.rs, vm/django.rs)
+
+vm-venv-expected = um ambiente virtual em { $path }
+vm-venv-none = não existe { $path }/pyvenv.cfg
+vm-venv-other-python = { $path }/bin/python não leva ao Python 3 do sistema ('{ $python }')
+vm-pip-expected = um pip mais novo que o { $version } que vem junto
+vm-pip-none = o pip não está instalado no venv
+vm-pip-bundled = pip { $version }, o que veio junto
+vm-app-dir-expected = { $dir } gravável por { $writer } e legível pelo grupo { $reader }
+vm-app-dir-none = { $dir } não existe
+vm-app-dir-state = { $dir } é { $owner }:{ $group }, modo { $mode }
+vm-app-dir-world-writable = { $state }: qualquer usuário do servidor pode escrever ali
+vm-app-dir-not-writable = { $state }: { $writer } não consegue escrever ali
+vm-app-dir-not-readable = { $state }: o grupo { $reader } não consegue ler
+vm-checkout-expected = um checkout git do código da aplicação em { $dir }
+vm-checkout-none = nenhum checkout git contém { $dir }, nem pasta alguma dentro dela
+vm-checkout-no-remote = o checkout não tem remote: ele foi clonado?
+vm-installed-expected = a aplicação e o Django importáveis por { $venv }/bin/python
+vm-the-app = a aplicação
+vm-the-settings = as configurações
+vm-django-elsewhere = o Django vem de { $path }, não do venv
+vm-installed-as = instalada como '{ $dist }'
+vm-installed-from = de { $file }
+vm-installed-found = encontrada
+vm-debug-expected = DEBUG = False em produção
+vm-debug-false = DEBUG = False em { $settings }, { $how }
+vm-debug-true = DEBUG = True em { $settings }, { $how }
+vm-hosts-expected = ALLOWED_HOSTS definido em produção
+vm-hosts-empty = ALLOWED_HOSTS está vazio, { $how }
+vm-key-own-expected = uma SECRET_KEY própria do deploy
+vm-key-strong = uma chave forte, { $how }
+vm-key-insecure = a chave django-insecure-… do código, { $how }
+vm-key-weak = uma chave com menos de 50 caracteres ou com menos de 5 diferentes, { $how }
+vm-key-empty = a SECRET_KEY está vazia, { $how }
+vm-migrations-expected = todas as migrações aplicadas
+vm-migrations-database = {" "}em { $name } ({ $engine })
+vm-django-did-not-say = o Django não disse
+vm-migrations-applied = { $count } migrações aplicadas{ $database }
+vm-migrations-unapplied = { $count } não aplicadas{ $database }, por exemplo { $first }
+vm-superuser-expected = um superusuário
+vm-superuser-none = nenhum superusuário ativo no banco de dados
+vm-static-expected = os arquivos estáticos do admin coletados no STATIC_ROOT
+vm-static-root-unset = o STATIC_ROOT não está definido em { $settings }
+vm-static-files = { $files } arquivos em { $root }
+vm-static-no-admin = { $files } arquivos em { $root }, sem admin/css/base.css
+vm-django-not-asked = não deu para perguntar ao Django: nenhum serviço roda a aplicação ainda e não há manage.py na pasta da aplicação
+vm-django-no-answer = o Django não respondeu por { $python }: { $why }
+vm-django-unreadable = o deploylab não conseguiu ler a resposta do Django ({ $error }); por favor, relate isso
+vm-django-import-failed = { $target } não carrega { $how }: { $why }
+vm-django-as-service = como o serviço a roda (usuário { $user }, em { $cwd })
+vm-django-as-manage = como o manage.py roda para { $user } em { $cwd } (ainda sem serviço)
+
+## VM checks: nginx and the site (vm/checks/web.rs)
+
+vm-nginx-t-expected = o nginx -t passa
+vm-nginx-not-installed = o nginx não está instalado
+vm-nginx-syntax-ok = a sintaxe está ok
+vm-proxy-none = nenhum proxy_pass na configuração do nginx
+vm-proxy-elsewhere = o nginx repassa para { $targets }
+vm-default-site-expected = o site padrão desabilitado
+vm-default-site-answers = o site padrão do nginx ainda responde na porta 80
+vm-default-site-enabled = /etc/nginx/sites-enabled/default ainda está habilitado
+vm-default-site-not-enabled = não está habilitado
+vm-blog-expected = o blog no ar na porta 80, passando pelo nginx
+vm-blog-no-requests = faltam as requisições da máquina para a porta 80
+vm-the-apps-socket = o socket da aplicação
+vm-blog-port-80 = porta 80: { $status }
+vm-blog-502 = o nginx responde 502: nada está escutando em { $socket }
+vm-blog-504 = o nginx responde 504: a aplicação atrás de { $socket } não responde
+vm-blog-400 = o Django recusa o cabeçalho Host: ALLOWED_HOSTS
+vm-blog-not-nginx = a porta 80 é servida por '{ $server }', não pelo nginx
+vm-blog-live = 200 do Django, passando pelo nginx
+vm-blog-live-admin = 200 passando pelo nginx; um Django no ar em /admin/login/
+vm-blog-not-live = 200, mas a página não está no ar: nenhum token CSRF novo a cada requisição (uma cópia salva?)
+vm-blog-status = a porta 80 responde HTTP { $status }
+vm-static-nginx-expected = { $path } servido pelo próprio nginx
+vm-static-nginx-disk = 200, servido do disco pelo nginx
+vm-static-nginx-by-app = 200, mas gerado pela aplicação, não lido do disco pelo nginx
+vm-static-nginx-404 = { $path } dá 404: o collectstatic não rodou, ou o alias aponta para outro lugar
+vm-debug-live-expected = uma página 404 simples (DEBUG desligado)
+vm-debug-live-public = a página de debug do Django está pública: o DEBUG está ligado em produção
+vm-debug-live-nginx-404 = o 404 vem do nginx, não da aplicação
+vm-debug-live-plain = 404 sem detalhes de debug
+vm-debug-live-status = uma página que não existe responde { $status }
+vm-exposed-expected = nenhum servidor de aplicação numa porta TCP alcançável de fora
+vm-no-app-server-yet = nenhum processo gunicorn ou uvicorn roda ainda (nem depois de uma requisição)
+vm-exposed-none = nenhum
+vm-exposed = um servidor de aplicação escuta em { $sockets }
+
+## VM checks: Ansible runs (vm/checks/ansible.rs)
+
+ansible-not-gathered = as execuções do Ansible não foram lidas
+ansible-no-run = nenhuma execução do ansible-playbook vista ainda (as execuções são vistas pelo `deploylab ansible-playbook`, ou pelo seu próprio depois de `eval "$(deploylab ansible env)"`; o inventário do deploylab: { $inventory })
+ansible-reached-expected = a última execução alcançou o servidor
+ansible-not-in-inventory = { $machine } não está no inventário que a sua última execução ({ $playbooks }) usou; os hosts dele: { $hosts }
+ansible-not-played = nenhuma play da sua última execução rodou em { $machine } (`{ $host }` no inventário); os hosts das plays: { $plays_on }
+ansible-unreachable = o Ansible não alcançou { $machine } ({ $task }): { $message }
+ansible-reached = { $playbooks } rodou { $ran } tarefa(s) em { $machine } (`{ $host }` no inventário)
+ansible-succeeded-expected = todas as tarefas da última execução deram certo no servidor
+ansible-failed = { $task } falhou em { $machine }: { $message }
+ansible-stopped = a sua última execução parou antes do fim (interrompida?) em { $machine }, durante { $during }
+ansible-nothing-ran = o começo
+ansible-did-you-mean = { $name } (você quis dizer { $meant }?)
+ansible-idempotent-expected = uma segunda execução do último playbook não muda nada no servidor
+ansible-not-repeated = a sua última execução não deu certo: só se repete uma execução que deu certo
+ansible-changed = uma segunda execução mudou { $count } tarefa(s) em { $machine }:
+    { $tasks }
+ansible-unchanged = uma segunda execução não mudou nada em { $machine } (ok={ $ok } changed=0)
+ansible-ran-nothing = nenhuma tarefa da sua última execução rodou em { $machine }
+ansible-second-ran-nothing = a segunda execução não rodou tarefa nenhuma em { $machine }
+ansible-second-failed = a segunda execução falhou em { $machine } em { $task }: { $message }
+ansible-item = {" "}(item { $item })
+ansible-task = tarefa '{ $task }'{ $item }
+ansible-play-task = play '{ $play }' › tarefa '{ $task }'{ $item }
+ansible-why-command = tarefas command e shell dizem que mudaram algo toda vez que rodam: dê a ela `creates:`/`removes:`, ou um `changed_when:` a partir da saída
+ansible-why-restart = ela reinicia o serviço a cada execução: reinicie por um handler notificado pelas tarefas que mudam os arquivos dele
+ansible-why-file = o arquivo que ela escreve muda a cada execução (uma data, um valor aleatório ou `ansible_date_time` no template?)
+ansible-why-latest = `state: latest` atualiza sempre que sai uma versão nova: fixe a versão, ou use `state: present`
+ansible-why-cache = atualizar as listas de pacotes conta como mudança: acrescente `cache_valid_time:`
+ansible-why-handler = um handler rodou: uma tarefa que o notifica mudou algo
+ansible-why-other = esta tarefa muda algo a cada execução: ela não confere o estado antes
+
+## Facts and verdicts (vm/checks/mod.rs, http_answer.rs, verdict.rs)
+
+vm-no-deploy-facts = a sonda não trouxe fatos sobre a aplicação de { $user }
+vm-no-http-facts = a máquina não mandou requisições HTTP
+http-no-answer = sem resposta
+verdict-on-machine = em { $machine }: { $observed }
+
+## HTTP answers (http_answer.rs)
+
+http-refused = nada aceita conexões
+http-timeout = nenhuma resposta em { $seconds } s
+http-closed = a conexão fechou sem resposta

@@ -5,8 +5,8 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use crate::catalog::Catalog;
 use crate::environment;
 use crate::error::{Error, Result, exit};
-use crate::i18n::lab_text;
 use crate::i18n::{self, Lang, tr};
+use crate::lab_text;
 
 pub(super) fn run(catalog: &Catalog, po: Option<&str>) -> Result<i32> {
     if let Some(id) = po {

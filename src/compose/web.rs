@@ -16,8 +16,6 @@ const TIMEOUT: Duration = Duration::from_secs(8);
 const HOST: &str = "localhost";
 
 mod text {
-    pub(super) const TIMEOUT: &str = "no answer within 8 s";
-    pub(super) const REFUSED: &str = "connection refused";
     pub(super) const NOT_WRITABLE: &str =
         "deploylab could not write into the shared volume from either container";
 }
@@ -81,15 +79,7 @@ pub(crate) async fn ask(docker: &Docker, at: &Where<'_>, stack: &Stack) -> Optio
 async fn get(client: &reqwest::Client, url: &str) -> Answer {
     match client.get(url).header("Host", HOST).send().await {
         Ok(response) => Answer::read(url.to_string(), response, Body::Dropped).await,
-        Err(e) => Answer::failed(url.to_string(), why_no_answer(&e)),
-    }
-}
-
-fn why_no_answer(error: &reqwest::Error) -> String {
-    match () {
-        () if error.is_timeout() => text::TIMEOUT.into(),
-        () if error.is_connect() => text::REFUSED.into(),
-        () => error.to_string(),
+        Err(e) => Answer::failed(url.to_string(), Answer::why_none(&e, TIMEOUT)),
     }
 }
 

@@ -68,7 +68,7 @@ pub(crate) struct Migrations {
 /// Django's answer for the app, or why there is none, for messages.
 pub(crate) fn ask(d: &Deploy) -> Result<(&DjangoRun, Answer), String> {
     let Some(run) = &d.django else {
-        return Err(text::NOT_ASKED.to_string());
+        return Err(text::not_asked());
     };
     if let Some(why) = &run.failure {
         return Err(text::no_answer(&run.python, why));
@@ -111,28 +111,31 @@ pub(crate) fn python_list(items: &[String]) -> String {
 /// Messages of this module, in one place for translation.
 mod text {
     use super::super::facts::DjangoRun;
+    use crate::i18n::tr;
 
-    pub(super) const NOT_ASKED: &str = "Django could not be asked: no service runs the app yet \
-         and no manage.py was found in the app folder";
+    pub(super) fn not_asked() -> String {
+        tr!("vm-django-not-asked")
+    }
 
     pub(super) fn no_answer(python: &str, why: &str) -> String {
-        format!("Django gave no answer through {python}: {why}")
+        tr!("vm-django-no-answer", python = python, why = why)
     }
 
     pub(super) fn unreadable(e: &serde_json::Error) -> String {
-        format!("deploylab could not read Django's answer ({e}); please report this")
+        tr!("vm-django-unreadable", error = e)
     }
 
     pub(super) fn import_failed(run: &DjangoRun, target: Option<&str>, why: &str) -> String {
-        let target = target.unwrap_or("the app");
-        format!("{target} fails to load {}: {why}", super::how(run))
+        let the_app = tr!("vm-the-app");
+        let target = target.unwrap_or(&the_app);
+        tr!("vm-django-import-failed", target = target, how = super::how(run), why = why)
     }
 
     pub(super) fn as_service(user: &str, cwd: &str) -> String {
-        format!("as the service runs it (user {user}, in {cwd})")
+        tr!("vm-django-as-service", user = user, cwd = cwd)
     }
 
     pub(super) fn as_manage(user: &str, cwd: &str) -> String {
-        format!("as manage.py runs for {user} in {cwd} (no service yet)")
+        tr!("vm-django-as-manage", user = user, cwd = cwd)
     }
 }

@@ -11,20 +11,13 @@ use crate::http_answer::Body;
 async fn get(client: &reqwest::Client, url: String, host: &str) -> HttpAnswer {
     let request = client.get(&url).header(reqwest::header::HOST, host);
     match request.send().await {
-        Err(e) => HttpAnswer::failed(url, describe(&e)),
+        Err(e) => HttpAnswer::failed(url, HttpAnswer::why_none(&e, TIMEOUT)),
         Ok(response) => HttpAnswer::read(url, response, Body::Kept).await,
     }
 }
 
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_connect() {
-        "nothing accepts connections".to_string()
-    } else if e.is_timeout() {
-        "no answer within 10 s".to_string()
-    } else {
-        e.to_string()
-    }
-}
+/// How long a request may take.
+const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Redirects within the site are followed (a project whose `/` is
 /// `301 → /catalog/`), a few at most; one to another scheme, host or port
@@ -66,7 +59,7 @@ impl Default for Site {
 /// and a page that does not exist (Django's 404 tells whether DEBUG is on).
 pub(crate) async fn gather(port: u16, site: &Site) -> HttpFacts {
     let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
+        .timeout(TIMEOUT)
         .redirect(same_site())
         .no_proxy()
         .build()

@@ -11,91 +11,106 @@ use crate::vm::facts::MachineFacts;
 
 /// Messages, kept together for translation.
 mod text {
-    pub(super) const NOT_GATHERED: &str = "the runs of Ansible were not read";
-    pub(super) fn no_run(inventory: &str) -> String {
-        format!(
-            "no ansible-playbook run seen yet (runs are seen through `deploylab ansible-playbook`, \
-             or your own after `eval \"$(deploylab ansible env)\"`; deploylab's inventory: {inventory})"
-        )
+    use crate::i18n::tr;
+
+    pub(super) fn not_gathered() -> String {
+        tr!("ansible-not-gathered")
     }
-    pub(super) const REACHED_EXPECTED: &str = "the last run reached the server";
+    pub(super) fn no_run(inventory: &str) -> String {
+        tr!("ansible-no-run", inventory = inventory)
+    }
+    pub(super) fn reached_expected() -> String {
+        tr!("ansible-reached-expected")
+    }
     pub(super) fn not_in_inventory(machine: &str, playbooks: &str, hosts: &str) -> String {
-        format!(
-            "{machine} is not in the inventory your last run ({playbooks}) used; its hosts: {hosts}"
-        )
+        tr!("ansible-not-in-inventory", machine = machine, playbooks = playbooks, hosts = hosts)
     }
     pub(super) fn not_played(machine: &str, host: &str, plays_on: &str) -> String {
-        format!(
-            "no play of your last run ran on {machine} (`{host}` in the inventory); the plays' hosts: {plays_on}"
-        )
+        tr!("ansible-not-played", machine = machine, host = host, plays_on = plays_on)
     }
     pub(super) fn unreachable(machine: &str, task: &str, message: &str) -> String {
-        format!("Ansible could not reach {machine} ({task}): {message}")
+        tr!("ansible-unreachable", machine = machine, task = task, message = message)
     }
     pub(super) fn reached(machine: &str, host: &str, playbooks: &str, ran: u32) -> String {
-        format!("{playbooks} ran {ran} task(s) on {machine} (`{host}` in the inventory)")
+        tr!("ansible-reached", machine = machine, host = host, playbooks = playbooks, ran = ran)
     }
-    pub(super) const SUCCEEDED_EXPECTED: &str = "every task of the last run succeeded on the server";
+    pub(super) fn succeeded_expected() -> String {
+        tr!("ansible-succeeded-expected")
+    }
     pub(super) fn failed(machine: &str, task: &str, message: &str) -> String {
-        format!("{task} failed on {machine}: {message}")
+        tr!("ansible-failed", machine = machine, task = task, message = message)
     }
     pub(super) fn stopped(machine: &str, during: &str) -> String {
-        format!("your last run stopped before its end (interrupted?) on {machine}, during {during}")
+        tr!("ansible-stopped", machine = machine, during = during)
     }
-    pub(super) const NOTHING_RAN: &str = "its start";
+    pub(super) fn nothing_ran() -> String {
+        tr!("ansible-nothing-ran")
+    }
     pub(super) fn did_you_mean(name: &str, meant: &str) -> String {
-        format!("{name} (did you mean {meant}?)")
+        tr!("ansible-did-you-mean", name = name, meant = meant)
     }
+    /// Ansible's own recap line: its words are Ansible's, in every language.
     pub(super) fn recap(machine: &str, ok: u32, changed: u32) -> String {
         format!("{machine}: ok={ok} changed={changed} failed=0 unreachable=0")
     }
-    pub(super) const IDEMPOTENT_EXPECTED: &str =
-        "a second run of the last playbook changes nothing on the server";
-    pub(super) const NOT_REPEATED: &str =
-        "your last run did not succeed: a second run is made of a run that succeeded";
+    pub(super) fn idempotent_expected() -> String {
+        tr!("ansible-idempotent-expected")
+    }
+    pub(super) fn not_repeated() -> String {
+        tr!("ansible-not-repeated")
+    }
     pub(super) fn changed(machine: &str, count: usize, tasks: &str) -> String {
-        format!("a second run changed {count} task(s) on {machine}:\n{tasks}")
+        tr!("ansible-changed", machine = machine, count = count, tasks = tasks)
     }
     pub(super) fn unchanged(machine: &str, ok: u32) -> String {
-        format!("a second run changed nothing on {machine} (ok={ok} changed=0)")
+        tr!("ansible-unchanged", machine = machine, ok = ok)
     }
     pub(super) fn ran_nothing(machine: &str) -> String {
-        format!("no task of your last run ran on {machine}")
+        tr!("ansible-ran-nothing", machine = machine)
     }
     pub(super) fn second_ran_nothing(machine: &str) -> String {
-        format!("the second run ran no task on {machine}")
+        tr!("ansible-second-ran-nothing", machine = machine)
     }
     pub(super) fn second_failed(machine: &str, task: &str, message: &str) -> String {
-        format!("the second run failed on {machine} at {task}: {message}")
+        tr!("ansible-second-failed", machine = machine, task = task, message = message)
     }
     /// A task as a student finds it: the play, the task, where it is.
     pub(super) fn task(play: &str, task: &str, item: Option<&str>) -> String {
-        let item = item.map(|i| format!(" (item {i})")).unwrap_or_default();
+        let item = item
+            .map(|i| tr!("ansible-item", item = i))
+            .unwrap_or_default();
         match play.is_empty() {
-            true => format!("task '{task}'{item}"),
-            false => format!("play '{play}' › task '{task}'{item}"),
+            true => tr!("ansible-task", task = task, item = item),
+            false => tr!("ansible-play-task", play = play, task = task, item = item),
         }
     }
 
     // Why a task changes something on every run, in words.
-    pub(super) const WHY_COMMAND: &str = "command and shell tasks report a change every time they run: \
-         give it `creates:`/`removes:`, or `changed_when:` from its output";
-    pub(super) const WHY_RESTART: &str = "it restarts the service on every run: \
-         restart from a handler that the tasks changing its files notify";
-    pub(super) const WHY_FILE: &str = "the file it writes differs on every run \
-         (a timestamp, a random value or `ansible_date_time` in the template?)";
-    pub(super) const WHY_LATEST: &str = "`state: latest` upgrades whenever a newer version is out: \
-         pin the version, or use `state: present`";
-    pub(super) const WHY_CACHE: &str = "refreshing the package lists counts as a change: \
-         add `cache_valid_time:`";
-    pub(super) const WHY_HANDLER: &str =
-        "a handler ran: a task it is notified by changed something";
-    pub(super) const WHY_OTHER: &str =
-        "this task changes something on every run: it does not check the state first";
+    pub(super) fn why_command() -> String {
+        tr!("ansible-why-command")
+    }
+    pub(super) fn why_restart() -> String {
+        tr!("ansible-why-restart")
+    }
+    pub(super) fn why_file() -> String {
+        tr!("ansible-why-file")
+    }
+    pub(super) fn why_latest() -> String {
+        tr!("ansible-why-latest")
+    }
+    pub(super) fn why_cache() -> String {
+        tr!("ansible-why-cache")
+    }
+    pub(super) fn why_handler() -> String {
+        tr!("ansible-why-handler")
+    }
+    pub(super) fn why_other() -> String {
+        tr!("ansible-why-other")
+    }
 }
 
 fn facts(machine: &MachineFacts) -> Result<&AnsibleFacts, String> {
-    machine.ansible.as_ref().ok_or_else(|| text::NOT_GATHERED.to_string())
+    machine.ansible.as_ref().ok_or_else(|| text::not_gathered().to_string())
 }
 
 fn task_name(t: &TaskResult) -> String {
@@ -113,8 +128,8 @@ fn last<'a>(facts: &'a AnsibleFacts, expected: &str) -> Result<&'a MachineView, 
 pub(super) fn reached(machine: &MachineFacts) -> Verdict {
     let facts = facts(machine)?;
     let name = machine.name.as_str();
-    let expected = text::REACHED_EXPECTED;
-    let run = match last(facts, expected) {
+    let expected = text::reached_expected();
+    let run = match last(facts, &expected) {
         Ok(run) => run,
         Err(outcome) => return Ok(outcome),
     };
@@ -142,8 +157,8 @@ pub(super) fn reached(machine: &MachineFacts) -> Verdict {
 pub(super) fn succeeded(machine: &MachineFacts) -> Verdict {
     let facts = facts(machine)?;
     let name = machine.name.as_str();
-    let expected = text::SUCCEEDED_EXPECTED;
-    let run = match last(facts, expected) {
+    let expected = text::succeeded_expected();
+    let run = match last(facts, &expected) {
         Ok(run) => run,
         Err(outcome) => return Ok(outcome),
     };
@@ -164,12 +179,12 @@ pub(super) fn succeeded(machine: &MachineFacts) -> Verdict {
 pub(super) fn idempotent(machine: &MachineFacts) -> Verdict {
     let facts = facts(machine)?;
     let name = machine.name.as_str();
-    let expected = text::IDEMPOTENT_EXPECTED;
-    if let Err(outcome) = last(facts, expected) {
+    let expected = text::idempotent_expected();
+    if let Err(outcome) = last(facts, &expected) {
         return Ok(outcome);
     }
     let second = match &facts.second {
-        None => return Ok(Outcome::fail(expected, text::NOT_REPEATED)),
+        None => return Ok(Outcome::fail(expected, text::not_repeated())),
         // The second run could not be made: nothing to judge.
         Some(Err(why)) => return Err(why.clone()),
         Some(Ok(second)) => second,
@@ -200,31 +215,31 @@ pub(super) fn idempotent(machine: &MachineFacts) -> Verdict {
 /// A run that stopped halfway, and where.
 fn stopped(run: &MachineView, machine: &str) -> String {
     let during = run.stopped_at.as_ref().map_or_else(
-        || text::NOTHING_RAN.to_string(),
+        || text::nothing_ran().to_string(),
         |t| text::task(&t.play, &t.task, None),
     );
     text::stopped(machine, &during)
 }
 
 /// Why a task that changed something on a second run does so every time.
-fn why_changed(t: &TaskResult) -> &'static str {
+fn why_changed(t: &TaskResult) -> String {
     let module = t.action.rsplit('.').next().unwrap_or(&t.action);
     let arg = |name: &str| t.args.get(name).and_then(|v| v.as_str()).unwrap_or_default();
     let has = |name: &str| t.args.contains_key(name);
     if t.handler {
-        return text::WHY_HANDLER;
+        return text::why_handler();
     }
     match module {
         "command" | "shell" | "raw" | "script" if !t.changed_when && !has("creates") && !has("removes") => {
-            text::WHY_COMMAND
+            text::why_command()
         }
         "service" | "systemd" | "systemd_service" | "sysvinit" if arg("state") == "restarted" || arg("state") == "reloaded" => {
-            text::WHY_RESTART
+            text::why_restart()
         }
-        "template" | "copy" | "lineinfile" | "blockinfile" | "ini_file" => text::WHY_FILE,
-        "apt" | "pip" | "package" | "dnf" | "yum" if arg("state") == "latest" => text::WHY_LATEST,
-        "apt" if has("update_cache") && !has("cache_valid_time") => text::WHY_CACHE,
-        _ => text::WHY_OTHER,
+        "template" | "copy" | "lineinfile" | "blockinfile" | "ini_file" => text::why_file(),
+        "apt" | "pip" | "package" | "dnf" | "yum" if arg("state") == "latest" => text::why_latest(),
+        "apt" if has("update_cache") && !has("cache_valid_time") => text::why_cache(),
+        _ => text::why_other(),
     }
 }
 

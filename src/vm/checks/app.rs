@@ -3,6 +3,7 @@
 //! files. Settings, database and static files are judged from what Django
 //! itself says, as the service runs the app (`vm/django.rs`).
 
+use crate::i18n::tr;
 use crate::verdict::Outcome;
 use crate::vm::django::{self, SecretKey};
 use crate::vm::facts::{Deploy, Facts, Service};
@@ -15,16 +16,13 @@ const WWW_DATA_GID: u32 = 33;
 pub(super) fn venv_ready(d: &Deploy) -> Outcome {
     let venv = &d.venv;
     let path = &venv.path;
-    let expected = format!("a virtualenv at {path}");
+    let expected = tr!("vm-venv-expected", path = path);
     if !venv.exists {
-        Outcome::fail(expected, format!("no {path}/pyvenv.cfg"))
+        Outcome::fail(expected, tr!("vm-venv-none", path = path))
     } else if !venv.python.starts_with("/usr/bin/python3") {
         Outcome::fail(
             expected,
-            format!(
-                "{path}/bin/python does not lead to the system's Python 3 ('{}')",
-                venv.python
-            ),
+            tr!("vm-venv-other-python", path = path, python = venv.python),
         )
     } else {
         Outcome::pass(expected, format!("{path}, Python {}", venv.python))
@@ -33,16 +31,16 @@ pub(super) fn venv_ready(d: &Deploy) -> Outcome {
 
 pub(super) fn pip_upgraded(d: &Deploy) -> Outcome {
     let (major, minor, patch) = BUNDLED_PIP;
-    let expected = format!("pip newer than the bundled {major}.{minor}.{patch}");
+    let expected = tr!("vm-pip-expected", version = format!("{major}.{minor}.{patch}"));
     let pip = d
         .venv
         .dists
         .iter()
         .find_map(|dist| dist.strip_prefix("pip-")?.strip_suffix(".dist-info"));
     match pip {
-        None => Outcome::fail(expected, "pip is not installed in the venv"),
+        None => Outcome::fail(expected, tr!("vm-pip-none")),
         Some(v) if version(v) > BUNDLED_PIP => Outcome::pass(expected, format!("pip {v}")),
-        Some(v) => Outcome::fail(expected, format!("pip {v}, as bundled")),
+        Some(v) => Outcome::fail(expected, tr!("vm-pip-bundled", version = v)),
     }
 }
 
@@ -80,9 +78,9 @@ pub(super) fn app_dir_ready(d: &Deploy, facts: &Facts, lab_user: &str) -> Outcom
         Some(s) if !s.group.is_empty() => (s.group.as_str(), s.gid),
         _ => ("www-data", Some(WWW_DATA_GID)),
     };
-    let expected = format!("{dir} writable by {writer}, readable by the group {reader}");
+    let expected = tr!("vm-app-dir-expected", dir = dir, writer = writer, reader = reader);
     let Some(stat) = &d.app_dir_stat else {
-        return Outcome::fail(expected, format!("{dir} does not exist"));
+        return Outcome::fail(expected, tr!("vm-app-dir-none", dir = dir));
     };
     let mode = stat.mode;
     // As the kernel decides: the owner's bits for the owner, else the
@@ -97,19 +95,21 @@ pub(super) fn app_dir_ready(d: &Deploy, facts: &Facts, lab_user: &str) -> Outcom
         };
         mode & (bits << class) == bits << class
     };
-    let state = format!(
-        "{dir} is {}:{}, mode {mode:o}",
-        names(&d.app_dir_owner, stat.uid),
-        names(&d.app_dir_group, stat.gid)
+    let state = tr!(
+        "vm-app-dir-state",
+        dir = dir,
+        owner = names(&d.app_dir_owner, stat.uid),
+        group = names(&d.app_dir_group, stat.gid),
+        mode = format!("{mode:o}"),
     );
     let reader_uid = service.and_then(|s| s.uid);
     let reader_gids: Vec<u32> = reader_gid.into_iter().collect();
     let observed = if mode & 0o002 != 0 {
-        format!("{state}: every user of the server may write there")
+        tr!("vm-app-dir-world-writable", state = state)
     } else if writer_uid.is_none() || !allows(0o3, writer_uid, &writer_gids) {
-        format!("{state}: {writer} cannot write there")
+        tr!("vm-app-dir-not-writable", state = state, writer = writer)
     } else if !allows(0o5, reader_uid, &reader_gids) {
-        format!("{state}: the group {reader} cannot read it")
+        tr!("vm-app-dir-not-readable", state = state, reader = reader)
     } else {
         return Outcome::pass(expected, state);
     };
@@ -127,14 +127,11 @@ fn names(name: &str, id: u32) -> String {
 
 pub(super) fn code_checked_out(d: &Deploy) -> Outcome {
     let dir = &d.app_dir;
-    let expected = format!("a git checkout of the app's code at {dir}");
+    let expected = tr!("vm-checkout-expected", dir = dir);
     match &d.checkout {
-        None => Outcome::fail(
-            expected,
-            format!("no git checkout holds {dir}, nor any folder in it"),
-        ),
+        None => Outcome::fail(expected, tr!("vm-checkout-none", dir = dir)),
         Some(c) if !c.config.contains("[remote ") => {
-            Outcome::fail(expected, "the checkout has no remote: was it cloned?")
+            Outcome::fail(expected, tr!("vm-checkout-no-remote"))
         }
         Some(c) => Outcome::pass(expected, &c.path),
     }
@@ -145,24 +142,22 @@ pub(super) fn code_checked_out(d: &Deploy) -> Outcome {
 /// service's folder or PYTHONPATH) and Django, from the venv itself.
 pub(super) fn app_installed(d: &Deploy) -> Outcome {
     let venv = &d.venv.path;
-    let expected = format!("the app and Django importable by {venv}/bin/python");
+    let expected = tr!("vm-installed-expected", venv = venv);
     let (run, answer) = match django::ask(d) {
         Ok(found) => found,
         Err(why) => return Outcome::fail(expected, why),
     };
     let django_path = answer.django_path.as_deref().unwrap_or_default();
-    let target = answer.target.as_deref().unwrap_or("the app");
+    let the_app = tr!("vm-the-app");
+    let target = answer.target.as_deref().unwrap_or(&the_app);
     if !django_path.starts_with(&format!("{venv}/")) {
-        return Outcome::fail(
-            expected,
-            format!("Django comes from {django_path}, not from the venv"),
-        );
+        return Outcome::fail(expected, tr!("vm-django-elsewhere", path = django_path));
     }
     let version = answer.django_version.as_deref().unwrap_or("?");
     let source = match (&answer.distribution, &answer.module_file) {
-        (Some(dist), _) => format!("installed as '{dist}'"),
-        (None, Some(file)) => format!("from {file}"),
-        (None, None) => "found".to_string(),
+        (Some(dist), _) => tr!("vm-installed-as", dist = dist),
+        (None, Some(file)) => tr!("vm-installed-from", file = file),
+        (None, None) => tr!("vm-installed-found"),
     };
     Outcome::pass(
         expected,
@@ -172,31 +167,30 @@ pub(super) fn app_installed(d: &Deploy) -> Outcome {
 
 /// DEBUG as the app really runs with it.
 pub(super) fn settings_debug_off(d: &Deploy) -> Outcome {
-    let expected = "DEBUG = False in production";
+    let expected = tr!("vm-debug-expected");
     match django::ask(d) {
         Err(why) => Outcome::fail(expected, why),
         Ok((run, answer)) => {
-            let settings = answer.settings_module.as_deref().unwrap_or("the settings");
+            let the_settings = tr!("vm-the-settings");
+            let settings = answer.settings_module.as_deref().unwrap_or(&the_settings);
             let how = django::how(run);
             match answer.debug {
-                Some(false) => {
-                    Outcome::pass(expected, format!("DEBUG = False in {settings}, {how}"))
-                }
-                _ => Outcome::fail(expected, format!("DEBUG = True in {settings}, {how}")),
+                Some(false) => Outcome::pass(
+                    expected,
+                    tr!("vm-debug-false", settings = settings, how = how),
+                ),
+                _ => Outcome::fail(expected, tr!("vm-debug-true", settings = settings, how = how)),
             }
         }
     }
 }
 
 pub(super) fn settings_allowed_hosts(d: &Deploy) -> Outcome {
-    let expected = "ALLOWED_HOSTS set in production";
+    let expected = tr!("vm-hosts-expected");
     match django::ask(d) {
         Err(why) => Outcome::fail(expected, why),
         Ok((run, answer)) => match answer.allowed_hosts.as_deref().unwrap_or_default() {
-            [] => Outcome::fail(
-                expected,
-                format!("ALLOWED_HOSTS is empty, {}", django::how(run)),
-            ),
+            [] => Outcome::fail(expected, tr!("vm-hosts-empty", how = django::how(run))),
             hosts => Outcome::pass(
                 expected,
                 format!("ALLOWED_HOSTS = {}", django::python_list(hosts)),
@@ -208,31 +202,23 @@ pub(super) fn settings_allowed_hosts(d: &Deploy) -> Outcome {
 /// SECRET_KEY is the deploy's own, not the one `startproject` wrote into
 /// the code (judged without ever showing the key).
 pub(super) fn settings_secret_key(d: &Deploy) -> Outcome {
-    let expected = "a SECRET_KEY of the deploy's own";
+    let expected = tr!("vm-key-own-expected");
     let (run, answer) = match django::ask(d) {
         Ok(found) => found,
         Err(why) => return Outcome::fail(expected, why),
     };
     let how = django::how(run);
     match answer.secret_key {
-        Some(SecretKey::Ok) => Outcome::pass(expected, format!("a strong key, {how}")),
-        Some(SecretKey::Insecure) => Outcome::fail(
-            expected,
-            format!("the django-insecure-… key from the code, {how}"),
-        ),
-        Some(SecretKey::Weak) => Outcome::fail(
-            expected,
-            format!("a key shorter than 50 characters or with under 5 distinct ones, {how}"),
-        ),
-        Some(SecretKey::Missing) | None => {
-            Outcome::fail(expected, format!("SECRET_KEY is empty, {how}"))
-        }
+        Some(SecretKey::Ok) => Outcome::pass(expected, tr!("vm-key-strong", how = how)),
+        Some(SecretKey::Insecure) => Outcome::fail(expected, tr!("vm-key-insecure", how = how)),
+        Some(SecretKey::Weak) => Outcome::fail(expected, tr!("vm-key-weak", how = how)),
+        Some(SecretKey::Missing) | None => Outcome::fail(expected, tr!("vm-key-empty", how = how)),
     }
 }
 
 /// What migrate would still do, per Django's own migration plan.
 pub(super) fn migrations_applied(d: &Deploy) -> Outcome {
-    let expected = "every migration applied";
+    let expected = tr!("vm-migrations-expected");
     let (_, answer) = match django::ask(d) {
         Ok(found) => found,
         Err(why) => return Outcome::fail(expected, why),
@@ -240,7 +226,9 @@ pub(super) fn migrations_applied(d: &Deploy) -> Outcome {
     let database = answer
         .database
         .as_ref()
-        .map_or_else(String::new, |db| format!(" in {} ({})", db.name, db.engine));
+        .map_or_else(String::new, |db| {
+            tr!("vm-migrations-database", name = db.name, engine = db.engine)
+        });
     if let Some(why) = answer
         .database_error
         .as_ref()
@@ -249,22 +237,27 @@ pub(super) fn migrations_applied(d: &Deploy) -> Outcome {
         return Outcome::fail(expected, why);
     }
     match &answer.migrations {
-        None => Outcome::fail(expected, "Django did not say"),
+        None => Outcome::fail(expected, tr!("vm-django-did-not-say")),
         Some(m) => match m.unapplied.first() {
             None => Outcome::pass(
                 expected,
-                format!("{} migrations applied{database}", m.applied),
+                tr!("vm-migrations-applied", count = m.applied, database = database),
             ),
             Some(first) => Outcome::fail(
                 expected,
-                format!("{} not applied{database}, e.g. {first}", m.unapplied.len()),
+                tr!(
+                    "vm-migrations-unapplied",
+                    count = m.unapplied.len(),
+                    database = database,
+                    first = first,
+                ),
             ),
         },
     }
 }
 
 pub(super) fn superuser_exists(d: &Deploy) -> Outcome {
-    let expected = "a superuser";
+    let expected = tr!("vm-superuser-expected");
     let (_, answer) = match django::ask(d) {
         Ok(found) => found,
         Err(why) => return Outcome::fail(expected, why),
@@ -275,13 +268,13 @@ pub(super) fn superuser_exists(d: &Deploy) -> Outcome {
     match (error, answer.superusers.as_deref().unwrap_or_default()) {
         (Some(why), _) => Outcome::fail(expected, why),
         (None, [first, ..]) => Outcome::pass(expected, format!("'{first}'")),
-        (None, []) => Outcome::fail(expected, "no active superuser in the database"),
+        (None, []) => Outcome::fail(expected, tr!("vm-superuser-none")),
     }
 }
 
 /// STATIC_ROOT, as the app's settings name it, holds the admin's files.
 pub(super) fn static_collected(d: &Deploy) -> Outcome {
-    let expected = "the admin's static files collected in STATIC_ROOT";
+    let expected = tr!("vm-static-expected");
     let answer = match django::ask(d) {
         Ok((_, answer)) => answer,
         Err(why) => return Outcome::fail(expected, why),
@@ -289,15 +282,13 @@ pub(super) fn static_collected(d: &Deploy) -> Outcome {
     let s = &d.static_files;
     let (root, files) = (&s.root, s.files);
     if answer.static_root.is_none() {
-        let settings = answer.settings_module.as_deref().unwrap_or("the settings");
-        Outcome::fail(expected, format!("STATIC_ROOT is not set in {settings}"))
+        let the_settings = tr!("vm-the-settings");
+        let settings = answer.settings_module.as_deref().unwrap_or(&the_settings);
+        Outcome::fail(expected, tr!("vm-static-root-unset", settings = settings))
     } else if s.admin_css {
-        Outcome::pass(expected, format!("{files} files in {root}"))
+        Outcome::pass(expected, tr!("vm-static-files", files = files, root = root))
     } else {
-        Outcome::fail(
-            expected,
-            format!("{files} files in {root}, no admin/css/base.css"),
-        )
+        Outcome::fail(expected, tr!("vm-static-no-admin", files = files, root = root))
     }
 }
 

@@ -207,10 +207,10 @@ impl Check {
         let user = |u: &Option<String>| u.clone().unwrap_or_else(|| lab_user.to_string());
         let d = || {
             (facts.deploy.get(lab_user))
-                .ok_or_else(|| format!("the probe gave no facts about {lab_user}'s app"))
+                .ok_or_else(|| crate::i18n::tr!("vm-no-deploy-facts", user = lab_user))
         };
         let http = || {
-            (machine.host.http.as_ref()).ok_or_else(|| "the host sent no HTTP requests".to_string())
+            (machine.host.http.as_ref()).ok_or_else(|| crate::i18n::tr!("vm-no-http-facts"))
         };
         Ok(match self {
             Check::SshBanner {}
@@ -262,10 +262,7 @@ impl Check {
 /// be read (a VM made before deploylab gave the probe CAP_SYS_PTRACE).
 /// Checks fail closed on it.
 fn unknown_holder(socket: &str) -> String {
-    format!(
-        "cannot tell which process holds {socket}: some processes could not be read \
-         (`deploylab start --fresh` makes a VM where they can)"
-    )
+    crate::i18n::tr!("vm-unknown-holder", socket = socket)
 }
 
 /// Programs that serve the app (gunicorn for WSGI, uvicorn for ASGI).

@@ -3,6 +3,7 @@
 //! at boot, and that no app server runs outside its unit.
 
 use super::{APP_SERVERS, is_app_server};
+use crate::i18n::tr;
 use crate::verdict::Outcome;
 use crate::vm::facts::{Deploy, LIVENESS_PATHS, RawHttp};
 
@@ -18,45 +19,33 @@ fn is_enabled(d: &Deploy, unit: &str) -> bool {
 }
 
 pub(super) fn socket_unit_enabled(d: &Deploy) -> Outcome {
-    let expected = "a .socket unit listening on a unix path, enabled";
+    let expected = tr!("vm-socket-unit-expected");
     match &d.socket {
-        None => Outcome::fail(
-            expected,
-            "no .socket unit with ListenStream=/… in /etc/systemd/system",
-        ),
+        None => Outcome::fail(expected, tr!("vm-socket-unit-none")),
         Some(s) if is_enabled(d, &s.unit) => {
             Outcome::pass(expected, format!("{} ({})", s.unit, s.path))
         }
-        Some(s) => Outcome::fail(expected, format!("{} exists but is not enabled", s.unit)),
+        Some(s) => Outcome::fail(expected, tr!("vm-socket-unit-not-enabled", unit = s.unit)),
     }
 }
 
 pub(super) fn socket_listening(d: &Deploy) -> Outcome {
     let Some(socket) = &d.socket else {
-        return Outcome::fail(
-            "systemd listening on the app's socket",
-            "no socket unit to look at",
-        );
+        return Outcome::fail(tr!("vm-socket-listening-any"), tr!("vm-socket-none-to-look-at"));
     };
     let path = &socket.path;
-    let expected = format!("systemd (PID 1) listening on {path}");
+    let expected = tr!("vm-socket-listening-expected", path = path);
     match d.unix_listen.iter().find(|s| s.path == *path) {
-        None => Outcome::fail(
-            expected,
-            format!("nothing listens on {path}: start the socket unit"),
-        ),
+        None => Outcome::fail(expected, tr!("vm-socket-nothing-listens", path = path)),
         Some(s) if s.pids.contains(&1) => {
-            Outcome::pass(expected, format!("{path} held by systemd"))
+            Outcome::pass(expected, tr!("vm-socket-held-by-systemd", path = path))
         }
         Some(s) if s.pids.is_empty() && !s.holders_known => {
             Outcome::fail(expected, super::unknown_holder(path))
         }
         Some(s) => Outcome::fail(
             expected,
-            format!(
-                "{path} is held by {}, not by systemd",
-                describe_pids(d, &s.pids)
-            ),
+            tr!("vm-socket-held-by-other", path = path, holders = describe_pids(d, &s.pids)),
         ),
     }
 }
@@ -75,7 +64,7 @@ fn describe_pids(d: &Deploy, pids: &[u32]) -> String {
         })
         .collect();
     if names.is_empty() {
-        "no process (a stale socket file?)".to_string()
+        tr!("vm-socket-no-process")
     } else {
         names.join(", ")
     }
@@ -83,10 +72,10 @@ fn describe_pids(d: &Deploy, pids: &[u32]) -> String {
 
 pub(super) fn service_unprivileged(d: &Deploy) -> Outcome {
     let unit = service_unit(d);
-    let expected = format!("{unit} runs as a non-root user, from the venv");
+    let expected = tr!("vm-service-expected", unit = unit);
     let venv = &d.venv.path;
     let Some(service) = d.service.as_ref().filter(|s| s.exists) else {
-        return Outcome::fail(expected, format!("no {unit} in /etc/systemd/system"));
+        return Outcome::fail(expected, tr!("vm-service-none", unit = unit));
     };
     let (exec, run_as) = (&service.exec_start, &service.user);
     // What runs decides, not only the unit file: a drop-in may set User=.
@@ -94,19 +83,13 @@ pub(super) fn service_unprivileged(d: &Deploy) -> Outcome {
         p.uid == 0 && is_app_server(&p.cmdline) && p.cgroup.ends_with(&format!("/{unit}"))
     });
     if run_as.is_empty() {
-        Outcome::fail(expected, format!("{unit} runs as root (no User=)"))
+        Outcome::fail(expected, tr!("vm-service-root-no-user", unit = unit))
     } else if run_as == "root" || run_as == "0" || running_as_root {
-        Outcome::fail(expected, format!("{unit} runs as root"))
+        Outcome::fail(expected, tr!("vm-service-root", unit = unit))
     } else if !exec.starts_with(&format!("{venv}/bin/")) {
-        Outcome::fail(
-            expected,
-            format!("ExecStart does not run a program of {venv}: {exec}"),
-        )
+        Outcome::fail(expected, tr!("vm-service-not-venv", venv = venv, exec = exec))
     } else if !APP_SERVERS.iter().any(|s| exec.contains(s)) {
-        Outcome::fail(
-            expected,
-            format!("ExecStart runs neither gunicorn nor uvicorn: {exec}"),
-        )
+        Outcome::fail(expected, tr!("vm-service-no-app-server", exec = exec))
     } else {
         Outcome::pass(expected, format!("User={run_as}, {exec}"))
     }
@@ -146,8 +129,9 @@ fn fresh_cookies(first: &str, second: &str) -> bool {
 }
 
 pub(super) fn socket_reaches_django(d: &Deploy) -> Outcome {
-    let path = d.socket.as_ref().map_or("the socket", |s| s.path.as_str());
-    let expected = format!("Django answering over {path}, live");
+    let the_socket = tr!("vm-the-socket");
+    let path = d.socket.as_ref().map_or(the_socket.as_str(), |s| s.path.as_str());
+    let expected = tr!("vm-answers-expected", path = path);
     let answers = |url: &str| -> Vec<&RawHttp> {
         d.http_over_socket
             .iter()
@@ -156,35 +140,24 @@ pub(super) fn socket_reaches_django(d: &Deploy) -> Outcome {
     };
     let (home, admin) = (answers(LIVENESS_PATHS[0]), answers(LIVENESS_PATHS[1]));
     let Some(first) = home.first() else {
-        return Outcome::fail(expected, "no socket unit to send a request to");
+        return Outcome::fail(expected, tr!("vm-answers-no-socket"));
     };
     let live = |pair: &[&RawHttp]| pair.len() == 2 && fresh_cookies(&pair[0].head, &pair[1].head);
     let (status, _) = parse_head(&first.head);
     match (status, &first.error) {
-        (None, Some(error)) => Outcome::fail(expected, format!("cannot talk over {path}: {error}")),
-        (Some(400), _) => Outcome::fail(
+        (None, Some(error)) => Outcome::fail(
             expected,
-            "Django answers 400: it refuses the Host header (ALLOWED_HOSTS)",
+            tr!("vm-answers-cannot-talk", path = path, error = error),
         ),
-        (Some(500), _) => Outcome::fail(
-            expected,
-            "the app answers 500: an error in Django (database? settings?)",
-        ),
-        (None, None) => Outcome::fail(
-            expected,
-            format!("what answers on {path} does not speak HTTP"),
-        ),
-        _ if live(&home) => {
-            Outcome::pass(expected, "HTTP 200 with a fresh CSRF cookie per request")
+        (Some(400), _) => Outcome::fail(expected, tr!("vm-answers-400")),
+        (Some(500), _) => Outcome::fail(expected, tr!("vm-answers-500")),
+        (None, None) => Outcome::fail(expected, tr!("vm-answers-not-http", path = path)),
+        _ if live(&home) => Outcome::pass(expected, tr!("vm-answers-live")),
+        _ if live(&admin) => Outcome::pass(expected, tr!("vm-answers-live-admin")),
+        (Some(200 | 301 | 302 | 303 | 307 | 308), _) => {
+            Outcome::fail(expected, tr!("vm-answers-not-live"))
         }
-        _ if live(&admin) => {
-            Outcome::pass(expected, "a fresh CSRF cookie per request on /admin/login/")
-        }
-        (Some(200 | 301 | 302 | 303 | 307 | 308), _) => Outcome::fail(
-            expected,
-            "HTTP 200, but not from a live Django (no fresh CSRF cookie per request)",
-        ),
-        (Some(status), _) => Outcome::fail(expected, format!("the app answers HTTP {status}")),
+        (Some(status), _) => Outcome::fail(expected, tr!("vm-answers-status", status = status)),
     }
 }
 
@@ -193,27 +166,24 @@ pub(super) fn units_enabled_at_boot(d: &Deploy) -> Outcome {
         .socket
         .as_ref()
         .map_or(DEFAULT_SOCKET, |s| s.unit.as_str());
-    let expected = format!("{socket} and nginx.service enabled");
+    let expected = tr!("vm-enabled-expected", socket = socket);
     match (is_enabled(d, socket), is_enabled(d, "nginx.service")) {
-        (true, true) => Outcome::pass(expected, "both start at boot"),
-        (false, _) => Outcome::fail(expected, format!("{socket} will not start at boot")),
-        (true, false) => Outcome::fail(expected, "nginx.service will not start at boot"),
+        (true, true) => Outcome::pass(expected, tr!("vm-enabled-both")),
+        (false, _) => Outcome::fail(expected, tr!("vm-enabled-not", unit = socket)),
+        (true, false) => Outcome::fail(expected, tr!("vm-enabled-not", unit = "nginx.service")),
     }
 }
 
 pub(super) fn app_under_systemd(d: &Deploy) -> Outcome {
     let unit = service_unit(d);
-    let expected = format!("every app server process runs under {unit}");
+    let expected = tr!("vm-under-systemd-expected", unit = unit);
     let servers: Vec<_> = d
         .processes
         .iter()
         .filter(|p| is_app_server(&p.cmdline))
         .collect();
     if servers.is_empty() {
-        return Outcome::fail(
-            expected,
-            "no gunicorn or uvicorn process runs (even after a request)",
-        );
+        return Outcome::fail(expected, tr!("vm-no-app-server-runs"));
     }
     let stray: Vec<String> = servers
         .iter()
@@ -224,27 +194,24 @@ pub(super) fn app_under_systemd(d: &Deploy) -> Outcome {
         })
         .collect();
     if stray.is_empty() {
-        Outcome::pass(expected, format!("{} process(es) in {unit}", servers.len()))
-    } else {
-        Outcome::fail(
+        Outcome::pass(
             expected,
-            format!("started by hand, not by systemd: {}", stray.join(", ")),
+            tr!("vm-under-systemd-count", count = servers.len(), unit = unit),
         )
+    } else {
+        Outcome::fail(expected, tr!("vm-by-hand", processes = stray.join(", ")))
     }
 }
 
 pub(super) fn rebooted_after_deploy(d: &Deploy) -> Outcome {
-    let expected = "a reboot after the last change to the deployment";
+    let expected = tr!("vm-rebooted-expected");
     // Both in centiseconds since the epoch.
     match &d.last_change {
-        None => Outcome::fail(expected, "nothing deployed yet"),
+        None => Outcome::fail(expected, tr!("vm-nothing-deployed")),
         Some(change) if d.booted_at_cs > change.mtime_cs => {
-            Outcome::pass(expected, "rebooted after the last change")
+            Outcome::pass(expected, tr!("vm-rebooted-after"))
         }
-        Some(change) => Outcome::fail(
-            expected,
-            format!("not rebooted since {} changed", change.path),
-        ),
+        Some(change) => Outcome::fail(expected, tr!("vm-not-rebooted", path = change.path)),
     }
 }
 

@@ -1,13 +1,14 @@
 //! The machine and how the student reaches it: sshd, SSH from the host,
 //! users, sudo, deploylab's key, Debian packages.
 
+use crate::i18n::tr;
 use crate::verdict::{Outcome, Verdict};
 use crate::vm::facts::{Facts, FileStat, HostFacts};
 
 pub(super) fn ssh_banner(host: &HostFacts) -> Verdict {
-    let expected = "an SSH-2.0 banner";
+    let expected = tr!("vm-ssh-banner-expected");
     match &host.ssh_banner {
-        None => Err("the host did not try SSH".to_string()),
+        None => Err(tr!("vm-ssh-banner-not-tried")),
         Some(Ok(line)) if line.starts_with("SSH-2.0-") => Ok(Outcome::pass(expected, line)),
         Some(Ok(line)) => Ok(Outcome::fail(expected, format!("'{line}'"))),
         Some(Err(why)) => Ok(Outcome::fail(expected, why)),
@@ -18,8 +19,8 @@ pub(super) fn tcp_listening(facts: &Facts, port: u16, program: &str) -> Verdict 
     let listeners = facts
         .tcp_listen
         .as_ref()
-        .ok_or("the probe did not list TCP sockets")?;
-    let expected = format!("{program} listening on TCP port {port}");
+        .ok_or_else(|| tr!("vm-tcp-not-listed"))?;
+    let expected = tr!("vm-tcp-expected", program = program, port = port);
     let on_port: Vec<_> = listeners.iter().filter(|s| s.port == port).collect();
     let mut programs: Vec<&str> = on_port
         .iter()
@@ -32,42 +33,39 @@ pub(super) fn tcp_listening(facts: &Facts, port: u16, program: &str) -> Verdict 
         .iter()
         .any(|exe| exe.rsplit('/').next() == Some(program));
     let observed = if on_port.is_empty() {
-        format!("nothing listens on TCP port {port}")
+        tr!("vm-tcp-nothing", port = port)
     } else if programs.is_empty() && on_port.iter().any(|s| !s.holders_known) {
-        super::unknown_holder(&format!("TCP port {port}"))
+        super::unknown_holder(&tr!("vm-tcp-port", port = port))
     } else if programs.is_empty() {
-        format!("port {port} is open but no process holds it")
+        tr!("vm-tcp-no-process", port = port)
     } else {
-        format!("port {port} is held by {}", programs.join(", "))
+        tr!("vm-tcp-held-by", port = port, programs = programs.join(", "))
     };
     Ok(Outcome::new(by_program, expected, observed))
 }
 
 pub(super) fn user_exists(facts: &Facts, name: &str) -> Verdict {
-    let expected = format!("user '{name}' exists");
+    let expected = tr!("vm-user-expected", name = name);
     Ok(match facts.users.get(name) {
         Some(Some(user)) => Outcome::pass(
             expected,
-            format!("'{name}' (uid {}, home {})", user.uid, user.home),
+            tr!("vm-user-found", name = name, uid = user.uid, home = user.home),
         ),
-        _ => Outcome::fail(expected, format!("no user '{name}' in /etc/passwd")),
+        _ => Outcome::fail(expected, tr!("vm-user-missing", name = name)),
     })
 }
 
 pub(super) fn sudo_allowed(facts: &Facts, name: &str) -> Verdict {
-    let expected = format!("'{name}' may use sudo");
+    let expected = tr!("vm-sudo-expected", name = name);
     let Some(Some(user)) = facts.users.get(name) else {
-        return Ok(Outcome::fail(expected, format!("no user '{name}'")));
+        return Ok(Outcome::fail(expected, tr!("vm-no-user", name = name)));
     };
     let sudoers = facts
         .sudoers
         .as_ref()
-        .ok_or("the probe did not read the sudo rules")?;
+        .ok_or_else(|| tr!("vm-sudo-not-read"))?;
     if !sudoers.sudo_setuid_root {
-        return Ok(Outcome::fail(
-            expected,
-            "/usr/bin/sudo is missing or not setuid root",
-        ));
+        return Ok(Outcome::fail(expected, tr!("vm-sudo-not-setuid")));
     }
     let groups: Vec<&str> = user.groups.iter().map(String::as_str).collect();
     Ok(
@@ -76,13 +74,10 @@ pub(super) fn sudo_allowed(facts: &Facts, name: &str) -> Verdict {
             .iter()
             .find(|rule| grants(rule, name, &groups))
         {
-            Some(rule) => Outcome::pass(expected, format!("rule '{rule}'")),
+            Some(rule) => Outcome::pass(expected, tr!("vm-sudo-rule", rule = rule)),
             None => Outcome::fail(
                 expected,
-                format!(
-                    "no sudo rule for '{name}' or its groups ({})",
-                    groups.join(", ")
-                ),
+                tr!("vm-sudo-no-rule", name = name, groups = groups.join(", ")),
             ),
         },
     )
@@ -110,7 +105,7 @@ pub(super) fn ssh_key_authorized(
     public_key: &str,
     login: Option<&Result<String, String>>,
 ) -> Verdict {
-    let expected = format!("deploylab's key in ~{name}/.ssh/authorized_keys");
+    let expected = tr!("vm-key-expected", name = name);
     let key_body = public_key.split_whitespace().nth(1).unwrap_or("\u{0}");
     let uid = facts
         .users
@@ -118,25 +113,24 @@ pub(super) fn ssh_key_authorized(
         .and_then(|u| u.as_ref())
         .map(|u| u.uid);
     let observed = match facts.ssh_keys.get(name) {
-        None | Some(None) => format!("no user '{name}'"),
+        None | Some(None) => tr!("vm-no-user", name = name),
         Some(Some(keys)) => match &keys.file.content {
-            None => "the file does not exist".to_string(),
-            Some(text) if !text.lines().any(|l| l.contains(key_body)) => {
-                "the file does not contain deploylab's key".to_string()
-            }
+            None => tr!("vm-key-no-file"),
+            Some(text) if !text.lines().any(|l| l.contains(key_body)) => tr!("vm-key-not-in-file"),
             Some(_) => {
+                let home = tr!("vm-key-home-folder");
                 let places = [
-                    ("your home folder", keys.home_dir.as_ref()),
+                    (home.as_str(), keys.home_dir.as_ref()),
                     ("~/.ssh", keys.ssh_dir.as_ref()),
                     ("authorized_keys", keys.file.stat.as_ref()),
                 ];
                 match (strict_modes_problem(&places, uid), login) {
                     (Some(problem), _) => problem,
-                    (None, Some(Err(why))) => format!("present, but logging in fails: {why}"),
+                    (None, Some(Err(why))) => tr!("vm-key-login-fails", why = why),
                     (None, Some(Ok(user))) if user == name => {
-                        return Ok(Outcome::pass(expected, "present; logging in works"));
+                        return Ok(Outcome::pass(expected, tr!("vm-key-login-works")));
                     }
-                    (None, _) => return Ok(Outcome::pass(expected, "present")),
+                    (None, _) => return Ok(Outcome::pass(expected, tr!("vm-key-present"))),
                 }
             }
         },
@@ -149,14 +143,10 @@ fn strict_modes_problem(places: &[(&str, Option<&FileStat>)], uid: Option<u32>) 
     for (label, stat) in places {
         let Some(stat) = stat else { continue };
         if stat.mode & 0o022 != 0 {
-            return Some(format!(
-                "{label} is writable by group or others (sshd ignores the keys)"
-            ));
+            return Some(tr!("vm-key-writable", place = label));
         }
         if uid.is_some_and(|u| stat.uid != u && stat.uid != 0) {
-            return Some(format!(
-                "{label} belongs to another user (sshd ignores the keys)"
-            ));
+            return Some(tr!("vm-key-other-owner", place = label));
         }
     }
     None
@@ -165,9 +155,10 @@ fn strict_modes_problem(places: &[(&str, Option<&FileStat>)], uid: Option<u32>) 
 /// Each entry is a package, or alternatives that provide the same thing
 /// (`python3-venv | python3.11-venv`): one of them installed is enough.
 pub(super) fn packages_installed(facts: &Facts, packages: &[String]) -> Verdict {
-    let shown = |entry: &str| alternatives(entry).collect::<Vec<_>>().join(" or ");
+    let or = format!(" {} ", tr!("vm-packages-or"));
+    let shown = |entry: &str| alternatives(entry).collect::<Vec<_>>().join(&or);
     let listed: Vec<String> = packages.iter().map(|p| shown(p)).collect();
-    let expected = format!("installed: {}", listed.join(", "));
+    let expected = tr!("vm-packages-expected", packages = listed.join(", "));
     let mut missing = Vec::new();
     let mut broken = Vec::new();
     for entry in packages {
@@ -184,11 +175,14 @@ pub(super) fn packages_installed(facts: &Facts, packages: &[String]) -> Verdict 
         }
     }
     Ok(match (missing.is_empty(), broken.is_empty()) {
-        (true, true) => Outcome::pass(expected, "all installed"),
-        (false, _) => Outcome::fail(expected, format!("not installed: {}", missing.join(", "))),
+        (true, true) => Outcome::pass(expected, tr!("vm-packages-all")),
+        (false, _) => Outcome::fail(
+            expected,
+            tr!("vm-packages-missing", packages = missing.join(", ")),
+        ),
         (true, false) => Outcome::fail(
             expected,
-            format!("files missing from: {}", broken.join(", ")),
+            tr!("vm-packages-broken", packages = broken.join(", ")),
         ),
     })
 }

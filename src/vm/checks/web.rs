@@ -4,16 +4,17 @@
 
 use super::is_app_server;
 use super::service::csrf_cookie;
+use crate::i18n::tr;
 use crate::verdict::Outcome;
 use crate::vm::facts::{Deploy, Facts, HttpAnswer, HttpFacts};
 
 pub(super) fn nginx_config_valid(d: &Deploy) -> Outcome {
-    let expected = "nginx -t passes";
+    let expected = tr!("vm-nginx-t-expected");
     let n = &d.nginx;
     if !n.installed {
-        Outcome::fail(expected, "nginx is not installed")
+        Outcome::fail(expected, tr!("vm-nginx-not-installed"))
     } else if n.test_ok {
-        Outcome::pass(expected, "syntax is ok")
+        Outcome::pass(expected, tr!("vm-nginx-syntax-ok"))
     } else {
         let first = n
             .messages
@@ -46,9 +47,9 @@ pub(super) fn nginx_proxies_to_socket(d: &Deploy) -> Outcome {
     }) {
         Outcome::pass(expected, format!("proxy_pass http://unix:{path}"))
     } else if targets.is_empty() {
-        Outcome::fail(expected, "no proxy_pass in nginx's configuration")
+        Outcome::fail(expected, tr!("vm-proxy-none"))
     } else {
-        Outcome::fail(expected, format!("nginx proxies to {}", targets.join(", ")))
+        Outcome::fail(expected, tr!("vm-proxy-elsewhere", targets = targets.join(", ")))
     }
 }
 
@@ -73,62 +74,50 @@ fn welcome_page(http: &HttpFacts) -> bool {
 }
 
 pub(super) fn default_site_gone(d: &Deploy, http: &HttpFacts) -> Outcome {
-    let expected = "the default site disabled";
+    let expected = tr!("vm-default-site-expected");
     if !d.nginx.installed {
-        return Outcome::fail(expected, "nginx is not installed");
+        return Outcome::fail(expected, tr!("vm-nginx-not-installed"));
     }
     let enabled = d
         .nginx
         .config
         .contains("# configuration file /etc/nginx/sites-enabled/default:");
     if welcome_page(http) {
-        Outcome::fail(expected, "the default nginx site still answers on port 80")
+        Outcome::fail(expected, tr!("vm-default-site-answers"))
     } else if enabled {
-        Outcome::fail(
-            expected,
-            "/etc/nginx/sites-enabled/default is still enabled",
-        )
+        Outcome::fail(expected, tr!("vm-default-site-enabled"))
     } else {
-        Outcome::pass(expected, "not enabled")
+        Outcome::pass(expected, tr!("vm-default-site-not-enabled"))
     }
 }
 
 pub(super) fn blog_through_nginx(d: &Deploy, http: &HttpFacts) -> Outcome {
-    let expected = "the live blog on port 80, through nginx";
+    let expected = tr!("vm-blog-expected");
     let (Some(first), Some(second)) = (http.home.first(), http.home.get(1)) else {
-        return Outcome::fail(expected, "the host's requests to port 80 are missing");
+        return Outcome::fail(expected, tr!("vm-blog-no-requests"));
     };
     let server = first.header("server");
+    let the_socket = tr!("vm-the-apps-socket");
     let socket = d
         .socket
         .as_ref()
-        .map_or("the app's socket", |s| s.path.as_str());
+        .map_or(the_socket.as_str(), |s| s.path.as_str());
     let observed = match first.status {
-        None => format!("port 80: {}", first.status_text()),
-        Some(_) if welcome_page(http) => {
-            "the default nginx site still answers on port 80".to_string()
-        }
-        Some(502) => format!("nginx answers 502: nothing is listening on {socket}"),
-        Some(504) => format!("nginx answers 504: the app behind {socket} does not answer"),
-        Some(400) => "Django refuses the Host header: ALLOWED_HOSTS".to_string(),
-        Some(500) => "the app answers 500: an error in Django (database? settings?)".to_string(),
-        Some(200) if !server.starts_with("nginx") => {
-            format!("port 80 is served by '{server}', not nginx")
-        }
+        None => tr!("vm-blog-port-80", status = first.status_text()),
+        Some(_) if welcome_page(http) => tr!("vm-default-site-answers"),
+        Some(502) => tr!("vm-blog-502", socket = socket),
+        Some(504) => tr!("vm-blog-504", socket = socket),
+        Some(400) => tr!("vm-blog-400"),
+        Some(500) => tr!("vm-answers-500"),
+        Some(200) if !server.starts_with("nginx") => tr!("vm-blog-not-nginx", server = server),
         Some(200) if live(first, second) => {
-            return Outcome::pass(expected, "200 from Django, through nginx");
+            return Outcome::pass(expected, tr!("vm-blog-live"));
         }
         Some(200) if matches!(http.admin.as_slice(), [a, b] if live(a, b)) => {
-            return Outcome::pass(
-                expected,
-                "200 through nginx; a live Django on /admin/login/",
-            );
+            return Outcome::pass(expected, tr!("vm-blog-live-admin"));
         }
-        Some(200) => {
-            "200, but the page is not live: no fresh CSRF token per request (a saved copy?)"
-                .to_string()
-        }
-        Some(status) => format!("port 80 answers HTTP {status}"),
+        Some(200) => tr!("vm-blog-not-live"),
+        Some(status) => tr!("vm-blog-status", status = status),
     };
     Outcome::fail(expected, observed)
 }
@@ -137,48 +126,38 @@ pub(super) fn static_through_nginx(http: &HttpFacts) -> Outcome {
     let r = &http.static_file;
     let path = r.url.split_once("//").map_or("", |(_, rest)| rest);
     let path = path.find('/').map_or("/", |i| &path[i..]);
-    let expected = format!("{path} served by nginx itself");
+    let expected = tr!("vm-static-nginx-expected", path = path);
     let from_disk = r.header("server").starts_with("nginx") && r.headers.contains_key("etag");
     match r.status {
-        Some(200) if from_disk => Outcome::pass(expected, "200, served from disk by nginx"),
-        Some(200) => Outcome::fail(
-            expected,
-            "200, but generated by the app, not read from disk by nginx",
-        ),
-        Some(404) => Outcome::fail(
-            expected,
-            format!("{path} is 404: collectstatic not run, or the alias points elsewhere"),
-        ),
+        Some(200) if from_disk => Outcome::pass(expected, tr!("vm-static-nginx-disk")),
+        Some(200) => Outcome::fail(expected, tr!("vm-static-nginx-by-app")),
+        Some(404) => Outcome::fail(expected, tr!("vm-static-nginx-404", path = path)),
         _ => Outcome::fail(expected, format!("{path}: {}", r.status_text())),
     }
 }
 
 pub(super) fn debug_off_live(http: &HttpFacts) -> Outcome {
     let r = &http.missing;
-    let expected = "a plain 404 page (DEBUG off)";
+    let expected = tr!("vm-debug-live-expected");
     match r.status {
-        Some(404) if r.body.contains("DEBUG = True") => Outcome::fail(
-            expected,
-            "Django's debug page is public: DEBUG is on in production",
-        ),
+        Some(404) if r.body.contains("DEBUG = True") => {
+            Outcome::fail(expected, tr!("vm-debug-live-public"))
+        }
         // nginx's own 404 says nothing about the app.
         Some(404) if r.body.contains("<center>nginx") => {
-            Outcome::fail(expected, "the 404 comes from nginx, not from the app")
+            Outcome::fail(expected, tr!("vm-debug-live-nginx-404"))
         }
-        Some(404) => Outcome::pass(expected, "404 without debug details"),
-        _ => Outcome::fail(
-            expected,
-            format!("a missing page answers {}", r.status_text()),
-        ),
+        Some(404) => Outcome::pass(expected, tr!("vm-debug-live-plain")),
+        _ => Outcome::fail(expected, tr!("vm-debug-live-status", status = r.status_text())),
     }
 }
 
 pub(super) fn app_not_exposed(d: &Deploy, facts: &Facts) -> Outcome {
-    let expected = "no app server on a TCP port reachable from outside";
+    let expected = tr!("vm-exposed-expected");
     // Nothing to judge until an app server runs: "none exposed" would be a
     // pass for a server that does not exist.
     if !d.processes.iter().any(|p| is_app_server(&p.cmdline)) {
-        return Outcome::fail(expected, NO_APP_SERVER);
+        return Outcome::fail(expected, tr!("vm-no-app-server-yet"));
     }
     let public: Vec<_> = facts
         .tcp_listen
@@ -197,16 +176,11 @@ pub(super) fn app_not_exposed(d: &Deploy, facts: &Facts) -> Outcome {
         return Outcome::fail(expected, super::unknown_holder(&socket));
     }
     if exposed.is_empty() {
-        Outcome::pass(expected, "none")
+        Outcome::pass(expected, tr!("vm-exposed-none"))
     } else {
-        Outcome::fail(
-            expected,
-            format!("an app server listens on {}", exposed.join(", ")),
-        )
+        Outcome::fail(expected, tr!("vm-exposed", sockets = exposed.join(", ")))
     }
 }
-
-const NO_APP_SERVER: &str = "no gunicorn or uvicorn process runs yet (even after a request)";
 
 fn is_loopback(addr: &str) -> bool {
     addr.starts_with("127.") || addr == "::1"

@@ -12,7 +12,7 @@ use polib::catalog::Catalog;
 use polib::message::Message;
 use polib::metadata::CatalogMetadata;
 
-use super::Lang;
+use crate::i18n::Lang;
 use crate::lab::Lab;
 
 /// One text of a lab: where it is, and its English.
@@ -42,7 +42,10 @@ pub(crate) fn texts(lab: &Lab) -> Vec<Text> {
         add(format!("stage/{}", stage.id), &stage.title);
         // Only the stage's own checks: taken ones are translated by the
         // lab they come from.
-        let own = stage.imported.as_ref().map_or(stage.checks.len(), |i| i.own);
+        let own = stage
+            .imported
+            .as_ref()
+            .map_or(stage.checks.len(), |i| i.own);
         for check in stage.checks.iter().take(own) {
             add(format!("check/{}", check.id), &check.title);
             add(format!("check/{}/hint", check.id), &check.hint);
@@ -99,6 +102,7 @@ impl Translations {
 
     /// Contexts the catalog translates that the lab no longer has, or whose
     /// English changed since (for the completeness test).
+    #[cfg(test)]
     pub(crate) fn stale<'a>(&'a self, texts: &[Text]) -> Vec<&'a str> {
         self.by_context
             .iter()
@@ -228,7 +232,9 @@ mod tests {
                     }
                 }
                 for context in translations.stale(&texts) {
-                    problems.push(format!("{file}: {context} translates a text the lab no longer has"));
+                    problems.push(format!(
+                        "{file}: {context} translates a text the lab no longer has"
+                    ));
                 }
             }
         }
@@ -246,8 +252,14 @@ mod tests {
             "msgid \"\"\nmsgstr \"Language: pt-BR\\n\"\n\nmsgctxt \"title\"\nmsgid \"Old\"\nmsgstr \"Velho\"\n",
         )
         .unwrap();
-        let old = Text { context: "title".into(), english: "Old".into() };
-        let new = Text { context: "title".into(), english: "New".into() };
+        let old = Text {
+            context: "title".into(),
+            english: "Old".into(),
+        };
+        let new = Text {
+            context: "title".into(),
+            english: "New".into(),
+        };
         assert_eq!(translations.of(&old), Some("Velho"));
         assert_eq!(translations.of(&new), None);
         assert_eq!(translations.stale(&[new]), vec!["title"]);
@@ -260,15 +272,29 @@ mod tests {
         let pt = catalog.get_in("vm-nginx", Lang::PtBr).unwrap();
         assert_eq!(pt.title, "Blog Django atrás do nginx numa VM Debian, à mão");
         let ids = |lab: &Lab| -> Vec<String> {
-            lab.stages.iter().flat_map(|s| &s.checks).map(|c| c.id.clone()).collect()
+            lab.stages
+                .iter()
+                .flat_map(|s| &s.checks)
+                .map(|c| c.id.clone())
+                .collect()
         };
         assert_eq!(ids(&en), ids(&pt));
         // A check taken by another lab comes with its translation, and the
         // hint that lab tells its own way in that lab's language.
         let ansible = catalog.get_in("vm-ansible", Lang::PtBr).unwrap();
-        let venv = ansible.stages.iter().flat_map(|s| &s.checks).find(|c| c.id == "venv").unwrap();
+        let venv = ansible
+            .stages
+            .iter()
+            .flat_map(|s| &s.checks)
+            .find(|c| c.id == "venv")
+            .unwrap();
         assert_eq!(venv.title, "~/.venv é um ambiente virtual que funciona");
-        assert!(venv.hint.starts_with("Crie o ambiente virtual com o usuário do deploy"), "{}", venv.hint);
+        assert!(
+            venv.hint
+                .starts_with("Crie o ambiente virtual com o usuário do deploy"),
+            "{}",
+            venv.hint
+        );
     }
 
     #[test]
