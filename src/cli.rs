@@ -209,6 +209,15 @@ pub(crate) enum Command {
     /// Print deploylab's man page (roff): `deploylab man > deploylab.1`.
     Man,
 
+    /// The course book's generated pages: an mdbook preprocessor that turns
+    /// `{{#deploylab lab <id>}}`, `check-kinds` and `cli` into pages made
+    /// from the labs and from deploylab itself (`mdbook/<lang>/book.toml`
+    /// runs it; `scripts/book.sh` builds the book in every language).
+    Book {
+        #[command(subcommand)]
+        command: BookCommand,
+    },
+
     /// Build, list or prune deploylab's images.
     Images {
         #[command(subcommand)]
@@ -428,4 +437,20 @@ fn offer(
         })
         .map(|(name, help)| CompletionCandidate::new(name).help(Some(help.into())))
         .collect()
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BookCommand {
+    /// mdbook's preprocessor protocol: `[context, book]` as JSON on standard
+    /// input, the book with its pages rendered on standard output.
+    Preprocess {
+        #[command(subcommand)]
+        supports: Option<Supports>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Supports {
+    /// mdbook's question whether a renderer is supported (every one is).
+    Supports { renderer: String },
 }

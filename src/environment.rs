@@ -98,6 +98,13 @@ macro_rules! registry {
 
         /// Every kind of environment, in registration order.
         const KINDS: &[Kind] = &[$(Kind::$variant,)*];
+
+        /// The check kinds of every environment (`expect:` in lab.yaml),
+        /// as JSON Schemas made from their own definitions: the lab
+        /// author's guide is written from these.
+        pub(crate) fn check_kinds() -> Vec<(&'static str, schemars::Schema)> {
+            vec![$(($name, schemars::schema_for!(<crate::$module::$ty as Environment>::Check)),)*]
+        }
     };
 }
 with_environments!(registry);

@@ -50,6 +50,9 @@ pub(crate) enum Error {
     #[error("{}", tr!("error-po-needs-language"))]
     PoNeedsLanguage,
 
+    #[error("{}", tr!("error-book", why = why))]
+    Book { why: String },
+
     #[error("no lab is running.")]
     NothingRunning,
 
@@ -231,6 +234,7 @@ impl Error {
             | LabsDir { .. }
             | NothingRunning
             | PoNeedsLanguage
+            | Book { .. }
             | WhichLab { .. }
             | LabNotRunning { .. }
             | UnknownStage { .. }

@@ -10,6 +10,7 @@
 //! the language; what a person reads does.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
@@ -72,16 +73,19 @@ pub(crate) fn pick(flag: Option<Lang>) -> Lang {
     })
 }
 
-static CURRENT: OnceLock<Lang> = OnceLock::new();
+/// This run's language, by its index in [`Lang::ALL`].
+static CURRENT: AtomicU8 = AtomicU8::new(0);
 
-/// Sets this run's language; once, at start (later calls change nothing).
+/// Sets this run's language: at start, from [`pick`]; the book's
+/// preprocessor sets the book's.
 pub(crate) fn set(lang: Lang) {
-    let _ = CURRENT.set(lang);
+    let index = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0);
+    CURRENT.store(index as u8, Ordering::Relaxed);
 }
 
 /// This run's language (English until [`set`]; tests run in English).
 pub(crate) fn current() -> Lang {
-    CURRENT.get().copied().unwrap_or_default()
+    Lang::ALL[usize::from(CURRENT.load(Ordering::Relaxed)) % Lang::ALL.len()]
 }
 
 fn bundle(lang: Lang) -> &'static FluentBundle<FluentResource> {
@@ -245,8 +249,11 @@ mod tests {
                         assert!(en.contains_key(id), "{}: no message '{id}'", path.display());
                         used.insert(id.to_string());
                     }
-                    for piece in text.split("message_id: \"").skip(1) {
-                        used.insert(piece.split('"').next().unwrap().to_string());
+                    // A message in a named language: `message_in(lang, "id", …)`.
+                    for piece in text.split("message_in(").skip(1) {
+                        if let Some(id) = piece.split('"').nth(1) {
+                            used.insert(id.to_string());
+                        }
                     }
                 }
             }

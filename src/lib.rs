@@ -46,6 +46,7 @@ macro_rules! declare_environments {
 with_environments!(declare_environments);
 
 mod background;
+mod book;
 mod catalog;
 mod cli;
 mod commands;

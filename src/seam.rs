@@ -111,7 +111,9 @@ mod text {
 /// that the command is not for this lab.
 pub(crate) trait Environment {
     /// The check kinds a lab of this environment may list (`expect:`).
-    type Check: DeserializeOwned + Debug;
+    /// (Their schema, from the same definitions, is the lab author's
+    /// guide in the book.)
+    type Check: DeserializeOwned + Debug + schemars::JsonSchema;
     /// What `start` leaves running, kept in the state file.
     type Running: Debug + Clone + Serialize + DeserializeOwned;
     /// Everything one check run reads (recordable, for fixture tests).

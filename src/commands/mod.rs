@@ -4,6 +4,7 @@
 // The check and command layers stay readable: no function over 100 lines.
 #![warn(clippy::too_many_lines)]
 
+mod book;
 mod check;
 mod completions;
 mod doctor;
@@ -26,7 +27,7 @@ use std::time::Instant;
 use bollard::Docker;
 
 use crate::catalog::Catalog;
-use crate::cli::{Cli, Command};
+use crate::cli::{BookCommand, Cli, Command};
 use crate::docker;
 use crate::environment::{self, LoadedLab, Running, State};
 use crate::error::{Error, Result, exit};
@@ -101,6 +102,9 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Doctor => doctor::run(&ctx).await,
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),
+        Command::Book {
+            command: BookCommand::Preprocess { supports },
+        } => book::preprocess(&catalog, supports.is_some()),
         Command::Images { action } => images::run(&ctx, action).await,
         Command::PackageProxy(args) => packages::serve(args).await.map(|()| exit::OK),
         Command::Environment(command) => environment::run_command(command, &ctx).await,

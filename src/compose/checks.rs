@@ -130,7 +130,7 @@ mod text {
     pub(super) const LOST: &str = "the database container was replaced and its data was not there (PostgreSQL made a new data folder): the data was lost";
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum Check {
     /// The Dockerfile builds (or the project's app image exists).

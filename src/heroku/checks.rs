@@ -34,7 +34,7 @@ mod text {
 /// The kinds of check a heroku lab.yaml may use (named `heroku_…` in
 /// lab files, as they were before each environment had its own kinds).
 #[allow(clippy::enum_variant_names)]
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum Check {
     /// An app exists on the fake.

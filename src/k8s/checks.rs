@@ -68,7 +68,7 @@ mod text {
 }
 
 /// The kinds of check a k8s lab.yaml may use.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum Check {
     /// The cluster's API answers with the kubeconfig deploylab wrote.

@@ -47,8 +47,29 @@ fn start_check_install_check_restart_stop() {
 
     // Fresh VM: access works, the packages are not there yet.
     redacted! { assert_cmd_snapshot!("check_fresh_vm", lab.cmd(&["check"])); }
+    // The same in Portuguese, from the locale: the table, the blocked
+    // lines, the first failure and its hint; `--lang en` wins over it.
+    let mut in_portuguese = lab.cmd(&["check"]);
+    in_portuguese.env("LANG", "pt_BR.UTF-8");
+    redacted! { assert_cmd_snapshot!("check_fresh_vm_pt_br", in_portuguese); }
+    let mut by_flag = lab.cmd(&["check", "--lang", "en"]);
+    by_flag.env("LANG", "pt_BR.UTF-8");
+    let english = stdout(&by_flag.output().unwrap());
+    assert!(
+        english.contains("First to fix: packages › The six packages"),
+        "{english}"
+    );
+    assert!(!english.contains("Etapa"), "{english}");
     let json: Value =
         serde_json::from_slice(&lab.run(&["check", "--format", "json"]).stdout).unwrap();
+    let mut json_pt = lab.cmd(&["check", "--format", "json"]);
+    json_pt.env("DEPLOYLAB_LANG", "pt-BR");
+    let json_pt: Value = serde_json::from_slice(&json_pt.output().unwrap().stdout).unwrap();
+    let translated = same_structure(&json, &json_pt, "");
+    assert!(
+        translated > 50,
+        "only {translated} texts differ in Portuguese"
+    );
     assert_eq!(json["schema"], 2);
     assert_eq!(json["passed"], false);
     // A fresh VM earns its access only; the packages are the first cause.

@@ -10,6 +10,7 @@ mod support;
 
 mod ansible;
 mod basics;
+mod book;
 mod container;
 mod grading;
 mod heroku;

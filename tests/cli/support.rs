@@ -263,6 +263,7 @@ macro_rules! redacted {
             (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
             (r"-p \d+", "-p [PORT]"),
             (r"in \d+ ms", "in [MS] ms"),
+            (r"em \d+ ms", "em [MS] ms"),
             (r"-i \S+/id_ed25519", "-i [KEY]"),
             (r"/tmp/\.tmp\w+", "[TMP]"),
         ]}, { $($body)* });
@@ -361,4 +362,40 @@ fn check_of<'r>(report: &'r Value, stage: &str, check: &str) -> &'r Value {
                 .find(|c| c["id"] == check)
         })
         .unwrap_or_else(|| panic!("no check {stage}/{check}"))
+}
+
+/// Whether two reports have the same structure, as machines read it: the
+/// same keys, the same lengths, the same ids, statuses and numbers; only
+/// the texts a person reads may differ. Returns how many of those differ.
+pub(crate) fn same_structure(a: &Value, b: &Value, path: &str) -> usize {
+    const TEXTS: &[&str] = &["title", "expected", "observed", "hint", "summary"];
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys = |o: &serde_json::Map<String, Value>| o.keys().cloned().collect::<Vec<_>>();
+            assert_eq!(keys(x), keys(y), "keys at {path}");
+            x.iter()
+                .map(|(k, v)| match (v, &y[k]) {
+                    (Value::String(s), Value::String(t)) if TEXTS.contains(&k.as_str()) => {
+                        usize::from(s != t)
+                    }
+                    (_, w) => same_structure(v, w, &format!("{path}.{k}")),
+                })
+                .sum()
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "length at {path}");
+            x.iter()
+                .zip(y)
+                .enumerate()
+                .map(|(i, (v, w))| same_structure(v, w, &format!("{path}[{i}]")))
+                .sum()
+        }
+        (x, y) => {
+            // elapsed times are measured, not structure
+            if !path.ends_with("elapsed_ms") && !path.contains("timings") {
+                assert_eq!(x, y, "value at {path}");
+            }
+            0
+        }
+    }
 }

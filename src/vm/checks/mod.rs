@@ -21,7 +21,7 @@ use crate::lab::Lab;
 use crate::verdict::Verdict;
 
 /// The kinds of check a VM lab may use. `user` defaults to the lab's user.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum Check {
     // --- system: the machine and how the student reaches it ---------------
