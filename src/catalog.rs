@@ -93,7 +93,7 @@ impl Catalog {
         Err(Error::UnknownLab {
             name: id.to_string(),
             suggestion: nearest
-                .map(|(_, n)| format!("; did you mean '{n}'?"))
+                .map(|(_, n)| i18n::tr!("error-suggestion", name = n))
                 .unwrap_or_default(),
         })
     }

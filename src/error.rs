@@ -27,7 +27,7 @@ pub(crate) mod exit {
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Error {
     // --- usage and input -------------------------------------------------
-    #[error("unknown lab '{name}'{suggestion}")]
+    #[error("{}", tr!("error-unknown-lab", name = name, suggestion = suggestion))]
     UnknownLab { name: String, suggestion: String },
 
     #[error("{file}:{line}:{column}: {message}")]
@@ -41,7 +41,7 @@ pub(crate) enum Error {
     #[error("{file}: {message}")]
     LabInvalid { file: String, message: String },
 
-    #[error("cannot read the labs in {}: {source}", dir.display())]
+    #[error("{}", tr!("error-labs-dir", dir = dir.display(), source = source))]
     LabsDir {
         dir: PathBuf,
         source: std::io::Error,
@@ -53,35 +53,33 @@ pub(crate) enum Error {
     #[error("{}", tr!("error-book", why = why))]
     Book { why: String },
 
-    #[error("no lab is running.")]
+    #[error("{}", tr!("error-nothing-running"))]
     NothingRunning,
 
-    #[error("several labs are running ({running}); say which one with --lab <id>.")]
+    #[error("{}", tr!("error-which-lab", running = running))]
     WhichLab { running: String },
 
-    #[error("lab '{lab}' is not running.")]
+    #[error("{}", tr!("error-lab-not-running", lab = lab))]
     LabNotRunning { lab: String },
 
-    #[error("unknown stage '{stage}' in lab '{lab}'; its stages are: {known}.")]
+    #[error("{}", tr!("error-unknown-stage", stage = stage, lab = lab, known = known))]
     UnknownStage {
         lab: String,
         stage: String,
         known: String,
     },
 
-    #[error("lab '{lab}' has no machine '{machine}'; its machines are: {known}.")]
+    #[error("{}", tr!("error-unknown-machine", lab = lab, machine = machine, known = known))]
     UnknownMachine {
         lab: String,
         machine: String,
         known: String,
     },
 
-    #[error("--ssh-port and --http-port are both {port}; they must differ")]
+    #[error("{}", tr!("error-same-port", port = port))]
     SamePort { port: u16 },
 
-    #[error(
-        "lab '{lab}' already runs serving {serving}; `--repo` needs `--fresh` to serve {wanted}"
-    )]
+    #[error("{}", tr!("error-repo-needs-fresh", lab = lab, serving = serving, wanted = wanted))]
     RepoNeedsFresh {
         lab: String,
         serving: String,
@@ -91,7 +89,7 @@ pub(crate) enum Error {
     #[error("--repo {repo}: {why}")]
     BadRepo { repo: String, why: String },
 
-    #[error("`{command}` is not available for lab '{lab}': {why}")]
+    #[error("{}", tr!("error-not-for-this-lab", command = command, lab = lab, why = why))]
     NotForThisLab {
         command: &'static str,
         lab: String,
@@ -104,14 +102,14 @@ pub(crate) enum Error {
     #[error("{}: {why}", path.display())]
     AppFolder { path: PathBuf, why: &'static str },
 
-    #[error("the fake Heroku has no app named '{app}' (its apps: {known})")]
+    #[error("{}", tr!("error-no-such-app", app = app, known = known))]
     NoSuchApp { app: String, known: String },
 
-    #[error("the submission's description of the work is unreadable: {why}")]
+    #[error("{}", tr!("error-submission-state", why = why))]
     SubmissionState { why: String },
 
     // --- environment -----------------------------------------------------
-    #[error("capturing the work: {why}")]
+    #[error("{}", tr!("error-capture", why = why))]
     Capture { why: String },
 
     #[error("{name}={value}: {why}")]
@@ -121,7 +119,7 @@ pub(crate) enum Error {
         why: &'static str,
     },
 
-    #[error("cannot reach the Docker engine at {host}: {detail}")]
+    #[error("{}", tr!("error-docker-unreachable", host = host, detail = detail))]
     DockerUnreachable { host: String, detail: String },
 
     #[error("Docker: {action}: {}", describe_docker(source))]
@@ -130,50 +128,46 @@ pub(crate) enum Error {
         source: bollard::errors::Error,
     },
 
-    #[error("the lab's network {network} has no IPv4 gateway")]
+    #[error("{}", tr!("error-no-gateway", network = network))]
     NoGateway { network: String },
 
-    #[error("port {port} on 127.0.0.1 is already in use.")]
+    #[error("{}", tr!("error-port-taken", port = port))]
     PortTaken { port: u16 },
 
-    #[error(
-        "port {port} on {address} is already in use: the container lab's package proxy listens there, where images built offline ask for packages."
-    )]
+    #[error("{}", tr!("error-proxy-port-taken", port = port, address = address))]
     ProxyPortTaken { address: String, port: u16 },
 
-    #[error("building image {image} failed: {detail}")]
+    #[error("{}", tr!("error-image-build", image = image, detail = detail))]
     ImageBuild { image: String, detail: String },
 
-    #[error("{tool} is needed to {purpose} but was not found on PATH.")]
+    #[error("{}", tr!("error-missing-tool", tool = tool, purpose = purpose))]
     MissingTool {
         tool: &'static str,
         purpose: &'static str,
         fix: &'static str,
     },
 
-    #[error("the VM of lab '{lab}' did not become ready within {seconds} s: {detail}")]
+    #[error("{}", tr!("error-boot-timeout", lab = lab, seconds = seconds, detail = detail))]
     BootTimeout {
         lab: String,
         seconds: u64,
         detail: String,
     },
 
-    #[error("the container of lab '{lab}' no longer exists (removed outside deploylab).")]
+    #[error("{}", tr!("error-container-gone", lab = lab))]
     ContainerGone { lab: String },
 
-    #[error(
-        "the reference solution failed at stage '{stage}' (exit code {code}); its last lines:\n{tail}"
-    )]
+    #[error("{}", tr!("error-solution-failed", stage = stage, code = code, tail = tail))]
     SolutionFailed {
         stage: String,
         code: i32,
         tail: String,
     },
 
-    #[error("the probe inside the VM failed: {detail}")]
+    #[error("{}", tr!("error-probe", detail = detail))]
     Probe { detail: String },
 
-    #[error("{what} exited ({status}): {log}")]
+    #[error("{}", tr!("error-background", what = what, status = status, log = log))]
     Background {
         what: String,
         status: String,
@@ -182,7 +176,7 @@ pub(crate) enum Error {
         port_taken: bool,
     },
 
-    #[error("{context}: {program} failed ({status}): {stderr}")]
+    #[error("{}", tr!("error-program", context = context, program = program, status = status, stderr = stderr))]
     Program {
         context: String,
         program: &'static str,
@@ -196,18 +190,18 @@ pub(crate) enum Error {
         source: serde_json::Error,
     },
 
-    #[error("making the local TLS certificate: {source}")]
+    #[error("{}", tr!("error-tls", source = source))]
     Tls {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
-    #[error("creating the SSH key {}: {source}", path.display())]
+    #[error("{}", tr!("error-ssh-key", path = path.display(), source = source))]
     SshKey {
         path: PathBuf,
         source: ssh_key::Error,
     },
 
-    #[error("answering HTTP: {source}")]
+    #[error("{}", tr!("error-http", source = source))]
     Http { source: hyper::http::Error },
 
     /// The fake platform refuses, in Heroku's words.
@@ -220,7 +214,7 @@ pub(crate) enum Error {
         source: std::io::Error,
     },
 
-    #[error("interrupted; everything deploylab had started for this command was removed.")]
+    #[error("{}", tr!("error-interrupted"))]
     Interrupted,
 }
 
@@ -277,26 +271,15 @@ impl Error {
     pub(crate) fn hint(&self) -> Option<String> {
         use Error::*;
         Some(match self {
-            UnknownLab { .. } => "`deploylab labs` lists the labs.".to_string(),
-            NothingRunning => {
-                "Start one with `deploylab start <lab>` (`deploylab labs` lists them).".to_string()
-            }
-            LabNotRunning { lab } => format!("Start it with `deploylab start {lab}`."),
-            DockerUnreachable { .. } => {
-                "Is Docker running? `deploylab doctor` checks the setup.".to_string()
-            }
-            PortTaken { .. } => {
-                "Free it, or leave out the port option to let deploylab pick a free one."
-                    .to_string()
-            }
-            ProxyPortTaken { .. } => {
-                "Stop the program holding it (`ss -ltnp` names it), or the container lab running in another deploylab home (`deploylab stop container` there).".to_string()
-            }
+            UnknownLab { .. } => tr!("hint-unknown-lab"),
+            NothingRunning => tr!("hint-nothing-running"),
+            LabNotRunning { lab } => tr!("hint-lab-not-running", lab = lab),
+            DockerUnreachable { .. } => tr!("hint-docker-unreachable"),
+            PortTaken { .. } => tr!("hint-port-taken"),
+            ProxyPortTaken { .. } => tr!("hint-proxy-port-taken"),
             MissingTool { fix, .. } => (*fix).to_string(),
-            BootTimeout { .. } => {
-                "Its container was removed. `deploylab doctor` checks the setup.".to_string()
-            }
-            ContainerGone { lab } => format!("Run `deploylab start {lab}` for a new one."),
+            BootTimeout { .. } => tr!("hint-boot-timeout"),
+            ContainerGone { lab } => tr!("hint-container-gone", lab = lab),
             _ => return None,
         })
     }
@@ -341,9 +324,7 @@ pub(crate) fn describe_docker(error: &bollard::errors::Error) -> String {
             let message = message.trim();
             // Something else answered (a web server): not its whole page.
             if message.starts_with('<') {
-                return format!(
-                    "HTTP {status_code} with a web page: this is not a Docker engine's API"
-                );
+                return tr!("error-not-docker", status = status_code);
             }
             let first = message.lines().next().unwrap_or_default();
             first.chars().take(300).collect()

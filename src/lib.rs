@@ -128,7 +128,7 @@ pub fn run() -> i32 {
     match runtime.block_on(commands::dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{}", i18n::tr!("error-prefix", message = e));
             if let Some(hint) = e.hint() {
                 eprintln!("  {hint}");
             }

@@ -287,3 +287,47 @@ book-kinds-text = text
 book-cli-intro = Generated from deploylab's own command line (`deploylab <command> --help` says the same).
 book-cli-global = Options of every command
 book-cli-values = one of { $values }
+
+## Errors (error.rs)
+
+error-unknown-lab = unknown lab '{ $name }'{ $suggestion }
+error-labs-dir = cannot read the labs in { $dir }: { $source }
+error-nothing-running = no lab is running.
+error-which-lab = several labs are running ({ $running }); say which one with --lab <id>.
+error-lab-not-running = lab '{ $lab }' is not running.
+error-unknown-stage = unknown stage '{ $stage }' in lab '{ $lab }'; its stages are: { $known }.
+error-unknown-machine = lab '{ $lab }' has no machine '{ $machine }'; its machines are: { $known }.
+error-same-port = --ssh-port and --http-port are both { $port }; they must differ
+error-repo-needs-fresh = lab '{ $lab }' already runs serving { $serving }; `--repo` needs `--fresh` to serve { $wanted }
+error-not-for-this-lab = `{ $command }` is not available for lab '{ $lab }': { $why }
+error-no-such-app = the fake Heroku has no app named '{ $app }' (its apps: { $known })
+error-submission-state = the submission's description of the work is unreadable: { $why }
+error-capture = capturing the work: { $why }
+error-docker-unreachable = cannot reach the Docker engine at { $host }: { $detail }
+error-no-gateway = the lab's network { $network } has no IPv4 gateway
+error-port-taken = port { $port } on 127.0.0.1 is already in use.
+error-proxy-port-taken = port { $port } on { $address } is already in use: the container lab's package proxy listens there, where images built offline ask for packages.
+error-image-build = building image { $image } failed: { $detail }
+error-missing-tool = { $tool } is needed to { $purpose } but was not found on PATH.
+error-boot-timeout = the VM of lab '{ $lab }' did not become ready within { $seconds } s: { $detail }
+error-container-gone = the container of lab '{ $lab }' no longer exists (removed outside deploylab).
+error-solution-failed = the reference solution failed at stage '{ $stage }' (exit code { $code }); its last lines:
+    { $tail }
+error-probe = the probe inside the VM failed: { $detail }
+error-background = { $what } exited ({ $status }): { $log }
+error-program = { $context }: { $program } failed ({ $status }): { $stderr }
+error-tls = making the local TLS certificate: { $source }
+error-ssh-key = creating the SSH key { $path }: { $source }
+error-http = answering HTTP: { $source }
+error-interrupted = interrupted; everything deploylab had started for this command was removed.
+hint-unknown-lab = `deploylab labs` lists the labs.
+hint-nothing-running = Start one with `deploylab start <lab>` (`deploylab labs` lists them).
+hint-lab-not-running = Start it with `deploylab start { $lab }`.
+hint-docker-unreachable = Is Docker running? `deploylab doctor` checks the setup.
+hint-port-taken = Free it, or leave out the port option to let deploylab pick a free one.
+hint-proxy-port-taken = Stop the program holding it (`ss -ltnp` names it), or the container lab running in another deploylab home (`deploylab stop container` there).
+hint-boot-timeout = Its container was removed. `deploylab doctor` checks the setup.
+hint-container-gone = Run `deploylab start { $lab }` for a new one.
+error-not-docker = HTTP { $status } with a web page: this is not a Docker engine's API
+error-prefix = error: { $message }
+error-suggestion = ; did you mean '{ $name }'?

@@ -287,3 +287,47 @@ book-kinds-text = texto
 book-cli-intro = Gerado a partir da própria linha de comando do deploylab (o `deploylab <comando> --help` diz o mesmo; os textos de ajuda estão em inglês).
 book-cli-global = Opções de todos os comandos
 book-cli-values = um de { $values }
+
+## Errors (error.rs)
+
+error-unknown-lab = lab '{ $name }' desconhecido{ $suggestion }
+error-labs-dir = não dá para ler os labs em { $dir }: { $source }
+error-nothing-running = nenhum lab está rodando.
+error-which-lab = vários labs estão rodando ({ $running }); diga qual com --lab <id>.
+error-lab-not-running = o lab '{ $lab }' não está rodando.
+error-unknown-stage = etapa '{ $stage }' desconhecida no lab '{ $lab }'; as etapas dele são: { $known }.
+error-unknown-machine = o lab '{ $lab }' não tem a máquina '{ $machine }'; as máquinas dele são: { $known }.
+error-same-port = --ssh-port e --http-port são ambas { $port }; elas precisam ser diferentes
+error-repo-needs-fresh = o lab '{ $lab }' já roda servindo { $serving }; o `--repo` precisa do `--fresh` para servir { $wanted }
+error-not-for-this-lab = `{ $command }` não está disponível para o lab '{ $lab }': { $why }
+error-no-such-app = o Heroku de mentira não tem uma app chamada '{ $app }' (as apps dele: { $known })
+error-submission-state = a descrição do trabalho na entrega está ilegível: { $why }
+error-capture = capturando o trabalho: { $why }
+error-docker-unreachable = não dá para alcançar o Docker em { $host }: { $detail }
+error-no-gateway = a rede { $network } do lab não tem gateway IPv4
+error-port-taken = a porta { $port } em 127.0.0.1 já está em uso.
+error-proxy-port-taken = a porta { $port } em { $address } já está em uso: o proxy de pacotes do lab container escuta ali, onde as imagens construídas sem internet pedem pacotes.
+error-image-build = a construção da imagem { $image } falhou: { $detail }
+error-missing-tool = o { $tool } é necessário para { $purpose }, mas não foi encontrado no PATH.
+error-boot-timeout = a VM do lab '{ $lab }' não ficou pronta em { $seconds } s: { $detail }
+error-container-gone = o contêiner do lab '{ $lab }' não existe mais (foi removido por fora do deploylab).
+error-solution-failed = a solução de referência falhou na etapa '{ $stage }' (código de saída { $code }); as últimas linhas:
+    { $tail }
+error-probe = a sonda dentro da VM falhou: { $detail }
+error-background = { $what } terminou ({ $status }): { $log }
+error-program = { $context }: o { $program } falhou ({ $status }): { $stderr }
+error-tls = criando o certificado TLS local: { $source }
+error-ssh-key = criando a chave SSH { $path }: { $source }
+error-http = respondendo HTTP: { $source }
+error-interrupted = interrompido; tudo o que o deploylab tinha iniciado para este comando foi removido.
+hint-unknown-lab = `deploylab labs` lista os labs.
+hint-nothing-running = Inicie um com `deploylab start <lab>` (`deploylab labs` lista os labs).
+hint-lab-not-running = Inicie-o com `deploylab start { $lab }`.
+hint-docker-unreachable = O Docker está rodando? O `deploylab doctor` confere a instalação.
+hint-port-taken = Libere-a, ou deixe de fora a opção de porta para o deploylab escolher uma livre.
+hint-proxy-port-taken = Pare o programa que a ocupa (o `ss -ltnp` diz qual), ou o lab container que roda em outra pasta do deploylab (`deploylab stop container` lá).
+hint-boot-timeout = O contêiner dela foi removido. O `deploylab doctor` confere a instalação.
+hint-container-gone = Rode `deploylab start { $lab }` para ter um novo.
+error-not-docker = HTTP { $status } com uma página web: isto não é a API de um Docker
+error-prefix = erro: { $message }
+error-suggestion = ; você quis dizer '{ $name }'?
