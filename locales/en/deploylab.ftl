@@ -331,3 +331,172 @@ hint-container-gone = Run `deploylab start { $lab }` for a new one.
 error-not-docker = HTTP { $status } with a web page: this is not a Docker engine's API
 error-prefix = error: { $message }
 error-suggestion = ; did you mean '{ $name }'?
+
+## Container lab checks (compose/checks.rs)
+
+container-no-image = no image: the Dockerfile does not build yet
+container-no-probe = the image was not run
+container-no-project = no Compose project started from this folder runs
+container-no-nginx = no nginx container runs in the project
+container-no-db = no PostgreSQL container in the project
+container-not-django = no manage.py in the image's working folder: Django could not be asked
+container-sqlite = it started and uses SQLite inside the container: every write is lost with the container, and each copy of the app has its own database
+container-connected = it reached a database on a network with nothing else on it
+container-not-proven = not proven yet: only one database container seen; run `docker-compose down` and `docker-compose up -d`, then check again
+container-no-url = the app's Django did not answer (its container is not running) and its environment has no DATABASE_URL or BLOG_DATABASE_URL
+container-loopback = names localhost: inside the app's container that is the app's container itself, where no PostgreSQL runs
+container-created-only = nginx's container was created but never started: on the host, another program holds the port (`docker-compose up` printed "port is already allocated" or "address already in use")
+container-from-build = deploylab's build of your Dockerfile
+container-no-user = no USER: the app runs as root
+container-no-server = no gunicorn or uvicorn process found
+container-anonymous = an anonymous volume: a new container of the service gets a new, empty one
+container-none-applied = PostgreSQL has no django_migrations table: no migration ran against it
+container-unpublished = nginx's port 80 is not published on the host
+container-same-cookie = the CSRF cookie did not change between requests: not a live Django answering
+container-empty-volume = the static volume is empty: it was mounted over the collected files (a bind mount), or at another folder than STATIC_ROOT
+container-no-shared = nginx and the app share no volume
+container-older = PostgreSQL's data folder was made before its current container: it outlived the one it was made in
+container-lost = the database container was replaced and its data was not there (PostgreSQL made a new data folder): the data was lost
+container-from-compose = the Compose service { $service }'s
+container-runs-as = USER { $user }
+container-root-processes = processes run as root: { $args }
+container-nothing-listened = nothing listened within { $seconds } s
+container-listens = listens on { $list }, not on PORT={ $port }
+container-loopback-only = run as built, listens on { $ip }:{ $port } only: nothing outside the container can reach it
+container-every-interface = run as built, 0.0.0.0:{ $port } (every interface, the EXPOSEd port)
+container-not-exposed = run as built, listens on { $list }, not on the port it EXPOSEs ({ $port })
+container-workers = { $found } workers with WEB_CONCURRENCY={ $asked }
+container-db-error = fails with a database error: { $error }
+container-settings-error = the settings did not load (not a database error): { $error }
+container-services = project's containers: { $list }
+container-missing-roles = missing or not running: { $list }
+container-service = { $name } ({ $state })
+container-nginx-is = nginx's container is { $state }
+container-mount = { $kind } { $name }
+container-no-mount = nothing mounted on { $dir }: the data lives in the container's own layer
+container-other-host = names host { $host }, not the database service (reachable as { $names })
+container-url-host = { $variable } names { $host }
+container-migrations-missing = not applied in PostgreSQL: { $list }
+container-applied = { $count } migrations applied
+container-published = nginx's port 80 published on host port(s) { $ports }
+container-statuses = answers: { $list }
+container-not-from-disk = a file deploylab wrote into the shared volume was not served at { $prefix }<file>: nginx does not serve that location from the volume
+container-survived = the same data outlived { $count } earlier database container(s)
+container-expected-image = an image
+container-expected-user = a USER other than root
+container-expected-env = { $name } set
+container-expected-static = …/{ $file } in the image
+container-no-expose = no EXPOSE
+container-no-static = no …/{ $file } outside Python's packages
+container-files-unread-python = the image's files could not be read (no python in it?)
+container-secret-in = { $name } (ENV or ARG)
+container-no-secret = no secret in the image
+container-no-secret-found = none in ENV, ARG or .env files
+container-context-expected = no .git, virtualenv or database file in the image
+container-files-unread = the image's files could not be read
+container-port-expected = listening on PORT={ $port }
+container-db-error-expected = a database error (PostgreSQL is not there)
+container-services-expected = app, PostgreSQL and nginx running
+container-app-up-expected = the app's container running
+container-volume-expected = a named volume on PostgreSQL's data folder
+container-db-url-expected = the database service's name in the app's database URL
+container-migrated-expected = the image's migrations applied in PostgreSQL
+container-published-expected = nginx's port 80 on host port { $port }
+container-survives-expected = the same data after the database container was replaced
+container-env-not-set = { $name } not set
+
+## Container lab checks, stopped containers
+
+container-stopped = the container stopped (exit code { $code })
+container-app-down = the app's container is { $state } (exit code { $code })
+
+## k8s lab checks (k8s/checks.rs); kubectl's own rollout messages stay as kubectl prints them
+
+k8s-no-cluster = the cluster does not answer: `deploylab start k8s`, then `eval "$(deploylab k8s env)"`
+k8s-no-deployment = no Deployment of your app yet: `kubectl apply -f` your manifests
+k8s-no-service = no Service selects your app's pods
+k8s-waiting-observed = deployment "{ $name }": Waiting for deployment spec update to be observed...
+k8s-deadline = deployment "{ $name }" exceeded its progress deadline
+k8s-not-updated = Waiting for deployment "{ $name }" rollout to finish: { $updated } out of { $replicas } new replicas have been updated...
+k8s-old-pending = Waiting for deployment "{ $name }" rollout to finish: { $old } old replicas are pending termination...
+k8s-not-available = Waiting for deployment "{ $name }" rollout to finish: { $available } of { $updated } updated replicas are available...
+k8s-rolled-out = deployment "{ $name }" successfully rolled out
+k8s-pull-back-off = the cluster cannot pull { $image } (ImagePullBackOff, imagePullPolicy { $policy }): a local image needs a tag other than :latest, or `imagePullPolicy: IfNotPresent`; on kind, also `kind load docker-image { $image }`
+k8s-missing-image = { $image } is not in the cluster's images: build it (`docker build -t { $image } .`; on kind, `kind load docker-image { $image }`)
+k8s-not-ready = pod { $pod } is not Ready: { $why }
+k8s-no-endpoints = Service { $service } has no ready endpoints: its selector matches none of your ready pods (compare `kubectl get svc { $service } -o wide` with `kubectl get pods --show-labels`)
+k8s-disallowed = Service { $service } answers 400 (Django's DisallowedHost): requests through a Service carry the pod's address as Host; allow it in ALLOWED_HOSTS (e.g. from an env variable set to '*' in the cluster)
+k8s-target-port = Service { $service } selects ready pods but nothing answers on its targetPort: { $why }
+k8s-cluster-expected = the cluster answering
+k8s-deployment-expected = a Deployment of your app
+k8s-readiness-expected = a readiness probe on each container
+k8s-resources-expected = CPU and memory requests and limits on each container
+k8s-rollout-expected = the rollout finished (kubectl rollout status)
+k8s-probe-failing = { $message } (check the probe's path and port; Django answers 400 to a Host not in ALLOWED_HOSTS)
+k8s-starting = its containers are starting
+k8s-ready-expected = every pod of the current ReplicaSet Ready
+k8s-no-replica-set = deployment { $deployment } has no ReplicaSet yet
+k8s-image-expected = the app's image available to the cluster
+k8s-selects-expected = a Service selecting your ready pods
+k8s-endpoints = service { $service } → { $count } ready endpoints
+k8s-answers-expected = your Service answering with a live Django page
+k8s-answers-live = service { $service }: HTTP 200 with a fresh CSRF cookie each time ({ $url })
+k8s-answers-not-live = service { $service }: HTTP { $code } without a live Django page ({ $url })
+k8s-answers-none = service { $service }: no answer
+k8s-answers-not-asked = service { $service }: not asked
+k8s-every-container = deployment { $deployment }: every container
+k8s-not-on = deployment { $deployment }: not on { $containers }
+k8s-secret-expected = settings from a Secret (env valueFrom secretKeyRef or envFrom secretRef)
+k8s-reads-secret = deployment { $deployment } reads a Secret
+k8s-reads-no-secret = deployment { $deployment } reads no Secret: its secrets are in the manifest or the image
+
+## heroku lab checks (heroku/checks.rs)
+
+heroku-not-asked = not asked: nothing answers yet
+heroku-not-django = not a Django project (no manage.py at the top of the pushed code): nothing of Django's to check
+heroku-no-procfile = the pushed code has no Procfile (or it declares no process)
+heroku-r10 = { $dyno } crashed: R10 (Boot timeout), the web process did not bind to $PORT within { $seconds } s; listen on 0.0.0.0:$PORT (gunicorn does by itself)
+heroku-h10 = { $dyno } crashed (H10 App crashed): the process exited with status { $code }
+heroku-procfile-for = for this project: `web: gunicorn { $module }`
+heroku-running-expected = the fake Heroku running
+heroku-not-running = it is not running: `deploylab start heroku`
+heroku-app-expected = an app
+heroku-no-app = no app yet
+heroku-no-app-create = no app yet (heroku create)
+heroku-django-expected = Django's settings and migrations, for a Django project
+heroku-settings-unread = the app's settings could not be read (deploy it first)
+heroku-procfile-expected = a Procfile `{ $process }:` process running { $program }
+heroku-nothing-pushed = nothing pushed yet (git push heroku main)
+heroku-no-process = the Procfile declares no `{ $process }:` process
+heroku-build-expected = a successful build
+heroku-no-build = no build yet (git push heroku main)
+heroku-build-ok = the latest build succeeded
+heroku-build-failed = the latest build { $status }: { $reason }
+heroku-see-push = see the push's output
+heroku-released-expected = the latest build released and current
+heroku-no-release = no release of a build yet
+heroku-release-failed = the release phase of v{ $version } failed
+heroku-release-pending = v{ $version } is still in its release phase
+heroku-runs-commit = v{ $version } runs commit { $commit }
+heroku-rolled-back = the current release (v{ $version }) runs commit { $commit }, not the latest build's { $latest } (a rollback?)
+heroku-migrated-expected = every migration applied
+heroku-no-database = no Heroku Postgres database: each dyno writes to its own disk, lost on restart
+heroku-all-applied = all applied
+heroku-not-applied = { $count } migration(s) not applied
+heroku-key-expected = a SECRET_KEY of the app's own (50 characters or more)
+heroku-key-insecure = the development key (django-insecure-…)
+heroku-key-unstable = a key that differs in each process (made at random at start-up?): sessions and CSRF tokens break between dynos and after restarts; set it as a config var
+heroku-key-length = { $length } characters
+heroku-key-short = only { $length } characters
+heroku-hosts-expected = ALLOWED_HOSTS accepting { $host }
+heroku-dyno-expected = a web dyno up, running the current release
+heroku-no-web-dynos = no web dynos: the formation has web=0 or no web process (H14)
+heroku-dynos-up = web dyno(s) up on v{ $version }
+heroku-last-output = ; last output: { $line }
+heroku-no-web-dyno = no web dyno
+heroku-router-error = router error { $code }
+heroku-bad-request = Bad Request: DisallowedHost?
+heroku-nowhere = nowhere
+heroku-redirect = a redirect to { $to }
+heroku-https-loop = redirecting HTTPS to HTTPS: set SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https')
+heroku-older-release = but served by a dyno of an older release

@@ -331,3 +331,172 @@ hint-container-gone = Rode `deploylab start { $lab }` para ter um novo.
 error-not-docker = HTTP { $status } com uma página web: isto não é a API de um Docker
 error-prefix = erro: { $message }
 error-suggestion = ; você quis dizer '{ $name }'?
+
+## Container lab checks (compose/checks.rs)
+
+container-no-image = nenhuma imagem: o Dockerfile ainda não faz o build
+container-no-probe = a imagem não foi rodada
+container-no-project = nenhum projeto do Compose iniciado a partir desta pasta está rodando
+container-no-nginx = nenhum contêiner do nginx roda no projeto
+container-no-db = nenhum contêiner do PostgreSQL no projeto
+container-not-django = nenhum manage.py na pasta de trabalho da imagem: não deu para perguntar ao Django
+container-sqlite = ela subiu e usa SQLite dentro do contêiner: toda gravação se perde com o contêiner, e cada cópia da aplicação tem o seu próprio banco
+container-connected = ela alcançou um banco de dados numa rede onde não há mais nada
+container-not-proven = ainda não provado: só um contêiner de banco foi visto; rode `docker-compose down` e `docker-compose up -d` e verifique de novo
+container-no-url = o Django da aplicação não respondeu (o contêiner dela não está rodando) e o ambiente dela não tem DATABASE_URL nem BLOG_DATABASE_URL
+container-loopback = cita localhost: dentro do contêiner da aplicação, isso é o próprio contêiner da aplicação, onde não roda PostgreSQL nenhum
+container-created-only = o contêiner do nginx foi criado mas nunca subiu: na máquina, outro programa ocupa a porta (o `docker-compose up` disse "port is already allocated" ou "address already in use")
+container-from-build = o build do seu Dockerfile feito pelo deploylab
+container-no-user = sem USER: a aplicação roda como root
+container-no-server = nenhum processo gunicorn ou uvicorn encontrado
+container-anonymous = um volume anônimo: um contêiner novo do serviço ganha um novo, vazio
+container-none-applied = o PostgreSQL não tem a tabela django_migrations: nenhuma migração rodou nele
+container-unpublished = a porta 80 do nginx não está publicada na máquina
+container-same-cookie = o cookie CSRF não mudou entre as requisições: não é um Django no ar respondendo
+container-empty-volume = o volume dos estáticos está vazio: ele foi montado por cima dos arquivos coletados (um bind mount), ou numa pasta que não é o STATIC_ROOT
+container-no-shared = o nginx e a aplicação não compartilham volume nenhum
+container-older = a pasta de dados do PostgreSQL foi criada antes do contêiner atual: ela sobreviveu àquele em que nasceu
+container-lost = o contêiner do banco foi substituído e os dados dele não estavam lá (o PostgreSQL criou uma pasta de dados nova): os dados se perderam
+container-from-compose = do serviço { $service } do Compose
+container-runs-as = USER { $user }
+container-root-processes = processos rodam como root: { $args }
+container-nothing-listened = nada escutou em { $seconds } s
+container-listens = escuta em { $list }, não em PORT={ $port }
+container-loopback-only = rodando como foi construída, escuta só em { $ip }:{ $port }: nada fora do contêiner a alcança
+container-every-interface = rodando como foi construída, 0.0.0.0:{ $port } (todas as interfaces, a porta do EXPOSE)
+container-not-exposed = rodando como foi construída, escuta em { $list }, não na porta que expõe ({ $port })
+container-workers = { $found } workers com WEB_CONCURRENCY={ $asked }
+container-db-error = falha com um erro de banco de dados: { $error }
+container-settings-error = as configurações não carregaram (não é erro de banco): { $error }
+container-services = contêineres do projeto: { $list }
+container-missing-roles = faltando ou parados: { $list }
+container-service = { $name } ({ $state })
+container-nginx-is = o contêiner do nginx está { $state }
+container-mount = { $kind } { $name }
+container-no-mount = nada montado em { $dir }: os dados moram na camada do próprio contêiner
+container-other-host = cita o host { $host }, não o serviço do banco (alcançável como { $names })
+container-url-host = { $variable } cita { $host }
+container-migrations-missing = não aplicadas no PostgreSQL: { $list }
+container-applied = { $count } migrações aplicadas
+container-published = a porta 80 do nginx publicada na(s) porta(s) { $ports } da máquina
+container-statuses = respostas: { $list }
+container-not-from-disk = um arquivo que o deploylab gravou no volume compartilhado não foi servido em { $prefix }<arquivo>: o nginx não serve esse caminho a partir do volume
+container-survived = os mesmos dados sobreviveram a { $count } contêiner(es) de banco anterior(es)
+container-expected-image = uma imagem
+container-expected-user = um USER que não seja root
+container-expected-env = { $name } definida
+container-expected-static = …/{ $file } na imagem
+container-no-expose = nenhum EXPOSE
+container-no-static = nenhum …/{ $file } fora dos pacotes do Python
+container-files-unread-python = não deu para ler os arquivos da imagem (não tem python nela?)
+container-secret-in = { $name } (ENV ou ARG)
+container-no-secret = nenhum segredo na imagem
+container-no-secret-found = nenhum em ENV, ARG ou arquivos .env
+container-context-expected = nenhum .git, ambiente virtual ou arquivo de banco na imagem
+container-files-unread = não deu para ler os arquivos da imagem
+container-port-expected = escutando em PORT={ $port }
+container-db-error-expected = um erro de banco de dados (o PostgreSQL não está lá)
+container-services-expected = aplicação, PostgreSQL e nginx rodando
+container-app-up-expected = o contêiner da aplicação rodando
+container-volume-expected = um volume nomeado na pasta de dados do PostgreSQL
+container-db-url-expected = o nome do serviço do banco na URL de banco da aplicação
+container-migrated-expected = as migrações da imagem aplicadas no PostgreSQL
+container-published-expected = a porta 80 do nginx na porta { $port } da máquina
+container-survives-expected = os mesmos dados depois de substituído o contêiner do banco
+container-env-not-set = { $name } não definida
+
+## Container lab checks, stopped containers
+
+container-stopped = o contêiner parou (código de saída { $code })
+container-app-down = o contêiner da aplicação está { $state } (código de saída { $code })
+
+## k8s lab checks (k8s/checks.rs); kubectl's own rollout messages stay as kubectl prints them
+
+k8s-no-cluster = o cluster não responde: `deploylab start k8s` e depois `eval "$(deploylab k8s env)"`
+k8s-no-deployment = nenhum Deployment da sua aplicação ainda: aplique os seus manifestos com `kubectl apply -f`
+k8s-no-service = nenhum Service seleciona os pods da sua aplicação
+k8s-waiting-observed = deployment "{ $name }": Waiting for deployment spec update to be observed...
+k8s-deadline = deployment "{ $name }" exceeded its progress deadline
+k8s-not-updated = Waiting for deployment "{ $name }" rollout to finish: { $updated } out of { $replicas } new replicas have been updated...
+k8s-old-pending = Waiting for deployment "{ $name }" rollout to finish: { $old } old replicas are pending termination...
+k8s-not-available = Waiting for deployment "{ $name }" rollout to finish: { $available } of { $updated } updated replicas are available...
+k8s-rolled-out = deployment "{ $name }" successfully rolled out
+k8s-pull-back-off = o cluster não consegue baixar { $image } (ImagePullBackOff, imagePullPolicy { $policy }): uma imagem local precisa de uma tag que não seja :latest, ou de `imagePullPolicy: IfNotPresent`; no kind, também `kind load docker-image { $image }`
+k8s-missing-image = { $image } não está entre as imagens do cluster: construa-a (`docker build -t { $image } .`; no kind, `kind load docker-image { $image }`)
+k8s-not-ready = o pod { $pod } não está Ready: { $why }
+k8s-no-endpoints = o Service { $service } não tem endpoints prontos: o selector dele não bate com nenhum dos seus pods prontos (compare `kubectl get svc { $service } -o wide` com `kubectl get pods --show-labels`)
+k8s-disallowed = o Service { $service } responde 400 (o DisallowedHost do Django): requisições por um Service levam o endereço do pod como Host; permita-o no ALLOWED_HOSTS (por exemplo, de uma variável de ambiente definida como '*' no cluster)
+k8s-target-port = o Service { $service } seleciona pods prontos, mas nada responde na targetPort dele: { $why }
+k8s-cluster-expected = o cluster respondendo
+k8s-deployment-expected = um Deployment da sua aplicação
+k8s-readiness-expected = uma readiness probe em cada contêiner
+k8s-resources-expected = requests e limits de CPU e memória em cada contêiner
+k8s-rollout-expected = a implantação terminou (kubectl rollout status)
+k8s-probe-failing = { $message } (confira o caminho e a porta da probe; o Django responde 400 a um Host fora do ALLOWED_HOSTS)
+k8s-starting = os contêineres dele estão subindo
+k8s-ready-expected = todo pod do ReplicaSet atual Ready
+k8s-no-replica-set = o deployment { $deployment } ainda não tem ReplicaSet
+k8s-image-expected = a imagem da aplicação disponível para o cluster
+k8s-selects-expected = um Service selecionando os seus pods prontos
+k8s-endpoints = service { $service } → { $count } endpoints prontos
+k8s-answers-expected = o seu Service respondendo com uma página do Django no ar
+k8s-answers-live = service { $service }: HTTP 200 com um cookie CSRF novo a cada vez ({ $url })
+k8s-answers-not-live = service { $service }: HTTP { $code } sem uma página do Django no ar ({ $url })
+k8s-answers-none = service { $service }: sem resposta
+k8s-answers-not-asked = service { $service }: não foi perguntado
+k8s-every-container = deployment { $deployment }: todos os contêineres
+k8s-not-on = deployment { $deployment }: não está em { $containers }
+k8s-secret-expected = configurações vindas de um Secret (env valueFrom secretKeyRef ou envFrom secretRef)
+k8s-reads-secret = o deployment { $deployment } lê um Secret
+k8s-reads-no-secret = o deployment { $deployment } não lê Secret nenhum: os segredos dele estão no manifesto ou na imagem
+
+## heroku lab checks (heroku/checks.rs)
+
+heroku-not-asked = não perguntado: nada responde ainda
+heroku-not-django = não é um projeto Django (nenhum manage.py na raiz do código enviado): nada do Django a verificar
+heroku-no-procfile = o código enviado não tem Procfile (ou ele não declara processo nenhum)
+heroku-r10 = { $dyno } caiu: R10 (Boot timeout), o processo web não escutou na $PORT em { $seconds } s; escute em 0.0.0.0:$PORT (o gunicorn faz isso sozinho)
+heroku-h10 = { $dyno } caiu (H10 App crashed): o processo saiu com o status { $code }
+heroku-procfile-for = para este projeto: `web: gunicorn { $module }`
+heroku-running-expected = o Heroku de mentira rodando
+heroku-not-running = ele não está rodando: `deploylab start heroku`
+heroku-app-expected = uma app
+heroku-no-app = nenhuma app ainda
+heroku-no-app-create = nenhuma app ainda (heroku create)
+heroku-django-expected = as configurações e as migrações do Django, para um projeto Django
+heroku-settings-unread = não deu para ler as configurações da app (faça o deploy primeiro)
+heroku-procfile-expected = um processo `{ $process }:` no Procfile rodando { $program }
+heroku-nothing-pushed = nada enviado ainda (git push heroku main)
+heroku-no-process = o Procfile não declara um processo `{ $process }:`
+heroku-build-expected = um build que deu certo
+heroku-no-build = nenhum build ainda (git push heroku main)
+heroku-build-ok = o último build deu certo
+heroku-build-failed = o último build { $status }: { $reason }
+heroku-see-push = veja a saída do push
+heroku-released-expected = o último build lançado e atual
+heroku-no-release = nenhum release de um build ainda
+heroku-release-failed = a fase de release da v{ $version } falhou
+heroku-release-pending = a v{ $version } ainda está na fase de release
+heroku-runs-commit = a v{ $version } roda o commit { $commit }
+heroku-rolled-back = o release atual (v{ $version }) roda o commit { $commit }, não o { $latest } do último build (um rollback?)
+heroku-migrated-expected = todas as migrações aplicadas
+heroku-no-database = nenhum banco Heroku Postgres: cada dyno grava no seu próprio disco, que se perde ao reiniciar
+heroku-all-applied = todas aplicadas
+heroku-not-applied = { $count } migração(ões) não aplicada(s)
+heroku-key-expected = uma SECRET_KEY só da app (50 caracteres ou mais)
+heroku-key-insecure = a chave de desenvolvimento (django-insecure-…)
+heroku-key-unstable = uma chave diferente em cada processo (sorteada na partida?): sessões e tokens CSRF quebram entre os dynos e depois de reinícios; defina-a como config var
+heroku-key-length = { $length } caracteres
+heroku-key-short = só { $length } caracteres
+heroku-hosts-expected = ALLOWED_HOSTS aceitando { $host }
+heroku-dyno-expected = um dyno web no ar, rodando o release atual
+heroku-no-web-dynos = nenhum dyno web: a formação tem web=0 ou nenhum processo web (H14)
+heroku-dynos-up = dyno(s) web no ar na v{ $version }
+heroku-last-output = ; última saída: { $line }
+heroku-no-web-dyno = nenhum dyno web
+heroku-router-error = erro do roteador { $code }
+heroku-bad-request = Bad Request: DisallowedHost?
+heroku-nowhere = lugar nenhum
+heroku-redirect = um redirecionamento para { $to }
+heroku-https-loop = redirecionando HTTPS para HTTPS: defina SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https')
+heroku-older-release = mas servido por um dyno de um release mais antigo

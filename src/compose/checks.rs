@@ -7,127 +7,168 @@
 use serde::Deserialize;
 
 use super::facts::{ContainerState, Facts, MountKind, ImageFacts, ImageSource, Probe, Process, Role, Service};
+use crate::i18n::tr;
 use crate::verdict::{Outcome, Verdict};
 
 /// What the checks observe, in words of their own, kept together for
 /// translation.
 mod text {
-    pub(super) const NO_IMAGE: &str = "no image: the Dockerfile does not build yet";
-    pub(super) const NO_PROBE: &str = "the image was not run";
-    pub(super) const NO_PROJECT: &str = "no Compose project started from this folder runs";
-    pub(super) const NO_NGINX: &str = "no nginx container runs in the project";
-    pub(super) const NO_DB: &str = "no PostgreSQL container in the project";
-    pub(super) const NOT_DJANGO: &str =
-        "no manage.py in the image's working folder: Django could not be asked";
-    pub(super) const SQLITE: &str = "it started and uses SQLite inside the container: every write is lost with the container, and each copy of the app has its own database";
-    pub(super) const CONNECTED: &str = "it reached a database on a network with nothing else on it";
-    pub(super) const NOT_PROVEN: &str = "not proven yet: only one database container seen; run `docker-compose down` and `docker-compose up -d`, then check again";
-    pub(super) const NO_URL: &str = "the app's Django did not answer (its container is not running) and its environment has no DATABASE_URL or BLOG_DATABASE_URL";
-    pub(super) const LOOPBACK: &str = "names localhost: inside the app's container that is the app's container itself, where no PostgreSQL runs";
-    pub(super) const CREATED_ONLY: &str = "nginx's container was created but never started: on the host, another program holds the port (`docker-compose up` printed \"port is already allocated\" or \"address already in use\")";
+    use crate::i18n::tr;
+
+    pub(super) fn no_image() -> String {
+        tr!("container-no-image")
+    }
+    pub(super) fn no_probe() -> String {
+        tr!("container-no-probe")
+    }
+    pub(super) fn no_project() -> String {
+        tr!("container-no-project")
+    }
+    pub(super) fn no_nginx() -> String {
+        tr!("container-no-nginx")
+    }
+    pub(super) fn no_db() -> String {
+        tr!("container-no-db")
+    }
+    pub(super) fn not_django() -> String {
+        tr!("container-not-django")
+    }
+    pub(super) fn sqlite() -> String {
+        tr!("container-sqlite")
+    }
+    pub(super) fn connected() -> String {
+        tr!("container-connected")
+    }
+    pub(super) fn not_proven() -> String {
+        tr!("container-not-proven")
+    }
+    pub(super) fn no_url() -> String {
+        tr!("container-no-url")
+    }
+    pub(super) fn loopback() -> String {
+        tr!("container-loopback")
+    }
+    pub(super) fn created_only() -> String {
+        tr!("container-created-only")
+    }
 
     pub(super) fn image(id: &str, from: &str) -> String {
         format!("image {} ({from})", super::short_id(id))
     }
     pub(super) fn from_compose(service: &str) -> String {
-        format!("the Compose service {service}'s")
+        tr!("container-from-compose", service = service)
     }
-    pub(super) const FROM_BUILD: &str = "deploylab's build of your Dockerfile";
+    pub(super) fn from_build() -> String {
+        tr!("container-from-build")
+    }
     pub(super) fn runs_as(user: &str) -> String {
-        format!("USER {user}")
+        tr!("container-runs-as", user = user)
     }
     pub(super) fn root_processes(args: &str) -> String {
-        format!("processes run as root: {args}")
+        tr!("container-root-processes", args = args)
     }
-    pub(super) const NO_USER: &str = "no USER: the app runs as root";
+    pub(super) fn no_user() -> String {
+        tr!("container-no-user")
+    }
     pub(super) fn stopped(code: i64, tail: &str) -> String {
-        format!("the container stopped (exit code {code}):\n{tail}")
+        format!("{}:\n{tail}", tr!("container-stopped", code = code))
     }
     pub(super) fn nothing_listened(seconds: u64) -> String {
-        format!("nothing listened within {seconds} s")
+        tr!("container-nothing-listened", seconds = seconds)
     }
     pub(super) fn listens(list: &str, port: u16) -> String {
-        format!("listens on {list}, not on PORT={port}")
+        tr!("container-listens", list = list, port = port)
     }
     pub(super) fn loopback_only(ip: &str, port: u16) -> String {
-        format!(
-            "run as built, listens on {ip}:{port} only: nothing outside the container can reach it"
-        )
+        tr!("container-loopback-only", ip = ip, port = port)
     }
     pub(super) fn every_interface(port: u16) -> String {
-        format!("run as built, 0.0.0.0:{port} (every interface, the EXPOSEd port)")
+        tr!("container-every-interface", port = port)
     }
     pub(super) fn not_exposed(list: &str, port: u16) -> String {
-        format!("run as built, listens on {list}, not on the port it EXPOSEs ({port})")
+        tr!("container-not-exposed", list = list, port = port)
     }
     pub(super) fn workers(found: usize, asked: u32) -> String {
-        format!("{found} workers with WEB_CONCURRENCY={asked}")
+        tr!("container-workers", found = found, asked = asked)
     }
-    pub(super) const NO_SERVER: &str = "no gunicorn or uvicorn process found";
+    pub(super) fn no_server() -> String {
+        tr!("container-no-server")
+    }
     pub(super) fn db_error(error: &str) -> String {
-        format!("fails with a database error: {error}")
+        tr!("container-db-error", error = error)
     }
     pub(super) fn settings_error(error: &str) -> String {
-        format!("the settings did not load (not a database error): {error}")
+        tr!("container-settings-error", error = error)
     }
     pub(super) fn services(list: &str) -> String {
-        format!("project's containers: {list}")
+        tr!("container-services", list = list)
     }
     pub(super) fn missing_roles(list: &str) -> String {
-        format!("missing or not running: {list}")
+        tr!("container-missing-roles", list = list)
     }
     pub(super) fn app_down(state: &str, code: i64, tail: &str) -> String {
-        format!("the app's container is {state} (exit code {code}):\n{tail}")
+        format!("{}:\n{tail}", tr!("container-app-down", state = state, code = code))
     }
     pub(super) fn service(name: &str, state: &str) -> String {
-        format!("{name} ({state})")
+        tr!("container-service", name = name, state = state)
     }
     pub(super) fn nginx_is(state: &str) -> String {
-        format!("nginx's container is {state}")
+        tr!("container-nginx-is", state = state)
     }
     pub(super) fn mount(kind: &str, name: &str) -> String {
-        format!("{kind} {name}")
+        tr!("container-mount", kind = kind, name = name)
     }
-    pub(super) const ANONYMOUS: &str =
-        "an anonymous volume: a new container of the service gets a new, empty one";
+    pub(super) fn anonymous() -> String {
+        tr!("container-anonymous")
+    }
     pub(super) fn no_mount(dir: &str) -> String {
-        format!("nothing mounted on {dir}: the data lives in the container's own layer")
+        tr!("container-no-mount", dir = dir)
     }
     pub(super) fn other_host(host: &str, names: &str) -> String {
-        format!("names host {host}, not the database service (reachable as {names})")
+        tr!("container-other-host", host = host, names = names)
     }
     pub(super) fn url_host(variable: &str, host: &str) -> String {
-        format!("{variable} names {host}")
+        tr!("container-url-host", variable = variable, host = host)
     }
     pub(super) fn migrations_missing(list: &str) -> String {
-        format!("not applied in PostgreSQL: {list}")
+        tr!("container-migrations-missing", list = list)
     }
-    pub(super) const NONE_APPLIED: &str =
-        "PostgreSQL has no django_migrations table: no migration ran against it";
+    pub(super) fn none_applied() -> String {
+        tr!("container-none-applied")
+    }
     pub(super) fn applied(count: usize) -> String {
-        format!("{count} migrations applied")
+        tr!("container-applied", count = count)
     }
     pub(super) fn published(ports: &str) -> String {
-        format!("nginx's port 80 published on host port(s) {ports}")
+        tr!("container-published", ports = ports)
     }
-    pub(super) const UNPUBLISHED: &str = "nginx's port 80 is not published on the host";
+    pub(super) fn unpublished() -> String {
+        tr!("container-unpublished")
+    }
     pub(super) fn statuses(list: &str) -> String {
-        format!("answers: {list}")
+        tr!("container-statuses", list = list)
     }
-    pub(super) const SAME_COOKIE: &str =
-        "the CSRF cookie did not change between requests: not a live Django answering";
-    pub(super) const EMPTY_VOLUME: &str = "the static volume is empty: it was mounted over the collected files (a bind mount), or at another folder than STATIC_ROOT";
-    pub(super) const NO_SHARED: &str = "nginx and the app share no volume";
+    pub(super) fn same_cookie() -> String {
+        tr!("container-same-cookie")
+    }
+    pub(super) fn empty_volume() -> String {
+        tr!("container-empty-volume")
+    }
+    pub(super) fn no_shared() -> String {
+        tr!("container-no-shared")
+    }
     pub(super) fn not_from_disk(prefix: &str) -> String {
-        format!(
-            "a file deploylab wrote into the shared volume was not served at {prefix}<file>: nginx does not serve that location from the volume"
-        )
+        tr!("container-not-from-disk", prefix = prefix)
     }
     pub(super) fn survived(count: usize) -> String {
-        format!("the same data outlived {count} earlier database container(s)")
+        tr!("container-survived", count = count)
     }
-    pub(super) const OLDER: &str = "PostgreSQL's data folder was made before its current container: it outlived the one it was made in";
-    pub(super) const LOST: &str = "the database container was replaced and its data was not there (PostgreSQL made a new data folder): the data was lost";
+    pub(super) fn older() -> String {
+        tr!("container-older")
+    }
+    pub(super) fn lost() -> String {
+        tr!("container-lost")
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -204,11 +245,11 @@ impl Check {
     /// What the check's expected column says.
     fn expected(&self) -> String {
         match self {
-            Check::ImageBuilds {} => "an image".into(),
-            Check::ImageNonRoot {} => "a USER other than root".into(),
-            Check::ImageEnv { name } => format!("{name} set"),
+            Check::ImageBuilds {} => tr!("container-expected-image"),
+            Check::ImageNonRoot {} => tr!("container-expected-user"),
+            Check::ImageEnv { name } => tr!("container-expected-env", name = name),
             Check::ImageExposes { port } => format!("EXPOSE {port}"),
-            Check::ImageStatic { file } => format!("…/{file} in the image"),
+            Check::ImageStatic { file } => tr!("container-expected-static", file = file),
             _ => String::new(),
         }
     }
@@ -222,14 +263,14 @@ fn short_id(id: &str) -> &str {
 fn with_image(facts: &Facts, judge: impl Fn(&ImageFacts, Option<&Probe>) -> Outcome) -> Outcome {
     match &facts.image {
         Some(image) => judge(image, facts.probe.as_ref()),
-        None => Outcome::fail("", text::NO_IMAGE),
+        None => Outcome::fail("", text::no_image()),
     }
 }
 
 fn with_probe(facts: &Facts, judge: impl Fn(&Probe) -> Outcome) -> Outcome {
     match (&facts.image, &facts.probe) {
-        (None, _) => Outcome::fail("", text::NO_IMAGE),
-        (Some(_), None) => Outcome::fail("", text::NO_PROBE),
+        (None, _) => Outcome::fail("", text::no_image()),
+        (Some(_), None) => Outcome::fail("", text::no_probe()),
         (Some(_), Some(probe)) => match &probe.trouble {
             Some(trouble) => Outcome::fail("", trouble.clone()),
             None => judge(probe),
@@ -243,12 +284,12 @@ fn builds(facts: &Facts) -> Outcome {
         (Some(image), _) => {
             let from = match &image.source {
                 ImageSource::Compose { service } => text::from_compose(service),
-                ImageSource::Built => text::FROM_BUILD.into(),
+                ImageSource::Built => text::from_build(),
             };
             Outcome::pass(expected, text::image(&image.id, &from))
         }
         (None, Some(error)) => Outcome::fail(expected, error.clone()),
-        (None, None) => Outcome::fail(expected, text::NO_IMAGE),
+        (None, None) => Outcome::fail(expected, text::no_image()),
     }
 }
 
@@ -256,7 +297,7 @@ fn non_root(image: &ImageFacts, probe: Option<&Probe>) -> Outcome {
     let expected = Check::ImageNonRoot {}.expected();
     let user = image.user.split(':').next().unwrap_or_default();
     if matches!(user, "" | "root" | "0") {
-        return Outcome::fail(expected, text::NO_USER);
+        return Outcome::fail(expected, text::no_user());
     }
     let root: Vec<&str> = probe
         .map(|p| {
@@ -277,14 +318,14 @@ fn env(image: &ImageFacts, name: &str) -> Outcome {
     let expected = Check::ImageEnv { name: name.into() }.expected();
     match image.env.get(name).filter(|v| !v.is_empty()) {
         Some(value) => Outcome::pass(expected, format!("{name}={value}")),
-        None => Outcome::fail(expected, format!("{name} not set")),
+        None => Outcome::fail(expected, tr!("container-env-not-set", name = name)),
     }
 }
 
 fn exposes(image: &ImageFacts, port: u16) -> Outcome {
     let expected = Check::ImageExposes { port }.expected();
     let observed = match image.exposed.is_empty() {
-        true => "no EXPOSE".to_string(),
+        true => tr!("container-no-expose"),
         false => format!("EXPOSE {}", image.exposed.join(" ")),
     };
     let passed = image.exposed.iter().any(|p| *p == format!("{port}/tcp"));
@@ -295,11 +336,8 @@ fn collected(probe: &Probe, file: &str) -> Outcome {
     let expected = Check::ImageStatic { file: file.into() }.expected();
     match probe.files.as_ref().map(|f| f.static_files.as_slice()) {
         Some([first, ..]) => Outcome::pass(expected, first.clone()),
-        Some([]) => Outcome::fail(expected, format!("no …/{file} outside Python's packages")),
-        None => Outcome::fail(
-            expected,
-            "the image's files could not be read (no python in it?)",
-        ),
+        Some([]) => Outcome::fail(expected, tr!("container-no-static", file = file)),
+        None => Outcome::fail(expected, tr!("container-files-unread-python")),
     }
 }
 
@@ -311,19 +349,19 @@ fn no_secrets(image: &ImageFacts, probe: Option<&Probe>) -> Outcome {
     let mut found: Vec<String> = image
         .secrets_in_config
         .iter()
-        .map(|s| format!("{s} (ENV or ARG)"))
+        .map(|s| tr!("container-secret-in", name = s))
         .collect();
     found.extend(dotenv);
     match found.is_empty() {
-        true => Outcome::pass("no secret in the image", "none in ENV, ARG or .env files"),
-        false => Outcome::fail("no secret in the image", found.join(", ")),
+        true => Outcome::pass(tr!("container-no-secret"), tr!("container-no-secret-found")),
+        false => Outcome::fail(tr!("container-no-secret"), found.join(", ")),
     }
 }
 
 fn context_clean(probe: &Probe) -> Outcome {
-    let expected = "no .git, virtualenv or database file in the image";
+    let expected = tr!("container-context-expected");
     let Some(files) = &probe.files else {
-        return Outcome::fail(expected, "the image's files could not be read");
+        return Outcome::fail(expected, tr!("container-files-unread"));
     };
     let found: Vec<&String> = files
         .git
@@ -356,7 +394,7 @@ fn not_listening(probe: &Probe) -> Option<String> {
 }
 
 fn serves_on_port(probe: &Probe) -> Outcome {
-    let expected = format!("listening on PORT={}", probe.port);
+    let expected = tr!("container-port-expected", port = probe.port);
     if let Some(why) = not_listening(probe) {
         return Outcome::fail(expected, why);
     }
@@ -375,7 +413,7 @@ fn serves_on_port(probe: &Probe) -> Outcome {
 
 fn all_interfaces(probe: &Probe) -> Outcome {
     let Some(built) = &probe.as_built else {
-        return Outcome::fail("", text::NO_PROBE);
+        return Outcome::fail("", text::no_probe());
     };
     let port = built.exposed.unwrap_or(8000);
     let expected = text::every_interface(port);
@@ -435,7 +473,7 @@ fn workers(probe: &Probe) -> Outcome {
             expected,
             text::workers(n, probe.workers),
         ),
-        None => Outcome::fail(expected, text::NO_SERVER),
+        None => Outcome::fail(expected, text::no_server()),
     }
 }
 
@@ -456,7 +494,7 @@ fn is_database_error(text: &str) -> bool {
 }
 
 fn alone(probe: &Probe) -> Outcome {
-    let expected = "a database error (PostgreSQL is not there)";
+    let expected = tr!("container-db-error-expected");
     if let Some(exited) = &probe.exited {
         let line = exited
             .log_tail
@@ -470,10 +508,10 @@ fn alone(probe: &Probe) -> Outcome {
         };
     }
     let Some(db) = &probe.database else {
-        return Outcome::fail(expected, text::NOT_DJANGO);
+        return Outcome::fail(expected, text::not_django());
     };
     match (db.vendor.as_str(), &db.error) {
-        ("sqlite", _) => Outcome::fail(expected, text::SQLITE),
+        ("sqlite", _) => Outcome::fail(expected, text::sqlite()),
         ("", Some(error)) if is_database_error(error) => {
             Outcome::pass(expected, text::db_error(error))
         }
@@ -482,7 +520,7 @@ fn alone(probe: &Probe) -> Outcome {
             text::settings_error(error.as_deref().unwrap_or_default()),
         ),
         (_, Some(error)) => Outcome::pass(expected, text::db_error(error)),
-        (_, None) => Outcome::fail(expected, text::CONNECTED),
+        (_, None) => Outcome::fail(expected, text::connected()),
     }
 }
 
@@ -495,10 +533,10 @@ fn describe_services(services: &[Service]) -> String {
 }
 
 fn services(facts: &Facts) -> Outcome {
-    let expected = "app, PostgreSQL and nginx running";
+    let expected = tr!("container-services-expected");
     let stack = &facts.stack;
     if stack.project.is_none() {
-        return Outcome::fail(expected, text::NO_PROJECT);
+        return Outcome::fail(expected, text::no_project());
     }
     let missing: Vec<&str> = [
         (Role::App, "app"),
@@ -529,9 +567,9 @@ fn services(facts: &Facts) -> Outcome {
 }
 
 fn app_running(facts: &Facts) -> Outcome {
-    let expected = "the app's container running";
+    let expected = tr!("container-app-up-expected");
     match facts.stack.with_role(Role::App) {
-        None => Outcome::fail(expected, text::NO_PROJECT),
+        None => Outcome::fail(expected, text::no_project()),
         Some(app) if app.state == ContainerState::Running => {
             Outcome::pass(expected, app.state.name())
         }
@@ -543,31 +581,31 @@ fn app_running(facts: &Facts) -> Outcome {
 }
 
 fn db_volume(facts: &Facts) -> Outcome {
-    let expected = "a named volume on PostgreSQL's data folder";
+    let expected = tr!("container-volume-expected");
     let Some(db) = &facts.stack.db else {
-        return Outcome::fail(expected, text::NO_DB);
+        return Outcome::fail(expected, text::no_db());
     };
     match &db.mount {
         Some(m) if m.named || m.kind == MountKind::Bind => {
             Outcome::pass(expected, text::mount(m.kind.name(), &m.name))
         }
-        Some(_) => Outcome::fail(expected, text::ANONYMOUS),
+        Some(_) => Outcome::fail(expected, text::anonymous()),
         None => Outcome::fail(expected, text::no_mount(&db.data_dir)),
     }
 }
 
 fn app_database(facts: &Facts) -> Outcome {
-    let expected = "the database service's name in the app's database URL";
+    let expected = tr!("container-db-url-expected");
     let stack = &facts.stack;
     let Some(db) = stack.with_role(Role::Db) else {
-        return Outcome::fail(expected, text::NO_DB);
+        return Outcome::fail(expected, text::no_db());
     };
     let Some(url) = &stack.app_database_url else {
-        return Outcome::fail(expected, text::NO_URL);
+        return Outcome::fail(expected, text::no_url());
     };
     let observed = text::url_host(&url.variable, &url.host);
     if ["localhost", "127.0.0.1", "::1", "0.0.0.0"].contains(&url.host.as_str()) {
-        return Outcome::fail(expected, format!("{observed}: {}", text::LOOPBACK));
+        return Outcome::fail(expected, format!("{observed}: {}", text::loopback()));
     }
     match db.aliases.contains(&url.host) {
         true => Outcome::pass(expected, observed),
@@ -579,16 +617,16 @@ fn app_database(facts: &Facts) -> Outcome {
 }
 
 fn migrated(facts: &Facts) -> Outcome {
-    let expected = "the image's migrations applied in PostgreSQL";
+    let expected = tr!("container-migrated-expected");
     let Some(db) = &facts.stack.db else {
-        return Outcome::fail(expected, text::NO_DB);
+        return Outcome::fail(expected, text::no_db());
     };
     let applied = match &db.migrations {
         Ok(applied) => applied,
         Err(why) => return Outcome::fail(expected, why.clone()),
     };
     if applied.is_empty() {
-        return Outcome::fail(expected, text::NONE_APPLIED);
+        return Outcome::fail(expected, text::none_applied());
     }
     let own = facts
         .probe
@@ -613,18 +651,18 @@ fn migrated(facts: &Facts) -> Outcome {
 }
 
 fn published(facts: &Facts, port: u16) -> Outcome {
-    let expected = format!("nginx's port 80 on host port {port}");
+    let expected = tr!("container-published-expected", port = port);
     let Some(nginx) = facts.stack.with_role(Role::Web) else {
-        return Outcome::fail(expected, text::NO_NGINX);
+        return Outcome::fail(expected, text::no_nginx());
     };
     let ports: Vec<String> = nginx.published_80.iter().map(u16::to_string).collect();
     match (nginx.published_80.contains(&port), nginx.state) {
         (true, ContainerState::Running) => {
             Outcome::pass(expected, text::published(&ports.join(", ")))
         }
-        (true, ContainerState::Created) => Outcome::fail(expected, text::CREATED_ONLY),
+        (true, ContainerState::Created) => Outcome::fail(expected, text::created_only()),
         (true, state) => Outcome::fail(expected, text::nginx_is(state.name())),
-        (false, _) if ports.is_empty() => Outcome::fail(expected, text::UNPUBLISHED),
+        (false, _) if ports.is_empty() => Outcome::fail(expected, text::unpublished()),
         (false, _) => Outcome::fail(expected, text::published(&ports.join(", "))),
     }
 }
@@ -643,7 +681,7 @@ const CSRF_COOKIE: &str = "csrftoken";
 fn live(facts: &Facts) -> Outcome {
     let expected = "200 twice, each with a new CSRF cookie";
     let Some(web) = &facts.web else {
-        return Outcome::fail(expected, text::NO_NGINX);
+        return Outcome::fail(expected, text::no_nginx());
     };
     let list: Vec<String> = web.live.iter().map(describe_answer).collect();
     let observed = text::statuses(&list.join(", "));
@@ -657,14 +695,14 @@ fn live(facts: &Facts) -> Outcome {
         .collect();
     match cookies.as_slice() {
         [a, b] if a != b => Outcome::pass(expected, observed),
-        _ => Outcome::fail(expected, text::SAME_COOKIE),
+        _ => Outcome::fail(expected, text::same_cookie()),
     }
 }
 
 fn static_files(facts: &Facts, prefix: &str) -> Outcome {
     let expected = "200 from a file in the shared volume";
     let Some(web) = &facts.web else {
-        return Outcome::fail(expected, text::NO_NGINX);
+        return Outcome::fail(expected, text::no_nginx());
     };
     let answer = web
         .static_file
@@ -672,13 +710,13 @@ fn static_files(facts: &Facts, prefix: &str) -> Outcome {
         .map(describe_answer)
         .unwrap_or_default();
     if web.volume_files == Some(0) {
-        return Outcome::fail(expected, text::EMPTY_VOLUME);
+        return Outcome::fail(expected, text::empty_volume());
     }
     if web.static_file.as_ref().is_none_or(|a| !a.is(200)) {
         return Outcome::fail(expected, text::statuses(&answer));
     }
     match &web.from_disk {
-        None => Outcome::fail(expected, text::NO_SHARED),
+        None => Outcome::fail(expected, text::no_shared()),
         Some(Ok(true)) => Outcome::pass(expected, text::statuses(&answer)),
         Some(Ok(false)) => Outcome::fail(expected, text::not_from_disk(prefix)),
         Some(Err(why)) => Outcome::fail(expected, why.clone()),
@@ -686,13 +724,13 @@ fn static_files(facts: &Facts, prefix: &str) -> Outcome {
 }
 
 fn survives(facts: &Facts) -> Outcome {
-    let expected = "the same data after the database container was replaced";
+    let expected = tr!("container-survives-expected");
     let p = &facts.persistence;
     match (p.container.as_ref(), p.survived.len(), p.lost.is_empty()) {
-        (None, ..) => Outcome::fail(expected, text::NO_DB),
+        (None, ..) => Outcome::fail(expected, text::no_db()),
         (Some(_), n, _) if n > 0 => Outcome::pass(expected, text::survived(n)),
-        (Some(_), ..) if p.older_than_container => Outcome::pass(expected, text::OLDER),
-        (Some(_), 0, false) => Outcome::fail(expected, text::LOST),
-        _ => Outcome::fail(expected, text::NOT_PROVEN),
+        (Some(_), ..) if p.older_than_container => Outcome::pass(expected, text::older()),
+        (Some(_), 0, false) => Outcome::fail(expected, text::lost()),
+        _ => Outcome::fail(expected, text::not_proven()),
     }
 }

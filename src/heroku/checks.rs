@@ -9,25 +9,31 @@ use serde::Deserialize;
 use super::api::Phase;
 use super::dynos::{Crash, DynoState};
 use super::facts::{AppFacts, Facts, Settings};
+use crate::i18n::tr;
 use crate::verdict::{Outcome, Verdict};
 
 /// What the checks observe in words of their own, kept together for
 /// translation.
 mod text {
-    pub(super) const NOT_ASKED: &str = "not asked: nothing answers yet";
-    pub(super) const NOT_DJANGO: &str = "not a Django project (no manage.py at the top of the pushed code): nothing of Django's to check";
-    pub(super) const NO_PROCFILE: &str =
-        "the pushed code has no Procfile (or it declares no process)";
+    use crate::i18n::tr;
+
+    pub(super) fn not_asked() -> String {
+        tr!("heroku-not-asked")
+    }
+    pub(super) fn not_django() -> String {
+        tr!("heroku-not-django")
+    }
+    pub(super) fn no_procfile() -> String {
+        tr!("heroku-no-procfile")
+    }
     pub(super) fn no_procfile_for(module: &str) -> String {
-        format!("{NO_PROCFILE}; for this project: `web: gunicorn {module}`")
+        format!("{}; {}", no_procfile(), tr!("heroku-procfile-for", module = module))
     }
     pub(super) fn r10(dyno: &str, seconds: u64) -> String {
-        format!(
-            "{dyno} crashed: R10 (Boot timeout), the web process did not bind to $PORT within {seconds} s; listen on 0.0.0.0:$PORT (gunicorn does by itself)"
-        )
+        tr!("heroku-r10", dyno = dyno, seconds = seconds)
     }
     pub(super) fn h10(dyno: &str, code: i64) -> String {
-        format!("{dyno} crashed (H10 App crashed): the process exited with status {code}")
+        tr!("heroku-h10", dyno = dyno, code = code)
     }
 }
 
@@ -87,26 +93,23 @@ impl Check {
 
     pub(crate) fn evaluate(&self, facts: &Facts) -> Verdict {
         if !facts.server {
-            return Ok(Outcome::fail(
-                "the fake Heroku running",
-                "it is not running: `deploylab start heroku`",
-            ));
+            return Ok(Outcome::fail(tr!("heroku-running-expected"), tr!("heroku-not-running")));
         }
         let Some(app) = &facts.app else {
             return Ok(match self {
-                Check::HerokuApp {} => Outcome::fail("an app", "no app yet"),
-                _ => Outcome::fail("an app", "no app yet (heroku create)"),
+                Check::HerokuApp {} => Outcome::fail(tr!("heroku-app-expected"), tr!("heroku-no-app")),
+                _ => Outcome::fail(tr!("heroku-app-expected"), tr!("heroku-no-app-create")),
             });
         };
         // Django's settings and migrations are not asked of other apps.
         if !app.django && self.needs_settings() {
             return Ok(Outcome::pass(
-                "Django's settings and migrations, for a Django project",
-                text::NOT_DJANGO,
+                tr!("heroku-django-expected"),
+                text::not_django(),
             ));
         }
         Ok(match self {
-            Check::HerokuApp {} => Outcome::pass("an app", format!("app {}", app.name)),
+            Check::HerokuApp {} => Outcome::pass(tr!("heroku-app-expected"), format!("app {}", app.name)),
             Check::HerokuProcfile { process, program } => procfile(app, process, program),
             Check::HerokuBuildSucceeded {} => build_succeeded(app),
             Check::HerokuReleased {} => released(app),
@@ -128,14 +131,14 @@ fn settings(app: &AppFacts) -> Result<&Settings, String> {
     match &app.settings {
         Some(Ok(settings)) => Ok(settings),
         Some(Err(why)) => Err(why.clone()),
-        None => Err("the app's settings could not be read (deploy it first)".into()),
+        None => Err(tr!("heroku-settings-unread")),
     }
 }
 
 fn procfile(app: &AppFacts, process: &str, program: &str) -> Outcome {
-    let expected = format!("a Procfile `{process}:` process running {program}");
+    let expected = tr!("heroku-procfile-expected", process = process, program = program);
     if !app.pushed {
-        return Outcome::fail(expected, "nothing pushed yet (git push heroku main)");
+        return Outcome::fail(expected, tr!("heroku-nothing-pushed"));
     }
     let procfile = app.procfile.clone().unwrap_or_default();
     match procfile.get(process) {
@@ -143,13 +146,10 @@ fn procfile(app: &AppFacts, process: &str, program: &str) -> Outcome {
             expected,
             match &app.wsgi_module {
                 Some(module) => text::no_procfile_for(module),
-                None => text::NO_PROCFILE.to_string(),
+                None => text::no_procfile(),
             },
         ),
-        None => Outcome::fail(
-            expected,
-            format!("the Procfile declares no `{process}:` process"),
-        ),
+        None => Outcome::fail(expected, tr!("heroku-no-process", process = process)),
         Some(command) => {
             let runs = command
                 .split_whitespace()
@@ -160,18 +160,16 @@ fn procfile(app: &AppFacts, process: &str, program: &str) -> Outcome {
 }
 
 fn build_succeeded(app: &AppFacts) -> Outcome {
-    let expected = "a successful build";
+    let expected = tr!("heroku-build-expected");
     match &app.latest_build {
-        None => Outcome::fail(expected, "no build yet (git push heroku main)"),
-        Some(b) if b.status == Phase::Succeeded => {
-            Outcome::pass(expected, "the latest build succeeded")
-        }
+        None => Outcome::fail(expected, tr!("heroku-no-build")),
+        Some(b) if b.status == Phase::Succeeded => Outcome::pass(expected, tr!("heroku-build-ok")),
         Some(b) => Outcome::fail(
             expected,
-            format!(
-                "the latest build {}: {}",
-                b.status.word(),
-                b.reason.as_deref().unwrap_or("see the push's output")
+            tr!(
+                "heroku-build-failed",
+                status = b.status.word(),
+                reason = b.reason.clone().unwrap_or_else(|| tr!("heroku-see-push")),
             ),
         ),
     }
@@ -182,9 +180,9 @@ fn short(commit: Option<&str>) -> String {
 }
 
 fn released(app: &AppFacts) -> Outcome {
-    let expected = "the latest build released and current";
+    let expected = tr!("heroku-released-expected");
     let Some(latest) = &app.latest_release_of_build else {
-        return Outcome::fail(expected, "no release of a build yet");
+        return Outcome::fail(expected, tr!("heroku-no-release"));
     };
     let current = app.current.as_ref();
     let current_commit = current.and_then(|c| c.commit.as_deref());
@@ -192,47 +190,44 @@ fn released(app: &AppFacts) -> Outcome {
         (Phase::Failed, _) => Outcome::fail(
             expected,
             match latest.release_error.as_deref() {
-                Some(last) => format!("the release phase of v{} failed: {last}", latest.version),
-                None => format!("the release phase of v{} failed", latest.version),
+                Some(last) => format!("{}: {last}", tr!("heroku-release-failed", version = latest.version)),
+                None => tr!("heroku-release-failed", version = latest.version),
             },
         ),
         (Phase::Pending, _) => Outcome::fail(
             expected,
-            format!("v{} is still in its release phase", latest.version),
+            tr!("heroku-release-pending", version = latest.version),
         ),
         (Phase::Succeeded, Some(c)) if c.commit == latest.commit => Outcome::pass(
             expected,
-            format!("v{} runs commit {}", c.version, short(current_commit)),
+            tr!("heroku-runs-commit", version = c.version, commit = short(current_commit)),
         ),
         (Phase::Succeeded, c) => Outcome::fail(
             expected,
-            format!(
-                "the current release (v{}) runs commit {}, not the latest build's {} (a rollback?)",
-                c.map_or(0, |c| c.version),
-                short(current_commit),
-                short(latest.commit.as_deref())
+            tr!(
+                "heroku-rolled-back",
+                version = c.map_or(0, |c| c.version),
+                commit = short(current_commit),
+                latest = short(latest.commit.as_deref()),
             ),
         ),
     }
 }
 
 fn migrated(database: Option<&str>, settings: Result<&Settings, String>) -> Outcome {
-    let expected = "every migration applied";
+    let expected = tr!("heroku-migrated-expected");
     // Without the add-on each dyno has a database file of its own, lost
     // when it restarts: what one dyno migrated, no other sees.
     if database.is_none() {
-        return Outcome::fail(
-            expected,
-            "no Heroku Postgres database: each dyno writes to its own disk, lost on restart",
-        );
+        return Outcome::fail(expected, tr!("heroku-no-database"));
     }
     let unapplied = settings.map(|s| {
         s.unapplied_migrations
-            .ok_or("the app's settings could not be read (deploy it first)")
+            .ok_or_else(|| tr!("heroku-settings-unread"))
     });
     match unapplied {
-        Ok(Ok(0)) => Outcome::pass(expected, "all applied"),
-        Ok(Ok(n)) => Outcome::fail(expected, format!("{n} migration(s) not applied")),
+        Ok(Ok(0)) => Outcome::pass(expected, tr!("heroku-all-applied")),
+        Ok(Ok(n)) => Outcome::fail(expected, tr!("heroku-not-applied", count = n)),
         Ok(Err(why)) => Outcome::fail(expected, why),
         Err(why) => Outcome::fail(expected, why),
     }
@@ -248,26 +243,23 @@ fn debug_off(settings: Result<&Settings, String>) -> Outcome {
 }
 
 fn secret_key(settings: Result<&Settings, String>) -> Outcome {
-    let expected = "a SECRET_KEY of the app's own (50 characters or more)";
+    let expected = tr!("heroku-key-expected");
     match settings {
-        Ok(s) if s.secret_key_insecure => {
-            Outcome::fail(expected, "the development key (django-insecure-…)")
+        Ok(s) if s.secret_key_insecure => Outcome::fail(expected, tr!("heroku-key-insecure")),
+        Ok(s) if s.secret_key_stable == Some(false) => {
+            Outcome::fail(expected, tr!("heroku-key-unstable"))
         }
-        Ok(s) if s.secret_key_stable == Some(false) => Outcome::fail(
-            expected,
-            "a key that differs in each process (made at random at start-up?): sessions and CSRF tokens break between dynos and after restarts; set it as a config var",
-        ),
         Ok(s) if s.secret_key_length >= 50 => {
-            Outcome::pass(expected, format!("{} characters", s.secret_key_length))
+            Outcome::pass(expected, tr!("heroku-key-length", length = s.secret_key_length))
         }
-        Ok(s) => Outcome::fail(expected, format!("only {} characters", s.secret_key_length)),
+        Ok(s) => Outcome::fail(expected, tr!("heroku-key-short", length = s.secret_key_length)),
         Err(why) => Outcome::fail(expected, why),
     }
 }
 
 fn allowed_hosts(name: &str, settings: Result<&Settings, String>) -> Outcome {
     let host = format!("{name}.localhost");
-    let expected = format!("ALLOWED_HOSTS accepting {host}");
+    let expected = tr!("heroku-hosts-expected", host = host);
     match settings {
         Ok(s) => {
             let ok = s.allowed_hosts.iter().any(|h| host_allowed(h, &host));
@@ -279,23 +271,17 @@ fn allowed_hosts(name: &str, settings: Result<&Settings, String>) -> Outcome {
 }
 
 fn web_dyno(app: &AppFacts) -> Outcome {
-    let expected = "a web dyno up, running the current release";
+    let expected = tr!("heroku-dyno-expected");
     let current = app.current.as_ref().map(|c| c.version);
     if app.formation.get("web").copied().unwrap_or(0) == 0 {
-        return Outcome::fail(
-            expected,
-            "no web dynos: the formation has web=0 or no web process (H14)",
-        );
+        return Outcome::fail(expected, tr!("heroku-no-web-dynos"));
     }
     let webs: Vec<_> = app.dynos.iter().filter(|d| d.kind == "web").collect();
     if webs
         .iter()
         .any(|d| d.state == DynoState::Up && Some(d.release) == current)
     {
-        return Outcome::pass(
-            expected,
-            format!("web dyno(s) up on v{}", current.unwrap_or(0)),
-        );
+        return Outcome::pass(expected, tr!("heroku-dynos-up", version = current.unwrap_or(0)));
     }
     let states: Vec<String> = webs
         .iter()
@@ -309,10 +295,10 @@ fn web_dyno(app: &AppFacts) -> Outcome {
         .collect();
     let why = match app.last_app_line.as_deref() {
         None | Some("") => String::new(),
-        Some(last) => format!("; last output: {last}"),
+        Some(last) => tr!("heroku-last-output", line = last),
     };
     let dynos = if states.is_empty() {
-        "no web dyno".to_string()
+        tr!("heroku-no-web-dyno")
     } else {
         states.join(", ")
     };
@@ -331,7 +317,7 @@ fn http(app: &AppFacts, path: &str, status: u16, content_type: Option<&str>) -> 
     }
     // Not asked: nothing runs yet to answer (no app pushed, no release).
     let Some(got) = answer.status else {
-        return Outcome::fail(expected, text::NOT_ASKED);
+        return Outcome::fail(expected, text::not_asked());
     };
     let got_type = answer.header("content-type");
     let type_ok = content_type.is_none_or(|t| got_type.starts_with(t));
@@ -340,24 +326,23 @@ fn http(app: &AppFacts, path: &str, status: u16, content_type: Option<&str>) -> 
         release.and_then(|r| r.parse().ok()) == app.current.as_ref().map(|c| c.version);
     let mut observed = format!("{got} ({got_type})");
     if let Some(code) = answer.header_if_any(super::router::ERROR_HEADER) {
-        observed = format!("{observed}, router error {code}");
+        observed = format!("{observed}, {}", tr!("heroku-router-error", code = code));
     }
     if got == 400 {
-        observed.push_str(", Bad Request: DisallowedHost?");
+        observed.push_str(&format!(", {}", tr!("heroku-bad-request")));
     }
     if (300..400).contains(&got) {
-        let to = answer.header_if_any("location").unwrap_or("nowhere");
-        observed.push_str(&format!(", a redirect to {to}"));
+        let nowhere = tr!("heroku-nowhere");
+        let to = answer.header_if_any("location").unwrap_or(&nowhere);
+        observed.push_str(&format!(", {}", tr!("heroku-redirect", to = to)));
         // This request is HTTPS already: an app redirecting it to HTTPS
         // does not trust the router's X-Forwarded-Proto.
         if to.starts_with(&format!("https://{name}.localhost")) {
-            observed.push_str(
-                " (redirecting HTTPS to HTTPS: set SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https'))",
-            );
+            observed.push_str(&format!(" ({})", tr!("heroku-https-loop")));
         }
     }
     if got == status && type_ok && !served_current {
-        observed.push_str(", but served by a dyno of an older release");
+        observed.push_str(&format!(", {}", tr!("heroku-older-release")));
     }
     Outcome::new(
         got == status && type_ok && served_current,

@@ -11,38 +11,46 @@ use k8s_openapi::api::core::v1::{Container, Pod, Service};
 use serde::Deserialize;
 
 use super::facts::Facts;
+use crate::i18n::tr;
 use crate::verdict::{Outcome, Verdict};
 
 /// What the checks observe, in words of their own, kept together for
 /// translation.
 mod text {
-    pub(super) const NO_CLUSTER: &str = "the cluster does not answer: `deploylab start k8s`, then `eval \"$(deploylab k8s env)\"`";
-    pub(super) const NO_DEPLOYMENT: &str =
-        "no Deployment of your app yet: `kubectl apply -f` your manifests";
-    pub(super) const NO_SERVICE: &str = "no Service selects your app's pods";
+    use crate::i18n::tr;
+
+    pub(super) fn no_cluster() -> String {
+        tr!("k8s-no-cluster")
+    }
+    pub(super) fn no_deployment() -> String {
+        tr!("k8s-no-deployment")
+    }
+    pub(super) fn no_service() -> String {
+        tr!("k8s-no-service")
+    }
     pub(super) fn waiting_observed(name: &str) -> String {
-        format!("deployment \"{name}\": Waiting for deployment spec update to be observed...")
+        tr!("k8s-waiting-observed", name = name)
     }
     pub(super) fn deadline(name: &str) -> String {
-        format!("deployment \"{name}\" exceeded its progress deadline")
+        tr!("k8s-deadline", name = name)
     }
     pub(super) fn not_updated(name: &str, updated: i32, replicas: i32) -> String {
-        format!("Waiting for deployment \"{name}\" rollout to finish: {updated} out of {replicas} new replicas have been updated...")
+        tr!("k8s-not-updated", name = name, updated = updated, replicas = replicas)
     }
     pub(super) fn old_pending(name: &str, old: i32) -> String {
-        format!("Waiting for deployment \"{name}\" rollout to finish: {old} old replicas are pending termination...")
+        tr!("k8s-old-pending", name = name, old = old)
     }
     pub(super) fn not_available(name: &str, available: i32, updated: i32) -> String {
-        format!("Waiting for deployment \"{name}\" rollout to finish: {available} of {updated} updated replicas are available...")
+        tr!("k8s-not-available", name = name, available = available, updated = updated)
     }
     pub(super) fn rolled_out(name: &str) -> String {
-        format!("deployment \"{name}\" successfully rolled out")
+        tr!("k8s-rolled-out", name = name)
     }
     pub(super) fn pull_back_off(image: &str, policy: &str) -> String {
-        format!("the cluster cannot pull {image} (ImagePullBackOff, imagePullPolicy {policy}): a local image needs a tag other than :latest, or `imagePullPolicy: IfNotPresent`; on kind, also `kind load docker-image {image}`")
+        tr!("k8s-pull-back-off", image = image, policy = policy)
     }
     pub(super) fn missing_image(image: &str) -> String {
-        format!("{image} is not in the cluster's images: build it (`docker build -t {image} .`; on kind, `kind load docker-image {image}`)")
+        tr!("k8s-missing-image", image = image)
     }
     pub(super) fn crash_loop(pod: &str, restarts: i32, log: &str) -> String {
         let lines: Vec<&str> = log.trim().lines().collect();
@@ -54,16 +62,16 @@ mod text {
         format!("pod {pod} is in CrashLoopBackOff ({restarts} restarts): it exits soon after it starts (`kubectl logs {pod} --previous`){log}")
     }
     pub(super) fn not_ready(pod: &str, why: &str) -> String {
-        format!("pod {pod} is not Ready: {why}")
+        tr!("k8s-not-ready", pod = pod, why = why)
     }
     pub(super) fn no_endpoints(service: &str) -> String {
-        format!("Service {service} has no ready endpoints: its selector matches none of your ready pods (compare `kubectl get svc {service} -o wide` with `kubectl get pods --show-labels`)")
+        tr!("k8s-no-endpoints", service = service)
     }
     pub(super) fn disallowed(service: &str) -> String {
-        format!("Service {service} answers 400 (Django's DisallowedHost): requests through a Service carry the pod's address as Host; allow it in ALLOWED_HOSTS (e.g. from an env variable set to '*' in the cluster)")
+        tr!("k8s-disallowed", service = service)
     }
     pub(super) fn target_port(service: &str, why: &str) -> String {
-        format!("Service {service} selects ready pods but nothing answers on its targetPort: {why}")
+        tr!("k8s-target-port", service = service, why = why)
     }
 }
 
@@ -112,27 +120,27 @@ impl Check {
 
     pub(crate) fn evaluate(&self, facts: &Facts) -> Verdict {
         if let Err(why) = &facts.api {
-            return Ok(Outcome::fail("the cluster answering", format!("{}: {why}", text::NO_CLUSTER)));
+            return Ok(Outcome::fail(tr!("k8s-cluster-expected"), format!("{}: {why}", text::no_cluster())));
         }
         if let Check::ClusterReachable {} = self {
             let version = facts.api.as_deref().unwrap_or_default();
-            return Ok(Outcome::pass("the cluster answering", format!("Kubernetes {version}")));
+            return Ok(Outcome::pass(tr!("k8s-cluster-expected"), format!("Kubernetes {version}")));
         }
         let apps = facts.app_deployments();
         if apps.is_empty() {
-            return Ok(Outcome::fail("a Deployment of your app", text::NO_DEPLOYMENT));
+            return Ok(Outcome::fail(tr!("k8s-deployment-expected"), text::no_deployment()));
         }
         let mut outcomes = apps.iter().map(|d| match self {
             Check::ImageAvailable {} => image_available(facts, d),
-            Check::DeploymentApplied {} => Outcome::pass("a Deployment of your app", format!("deployment {}", name(d))),
+            Check::DeploymentApplied {} => Outcome::pass(tr!("k8s-deployment-expected"), format!("deployment {}", name(d))),
             Check::RolledOut {} => rolled_out(d),
             Check::PodsReady {} => pods_ready(facts, d),
             Check::ServiceSelects {} => service_selects(facts, d),
             Check::ServiceAnswers { .. } => service_answers(facts, d),
-            Check::ReadinessProbe {} => per_container(d, "a readiness probe on each container", |c| {
+            Check::ReadinessProbe {} => per_container(d, &tr!("k8s-readiness-expected"), |c| {
                 c.readiness_probe.is_some()
             }),
-            Check::Resources {} => per_container(d, "CPU and memory requests and limits on each container", |c| {
+            Check::Resources {} => per_container(d, &tr!("k8s-resources-expected"), |c| {
                 let r = c.resources.clone().unwrap_or_default();
                 let has = |m: &Option<std::collections::BTreeMap<String, _>>| {
                     m.as_ref().is_some_and(|m| m.contains_key("cpu") && m.contains_key("memory"))
@@ -198,7 +206,7 @@ pub(crate) fn rollout(d: &Deployment) -> Result<String, String> {
 }
 
 fn rolled_out(d: &Deployment) -> Outcome {
-    let expected = "the rollout finished (kubectl rollout status)";
+    let expected = tr!("k8s-rollout-expected");
     match rollout(d) {
         Ok(done) => Outcome::pass(expected, done),
         Err(waiting) => Outcome::fail(expected, waiting),
@@ -271,8 +279,8 @@ fn why_not_ready(facts: &Facts, pod: &Pod) -> String {
         .find(|e| e.reason.as_deref() == Some("Unhealthy"))
         .and_then(|e| e.message.clone());
     match probe {
-        Some(message) => format!("{message} (check the probe's path and port; Django answers 400 to a Host not in ALLOWED_HOSTS)"),
-        None => "its containers are starting".into(),
+        Some(message) => tr!("k8s-probe-failing", message = message),
+        None => tr!("k8s-starting"),
     }
 }
 
@@ -285,9 +293,9 @@ fn pod_policy(pod: &Pod, container: &str) -> String {
 }
 
 fn pods_ready(facts: &Facts, d: &Deployment) -> Outcome {
-    let expected = "every pod of the current ReplicaSet Ready";
+    let expected = tr!("k8s-ready-expected");
     let Some(rs) = current_replica_set(facts, d) else {
-        return Outcome::fail(expected, format!("deployment {} has no ReplicaSet yet", name(d)));
+        return Outcome::fail(expected, tr!("k8s-no-replica-set", deployment = name(d)));
     };
     let replicas = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
     let pods = pods_of(facts, rs);
@@ -302,7 +310,7 @@ fn pods_ready(facts: &Facts, d: &Deployment) -> Outcome {
 }
 
 fn image_available(facts: &Facts, d: &Deployment) -> Outcome {
-    let expected = "the app's image available to the cluster";
+    let expected = tr!("k8s-image-expected");
     for c in containers(d) {
         let image = c.image.clone().unwrap_or_default();
         let policy = c.image_pull_policy.clone().unwrap_or_default();
@@ -364,29 +372,29 @@ fn ready_endpoints(facts: &Facts, service: &Service) -> usize {
 }
 
 fn service_selects(facts: &Facts, d: &Deployment) -> Outcome {
-    let expected = "a Service selecting your ready pods";
+    let expected = tr!("k8s-selects-expected");
     let services = services_of(facts, d);
     let Some(first) = services.first() else {
         let others: Vec<&str> = facts.services.iter().filter_map(|s| s.metadata.name.as_deref()).filter(|n| *n != "kubernetes").collect();
         return Outcome::fail(expected, match others.is_empty() {
-            true => text::NO_SERVICE.to_string(),
-            false => format!("{}: {} select other labels than the pods' (selector vs. template labels)", text::NO_SERVICE, others.join(", ")),
+            true => text::no_service(),
+            false => format!("{}: {} select other labels than the pods' (selector vs. template labels)", text::no_service(), others.join(", ")),
         });
     };
     for s in &services {
         let n = ready_endpoints(facts, s);
         if n > 0 {
-            return Outcome::pass(expected, format!("service {} → {n} ready endpoints", s.metadata.name.as_deref().unwrap_or_default()));
+            return Outcome::pass(expected, tr!("k8s-endpoints", service = s.metadata.name.as_deref().unwrap_or_default(), count = n));
         }
     }
     Outcome::fail(expected, text::no_endpoints(first.metadata.name.as_deref().unwrap_or_default()))
 }
 
 fn service_answers(facts: &Facts, d: &Deployment) -> Outcome {
-    let expected = "your Service answering with a live Django page";
+    let expected = tr!("k8s-answers-expected");
     let services = services_of(facts, d);
     if services.is_empty() {
-        return Outcome::fail(expected, text::NO_SERVICE);
+        return Outcome::fail(expected, text::no_service());
     }
     let mut last = String::new();
     for s in services {
@@ -403,17 +411,17 @@ fn service_answers(facts: &Facts, d: &Deployment) -> Outcome {
             .map(|c| c.split(';').next().unwrap_or_default())
             .collect();
         if answers.len() >= 2 && cookies.len() >= 2 && cookies[0] != cookies[1] {
-            return Outcome::pass(expected, format!("service {name}: HTTP 200 with a fresh CSRF cookie each time ({})", answers[0].url));
+            return Outcome::pass(expected, tr!("k8s-answers-live", service = name, url = answers[0].url));
         }
         last = match answers.first() {
             Some(a) if a.status == Some(400) => text::disallowed(name),
             Some(a) if a.status == Some(503) => text::target_port(name, &a.body.chars().take(300).collect::<String>()),
             Some(a) => match (&a.status, &a.error) {
-                (Some(code), _) => format!("service {name}: HTTP {code} without a live Django page ({})", a.url),
+                (Some(code), _) => tr!("k8s-answers-not-live", service = name, code = code, url = a.url),
                 (None, Some(e)) => format!("service {name}: {e}"),
-                (None, None) => format!("service {name}: no answer"),
+                (None, None) => tr!("k8s-answers-none", service = name),
             },
-            None => format!("service {name}: not asked"),
+            None => tr!("k8s-answers-not-asked", service = name),
         };
     }
     Outcome::fail(expected, last)
@@ -422,20 +430,20 @@ fn service_answers(facts: &Facts, d: &Deployment) -> Outcome {
 fn per_container(d: &Deployment, expected: &str, has: impl Fn(&Container) -> bool) -> Outcome {
     let missing: Vec<String> = containers(d).iter().filter(|c| !has(c)).map(|c| c.name.clone()).collect();
     match missing.is_empty() {
-        true => Outcome::pass(expected, format!("deployment {}: every container", name(d))),
-        false => Outcome::fail(expected, format!("deployment {}: not on {}", name(d), missing.join(", "))),
+        true => Outcome::pass(expected, tr!("k8s-every-container", deployment = name(d))),
+        false => Outcome::fail(expected, tr!("k8s-not-on", deployment = name(d), containers = missing.join(", "))),
     }
 }
 
 fn settings_from_secret(d: &Deployment) -> Outcome {
-    let expected = "settings from a Secret (env valueFrom secretKeyRef or envFrom secretRef)";
+    let expected = tr!("k8s-secret-expected");
     let from_secret = containers(d).iter().any(|c| {
         c.env.iter().flatten().any(|e| e.value_from.as_ref().is_some_and(|v| v.secret_key_ref.is_some()))
             || c.env_from.iter().flatten().any(|e| e.secret_ref.is_some())
     });
     match from_secret {
-        true => Outcome::pass(expected, format!("deployment {} reads a Secret", name(d))),
-        false => Outcome::fail(expected, format!("deployment {} reads no Secret: its secrets are in the manifest or the image", name(d))),
+        true => Outcome::pass(expected, tr!("k8s-reads-secret", deployment = name(d))),
+        false => Outcome::fail(expected, tr!("k8s-reads-no-secret", deployment = name(d))),
     }
 }
 
