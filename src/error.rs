@@ -93,14 +93,14 @@ pub(crate) enum Error {
     NotForThisLab {
         command: &'static str,
         lab: String,
-        why: &'static str,
+        why: String,
     },
 
     #[error("{}: {why}", path.display())]
     BadSubmission { path: PathBuf, why: String },
 
     #[error("{}: {why}", path.display())]
-    AppFolder { path: PathBuf, why: &'static str },
+    AppFolder { path: PathBuf, why: String },
 
     #[error("{}", tr!("error-no-such-app", app = app, known = known))]
     NoSuchApp { app: String, known: String },
@@ -144,7 +144,7 @@ pub(crate) enum Error {
     MissingTool {
         tool: &'static str,
         purpose: &'static str,
-        fix: &'static str,
+        fix: String,
     },
 
     #[error("{}", tr!("error-boot-timeout", lab = lab, seconds = seconds, detail = detail))]
@@ -277,7 +277,7 @@ impl Error {
             DockerUnreachable { .. } => tr!("hint-docker-unreachable"),
             PortTaken { .. } => tr!("hint-port-taken"),
             ProxyPortTaken { .. } => tr!("hint-proxy-port-taken"),
-            MissingTool { fix, .. } => (*fix).to_string(),
+            MissingTool { fix, .. } => fix.clone(),
             BootTimeout { .. } => tr!("hint-boot-timeout"),
             ContainerGone { lab } => tr!("hint-container-gone", lab = lab),
             _ => return None,

@@ -202,7 +202,7 @@ fn missing_git() -> Error {
     Error::MissingTool {
         tool: "git",
         purpose: "prepare the lab's git repository",
-        fix: "Install git (`sudo apt-get install git`).",
+        fix: "Install git (`sudo apt-get install git`).".to_string(),
     }
 }
 

@@ -93,12 +93,20 @@ pub(crate) struct ShellTarget {
 
 /// Messages of the seam's defaults, kept together for translation.
 mod text {
-    pub(super) const NO_MACHINE: &str = "it has no machine to log into.";
-    pub(super) const NO_SOLUTION: &str = "it has no reference solution to run.";
-    pub(super) const NO_SUBMISSIONS: &str = "its work cannot be submitted yet.";
+    use crate::i18n::tr;
+
+    pub(super) fn no_machine() -> String {
+        tr!("seam-no-machine")
+    }
+    pub(super) fn no_solution() -> String {
+        tr!("seam-no-solution")
+    }
+    pub(super) fn no_submissions() -> String {
+        tr!("seam-no-submissions")
+    }
 
     pub(super) fn one_machine(kind: &str) -> String {
-        format!("a lab of environment `{kind}` has no machines to list: `machines:` is for VM labs")
+        tr!("seam-one-machine", kind = kind)
     }
 }
 
@@ -124,7 +132,9 @@ pub(crate) trait Environment {
 
     /// Why `ssh`, `shell` and `restart` are not for this lab's
     /// environment (shown after "`ssh` is not available for lab X:").
-    const WITHOUT_MACHINE: &'static str = text::NO_MACHINE;
+    fn without_machine() -> String {
+        text::no_machine()
+    }
 
     /// Whether a lab of this environment may have several machines
     /// (`machines:` in lab.yaml).
@@ -241,7 +251,7 @@ pub(crate) trait Environment {
         _running: &Self::Running,
         _machine: Option<&str>,
     ) -> Result<Command> {
-        Err(not_for_this_lab(lab, "solve", text::NO_SOLUTION))
+        Err(not_for_this_lab(lab, "solve", text::no_solution()))
     }
 
     /// The system's ssh client, logged into one of the lab's machines
@@ -252,13 +262,13 @@ pub(crate) trait Environment {
         _running: &Self::Running,
         _machine: Option<&str>,
     ) -> Result<Command> {
-        Err(not_for_this_lab(lab, "ssh", Self::WITHOUT_MACHINE))
+        Err(not_for_this_lab(lab, "ssh", Self::without_machine()))
     }
 
     /// Where `deploylab shell` opens a login shell (None: the first
     /// machine).
     fn shell(lab: &Lab, _running: &Self::Running, _machine: Option<&str>) -> Result<ShellTarget> {
-        Err(not_for_this_lab(lab, "shell", Self::WITHOUT_MACHINE))
+        Err(not_for_this_lab(lab, "shell", Self::without_machine()))
     }
 
     /// Reboots the lab's machines, or one (`deploylab restart`, and after
@@ -270,7 +280,7 @@ pub(crate) trait Environment {
         _running: &Self::Running,
         _machine: Option<&str>,
     ) -> Result<()> {
-        Err(not_for_this_lab(lab, "restart", Self::WITHOUT_MACHINE))
+        Err(not_for_this_lab(lab, "restart", Self::without_machine()))
     }
 
     /// The student's work (`submit`): its description and its files
@@ -281,7 +291,7 @@ pub(crate) trait Environment {
         lab: &Lab,
         _running: &Self::Running,
     ) -> Result<(Self::Work, Vec<u8>)> {
-        Err(not_for_this_lab(lab, "submit", text::NO_SUBMISSIONS))
+        Err(not_for_this_lab(lab, "submit", text::no_submissions()))
     }
 
     /// How to start a fresh environment for grading this work (a VM
@@ -309,7 +319,7 @@ pub(crate) trait Environment {
         _work: &Self::Work,
         _files: &[u8],
     ) -> Result<Vec<String>> {
-        Err(not_for_this_lab(lab, "grade", text::NO_SUBMISSIONS))
+        Err(not_for_this_lab(lab, "grade", text::no_submissions()))
     }
 
     /// Why a graded environment must get no points though its checks ran
@@ -348,11 +358,11 @@ pub(crate) fn check_machines<E: Environment>(lab: &Lab) -> Result<()> {
 }
 
 /// `command` is not for `lab`, because `why`.
-pub(crate) fn not_for_this_lab(lab: &Lab, command: &'static str, why: &'static str) -> Error {
+pub(crate) fn not_for_this_lab(lab: &Lab, command: &'static str, why: impl Into<String>) -> Error {
     Error::NotForThisLab {
         command,
         lab: lab.id.clone(),
-        why,
+        why: why.into(),
     }
 }
 

@@ -500,3 +500,108 @@ heroku-nowhere = nowhere
 heroku-redirect = a redirect to { $to }
 heroku-https-loop = redirecting HTTPS to HTTPS: set SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https')
 heroku-older-release = but served by a dyno of an older release
+
+## Defaults of the seam (seam.rs)
+
+seam-no-machine = it has no machine to log into.
+seam-no-solution = it has no reference solution to run.
+seam-no-submissions = its work cannot be submitted yet.
+seam-one-machine = a lab of environment `{ $kind }` has no machines to list: `machines:` is for VM labs
+
+## Starting the k8s lab (k8s/mod.rs)
+
+k8s-start-no-machine = the k8s lab has no VM: your pods run as containers on your own Docker engine (`kubectl exec deploy/<name> -- sh` opens a shell in one).
+k8s-start-no-repo = here your own folder is the work: run start in it, or give it with --dir
+k8s-start-no-ports = the cluster's ports are its own (the API's is in the kubeconfig; NodePorts answer on 127.0.0.1)
+k8s-start-alive = running
+k8s-start-dead = stopped (`start` again)
+k8s-start-no-kind = kind is not installed here (https://kind.sigs.k8s.io): use the built-in cluster (--backend builtin, the default without kind)
+
+## Starting the container lab (compose/mod.rs)
+
+container-start-no-vm = the container lab has no VM: your containers run on your own Docker engine (`docker-compose exec <service> sh`).
+container-start-not-a-folder = not a folder (give your app's folder with --dir)
+container-start-no-docker-cli = Install Docker's command-line client (Debian: docker.io) and Compose (docker-compose).
+container-start-no-repo = here your own folder is the work: run start in it, or give it with --dir
+container-start-no-ports = the ports are your Compose file's (nginx publishes 80)
+container-start-ready = ready
+container-start-no-clone = git could not clone the course's blog here
+container-start-proxy-down = package proxy stopped (`start` again)
+container-start-big-image = the image is { $mb } MB: a slim base, `pip install --no-cache-dir` and a .dockerignore keep it small
+container-start-many-layers = the image has { $layers } layers: join related RUN lines with &&
+container-start-probe-ran = the first check of a new image runs it alone for a while (up to { $seconds } s)
+
+## Starting the heroku lab (heroku/lab.rs)
+
+heroku-start-no-vm = it has no VM; use the heroku CLI and git after `eval "$(deploylab heroku env)"`.
+heroku-start-no-heroku-cli = Install the real heroku CLI (`npm install -g heroku`) and put it on PATH.
+heroku-start-alive = running
+heroku-start-dead = stopped (`start` again)
+heroku-start-where-it-is = https://localhost:{ $api } http://<app>.localhost:{ $router }/
+heroku-start-place = fake Heroku, pid { $pid }, API :{ $api }
+heroku-start-router = 127.0.0.1:{ $port } (router)
+
+## Starting a VM lab (vm/mod.rs)
+
+vm-start-no-ssh-client = no `ssh` client on PATH; `deploylab shell` opens a shell without one.
+vm-start-gone = gone (start it again)
+vm-start-no-apps = a VM lab judges its one VM; `--app` names a heroku app
+vm-start-only-the-labs = only the lab's own repositories
+vm-start-asked-django = slower this time: something changed since the last check (or the VM rebooted), so Django was asked afresh and the app may have been started through its socket; the next check reuses the answer
+vm-start-measured-disk = the engine measured how much the VM has written to disk, as it does every 10 minutes
+vm-start-out-of-processes = the VM ran { $current } processes of the { $limit } it may (a fork bomb?)
+vm-start-over-disk = the VM wrote { $written } to disk, over the { $limit } a graded VM may write
+vm-start-no-machine-facts = lab '{ $lab }' has no machine '{ $machine }' to check
+vm-start-on = { $machine }: { $note }
+
+## What `start` prints for a VM lab (vm/mod.rs)
+
+vm-ready =
+    Lab { $lab } is ready: a Debian 12 "VM" with hostname { $lab }.
+
+      { $ssh }
+
+      (or: deploylab ssh)   user: { $user }, sudo without password (password: { $user })
+      the VM's port 80 is at { $url }{ $repo }
+
+    Next: work through the course, then `deploylab check`. `deploylab stop` removes the VM.
+vm-your-repo = your repository { $source } is served too: { $clone }
+vm-ready-several =
+    Lab { $lab } is ready: { $count } Debian 12 "VMs", { $names }, on one network where they reach each other by name.
+    { $logins }
+
+      (or: deploylab ssh --machine <name>)   user: { $user }, sudo without password (password: { $user })
+      their port 80: { $http }{ $repo }{ $ansible }
+
+    Next: work through the course, then `deploylab check`. `deploylab stop` removes the VMs.
+
+## What `start` prints for the container, heroku and k8s labs
+
+ready-standins = Offline stand-ins for the official images (made by deploylab from Debian's packages):
+container-place = your Docker engine, { $dir }
+container-ready = The container lab is ready for { $dir }.
+container-ready-no-code = This folder has no Dockerfile or manage.py yet. The course's blog:
+container-ready-pip = `pip install` in a Dockerfile or a container asks deploylab's package proxy at { $proxy }
+container-ready-cached = (cached wheels; anything else is fetched through your machine when it is online).
+container-ready-next = Next, in { $dir }: a Dockerfile (`docker build -t blog .`), then docker-compose.yml
+container-ready-compose = and `docker-compose up -d --build`.
+container-ready-check = `deploylab check` checks your work from outside; `deploylab stop` stops the proxy
+container-ready-yours = (your Compose project is yours: `docker-compose down`).
+container-standin-pulled = a pulled image holds the official names
+heroku-ready = The fake Heroku is ready: API and git at https://localhost:{ $api }, apps at http://<app>.localhost:{ $router }/
+heroku-ready-env = Point the real heroku CLI and git at it (in each new terminal):
+heroku-ready-blog = The course's blog, to deploy:
+heroku-ready-next = Then follow the course: heroku create, git push heroku main, heroku ps:scale web=1, …
+heroku-ready-check = `deploylab check` checks your work; `deploylab stop` stops the fake (your apps are kept).
+k8s-place = built-in cluster, { $dir }
+k8s-kind-not-used = ; kind was not used: { $why }
+k8s-builtin = deploylab's built-in single-node cluster answers at { $server }
+k8s-builtin-pods = your pods run as containers on your Docker engine{ $why }
+k8s-kind = a kind cluster, `{ $name }`.
+k8s-kind-load = Images you build reach its node with `kind load docker-image IMAGE --name { $name }`.
+k8s-ready = The k8s lab is ready for { $dir }: { $cluster }
+k8s-ready-env = Point kubectl at it in your shell:
+k8s-ready-pip = `pip install` in a Dockerfile asks deploylab's package proxy at { $proxy }.
+k8s-ready-next = Next, in { $dir }: build your image with a tag (`docker build -t blog:1 .`), write a Deployment
+k8s-ready-apply = and a Service, `kubectl apply -f` them, then `kubectl rollout status deployment/<name>`.
+k8s-ready-check = `deploylab check` checks the cluster through its API; `deploylab stop` removes it.

@@ -500,3 +500,108 @@ heroku-nowhere = lugar nenhum
 heroku-redirect = um redirecionamento para { $to }
 heroku-https-loop = redirecionando HTTPS para HTTPS: defina SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https')
 heroku-older-release = mas servido por um dyno de um release mais antigo
+
+## Defaults of the seam (seam.rs)
+
+seam-no-machine = ele não tem máquina para entrar.
+seam-no-solution = ele não tem solução de referência para rodar.
+seam-no-submissions = o trabalho dele ainda não pode ser entregue.
+seam-one-machine = um lab do ambiente `{ $kind }` não tem máquinas para listar: `machines:` é para labs de VM
+
+## Starting the k8s lab (k8s/mod.rs)
+
+k8s-start-no-machine = o lab k8s não tem VM: os seus pods rodam como contêineres no seu próprio Docker (`kubectl exec deploy/<name> -- sh` abre um shell num deles).
+k8s-start-no-repo = aqui o trabalho é a sua própria pasta: rode o start dentro dela, ou indique-a com --dir
+k8s-start-no-ports = as portas do cluster são dele (a da API está no kubeconfig; os NodePorts respondem em 127.0.0.1)
+k8s-start-alive = rodando
+k8s-start-dead = parado (`start` de novo)
+k8s-start-no-kind = o kind não está instalado aqui (https://kind.sigs.k8s.io): use o cluster embutido (--backend builtin, o padrão sem kind)
+
+## Starting the container lab (compose/mod.rs)
+
+container-start-no-vm = o lab container não tem VM: os seus contêineres rodam no seu próprio Docker (`docker-compose exec <service> sh`).
+container-start-not-a-folder = não é uma pasta (indique a pasta da sua aplicação com --dir)
+container-start-no-docker-cli = Instale o cliente de linha de comando do Docker (no Debian: docker.io) e o Compose (docker-compose).
+container-start-no-repo = aqui o trabalho é a sua própria pasta: rode o start dentro dela, ou indique-a com --dir
+container-start-no-ports = as portas são as do seu arquivo do Compose (o nginx publica a 80)
+container-start-ready = pronto
+container-start-no-clone = o git não conseguiu clonar o blog do curso aqui
+container-start-proxy-down = proxy de pacotes parado (`start` de novo)
+container-start-big-image = a imagem tem { $mb } MB: uma base slim, `pip install --no-cache-dir` e um .dockerignore a mantêm pequena
+container-start-many-layers = a imagem tem { $layers } camadas: junte as linhas RUN relacionadas com &&
+container-start-probe-ran = a primeira verificação de uma imagem nova a roda sozinha por um tempo (até { $seconds } s)
+
+## Starting the heroku lab (heroku/lab.rs)
+
+heroku-start-no-vm = ele não tem VM; use o heroku CLI e o git depois de `eval "$(deploylab heroku env)"`.
+heroku-start-no-heroku-cli = Instale o heroku CLI de verdade (`npm install -g heroku`) e coloque-o no PATH.
+heroku-start-alive = rodando
+heroku-start-dead = parado (`start` de novo)
+heroku-start-where-it-is = https://localhost:{ $api } http://<app>.localhost:{ $router }/
+heroku-start-place = Heroku de mentira, pid { $pid }, API :{ $api }
+heroku-start-router = 127.0.0.1:{ $port } (roteador)
+
+## Starting a VM lab (vm/mod.rs)
+
+vm-start-no-ssh-client = nenhum cliente `ssh` no PATH; o `deploylab shell` abre um shell sem ele.
+vm-start-gone = sumiu (inicie de novo)
+vm-start-no-apps = um lab de VM julga a sua única VM; `--app` indica uma app do heroku
+vm-start-only-the-labs = só os repositórios do próprio lab
+vm-start-asked-django = mais lento desta vez: algo mudou desde a última verificação (ou a VM reiniciou), então o Django foi perguntado de novo e a aplicação pode ter sido iniciada pelo socket; a próxima verificação reaproveita a resposta
+vm-start-measured-disk = o Docker mediu quanto a VM escreveu em disco, como faz a cada 10 minutos
+vm-start-out-of-processes = a VM rodou { $current } processos dos { $limit } que pode (uma fork bomb?)
+vm-start-over-disk = a VM escreveu { $written } em disco, acima dos { $limit } que uma VM corrigida pode escrever
+vm-start-no-machine-facts = o lab '{ $lab }' não tem a máquina '{ $machine }' para verificar
+vm-start-on = { $machine }: { $note }
+
+## What `start` prints for a VM lab (vm/mod.rs)
+
+vm-ready =
+    O lab { $lab } está pronto: uma "VM" Debian 12 com o hostname { $lab }.
+
+      { $ssh }
+
+      (ou: deploylab ssh)   usuário: { $user }, sudo sem senha (senha: { $user })
+      a porta 80 da VM está em { $url }{ $repo }
+
+    Agora: siga o curso e depois rode `deploylab check`. O `deploylab stop` remove a VM.
+vm-your-repo = o seu repositório { $source } também é servido: { $clone }
+vm-ready-several =
+    O lab { $lab } está pronto: { $count } "VMs" Debian 12, { $names }, numa rede em que elas se alcançam pelo nome.
+    { $logins }
+
+      (ou: deploylab ssh --machine <nome>)   usuário: { $user }, sudo sem senha (senha: { $user })
+      a porta 80 delas: { $http }{ $repo }{ $ansible }
+
+    Agora: siga o curso e depois rode `deploylab check`. O `deploylab stop` remove as VMs.
+
+## What `start` prints for the container, heroku and k8s labs
+
+ready-standins = Substitutos sem internet para as imagens oficiais (feitos pelo deploylab a partir dos pacotes do Debian):
+container-place = o seu Docker, { $dir }
+container-ready = O lab container está pronto para { $dir }.
+container-ready-no-code = Esta pasta ainda não tem Dockerfile nem manage.py. O blog do curso:
+container-ready-pip = o `pip install` num Dockerfile ou num contêiner pede ao proxy de pacotes do deploylab em { $proxy }
+container-ready-cached = (wheels em cache; o resto é buscado pela sua máquina quando ela está online).
+container-ready-next = Agora, em { $dir }: um Dockerfile (`docker build -t blog .`), depois o docker-compose.yml
+container-ready-compose = e `docker-compose up -d --build`.
+container-ready-check = o `deploylab check` verifica o seu trabalho de fora; o `deploylab stop` para o proxy
+container-ready-yours = (o seu projeto do Compose é seu: `docker-compose down`).
+container-standin-pulled = uma imagem baixada ocupa os nomes oficiais
+heroku-ready = O Heroku de mentira está pronto: API e git em https://localhost:{ $api }, apps em http://<app>.localhost:{ $router }/
+heroku-ready-env = Aponte o heroku CLI de verdade e o git para ele (em cada terminal novo):
+heroku-ready-blog = O blog do curso, para o deploy:
+heroku-ready-next = Depois siga o curso: heroku create, git push heroku main, heroku ps:scale web=1, …
+heroku-ready-check = o `deploylab check` verifica o seu trabalho; o `deploylab stop` para o Heroku de mentira (as suas apps são mantidas).
+k8s-place = cluster embutido, { $dir }
+k8s-kind-not-used = ; o kind não foi usado: { $why }
+k8s-builtin = o cluster embutido de um nó só do deploylab responde em { $server }
+k8s-builtin-pods = os seus pods rodam como contêineres no seu Docker{ $why }
+k8s-kind = um cluster kind, `{ $name }`.
+k8s-kind-load = As imagens que você constrói chegam ao nó dele com `kind load docker-image IMAGE --name { $name }`.
+k8s-ready = O lab k8s está pronto para { $dir }: { $cluster }
+k8s-ready-env = Aponte o kubectl para ele no seu shell:
+k8s-ready-pip = o `pip install` num Dockerfile pede ao proxy de pacotes do deploylab em { $proxy }.
+k8s-ready-next = Agora, em { $dir }: construa a sua imagem com uma tag (`docker build -t blog:1 .`), escreva um Deployment
+k8s-ready-apply = e um Service, aplique-os com `kubectl apply -f` e depois `kubectl rollout status deployment/<name>`.
+k8s-ready-check = o `deploylab check` verifica o cluster pela API dele; o `deploylab stop` o remove.

@@ -9,7 +9,9 @@ impl Environment for Compose {
     type Facts = Facts;
     type Work = submission::ContainerWork;
 
-    const WITHOUT_MACHINE: &'static str = text::NO_VM;
+    fn without_machine() -> String {
+        text::no_vm()
+    }
 
     async fn start(
         ctx: &Ctx<'_>,
@@ -18,12 +20,12 @@ impl Environment for Compose {
         previous: Option<Running>,
         options: StartOptions,
     ) -> Result<Running> {
-        let dir = folder_start(lab, &options, text::NO_REPO, text::NO_PORTS)?;
+        let dir = folder_start(lab, &options, text::no_repo(), text::no_ports())?;
         if images::which("docker").is_none() {
             return Err(Error::MissingTool {
                 tool: "docker",
                 purpose: "build and run your images in the container lab",
-                fix: text::NO_DOCKER_CLI,
+                fix: text::no_docker_cli().to_string(),
             });
         }
         let home = ctx.home;
@@ -115,7 +117,7 @@ impl Environment for Compose {
     ) -> StatusRow {
         let alive = running.proxy_pid.is_some_and(crate::packages::is_running);
         StatusRow {
-            state: if alive { text::READY } else { text::PROXY_DOWN }.into(),
+            state: if alive { text::proxy_ready() } else { text::proxy_down() },
             endpoints: Vec::new(),
             written: None,
             place: text::place(&running.dir),
@@ -167,7 +169,7 @@ impl Environment for Compose {
         if !running.dir.is_dir() {
             return Err(Error::AppFolder {
                 path: running.dir.clone(),
-                why: text::NOT_A_FOLDER,
+                why: text::not_a_folder(),
             });
         }
         let instance = ctx.home.instance();

@@ -50,61 +50,74 @@ const BRIDGE: &str = "bridge";
 
 /// Messages of the container lab, kept together for translation.
 pub(crate) mod text {
+    use crate::i18n::tr;
+
     use std::path::Path;
 
-    pub(super) const NO_VM: &str = "the container lab has no VM: your containers run on your own Docker engine (`docker-compose exec <service> sh`).";
-    pub(crate) const NOT_A_FOLDER: &str = "not a folder (give your app's folder with --dir)";
-    pub(super) const NO_DOCKER_CLI: &str =
-        "Install Docker's command-line client (Debian: docker.io) and Compose (docker-compose).";
-    pub(super) const NO_REPO: &str =
-        "here your own folder is the work: run start in it, or give it with --dir";
-    pub(super) const NO_PORTS: &str = "the ports are your Compose file's (nginx publishes 80)";
-    pub(super) const READY: &str = "ready";
-    pub(crate) const NO_CLONE: &str = "git could not clone the course's blog here";
-    pub(super) const PROXY_DOWN: &str = "package proxy stopped (`start` again)";
+    pub(super) fn no_vm() -> String {
+        tr!("container-start-no-vm")
+    }
+    pub(crate) fn not_a_folder() -> String {
+        tr!("container-start-not-a-folder")
+    }
+    pub(super) fn no_docker_cli() -> String {
+        tr!("container-start-no-docker-cli")
+    }
+    pub(super) fn no_repo() -> String {
+        tr!("container-start-no-repo")
+    }
+    pub(super) fn no_ports() -> String {
+        tr!("container-start-no-ports")
+    }
+    pub(super) fn proxy_ready() -> String {
+        tr!("container-start-ready")
+    }
+    pub(crate) fn no_clone() -> String {
+        tr!("container-start-no-clone")
+    }
+    pub(super) fn proxy_down() -> String {
+        tr!("container-start-proxy-down")
+    }
 
     pub(super) fn place(dir: &Path) -> String {
-        format!("your Docker engine, {}", dir.display())
+        tr!("container-place", dir = dir.display())
     }
 
     pub(super) fn ready(dir: &Path, standins: &str, proxy: &str, clone: Option<String>) -> String {
         let clone = clone.map_or(String::new(), |c| {
-            format!(
-                "\nThis folder has no Dockerfile or manage.py yet. The course's blog:\n\n  {c}\n"
-            )
+            format!("\n{}\n\n  {c}\n", tr!("container-ready-no-code"))
         });
+        let dir = dir.display();
         format!(
-            "The container lab is ready for {dir}.\n\
-             \nOffline stand-ins for the official images (made by deploylab from Debian's packages):\n{standins}\
-             \n`pip install` in a Dockerfile or a container asks deploylab's package proxy at {proxy}\n\
-             (cached wheels; anything else is fetched through your machine when it is online).\n{clone}\
-             \nNext, in {dir}: a Dockerfile (`docker build -t blog .`), then docker-compose.yml\n\
-             and `docker-compose up -d --build`.\n\
-             `deploylab check` checks your work from outside; `deploylab stop` stops the proxy\n\
-             (your Compose project is yours: `docker-compose down`).",
-            dir = dir.display()
+            "{}\n\n{}\n{standins}\n{}\n{}\n{clone}\n{}\n{}\n{}\n{}",
+            tr!("container-ready", dir = dir),
+            tr!("ready-standins"),
+            tr!("container-ready-pip", proxy = proxy),
+            tr!("container-ready-cached"),
+            tr!("container-ready-next", dir = dir),
+            tr!("container-ready-compose"),
+            tr!("container-ready-check"),
+            tr!("container-ready-yours"),
         )
     }
 
     pub(crate) fn standin(names: &[String], tag: &str, what: &str) -> String {
         match names.is_empty() {
-            true => format!("  {tag} — {what} (a pulled image holds the official names)\n"),
+            true => format!("  {tag} — {what} ({})\n", tr!("container-standin-pulled")),
             false => format!("  {} — {what}\n", names.join(", ")),
         }
     }
 
     pub(super) fn big_image(mb: u64) -> String {
-        format!(
-            "the image is {mb} MB: a slim base, `pip install --no-cache-dir` and a .dockerignore keep it small"
-        )
+        tr!("container-start-big-image", mb = mb)
     }
 
     pub(super) fn many_layers(layers: usize) -> String {
-        format!("the image has {layers} layers: join related RUN lines with &&")
+        tr!("container-start-many-layers", layers = layers)
     }
 
     pub(super) fn probe_ran(seconds: u64) -> String {
-        format!("the first check of a new image runs it alone for a while (up to {seconds} s)")
+        tr!("container-start-probe-ran", seconds = seconds)
     }
 }
 
@@ -190,7 +203,7 @@ pub(crate) fn app_folder(options: &StartOptions) -> Result<PathBuf> {
         Ok(dir) if dir.is_dir() => Ok(dir),
         _ => Err(Error::AppFolder {
             path: given,
-            why: text::NOT_A_FOLDER,
+            why: text::not_a_folder(),
         }),
     }
 }
@@ -313,7 +326,7 @@ pub(crate) fn clone_blog(ctx: &Ctx<'_>, lab: &Lab, scratch: &Path) -> Result<Sta
     if !cloned.status.success() {
         return Err(Error::AppFolder {
             path: app,
-            why: text::NO_CLONE,
+            why: text::no_clone(),
         });
     }
     Ok(StartOptions {
@@ -354,8 +367,8 @@ pub(crate) fn remove_built_images(home: &Home, lab: &str) {
 pub(crate) fn folder_start(
     lab: &Lab,
     options: &StartOptions,
-    why_no_repo: &'static str,
-    why_no_ports: &'static str,
+    why_no_repo: String,
+    why_no_ports: String,
 ) -> Result<PathBuf> {
     let not_here = |command, why| Error::NotForThisLab {
         command,

@@ -28,34 +28,42 @@ pub(crate) const LAB: &str = "heroku";
 
 /// Messages of the heroku lab, kept together for translation.
 mod text {
-    pub(super) const NO_VM: &str =
-        "it has no VM; use the heroku CLI and git after `eval \"$(deploylab heroku env)\"`.";
-    pub(super) const NO_HEROKU_CLI: &str =
-        "Install the real heroku CLI (`npm install -g heroku`) and put it on PATH.";
-    pub(super) const ALIVE: &str = "running";
-    pub(super) const DEAD: &str = "stopped (`start` again)";
+    use crate::i18n::tr;
+
+    pub(super) fn no_vm() -> String {
+        tr!("heroku-start-no-vm")
+    }
+    pub(super) fn no_heroku_cli() -> String {
+        tr!("heroku-start-no-heroku-cli")
+    }
+    pub(super) fn alive() -> String {
+        tr!("heroku-start-alive")
+    }
+    pub(super) fn dead() -> String {
+        tr!("heroku-start-dead")
+    }
 
     /// All `start heroku --quiet` prints.
     pub(super) fn where_it_is(api: u16, router: u16) -> String {
-        format!("https://localhost:{api} http://<app>.localhost:{router}/")
+        tr!("heroku-start-where-it-is", api = api, router = router)
     }
 
     pub(super) fn place(pid: u32, api: u16) -> String {
-        format!("fake Heroku, pid {pid}, API :{api}")
+        tr!("heroku-start-place", pid = pid, api = api)
     }
 
     pub(super) fn router(port: u16) -> String {
-        format!("127.0.0.1:{port} (router)")
+        tr!("heroku-start-router", port = port)
     }
 
     pub(super) fn ready(api: u16, router: u16, blog: &str) -> String {
         format!(
-            "The fake Heroku is ready: API and git at https://localhost:{api}, apps at http://<app>.localhost:{router}/\n\
-             \nPoint the real heroku CLI and git at it (in each new terminal):\n\
-             \n  eval \"$(deploylab heroku env)\"\n\
-             \nThe course's blog, to deploy:  git clone {blog} blog\n\
-             \nThen follow the course: heroku create, git push heroku main, heroku ps:scale web=1, …\n\
-             `deploylab check` checks your work; `deploylab stop` stops the fake (your apps are kept)."
+            "{}\n\n{}\n\n  eval \"$(deploylab heroku env)\"\n\n{}  git clone {blog} blog\n\n{}\n{}",
+            tr!("heroku-ready", api = api, router = router),
+            tr!("heroku-ready-env"),
+            tr!("heroku-ready-blog"),
+            tr!("heroku-ready-next"),
+            tr!("heroku-ready-check"),
         )
     }
 }
@@ -89,7 +97,9 @@ impl Environment for Heroku {
     type Facts = Facts;
     type Work = super::submission::HerokuWork;
 
-    const WITHOUT_MACHINE: &'static str = text::NO_VM;
+    fn without_machine() -> String {
+        text::no_vm()
+    }
     const KEPT_IMAGE_KINDS: &'static [&'static str] = &[super::build::SLUG_KIND];
 
     /// `deploylab start heroku` (the caller removes the network if it fails).
@@ -104,7 +114,7 @@ impl Environment for Heroku {
             return Err(Error::NotForThisLab {
                 command: "start --repo",
                 lab: lab.id.clone(),
-                why: "here you deploy with `git push`: push your own app to the fake Heroku",
+                why: "here you deploy with `git push`: push your own app to the fake Heroku".to_string(),
             });
         }
         let home = ctx.home;
@@ -230,9 +240,9 @@ impl Environment for Heroku {
     ) -> StatusRow {
         StatusRow {
             state: if is_running(running.pid) {
-                text::ALIVE
+                text::alive()
             } else {
-                text::DEAD
+                text::dead()
             }
             .into(),
             endpoints: vec![("http", text::router(running.ports.router))],
@@ -324,7 +334,7 @@ impl Environment for Heroku {
             return Err(Error::MissingTool {
                 tool: "heroku",
                 purpose: "run the heroku lab's reference solution",
-                fix: text::NO_HEROKU_CLI,
+                fix: text::no_heroku_cli(),
             });
         }
         let work = running.dir.join("work");

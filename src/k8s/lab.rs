@@ -26,7 +26,9 @@ impl Environment for K8s {
     type Facts = Facts;
     type Work = super::submission::K8sWork;
 
-    const WITHOUT_MACHINE: &'static str = text::NO_MACHINE;
+    fn without_machine() -> String {
+        text::no_machine()
+    }
 
     async fn start(
         ctx: &Ctx<'_>,
@@ -35,7 +37,7 @@ impl Environment for K8s {
         previous: Option<Running>,
         options: StartOptions,
     ) -> Result<Running> {
-        let dir = folder_start(lab, &options, text::NO_REPO, text::NO_PORTS)?;
+        let dir = folder_start(lab, &options, text::no_repo(), text::no_ports())?;
         // kind where it can serve the lab (asked for, or installed with its
         // node image here); else the built-in cluster, saying why.
         let backend = match (options.backend.as_deref(), super::kind::usable()) {
@@ -47,7 +49,7 @@ impl Environment for K8s {
                 return Err(Error::NotForThisLab {
                     command: "start --backend kind",
                     lab: lab.id.clone(),
-                    why: text::NO_KIND,
+                    why: text::no_kind().to_string(),
                 });
             }
             (None, Err(why)) => Backend::Builtin(Some(why)),
@@ -125,7 +127,7 @@ impl Environment for K8s {
     async fn status(_: &Ctx<'_>, _: &Docker, running: &Running, _: &[ContainerSummary]) -> StatusRow {
         let alive = running.cluster.is_running();
         StatusRow {
-            state: if alive { text::ALIVE } else { text::DEAD }.into(),
+            state: if alive { text::alive() } else { text::dead() }.into(),
             endpoints: vec![("api", running.cluster.api())],
             written: None,
             place: text::place(&running.dir),

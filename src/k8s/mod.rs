@@ -32,44 +32,58 @@ pub(crate) const LAB: &str = "k8s";
 
 /// Messages of the k8s lab, kept together for translation.
 mod text {
+    use crate::i18n::tr;
+
     use std::path::Path;
 
-    pub(super) const NO_MACHINE: &str = "the k8s lab has no VM: your pods run as containers on your own Docker engine (`kubectl exec deploy/<name> -- sh` opens a shell in one).";
-    pub(super) const NO_REPO: &str =
-        "here your own folder is the work: run start in it, or give it with --dir";
-    pub(super) const NO_PORTS: &str = "the cluster's ports are its own (the API's is in the kubeconfig; NodePorts answer on 127.0.0.1)";
-    pub(super) const ALIVE: &str = "running";
-    pub(super) const DEAD: &str = "stopped (`start` again)";
-    pub(super) const NO_KIND: &str = "kind is not installed here (https://kind.sigs.k8s.io): use the built-in cluster (--backend builtin, the default without kind)";
+    pub(super) fn no_machine() -> String {
+        tr!("k8s-start-no-machine")
+    }
+    pub(super) fn no_repo() -> String {
+        tr!("k8s-start-no-repo")
+    }
+    pub(super) fn no_ports() -> String {
+        tr!("k8s-start-no-ports")
+    }
+    pub(super) fn alive() -> String {
+        tr!("k8s-start-alive")
+    }
+    pub(super) fn dead() -> String {
+        tr!("k8s-start-dead")
+    }
+    pub(super) fn no_kind() -> String {
+        tr!("k8s-start-no-kind")
+    }
 
     pub(super) fn place(dir: &Path) -> String {
-        format!("built-in cluster, {}", dir.display())
+        tr!("k8s-place", dir = dir.display())
     }
 
     pub(super) fn builtin(server: &str, why: Option<&str>) -> String {
-        let why = why.map_or(String::new(), |w| format!("; kind was not used: {w}"));
+        let why = why.map_or(String::new(), |w| tr!("k8s-kind-not-used", why = w));
         format!(
-            "deploylab's built-in single-node cluster answers at {server}\n(your pods run as containers on your Docker engine{why})."
+            "{}\n({}).",
+            tr!("k8s-builtin", server = server),
+            tr!("k8s-builtin-pods", why = why)
         )
     }
 
     pub(super) fn kind(name: &str) -> String {
-        format!(
-            "a kind cluster, `{name}`.\nImages you build reach its node with `kind load docker-image IMAGE --name {name}`."
-        )
+        format!("{}\n{}", tr!("k8s-kind", name = name), tr!("k8s-kind-load", name = name))
     }
 
     pub(super) fn ready(dir: &Path, kubeconfig: &Path, cluster: &str, standins: &str, proxy: &str) -> String {
+        let dir = dir.display();
         format!(
-            "The k8s lab is ready for {dir}: {cluster}\n\
-             \nPoint kubectl at it in your shell:\n\n  eval \"$(deploylab k8s env)\"     # export KUBECONFIG={kubeconfig}\n  kubectl get nodes\n\
-             \nOffline stand-ins for the official images (made by deploylab from Debian's packages):\n{standins}\
-             `pip install` in a Dockerfile asks deploylab's package proxy at {proxy}.\n\
-             \nNext, in {dir}: build your image with a tag (`docker build -t blog:1 .`), write a Deployment\n\
-             and a Service, `kubectl apply -f` them, then `kubectl rollout status deployment/<name>`.\n\
-             `deploylab check` checks the cluster through its API; `deploylab stop` removes it.",
-            dir = dir.display(),
-            kubeconfig = kubeconfig.display(),
+            "{}\n\n{}\n\n  eval \"$(deploylab k8s env)\"     # export KUBECONFIG={}\n  kubectl get nodes\n\n{}\n{standins}{}\n\n{}\n{}\n{}",
+            tr!("k8s-ready", dir = dir, cluster = cluster),
+            tr!("k8s-ready-env"),
+            kubeconfig.display(),
+            tr!("ready-standins"),
+            tr!("k8s-ready-pip", proxy = proxy),
+            tr!("k8s-ready-next", dir = dir),
+            tr!("k8s-ready-apply"),
+            tr!("k8s-ready-check"),
         )
     }
 }

@@ -47,7 +47,7 @@ impl Environment for Vm {
                     serving: running
                         .repo
                         .as_ref()
-                        .map_or_else(|| text::ONLY_THE_LABS.to_string(), |r| r.source.clone()),
+                        .map_or_else(|| text::only_the_labs().to_string(), |r| r.source.clone()),
                     wanted: wanted.source.clone(),
                 });
             }
@@ -103,7 +103,7 @@ impl Environment for Vm {
                 .iter()
                 .find(|c| c.id.as_deref() == Some(m.container_id.as_str()))
                 .and_then(|c| c.state);
-            states.push(found.map_or_else(|| text::GONE.to_string(), |s| s.to_string()));
+            states.push(found.map_or_else(|| text::gone().to_string(), |s| s.to_string()));
             // What the VMs have written (their disks are not bounded, so
             // they are watched).
             if found == Some(ContainerSummaryStateEnum::RUNNING)
@@ -129,7 +129,7 @@ impl Environment for Vm {
                 .join(", ")
         };
         StatusRow {
-            state: state.unwrap_or_else(|| text::GONE.into()),
+            state: state.unwrap_or_else(|| text::gone().into()),
             endpoints: vec![("ssh", each(|m| m.ssh_port)), ("http", each(|m| m.http_port))],
             written,
             place: running
@@ -179,7 +179,7 @@ impl Environment for Vm {
             return Err(Error::NotForThisLab {
                 command: "check --app",
                 lab: lab.id.clone(),
-                why: text::NO_APPS,
+                why: text::no_apps(),
             });
         }
         let mut requests: Vec<FactRequest> = checks.iter().flat_map(|c| c.requests(lab)).collect();
@@ -258,7 +258,7 @@ impl Environment for Vm {
             .machines
             .iter()
             .any(|m| m.host.disk.is_some_and(|d| d.measured_now));
-        let why: Vec<&str> = [(asked, text::ASKED_DJANGO), (measured, text::MEASURED_DISK)]
+        let why: Vec<String> = [(asked, text::asked_django()), (measured, text::measured_disk())]
             .into_iter()
             .filter_map(|(yes, why)| yes.then_some(why))
             .collect();

@@ -44,10 +44,17 @@ pub(crate) use machine::Machine;
 
 /// Messages of VM labs, kept together for translation.
 mod text {
-    pub(super) const NO_SSH_CLIENT: &str =
-        "no `ssh` client on PATH; `deploylab shell` opens a shell without one.";
-    pub(super) const GONE: &str = "gone (start it again)";
-    pub(super) const NO_APPS: &str = "a VM lab judges its one VM; `--app` names a heroku app";
+    use crate::i18n::tr;
+
+    pub(super) fn no_ssh_client() -> String {
+        tr!("vm-start-no-ssh-client")
+    }
+    pub(super) fn gone() -> String {
+        tr!("vm-start-gone")
+    }
+    pub(super) fn no_apps() -> String {
+        tr!("vm-start-no-apps")
+    }
 
     /// How to log in: all `start --quiet` prints.
     pub(super) fn ssh_line(key: &str, known_hosts: &str, ssh_port: u16, user: &str) -> String {
@@ -67,41 +74,42 @@ mod text {
         let ssh = ssh_line(key, known_hosts, ssh_port, user);
         let repo = repo.unwrap_or_default();
         let host = crate::docker::published_host();
-        format!(
-            "Lab {lab} is ready: a Debian 12 \"VM\" with hostname {lab}.\n\
-             \n  {ssh}\n\
-             \n  (or: deploylab ssh)   user: {user}, sudo without password (password: {user})\
-             \n  the VM's port 80 is at http://{host}:{http_port}/{repo}\n\
-             \nNext: work through the course, then `deploylab check`. `deploylab stop` removes the VM."
+        tr!(
+            "vm-ready",
+            lab = lab,
+            ssh = ssh,
+            user = user,
+            url = format!("http://{host}:{http_port}/"),
+            repo = repo,
         )
     }
 
-    pub(super) const ONLY_THE_LABS: &str = "only the lab's own repositories";
-    pub(super) const ASKED_DJANGO: &str = "slower this time: something changed since the last \
-         check (or the VM rebooted), so Django was asked afresh and the app may have been \
-         started through its socket; the next check reuses the answer";
+    pub(super) fn only_the_labs() -> String {
+        tr!("vm-start-only-the-labs")
+    }
+    pub(super) fn asked_django() -> String {
+        tr!("vm-start-asked-django")
+    }
 
-    pub(super) const MEASURED_DISK: &str =
-        "the engine measured how much the VM has written to disk, as it does every 10 minutes";
+    pub(super) fn measured_disk() -> String {
+        tr!("vm-start-measured-disk")
+    }
 
     pub(super) fn out_of_processes(current: u64, limit: u64) -> String {
-        format!("the VM ran {current} processes of the {limit} it may (a fork bomb?)")
+        tr!("vm-start-out-of-processes", current = current, limit = limit)
     }
 
     pub(super) fn over_disk(written: &str, limit: &str) -> String {
-        format!("the VM wrote {written} to disk, over the {limit} a graded VM may write")
+        tr!("vm-start-over-disk", written = written, limit = limit)
     }
 
     pub(super) fn your_repo(source: &str, name: &str) -> String {
-        format!(
-            "\n  your repository {source} is served too: \
-             git clone http://{}/{name}.git",
-            crate::gitserver::GIT_HOST
-        )
+        let clone = format!("git clone http://{}/{name}.git", crate::gitserver::GIT_HOST);
+        format!("\n  {}", tr!("vm-your-repo", source = source, clone = clone))
     }
 
     pub(super) fn no_machine_facts(lab: &str, machine: &str) -> String {
-        format!("lab '{lab}' has no machine '{machine}' to check")
+        tr!("vm-start-no-machine-facts", lab = lab, machine = machine)
     }
 
     /// `ssh …` per machine: all `start --quiet` prints for a lab with
@@ -130,23 +138,22 @@ mod text {
             .iter()
             .map(|(name, _, port)| format!("{name} http://{}:{port}/", crate::docker::published_host()))
             .collect();
-        format!(
-            "Lab {lab} is ready: {} Debian 12 \"VMs\", {}, on one network where they reach \
-             each other by name.\n{logins}\n\
-             \n  (or: deploylab ssh --machine <name>)   user: {user}, sudo without password (password: {user})\
-             \n  their port 80: {}{}{}\n\
-             \nNext: work through the course, then `deploylab check`. `deploylab stop` removes the VMs.",
-            machines.len(),
-            names.join(", "),
-            http.join(", "),
-            repo.unwrap_or_default(),
-            ansible.unwrap_or_default()
+        tr!(
+            "vm-ready-several",
+            lab = lab,
+            count = machines.len(),
+            names = names.join(", "),
+            logins = logins,
+            user = user,
+            http = http.join(", "),
+            repo = repo.unwrap_or_default(),
+            ansible = ansible.unwrap_or_default(),
         )
     }
 
     /// A note about one machine of a lab with several.
     pub(super) fn on(machine: &str, note: &str) -> String {
-        format!("{machine}: {note}")
+        tr!("vm-start-on", machine = machine, note = note)
     }
 
     /// One machine's port, named where the lab has several.
@@ -345,7 +352,7 @@ fn ssh_command_with(
         return Err(Error::MissingTool {
             tool: "ssh",
             purpose: "open an SSH session",
-            fix: text::NO_SSH_CLIENT,
+            fix: text::no_ssh_client(),
         });
     };
     let mut cmd = Command::new(ssh);
