@@ -605,3 +605,57 @@ k8s-ready-pip = `pip install` in a Dockerfile asks deploylab's package proxy at 
 k8s-ready-next = Next, in { $dir }: build your image with a tag (`docker build -t blog:1 .`), write a Deployment
 k8s-ready-apply = and a Service, `kubectl apply -f` them, then `kubectl rollout status deployment/<name>`.
 k8s-ready-check = `deploylab check` checks the cluster through its API; `deploylab stop` removes it.
+
+## deploylab doctor (commands/doctor.rs)
+
+cmd-doctor-linux = Linux: every lab runs here (what deploylab's tests prove)
+cmd-doctor-wsl2 = WSL2: this Linux build runs as on Linux; with Docker Desktop, turn on Settings → Resources → WSL integration for this distribution (or install Docker Engine in it)
+cmd-doctor-macos = macOS: runs with Docker Desktop; images are built from Debian's images (Docker Hub, once); Settings → Advanced → "Allow the default Docker socket to be used" (or DOCKER_HOST=unix://$HOME/.docker/run/docker.sock)
+cmd-doctor-windows = Windows: deploylab runs inside WSL2, not on Windows itself
+cmd-doctor-windows-fix = `wsl --install`, then use deploylab's Linux build inside WSL2 with Docker Desktop's WSL integration
+cmd-doctor-other = this operating system is not one deploylab is built for
+cmd-doctor-other-fix = use a Linux machine or VM with Docker Engine
+cmd-doctor-proxy-gateway = package proxy: containers reach it at this host's address on Docker's networks
+cmd-doctor-proxy-desktop = package proxy: containers reach it as host.docker.internal (Docker Desktop)
+cmd-doctor-proxy-nowhere = package proxy: the engine's containers cannot reach this host; pip in the labs installs from the offline wheels only
+cmd-doctor-proxy-nowhere-fix = run deploylab on the machine that runs the Docker engine (or Docker Desktop)
+cmd-doctor-published = lab ports are published on { $host } and reached there
+
+## deploylab images (commands/images.rs)
+
+cmd-images-up-to-date = { $tag } is up to date.
+cmd-images-removed = Removed { $count } old image(s).
+cmd-images-ready = Images ready in { $seconds } s.
+cmd-images-packages-removed = Removed { $files } cached Python package file(s), { $mb } MB.
+
+## deploylab restart (commands/restart.rs)
+
+cmd-restart-rebooting = rebooting { $lab }
+cmd-restart-rebooted = Rebooted { $lab }; SSH answers again after { $seconds } s.
+
+## deploylab status (commands/status.rs)
+
+cmd-status-none = No lab is running. `deploylab labs` lists them; `deploylab start <lab>` starts one.
+cmd-status-lab = lab
+cmd-status-state = state
+cmd-status-written = disk written
+cmd-status-since = up since
+cmd-status-place = container
+cmd-status-proxy = package proxy
+cmd-status-nothing = -
+cmd-status-left-behind = left behind: `deploylab stop { $lab }` removes it
+cmd-status-seconds-ago = { $count } s ago
+cmd-status-minutes-ago = { $count } min ago
+cmd-status-hours-ago = { $count } h ago
+
+## deploylab stop (commands/stop.rs)
+
+cmd-stop-nothing-to-stop = Nothing to stop: no lab is running.
+cmd-stop-stopped = Stopped { $lab }: removed { $containers } container(s).
+
+## deploylab submit (commands/submit.rs)
+
+cmd-submit-capturing = capturing your work (what changed in the lab)
+cmd-submit-own-check = Your own check right now: { $points }/{ $max } points. Your instructor's grading restores this file in a fresh lab and checks it again; only that counts.
+cmd-submit-wrote = Wrote { $path } ({ $size }).
+cmd-submit-next = Next: commit it to your assignment repository (git add { $path } && git commit -m 'deploylab submission' && git push).

@@ -605,3 +605,57 @@ k8s-ready-pip = o `pip install` num Dockerfile pede ao proxy de pacotes do deplo
 k8s-ready-next = Agora, em { $dir }: construa a sua imagem com uma tag (`docker build -t blog:1 .`), escreva um Deployment
 k8s-ready-apply = e um Service, aplique-os com `kubectl apply -f` e depois `kubectl rollout status deployment/<name>`.
 k8s-ready-check = o `deploylab check` verifica o cluster pela API dele; o `deploylab stop` o remove.
+
+## deploylab doctor (commands/doctor.rs)
+
+cmd-doctor-linux = Linux: todo lab roda aqui (o que os testes do deploylab provam)
+cmd-doctor-wsl2 = WSL2: esta versão para Linux roda como no Linux; com o Docker Desktop, ligue Settings → Resources → WSL integration para esta distribuição (ou instale o Docker Engine nela)
+cmd-doctor-macos = macOS: roda com o Docker Desktop; as imagens são construídas a partir das imagens do Debian (Docker Hub, uma vez); Settings → Advanced → "Allow the default Docker socket to be used" (ou DOCKER_HOST=unix://$HOME/.docker/run/docker.sock)
+cmd-doctor-windows = Windows: o deploylab roda dentro do WSL2, não no próprio Windows
+cmd-doctor-windows-fix = `wsl --install` e depois use a versão para Linux do deploylab dentro do WSL2, com a integração WSL do Docker Desktop
+cmd-doctor-other = este sistema operacional não é um para o qual o deploylab é feito
+cmd-doctor-other-fix = use uma máquina ou VM Linux com o Docker Engine
+cmd-doctor-proxy-gateway = proxy de pacotes: os contêineres o alcançam pelo endereço desta máquina nas redes do Docker
+cmd-doctor-proxy-desktop = proxy de pacotes: os contêineres o alcançam como host.docker.internal (Docker Desktop)
+cmd-doctor-proxy-nowhere = proxy de pacotes: os contêineres do Docker não alcançam esta máquina; o pip nos labs instala só das wheels sem internet
+cmd-doctor-proxy-nowhere-fix = rode o deploylab na máquina que roda o Docker (ou o Docker Desktop)
+cmd-doctor-published = as portas dos labs são publicadas em { $host } e alcançadas ali
+
+## deploylab images (commands/images.rs)
+
+cmd-images-up-to-date = { $tag } está atualizada.
+cmd-images-removed = { $count } imagem(ns) antiga(s) removida(s).
+cmd-images-ready = Imagens prontas em { $seconds } s.
+cmd-images-packages-removed = { $files } arquivo(s) de pacotes Python em cache removido(s), { $mb } MB.
+
+## deploylab restart (commands/restart.rs)
+
+cmd-restart-rebooting = reiniciando { $lab }
+cmd-restart-rebooted = { $lab } reiniciado; o SSH responde de novo depois de { $seconds } s.
+
+## deploylab status (commands/status.rs)
+
+cmd-status-none = Nenhum lab está rodando. O `deploylab labs` lista os labs; o `deploylab start <lab>` inicia um.
+cmd-status-lab = lab
+cmd-status-state = estado
+cmd-status-written = disco escrito
+cmd-status-since = no ar desde
+cmd-status-place = contêiner
+cmd-status-proxy = proxy de pacotes
+cmd-status-nothing = -
+cmd-status-left-behind = deixado para trás: `deploylab stop { $lab }` o remove
+cmd-status-seconds-ago = há { $count } s
+cmd-status-minutes-ago = há { $count } min
+cmd-status-hours-ago = há { $count } h
+
+## deploylab stop (commands/stop.rs)
+
+cmd-stop-nothing-to-stop = Nada a parar: nenhum lab está rodando.
+cmd-stop-stopped = { $lab } parado: { $containers } contêiner(es) removido(s).
+
+## deploylab submit (commands/submit.rs)
+
+cmd-submit-capturing = capturando o seu trabalho (o que mudou no lab)
+cmd-submit-own-check = A sua própria verificação agora: { $points }/{ $max } pontos. A correção do seu professor restaura este arquivo num lab novinho e verifica de novo; só isso conta.
+cmd-submit-wrote = { $path } escrito ({ $size }).
+cmd-submit-next = Agora: faça o commit dele no repositório da sua tarefa (git add { $path } && git commit -m 'deploylab submission' && git push).

@@ -40,11 +40,11 @@ impl HostOs {
     /// What works on this OS and what to do there.
     fn diagnosis(self) -> Diagnosis {
         let (ok, what, fix) = match self {
-            HostOs::Linux => (true, text::LINUX, ""),
-            HostOs::Wsl2 => (true, text::WSL2, ""),
-            HostOs::MacOs => (true, text::MACOS, ""),
-            HostOs::Windows => (false, text::WINDOWS, text::WINDOWS_FIX),
-            HostOs::Other => (false, text::OTHER, text::OTHER_FIX),
+            HostOs::Linux => (true, text::linux(), String::new()),
+            HostOs::Wsl2 => (true, text::wsl2(), String::new()),
+            HostOs::MacOs => (true, text::macos(), String::new()),
+            HostOs::Windows => (false, text::windows(), text::windows_fix()),
+            HostOs::Other => (false, text::other(), text::other_fix()),
         };
         Diagnosis::new(ok, false, what, fix)
     }
@@ -52,26 +52,44 @@ impl HostOs {
 
 /// Messages shown here, kept together for translation.
 mod text {
-    pub(super) const LINUX: &str = "Linux: every lab runs here (what deploylab's tests prove)";
-    pub(super) const WSL2: &str = "WSL2: this Linux build runs as on Linux; with Docker Desktop, turn on \
-        Settings → Resources → WSL integration for this distribution (or install Docker Engine in it)";
-    pub(super) const MACOS: &str = "macOS: runs with Docker Desktop; images are built from Debian's images \
-        (Docker Hub, once); Settings → Advanced → \"Allow the default Docker socket to be used\" \
-        (or DOCKER_HOST=unix://$HOME/.docker/run/docker.sock)";
-    pub(super) const WINDOWS: &str = "Windows: deploylab runs inside WSL2, not on Windows itself";
-    pub(super) const WINDOWS_FIX: &str = "`wsl --install`, then use deploylab's Linux build inside WSL2 with Docker Desktop's WSL integration";
-    pub(super) const OTHER: &str = "this operating system is not one deploylab is built for";
-    pub(super) const OTHER_FIX: &str = "use a Linux machine or VM with Docker Engine";
-    pub(super) fn published(host: std::net::IpAddr) -> String {
-        format!("lab ports are published on {host} and reached there")
+    use crate::i18n::tr;
+
+    pub(super) fn linux() -> String {
+        tr!("cmd-doctor-linux")
     }
-    pub(super) const PROXY_GATEWAY: &str =
-        "package proxy: containers reach it at this host's address on Docker's networks";
-    pub(super) const PROXY_DESKTOP: &str =
-        "package proxy: containers reach it as host.docker.internal (Docker Desktop)";
-    pub(super) const PROXY_NOWHERE: &str = "package proxy: the engine's containers cannot reach this host; pip in the labs installs from the offline wheels only";
-    pub(super) const PROXY_NOWHERE_FIX: &str =
-        "run deploylab on the machine that runs the Docker engine (or Docker Desktop)";
+    pub(super) fn wsl2() -> String {
+        tr!("cmd-doctor-wsl2")
+    }
+    pub(super) fn macos() -> String {
+        tr!("cmd-doctor-macos")
+    }
+    pub(super) fn windows() -> String {
+        tr!("cmd-doctor-windows")
+    }
+    pub(super) fn windows_fix() -> String {
+        tr!("cmd-doctor-windows-fix")
+    }
+    pub(super) fn other() -> String {
+        tr!("cmd-doctor-other")
+    }
+    pub(super) fn other_fix() -> String {
+        tr!("cmd-doctor-other-fix")
+    }
+    pub(super) fn published(host: std::net::IpAddr) -> String {
+        tr!("cmd-doctor-published", host = host)
+    }
+    pub(super) fn proxy_gateway() -> String {
+        tr!("cmd-doctor-proxy-gateway")
+    }
+    pub(super) fn proxy_desktop() -> String {
+        tr!("cmd-doctor-proxy-desktop")
+    }
+    pub(super) fn proxy_nowhere() -> String {
+        tr!("cmd-doctor-proxy-nowhere")
+    }
+    pub(super) fn proxy_nowhere_fix() -> String {
+        tr!("cmd-doctor-proxy-nowhere-fix")
+    }
 }
 
 pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<i32> {
@@ -115,14 +133,17 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<i32> {
         ));
         lines.push(match crate::packages::Reach::of(docker, "bridge").await {
             Ok((crate::packages::Reach::Gateway(_), _)) => {
-                Diagnosis::new(true, false, text::PROXY_GATEWAY, "")
+                Diagnosis::new(true, false, text::proxy_gateway(), "")
             }
             Ok((crate::packages::Reach::Desktop, _)) => {
-                Diagnosis::new(true, false, text::PROXY_DESKTOP, "")
+                Diagnosis::new(true, false, text::proxy_desktop(), "")
             }
-            Ok((crate::packages::Reach::Nowhere, _)) | Err(_) => {
-                Diagnosis::new(false, false, text::PROXY_NOWHERE, text::PROXY_NOWHERE_FIX)
-            }
+            Ok((crate::packages::Reach::Nowhere, _)) | Err(_) => Diagnosis::new(
+                false,
+                false,
+                text::proxy_nowhere(),
+                text::proxy_nowhere_fix(),
+            ),
         });
         // What only the environments can tell (the VM: systemd's flags on
         // this engine, its image, a throwaway boot).

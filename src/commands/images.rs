@@ -13,22 +13,25 @@ use crate::seam::Ctx;
 
 /// Messages shown here, kept together for translation.
 mod text {
+    use crate::i18n::tr;
+
     pub(super) fn up_to_date(tag: &str) -> String {
-        format!("{tag} is up to date.")
+        tr!("cmd-images-up-to-date", tag = tag)
     }
 
     pub(super) fn ready(seconds: f64) -> String {
-        format!("Images ready in {seconds:.1} s.")
+        tr!("cmd-images-ready", seconds = format!("{seconds:.1}"))
     }
 
     pub(super) fn removed(count: usize) -> String {
-        format!("Removed {count} old image(s).")
+        tr!("cmd-images-removed", count = count)
     }
 
     pub(super) fn packages_removed(files: usize, bytes: u64) -> String {
-        format!(
-            "Removed {files} cached Python package file(s), {} MB.",
-            bytes / 1_000_000
+        tr!(
+            "cmd-images-packages-removed",
+            files = files,
+            mb = bytes / 1_000_000
         )
     }
 }

@@ -10,12 +10,18 @@ use crate::seam::Ctx;
 
 /// Messages shown here, kept together for translation.
 mod text {
+    use crate::i18n::tr;
+
     pub(super) fn rebooting(lab: &str) -> String {
-        format!("rebooting {lab}")
+        tr!("cmd-restart-rebooting", lab = lab)
     }
 
     pub(super) fn rebooted(lab: &str, seconds: f64) -> String {
-        format!("Rebooted {lab}; SSH answers again after {seconds:.1} s.")
+        tr!(
+            "cmd-restart-rebooted",
+            lab = lab,
+            seconds = format!("{seconds:.1}")
+        )
     }
 }
 

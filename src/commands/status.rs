@@ -11,26 +11,43 @@ use crate::units;
 
 /// Messages shown here, kept together for translation.
 mod text {
-    pub(super) const NONE: &str =
-        "No lab is running. `deploylab labs` lists them; `deploylab start <lab>` starts one.";
-    pub(super) const LAB: &str = "lab";
-    pub(super) const STATE: &str = "state";
-    pub(super) const WRITTEN: &str = "disk written";
-    pub(super) const SINCE: &str = "up since";
-    pub(super) const PLACE: &str = "container";
-    pub(super) const PROXY: &str = "package proxy";
+    use crate::i18n::tr;
+
+    pub(super) fn none() -> String {
+        tr!("cmd-status-none")
+    }
+    pub(super) fn lab() -> String {
+        tr!("cmd-status-lab")
+    }
+    pub(super) fn state() -> String {
+        tr!("cmd-status-state")
+    }
+    pub(super) fn written() -> String {
+        tr!("cmd-status-written")
+    }
+    pub(super) fn up_since() -> String {
+        tr!("cmd-status-since")
+    }
+    pub(super) fn place() -> String {
+        tr!("cmd-status-place")
+    }
+    pub(super) fn proxy() -> String {
+        tr!("cmd-status-proxy")
+    }
     /// A cell of a column the lab has nothing for.
-    pub(super) const NOTHING: &str = "-";
+    pub(super) fn nothing() -> String {
+        tr!("cmd-status-nothing")
+    }
 
     pub(super) fn left_behind(lab: &str) -> String {
-        format!("left behind: `deploylab stop {lab}` removes it")
+        tr!("cmd-status-left-behind", lab = lab)
     }
 
     pub(super) fn since(ago: u64) -> String {
         match ago {
-            0..=119 => format!("{ago} s ago"),
-            120..=7199 => format!("{} min ago", ago / 60),
-            _ => format!("{} h ago", ago / 3600),
+            0..=119 => tr!("cmd-status-seconds-ago", count = ago),
+            120..=7199 => tr!("cmd-status-minutes-ago", count = ago / 60),
+            _ => tr!("cmd-status-hours-ago", count = ago / 3600),
         }
     }
 }
@@ -47,7 +64,7 @@ pub(super) async fn run(ctx: &Ctx<'_>) -> Result<i32> {
         .filter(|id| !state.labs.contains_key(id))
         .collect();
     if state.labs.is_empty() && unknown.is_empty() {
-        println!("{}", text::NONE);
+        println!("{}", text::none());
         return Ok(exit::OK);
     }
     let containers = docker::labelled_containers(&docker, &home.instance(), None).await?;
@@ -97,13 +114,13 @@ impl Columns {
         columns
     }
 
-    fn header(&self) -> Vec<&'static str> {
-        let mut header = vec![text::LAB, text::STATE];
-        header.extend(&self.endpoints);
+    fn header(&self) -> Vec<String> {
+        let mut header = vec![text::lab(), text::state()];
+        header.extend(self.endpoints.iter().map(|e| e.to_string()));
         if self.written {
-            header.push(text::WRITTEN);
+            header.push(text::written());
         }
-        header.extend([text::SINCE, text::PLACE, text::PROXY]);
+        header.extend([text::up_since(), text::place(), text::proxy()]);
         header
     }
 
@@ -111,12 +128,12 @@ impl Columns {
         let mut cells = vec![lab, row.state];
         for name in &self.endpoints {
             let value = row.endpoints.iter().find(|(n, _)| n == name);
-            cells.push(value.map_or_else(|| text::NOTHING.into(), |(_, v)| v.clone()));
+            cells.push(value.map_or_else(|| text::nothing(), |(_, v)| v.clone()));
         }
         if self.written {
             cells.push(
                 row.written
-                    .map_or_else(|| text::NOTHING.into(), units::human_bytes),
+                    .map_or_else(|| text::nothing(), units::human_bytes),
             );
         }
         cells.extend([

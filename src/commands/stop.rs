@@ -8,10 +8,14 @@ use crate::seam::Ctx;
 
 /// Messages shown here, kept together for translation.
 mod text {
-    pub(super) const NOTHING_TO_STOP: &str = "Nothing to stop: no lab is running.";
+    use crate::i18n::tr;
+
+    pub(super) fn nothing_to_stop() -> String {
+        tr!("cmd-stop-nothing-to-stop")
+    }
 
     pub(super) fn stopped(lab: &str, containers: usize) -> String {
-        format!("Stopped {lab}: removed {containers} container(s).")
+        tr!("cmd-stop-stopped", lab = lab, containers = containers)
     }
 }
 
@@ -38,7 +42,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>, all: bool) -> Result<i
         }
         (false, None) => match known.as_slice() {
             [] => {
-                println!("{}", text::NOTHING_TO_STOP);
+                println!("{}", text::nothing_to_stop());
                 return Ok(exit::OK);
             }
             [only] => vec![only.clone()],
@@ -50,7 +54,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>, all: bool) -> Result<i
         },
     };
     if labs.is_empty() {
-        println!("{}", text::NOTHING_TO_STOP);
+        println!("{}", text::nothing_to_stop());
     }
     for lab in labs {
         if let Some(running) = state.labs.get(&lab) {

@@ -12,19 +12,24 @@ use crate::units;
 
 /// Messages shown here, kept together for translation.
 mod text {
-    pub(super) const CAPTURING: &str = "capturing your work (what changed in the lab)";
+    use crate::i18n::tr;
+
+    pub(super) fn capturing() -> String {
+        tr!("cmd-submit-capturing")
+    }
 
     pub(super) fn written(path: &str, size: &str, points: Option<(u32, u32)>) -> String {
         let checked = match points {
             Some((points, max)) => format!(
-                "\nYour own check right now: {points}/{max} points. Your instructor's grading \
-                 restores this file in a fresh lab and checks it again; only that counts."
+                "\n{}",
+                tr!("cmd-submit-own-check", points = points, max = max)
             ),
             None => String::new(),
         };
         format!(
-            "Wrote {path} ({size}).{checked}\nNext: commit it to your assignment repository \
-             (git add {path} && git commit -m 'deploylab submission' && git push)."
+            "{}{checked}\n{}",
+            tr!("cmd-submit-wrote", path = path, size = size),
+            tr!("cmd-submit-next", path = path)
         )
     }
 }
@@ -35,7 +40,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>, output: Option<PathBuf
     // The student's own check, kept for the instructor to compare: a
     // failing check does not stop a submission.
     let own = run_checks(ctx, Some(&loaded.lab.id)).await.ok();
-    ctx.progress.set(text::CAPTURING);
+    ctx.progress.set(&text::capturing());
     let captured = loaded.capture(ctx, &docker, &running).await?;
     ctx.progress.finish();
     let path =
