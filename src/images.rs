@@ -226,7 +226,7 @@ async fn lock_builds(
     let lock_path = cache.join(name);
     let lock = std::fs::File::create(&lock_path)
         .map_err(Error::io(format!("creating {}", lock_path.display())))?;
-    progress.set(&format!("waiting for another build of {tag} to finish"));
+    progress.set(&crate::i18n::tr!("progress-waiting-build", tag = tag));
     tokio::task::spawn_blocking(move || lock.lock().map(|_| lock))
         .await
         .expect("lock task does not panic")
@@ -353,13 +353,13 @@ async fn build_vm_image(
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
 
-    progress.set("downloading Python wheels for offline pip");
+    progress.set(&crate::i18n::tr!("progress-wheels"));
     let wheels_tmp = dir.join("wheels.partial");
     download_wheels(docker, &recipe.python_packages, &wheels_tmp)
         .await
         .map_err(&failed)?;
 
-    progress.set("mmdebstrap: preparing");
+    progress.set(&crate::i18n::tr!("progress-mmdebstrap"));
     let repo_tmp = dir.join("apt.partial");
     let build_id = uuid::Uuid::new_v4().to_string();
     let hash = image.tag.rsplit(':').next().unwrap_or_default();
@@ -645,7 +645,7 @@ async fn by_debian_image(
         if !is_not_found(&e) {
             return Err(Error::docker(format!("looking up image {debian}"))(e));
         }
-        progress.set(&format!("pulling {debian}"));
+        progress.set(&crate::i18n::tr!("progress-pulling", image = debian));
         let options = CreateImageOptionsBuilder::default()
             .from_image(repo)
             .tag(rootfs.suite)
@@ -686,9 +686,10 @@ async fn by_debian_image(
         }),
         ..Default::default()
     };
-    progress.set(&format!(
-        "building {} in a container of {debian}",
-        rootfs.tag
+    progress.set(&crate::i18n::tr!(
+        "progress-building-in",
+        tag = rootfs.tag,
+        image = debian
     ));
     docker::build_by_commit(docker, config, rootfs.tag, rootfs.config()).await
 }

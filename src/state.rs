@@ -20,9 +20,6 @@ pub(crate) struct Home {
     pub(crate) cache: PathBuf,
 }
 
-/// Shown while another command holds the home (see `Home::lock`).
-const LOCK_WAIT: &str = "waiting for another deploylab command on this home to finish";
-
 impl Home {
     pub(crate) fn from_env() -> Result<Home> {
         let dir = env_dir("DEPLOYLAB_HOME")
@@ -53,7 +50,9 @@ impl Home {
             .map_err(Error::io(format!("opening {}", path.display())))?;
         match file.try_lock() {
             Ok(()) => return Ok(file),
-            Err(std::fs::TryLockError::WouldBlock) => progress.set(LOCK_WAIT),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                progress.set(&crate::i18n::tr!("progress-lock-wait"));
+            }
             Err(std::fs::TryLockError::Error(e)) => {
                 return Err(Error::io(format!("locking {}", path.display()))(e));
             }

@@ -659,3 +659,23 @@ cmd-submit-capturing = capturing your work (what changed in the lab)
 cmd-submit-own-check = Your own check right now: { $points }/{ $max } points. Your instructor's grading restores this file in a fresh lab and checks it again; only that counts.
 cmd-submit-wrote = Wrote { $path } ({ $size }).
 cmd-submit-next = Next: commit it to your assignment repository (git add { $path } && git commit -m 'deploylab submission' && git push).
+
+## Progress lines
+
+progress-k8s-builtin = starting the built-in Kubernetes cluster
+progress-k8s-kind = creating a kind cluster (a minute or two)
+progress-proxy = starting the package proxy
+progress-heroku = starting the fake Heroku
+progress-waiting-build = waiting for another build of { $tag } to finish
+progress-wheels = downloading Python wheels for offline pip
+progress-mmdebstrap = mmdebstrap: preparing
+progress-pulling = pulling { $image }
+progress-restoring = restoring
+progress-booting = booting
+progress-booting-lab = booting { $lab }
+progress-building = building { $tag } (first use only)
+
+## Progress lines, more
+
+progress-building-in = building { $tag } in a container of { $image }
+progress-lock-wait = waiting for another deploylab command on this home to finish

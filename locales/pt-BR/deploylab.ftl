@@ -659,3 +659,23 @@ cmd-submit-capturing = capturando o seu trabalho (o que mudou no lab)
 cmd-submit-own-check = A sua própria verificação agora: { $points }/{ $max } pontos. A correção do seu professor restaura este arquivo num lab novinho e verifica de novo; só isso conta.
 cmd-submit-wrote = { $path } escrito ({ $size }).
 cmd-submit-next = Agora: faça o commit dele no repositório da sua tarefa (git add { $path } && git commit -m 'deploylab submission' && git push).
+
+## Progress lines
+
+progress-k8s-builtin = iniciando o cluster Kubernetes embutido
+progress-k8s-kind = criando um cluster kind (um ou dois minutos)
+progress-proxy = iniciando o proxy de pacotes
+progress-heroku = iniciando o Heroku de mentira
+progress-waiting-build = esperando outro build de { $tag } terminar
+progress-wheels = baixando wheels do Python para o pip sem internet
+progress-mmdebstrap = mmdebstrap: preparando
+progress-pulling = baixando { $image }
+progress-restoring = restaurando
+progress-booting = iniciando
+progress-booting-lab = iniciando { $lab }
+progress-building = construindo { $tag } (só no primeiro uso)
+
+## Progress lines, more
+
+progress-building-in = construindo { $tag } num contêiner de { $image }
+progress-lock-wait = esperando outro comando do deploylab nesta pasta terminar

@@ -116,7 +116,7 @@ impl Columns {
 
     fn header(&self) -> Vec<String> {
         let mut header = vec![text::lab(), text::state()];
-        header.extend(self.endpoints.iter().map(|e| e.to_string()));
+        header.extend(self.endpoints.iter().map(ToString::to_string));
         if self.written {
             header.push(text::written());
         }
@@ -128,13 +128,10 @@ impl Columns {
         let mut cells = vec![lab, row.state];
         for name in &self.endpoints {
             let value = row.endpoints.iter().find(|(n, _)| n == name);
-            cells.push(value.map_or_else(|| text::nothing(), |(_, v)| v.clone()));
+            cells.push(value.map_or_else(text::nothing, |(_, v)| v.clone()));
         }
         if self.written {
-            cells.push(
-                row.written
-                    .map_or_else(|| text::nothing(), units::human_bytes),
-            );
+            cells.push(row.written.map_or_else(text::nothing, units::human_bytes));
         }
         cells.extend([
             text::since(now().saturating_sub(started_at)),

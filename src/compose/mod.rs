@@ -252,7 +252,7 @@ pub(crate) async fn proxy(
         };
         return Ok((Some(shared), crate::packages::Guard(None)));
     }
-    ctx.progress.set("starting the package proxy");
+    ctx.progress.set(&crate::i18n::tr!("progress-proxy"));
     let on = crate::packages::OnNetwork {
         network: BRIDGE,
         shared: true,

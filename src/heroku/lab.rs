@@ -152,7 +152,7 @@ impl Environment for Heroku {
         // package proxy.
         let build_network =
             crate::docker::create_closed_network(docker, &instance, &lab.id).await?;
-        ctx.progress.set("starting the package proxy");
+        ctx.progress.set(&crate::i18n::tr!("progress-proxy"));
         let on = crate::packages::OnNetwork {
             network: &build_network,
             shared: false,
@@ -163,7 +163,7 @@ impl Environment for Heroku {
         let proxy = crate::packages::start_on(docker, home, &on).await?;
         let mut proxy_guard = crate::packages::Guard(proxy.as_ref().map(|p| p.pid));
         crate::interrupt::check()?;
-        ctx.progress.set("starting the fake Heroku");
+        ctx.progress.set(&crate::i18n::tr!("progress-heroku"));
         // The same ports as last time when free: git remotes name the port.
         let last: Option<Ports> = std::fs::read_to_string(dir.join("ports.json"))
             .ok()
@@ -243,8 +243,7 @@ impl Environment for Heroku {
                 text::alive()
             } else {
                 text::dead()
-            }
-            .into(),
+            },
             endpoints: vec![("http", text::router(running.ports.router))],
             written: None,
             place: text::place(running.pid, running.ports.api),

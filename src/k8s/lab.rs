@@ -75,14 +75,14 @@ impl Environment for K8s {
         let standins = interruptible(standins(docker, &vm, reach, ctx.progress)).await?;
         let (cluster, why_builtin) = match backend {
             Backend::Builtin(why) => {
-                ctx.progress.set("starting the built-in Kubernetes cluster");
+                ctx.progress.set(&crate::i18n::tr!("progress-k8s-builtin"));
                 let python = standins.first().map(|s| s.tag.clone());
                 let dir = work.join("cluster");
                 let builtin = cluster::start(docker, &instance, &lab.id, &dir, python).await?;
                 (cluster::Cluster::Builtin(builtin), why.map(String::from))
             }
             Backend::Kind(image) => {
-                ctx.progress.set("creating a kind cluster (a minute or two)");
+                ctx.progress.set(&crate::i18n::tr!("progress-k8s-kind"));
                 let name = format!("deploylab-{}", crate::docker::short(&instance));
                 let kind = super::kind::start(&name, &work.join("kind"), image.as_deref())?;
                 (cluster::Cluster::Kind(kind), None)
@@ -127,7 +127,7 @@ impl Environment for K8s {
     async fn status(_: &Ctx<'_>, _: &Docker, running: &Running, _: &[ContainerSummary]) -> StatusRow {
         let alive = running.cluster.is_running();
         StatusRow {
-            state: if alive { text::alive() } else { text::dead() }.into(),
+            state: if alive { text::alive() } else { text::dead() },
             endpoints: vec![("api", running.cluster.api())],
             written: None,
             place: text::place(&running.dir),

@@ -71,7 +71,7 @@ pub(crate) async fn derive(
     if crate::images::has_build(docker, tag, &build).await? {
         return Ok(());
     }
-    progress.set(&format!("building {tag} (first use only)"));
+    progress.set(&crate::i18n::tr!("progress-building", tag = tag));
     let binds = base
         .apt_dir
         .iter()

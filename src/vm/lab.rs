@@ -129,7 +129,7 @@ impl Environment for Vm {
                 .join(", ")
         };
         StatusRow {
-            state: state.unwrap_or_else(|| text::gone().into()),
+            state: state.unwrap_or_else(text::gone),
             endpoints: vec![("ssh", each(|m| m.ssh_port)), ("http", each(|m| m.http_port))],
             written,
             place: running

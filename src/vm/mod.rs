@@ -242,7 +242,7 @@ async fn restore_machine(
     (described, files): (&submission::VmState, &[u8]),
 ) -> Result<Vec<String>> {
     let key = state::ensure_ssh_key(&ctx.home.key_path())?;
-    ctx.progress.set("restoring");
+    ctx.progress.set(&crate::i18n::tr!("progress-restoring"));
     let installed = running
         .bases
         .get(machine_name(lab, machine))
@@ -255,7 +255,7 @@ async fn restore_machine(
     if let Some(written) = submission::written_since_restore(docker, &machine.container_id).await {
         disk::remember(ctx.home, &machine.container_id, written);
     }
-    ctx.progress.set("booting");
+    ctx.progress.set(&crate::i18n::tr!("progress-booting"));
     let t = std::time::Instant::now();
     machine::restart(docker, &lab.id, machine).await?;
     tracing::debug!("restore: rebooted in {:?}", t.elapsed());
@@ -384,7 +384,7 @@ async fn resume(
         .iter()
         .any(|c| c.state != Some(ContainerSummaryStateEnum::RUNNING))
     {
-        ctx.progress.set(&format!("booting {}", lab.id));
+        ctx.progress.set(&crate::i18n::tr!("progress-booting-lab", lab = lab.id));
         for c in existing {
             let _ = docker
                 .start_container(c.id.as_deref().unwrap_or_default(), None)
@@ -440,7 +440,7 @@ async fn create(
         gitserver::start(docker, &lab.id, &instance, &image.tag, &network, &repos).await?;
         Ok(())
     };
-    ctx.progress.set(&format!("booting {}", lab.id));
+    ctx.progress.set(&crate::i18n::tr!("progress-booting-lab", lab = lab.id));
     let pip_conf = proxy.as_ref().map(|p| packages::pip_conf(&p.address));
     // Each machine boots from the lab's image, or the graded image made
     // for its work.
