@@ -679,3 +679,77 @@ progress-building = building { $tag } (first use only)
 
 progress-building-in = building { $tag } in a container of { $image }
 progress-lock-wait = waiting for another deploylab command on this home to finish
+
+## The words hints say before the student's deploy has them (vm/hints.rs)
+
+word-wsgi = <project>.wsgi
+word-settings = <project>.settings
+word-config-files = the settings files the app reads
+
+## ansible-env
+
+ansible-env-rebooting = rebooting the machines
+ansible-env-rerun-failed = deploylab could not run your playbook again
+ansible-env-no-run = no ansible-playbook run seen: run your playbook, then submit its folder
+ansible-env-graded-run = ran `ansible-playbook { $args }` against { $machines } (exit { $code }), then rebooted them
+ansible-env-own-plugins = the playbook brings its own Ansible plugins ({ $folders }), which run on the machine that runs Ansible: the reach and idempotence stages read records written there
+ansible-env-on-control = tasks ran on the machine that runs Ansible ('{ $tasks }'): the reach and idempotence stages read records written there
+
+## grade-board
+
+grade-board-line = { $id }: { $phase }
+
+## grade-cmd
+
+grade-cmd-not-results = not the JSON results of `deploylab grade` (--format json or --out json=FILE)
+grade-cmd-other-lab = { $file }: results for lab '{ $lab }', the others are for '{ $first }'
+grade-cmd-below = { $count } submission(s) below { $points } points
+
+## grade-results
+
+grade-results-all-pass = all stages pass
+grade-results-not-graded = not graded
+grade-results-summary = { $graded }/{ $total } submissions graded, { $failed } could not be
+grade-results-first-to-fix = { $stage } › { $check } ({ $status })
+grade-results-md-title = ## deploylab grades: { $lab }
+
+## grade
+
+grade-wrong-lab = a submission for lab '{ $found }', not '{ $wanted }'
+grade-other-recipe = made on another build of the lab ({ $found }; this grader has { $here }): grade it with the deploylab version and labs the students used
+grade-withheld = { $why }: 0 points
+
+## selftest
+
+selftest-fresh = fresh environment
+selftest-full = whole solution: every point
+selftest-graded = its submission, graded: every point
+selftest-ok = ok
+selftest-mismatch = MISMATCH
+selftest-not-available = not available
+selftest-all-ok = Every lab's checks agree with its reference solution.
+selftest-some-wrong = Some checks disagree with the reference solution (above).
+selftest-solved = solved up to { $stage }
+selftest-points = { $points }/{ $max } points
+
+## solve
+
+solve-already = · { $stage } already passes
+
+## vm-doctor
+
+vm-doctor-cgroup-v2 = cgroup v2 settings are the documented ones, not yet proven by deploylab's CI (which runs cgroup v1)
+vm-doctor-cgroup-v2-fix = If the VM does not boot, report `docker info` output with the issue.
+vm-doctor-fuse = storage driver fuse-overlayfs: in the VMs, a folder made inside a setgid folder (the course's `chmod g+s /app`) gets neither its group nor the bit; files do
+vm-doctor-fuse-fix = Nothing to do for the labs (the checks judge who can write and read, not the bit); on a real server it works as the course says.
+vm-doctor-image-fix = `deploylab images build` builds it now (otherwise the first `start` does).
+vm-doctor-not-booted = a throwaway VM could not boot with these flags
+vm-doctor-ansible-fix = `deploylab ansible-playbook …` runs Debian's, offline, in a container; or install Ansible (`apt-get install ansible-core`, `pipx install ansible-core`).
+vm-doctor-cgroup = cgroup v{ $version }: the VM runs systemd with { $flags }
+
+## What start prints for a lab done with Ansible (vm/ansible/mod.rs)
+
+ansible-ready = Ansible: the inventory { $inventory } (group [{ $group }]: { $hosts })
+ansible-ready-env = once per terminal, so deploylab sees your runs
+ansible-ready-offline = No Ansible on this machine? The same, offline:
+ansible-run-output = the run's last lines

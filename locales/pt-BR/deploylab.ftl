@@ -679,3 +679,77 @@ progress-building = construindo { $tag } (só no primeiro uso)
 
 progress-building-in = construindo { $tag } num contêiner de { $image }
 progress-lock-wait = esperando outro comando do deploylab nesta pasta terminar
+
+## The words hints say before the student's deploy has them (vm/hints.rs)
+
+word-wsgi = <projeto>.wsgi
+word-settings = <projeto>.settings
+word-config-files = os arquivos de configuração que a aplicação lê
+
+## ansible-env
+
+ansible-env-rebooting = reiniciando as máquinas
+ansible-env-rerun-failed = o deploylab não conseguiu rodar o seu playbook de novo
+ansible-env-no-run = nenhuma execução do ansible-playbook vista: rode o seu playbook e depois entregue a pasta dele
+ansible-env-graded-run = rodou `ansible-playbook { $args }` em { $machines } (saída { $code }) e depois as reiniciou
+ansible-env-own-plugins = o playbook traz os seus próprios plugins do Ansible ({ $folders }), que rodam na máquina que roda o Ansible: as etapas de alcance e de idempotência leem registros escritos ali
+ansible-env-on-control = tarefas rodaram na máquina que roda o Ansible ('{ $tasks }'): as etapas de alcance e de idempotência leem registros escritos ali
+
+## grade-board
+
+grade-board-line = { $id }: { $phase }
+
+## grade-cmd
+
+grade-cmd-not-results = não são os resultados JSON do `deploylab grade` (--format json ou --out json=ARQUIVO)
+grade-cmd-other-lab = { $file }: resultados do lab '{ $lab }', os outros são de '{ $first }'
+grade-cmd-below = { $count } entrega(s) abaixo de { $points } pontos
+
+## grade-results
+
+grade-results-all-pass = todas as etapas passam
+grade-results-not-graded = não corrigida
+grade-results-summary = { $graded }/{ $total } entregas corrigidas, { $failed } não puderam ser
+grade-results-first-to-fix = { $stage } › { $check } ({ $status })
+grade-results-md-title = ## Notas do deploylab: { $lab }
+
+## grade
+
+grade-wrong-lab = uma entrega do lab '{ $found }', não do '{ $wanted }'
+grade-other-recipe = feita em outra versão do lab ({ $found }; este corretor tem { $here }): corrija-a com a versão do deploylab e os labs que os alunos usaram
+grade-withheld = { $why }: 0 ponto
+
+## selftest
+
+selftest-fresh = ambiente novinho
+selftest-full = solução inteira: todos os pontos
+selftest-graded = a entrega dela, corrigida: todos os pontos
+selftest-ok = ok
+selftest-mismatch = DIVERGE
+selftest-not-available = não disponível
+selftest-all-ok = As verificações de todos os labs concordam com a solução de referência.
+selftest-some-wrong = Algumas verificações discordam da solução de referência (acima).
+selftest-solved = resolvido até { $stage }
+selftest-points = { $points }/{ $max } pontos
+
+## solve
+
+solve-already = · { $stage } já passa
+
+## vm-doctor
+
+vm-doctor-cgroup-v2 = as configurações de cgroup v2 são as documentadas, ainda não provadas pela CI do deploylab (que roda cgroup v1)
+vm-doctor-cgroup-v2-fix = Se a VM não subir, relate a saída do `docker info` junto com o problema.
+vm-doctor-fuse = storage driver fuse-overlayfs: nas VMs, uma pasta criada dentro de uma pasta setgid (o `chmod g+s /app` do curso) não herda nem o grupo nem o bit; os arquivos herdam
+vm-doctor-fuse-fix = Nada a fazer para os labs (as verificações julgam quem escreve e quem lê, não o bit); num servidor de verdade funciona como o curso diz.
+vm-doctor-image-fix = `deploylab images build` a constrói agora (senão, o primeiro `start` constrói).
+vm-doctor-not-booted = uma VM descartável não conseguiu subir com estas flags
+vm-doctor-ansible-fix = `deploylab ansible-playbook …` roda o do Debian, sem internet, num contêiner; ou instale o Ansible (`apt-get install ansible-core`, `pipx install ansible-core`).
+vm-doctor-cgroup = cgroup v{ $version }: a VM roda o systemd com { $flags }
+
+## What start prints for a lab done with Ansible (vm/ansible/mod.rs)
+
+ansible-ready = Ansible: o inventário { $inventory } (grupo [{ $group }]: { $hosts })
+ansible-ready-env = uma vez por terminal, para o deploylab ver as suas execuções
+ansible-ready-offline = Sem Ansible nesta máquina? O mesmo, sem internet:
+ansible-run-output = as últimas linhas da execução

@@ -19,15 +19,18 @@ use crate::state;
 
 /// Messages shown here, kept together for translation.
 mod text {
-    pub(super) const NOT_RESULTS: &str =
-        "not the JSON results of `deploylab grade` (--format json or --out json=FILE)";
+    use crate::i18n::tr;
+
+    pub(super) fn not_results() -> String {
+        tr!("grade-cmd-not-results")
+    }
 
     pub(super) fn other_lab(file: &str, lab: &str, first: &str) -> String {
-        format!("{file}: results for lab '{lab}', the others are for '{first}'")
+        tr!("grade-cmd-other-lab", file = file, lab = lab, first = first)
     }
 
     pub(super) fn below(count: usize, points: u32) -> String {
-        format!("{count} submission(s) below {points} points")
+        tr!("grade-cmd-below", count = count, points = points)
     }
 }
 
@@ -126,7 +129,7 @@ fn merge(files: &[PathBuf]) -> Result<Results> {
         };
         let bytes = std::fs::read(file).map_err(|e| bad(e.to_string()))?;
         let results: Results =
-            serde_json::from_slice(&bytes).map_err(|_| bad(text::NOT_RESULTS.into()))?;
+            serde_json::from_slice(&bytes).map_err(|_| bad(text::not_results()))?;
         match &mut merged {
             None => merged = Some(results),
             Some(m) if m.lab != results.lab => {

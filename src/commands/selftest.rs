@@ -19,18 +19,36 @@ use crate::submission::{self, Manifest};
 
 /// Messages shown here, kept together for translation.
 mod text {
+    use crate::i18n::tr;
+
     pub(super) const HEADER: [&str; 4] = ["lab", "step", "result", "detail"];
-    pub(super) const FRESH: &str = "fresh environment";
-    pub(super) const FULL: &str = "whole solution: every point";
-    pub(super) const GRADED: &str = "its submission, graded: every point";
-    pub(super) const OK: &str = "ok";
-    pub(super) const MISMATCH: &str = "MISMATCH";
-    pub(super) const NOT_AVAILABLE: &str = "not available";
-    pub(super) const ALL_OK: &str = "Every lab's checks agree with its reference solution.";
-    pub(super) const SOME_WRONG: &str = "Some checks disagree with the reference solution (above).";
+    pub(super) fn fresh() -> String {
+        tr!("selftest-fresh")
+    }
+    pub(super) fn full() -> String {
+        tr!("selftest-full")
+    }
+    pub(super) fn graded() -> String {
+        tr!("selftest-graded")
+    }
+    pub(super) fn ok() -> String {
+        tr!("selftest-ok")
+    }
+    pub(super) fn mismatch() -> String {
+        tr!("selftest-mismatch")
+    }
+    pub(super) fn not_available() -> String {
+        tr!("selftest-not-available")
+    }
+    pub(super) fn all_ok() -> String {
+        tr!("selftest-all-ok")
+    }
+    pub(super) fn some_wrong() -> String {
+        tr!("selftest-some-wrong")
+    }
 
     pub(super) fn solved(stage: &str) -> String {
-        format!("solved up to {stage}")
+        tr!("selftest-solved", stage = stage)
     }
 
     pub(super) fn passing(stages: &[String]) -> String {
@@ -49,7 +67,7 @@ mod text {
     }
 
     pub(super) fn points(points: u32, max: u32) -> String {
-        format!("{points}/{max} points")
+        tr!("selftest-points", points = points, max = max)
     }
 }
 
@@ -85,20 +103,20 @@ pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>) -> Result<i32> {
     table.set_header(text::HEADER.to_vec());
     for row in &rows {
         let result = match row.ok {
-            Some(true) => text::OK,
-            Some(false) => text::MISMATCH,
-            None => text::NOT_AVAILABLE,
+            Some(true) => text::ok(),
+            Some(false) => text::mismatch(),
+            None => text::not_available(),
         };
-        table.add_row(vec![&row.lab, &row.step, result, &row.detail]);
+        table.add_row(vec![&row.lab, &row.step, &result, &row.detail]);
     }
     println!("{table}");
     let wrong = rows.iter().any(|r| r.ok == Some(false));
     println!(
         "{}",
         if wrong {
-            text::SOME_WRONG
+            text::some_wrong()
         } else {
-            text::ALL_OK
+            text::all_ok()
         }
     );
     Ok(if wrong { exit::CHECKS_FAILED } else { exit::OK })
@@ -155,7 +173,7 @@ async fn prove(
     let report = loaded.check(&own, docker, &running).await?;
     let got = passing(&report);
     push(
-        text::FRESH.into(),
+        text::fresh(),
         Some(got == wanted),
         text::expected(&wanted, &got),
     );
@@ -174,17 +192,17 @@ async fn prove(
         );
     }
     push(
-        text::FULL.into(),
+        text::full(),
         Some(last.points == last.max_points),
         text::points(last.points, last.max_points),
     );
     // The submission of the whole solution, through the file and `grade`.
     match loaded.capture(&own, docker, &running).await {
-        Err(Error::NotForThisLab { why, .. }) => push(text::GRADED.into(), None, why.to_string()),
+        Err(Error::NotForThisLab { why, .. }) => push(text::graded(), None, why.to_string()),
         captured => {
             let (ok, detail) =
                 grade_solution(ctx, docker, scratch, loaded, &last, &captured?).await?;
-            push(text::GRADED.into(), Some(ok), detail);
+            push(text::graded(), Some(ok), detail);
         }
     }
     Ok(())

@@ -19,8 +19,10 @@ const RESTART: &str = "# deploylab: restart the VM after this step";
 
 /// Messages shown here, kept together for translation.
 mod text {
+    use crate::i18n::tr;
+
     pub(super) fn already(stage: &str) -> String {
-        format!("· {stage} already passes")
+        tr!("solve-already", stage = stage)
     }
 
     pub(super) fn done(stage: &str, seconds: f64) -> String {

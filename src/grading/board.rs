@@ -12,8 +12,10 @@ use super::results::Graded;
 
 /// Messages, kept together for translation.
 mod text {
+    use crate::i18n::tr;
+
     pub(super) fn line(id: &str, phase: &str) -> String {
-        format!("{id}: {phase}")
+        tr!("grade-board-line", id = id, phase = phase)
     }
 
     pub(super) fn finished(id: &str, points: u32, max: u32, error: Option<&str>) -> String {

@@ -32,15 +32,14 @@ use results::{ErrorKind, Graded, Timings};
 
 /// Messages, kept together for translation.
 mod text {
+    use crate::i18n::tr;
+
     pub(super) fn wrong_lab(found: &str, wanted: &str) -> String {
-        format!("a submission for lab '{found}', not '{wanted}'")
+        tr!("grade-wrong-lab", found = found, wanted = wanted)
     }
 
     pub(super) fn other_recipe(found: &str, here: &str) -> String {
-        format!(
-            "made on another build of the lab ({found}; this grader has {here}): \
-             grade it with the deploylab version and labs the students used"
-        )
+        tr!("grade-other-recipe", found = found, here = here)
     }
 
     pub(super) fn timed_out(limit: std::time::Duration, over: Option<&str>) -> String {
@@ -54,7 +53,7 @@ mod text {
     }
 
     pub(super) fn withheld(why: &str) -> String {
-        format!("{why}: 0 points")
+        tr!("grade-withheld", why = why)
     }
 }
 

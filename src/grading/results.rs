@@ -34,6 +34,8 @@ pub(crate) const RESULTS_SCHEMA: u32 = 2;
 
 /// Messages and column names, kept together for translation.
 mod text {
+    use crate::i18n::tr;
+
     pub(super) const HEADER: [&str; 6] = [
         "submission",
         "points",
@@ -42,11 +44,20 @@ mod text {
         "time",
         "notes",
     ];
-    pub(super) const ALL_PASS: &str = "all stages pass";
-    pub(super) const NOT_GRADED: &str = "not graded";
+    pub(super) fn all_pass() -> String {
+        tr!("grade-results-all-pass")
+    }
+    pub(super) fn not_graded() -> String {
+        tr!("grade-results-not-graded")
+    }
 
     pub(super) fn summary(graded: usize, total: usize, failed: usize) -> String {
-        format!("{graded}/{total} submissions graded, {failed} could not be")
+        tr!(
+            "grade-results-summary",
+            graded = graded,
+            total = total,
+            failed = failed
+        )
     }
 
     /// Checks passed, failed, blocked (and not judged, when some were not).
@@ -62,11 +73,16 @@ mod text {
     }
 
     pub(super) fn first_to_fix(stage: &str, check: &str, status: &str) -> String {
-        format!("{stage} › {check} ({status})")
+        tr!(
+            "grade-results-first-to-fix",
+            stage = stage,
+            check = check,
+            status = status
+        )
     }
 
     pub(super) fn md_title(lab: &str) -> String {
-        format!("## deploylab grades: {lab}")
+        tr!("grade-results-md-title", lab = lab)
     }
 }
 
@@ -137,7 +153,7 @@ impl Graded {
             .as_ref()
             .and_then(|r| r.first_failure())
             .map_or_else(
-                || text::ALL_PASS.to_string(),
+                || text::all_pass(),
                 |(s, c)| text::first_to_fix(&s.id, &c.id, c.status.word()),
             )
     }
@@ -247,7 +263,7 @@ impl Results {
                     "  <testsuite name=\"{}\" tests=\"1\" failures=\"0\" errors=\"1\" time=\"{seconds:.3}\">\n    <testcase classname=\"{}\" name=\"grade\"><error message=\"{}\"/></testcase>\n  </testsuite>\n",
                     xml(&g.id),
                     xml(&g.id),
-                    xml(g.error.as_deref().unwrap_or(text::NOT_GRADED))
+                    xml(g.error.as_deref().unwrap_or(&text::not_graded()))
                 ));
                 continue;
             };

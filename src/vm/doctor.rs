@@ -13,28 +13,38 @@ use crate::state::Home;
 
 /// Messages shown here, kept together for translation.
 mod text {
+    use crate::i18n::tr;
+
     pub(super) fn cgroup(version: &str, flags: &str) -> String {
-        format!("cgroup v{version}: the VM runs systemd with {flags}")
+        tr!("vm-doctor-cgroup", version = version, flags = flags)
     }
-    pub(super) const CGROUP_V2: &str = "cgroup v2 settings are the documented ones, not yet proven by deploylab's CI (which runs cgroup v1)";
-    pub(super) const CGROUP_V2_FIX: &str =
-        "If the VM does not boot, report `docker info` output with the issue.";
-    pub(super) const FUSE: &str = "storage driver fuse-overlayfs: in the VMs, a folder made inside a setgid folder \
-         (the course's `chmod g+s /app`) gets neither its group nor the bit; files do";
-    pub(super) const FUSE_FIX: &str = "Nothing to do for the labs (the checks judge who can write and read, not the bit); \
-         on a real server it works as the course says.";
+    pub(super) fn cgroup_v2() -> String {
+        tr!("vm-doctor-cgroup-v2")
+    }
+    pub(super) fn cgroup_v2_fix() -> String {
+        tr!("vm-doctor-cgroup-v2-fix")
+    }
+    pub(super) fn fuse() -> String {
+        tr!("vm-doctor-fuse")
+    }
+    pub(super) fn fuse_fix() -> String {
+        tr!("vm-doctor-fuse-fix")
+    }
 
     pub(super) fn image(tag: &str, ready: bool) -> String {
         let state = if ready { "built" } else { "not built yet" };
         format!("VM image {tag} {state}")
     }
-    pub(super) const IMAGE_FIX: &str =
-        "`deploylab images build` builds it now (otherwise the first `start` does).";
+    pub(super) fn image_fix() -> String {
+        tr!("vm-doctor-image-fix")
+    }
 
     pub(super) fn booted(seconds: f64) -> String {
         format!("a throwaway VM booted systemd and sshd in {seconds:.1} s with these flags")
     }
-    pub(super) const NOT_BOOTED: &str = "a throwaway VM could not boot with these flags";
+    pub(super) fn not_booted() -> String {
+        tr!("vm-doctor-not-booted")
+    }
 
     pub(super) fn ansible(found: Option<&str>) -> String {
         match found {
@@ -42,8 +52,9 @@ mod text {
             None => "no ansible-playbook on this machine (vm-ansible)".into(),
         }
     }
-    pub(super) const ANSIBLE_FIX: &str = "`deploylab ansible-playbook …` runs Debian's, offline, \
-         in a container; or install Ansible (`apt-get install ansible-core`, `pipx install ansible-core`).";
+    pub(super) fn ansible_fix() -> String {
+        tr!("vm-doctor-ansible-fix")
+    }
 }
 
 pub(super) async fn diagnose(ctx: &Ctx<'_>, docker: &Docker) -> Result<Vec<Diagnosis>> {
@@ -56,13 +67,13 @@ pub(super) async fn diagnose(ctx: &Ctx<'_>, docker: &Docker) -> Result<Vec<Diagn
         "",
     ));
     if flags.cgroup_version == "2" {
-        lines.push(Diagnosis::new(true, false, text::CGROUP_V2, text::CGROUP_V2_FIX));
+        lines.push(Diagnosis::new(true, false, text::cgroup_v2(), text::cgroup_v2_fix()));
     }
     // Advice about the engine's storage driver, where it changes what the
     // course teaches.
     let driver = docker.info().await.ok().and_then(|i| i.driver);
     if driver.as_deref() == Some("fuse-overlayfs") {
-        lines.push(Diagnosis::new(false, false, text::FUSE, text::FUSE_FIX));
+        lines.push(Diagnosis::new(false, false, text::fuse(), text::fuse_fix()));
     }
     let labs = ctx.catalog.all()?;
     let image = VmRecipe::for_labs(&labs).image(&ctx.home.cache);
@@ -71,7 +82,7 @@ pub(super) async fn diagnose(ctx: &Ctx<'_>, docker: &Docker) -> Result<Vec<Diagn
         ready,
         false,
         text::image(&image.tag, ready),
-        text::IMAGE_FIX,
+        text::image_fix(),
     ));
     if ready {
         lines.push(boot_trial(ctx.home, docker, &image).await);
@@ -84,7 +95,7 @@ pub(super) async fn diagnose(ctx: &Ctx<'_>, docker: &Docker) -> Result<Vec<Diagn
             found.is_some(),
             false,
             text::ansible(path.as_deref()),
-            text::ANSIBLE_FIX,
+            text::ansible_fix(),
         ));
     }
     Ok(lines)
@@ -122,6 +133,6 @@ async fn boot_trial(home: &Home, docker: &Docker, image: &crate::images::VmImage
             text::booted(started.elapsed().as_secs_f64()),
             "",
         ),
-        Err(e) => Diagnosis::new(false, true, text::NOT_BOOTED, e.to_string()),
+        Err(e) => Diagnosis::new(false, true, text::not_booted(), e.to_string()),
     }
 }

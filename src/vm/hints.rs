@@ -24,9 +24,17 @@ pub(super) const WORDS: &[&str] = &[
 
 /// Defaults, kept together for translation.
 mod text {
-    pub(super) const WSGI: &str = "<project>.wsgi";
-    pub(super) const SETTINGS: &str = "<project>.settings";
-    pub(super) const CONFIG_FILES: &str = "the settings files the app reads";
+    use crate::i18n::tr;
+
+    pub(super) fn wsgi() -> String {
+        tr!("word-wsgi")
+    }
+    pub(super) fn settings() -> String {
+        tr!("word-settings")
+    }
+    pub(super) fn config_files() -> String {
+        tr!("word-config-files")
+    }
     pub(super) const STATIC_ROOT: &str = "STATIC_ROOT";
     /// The course's names (deploy-course.md, section 1).
     pub(super) const SOCKET: &str = "/run/gunicorn.sock";
@@ -74,18 +82,18 @@ fn of_deploy(lab: &Lab, d: &Deploy) -> Vec<(&'static str, String)> {
                     .and_then(|a| a.target.clone())
                     .filter(|t| t.contains(':'))
                     .map(|t| t.split(':').next().unwrap_or_default().to_string()),
-                text::WSGI,
+                &text::wsgi(),
             ),
         ),
         (
             "settings_module",
-            or(answer.and_then(|a| a.settings_module.clone()), text::SETTINGS),
+            or(answer.and_then(|a| a.settings_module.clone()), &text::settings()),
         ),
         (
             "config_files",
             or(
                 run.map(|r| r.config_files.join(", ")).filter(|f| !f.is_empty()),
-                text::CONFIG_FILES,
+                &text::config_files(),
             ),
         ),
         ("socket", or(d.socket.as_ref().map(|s| s.path.clone()), text::SOCKET)),
@@ -110,9 +118,9 @@ fn defaults(lab: &Lab) -> Vec<(&'static str, String)> {
         ("checkout", clone_path(lab, text::APP_DIR)),
         ("app_dir", text::APP_DIR.to_string()),
         ("venv", format!("/home/{}/.venv", lab.user)),
-        ("wsgi", text::WSGI.to_string()),
-        ("settings_module", text::SETTINGS.to_string()),
-        ("config_files", text::CONFIG_FILES.to_string()),
+        ("wsgi", text::wsgi()),
+        ("settings_module", text::settings()),
+        ("config_files", text::config_files()),
         ("socket", text::SOCKET.to_string()),
         ("socket_unit", text::SOCKET_UNIT.to_string()),
         ("service", text::SERVICE.to_string()),

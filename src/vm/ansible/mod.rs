@@ -30,6 +30,8 @@ const PLUGIN_FILE: &str = "deploylab_runs.py";
 
 /// Messages and the files' comments, kept together for translation.
 mod text {
+    use crate::i18n::tr;
+
     pub(super) fn inventory_head(lab: &str) -> String {
         format!(
             "# deploylab's inventory of lab {lab}: its machines, reached at their SSH\n\
@@ -40,37 +42,39 @@ mod text {
 
     pub(super) fn ready(inventory: &str, group: &str, hosts: &str) -> String {
         format!(
-            "\n  Ansible: the inventory {inventory} (group [{group}]: {hosts})\
-             \n    eval \"$(deploylab ansible env)\"   once per terminal, so deploylab sees your runs\
+            "\n  {}\
+             \n    eval \"$(deploylab ansible env)\"   {}\
              \n    ansible-playbook -i {inventory} playbook.yaml --ask-become-pass\
-             \n  No Ansible on this machine? The same, offline:\
-             \n    deploylab ansible-playbook -i {inventory} playbook.yaml --ask-become-pass"
+             \n  {}\
+             \n    deploylab ansible-playbook -i {inventory} playbook.yaml --ask-become-pass",
+            tr!("ansible-ready", inventory = inventory, group = group, hosts = hosts),
+            tr!("ansible-ready-env"),
+            tr!("ansible-ready-offline"),
         )
     }
 
     pub(super) const ENV_HEAD: &str = "# deploylab's Ansible settings for the running lab: eval \"$(deploylab ansible env)\"\n";
 
-    pub(super) const REBOOTING: &str = "rebooting the machines";
-    pub(super) const RERUN_FAILED: &str = "deploylab could not run your playbook again";
-    pub(super) const NO_RUN: &str =
-        "no ansible-playbook run seen: run your playbook, then submit its folder";
+    pub(super) fn rebooting() -> String {
+        tr!("ansible-env-rebooting")
+    }
+    pub(super) fn rerun_failed() -> String {
+        tr!("ansible-env-rerun-failed")
+    }
+    pub(super) fn no_run() -> String {
+        tr!("ansible-env-no-run")
+    }
     pub(super) fn graded_run(args: &str, machines: &str, code: i32) -> String {
-        format!("ran `ansible-playbook {args}` against {machines} (exit {code}), then rebooted them")
+        tr!("ansible-env-graded-run", args = args, machines = machines, code = code)
     }
     pub(super) fn own_plugins(folders: &str) -> String {
-        format!(
-            "the playbook brings its own Ansible plugins ({folders}), which run on the machine \
-             that runs Ansible: the reach and idempotence stages read records written there"
-        )
+        tr!("ansible-env-own-plugins", folders = folders)
     }
     pub(super) fn on_control(tasks: &str) -> String {
-        format!(
-            "tasks ran on the machine that runs Ansible ('{tasks}'): the reach and idempotence \
-             stages read records written there"
-        )
+        tr!("ansible-env-on-control", tasks = tasks)
     }
     pub(super) fn run_output(tail: &str) -> String {
-        format!("the run's last lines:\n{tail}")
+        format!("{}:\n{tail}", tr!("ansible-run-output"))
     }
 }
 
@@ -247,8 +251,8 @@ pub(crate) async fn gather(
                 all = runs::all(&files.runs());
                 match (made, runs::second_of(&all, &last)) {
                     (_, Some(done)) => Ok(done.clone()),
-                    (Err(e), None) => Err(format!("{}: {e}", text::RERUN_FAILED)),
-                    (Ok(tail), None) => Err(format!("{}: {tail}", text::RERUN_FAILED)),
+                    (Err(e), None) => Err(format!("{}: {e}", text::rerun_failed())),
+                    (Ok(tail), None) => Err(format!("{}: {tail}", text::rerun_failed())),
                 }
             }
         });
@@ -313,7 +317,7 @@ pub(crate) struct PlaybookWork {
 pub(crate) fn capture(home: &Home, lab: &Lab) -> Result<(PlaybookWork, Vec<u8>)> {
     let all = runs::all(&Files::of(home, &lab.id).runs());
     let last = runs::last_by_student(&all).ok_or_else(|| Error::Capture {
-        why: text::NO_RUN.into(),
+        why: text::no_run(),
     })?;
     let (folder, files) = crate::compose::submission::capture(std::path::Path::new(&last.cwd))?;
     let args = without_inventory(last.argv.iter().skip(1).cloned());
@@ -349,7 +353,7 @@ pub(crate) async fn restore(
         notes.push(text::run_output(&tail));
     }
     notes.extend(control_side(&project, &ours));
-    ctx.progress.set(text::REBOOTING);
+    ctx.progress.set(&text::rebooting());
     <super::Vm as crate::seam::Environment>::restart(docker, lab, running, None).await?;
     Ok(notes)
 }
