@@ -36,13 +36,23 @@ const FILES: &str = "files.tar.gz";
 
 /// Messages, kept together for translation.
 mod text {
-    pub(super) const NOT_A_SUBMISSION: &str =
-        "not a deploylab submission (made by `deploylab submit`)";
-    pub(super) const TOO_LARGE: &str = "larger than a submission may be (256 MiB)";
-    pub(super) const NO_MANIFEST: &str = "its manifest.json is missing or unreadable";
-    pub(super) const EDITED: &str =
-        "its contents do not match their sha256 in the manifest: the file was edited or damaged";
-    pub(super) const NONE_IN_FOLDER: &str = "no *.submission file in this folder";
+    use crate::i18n::tr;
+
+    pub(super) fn not_a_submission() -> String {
+        tr!("submission-not-a-submission")
+    }
+    pub(super) fn too_large() -> String {
+        tr!("submission-too-large")
+    }
+    pub(super) fn no_manifest() -> String {
+        tr!("submission-no-manifest")
+    }
+    pub(super) fn edited() -> String {
+        tr!("submission-edited")
+    }
+    pub(super) fn none_in_folder() -> String {
+        tr!("submission-none-in-folder")
+    }
 
     pub(super) fn newer_schema(found: u32) -> String {
         format!(
@@ -52,7 +62,7 @@ mod text {
     }
 
     pub(super) fn several_in_folder(names: &str) -> String {
-        format!("several submission files in this folder ({names}); name one")
+        tr!("submission-several-in-folder", names = names)
     }
 }
 
@@ -160,33 +170,35 @@ pub(crate) fn read(given: &Path) -> Result<Submission> {
         .map_err(|e| bad(&e.to_string()))?
         .len();
     if size > MAX_BYTES {
-        return Err(bad(text::TOO_LARGE));
+        return Err(bad(&text::too_large()));
     }
     let bytes = std::fs::read(&path).map_err(|e| bad(&e.to_string()))?;
     let (mut manifest, mut state, mut files) = (None, None, None);
     let mut archive = tar::Archive::new(bytes.as_slice());
-    let entries = archive.entries().map_err(|_| bad(text::NOT_A_SUBMISSION))?;
+    let entries = archive
+        .entries()
+        .map_err(|_| bad(&text::not_a_submission()))?;
     for entry in entries {
-        let mut entry = entry.map_err(|_| bad(text::NOT_A_SUBMISSION))?;
+        let mut entry = entry.map_err(|_| bad(&text::not_a_submission()))?;
         let name = entry
             .path()
-            .map_err(|_| bad(text::NOT_A_SUBMISSION))?
+            .map_err(|_| bad(&text::not_a_submission()))?
             .to_string_lossy()
             .into_owned();
         let slot = match name.as_str() {
             MANIFEST => &mut manifest,
             STATE => &mut state,
             FILES => &mut files,
-            _ => return Err(bad(text::NOT_A_SUBMISSION)),
+            _ => return Err(bad(&text::not_a_submission())),
         };
         let mut data = Vec::new();
         entry
             .read_to_end(&mut data)
-            .map_err(|_| bad(text::NOT_A_SUBMISSION))?;
+            .map_err(|_| bad(&text::not_a_submission()))?;
         *slot = Some(data);
     }
     let (Some(manifest_json), Some(state), Some(files)) = (manifest, state, files) else {
-        return Err(bad(text::NOT_A_SUBMISSION));
+        return Err(bad(&text::not_a_submission()));
     };
     // The schema first, so a newer format says so rather than "unreadable".
     let schema = serde_json::from_slice::<serde_json::Value>(&manifest_json)
@@ -199,15 +211,15 @@ pub(crate) fn read(given: &Path) -> Result<Submission> {
             )));
         }
         Some(_) => {}
-        None => return Err(bad(text::NO_MANIFEST)),
+        None => return Err(bad(&text::no_manifest())),
     }
     let manifest: Manifest =
-        serde_json::from_slice(&manifest_json).map_err(|_| bad(text::NO_MANIFEST))?;
+        serde_json::from_slice(&manifest_json).map_err(|_| bad(&text::no_manifest()))?;
     if sha256(&state) != manifest.state_sha256
         || sha256(&files) != manifest.files_sha256
         || files.len() as u64 != manifest.files_bytes
     {
-        return Err(bad(text::EDITED));
+        return Err(bad(&text::edited()));
     }
     Ok(Submission {
         path,
@@ -235,7 +247,7 @@ fn locate(given: &Path) -> Result<PathBuf> {
         .collect();
     found.sort();
     match found.len() {
-        0 => Err(bad(text::NONE_IN_FOLDER.into())),
+        0 => Err(bad(text::none_in_folder())),
         1 => Ok(found.remove(0)),
         _ => {
             let names: Vec<String> = found
@@ -318,13 +330,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let foreign = dir.path().join("a.submission");
         std::fs::write(&foreign, "hello, I am a text file\n").unwrap();
-        assert_eq!(why(&foreign), text::NOT_A_SUBMISSION);
+        assert_eq!(why(&foreign), text::not_a_submission());
 
         let path = written(dir.path());
         let bytes = std::fs::read(&path).unwrap();
         let cut = dir.path().join("cut.bin");
         std::fs::write(&cut, &bytes[..700]).unwrap();
-        assert_eq!(why(&cut), text::NOT_A_SUBMISSION);
+        assert_eq!(why(&cut), text::not_a_submission());
 
         let newer = dir.path().join("newer.bin");
         let mut m = manifest();
@@ -334,6 +346,6 @@ mod tests {
 
         assert!(why(dir.path()).contains("several submission files"));
         let empty = tempfile::tempdir().unwrap();
-        assert_eq!(why(empty.path()), text::NONE_IN_FOLDER);
+        assert_eq!(why(empty.path()), text::none_in_folder());
     }
 }

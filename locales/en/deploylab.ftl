@@ -753,3 +753,24 @@ ansible-ready = Ansible: the inventory { $inventory } (group [{ $group }]: { $ho
 ansible-ready-env = once per terminal, so deploylab sees your runs
 ansible-ready-offline = No Ansible on this machine? The same, offline:
 ansible-run-output = the run's last lines
+
+## The container lab's build and probe (compose/probe.rs)
+
+container-probe-build-timeout = `docker build` took longer than 15 minutes
+container-probe-no-docker-cli = the docker command is not on PATH (deploylab builds your Dockerfile with it)
+container-probe-probe-failed = deploylab could not run the image
+container-probe-no-dockerfile = no Dockerfile in { $dir }
+container-probe-missing-base = the base image { $image } is not on this machine and no registry answers; offline, FROM can name: { $offered }
+
+## Submission files (submission.rs)
+
+submission-not-a-submission = not a deploylab submission (made by `deploylab submit`)
+submission-too-large = larger than a submission may be (256 MiB)
+submission-no-manifest = its manifest.json is missing or unreadable
+submission-edited = its contents do not match their sha256 in the manifest: the file was edited or damaged
+submission-none-in-folder = no *.submission file in this folder
+submission-several-in-folder = several submission files in this folder ({ $names }); name one
+
+## The container lab's build, failed
+
+container-probe-build-failed = `docker build` failed

@@ -753,3 +753,24 @@ ansible-ready = Ansible: o inventário { $inventory } (grupo [{ $group }]: { $ho
 ansible-ready-env = uma vez por terminal, para o deploylab ver as suas execuções
 ansible-ready-offline = Sem Ansible nesta máquina? O mesmo, sem internet:
 ansible-run-output = as últimas linhas da execução
+
+## The container lab's build and probe (compose/probe.rs)
+
+container-probe-build-timeout = o `docker build` levou mais de 15 minutos
+container-probe-no-docker-cli = o comando docker não está no PATH (o deploylab faz o build do seu Dockerfile com ele)
+container-probe-probe-failed = o deploylab não conseguiu rodar a imagem
+container-probe-no-dockerfile = nenhum Dockerfile em { $dir }
+container-probe-missing-base = a imagem base { $image } não está nesta máquina e nenhum registry responde; sem internet, o FROM pode citar: { $offered }
+
+## Submission files (submission.rs)
+
+submission-not-a-submission = não é uma entrega do deploylab (feita pelo `deploylab submit`)
+submission-too-large = maior do que uma entrega pode ser (256 MiB)
+submission-no-manifest = o manifest.json dela falta ou está ilegível
+submission-edited = o conteúdo não bate com o sha256 dele no manifesto: o arquivo foi editado ou danificado
+submission-none-in-folder = nenhum arquivo *.submission nesta pasta
+submission-several-in-folder = vários arquivos de entrega nesta pasta ({ $names }); indique um
+
+## The container lab's build, failed
+
+container-probe-build-failed = o `docker build` falhou

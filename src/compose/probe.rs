@@ -45,21 +45,26 @@ pub(crate) fn is_secret_name(name: &str) -> bool {
 }
 
 mod text {
+    use crate::i18n::tr;
+
     pub(super) fn no_dockerfile(dir: &str) -> String {
-        format!("no Dockerfile in {dir}")
+        tr!("container-probe-no-dockerfile", dir = dir)
     }
     pub(super) fn build_failed(tail: &str) -> String {
-        format!("`docker build` failed:\n{tail}")
+        format!("{}:\n{tail}", tr!("container-probe-build-failed"))
     }
     pub(super) fn missing_base(image: &str, offered: &str) -> String {
-        format!(
-            "the base image {image} is not on this machine and no registry answers; offline, FROM can name: {offered}"
-        )
+        tr!("container-probe-missing-base", image = image, offered = offered)
     }
-    pub(super) const BUILD_TIMEOUT: &str = "`docker build` took longer than 15 minutes";
-    pub(super) const NO_DOCKER_CLI: &str =
-        "the docker command is not on PATH (deploylab builds your Dockerfile with it)";
-    pub(super) const PROBE_FAILED: &str = "deploylab could not run the image";
+    pub(super) fn build_timeout() -> String {
+        tr!("container-probe-build-timeout")
+    }
+    pub(super) fn no_docker_cli() -> String {
+        tr!("container-probe-no-docker-cli")
+    }
+    pub(super) fn probe_failed() -> String {
+        tr!("container-probe-probe-failed")
+    }
 }
 
 /// The image to judge: the Compose project's app image, or deploylab's
@@ -159,7 +164,7 @@ async fn build(docker: &Docker, at: &Where<'_>) -> std::result::Result<String, S
         return Err(text::no_dockerfile(&at.dir.display().to_string()));
     }
     if crate::images::which("docker").is_none() {
-        return Err(text::NO_DOCKER_CLI.into());
+        return Err(text::no_docker_cli());
     }
     let previous = docker
         .inspect_image(&check_tag(at.instance))
@@ -174,7 +179,7 @@ async fn build(docker: &Docker, at: &Where<'_>) -> std::result::Result<String, S
         .arg("-f")
         .arg(&layout.dockerfile)
         .arg(&layout.context);
-    let out = super::output_within(build, BUILD_WITHIN, text::BUILD_TIMEOUT).await?;
+    let out = super::output_within(build, BUILD_WITHIN, &text::build_timeout()).await?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if out.status.success()
         && let Some(id) = stdout.lines().rev().find(|l| l.starts_with("sha256:"))
@@ -312,7 +317,7 @@ async fn run(docker: &Docker, at: &Where<'_>, image: &ImageFacts) -> Probe {
             probe.as_built = Some(as_built);
         }
         (Err(e), _) | (_, Err(e)) => {
-            probe.trouble = Some(format!("{}: {e}", text::PROBE_FAILED));
+            probe.trouble = Some(format!("{}: {e}", text::probe_failed()));
         }
     }
     for id in [set, built].into_iter().flatten() {
