@@ -152,10 +152,9 @@ impl Graded {
         self.report
             .as_ref()
             .and_then(|r| r.first_failure())
-            .map_or_else(
-                || text::all_pass(),
-                |(s, c)| text::first_to_fix(&s.id, &c.id, c.status.word()),
-            )
+            .map_or_else(text::all_pass, |(s, c)| {
+                text::first_to_fix(&s.id, &c.id, c.status.word())
+            })
     }
 
     fn counts(&self) -> String {
