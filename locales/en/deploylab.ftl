@@ -774,3 +774,19 @@ submission-several-in-folder = several submission files in this folder ({ $names
 ## The container lab's build, failed
 
 container-probe-build-failed = `docker build` failed
+
+## deploylab doctor's lines (commands/doctor.rs)
+
+doctor-engine-at = Docker engine at { $host }
+doctor-engine = Docker engine { $engine } at { $host } (API { $api })
+doctor-ports = free ports on 127.0.0.1 for SSH and HTTP
+doctor-ports-fix = no port could be bound on 127.0.0.1; check the loopback interface
+doctor-fix = fix: { $fix }
+doctor-python = downloads the Python wheels the VM uses offline (python3 -m pip)
+doctor-python-fix = install Python 3 with pip
+doctor-ssh = the client for `deploylab ssh`
+doctor-ssh-fix = install an OpenSSH client, or use `deploylab shell`
+doctor-docker = Docker's client, for the container lab (students build and run with it)
+doctor-docker-fix = sudo apt-get install docker.io (the client), or Docker's own packages
+doctor-compose = Compose as the course spells it, for the container lab (`docker compose` works too)
+doctor-compose-fix = sudo apt-get install docker-compose

@@ -774,3 +774,19 @@ submission-several-in-folder = vários arquivos de entrega nesta pasta ({ $names
 ## The container lab's build, failed
 
 container-probe-build-failed = o `docker build` falhou
+
+## deploylab doctor's lines (commands/doctor.rs)
+
+doctor-engine-at = Docker em { $host }
+doctor-engine = Docker { $engine } em { $host } (API { $api })
+doctor-ports = portas livres em 127.0.0.1 para SSH e HTTP
+doctor-ports-fix = nenhuma porta pôde ser aberta em 127.0.0.1; confira a interface de loopback
+doctor-fix = como resolver: { $fix }
+doctor-python = baixa as wheels do Python que a VM usa sem internet (python3 -m pip)
+doctor-python-fix = instale o Python 3 com o pip
+doctor-ssh = o cliente do `deploylab ssh`
+doctor-ssh-fix = instale um cliente OpenSSH, ou use o `deploylab shell`
+doctor-docker = o cliente do Docker, para o lab container (os alunos fazem o build e rodam com ele)
+doctor-docker-fix = sudo apt-get install docker.io (o cliente), ou os pacotes do próprio Docker
+doctor-compose = o Compose como o curso o escreve, para o lab container (`docker compose` também funciona)
+doctor-compose-fix = sudo apt-get install docker-compose

@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, TcpListener};
 use crate::docker;
 use crate::environment;
 use crate::error::{Result, exit};
+use crate::i18n::tr;
 use crate::images;
 use crate::seam::{Ctx, Diagnosis};
 
@@ -100,7 +101,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<i32> {
             lines.push(Diagnosis::new(
                 false,
                 true,
-                format!("Docker engine at {}", docker::host()),
+                tr!("doctor-engine-at", host = docker::host()),
                 format!("{e}"),
             ));
             None
@@ -116,7 +117,12 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<i32> {
         lines.push(Diagnosis::new(
             true,
             true,
-            format!("Docker engine {engine} at {} (API {api})", docker::host()),
+            tr!(
+                "doctor-engine",
+                engine = engine,
+                host = docker::host(),
+                api = api
+            ),
             "",
         ));
         lines.push(Diagnosis::new(
@@ -154,8 +160,8 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<i32> {
     lines.push(Diagnosis::new(
         port,
         true,
-        "free ports on 127.0.0.1 for SSH and HTTP",
-        "no port could be bound on 127.0.0.1; check the loopback interface",
+        tr!("doctor-ports"),
+        tr!("doctor-ports-fix"),
     ));
 
     let mut failed = false;
@@ -164,7 +170,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<i32> {
             println!("✓ {}", line.what);
         } else {
             failed |= line.essential;
-            println!("✗ {}\n    fix: {}", line.what, line.fix);
+            println!("✗ {}\n    {}", line.what, tr!("doctor-fix", fix = line.fix));
         }
     }
     Ok(if failed { exit::ENVIRONMENT } else { exit::OK })
@@ -177,26 +183,21 @@ fn tools() -> Vec<Diagnosis> {
         (
             "python3",
             true,
-            "downloads the Python wheels the VM uses offline (python3 -m pip)",
-            "install Python 3 with pip",
+            tr!("doctor-python"),
+            tr!("doctor-python-fix"),
         ),
-        (
-            "ssh",
-            false,
-            "the client for `deploylab ssh`",
-            "install an OpenSSH client, or use `deploylab shell`",
-        ),
+        ("ssh", false, tr!("doctor-ssh"), tr!("doctor-ssh-fix")),
         (
             "docker",
             false,
-            "Docker's client, for the container lab (students build and run with it)",
-            "sudo apt-get install docker.io (the client), or Docker's own packages",
+            tr!("doctor-docker"),
+            tr!("doctor-docker-fix"),
         ),
         (
             "docker-compose",
             false,
-            "Compose as the course spells it, for the container lab (`docker compose` works too)",
-            "sudo apt-get install docker-compose",
+            tr!("doctor-compose"),
+            tr!("doctor-compose-fix"),
         ),
     ] {
         let found = images::which(tool);
