@@ -13,7 +13,6 @@
 //! And each page gets a link to the same page in the other language.
 //! `commands/book.rs` speaks mdbook's preprocessor protocol around this.
 
-use clap::CommandFactory;
 use serde_json::Value;
 
 use crate::catalog::Catalog;
@@ -290,7 +289,7 @@ fn type_of(field: &Value) -> String {
 /// Every command, its usage and its options, from clap.
 fn cli_reference() -> String {
     let mut out = String::new();
-    let mut root = crate::cli::Cli::command();
+    let mut root = crate::cli::command();
     root.build();
     out.push_str(&format!("{}\n\n", tr!("book-cli-intro")));
     let globals: Vec<&clap::Arg> = root.get_arguments().filter(|a| a.is_global_set()).collect();

@@ -9,7 +9,8 @@ const AFTER_HELP: &str = "\
 Exit codes: 0 ok (all checks pass) · 1 some check fails · 2 usage or input error \
 · 3 environment problem (Docker, images, ports) · 130 interrupted.
 Environment: DOCKER_HOST (engine), DEPLOYLAB_HOME (state, SSH key), \
-DEPLOYLAB_CACHE (image build cache), DEPLOYLAB_LABS (load labs from a folder).";
+DEPLOYLAB_CACHE (image build cache), DEPLOYLAB_LABS (load labs from a folder), \
+DEPLOYLAB_LANG (en, pt-BR).";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -453,4 +454,112 @@ pub(crate) enum BookCommand {
 pub(crate) enum Supports {
     /// mdbook's question whether a renderer is supported (every one is).
     Supports { renderer: String },
+}
+
+/// The command line's help in the run's language. clap's definitions (the
+/// doc comments above) are the English; another language's texts are in
+/// `locales/<lang>/cli.ftl`, keyed by the command's path and the argument's
+/// id (`cli-start-ssh_port`, `cli-start-about`). `--help`, the man page and
+/// the book's command reference all come from here.
+pub(crate) fn command() -> clap::Command {
+    let command = <Cli as clap::CommandFactory>::command();
+    match crate::i18n::current() {
+        crate::i18n::Lang::En => command,
+        lang => localise(command, "cli", lang),
+    }
+}
+
+fn localise(mut command: clap::Command, path: &str, lang: crate::i18n::Lang) -> clap::Command {
+    let text = |key: &str| crate::i18n::cli_text(lang, key);
+    if let Some(about) = text(&format!("{path}-about")) {
+        let short = first_paragraph(&about);
+        command = command.about(short).long_about(about);
+    }
+    if let Some(after) = text(&format!("{path}-after")) {
+        command = command.after_help(after);
+    }
+    let ids: Vec<String> = command
+        .get_arguments()
+        .map(|a| a.get_id().to_string())
+        .collect();
+    for id in ids {
+        if let Some(help) = text(&format!("{path}-{id}")) {
+            let short = first_paragraph(&help);
+            command = command.mut_arg(&id, |a| a.help(short).long_help(help));
+        }
+    }
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    for name in names {
+        let sub_path = format!("{path}-{name}");
+        command = command.mut_subcommand(&name, |c| localise(c, &sub_path, lang));
+    }
+    command
+}
+
+/// What `-h` shows of a text `--help` shows whole.
+fn first_paragraph(text: &str) -> String {
+    text.split("\n\n").next().unwrap_or(text).to_string()
+}
+
+/// Every help text of the command line in English, by key (for the test
+/// that every one is translated).
+#[cfg(test)]
+pub(crate) fn english_help() -> Vec<(String, String)> {
+    fn walk(command: &clap::Command, path: &str, out: &mut Vec<(String, String)>) {
+        let about = command.get_long_about().or(command.get_about());
+        if let Some(about) = about {
+            out.push((format!("{path}-about"), about.to_string()));
+        }
+        if let Some(after) = command.get_after_help() {
+            out.push((format!("{path}-after"), after.to_string()));
+        }
+        for arg in command.get_arguments() {
+            if arg.is_hide_set() || (arg.is_global_set() && path != "cli") {
+                continue;
+            }
+            if let Some(help) = arg.get_long_help().or(arg.get_help()) {
+                out.push((format!("{path}-{}", arg.get_id()), help.to_string()));
+            }
+        }
+        // deploylab's own background processes are not for people.
+        for sub in command.get_subcommands().filter(|c| !c.is_hide_set()) {
+            walk(sub, &format!("{path}-{}", sub.get_name()), out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&<Cli as clap::CommandFactory>::command(), "cli", &mut out);
+    out
+}
+
+#[cfg(test)]
+mod help_tests {
+    use crate::i18n::Lang;
+
+    #[test]
+    fn every_help_text_is_translated() {
+        let keys: Vec<String> = super::english_help().into_iter().map(|(k, _)| k).collect();
+        for lang in Lang::ALL.into_iter().filter(|l| *l != Lang::En) {
+            let missing: Vec<&String> = keys
+                .iter()
+                .filter(|k| crate::i18n::cli_text(lang, k).is_none())
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "{}: cli.ftl lacks {missing:?}",
+                lang.tag()
+            );
+            let stale: Vec<String> = crate::i18n::cli_keys(lang)
+                .into_iter()
+                .filter(|k| !keys.contains(k))
+                .collect();
+            assert!(
+                stale.is_empty(),
+                "{}: cli.ftl translates no help: {stale:?}",
+                lang.tag()
+            );
+        }
+    }
 }

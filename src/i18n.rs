@@ -106,6 +106,57 @@ fn bundle(lang: Lang) -> &'static FluentBundle<FluentResource> {
     })
 }
 
+/// The command line's help texts in languages other than English (the
+/// English is clap's own definitions).
+fn cli_bundle(lang: Lang) -> Option<&'static FluentBundle<FluentResource>> {
+    static PT_BR: OnceLock<FluentBundle<FluentResource>> = OnceLock::new();
+    let source = match lang {
+        Lang::En => return None,
+        Lang::PtBr => include_str!("../locales/pt-BR/cli.ftl"),
+    };
+    Some(PT_BR.get_or_init(|| {
+        let id: LanguageIdentifier = lang.tag().parse().expect("a valid language tag");
+        let mut bundle = FluentBundle::new_concurrent(vec![id]);
+        bundle.set_use_isolating(false);
+        let resource =
+            FluentResource::try_new(source.to_string()).expect("cli.ftl parses (tested)");
+        bundle
+            .add_resource(resource)
+            .expect("no help text twice (tested)");
+        bundle
+    }))
+}
+
+/// A help text of the command line in `lang`, if that language has it.
+pub(crate) fn cli_text(lang: Lang, key: &str) -> Option<String> {
+    let bundle = cli_bundle(lang)?;
+    let pattern = bundle.get_message(key)?.value()?;
+    let mut errors = Vec::new();
+    Some(
+        bundle
+            .format_pattern(pattern, None, &mut errors)
+            .into_owned(),
+    )
+}
+
+/// Every key of a language's help texts (for the completeness test).
+#[cfg(test)]
+pub(crate) fn cli_keys(lang: Lang) -> Vec<String> {
+    let source = match lang {
+        Lang::En => return Vec::new(),
+        Lang::PtBr => include_str!("../locales/pt-BR/cli.ftl"),
+    };
+    let resource = fluent_syntax::parser::parse(source).expect("cli.ftl parses");
+    resource
+        .body
+        .iter()
+        .filter_map(|e| match e {
+            fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Message `id` in `lang`, its arguments filled in. A message missing in
 /// `lang` falls back to English; missing in English it shows its id (the
 /// tests make both impossible).

@@ -79,9 +79,28 @@ mod tidy;
 mod units;
 mod verdict;
 
-use clap::Parser;
-
 use error::exit;
+
+/// `--lang X`, `--lang=X` or `DEPLOYLAB_LANG`, read before clap parses
+/// (clap reads them again, and rejects a language it does not know).
+fn lang_flag() -> Option<i18n::Lang> {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        let value = match arg.strip_prefix("--lang") {
+            Some("") => args.next(),
+            Some(rest) => rest.strip_prefix('=').map(str::to_string),
+            None => continue,
+        };
+        return value.as_deref().and_then(i18n::Lang::from_tag);
+    }
+    std::env::var("DEPLOYLAB_LANG")
+        .ok()
+        .as_deref()
+        .and_then(i18n::Lang::from_tag)
+}
 
 /// Runs deploylab with the process's arguments; returns the exit code
 /// (README, "Exit codes").
@@ -91,7 +110,12 @@ pub fn run() -> i32 {
     clap_complete::CompleteEnv::with_factory(<cli::Cli as clap::CommandFactory>::command)
         .var(cli::COMPLETE_VAR)
         .complete();
-    let cli = match cli::Cli::try_parse() {
+    // The language first, so `--help` and clap's errors are in it too.
+    i18n::set(i18n::pick(lang_flag()));
+    let parsed = cli::command()
+        .try_get_matches()
+        .and_then(|matches| <cli::Cli as clap::FromArgMatches>::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

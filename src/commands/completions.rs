@@ -6,10 +6,9 @@
 
 use std::io::Write;
 
-use clap::CommandFactory;
 use clap_complete::env::Shells;
 
-use crate::cli::{COMPLETE_VAR, Cli, CompletionShell};
+use crate::cli::{COMPLETE_VAR, CompletionShell};
 use crate::error::{Error, Result, exit};
 
 /// The program the scripts call back: this one, by its full path (a shell
@@ -42,7 +41,7 @@ pub(super) fn completions(shell: CompletionShell) -> Result<i32> {
 
 pub(super) fn man() -> Result<i32> {
     let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command())
+    clap_mangen::Man::new(crate::cli::command())
         .render(&mut out)
         .map_err(Error::io("writing the man page"))?;
     std::io::stdout()
