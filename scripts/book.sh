@@ -30,6 +30,7 @@ cat > "$out/index.html" <<'HTML'
 <head>
 <meta charset="utf-8">
 <title>deploylab</title>
+<link rel="icon" href="data:,">
 <script>
   // The reader's language if the book has it, else English.
   var pt = (navigator.languages || [navigator.language]).some(function (l) {
