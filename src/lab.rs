@@ -494,7 +494,7 @@ fn with_suggestion(message: &str) -> String {
         .filter(|(distance, known)| *distance <= 3.max(known.len() / 3))
         .min();
     match nearest {
-        Some((_, known)) => format!("unknown check kind `{unknown}`; did you mean `{known}`?"),
+        Some((_, known)) => crate::i18n::tr!("lab-unknown-kind", unknown = unknown, known = known),
         None => message.to_string(),
     }
 }
@@ -526,71 +526,85 @@ const MAX_POINTS: u32 = 1000;
 
 /// Messages of lab validation, kept together for translation.
 mod text {
+    use crate::i18n::tr;
+
     pub(super) fn schema(found: u32, supported: u32) -> String {
-        format!("schema {found} is not supported; this deploylab reads schema {supported}")
+        tr!("lab-schema", found = found, supported = supported)
     }
     pub(super) fn bad_id(id: &str) -> String {
-        format!(
-            "lab id '{id}' is not valid: lowercase letters, digits and '-', starting with a letter or digit"
-        )
+        tr!("lab-bad-id", id = id)
     }
-    pub(super) const NO_STAGES: &str = "a lab needs at least one stage";
+    pub(super) fn no_stages() -> String {
+        tr!("lab-no-stages")
+    }
     pub(super) fn stage_twice(id: &str) -> String {
-        format!("stage id '{id}' appears twice")
+        tr!("lab-stage-twice", id = id)
     }
     pub(super) fn unknown_need(check: &str, need: &str) -> String {
-        format!("check '{check}' needs '{need}', which is not a check of this lab")
+        tr!("lab-unknown-need", check = check, need = need)
     }
     pub(super) fn circular_need(check: &str, cycle: &str) -> String {
-        format!("check '{check}' needs itself: {cycle}")
+        tr!("lab-circular-need", check = check, cycle = cycle)
     }
     pub(super) fn no_checks(stage: &str) -> String {
-        format!("stage '{stage}' has no checks")
+        tr!("lab-no-checks", stage = stage)
     }
     pub(super) fn check_twice(check: &str, stage: &str) -> String {
-        format!("check id '{check}' appears twice (the second time in stage '{stage}')")
+        tr!("lab-check-twice", check = check, stage = stage)
     }
     pub(super) fn too_many_points(check: &str, max: u32) -> String {
-        format!("check '{check}' gives more than {max} points")
+        tr!("lab-too-many-points", check = check, max = max)
     }
     pub(super) fn bad_machine(name: &str) -> String {
-        format!(
-            "machine name '{name}' is not valid: lowercase letters, digits and '-', starting with a letter or digit"
-        )
+        tr!("lab-bad-machine", name = name)
     }
     pub(super) fn machine_twice(name: &str) -> String {
-        format!("machine '{name}' appears twice")
+        tr!("lab-machine-twice", name = name)
     }
     pub(super) fn unknown_machine(check: &str, name: &str, known: &str) -> String {
-        format!(
-            "check '{check}' is on machine '{name}', which the lab does not have (it has: {known})"
+        tr!(
+            "lab-unknown-machine",
+            check = check,
+            name = name,
+            known = known
         )
     }
     pub(super) fn unknown_word(check: &str, word: &str, known: &str) -> String {
-        let known = if known.is_empty() { "none" } else { known };
-        format!(
-            "the hint of check '{check}' says {{{{{word}}}}}, which its environment does not fill in (it fills in: {known})"
+        let none = tr!("lab-no-words");
+        let known = if known.is_empty() {
+            none.as_str()
+        } else {
+            known
+        };
+        tr!(
+            "lab-unknown-word",
+            check = check,
+            word = format!("{{{{{word}}}}}"),
+            known = known
         )
     }
     pub(super) fn import_unknown_lab(stage: &str, lab: &str) -> String {
-        format!("stage '{stage}' takes checks from lab '{lab}', which the catalog does not have")
+        tr!("lab-import-unknown-lab", stage = stage, lab = lab)
     }
     pub(super) fn import_other_environment(stage: &str, lab: &str) -> String {
-        format!("stage '{stage}' takes checks from lab '{lab}', whose environment is another")
+        tr!("lab-import-other-environment", stage = stage, lab = lab)
     }
     pub(super) fn import_chain(stage: &str, lab: &str) -> String {
-        format!(
-            "stage '{stage}' takes checks from lab '{lab}', which takes checks from another lab itself"
-        )
+        tr!("lab-import-chain", stage = stage, lab = lab)
     }
     pub(super) fn import_unknown_stage(lab: &str, stage: &str, known: &str) -> String {
-        format!("lab '{lab}' has no stage '{stage}' (it has: {known})")
+        tr!(
+            "lab-import-unknown-stage",
+            lab = lab,
+            stage = stage,
+            known = known
+        )
     }
     pub(super) fn import_unknown_hint(check: &str, lab: &str) -> String {
-        format!("`hints:` tells check '{check}', which is not among those taken from lab '{lab}'")
+        tr!("lab-import-unknown-hint", check = check, lab = lab)
     }
     pub(super) fn on_nothing(check: &str) -> String {
-        format!("check '{check}' is on no machine")
+        tr!("lab-on-nothing", check = check)
     }
 }
 
@@ -626,7 +640,7 @@ fn problem(lab: &Lab) -> std::result::Result<(), Problem> {
         return fail(text::bad_id(&lab.id), Node::Id);
     }
     if lab.stages.is_empty() {
-        return fail(text::NO_STAGES.into(), Node::Stages);
+        return fail(text::no_stages(), Node::Stages);
     }
     for (m, name) in lab.machines.iter().enumerate() {
         if !valid_id(name) {

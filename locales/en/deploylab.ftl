@@ -790,3 +790,30 @@ doctor-docker = Docker's client, for the container lab (students build and run w
 doctor-docker-fix = sudo apt-get install docker.io (the client), or Docker's own packages
 doctor-compose = Compose as the course spells it, for the container lab (`docker compose` works too)
 doctor-compose-fix = sudo apt-get install docker-compose
+
+## lab.yaml's validation (lab.rs)
+
+lab-no-stages = a lab needs at least one stage
+lab-schema = schema { $found } is not supported; this deploylab reads schema { $supported }
+lab-bad-id = lab id '{ $id }' is not valid: lowercase letters, digits and '-', starting with a letter or digit
+lab-stage-twice = stage id '{ $id }' appears twice
+lab-unknown-need = check '{ $check }' needs '{ $need }', which is not a check of this lab
+lab-circular-need = check '{ $check }' needs itself: { $cycle }
+lab-no-checks = stage '{ $stage }' has no checks
+lab-check-twice = check id '{ $check }' appears twice (the second time in stage '{ $stage }')
+lab-too-many-points = check '{ $check }' gives more than { $max } points
+lab-bad-machine = machine name '{ $name }' is not valid: lowercase letters, digits and '-', starting with a letter or digit
+lab-machine-twice = machine '{ $name }' appears twice
+lab-unknown-machine = check '{ $check }' is on machine '{ $name }', which the lab does not have (it has: { $known })
+lab-import-unknown-lab = stage '{ $stage }' takes checks from lab '{ $lab }', which the catalog does not have
+lab-import-other-environment = stage '{ $stage }' takes checks from lab '{ $lab }', whose environment is another
+lab-import-chain = stage '{ $stage }' takes checks from lab '{ $lab }', which takes checks from another lab itself
+lab-import-unknown-stage = lab '{ $lab }' has no stage '{ $stage }' (it has: { $known })
+lab-import-unknown-hint = `hints:` tells check '{ $check }', which is not among those taken from lab '{ $lab }'
+lab-on-nothing = check '{ $check }' is on no machine
+lab-no-words = none
+lab-unknown-word = the hint of check '{ $check }' says { $word }, which its environment does not fill in (it fills in: { $known })
+
+## lab.yaml's check kinds
+
+lab-unknown-kind = unknown check kind `{ $unknown }`; did you mean `{ $known }`?

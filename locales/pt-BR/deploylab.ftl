@@ -790,3 +790,30 @@ doctor-docker = o cliente do Docker, para o lab container (os alunos fazem o bui
 doctor-docker-fix = sudo apt-get install docker.io (o cliente), ou os pacotes do próprio Docker
 doctor-compose = o Compose como o curso o escreve, para o lab container (`docker compose` também funciona)
 doctor-compose-fix = sudo apt-get install docker-compose
+
+## lab.yaml's validation (lab.rs)
+
+lab-no-stages = um lab precisa de pelo menos uma etapa
+lab-schema = o schema { $found } não é suportado; este deploylab lê o schema { $supported }
+lab-bad-id = o id de lab '{ $id }' não é válido: letras minúsculas, dígitos e '-', começando por uma letra ou um dígito
+lab-stage-twice = o id de etapa '{ $id }' aparece duas vezes
+lab-unknown-need = a verificação '{ $check }' depende de '{ $need }', que não é uma verificação deste lab
+lab-circular-need = a verificação '{ $check }' depende de si mesma: { $cycle }
+lab-no-checks = a etapa '{ $stage }' não tem verificações
+lab-check-twice = o id de verificação '{ $check }' aparece duas vezes (a segunda na etapa '{ $stage }')
+lab-too-many-points = a verificação '{ $check }' dá mais de { $max } pontos
+lab-bad-machine = o nome de máquina '{ $name }' não é válido: letras minúsculas, dígitos e '-', começando por uma letra ou um dígito
+lab-machine-twice = a máquina '{ $name }' aparece duas vezes
+lab-unknown-machine = a verificação '{ $check }' está na máquina '{ $name }', que o lab não tem (ele tem: { $known })
+lab-import-unknown-lab = a etapa '{ $stage }' pega verificações do lab '{ $lab }', que o catálogo não tem
+lab-import-other-environment = a etapa '{ $stage }' pega verificações do lab '{ $lab }', cujo ambiente é outro
+lab-import-chain = a etapa '{ $stage }' pega verificações do lab '{ $lab }', que por sua vez pega verificações de outro lab
+lab-import-unknown-stage = o lab '{ $lab }' não tem a etapa '{ $stage }' (ele tem: { $known })
+lab-import-unknown-hint = o `hints:` fala da verificação '{ $check }', que não está entre as que foram pegas do lab '{ $lab }'
+lab-on-nothing = a verificação '{ $check }' não está em máquina nenhuma
+lab-no-words = nenhuma
+lab-unknown-word = a dica da verificação '{ $check }' diz { $word }, que o ambiente dela não preenche (ele preenche: { $known })
+
+## lab.yaml's check kinds
+
+lab-unknown-kind = tipo de verificação `{ $unknown }` desconhecido; você quis dizer `{ $known }`?
