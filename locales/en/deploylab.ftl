@@ -817,3 +817,40 @@ lab-unknown-word = the hint of check '{ $check }' says { $word }, which its envi
 ## lab.yaml's check kinds
 
 lab-unknown-kind = unknown check kind `{ $unknown }`; did you mean `{ $known }`?
+
+## Grading notes (compose)
+
+notes-compose-too-big = the app folder holds more than 100 MB
+notes-compose-not-files = its files are not an app folder
+notes-compose-timed-out = it took longer than 15 minutes
+notes-compose-no-compose = no Compose file: only the image's stages can pass
+notes-compose-rewritten = the Compose file ran with nothing published on the host (nginx's port 80 is recorded) and with 1 GiB and 512 processes per service
+notes-compose-migrated = migrations applied with `manage.py migrate` in the app's container, as the course does
+notes-compose-down-up = the project was taken down and up again before the checks (persistence)
+notes-compose-made-env = values made for the variables the Compose file requires and no file gives: { $names }
+
+## Grading notes (control)
+
+notes-control-vault = it asks for a vault password (--ask-vault-pass), which deploylab does not know
+notes-control-repeating = running your playbook a second time, to see whether it changes anything
+notes-control-running = running ansible-playbook
+notes-control-folder-gone = the folder your last run ran in, { $dir }, is not there any more
+
+## Grading notes (heroku)
+
+notes-heroku-not-built = the released commit did not build again here (the push's last lines follow)
+notes-heroku-web-not-up = the web dyno did not come up within 90 s
+notes-heroku-api = the fake Heroku refused { $what }: { $why }
+
+## Grading notes (k8s)
+
+notes-k8s-not-rolled-out = the rollouts had not finished within 3 minutes: checked as they were
+notes-k8s-built = { $image } built again from the repository's Dockerfile
+notes-k8s-not-built = { $image } could not be built from the repository: { $why }
+notes-k8s-applied = { $count } objects applied as the student last applied them
+notes-k8s-refused = { $what } was refused by the cluster: { $why }
+
+## Grading notes (vm)
+
+notes-vm-not-offline = not in the offline repository, not reinstalled: { $packages }
+notes-vm-bundle = the machines' files cannot be read: { $why }

@@ -817,3 +817,40 @@ lab-unknown-word = a dica da verificação '{ $check }' diz { $word }, que o amb
 ## lab.yaml's check kinds
 
 lab-unknown-kind = tipo de verificação `{ $unknown }` desconhecido; você quis dizer `{ $known }`?
+
+## Grading notes (compose)
+
+notes-compose-too-big = a pasta da aplicação tem mais de 100 MB
+notes-compose-not-files = os arquivos dela não são uma pasta de aplicação
+notes-compose-timed-out = levou mais de 15 minutos
+notes-compose-no-compose = nenhum arquivo do Compose: só as etapas da imagem podem passar
+notes-compose-rewritten = o arquivo do Compose rodou sem nada publicado na máquina (a porta 80 do nginx fica registrada) e com 1 GiB e 512 processos por serviço
+notes-compose-migrated = migrações aplicadas com `manage.py migrate` no contêiner da aplicação, como o curso faz
+notes-compose-down-up = o projeto foi derrubado e subido de novo antes das verificações (persistência)
+notes-compose-made-env = valores criados para as variáveis que o arquivo do Compose exige e que nenhum arquivo dá: { $names }
+
+## Grading notes (control)
+
+notes-control-vault = ele pede uma senha do vault (--ask-vault-pass), que o deploylab não sabe
+notes-control-repeating = rodando o seu playbook uma segunda vez, para ver se ele muda algo
+notes-control-running = rodando o ansible-playbook
+notes-control-folder-gone = a pasta em que a sua última execução rodou, { $dir }, não existe mais
+
+## Grading notes (heroku)
+
+notes-heroku-not-built = o commit lançado não fez o build de novo aqui (as últimas linhas do push vêm a seguir)
+notes-heroku-web-not-up = o dyno web não subiu em 90 s
+notes-heroku-api = o Heroku de mentira recusou { $what }: { $why }
+
+## Grading notes (k8s)
+
+notes-k8s-not-rolled-out = as implantações não tinham terminado em 3 minutos: verificadas como estavam
+notes-k8s-built = { $image } construída de novo a partir do Dockerfile do repositório
+notes-k8s-not-built = { $image } não pôde ser construída a partir do repositório: { $why }
+notes-k8s-applied = { $count } objetos aplicados como o aluno os aplicou por último
+notes-k8s-refused = { $what } foi recusado pelo cluster: { $why }
+
+## Grading notes (vm)
+
+notes-vm-not-offline = fora do repositório sem internet, não reinstalados: { $packages }
+notes-vm-bundle = não dá para ler os arquivos das máquinas: { $why }

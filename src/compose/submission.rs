@@ -27,23 +27,35 @@ const UP_WITHIN: Duration = Duration::from_secs(900);
 const LEFT_OUT: &[&str] = &[".git", ".venv", "venv", "__pycache__", "node_modules"];
 
 mod text {
-    pub(super) const TOO_BIG: &str = "the app folder holds more than 100 MB";
-    pub(super) const NOT_FILES: &str = "its files are not an app folder";
-    pub(super) const TIMED_OUT: &str = "it took longer than 15 minutes";
-    pub(super) const NO_COMPOSE: &str = "no Compose file: only the image's stages can pass";
-    pub(super) const REWRITTEN: &str = "the Compose file ran with nothing published on the host (nginx's port 80 is recorded) and with 1 GiB and 512 processes per service";
+    use crate::i18n::tr;
+
+    pub(super) fn too_big() -> String {
+        tr!("notes-compose-too-big")
+    }
+    pub(super) fn not_files() -> String {
+        tr!("notes-compose-not-files")
+    }
+    pub(super) fn timed_out() -> String {
+        tr!("notes-compose-timed-out")
+    }
+    pub(super) fn no_compose() -> String {
+        tr!("notes-compose-no-compose")
+    }
+    pub(super) fn rewritten() -> String {
+        tr!("notes-compose-rewritten")
+    }
     pub(super) fn made_env(names: &str) -> String {
-        format!(
-            "values made for the variables the Compose file requires and no file gives: {names}"
-        )
+        tr!("notes-compose-made-env", names = names)
     }
     pub(super) fn failed(what: &str, tail: &str) -> String {
         format!("{what} failed:\n{tail}")
     }
-    pub(super) const MIGRATED: &str =
-        "migrations applied with `manage.py migrate` in the app's container, as the course does";
-    pub(super) const DOWN_UP: &str =
-        "the project was taken down and up again before the checks (persistence)";
+    pub(super) fn migrated() -> String {
+        tr!("notes-compose-migrated")
+    }
+    pub(super) fn down_up() -> String {
+        tr!("notes-compose-down-up")
+    }
 }
 
 /// What a submission says of the work besides its files.
@@ -92,7 +104,7 @@ pub(crate) fn capture(dir: &Path) -> Result<(ContainerWork, Vec<u8>)> {
         total += meta.len();
         if total > MAX_BYTES {
             return Err(Error::Capture {
-                why: text::TOO_BIG.into(),
+                why: text::too_big(),
             });
         }
         archive
@@ -133,7 +145,7 @@ pub(crate) fn unpack(files: &[u8], dir: &Path) -> Result<()> {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(files));
     archive.set_preserve_permissions(true);
     archive.unpack(dir).map_err(|_| Error::SubmissionState {
-        why: text::NOT_FILES.into(),
+        why: text::not_files(),
     })
 }
 
@@ -142,10 +154,10 @@ pub(crate) async fn run(docker: &bollard::Docker, dir: &Path, project: &str) -> 
     // The Compose file may sit in a sub-folder (the course's docker/): it
     // runs from its own folder, where its relative paths and .env are.
     let Some(path) = super::layout::Layout::of(dir).compose_file else {
-        return vec![text::NO_COMPOSE.into()];
+        return vec![text::no_compose()];
     };
     let (Some(dir), Some(file)) = (path.parent(), path.file_name().and_then(|f| f.to_str())) else {
-        return vec![text::NO_COMPOSE.into()];
+        return vec![text::no_compose()];
     };
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let mut notes = Vec::new();
@@ -164,7 +176,7 @@ pub(crate) async fn run(docker: &bollard::Docker, dir: &Path, project: &str) -> 
         Ok(mut compose) => {
             rewrite(&mut compose);
             let _ = std::fs::write(dir.join(GRADED_FILE), compose.to_string());
-            notes.push(text::REWRITTEN.into());
+            notes.push(text::rewritten());
             GRADED_FILE
         }
         Err(_) => file,
@@ -193,13 +205,13 @@ pub(crate) async fn run(docker: &bollard::Docker, dir: &Path, project: &str) -> 
             "--noinput",
         ];
         match project.compose(&migrate).await {
-            Ok(()) => notes.push(text::MIGRATED.into()),
+            Ok(()) => notes.push(text::migrated()),
             Err(tail) => notes.push(text::failed("`manage.py migrate`", &tail)),
         }
     }
     if project.compose(&["down"]).await.is_ok() && project.compose(&["up", "-d"]).await.is_ok() {
         wait_running(docker, dir).await;
-        notes.push(text::DOWN_UP.into());
+        notes.push(text::down_up());
     }
     notes
 }
@@ -224,7 +236,7 @@ impl Project<'_> {
             .args(["-p", self.name, "-f", self.file])
             .args(args)
             .current_dir(self.dir);
-        let out = super::output_within(compose, UP_WITHIN, text::TIMED_OUT).await?;
+        let out = super::output_within(compose, UP_WITHIN, &text::timed_out()).await?;
         match out.status.success() {
             true => Ok(()),
             false => Err(super::stack::last_lines(

@@ -27,12 +27,17 @@ const WEB_UP_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Messages, kept together for translation.
 mod text {
-    pub(super) const NOT_BUILT: &str =
-        "the released commit did not build again here (the push's last lines follow)";
-    pub(super) const WEB_NOT_UP: &str = "the web dyno did not come up within 90 s";
+    use crate::i18n::tr;
+
+    pub(super) fn not_built() -> String {
+        tr!("notes-heroku-not-built")
+    }
+    pub(super) fn web_not_up() -> String {
+        tr!("notes-heroku-web-not-up")
+    }
 
     pub(super) fn api(what: &str, why: &str) -> String {
-        format!("the fake Heroku refused {what}: {why}")
+        tr!("notes-heroku-api", what = what, why = why)
     }
 }
 
@@ -246,7 +251,7 @@ pub(crate) async fn restore(
     if let Some(commit) = &work.released_commit
         && let Err(why) = push(running, app, commit, &bundle)
     {
-        notes.push(format!("{}: {why}", text::NOT_BUILT));
+        notes.push(format!("{}: {why}", text::not_built()));
         return Ok(notes);
     }
     if !work.formation.is_empty() {
@@ -270,7 +275,7 @@ pub(crate) async fn restore(
         }
     }
     if work.formation.get("web").is_some_and(|n| *n > 0) && !web_up(running, app).await {
-        notes.push(text::WEB_NOT_UP.into());
+        notes.push(text::web_not_up());
     }
     Ok(notes)
 }

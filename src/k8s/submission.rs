@@ -23,20 +23,23 @@ const ROLLOUT_WITHIN: Duration = Duration::from_secs(180);
 const KINDS: &[&str] = &["Namespace", "Secret", "ConfigMap", "Service", "Deployment", "Pod"];
 
 mod text {
+    use crate::i18n::tr;
+
     pub(super) fn built(image: &str) -> String {
-        format!("{image} built again from the repository's Dockerfile")
+        tr!("notes-k8s-built", image = image)
     }
     pub(super) fn not_built(image: &str, why: &str) -> String {
-        format!("{image} could not be built from the repository: {why}")
+        tr!("notes-k8s-not-built", image = image, why = why)
     }
     pub(super) fn applied(count: usize) -> String {
-        format!("{count} objects applied as the student last applied them")
+        tr!("notes-k8s-applied", count = count)
     }
     pub(super) fn refused(what: &str, why: &str) -> String {
-        format!("{what} was refused by the cluster: {why}")
+        tr!("notes-k8s-refused", what = what, why = why)
     }
-    pub(super) const NOT_ROLLED_OUT: &str =
-        "the rollouts had not finished within 3 minutes: checked as they were";
+    pub(super) fn not_rolled_out() -> String {
+        tr!("notes-k8s-not-rolled-out")
+    }
 }
 
 /// What a submission says of the work besides its files.
@@ -155,7 +158,7 @@ pub(crate) async fn restore(
     notes.push(text::applied(work.objects.len() - refused.len()));
     notes.extend(refused.iter().map(|(what, why)| text::refused(what, why)));
     if !super::facts::await_rollouts(kubeconfig, ROLLOUT_WITHIN).await {
-        notes.push(text::NOT_ROLLED_OUT.into());
+        notes.push(text::not_rolled_out());
     }
     notes
 }

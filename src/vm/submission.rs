@@ -55,13 +55,15 @@ const EXCLUDED: &[&str] = &[
 
 /// Messages, kept together for translation.
 mod text {
+    use crate::i18n::tr;
+
     pub(super) fn command_failed(what: &str, stderr: &str) -> String {
         let said = stderr.lines().rev().find(|l| !l.trim().is_empty());
         format!("{what} failed: {}", said.unwrap_or("no message").trim())
     }
 
     pub(super) fn not_offline(packages: &str) -> String {
-        format!("not in the offline repository, not reinstalled: {packages}")
+        tr!("notes-vm-not-offline", packages = packages)
     }
 
     pub(super) fn machines(wanted: &[&String], brought: &[&String]) -> String {
@@ -83,7 +85,7 @@ mod text {
     }
 
     pub(super) fn bundle(why: &str) -> String {
-        format!("the machines' files cannot be read: {why}")
+        tr!("notes-vm-bundle", why = why)
     }
 }
 

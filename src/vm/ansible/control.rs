@@ -36,14 +36,20 @@ const BARE_FLAGS: &str = "bKkvCDJ";
 
 /// Messages, kept together for translation.
 mod text {
-    pub(super) const VAULT: &str =
-        "it asks for a vault password (--ask-vault-pass), which deploylab does not know";
-    pub(super) fn folder_gone(dir: &str) -> String {
-        format!("the folder your last run ran in, {dir}, is not there any more")
+    use crate::i18n::tr;
+
+    pub(super) fn vault() -> String {
+        tr!("notes-control-vault")
     }
-    pub(super) const REPEATING: &str =
-        "running your playbook a second time, to see whether it changes anything";
-    pub(super) const RUNNING: &str = "running ansible-playbook";
+    pub(super) fn folder_gone(dir: &str) -> String {
+        tr!("notes-control-folder-gone", dir = dir)
+    }
+    pub(super) fn repeating() -> String {
+        tr!("notes-control-repeating")
+    }
+    pub(super) fn running() -> String {
+        tr!("notes-control-running")
+    }
 }
 
 /// The setup script of the control image: ansible-core from the offline
@@ -261,7 +267,7 @@ pub(crate) async fn repeat(
     if !cwd.is_dir() {
         return Err(text::folder_gone(&last.cwd));
     }
-    ctx.progress.set(text::REPEATING);
+    ctx.progress.set(&text::repeating());
     let invocation = Invocation {
         args,
         cwd,
@@ -287,7 +293,7 @@ pub(crate) async fn student_run(
     io: Io,
 ) -> Result<(i32, String)> {
     if io == Io::Captured {
-        ctx.progress.set(text::RUNNING);
+        ctx.progress.set(&text::running());
     }
     let invocation = Invocation {
         args,
@@ -331,7 +337,7 @@ pub(crate) fn repeat_args(
             }
         };
         if vault {
-            return Err(text::VAULT.into());
+            return Err(text::vault());
         }
         if become_pass {
             out.extend(["--become-password-file".into(), file.clone()]);
