@@ -559,7 +559,7 @@ vm-start-on = { $machine }: { $note }
 vm-ready =
     Lab { $lab } is ready: a Debian 12 "VM" with hostname { $lab }.
 
-      { $ssh }
+    { $ssh }
 
       (or: deploylab ssh)   user: { $user }, sudo without password (password: { $user })
       the VM's port 80 is at { $url }{ $repo }

@@ -559,7 +559,7 @@ vm-start-on = { $machine }: { $note }
 vm-ready =
     O lab { $lab } está pronto: uma "VM" Debian 12 com o hostname { $lab }.
 
-      { $ssh }
+    { $ssh }
 
       (ou: deploylab ssh)   usuário: { $user }, sudo sem senha (senha: { $user })
       a porta 80 da VM está em { $url }{ $repo }

@@ -77,7 +77,9 @@ mod text {
         tr!(
             "vm-ready",
             lab = lab,
-            ssh = ssh,
+            // Indented here: Fluent drops the spaces before a placeable
+            // that starts a line.
+            ssh = format!("  {ssh}"),
             user = user,
             url = format!("http://{host}:{http_port}/"),
             repo = repo,
