@@ -181,7 +181,9 @@ fn container_lab_reference_solution_and_compose_failures() {
         )
         .replace(
             "    image: postgres:15\n",
-            "    image: postgres:15\n    command: [\"sh\", \"-c\", \"sleep 10 && exec docker-entrypoint.sh postgres\"]\n",
+            // Long enough that the app reaches migrate first even on a
+            // loaded machine (10 s was not, once: the app stayed up).
+            "    image: postgres:15\n    command: [\"sh\", \"-c\", \"sleep 30 && exec docker-entrypoint.sh postgres\"]\n",
         );
     assert_ne!(racing, compose);
     app.write("docker-compose.yml", &racing);
