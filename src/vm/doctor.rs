@@ -32,15 +32,17 @@ mod text {
     }
 
     pub(super) fn image(tag: &str, ready: bool) -> String {
-        let state = if ready { "built" } else { "not built yet" };
-        format!("VM image {tag} {state}")
+        match ready {
+            true => tr!("vm-doctor-image-built", tag = tag),
+            false => tr!("vm-doctor-image-not-built", tag = tag),
+        }
     }
     pub(super) fn image_fix() -> String {
         tr!("vm-doctor-image-fix")
     }
 
     pub(super) fn booted(seconds: f64) -> String {
-        format!("a throwaway VM booted systemd and sshd in {seconds:.1} s with these flags")
+        tr!("vm-doctor-booted", seconds = format!("{seconds:.1}"))
     }
     pub(super) fn not_booted() -> String {
         tr!("vm-doctor-not-booted")
@@ -48,8 +50,8 @@ mod text {
 
     pub(super) fn ansible(found: Option<&str>) -> String {
         match found {
-            Some(path) => format!("ansible-playbook on this machine: {path} (vm-ansible)"),
-            None => "no ansible-playbook on this machine (vm-ansible)".into(),
+            Some(path) => tr!("vm-doctor-ansible", path = path),
+            None => tr!("vm-doctor-no-ansible"),
         }
     }
     pub(super) fn ansible_fix() -> String {
