@@ -24,6 +24,10 @@ for toml in mdbook/*/book.toml; do
     mdbook build --dest-dir "$out/$lang" "$(dirname "$toml")"
     langs="$langs $lang"
 done
+# Browsers ask a site's root for /favicon.ico whatever the page says: the
+# books' own icon, so that is not a 404.
+icon="$(ls "$out/en"/favicon-*.png 2>/dev/null | head -n 1)"
+[ -n "$icon" ] && cp "$icon" "$out/favicon.ico"
 cat > "$out/index.html" <<'HTML'
 <!DOCTYPE html>
 <html lang="en">

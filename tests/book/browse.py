@@ -37,6 +37,7 @@ import websocket
 LAB_PAGE = "labs/vm-nginx.html"
 SEARCHES = {"en": "gunicorn", "pt-BR": "gunicorn"}
 WAIT = 20  # seconds any one page or answer may take
+NETWORK_CHANGED = "net::ERR_NETWORK_CHANGED"
 
 
 class Links(html.parser.HTMLParser):
@@ -172,11 +173,20 @@ class Browser:
         raise TimeoutError(expression)
 
     def open(self, url):
-        """Loads a page; the console errors, exceptions and failed loads it had."""
-        self.events = []
-        self.call("Page.navigate", url=url)
-        self.wait_event("Page.loadEventFired")
-        return self.errors()
+        """Loads a page; the console errors, exceptions and failed loads it had.
+
+        Chromium aborts loads with ERR_NETWORK_CHANGED whenever the machine's
+        interfaces change (Docker making or removing a network, as the rest of
+        the test suite does meanwhile): such a load is tried again, up to three
+        times; a real failure (404, a missing file) fails every time."""
+        for _ in range(3):
+            self.events = []
+            self.call("Page.navigate", url=url)
+            self.wait_event("Page.loadEventFired")
+            found = self.errors()
+            if not any(NETWORK_CHANGED in e for e in found):
+                return found
+        return found
 
     def errors(self):
         found = []
@@ -191,6 +201,11 @@ class Browser:
                 found.append(f"{params['entry'].get('text')} {params['entry'].get('url', '')}".strip())
         self.events = []
         return found
+
+    def settled_errors(self):
+        """The errors since the last look, but for the machine's network
+        changing under Chromium (see `open`)."""
+        return [e for e in self.errors() if NETWORK_CHANGED not in e]
 
     def click(self, selector):
         """Clicks a link and waits for the page it leads to."""
@@ -265,7 +280,7 @@ def main(root, shots):
                 report["searches"][lang] = found[:5]
             except TimeoutError:
                 fail(f"{lang}: searching '{word}' found no lab page")
-            for error in browser.errors():
+            for error in browser.settled_errors():
                 fail(f"{lang}: console while switching or searching: {error}")
     finally:
         browser.close()
