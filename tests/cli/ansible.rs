@@ -5,8 +5,6 @@
 //! run of the playbook and a reboot. The reference playbook and variants
 //! of it that students write.
 
-use std::io::Write;
-
 use super::support::*;
 
 const LAB: &str = "vm-ansible";
@@ -48,18 +46,8 @@ fn ansible_env(lab: &Lab) -> Vec<(String, String)> {
 
 /// Runs `program args` in `dir`, with `input` on stdin.
 fn run_in(mut cmd: Command, dir: &std::path::Path, input: &str) -> Output {
-    cmd.current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("it runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    cmd.current_dir(dir);
+    with_input(cmd, input)
 }
 
 /// The host's own ansible-playbook, as a student runs it after

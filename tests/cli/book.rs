@@ -35,21 +35,7 @@ fn mdbook_input(language: &str, content: &str) -> String {
 }
 
 fn preprocess(lab: &Lab, input: &str) -> Output {
-    let mut child = lab
-        .cmd(&["book", "preprocess"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    with_input(lab.cmd(&["book", "preprocess"]), input)
 }
 
 fn chapter(out: &Output) -> String {

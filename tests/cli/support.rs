@@ -399,3 +399,19 @@ pub(crate) fn same_structure(a: &Value, b: &Value, path: &str) -> usize {
         }
     }
 }
+
+/// Runs a command with `input` on its standard input, its output kept.
+pub(crate) fn with_input(mut cmd: Command, input: &str) -> Output {
+    use std::io::Write;
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("it runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}

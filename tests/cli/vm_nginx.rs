@@ -56,9 +56,8 @@ impl Deployment {
     }
 
     pub(crate) fn run_script(&self, command: &str, script: &str) -> Output {
-        use std::io::Write;
-        let mut child = Command::new("ssh")
-            .arg("-i")
+        let mut ssh = Command::new("ssh");
+        ssh.arg("-i")
             .arg(self.lab.key())
             .args(["-p", &self.port.to_string()])
             .args([
@@ -69,19 +68,8 @@ impl Deployment {
             ])
             .args(["-o", "LogLevel=ERROR", "-o", "BatchMode=yes"])
             .arg("student@127.0.0.1")
-            .arg(command)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+            .arg(command);
+        with_input(ssh, script)
     }
 
     /// Runs shell commands in the VM (as the student, sudo available).
