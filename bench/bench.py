@@ -166,6 +166,8 @@ def main():
     parser.add_argument("--only-machines", action="store_true", help="only the two-machine lab's figures")
     parser.add_argument("--only-k8s", action="store_true", help="only the k8s lab's figures")
     parser.add_argument("--only-ansible", action="store_true", help="only the vm-ansible lab's figures")
+    parser.add_argument("--only-speed", action="store_true",
+                        help="only the ratios of start, check and grading to the engine's floor")
     args = parser.parse_args()
 
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -193,6 +195,8 @@ def main():
         only = lambda: k8s_lab(env, home, args.runs_start, args.runs_check)
     elif args.only_ansible:
         only = lambda: ansible_lab(env, home, args.runs_start, args.runs_check)
+    elif args.only_speed:
+        only = lambda: speed(env, home, args.runs_start, args.runs_check)
     if only:
         try:
             only()
@@ -487,6 +491,122 @@ def grading(env, home):
         print(f"grade of 8 submissions, --jobs 2: {t8:.1f} s ({t8 / t:.1f} x one grade; points {points})")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def banner(port, deadline):
+    """Waits for an SSH banner on 127.0.0.1:port; True if one came in time."""
+    import socket
+    while time.perf_counter() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                sock.settimeout(0.5)
+                if sock.recv(64).startswith(b"SSH-"):
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.02)
+    return False
+
+
+def bare_run(image):
+    """The engine's floor for a VM: `docker run` of the lab's image with the
+    same systemd flags, until sshd's banner answers on its published port."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t = time.perf_counter()
+    cid = subprocess.run(["docker", "run", "-d", "--tmpfs", "/run", "--tmpfs", "/run/lock",
+                          "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro", "--cgroupns", "host",
+                          "--stop-signal", "SIGRTMIN+3", "-t", "-p", f"127.0.0.1:{port}:22", image],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    ok = banner(port, t + 60)
+    elapsed = time.perf_counter() - t
+    subprocess.run(["docker", "rm", "-f", cid], capture_output=True)
+    return elapsed if ok else float("nan")
+
+
+def exec_floor(container):
+    t = time.perf_counter()
+    subprocess.run(["docker", "exec", container, "true"], check=True)
+    return time.perf_counter() - t
+
+
+def spare_ready(home, lab, deadline=90):
+    """Waits until the spare of `lab` is booted (its record written, its
+    maker done)."""
+    import fcntl
+    record = os.path.join(home, "spares", f"{lab}.json")
+    lock = os.path.join(home, "spares", f"{lab}.lock")
+    end = time.time() + deadline
+    while time.time() < end:
+        if os.path.exists(record) and os.path.exists(lock):
+            with open(lock, "a") as f:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return True
+                except OSError:
+                    pass
+        time.sleep(0.05)
+    return False
+
+
+def speed(env, home, runs_start, runs_check):
+    """Issue 28's figures, each a ratio to the engine's own floor measured in
+    the same run: start with a spare and without, against a bare `docker run`
+    of the same image; check on a fresh and on a deployed VM, against one
+    `docker exec true`; one grade, and 8 with --jobs 2."""
+    image = json.loads(subprocess.run([BIN, "images", "list", "--format", "json"], env=env,
+                                      capture_output=True, text=True).stdout or "[]")
+    tag = next((i["tag"] for i in image if i.get("kind") == "vm"), None)
+    if tag is None:
+        tag = subprocess.run(["docker", "images", "--filter", "label=deploylab.image=vm", "--format",
+                              "{{.Repository}}:{{.Tag}}"], capture_output=True, text=True).stdout.split()[0]
+    off = dict(env, DEPLOYLAB_SPARE="off")
+    bare, with_spare, without = [], [], []
+    timed(["stop", "--all", "--quiet"], env)
+    for _ in range(runs_start):
+        bare.append(bare_run(tag))
+        # Without: spares off for the stop and the start.
+        timed(["stop", "--all", "--quiet"], off)
+        without.append(timed(["start", "vm-nginx", "--quiet"], off)[0])
+        # With: the stop leaves a spare booting; the start claims it once ready.
+        timed(["stop", "vm-nginx", "--quiet"], env)
+        spare_ready(home, "vm-nginx")
+        with_spare.append(timed(["start", "vm-nginx", "--quiet"], env)[0])
+    b = statistics.median(bare)
+    print(f"bare `docker run` of {tag} to an SSH banner, median of {len(bare)}: {ms(b)}")
+    print(f"start vm-nginx, no spare, median of {len(without)}: {ms(statistics.median(without))} "
+          f"= {statistics.median(without) / b:.2f} x bare (target <= 1.1)")
+    print(f"start vm-nginx, claiming a spare, median of {len(with_spare)}: {ms(statistics.median(with_spare))} "
+          f"= {statistics.median(with_spare) / b:.2f} x bare (target <= 0.3)")
+    spare_ready(home, "vm-nginx")
+    timed(["start", "vm-nginx", "--fresh", "--no-spare", "--quiet"], env)
+    state = json.load(open(os.path.join(home, "state.json")))
+    container = state["labs"]["vm-nginx"]["machines"][0]["container_id"]
+    floor, fresh = [], []
+    for _ in range(runs_check):
+        floor.append(exec_floor(container))
+        fresh.append(timed(["check", "--format", "json"], env)[0])
+    f = statistics.median(floor)
+    print(f"`docker exec true`, median of {len(floor)}: {ms(f)}")
+    print(f"check, fresh VM, median of {len(fresh)}: {ms(statistics.median(fresh))} "
+          f"= {statistics.median(fresh) / f:.2f} x exec (target <= 1.5)")
+    t, proc, _ = timed(["solve", "reboot"], env)
+    if proc.returncode != 0:
+        sys.exit(f"the reference solution failed:\n{proc.stderr}")
+    timed(["check"], env)  # wakes the socket-activated app
+    floor, deployed = [], []
+    for _ in range(runs_check):
+        floor.append(exec_floor(container))
+        deployed.append(timed(["check", "--format", "json"], env)[0])
+    f = statistics.median(floor)
+    print(f"`docker exec true`, median of {len(floor)}: {ms(f)}")
+    print(f"check, deployed VM, median of {len(deployed)}: {ms(statistics.median(deployed))} "
+          f"= {statistics.median(deployed) / f:.2f} x exec (target <= 2)")
+    for line in profile(env):
+        print(line)
+    grading(env, home)
 
 
 FLOOD = r'''python3 - <<'PY'

@@ -78,6 +78,11 @@ pub(crate) enum Command {
         /// `kind` (default: builtin).
         #[arg(long, value_name = "BACKEND", value_parser = ["builtin", "kind"])]
         backend: Option<String>,
+        /// Neither claim nor keep a spare VM booted ahead for the next start
+        /// (for a machine short of memory; `spare: false` in the home's
+        /// config.yaml, or DEPLOYLAB_SPARE=off, for always).
+        #[arg(long)]
+        no_spare: bool,
     },
 
     /// Show the running labs, their state and ports.
@@ -228,6 +233,10 @@ pub(crate) enum Command {
     /// The package proxy a lab's VM installs Python packages from (started by `start`).
     #[command(hide = true)]
     PackageProxy(crate::packages::ProxyArgs),
+
+    /// Boots a lab's spare VM for its next start (launched in the background by `start` and `stop`).
+    #[command(hide = true)]
+    Spare { lab: String },
 
     /// Commands of one kind of environment (`deploylab heroku env`).
     #[command(flatten)]

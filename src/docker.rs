@@ -20,6 +20,13 @@ pub(crate) const LABEL_LAB: &str = "deploylab.lab";
 pub(crate) const LABEL_INSTANCE: &str = "deploylab.instance";
 /// What a container is to its lab: `vm`, or `git` (the lab's git server).
 pub(crate) const LABEL_ROLE: &str = "deploylab.role";
+/// A spare's network carries `deploylab.spare=<lab id>` (and no lab label:
+/// until claimed, a spare belongs to no lab).
+pub(crate) const LABEL_SPARE: &str = "deploylab.spare";
+/// A spare VM's container name starts with this until a `start` claims it
+/// and renames it; names are the one thing of a container that can change,
+/// so the name, not a label, says whether it is claimed.
+pub(crate) const SPARE_PREFIX: &str = "deploylab-spare-";
 /// Every image deploylab builds carries `deploylab.image=<name>`.
 pub(crate) const LABEL_IMAGE: &str = "deploylab.image";
 /// ...and the content hash of the recipe it was built from.
@@ -240,7 +247,9 @@ pub(crate) fn is_not_found(error: &bollard::errors::Error) -> bool {
     )
 }
 
-/// Containers of this deploylab home, optionally of one lab, running or not.
+/// Containers of this deploylab home, optionally of one lab, running or not;
+/// never an unclaimed spare (it is no lab's yet: `stop`, `status` and a
+/// lab's replacement leave it alone).
 pub(crate) async fn labelled_containers(
     docker: &Docker,
     instance: &str,
@@ -250,10 +259,66 @@ pub(crate) async fn labelled_containers(
         .all(true)
         .filters(&lab_filters(instance, lab))
         .build();
-    docker
+    let listed = docker
         .list_containers(Some(options))
         .await
-        .map_err(Error::docker("listing containers"))
+        .map_err(Error::docker("listing containers"))?;
+    Ok(listed.into_iter().filter(|c| !is_spare(c)).collect())
+}
+
+/// Whether a listed container is an unclaimed spare (by its name).
+fn is_spare(container: &bollard::models::ContainerSummary) -> bool {
+    (container.names.iter().flatten())
+        .any(|name| name.trim_start_matches('/').starts_with(SPARE_PREFIX))
+}
+
+/// Removes this home's unclaimed spares, of one lab or all: their
+/// containers and networks. Returns how many containers there were.
+pub(crate) async fn remove_spares(
+    docker: &Docker,
+    instance: &str,
+    lab: Option<&str>,
+) -> Result<usize> {
+    let options = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&lab_filters(instance, lab))
+        .build();
+    let listed = docker
+        .list_containers(Some(options))
+        .await
+        .map_err(Error::docker("listing containers"))?;
+    let spares: Vec<_> = listed.into_iter().filter(is_spare).collect();
+    for c in &spares {
+        remove_container(docker, c.id.as_deref().unwrap_or_default()).await?;
+    }
+    let label = match lab {
+        Some(lab) => format!("{LABEL_SPARE}={lab}"),
+        None => LABEL_SPARE.to_string(),
+    };
+    let filters = HashMap::from([(
+        "label".to_string(),
+        vec![format!("{LABEL_INSTANCE}={instance}"), label],
+    )]);
+    let options = bollard::query_parameters::ListNetworksOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let networks = docker
+        .list_networks(Some(options))
+        .await
+        .map_err(Error::docker("listing networks"))?;
+    for network in networks {
+        remove_network(docker, &network.id.unwrap_or_default()).await?;
+    }
+    Ok(spares.len())
+}
+
+/// Removes a network; one already gone is fine.
+pub(crate) async fn remove_network(docker: &Docker, id: &str) -> Result<()> {
+    match docker.remove_network(id).await {
+        Ok(()) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(Error::docker(format!("removing network {id}"))(e)),
+    }
 }
 
 /// The labs this home has anything of in the engine (containers or
@@ -327,12 +392,34 @@ pub(crate) async fn make_network(
     lab: &str,
     internal: bool,
 ) -> Result<()> {
+    make_labelled_network(docker, name, (LABEL_LAB, lab), instance, internal).await
+}
+
+/// A spare VM's network until it is claimed: closed (Docker's `internal`),
+/// labelled as a spare of `lab`, not as the lab's. Returns its name.
+pub(crate) async fn create_spare_network(
+    docker: &Docker,
+    instance: &str,
+    lab: &str,
+) -> Result<String> {
+    let name = format!("{SPARE_PREFIX}{lab}-{}", short(instance));
+    make_labelled_network(docker, &name, (LABEL_SPARE, lab), instance, true).await?;
+    Ok(name)
+}
+
+async fn make_labelled_network(
+    docker: &Docker,
+    name: &str,
+    (key, value): (&str, &str),
+    instance: &str,
+    internal: bool,
+) -> Result<()> {
     let request = bollard::models::NetworkCreateRequest {
         name: name.to_string(),
         driver: Some("bridge".into()),
         internal: Some(internal),
         labels: Some(HashMap::from([
-            (LABEL_LAB.to_string(), lab.to_string()),
+            (key.to_string(), value.to_string()),
             (LABEL_INSTANCE.to_string(), instance.to_string()),
         ])),
         ..Default::default()
@@ -387,9 +474,11 @@ pub(crate) async fn remove_lab_resources(
     lab: &str,
 ) -> Result<usize> {
     let containers = labelled_containers(docker, instance, Some(lab)).await?;
-    for c in &containers {
-        remove_container(docker, c.id.as_deref().unwrap_or_default()).await?;
-    }
+    // Side by side: each removal waits on its container's stop.
+    futures_util::future::try_join_all(
+        (containers.iter()).map(|c| remove_container(docker, c.id.as_deref().unwrap_or_default())),
+    )
+    .await?;
     let options = bollard::query_parameters::ListNetworksOptionsBuilder::default()
         .filters(&lab_filters(instance, Some(lab)))
         .build();
@@ -398,12 +487,7 @@ pub(crate) async fn remove_lab_resources(
         .await
         .map_err(Error::docker("listing networks"))?;
     for network in networks {
-        let id = network.id.unwrap_or_default();
-        match docker.remove_network(&id).await {
-            Ok(()) => {}
-            Err(e) if is_not_found(&e) => {}
-            Err(e) => return Err(Error::docker(format!("removing network {id}"))(e)),
-        }
+        remove_network(docker, &network.id.unwrap_or_default()).await?;
     }
     Ok(containers.len())
 }

@@ -155,6 +155,13 @@ trait Ops: Sync {
     fn current_images<'a>(&self, docker: &'a Docker, vm: &'a VmImage) -> Fut<'a, Vec<String>>;
     fn images_in_use(&self, home: &Home) -> Vec<String>;
     fn kept_image_kinds(&self) -> &'static [&'static str];
+    fn keeps_spare(&self, lab: &Lab) -> bool;
+    fn make_spare<'a>(
+        &self,
+        ctx: &'a Ctx<'a>,
+        docker: &'a Docker,
+        lab: &'a Lab,
+    ) -> Fut<'a, Result<()>>;
     fn diagnose<'a>(&self, ctx: &'a Ctx<'a>, docker: &'a Docker)
     -> Fut<'a, Result<Vec<Diagnosis>>>;
     fn step_runner(
@@ -327,6 +334,19 @@ impl<E: Registered> Ops for Typed<E> {
         E::KEPT_IMAGE_KINDS
     }
 
+    fn keeps_spare(&self, lab: &Lab) -> bool {
+        E::keeps_spare(lab)
+    }
+
+    fn make_spare<'a>(
+        &self,
+        ctx: &'a Ctx<'a>,
+        docker: &'a Docker,
+        lab: &'a Lab,
+    ) -> Fut<'a, Result<()>> {
+        Box::pin(E::make_spare(ctx, docker, lab))
+    }
+
     fn diagnose<'a>(
         &self,
         ctx: &'a Ctx<'a>,
@@ -493,6 +513,16 @@ impl LoadedLab {
         self.ops()
             .start(ctx, docker, &self.lab, previous, options)
             .await
+    }
+
+    /// Whether the lab keeps a spare booted ahead for its next `start`.
+    pub(crate) fn keeps_spare(&self) -> bool {
+        self.ops().keeps_spare(&self.lab)
+    }
+
+    /// Boots the lab's spare, unless it has one.
+    pub(crate) async fn make_spare(&self, ctx: &Ctx<'_>, docker: &Docker) -> Result<()> {
+        self.ops().make_spare(ctx, docker, &self.lab).await
     }
 
     /// One check run: facts, then verdicts, as a report.

@@ -447,7 +447,7 @@ pub(crate) fn resolve_imports(labs: &mut [Lab]) -> Result<()> {
     Ok(())
 }
 
-fn from_yaml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T> {
+pub(crate) fn from_yaml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T> {
     serde_saphyr::from_str(text).map_err(|e| {
         let (line, column) = e
             .location()

@@ -45,6 +45,10 @@ pub(crate) struct StartOptions {
     /// Per machine, an image derived from the lab's to boot from
     /// (grading: one with the submission's packages installed).
     pub(crate) bases: std::collections::BTreeMap<String, String>,
+    /// A spare booted ahead may be claimed, and one kept for the next
+    /// start (the `start` command, unless `--no-spare` or the config says
+    /// no; never grading's or selftest's starts).
+    pub(crate) spare: bool,
 }
 
 /// One row of `deploylab status`.
@@ -238,6 +242,16 @@ pub(crate) trait Environment {
     /// What `doctor` can only learn by asking this environment.
     async fn diagnose(_ctx: &Ctx<'_>, _docker: &Docker) -> Result<Vec<Diagnosis>> {
         Ok(Vec::new())
+    }
+
+    /// Whether the lab keeps a spare booted ahead for its next `start`.
+    fn keeps_spare(_lab: &Lab) -> bool {
+        false
+    }
+
+    /// Boots the lab's spare (`deploylab spare`, in the background).
+    async fn make_spare(_ctx: &Ctx<'_>, _docker: &Docker, _lab: &Lab) -> Result<()> {
+        Ok(())
     }
 
     // Abilities: the defaults say the command is not for this lab.

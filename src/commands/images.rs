@@ -82,6 +82,9 @@ pub(super) async fn run(ctx: &Ctx<'_>, action: ImagesAction) -> Result<i32> {
             println!("{table}");
         }
         ImagesAction::Prune { packages } => {
+            // Spares hold images, and are only worth their memory while
+            // the images stay.
+            crate::spare::remove_all(&docker, ctx.home).await?;
             let keep = environment::kept_image_kinds();
             let mut needed = current_tags;
             needed.extend(environment::images_in_use(ctx.home));

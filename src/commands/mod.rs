@@ -16,6 +16,7 @@ mod restart;
 mod selftest;
 mod shell;
 mod solve;
+mod spare;
 mod ssh;
 mod start;
 mod status;
@@ -61,6 +62,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
             repo,
             dir,
             backend,
+            no_spare,
         } => {
             let options = StartOptions {
                 fresh,
@@ -70,6 +72,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
                 dir,
                 backend,
                 bases: Default::default(),
+                spare: !no_spare && crate::config::Config::spares(&home)?,
             };
             start::run(&ctx, &lab, options).await
         }
@@ -106,6 +109,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
             command: BookCommand::Preprocess { supports },
         } => book::preprocess(&catalog, supports.is_some()),
         Command::Images { action } => images::run(&ctx, action).await,
+        Command::Spare { lab } => spare::run(&ctx, &lab).await,
         Command::PackageProxy(args) => packages::serve(args).await.map(|()| exit::OK),
         Command::Environment(command) => environment::run_command(command, &ctx).await,
     }

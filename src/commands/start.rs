@@ -13,6 +13,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, lab: &str, options: StartOptions) -> Resu
         return Err(Error::SamePort { port: ssh });
     }
     let fresh = options.fresh;
+    let spare = options.spare;
     let loaded = environment::load(ctx.catalog, lab)?;
     let lab = &loaded.lab;
     let docker = docker::connect().await?;
@@ -44,5 +45,8 @@ pub(super) async fn run(ctx: &Ctx<'_>, lab: &str, options: StartOptions) -> Resu
     state.labs.insert(lab.id.clone(), running.clone());
     ctx.home.save(&state)?;
     println!("{}", running.ready_text(ctx, lab));
+    if spare {
+        super::spare::keep(ctx, &loaded);
+    }
     Ok(exit::OK)
 }

@@ -56,14 +56,25 @@ pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>, all: bool) -> Result<i
     if labs.is_empty() {
         println!("{}", text::nothing_to_stop());
     }
-    for lab in labs {
-        if let Some(running) = state.labs.get(&lab) {
+    for lab in &labs {
+        if let Some(running) = state.labs.get(lab) {
             running.stop(home);
         }
-        let removed = docker::remove_lab_resources(&docker, &instance, &lab).await?;
-        state.labs.remove(&lab);
+        let removed = docker::remove_lab_resources(&docker, &instance, lab).await?;
+        state.labs.remove(lab);
         home.save(&state)?;
-        println!("{}", text::stopped(&lab, removed));
+        println!("{}", text::stopped(lab, removed));
+    }
+    // `--all` leaves nothing, spares included; a lab stopped alone keeps
+    // its next start's spare coming.
+    if all {
+        crate::spare::remove_all(&docker, home).await?;
+    } else if crate::config::Config::spares(home)? {
+        for lab in &labs {
+            if let Ok(loaded) = crate::environment::load(ctx.catalog, lab) {
+                super::spare::keep(ctx, &loaded);
+            }
+        }
     }
     Ok(exit::OK)
 }

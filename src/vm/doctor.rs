@@ -121,7 +121,7 @@ async fn boot_trial(home: &Home, docker: &Docker, image: &crate::images::VmImage
                 ssh_port: None,
                 http_port: None,
                 network: None,
-                pip_conf: None,
+                spare: false,
             },
         )
         .await?;

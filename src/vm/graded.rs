@@ -94,7 +94,7 @@ async fn make(
         ssh_port: None,
         http_port: None,
         network: None,
-        pip_conf: None,
+        spare: false,
     };
     let made = async {
         let vm = machine::create_and_boot(docker, &spec).await?;

@@ -59,6 +59,14 @@ impl Environment for Vm {
         create(ctx, docker, lab, options, extra.as_ref()).await
     }
 
+    fn keeps_spare(lab: &Lab) -> bool {
+        spare::fits(lab)
+    }
+
+    async fn make_spare(ctx: &Ctx<'_>, docker: &Docker, lab: &Lab) -> Result<()> {
+        spare::make(ctx, docker, lab).await
+    }
+
     fn ready_text(ctx: &Ctx<'_>, lab: &Lab, running: &Running) -> String {
         let key = ctx.home.key_path().display().to_string();
         let known_hosts = ctx.home.known_hosts_path().display().to_string();

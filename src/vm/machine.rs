@@ -49,7 +49,7 @@ impl Machine {
 const PROBE_CAPS: &[&str] = &["SYS_PTRACE"];
 
 /// How long a VM may take from `docker start` to an SSH banner.
-const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The container settings systemd needs to run as PID 1, for the engine's
 /// cgroup version. No `--privileged`; one added capability (see `PROBE_CAPS`).
@@ -110,9 +110,10 @@ pub(crate) struct VmSpec<'a> {
     pub(crate) http_port: Option<u16>,
     /// The lab's own network, if it has one (default: Docker's bridge).
     pub(crate) network: Option<&'a str>,
-    /// An /etc/pip.conf replacing the image's (e.g. pointing at the lab's
-    /// package proxy).
-    pub(crate) pip_conf: Option<String>,
+    /// Booted ahead as a spare (`spare.rs`): named as one, on a closed
+    /// network where its ports are not published yet, so it is ready when
+    /// sshd listens inside.
+    pub(crate) spare: bool,
 }
 
 /// `deploylab-<lab>-<instance>`, or `deploylab-<lab>-<machine>-<instance>`
@@ -184,7 +185,10 @@ async fn try_create(
     ssh_port: u16,
     http_port: u16,
 ) -> Result<Machine> {
-    let name = container_name(spec.lab, spec.machine, spec.instance);
+    let name = match spec.spare {
+        true => format!("{}{}", docker::SPARE_PREFIX, container_name(spec.lab, spec.machine, spec.instance).trim_start_matches("deploylab-")),
+        false => container_name(spec.lab, spec.machine, spec.instance),
+    };
     let hostname = spec.machine.unwrap_or(spec.lab);
     // The lab's other machines reach it by its name (an Ansible inventory).
     let networking_config = spec.network.map(|network| NetworkingConfig {
@@ -271,28 +275,56 @@ async fn authorize_and_boot(docker: &Docker, spec: &VmSpec<'_>, vm: &Machine) ->
     hold_for_tests().await;
     crate::interrupt::check()?;
     let keys = format!("{}\n", spec.public_key.trim());
-    let mut files = vec![docker::FileEntry {
+    let files = [docker::FileEntry {
         path: "/home/student/.ssh/authorized_keys",
         contents: keys.as_bytes(),
         mode: 0o600,
         uid: 1000,
         gid: 1000,
     }];
-    if let Some(conf) = &spec.pip_conf {
-        files.push(docker::FileEntry {
-            path: "/etc/pip.conf",
-            contents: conf.as_bytes(),
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-        });
-    }
     docker::put_files(docker, &vm.container_id, &files).await?;
     docker
         .start_container(&vm.container_id, None)
         .await
         .map_err(Error::docker("starting the VM container"))?;
-    wait_for_ssh(docker, spec.lab, vm).await
+    match spec.spare {
+        true => wait_for_sshd_inside(docker, spec.lab, vm).await,
+        false => wait_for_ssh(docker, spec.lab, vm).await,
+    }
+}
+
+/// Points the VM's pip at the lab's package proxy (an /etc/pip.conf
+/// replacing the image's). Written once the VM has booted, so the proxy
+/// can start beside the boot; nothing reads it before the student does.
+pub(crate) async fn set_pip_conf(docker: &Docker, vm: &Machine, conf: &str) -> Result<()> {
+    let file = docker::FileEntry {
+        path: "/etc/pip.conf",
+        contents: conf.as_bytes(),
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+    };
+    docker::put_files(docker, &vm.container_id, &[file]).await
+}
+
+/// A spare's readiness, from inside (its ports are published only once it
+/// is claimed): systemd's boot over, and sshd listening.
+async fn wait_for_sshd_inside(docker: &Docker, lab: &str, vm: &Machine) -> Result<()> {
+    let started = Instant::now();
+    wait_for_boot(docker, vm).await;
+    while !docker::listens(docker, &vm.container_id, 22).await {
+        crate::interrupt::check()?;
+        if started.elapsed() > BOOT_TIMEOUT {
+            let _ = docker::remove_container(docker, &vm.container_id).await;
+            return Err(Error::BootTimeout {
+                lab: lab.into(),
+                seconds: BOOT_TIMEOUT.as_secs(),
+                detail: "sshd never listened".into(),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    Ok(())
 }
 
 /// The VM's own SSH host key (made on its first boot), read right after that

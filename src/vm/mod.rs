@@ -19,6 +19,7 @@ mod lab;
 mod login;
 pub(crate) mod machine;
 mod probe;
+pub(crate) mod spare;
 mod submission;
 
 use std::collections::BTreeMap;
@@ -410,8 +411,8 @@ async fn resume(
     Ok(running)
 }
 
-/// A new lab: image, network, package proxy, then the git server and the
-/// machine side by side.
+/// A new lab: image and network, then the package proxy, the git server
+/// and the machines (booted, or a spare claimed) side by side.
 async fn create(
     ctx: &Ctx<'_>,
     docker: &Docker,
@@ -428,11 +429,9 @@ async fn create(
     let public_key = state::ensure_ssh_key(&home.key_path())?;
     let network = docker::create_network(docker, &instance, &lab.id).await?;
     crate::interrupt::check()?;
-    let proxy = start_proxy(ctx, docker, &network, &image, &lab.id, None).await?;
-    // Stopped again if this start fails or is interrupted from here on.
-    let mut proxy_guard = packages::Guard(proxy.as_ref().map(|p| p.pid));
-    // The git server and the VM start side by side; the VM's boot takes
-    // longer than the server's, so the repository is there for the student.
+    // The proxy, the git server and the machines start side by side; the
+    // VM's boot takes longest, so the repository is there for the student.
+    let proxy = start_proxy(ctx, docker, &network, &image, &lab.id, None);
     let git_server = async {
         if lab.git_repos.is_empty() && extra.is_none() {
             return Ok::<(), Error>(());
@@ -443,7 +442,6 @@ async fn create(
         Ok(())
     };
     ctx.progress.set(&crate::i18n::tr!("progress-booting-lab", lab = lab.id));
-    let pip_conf = proxy.as_ref().map(|p| packages::pip_conf(&p.address));
     // Each machine boots from the lab's image, or the graded image made
     // for its work.
     let based: BTreeMap<&String, images::VmImage> = options
@@ -469,12 +467,21 @@ async fn create(
             ssh_port: options.ssh_port.filter(|_| i == 0),
             http_port: options.http_port.filter(|_| i == 0),
             network: Some(&network),
-            pip_conf: pip_conf.clone(),
+            spare: false,
         })
         .collect();
-    let machines = futures_util::future::try_join_all(
-        specs.iter().map(|spec| machine::create_and_boot(docker, spec)),
-    );
+    // A spare booted ahead, if there is one this start may take; else the
+    // machines boot now. With each, its host key if already known.
+    let machines = async {
+        if let Some((vm, key)) = spare::claim(ctx, docker, lab, &image, &network, &options).await? {
+            return Ok(vec![(vm, Some(key))]);
+        }
+        let booted = futures_util::future::try_join_all(
+            specs.iter().map(|spec| machine::create_and_boot(docker, spec)),
+        )
+        .await?;
+        Ok::<_, Error>(booted.into_iter().map(|vm| (vm, None)).collect::<Vec<_>>())
+    };
     // A lab done with Ansible: its control image, made on first use.
     let control = async {
         match lab.ansible {
@@ -482,16 +489,37 @@ async fn create(
             None => Ok(None),
         }
     };
-    let (git_server, machines, control) = tokio::join!(git_server, machines, control);
+    let (proxy, git_server, machines, control) = tokio::join!(proxy, git_server, machines, control);
+    let proxy = proxy?;
+    // Stopped again if this start fails or is interrupted from here on.
+    let mut proxy_guard = packages::Guard(proxy.as_ref().map(|p| p.pid));
     git_server?;
     control?;
-    let machines = machines?;
-    for vm in &machines {
-        home.pin_host_key(vm.ssh_address(), &machine::host_key(docker, vm).await?)?;
+    let pip_conf = proxy.as_ref().map(|p| packages::pip_conf(&p.address));
+    let mut vms = Vec::new();
+    for (vm, key) in machines? {
+        let (key, pip) = tokio::join!(
+            async {
+                match key {
+                    Some(key) => Ok(key),
+                    None => machine::host_key(docker, &vm).await,
+                }
+            },
+            async {
+                match &pip_conf {
+                    Some(conf) => machine::set_pip_conf(docker, &vm, conf).await,
+                    None => Ok(()),
+                }
+            },
+        );
+        home.pin_host_key(vm.ssh_address(), &key?)?;
+        pip?;
         // A new VM has written next to nothing (keys, logs): no measurement
         // needed before the first check.
         disk::remember(home, &vm.container_id, 0);
+        vms.push(vm);
     }
+    let machines = vms;
     proxy_guard.0 = None;
     let mut running = Running {
         machines,

@@ -20,4 +20,5 @@ mod machines;
 mod packages;
 mod portability;
 mod projects;
+mod spare;
 mod vm_nginx;

@@ -40,6 +40,9 @@ impl Lab {
             .env("HOME", self.home.path())
             .env("DEPLOYLAB_HOME", self.home.path().join("data"))
             .env("DEPLOYLAB_CACHE", shared_cache())
+            // No spare VMs booting behind the tests' backs (spare.rs turns
+            // them on where it tests them).
+            .env("DEPLOYLAB_SPARE", "off")
             .args(args)
             .stdin(Stdio::null());
         if let Ok(host) = std::env::var("DOCKER_HOST") {
