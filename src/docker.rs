@@ -306,10 +306,26 @@ pub(crate) async fn remove_spares(
         .list_networks(Some(options))
         .await
         .map_err(Error::docker("listing networks"))?;
+    // A claimed spare's network is its lab's, in use, and stays.
     for network in networks {
-        remove_network(docker, &network.id.unwrap_or_default()).await?;
+        remove_unused_network(docker, &network.id.unwrap_or_default()).await?;
     }
     Ok(spares.len())
+}
+
+/// Removes a network unless a container is on it (a spare's, waiting).
+async fn remove_unused_network(docker: &Docker, id: &str) -> Result<()> {
+    match remove_network(docker, id).await {
+        Err(Error::Docker {
+            source:
+                bollard::errors::Error::DockerResponseServerError {
+                    status_code: 403 | 409,
+                    ..
+                },
+            ..
+        }) => Ok(()),
+        other => other,
+    }
 }
 
 /// Removes a network; one already gone is fine.
@@ -395,15 +411,20 @@ pub(crate) async fn make_network(
     make_labelled_network(docker, name, (LABEL_LAB, lab), instance, internal).await
 }
 
-/// A spare VM's network until it is claimed: closed (Docker's `internal`),
-/// labelled as a spare of `lab`, not as the lab's. Returns its name.
+/// A spare's network: the lab's network once the spare is claimed (its
+/// name then stays, so each has its own), labelled as a spare of `lab`.
+/// Returns its name.
 pub(crate) async fn create_spare_network(
     docker: &Docker,
     instance: &str,
     lab: &str,
 ) -> Result<String> {
-    let name = format!("{SPARE_PREFIX}{lab}-{}", short(instance));
-    make_labelled_network(docker, &name, (LABEL_SPARE, lab), instance, true).await?;
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() % 0x100_0000)
+        .unwrap_or_default();
+    let name = format!("{SPARE_PREFIX}{lab}-{}-{nonce:06x}", short(instance));
+    make_labelled_network(docker, &name, (LABEL_SPARE, lab), instance, false).await?;
     Ok(name)
 }
 
@@ -488,6 +509,25 @@ pub(crate) async fn remove_lab_resources(
         .map_err(Error::docker("listing networks"))?;
     for network in networks {
         remove_network(docker, &network.id.unwrap_or_default()).await?;
+    }
+    // A claimed spare's network is the lab's, under the spare's label
+    // (labels do not change); a waiting spare's own is in use and stays.
+    let spare = HashMap::from([(
+        "label".to_string(),
+        vec![
+            format!("{LABEL_INSTANCE}={instance}"),
+            format!("{LABEL_SPARE}={lab}"),
+        ],
+    )]);
+    let options = bollard::query_parameters::ListNetworksOptionsBuilder::default()
+        .filters(&spare)
+        .build();
+    for network in docker
+        .list_networks(Some(options))
+        .await
+        .unwrap_or_default()
+    {
+        remove_unused_network(docker, &network.id.unwrap_or_default()).await?;
     }
     Ok(containers.len())
 }

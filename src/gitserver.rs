@@ -224,17 +224,21 @@ mod text {
     }
 }
 
+/// The lab's git server's container name.
+pub(crate) fn container_name(lab: &str, instance: &str) -> String {
+    format!("deploylab-{lab}-git-{}", crate::docker::short(instance))
+}
+
 /// Starts the git server on the lab's network. It runs the VM image's own
 /// Python (`http.server`), so it needs no image of its own.
+/// `name`: the container's name (`container_name`, or a spare's).
 pub(crate) async fn start(
     docker: &Docker,
-    lab: &str,
-    instance: &str,
+    (lab, instance, name): (&str, &str, &str),
     image: &str,
     network: &str,
     repos: &Path,
 ) -> Result<String> {
-    let name = format!("deploylab-{lab}-git-{}", crate::docker::short(instance));
     let config = ContainerCreateBody {
         image: Some(image.to_string()),
         cmd: Some(

@@ -57,6 +57,8 @@ pub(super) async fn run(ctx: &Ctx<'_>, lab: Option<&str>, all: bool) -> Result<i
         println!("{}", text::nothing_to_stop());
     }
     for lab in &labs {
+        // A spare being made meanwhile would lose its network to this stop.
+        let _spare = crate::spare::lock(home, lab, true).await?;
         if let Some(running) = state.labs.get(lab) {
             running.stop(home);
         }

@@ -55,8 +55,10 @@ impl Environment for Vm {
         }
         // --fresh, or leftovers the state file does not know (a crash, a deleted
         // state file): replace them, as their ports are unknown.
+        // A spare is held first: no new one is made while the old lab goes.
+        let spare = spare::hold(ctx, docker, lab, &options).await?;
         docker::remove_lab_resources(docker, &instance, &lab.id).await?;
-        create(ctx, docker, lab, options, extra.as_ref()).await
+        create(ctx, docker, lab, options, extra.as_ref(), spare).await
     }
 
     fn keeps_spare(lab: &Lab) -> bool {

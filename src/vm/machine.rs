@@ -110,9 +110,7 @@ pub(crate) struct VmSpec<'a> {
     pub(crate) http_port: Option<u16>,
     /// The lab's own network, if it has one (default: Docker's bridge).
     pub(crate) network: Option<&'a str>,
-    /// Booted ahead as a spare (`spare.rs`): named as one, on a closed
-    /// network where its ports are not published yet, so it is ready when
-    /// sshd listens inside.
+    /// Booted ahead as a spare (`spare.rs`): named as one until claimed.
     pub(crate) spare: bool,
 }
 
@@ -185,9 +183,10 @@ async fn try_create(
     ssh_port: u16,
     http_port: u16,
 ) -> Result<Machine> {
+    let name = container_name(spec.lab, spec.machine, spec.instance);
     let name = match spec.spare {
-        true => format!("{}{}", docker::SPARE_PREFIX, container_name(spec.lab, spec.machine, spec.instance).trim_start_matches("deploylab-")),
-        false => container_name(spec.lab, spec.machine, spec.instance),
+        true => super::spare::spare_name(&name),
+        false => name,
     };
     let hostname = spec.machine.unwrap_or(spec.lab);
     // The lab's other machines reach it by its name (an Ansible inventory).
@@ -287,10 +286,7 @@ async fn authorize_and_boot(docker: &Docker, spec: &VmSpec<'_>, vm: &Machine) ->
         .start_container(&vm.container_id, None)
         .await
         .map_err(Error::docker("starting the VM container"))?;
-    match spec.spare {
-        true => wait_for_sshd_inside(docker, spec.lab, vm).await,
-        false => wait_for_ssh(docker, spec.lab, vm).await,
-    }
+    wait_for_ssh(docker, spec.lab, vm).await
 }
 
 /// Points the VM's pip at the lab's package proxy (an /etc/pip.conf
@@ -305,26 +301,6 @@ pub(crate) async fn set_pip_conf(docker: &Docker, vm: &Machine, conf: &str) -> R
         gid: 0,
     };
     docker::put_files(docker, &vm.container_id, &[file]).await
-}
-
-/// A spare's readiness, from inside (its ports are published only once it
-/// is claimed): systemd's boot over, and sshd listening.
-async fn wait_for_sshd_inside(docker: &Docker, lab: &str, vm: &Machine) -> Result<()> {
-    let started = Instant::now();
-    wait_for_boot(docker, vm).await;
-    while !docker::listens(docker, &vm.container_id, 22).await {
-        crate::interrupt::check()?;
-        if started.elapsed() > BOOT_TIMEOUT {
-            let _ = docker::remove_container(docker, &vm.container_id).await;
-            return Err(Error::BootTimeout {
-                lab: lab.into(),
-                seconds: BOOT_TIMEOUT.as_secs(),
-                detail: "sshd never listened".into(),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    Ok(())
 }
 
 /// The VM's own SSH host key (made on its first boot), read right after that

@@ -194,6 +194,10 @@ pub(crate) struct Running {
     /// removed with the lab.
     #[serde(default)]
     pub(crate) ansible_dir: Option<std::path::PathBuf>,
+    /// The lab's network (a claimed spare's has its own name); None in
+    /// older state files: `docker::network_name`.
+    #[serde(default)]
+    pub(crate) network: Option<String>,
 }
 
 /// A repository served besides the lab's own (`start --repo`).
@@ -400,7 +404,8 @@ async fn resume(
     if let Some(port) = running.proxy_port
         && !running.proxy_pid.is_some_and(packages::is_running)
     {
-        let network = docker::network_name(&ctx.home.instance(), &lab.id);
+        let network = (running.network.clone())
+            .unwrap_or_else(|| docker::network_name(&ctx.home.instance(), &lab.id));
         let image = images::VmRecipe::for_labs(&ctx.catalog.all()?).image(&ctx.home.cache);
         let proxy = start_proxy(ctx, docker, &network, &image, &lab.id, Some(port)).await?;
         running.proxy_pid = proxy.map(|p| p.pid);
@@ -419,6 +424,7 @@ async fn create(
     lab: &Lab,
     options: StartOptions,
     extra: Option<&gitserver::ExtraRepo>,
+    spare: Option<spare::Held>,
 ) -> Result<Running> {
     let (home, instance) = (ctx.home, ctx.home.instance());
     let labs = ctx.catalog.all()?;
@@ -427,18 +433,28 @@ async fn create(
         () = crate::interrupt::requested() => return Err(Error::Interrupted),
     };
     let public_key = state::ensure_ssh_key(&home.key_path())?;
-    let network = docker::create_network(docker, &instance, &lab.id).await?;
+    let claimed = match spare {
+        Some(held) => spare::claim(ctx, docker, lab, held, extra.is_some()).await,
+        None => None,
+    };
+    let network = match &claimed {
+        Some(claimed) => claimed.network.clone(),
+        None => docker::create_network(docker, &instance, &lab.id).await?,
+    };
     crate::interrupt::check()?;
     // The proxy, the git server and the machines start side by side; the
     // VM's boot takes longest, so the repository is there for the student.
     let proxy = start_proxy(ctx, docker, &network, &image, &lab.id, None);
     let git_server = async {
-        if lab.git_repos.is_empty() && extra.is_none() {
+        let came = claimed.as_ref().is_some_and(|c| c.git);
+        if came || (lab.git_repos.is_empty() && extra.is_none()) {
             return Ok::<(), Error>(());
         }
         let repos = gitserver::prepare(ctx.catalog, lab, extra, &home.cache)?;
         crate::interrupt::check()?;
-        gitserver::start(docker, &lab.id, &instance, &image.tag, &network, &repos).await?;
+        let name = gitserver::container_name(&lab.id, &instance);
+        gitserver::start(docker, (&lab.id, &instance, &name), &image.tag, &network, &repos)
+            .await?;
         Ok(())
     };
     ctx.progress.set(&crate::i18n::tr!("progress-booting-lab", lab = lab.id));
@@ -473,8 +489,8 @@ async fn create(
     // A spare booted ahead, if there is one this start may take; else the
     // machines boot now. With each, its host key if already known.
     let machines = async {
-        if let Some((vm, key)) = spare::claim(ctx, docker, lab, &image, &network, &options).await? {
-            return Ok(vec![(vm, Some(key))]);
+        if let Some(claimed) = claimed.as_ref() {
+            return Ok(vec![(claimed.machine.clone(), Some(claimed.host_key.clone()))]);
         }
         let booted = futures_util::future::try_join_all(
             specs.iter().map(|spec| machine::create_and_boot(docker, spec)),
@@ -533,6 +549,7 @@ async fn create(
         }),
         bases: options.bases,
         ansible_dir: None,
+        network: Some(network.clone()),
     };
     if let Some(settings) = &lab.ansible {
         // A new lab has seen no run yet.

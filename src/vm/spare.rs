@@ -8,23 +8,26 @@
 //! - Made by `deploylab spare <lab>` (hidden), which `start` and `stop`
 //!   launch detached when spares are on (`--no-spare`, `DEPLOYLAB_SPARE=off`
 //!   or `spare: false` in the home's config.yaml turn them off).
-//! - Until claimed it is no lab's: its name starts with `deploylab-spare-`
-//!   (labelled lookups skip it, so `status` and `stop <lab>` do not see it)
-//!   and it sits alone on a closed network of its own, its ports not yet
-//!   published. `stop --all` and `images prune` remove it.
+//! - A spare is what a start would make but the proxy: a network of its
+//!   own, the VM on it, and the lab's git server. Claiming renames the
+//!   containers to the lab's and the network becomes the lab's, so a claim
+//!   costs no boot and no network change (each takes the engine longer
+//!   than the rest of a start).
+//! - Until claimed it is no lab's: its containers' names start with
+//!   `deploylab-spare-` (labelled lookups skip them, so `status` and
+//!   `stop <lab>` do not see them). `stop --all` and `images prune` remove
+//!   it.
 //! - It is a VM booted from the lab's image like any other: host keys and
 //!   machine-id are made on its own first boot, its clock is the host's,
-//!   no one has logged in. Claiming moves it to the lab's network (which
-//!   publishes its ports) under the lab's container name.
+//!   no one has logged in.
 
 use bollard::Docker;
-use bollard::models::{EndpointSettings, NetworkConnectRequest, NetworkDisconnectRequest};
 use serde::{Deserialize, Serialize};
 
 use super::machine::{self, Machine, VmSpec};
 use crate::docker;
+use crate::gitserver;
 use crate::error::{Error, Result};
-use crate::images::VmImage;
 use crate::lab::Lab;
 use crate::seam::{Ctx, StartOptions};
 use crate::spare::{lock, record_path};
@@ -37,10 +40,29 @@ struct Record {
     network: String,
     ssh_port: u16,
     http_port: u16,
+    /// The lab's git server beside it, if the lab serves repositories.
+    git: Option<String>,
     /// The image it booted from: a spare of an older image is not claimed.
     image: String,
     /// Its SSH host key, read right after its first boot.
     host_key: String,
+}
+
+/// A spare held for a start: nothing else may make or claim one until it
+/// is taken or dropped.
+pub(crate) struct Held {
+    _lock: std::fs::File,
+    record: Record,
+}
+
+/// What a start takes from a spare.
+pub(crate) struct Claimed {
+    pub(crate) machine: Machine,
+    pub(crate) host_key: String,
+    /// The lab's network from now on.
+    pub(crate) network: String,
+    /// Whether the lab's git server came with it.
+    pub(crate) git: bool,
 }
 
 /// Whether this lab may have a spare: a VM lab of one machine (a lab of
@@ -52,7 +74,10 @@ pub(crate) fn fits(lab: &Lab) -> bool {
 /// Whether this start may claim a spare: asked for none of what a spare
 /// cannot be (ports of its own, a graded image).
 fn claimable(options: &StartOptions) -> bool {
-    options.spare && options.ssh_port.is_none() && options.http_port.is_none() && options.bases.is_empty()
+    options.spare
+        && options.ssh_port.is_none()
+        && options.http_port.is_none()
+        && options.bases.is_empty()
 }
 
 fn read(home: &Home, lab: &str) -> Option<Record> {
@@ -94,20 +119,32 @@ pub(crate) async fn make(ctx: &Ctx<'_>, docker: &Docker, lab: &Lab) -> Result<()
         network: Some(&network),
         spare: true,
     };
-    let booted = async {
+    let vm = async {
         let vm = machine::create_and_boot(docker, &spec).await?;
         let host_key = machine::host_key(docker, &vm).await?;
-        Ok::<_, Error>(Record {
-            container_id: vm.container_id,
-            network: network.clone(),
-            ssh_port: vm.ssh_port,
-            http_port: vm.http_port,
-            image: image.tag.clone(),
-            host_key,
-        })
+        Ok::<_, Error>((vm, host_key))
     };
-    match booted.await {
-        Ok(record) => {
+    let git = async {
+        if lab.git_repos.is_empty() {
+            return Ok(None);
+        }
+        let repos = gitserver::prepare(ctx.catalog, lab, None, &home.cache)?;
+        let name = spare_name(&gitserver::container_name(&lab.id, &instance));
+        gitserver::start(docker, (&lab.id, &instance, &name), &image.tag, &network, &repos)
+            .await
+            .map(Some)
+    };
+    match tokio::try_join!(vm, git) {
+        Ok(((vm, host_key), git)) => {
+            let record = Record {
+                container_id: vm.container_id,
+                network,
+                ssh_port: vm.ssh_port,
+                http_port: vm.http_port,
+                git,
+                image: image.tag.clone(),
+                host_key,
+            };
             let json = serde_json::to_vec_pretty(&record).expect("a record serializes");
             state::write_atomically(&record_path(home, &lab.id), &json)
         }
@@ -118,22 +155,25 @@ pub(crate) async fn make(ctx: &Ctx<'_>, docker: &Docker, lab: &Lab) -> Result<()
     }
 }
 
-/// The lab's spare as its machine, moved onto the lab's `network`, with its
-/// host key; None when there is none this start can take (then the start
-/// boots a VM as before). A spare that cannot be taken is removed.
-pub(crate) async fn claim(
+/// A container's name while it is a spare's.
+pub(crate) fn spare_name(name: &str) -> String {
+    format!("{}{}", docker::SPARE_PREFIX, name.trim_start_matches("deploylab-"))
+}
+
+/// The lab's spare, held for this start (waiting for one still booting: it
+/// is nearer ready than a new boot); None when this start may take none.
+/// Held before the lab's old containers go, so no new spare is being made
+/// while they do.
+pub(crate) async fn hold(
     ctx: &Ctx<'_>,
     docker: &Docker,
     lab: &Lab,
-    image: &VmImage,
-    network: &str,
     options: &StartOptions,
-) -> Result<Option<(Machine, String)>> {
+) -> Result<Option<Held>> {
     if !claimable(options) || !fits(lab) {
         return Ok(None);
     }
-    // Waits for a maker still booting one.
-    let Some(_held) = lock(ctx.home, &lab.id, true).await? else {
+    let Some(lock) = lock(ctx.home, &lab.id, true).await? else {
         return Ok(None);
     };
     let Some(record) = read(ctx.home, &lab.id) else {
@@ -141,55 +181,57 @@ pub(crate) async fn claim(
     };
     // Claimed from here on, whatever follows.
     let _ = std::fs::remove_file(record_path(ctx.home, &lab.id));
+    let labs = ctx.catalog.all()?;
+    let image = crate::images::VmRecipe::for_labs(&labs).image(&ctx.home.cache);
     if record.image != image.tag {
         discard(docker, ctx.home, &lab.id).await;
         return Ok(None);
     }
-    match take(docker, &ctx.home.instance(), lab, network, &record).await {
-        Ok(machine) => Ok(Some((machine, record.host_key))),
+    Ok(Some(Held { _lock: lock, record }))
+}
+
+/// Takes a held spare as the lab's: its containers renamed to the lab's,
+/// its network the lab's. `own_git`: the start serves another repository,
+/// so the spare's git server goes. None (and the spare removed) if it
+/// cannot be taken: the start then boots as before.
+pub(crate) async fn claim(
+    ctx: &Ctx<'_>,
+    docker: &Docker,
+    lab: &Lab,
+    held: Held,
+    own_git: bool,
+) -> Option<Claimed> {
+    let record = held.record;
+    match take(docker, &ctx.home.instance(), lab, &record, own_git).await {
+        Ok(machine) => Some(Claimed {
+            machine,
+            host_key: record.host_key,
+            network: record.network,
+            git: record.git.is_some() && !own_git,
+        }),
         Err(e) => {
             tracing::debug!("spare of {} not taken: {e}", lab.id);
-            let _ = docker::remove_container(docker, &record.container_id).await;
             discard(docker, ctx.home, &lab.id).await;
-            Ok(None)
+            None
         }
     }
 }
 
-/// Renames the spare to the lab's VM and moves it to the lab's network
-/// (under its hostname, as a new VM is), off its own.
-async fn take(docker: &Docker, instance: &str, lab: &Lab, network: &str, record: &Record) -> Result<Machine> {
+async fn take(
+    docker: &Docker,
+    instance: &str,
+    lab: &Lab,
+    record: &Record,
+    own_git: bool,
+) -> Result<Machine> {
     let name = machine::container_name(&lab.id, None, instance);
-    let rename = bollard::query_parameters::RenameContainerOptionsBuilder::default()
-        .name(&name)
-        .build();
-    docker
-        .rename_container(&record.container_id, rename)
-        .await
-        .map_err(Error::docker("naming the spare VM"))?;
-    // Off its own network first: the lab's then becomes its first
-    // interface, eth0, as on a new VM. Its own network is removed by the
-    // next spare's maker, out of this start's way (a removal takes about
-    // as long as the rest of the claim).
-    let disconnect = NetworkDisconnectRequest {
-        container: record.container_id.clone(),
-        force: Some(true),
-    };
-    docker
-        .disconnect_network(&record.network, disconnect)
-        .await
-        .map_err(Error::docker("disconnecting the spare VM"))?;
-    let connect = NetworkConnectRequest {
-        container: record.container_id.clone(),
-        endpoint_config: Some(EndpointSettings {
-            aliases: Some(vec![lab.id.clone()]),
-            ..Default::default()
-        }),
-    };
-    docker
-        .connect_network(network, connect)
-        .await
-        .map_err(Error::docker("connecting the spare VM"))?;
+    rename(docker, &record.container_id, &name).await?;
+    if let Some(git) = &record.git {
+        match own_git {
+            true => docker::remove_container(docker, git).await?,
+            false => rename(docker, git, &gitserver::container_name(&lab.id, instance)).await?,
+        }
+    }
     let machine = Machine {
         name: lab.id.clone(),
         container_id: record.container_id.clone(),
@@ -197,9 +239,19 @@ async fn take(docker: &Docker, instance: &str, lab: &Lab, network: &str, record:
         ssh_port: record.ssh_port,
         http_port: record.http_port,
     };
-    // Its ports answer once the engine has published them.
+    // Still answering (a banner costs a millisecond).
     machine::wait_for_ssh(docker, &lab.id, &machine).await?;
     Ok(machine)
+}
+
+async fn rename(docker: &Docker, id: &str, name: &str) -> Result<()> {
+    let options = bollard::query_parameters::RenameContainerOptionsBuilder::default()
+        .name(name)
+        .build();
+    docker
+        .rename_container(id, options)
+        .await
+        .map_err(Error::docker("naming the spare VM"))
 }
 
 /// Removes the lab's spare, if any, and what names it.

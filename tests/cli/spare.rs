@@ -79,13 +79,12 @@ fn the_next_start_claims_a_spare_that_is_a_fresh_vm() {
     let first_port = ssh_port(&stdout(&first));
     let spare = wait_for_spare(&lab);
 
-    // Waiting, it is no lab's: `status` shows one lab, and its ports are
-    // not published yet (it sits on a closed network of its own).
-    assert_eq!(spare_containers(&lab).len(), 1);
+    // Waiting, it is no lab's: `status` shows one lab. It is a VM and the
+    // lab's git server, on a network of their own.
+    assert_eq!(spare_containers(&lab).len(), 2);
     let status = stdout(&lab.run(&["status"]));
     assert_eq!(status.matches("│ vm-nginx ").count(), 1, "{status}");
     let spare_port = spare["ssh_port"].as_u64().unwrap() as u16;
-    assert!(std::net::TcpStream::connect(("127.0.0.1", spare_port)).is_err());
 
     let before = identity(&lab, first_port);
     let second = lab.run(&["start", "vm-nginx", "--fresh", "--quiet"]);
@@ -133,6 +132,11 @@ fn the_next_start_claims_a_spare_that_is_a_fresh_vm() {
         "{}",
         stdout(&out)
     );
+    // The lab's git server came with it, under the lab's name.
+    let fetch = "python3 -c \"import urllib.request as u; \
+                 print(u.urlopen('http://git.deploylab.test/blog.git/info/refs').status)\"";
+    let out = lab.run(&["ssh", "--", fetch]);
+    assert_eq!(stdout(&out).trim(), "200", "{}", stderr(&out));
 
     // Judged as a fresh VM is: the same statuses as a VM booted for the start.
     let claimed: Value =
