@@ -66,4 +66,14 @@ fn main() {
              on macOS/Windows run `rustup target add {probe_target}` first"
         );
     }
+    // The probe's identity: the name of its read-only copy in each VM, so
+    // a VM made by another build of deploylab never runs a probe that is
+    // not this one.
+    let bytes = std::fs::read(&out).expect("the probe was just built");
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hasher::write(&mut hasher, &bytes);
+    println!(
+        "cargo:rustc-env=DEPLOYLAB_PROBE_ID={:016x}",
+        std::hash::Hasher::finish(&hasher)
+    );
 }

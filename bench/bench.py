@@ -2,9 +2,15 @@
 """deploylab benchmark: prints figures, asserts nothing (tests assert behaviour).
 
 Usage: python3 bench/bench.py [--runs-start 5] [--runs-check 10] [--cold] [--testinfra]
-       [--only-heroku | --only-container | --only-machines | --only-k8s | --only-ansible]
+       [--only-heroku | --only-container | --only-machines | --only-k8s | --only-ansible
+        | --only-speed]
 
 Measures, with the release binary (built first):
+  - with --only-speed, issue 28's ratios, each to the engine's own floor in
+    the same run: `start vm-nginx` claiming a spare and with spares off,
+    against a bare `docker run` of the lab's image to an SSH banner; `check`
+    on a fresh and on a deployed VM, against one `docker exec true`; one
+    grade and 8 with --jobs 2
   - image build: no-op rebuild (recipe unchanged); cold build with --cold
   - `start vm-nginx` warm (image present) until SSH answers, median of N
   - `check` latency on a fresh VM and on one with the course's packages, median of N
@@ -556,12 +562,8 @@ def speed(env, home, runs_start, runs_check):
     the same run: start with a spare and without, against a bare `docker run`
     of the same image; check on a fresh and on a deployed VM, against one
     `docker exec true`; one grade, and 8 with --jobs 2."""
-    image = json.loads(subprocess.run([BIN, "images", "list", "--format", "json"], env=env,
-                                      capture_output=True, text=True).stdout or "[]")
-    tag = next((i["tag"] for i in image if i.get("kind") == "vm"), None)
-    if tag is None:
-        tag = subprocess.run(["docker", "images", "--filter", "label=deploylab.image=vm", "--format",
-                              "{{.Repository}}:{{.Tag}}"], capture_output=True, text=True).stdout.split()[0]
+    timed(["start", "vm-nginx", "--no-spare", "--quiet"], env)
+    tag = json.load(open(os.path.join(home, "state.json")))["labs"]["vm-nginx"]["image"]
     off = dict(env, DEPLOYLAB_SPARE="off")
     bare, with_spare, without = [], [], []
     timed(["stop", "--all", "--quiet"], env)
@@ -604,8 +606,6 @@ def speed(env, home, runs_start, runs_check):
     print(f"`docker exec true`, median of {len(floor)}: {ms(f)}")
     print(f"check, deployed VM, median of {len(deployed)}: {ms(statistics.median(deployed))} "
           f"= {statistics.median(deployed) / f:.2f} x exec (target <= 2)")
-    for line in profile(env):
-        print(line)
     grading(env, home)
 
 

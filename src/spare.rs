@@ -12,6 +12,10 @@ use crate::docker;
 use crate::error::{Error, Result};
 use crate::state::Home;
 
+/// How long a claim waits for a spare still being made: past a VM's boot
+/// (a minute) and its git server's start, it is not coming.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(90);
+
 pub(crate) fn dir(home: &Home) -> PathBuf {
     home.dir.join("spares")
 }
@@ -41,7 +45,7 @@ pub(crate) async fn lock(home: &Home, lab: &str, wait: bool) -> Result<Option<st
     }
     let waiting = tokio::task::spawn_blocking(move || file.lock().map(|()| file));
     tokio::select! {
-        locked = tokio::time::timeout(crate::vm::machine::BOOT_TIMEOUT, waiting) => {
+        locked = tokio::time::timeout(WAIT, waiting) => {
             Ok(locked.ok().and_then(Result::ok).and_then(Result::ok))
         }
         () = crate::interrupt::requested() => Err(Error::Interrupted),

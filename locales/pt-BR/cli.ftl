@@ -27,6 +27,7 @@ cli-start-ssh_port = Publica o SSH da VM nesta porta de 127.0.0.1 (padrão: uma 
 cli-start-http_port = Publica a porta 80 da VM nesta porta de 127.0.0.1 (padrão: uma porta livre)
 cli-start-repo = Serve também este repositório git (uma URL ou um caminho local) pelo servidor git do lab, com o nome dele: faça o deploy do repositório do curso ou do seu próprio projeto no lugar do exemplo do lab
 cli-start-dir = A pasta da aplicação que o lab container verifica (padrão: a pasta atual): onde estão o seu Dockerfile e o seu arquivo do Compose
+cli-start-no_spare = Não usa nem deixa uma VM reserva ligada de antemão para o próximo start (para uma máquina com pouca memória; para sempre: `spare: false` no config.yaml da pasta do deploylab, ou DEPLOYLAB_SPARE=off)
 cli-start-backend = O cluster do lab k8s: `builtin` (o do próprio deploylab, sem internet) ou `kind` (padrão: builtin)
 cli-status-about = Mostra os labs rodando, o estado e as portas deles
 cli-check-about =

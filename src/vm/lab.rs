@@ -29,7 +29,12 @@ impl Environment for Vm {
             .as_deref()
             .map(gitserver::ExtraRepo::resolve)
             .transpose()?;
-        let existing = docker::labelled_containers(docker, &instance, Some(&lab.id)).await?;
+        // The engine's systemd flags are asked beside (a new VM needs them).
+        let (existing, _) = tokio::join!(
+            docker::labelled_containers(docker, &instance, Some(&lab.id)),
+            machine::SystemdFlags::for_engine(docker)
+        );
+        let existing = existing?;
         if !options.fresh
             && let Some(running) = previous
             && !running.machines.is_empty()
@@ -445,26 +450,32 @@ impl Environment for Vm {
         for machine in &running.machines {
             // A fork bomb holds the VM near its process limit, its count
             // rising and falling as forks fail: the highest of a few looks.
-            let mut highest = None;
-            for _ in 0..5 {
-                if let Some((current, limit)) =
-                    docker::processes(docker, &machine.container_id).await
-                    && limit > 0
-                {
-                    highest = highest.max(Some((current, limit)));
+            // The disk is walked meanwhile (each takes about a second).
+            // The looks are 200 ms apart, each asked without waiting for
+            // the one before (the engine takes most of a second to answer).
+            let looks = (0..5u64).map(|i| async move {
+                tokio::time::sleep(Duration::from_millis(200 * i)).await;
+                docker::processes(docker, &machine.container_id).await
+            });
+            let processes = async {
+                let seen = futures_util::future::join_all(looks).await;
+                (seen.into_iter().flatten())
+                    .filter(|(_, limit)| *limit > 0)
+                    .max()
+            };
+            let written = async {
+                match submission::written_since_restore(docker, &machine.container_id).await {
+                    Some(bytes) => Some(bytes),
+                    None => disk::measure(docker, &machine.container_id).await,
                 }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+            };
+            let (highest, written) = tokio::join!(processes, written);
             if let Some((current, limit)) = highest
                 && current * 10 >= limit * 8
             {
                 return Some(text::out_of_processes(current, limit));
             }
-            let written = match submission::written_since_restore(docker, &machine.container_id).await
-            {
-                Some(bytes) => bytes,
-                None => disk::measure(docker, &machine.container_id).await?,
-            };
+            let written = written?;
             if written > limits.disk {
                 return Some(text::over_disk(
                     &disk::human(written),

@@ -59,8 +59,18 @@ pub(crate) struct SystemdFlags {
     pub(crate) cgroup_bind: String,
 }
 
+/// The engine's flags, asked once per run (the engine's info is one of its
+/// slower answers, and a start asks before its VMs' creation).
+static FLAGS: tokio::sync::OnceCell<SystemdFlags> = tokio::sync::OnceCell::const_new();
+
 impl SystemdFlags {
-    pub(crate) async fn for_engine(docker: &Docker) -> Result<SystemdFlags> {
+    /// The flags for this run's engine; `start` asks beside its other work,
+    /// so the VM's creation finds them ready.
+    pub(crate) async fn for_engine(docker: &Docker) -> Result<&'static SystemdFlags> {
+        FLAGS.get_or_try_init(|| Self::ask(docker)).await
+    }
+
+    async fn ask(docker: &Docker) -> Result<SystemdFlags> {
         let info = docker
             .info()
             .await
@@ -155,7 +165,7 @@ pub(crate) async fn create_and_boot(docker: &Docker, spec: &VmSpec<'_>) -> Resul
         attempts += 1;
         let ssh_port = spec.ssh_port.map_or_else(free_port, Ok)?;
         let http_port = spec.http_port.map_or_else(free_port, Ok)?;
-        match try_create(docker, spec, &flags, ssh_port, http_port).await {
+        match try_create(docker, spec, flags, ssh_port, http_port).await {
             Err(Error::Docker { source, .. })
                 if is_port_clash(&source) && spec.ssh_port.is_none() && attempts < 4 =>
             {
@@ -179,7 +189,7 @@ fn is_port_clash(error: &bollard::errors::Error) -> bool {
 async fn try_create(
     docker: &Docker,
     spec: &VmSpec<'_>,
-    flags: &SystemdFlags,
+    flags: &'static SystemdFlags,
     ssh_port: u16,
     http_port: u16,
 ) -> Result<Machine> {
@@ -205,6 +215,8 @@ async fn try_create(
             host_port: Some(port.to_string()),
         }])
     };
+    let cache = spec.image.apt_dir.parent().unwrap_or(&spec.image.apt_dir);
+    let probe = super::probe::host_copy(cache)?;
     let host_config = HostConfig {
         cap_add: Some(PROBE_CAPS.iter().map(|c| (*c).to_string()).collect()),
         port_bindings: Some(HashMap::from([
@@ -224,6 +236,7 @@ async fn try_create(
         binds: Some(vec![
             flags.cgroup_bind.clone(),
             format!("{}:{APT_MOUNT}:ro", spec.image.apt_dir.display()),
+            format!("{}:{}:ro", probe.display(), super::probe::IN_VM),
             format!("{}:{WHEELS_MOUNT}:ro", spec.image.wheels_dir.display()),
         ]),
         cgroupns_mode: Some(flags.cgroupns),

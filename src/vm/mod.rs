@@ -257,15 +257,16 @@ async fn restore_machine(
     let notes =
         submission::restore(docker, &machine.container_id, described, files, &key, installed)
             .await?;
-    // The check's disk figure, from the VM's own walk (the engine's
-    // measure would take seconds of each grade).
-    if let Some(written) = submission::written_since_restore(docker, &machine.container_id).await {
-        disk::remember(ctx.home, &machine.container_id, written);
-    }
     ctx.progress.set(&crate::i18n::tr!("progress-booting"));
     let t = std::time::Instant::now();
     machine::restart(docker, &lab.id, machine).await?;
     tracing::debug!("restore: rebooted in {:?}", t.elapsed());
+    // The check's disk figure, from the VM's own walk (the engine's
+    // measure would take seconds of each grade); after the boot, which
+    // counts too, and walks faster than right after the unpacking.
+    if let Some(written) = submission::written_since_restore(docker, &machine.container_id).await {
+        disk::remember(ctx.home, &machine.container_id, written);
+    }
     ctx.home
         .pin_host_key(machine.ssh_address(), &machine::host_key(docker, machine).await?)?;
     Ok(notes)

@@ -10,10 +10,47 @@ use crate::error::{Error, Result};
 /// The probe, compiled by build.rs for Linux whatever the host OS is.
 const PROBE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/deploylab-probe"));
 
-/// Copies the probe into the VM under a fresh name and runs it as root with
-/// `requests` as arguments. A fresh copy each run: the student is root in
-/// the VM and could otherwise replace it (it deletes itself when it starts).
+/// Where each VM has this build's probe: a read-only bind mount of the
+/// host's copy (`host_copy`), at the root so no directory above it can be
+/// renamed away. Root in the VM cannot replace, remove or mount over it
+/// (no CAP_SYS_ADMIN), so it needs no fresh copy per check.
+pub(crate) const IN_VM: &str = concat!("/.deploylab-probe-", env!("DEPLOYLAB_PROBE_ID"));
+
+/// The probe as a file beside the image's cache (`dir`), written once per
+/// build of deploylab, for VMs to mount.
+pub(crate) fn host_copy(dir: &std::path::Path) -> Result<std::path::PathBuf> {
+    let path = dir.join(IN_VM.trim_start_matches("/."));
+    if !path.is_file() {
+        crate::state::write_atomically(&path, PROBE)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                .map_err(Error::io("making the probe executable"))?;
+        }
+    }
+    Ok(path)
+}
+
+/// Runs the probe as root with `requests` as arguments: the VM's mounted
+/// one, or, in a VM made without it (by an older build), a copy put there
+/// under a fresh name for this run (it deletes itself when it starts).
 pub(crate) async fn gather(
+    docker: &Docker,
+    container: &str,
+    requests: &[FactRequest],
+) -> Result<Facts> {
+    let mut cmd = vec![IN_VM.to_string()];
+    cmd.extend(requests.iter().map(FactRequest::to_arg));
+    let output = docker::exec(docker, container, cmd, Some("root")).await?;
+    // 126/127: the runtime found nothing to run there.
+    if !matches!(output.exit_code, 126 | 127) {
+        return answer(&output);
+    }
+    gather_with_copy(docker, container, requests).await
+}
+
+async fn gather_with_copy(
     docker: &Docker,
     container: &str,
     requests: &[FactRequest],
@@ -39,6 +76,10 @@ pub(crate) async fn gather(
     let mut cmd = vec![path];
     cmd.extend(requests.iter().map(FactRequest::to_arg));
     let output = docker::exec(docker, container, cmd, Some("root")).await?;
+    answer(&output)
+}
+
+fn answer(output: &docker::ExecOutput) -> Result<Facts> {
     if output.exit_code != 0 {
         return Err(Error::Probe {
             detail: format!("exit code {}: {}", output.exit_code, output.stderr.trim()),

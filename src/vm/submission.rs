@@ -203,6 +203,8 @@ fn excluded(path: &str) -> bool {
                 .is_some_and(|rest| rest.starts_with('/'))
     };
     EXCLUDED.iter().any(below)
+        // The probe each VM mounts read-only (`probe::IN_VM`), of any build.
+        || path.starts_with("/.deploylab-probe-")
         || path.ends_with(".pyc")
         || path
             .split('/')
@@ -819,6 +821,7 @@ mod tests {
             "/app/blog/__pycache__/settings.cpython-311.pyc",
             "/etc/pip.conf",
             "/srv/deploylab/apt",
+            "/.deploylab-probe-fbf6e5ab8ca0d0ac",
         ] {
             assert!(excluded(path), "{path}");
         }

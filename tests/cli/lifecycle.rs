@@ -170,6 +170,37 @@ fn hand_edited_dpkg_status_does_not_pass() {
     assert_eq!(first_failure(&json), "packages/apt-packages");
 }
 
+/// The probe each VM carries read-only (so a check uploads nothing) is out
+/// of a hostile root's reach: it cannot be removed, moved, overwritten or
+/// covered, and a check still runs the real one.
+#[test]
+fn root_in_the_vm_cannot_replace_the_probe() {
+    let lab = Lab::new();
+    let started = lab.run(&["start", "vm-nginx"]);
+    assert_eq!(started.status.code(), Some(0), "{}", stderr(&started));
+    let port = ssh_port(&stdout(&started));
+    let before: Value =
+        serde_json::from_slice(&lab.run(&["check", "--format", "json"]).stdout).unwrap();
+    let attempts = [
+        "sudo rm -f /.deploylab-probe-*",
+        "sudo mv /.deploylab-probe-* /tmp/moved",
+        "printf '#!/bin/sh\\necho {}\\n' | sudo tee /.deploylab-probe-*",
+        "sudo mount --bind /bin/true /.deploylab-probe-*",
+        "sudo umount /.deploylab-probe-*",
+        "sudo chmod 000 /.deploylab-probe-*",
+    ];
+    for attempt in attempts {
+        let out = lab.ssh(port, attempt);
+        assert!(!out.status.success(), "{attempt} worked: {}", stdout(&out));
+    }
+    let out = lab.ssh(port, "ls /.deploylab-probe-* | wc -l");
+    assert_eq!(stdout(&out).trim(), "1");
+    let after: Value =
+        serde_json::from_slice(&lab.run(&["check", "--format", "json"]).stdout).unwrap();
+    assert_eq!(stage_statuses(&after), stage_statuses(&before));
+    assert_eq!(after["points"], before["points"]);
+}
+
 /// The VM's disk is not bounded by the storage driver, so it is watched:
 /// `status` shows what the VM wrote (measured by the engine) and `check`
 /// warns past the threshold (its wording: the unit test in `vm/disk.rs`).
