@@ -308,10 +308,7 @@ async fn verify(docker: &Docker, container: &str) -> Result<(BTreeSet<String>, V
 
 /// Writes a NUL-separated list of paths (relative to /) into the VM.
 async fn put_list(docker: &Docker, container: &str, name: &str, paths: &[String]) -> Result<()> {
-    let list: Vec<u8> = paths
-        .iter()
-        .flat_map(|p| p.trim_start_matches('/').bytes().chain([0]))
-        .collect();
+    let list = nul_separated(paths);
     let path = format!("{STAGING}/{name}");
     let file = docker::FileEntry {
         path: &path,
@@ -321,6 +318,14 @@ async fn put_list(docker: &Docker, container: &str, name: &str, paths: &[String]
         gid: 0,
     };
     docker::put_files_unmapped(docker, container, &[file]).await
+}
+
+/// Paths as tar's `--null --files-from` reads them (relative to /).
+fn nul_separated(paths: &[String]) -> Vec<u8> {
+    paths
+        .iter()
+        .flat_map(|p| p.trim_start_matches('/').bytes().chain([0]))
+        .collect()
 }
 
 /// Captures the VM's work: its description and `files.tar.gz`.
@@ -446,7 +451,8 @@ pub(crate) async fn restore(
         Some(_) => BTreeSet::new(),
         None => every_path(docker, container).await?,
     };
-    let members = members(files)?;
+    let entries = entries(files)?;
+    let members: Vec<String> = entries.iter().map(|(name, _)| name.clone()).collect();
     // Unpacked by the VM's own tar: the engine's extraction of thousands
     // of files is several times slower on fuse-overlayfs.
     let archive = format!("{STAGING}/files.tar.gz");
@@ -463,7 +469,7 @@ pub(crate) async fn restore(
     // so the work's version of a package's file is the one that stays.
     let (notes, ()) = tokio::try_join!(
         packages_as_submitted(docker, container, &state.packages),
-        unpack(docker, container, &archive, None),
+        unpack_work(docker, container, &archive, &entries),
     )?;
     tracing::debug!("restore: packages and the app's files at {:?}", t.elapsed());
     // What the packages' scripts made that the work no longer had (a
@@ -497,7 +503,7 @@ pub(crate) async fn restore(
             docker,
             container,
             &archive,
-            Some(&format!("{STAGING}/system")),
+            &format!("{STAGING}/system"),
         )
         .await?;
     }
@@ -547,18 +553,82 @@ async fn every_path(docker: &Docker, container: &str) -> Result<BTreeSet<String>
 }
 
 /// The member names of a `files.tar.gz`, as tar wrote them (relative).
-fn members(files: &[u8]) -> Result<Vec<String>> {
+/// The archive's members: name and kind.
+fn entries(files: &[u8]) -> Result<Vec<(String, tar::EntryType)>> {
     let gz = flate2::read::GzDecoder::new(files);
     let mut archive = tar::Archive::new(gz);
     let bad = |_| Error::SubmissionState {
         why: "the submission's files are not a readable archive".into(),
     };
-    let mut names = Vec::new();
+    let mut found = Vec::new();
     for entry in archive.entries().map_err(bad)? {
         let entry = entry.map_err(bad)?;
-        names.push(String::from_utf8_lossy(&entry.path_bytes()).into_owned());
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        found.push((name, entry.header().entry_type()));
     }
-    Ok(names)
+    Ok(found)
+}
+
+/// How many tars unpack the work at once. fuse-overlayfs makes each file
+/// created a round trip to its own process, and several overlap: 7,200
+/// files took 5.0 s with one tar, 2.8 s with two, 1.5 s with four.
+const UNPACKERS: usize = 4;
+
+/// The members outside the system's folders (the app, the venv: most of
+/// the work) in lists: folders first, then the rest split between the
+/// unpackers, then hard links (their targets must be there).
+fn work_lists(entries: &[(String, tar::EntryType)]) -> Vec<Vec<String>> {
+    let mut folders = Vec::new();
+    let mut links = Vec::new();
+    let mut shares = vec![Vec::new(); UNPACKERS];
+    for (i, (name, kind)) in entries.iter().filter(|(n, _)| !in_system(n)).enumerate() {
+        match kind {
+            tar::EntryType::Directory => folders.push(name.clone()),
+            tar::EntryType::Link => links.push(name.clone()),
+            _ => shares[i % UNPACKERS].push(name.clone()),
+        }
+    }
+    let mut lists = vec![folders];
+    lists.extend(shares);
+    lists.push(links);
+    lists
+}
+
+/// Unpacks the work outside the system's folders: its folders, then the
+/// rest by several tars at once, then its hard links.
+async fn unpack_work(
+    docker: &Docker,
+    container: &str,
+    archive: &str,
+    entries: &[(String, tar::EntryType)],
+) -> Result<()> {
+    let lists = work_lists(entries);
+    let paths: Vec<String> = (0..lists.len()).map(|i| format!("{STAGING}/work-{i}")).collect();
+    let contents: Vec<Vec<u8>> = lists.iter().map(|list| nul_separated(list)).collect();
+    let files: Vec<docker::FileEntry<'_>> = (paths.iter().zip(&contents))
+        .map(|(path, contents)| docker::FileEntry {
+            path,
+            contents,
+            mode: 0o600,
+            uid: 0,
+            gid: 0,
+        })
+        .collect();
+    docker::put_files_unmapped(docker, container, &files).await?;
+    let unpack_list = |i: usize| {
+        let (list, path) = (&lists[i], &paths[i]);
+        async move {
+            match list.is_empty() {
+                // (An empty list would unpack everything.)
+                true => Ok(()),
+                false => unpack(docker, container, archive, path).await,
+            }
+        }
+    };
+    let last = lists.len() - 1;
+    unpack_list(0).await?;
+    futures_util::future::try_join_all((1..last).map(unpack_list)).await?;
+    unpack_list(last).await
 }
 
 /// The folders Debian's packages write in: the work's files there are
@@ -572,9 +642,9 @@ fn in_system(member: &str) -> bool {
     SYSTEM.contains(&top)
 }
 
-/// Unpacks the staged archive at /: the members a list names (one by one,
-/// no recursion), or every member outside the system's folders.
-async fn unpack(docker: &Docker, container: &str, archive: &str, only: Option<&str>) -> Result<()> {
+/// Unpacks the members a list names (one by one, no recursion) from the
+/// staged archive at /.
+async fn unpack(docker: &Docker, container: &str, archive: &str, list: &str) -> Result<()> {
     let mut cmd: Vec<String> = [
         "tar",
         "--extract",
@@ -590,25 +660,16 @@ async fn unpack(docker: &Docker, container: &str, archive: &str, only: Option<&s
     ]
     .map(String::from)
     .to_vec();
-    match only {
-        Some(list) => cmd.extend(
-            [
-                "--no-recursion",
-                "--null",
-                "--verbatim-files-from",
-                "--files-from",
-                list,
-            ]
-            .map(String::from),
-        ),
-        None => {
-            cmd.push("--anchored".into());
-            for top in SYSTEM {
-                cmd.push(format!("--exclude={top}"));
-                cmd.push(format!("--exclude={top}/*"));
-            }
-        }
-    }
+    cmd.extend(
+        [
+            "--no-recursion",
+            "--null",
+            "--verbatim-files-from",
+            "--files-from",
+            list,
+        ]
+        .map(String::from),
+    );
     let refs: Vec<&str> = cmd.iter().map(String::as_str).collect();
     run(docker, container, "unpacking the work", &refs)
         .await
@@ -808,6 +869,28 @@ mod tests {
         let files = unbundle(&bundled).unwrap();
         assert_eq!(files["control"], b"one");
         assert_eq!(files["web"], b"two");
+    }
+
+    #[test]
+    fn the_work_is_unpacked_folders_first_then_in_shares_then_hard_links() {
+        use tar::EntryType::{Directory, Link, Regular, Symlink};
+        let mut entries = vec![
+            ("app/".to_string(), Directory),
+            ("etc/nginx/sites-enabled/blog".to_string(), Symlink),
+            ("app/venv/bin/python".to_string(), Symlink),
+            ("app/hard".to_string(), Link),
+        ];
+        entries.extend((0..10).map(|i| (format!("app/f{i}"), Regular)));
+        let lists = work_lists(&entries);
+        assert_eq!(lists.len(), UNPACKERS + 2);
+        assert_eq!(lists[0], vec!["app/"]);
+        assert_eq!(lists[UNPACKERS + 1], vec!["app/hard"]);
+        let shared: Vec<&String> = lists[1..=UNPACKERS].iter().flatten().collect();
+        // Every other member outside the system's folders, once; the
+        // system's are unpacked after the packages.
+        assert_eq!(shared.len(), 11);
+        assert!(!shared.iter().any(|m| m.starts_with("etc/")));
+        assert!(lists[1..=UNPACKERS].iter().all(|l| l.len() >= 2));
     }
 
     #[test]
