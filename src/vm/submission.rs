@@ -571,8 +571,10 @@ fn entries(files: &[u8]) -> Result<Vec<(String, tar::EntryType)>> {
 
 /// How many tars unpack the work at once. fuse-overlayfs makes each file
 /// created a round trip to its own process, and several overlap: 7,200
-/// files took 5.0 s with one tar, 2.8 s with two, 1.5 s with four.
-const UNPACKERS: usize = 4;
+/// files took 5.0 s with one tar, 2.8 s with two, 1.5 s with four; but
+/// four per grade slowed `grade --jobs 2` on two cores (73 s for 8 grades,
+/// 64 s with two per grade).
+const UNPACKERS: usize = 2;
 
 /// The members outside the system's folders (the app, the venv: most of
 /// the work) in lists: folders first, then the rest split between the
