@@ -590,6 +590,11 @@ def speed(env, home, runs_start, runs_check):
     print(f"start vm-nginx, claiming a spare, median of {len(with_spare)}: {ms(statistics.median(with_spare))} "
           f"= {statistics.median(with_spare) / b:.2f} x bare (target <= 0.3)")
     spare_ready(home, "vm-nginx")
+    spare = json.load(open(os.path.join(home, "spares", "vm-nginx.json")))
+    time.sleep(3)  # idle, as it waits
+    vm, git = container_memory_mib(spare["container_id"]), container_memory_mib(spare["git"] or "")
+    print(f"a waiting spare's memory (cgroup, minus page cache): VM {vm:.1f} MiB + git server {git:.1f} MiB "
+          f"= {vm + git:.1f} MiB (bound: 32)")
     timed(["start", "vm-nginx", "--fresh", "--no-spare", "--quiet"], env)
     state = json.load(open(os.path.join(home, "state.json")))
     container = state["labs"]["vm-nginx"]["machines"][0]["container_id"]
