@@ -255,15 +255,24 @@ pub(crate) async fn labelled_containers(
     instance: &str,
     lab: Option<&str>,
 ) -> Result<Vec<bollard::models::ContainerSummary>> {
+    let listed = every_container(docker, instance, lab).await?;
+    Ok(listed.into_iter().filter(|c| !is_spare(c)).collect())
+}
+
+/// Containers of this deploylab home (of one lab), spares included.
+async fn every_container(
+    docker: &Docker,
+    instance: &str,
+    lab: Option<&str>,
+) -> Result<Vec<bollard::models::ContainerSummary>> {
     let options = ListContainersOptionsBuilder::default()
         .all(true)
         .filters(&lab_filters(instance, lab))
         .build();
-    let listed = docker
+    docker
         .list_containers(Some(options))
         .await
-        .map_err(Error::docker("listing containers"))?;
-    Ok(listed.into_iter().filter(|c| !is_spare(c)).collect())
+        .map_err(Error::docker("listing containers"))
 }
 
 /// Whether a listed container is an unclaimed spare (by its name).
@@ -279,18 +288,20 @@ pub(crate) async fn remove_spares(
     instance: &str,
     lab: Option<&str>,
 ) -> Result<usize> {
-    let options = ListContainersOptionsBuilder::default()
-        .all(true)
-        .filters(&lab_filters(instance, lab))
-        .build();
-    let listed = docker
-        .list_containers(Some(options))
-        .await
-        .map_err(Error::docker("listing containers"))?;
+    let listed = every_container(docker, instance, lab).await?;
     let spares: Vec<_> = listed.into_iter().filter(is_spare).collect();
     for c in &spares {
         remove_container(docker, c.id.as_deref().unwrap_or_default()).await?;
     }
+    remove_spare_networks(docker, instance, lab).await?;
+    Ok(spares.len())
+}
+
+/// Removes the spares' networks (of one lab, or all) that no container is
+/// on: a claimed spare's network once its lab is gone (it is the lab's,
+/// under the spare's label: labels do not change); a waiting spare's own
+/// is in use and stays.
+async fn remove_spare_networks(docker: &Docker, instance: &str, lab: Option<&str>) -> Result<()> {
     let label = match lab {
         Some(lab) => format!("{LABEL_SPARE}={lab}"),
         None => LABEL_SPARE.to_string(),
@@ -306,11 +317,10 @@ pub(crate) async fn remove_spares(
         .list_networks(Some(options))
         .await
         .map_err(Error::docker("listing networks"))?;
-    // A claimed spare's network is its lab's, in use, and stays.
     for network in networks {
         remove_unused_network(docker, &network.id.unwrap_or_default()).await?;
     }
-    Ok(spares.len())
+    Ok(())
 }
 
 /// Removes a network unless a container is on it (a spare's, waiting).
@@ -510,25 +520,7 @@ pub(crate) async fn remove_lab_resources(
     for network in networks {
         remove_network(docker, &network.id.unwrap_or_default()).await?;
     }
-    // A claimed spare's network is the lab's, under the spare's label
-    // (labels do not change); a waiting spare's own is in use and stays.
-    let spare = HashMap::from([(
-        "label".to_string(),
-        vec![
-            format!("{LABEL_INSTANCE}={instance}"),
-            format!("{LABEL_SPARE}={lab}"),
-        ],
-    )]);
-    let options = bollard::query_parameters::ListNetworksOptionsBuilder::default()
-        .filters(&spare)
-        .build();
-    for network in docker
-        .list_networks(Some(options))
-        .await
-        .unwrap_or_default()
-    {
-        remove_unused_network(docker, &network.id.unwrap_or_default()).await?;
-    }
+    remove_spare_networks(docker, instance, Some(lab)).await?;
     Ok(containers.len())
 }
 

@@ -29,12 +29,7 @@ pub(crate) fn record_path(home: &Home, lab: &str) -> PathBuf {
 pub(crate) async fn lock(home: &Home, lab: &str, wait: bool) -> Result<Option<std::fs::File>> {
     let path = dir(home).join(format!("{lab}.lock"));
     std::fs::create_dir_all(dir(home)).map_err(Error::io("creating the spares folder"))?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(Error::io(format!("opening {}", path.display())))?;
+    let file = crate::state::lock_file(&path)?;
     match file.try_lock() {
         Ok(()) => return Ok(Some(file)),
         Err(std::fs::TryLockError::WouldBlock) if !wait => return Ok(None),

@@ -42,12 +42,7 @@ impl Home {
     /// is dropped (or the process ends, however it ends).
     pub(crate) async fn lock(&self, progress: &crate::progress::Progress) -> Result<std::fs::File> {
         let path = self.dir.join("lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(Error::io(format!("opening {}", path.display())))?;
+        let file = lock_file(&path)?;
         match file.try_lock() {
             Ok(()) => return Ok(file),
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -120,6 +115,17 @@ impl Home {
         lines.push(&pinned);
         write_atomically(&path, format!("{}\n", lines.join("\n")).as_bytes())
     }
+}
+
+/// A file that is only ever locked (made if missing, never truncated:
+/// another process may hold it).
+pub(crate) fn lock_file(path: &Path) -> Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(Error::io(format!("opening {}", path.display())))
 }
 
 /// Replaces a file atomically (a temporary file in the same folder, then a

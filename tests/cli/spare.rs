@@ -45,9 +45,12 @@ fn identity(lab: &Lab, port: u16) -> Vec<String> {
     stdout(&out).lines().map(str::to_string).collect()
 }
 
-fn spare_containers(lab: &Lab) -> Vec<String> {
+/// The names, among this home's containers (`docker ps -a`) or networks
+/// (`docker network ls`), of the spares'.
+fn spare_names(lab: &Lab, list: &[&str], name: &str) -> Vec<String> {
     let out = Command::new("docker")
-        .args(["ps", "-a", "--format", "{{.Names}}", "--filter"])
+        .args(list)
+        .args(["--format", name, "--filter"])
         .arg(format!("label=deploylab.instance={}", lab.instance()))
         .output()
         .unwrap();
@@ -58,17 +61,12 @@ fn spare_containers(lab: &Lab) -> Vec<String> {
         .collect()
 }
 
+fn spare_containers(lab: &Lab) -> Vec<String> {
+    spare_names(lab, &["ps", "-a"], "{{.Names}}")
+}
+
 fn spare_networks(lab: &Lab) -> Vec<String> {
-    let out = Command::new("docker")
-        .args(["network", "ls", "--format", "{{.Name}}", "--filter"])
-        .arg(format!("label=deploylab.instance={}", lab.instance()))
-        .output()
-        .unwrap();
-    stdout(&out)
-        .lines()
-        .filter(|n| n.starts_with("deploylab-spare-"))
-        .map(str::to_string)
-        .collect()
+    spare_names(lab, &["network", "ls"], "{{.Name}}")
 }
 
 #[test]
