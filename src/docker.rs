@@ -84,13 +84,15 @@ fn published_host_setting() -> Result<Option<std::net::IpAddr>> {
     }
 }
 
-/// Runs a build container made from `create` to its end and saves its
-/// filesystem as image `tag` with the configuration `image`; the container
-/// goes either way. A build that fails is an `Error::ImageBuild` with its
+/// Runs a build container made from `create` (with `files` put in before
+/// it starts) to its end and saves its filesystem as image `tag` with the
+/// configuration `image`; the container goes either way, also when this is
+/// dropped half-way. A build that fails is an `Error::ImageBuild` with its
 /// output.
 pub(crate) async fn build_by_commit(
     docker: &Docker,
     create: bollard::models::ContainerCreateBody,
+    files: &[FileEntry<'_>],
     tag: &str,
     image: bollard::models::ContainerConfig,
 ) -> Result<()> {
@@ -105,7 +107,14 @@ pub(crate) async fn build_by_commit(
         .create_container(Some(options), create)
         .await
         .map_err(Error::docker("creating an image's build container"))?;
+    let mut leftover = RemoveOnDrop {
+        docker: docker.clone(),
+        container: Some(created.id.clone()),
+    };
     let result = async {
+        if !files.is_empty() {
+            upload_files(docker, &created.id, files, false).await?;
+        }
         docker
             .start_container(&created.id, None)
             .await
@@ -131,8 +140,27 @@ pub(crate) async fn build_by_commit(
         Ok(())
     }
     .await;
+    leftover.container = None;
     remove_container(docker, &created.id).await?;
     result
+}
+
+/// Removes a container when dropped (a build cut off by a grade's timeout
+/// or Ctrl-C); forgotten when the build removes it itself.
+struct RemoveOnDrop {
+    docker: Docker,
+    container: Option<String>,
+}
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let (docker, container) = (self.docker.clone(), self.container.take());
+        if let (Some(id), Ok(runtime)) = (container, tokio::runtime::Handle::try_current()) {
+            runtime.spawn(async move {
+                let _ = remove_container(&docker, &id).await;
+            });
+        }
+    }
 }
 
 /// Whether the engine is Docker Desktop's (macOS, Windows, WSL2), whose

@@ -210,6 +210,7 @@ trait Ops: Sync {
     ) -> Fut<'a, Result<Vec<String>>>;
     fn over_limits<'a>(
         &self,
+        home: &'a Home,
         docker: &'a Docker,
         running: &'a Running,
         limits: &'a GradeLimits,
@@ -426,7 +427,10 @@ impl<E: Registered> Ops for Typed<E> {
         lab: &'a Lab,
         captured: &'a Captured,
     ) -> Fut<'a, Result<StartOptions>> {
-        Box::pin(async move { E::grading_start(ctx, docker, lab, &work::<E>(captured)?).await })
+        Box::pin(async move {
+            let work = work::<E>(captured)?;
+            E::grading_start(ctx, docker, lab, &work, &captured.files).await
+        })
     }
 
     fn restore<'a>(
@@ -446,11 +450,12 @@ impl<E: Registered> Ops for Typed<E> {
 
     fn over_limits<'a>(
         &self,
+        home: &'a Home,
         docker: &'a Docker,
         running: &'a Running,
         limits: &'a GradeLimits,
     ) -> Fut<'a, Option<String>> {
-        Box::pin(async move { E::over_limits(docker, E::running(running)?, limits).await })
+        Box::pin(async move { E::over_limits(home, docker, E::running(running)?, limits).await })
     }
 
     fn practice_start<'a>(
@@ -600,11 +605,12 @@ impl LoadedLab {
 
     pub(crate) async fn over_limits(
         &self,
+        home: &Home,
         docker: &Docker,
         running: &Running,
         limits: &GradeLimits,
     ) -> Option<String> {
-        self.ops().over_limits(docker, running, limits).await
+        self.ops().over_limits(home, docker, running, limits).await
     }
 
     /// Reboots the lab's machines, or the one named.

@@ -691,7 +691,7 @@ async fn by_debian_image(
         tag = rootfs.tag,
         image = debian
     ));
-    docker::build_by_commit(docker, config, rootfs.tag, rootfs.config()).await
+    docker::build_by_commit(docker, config, &[], rootfs.tag, rootfs.config()).await
 }
 
 /// `uid:gid` of a folder this process made, to own what a build container

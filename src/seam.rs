@@ -49,6 +49,9 @@ pub(crate) struct StartOptions {
     /// start (the `start` command, unless `--no-spare` or the config says
     /// no; never grading's or selftest's starts).
     pub(crate) spare: bool,
+    /// No lab git server (grading restored files: the work is deployed,
+    /// nothing clones; a container less per grade).
+    pub(crate) no_git_server: bool,
 }
 
 /// One row of `deploylab status`.
@@ -315,6 +318,7 @@ pub(crate) trait Environment {
         _docker: &Docker,
         _lab: &Lab,
         _work: &Self::Work,
+        _files: &[u8],
     ) -> Result<StartOptions> {
         Ok(StartOptions {
             fresh: true,
@@ -339,6 +343,7 @@ pub(crate) trait Environment {
     /// Why a graded environment must get no points though its checks ran
     /// (it outgrew its limits), asked after the checks.
     async fn over_limits(
+        _home: &Home,
         _docker: &Docker,
         _running: &Self::Running,
         _limits: &GradeLimits,

@@ -73,6 +73,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
                 backend,
                 bases: Default::default(),
                 spare: !no_spare && crate::config::Config::spares(&home)?,
+                no_git_server: false,
             };
             start::run(&ctx, &lab, options).await
         }

@@ -265,6 +265,7 @@ impl Environment for Compose {
         _: &Docker,
         _: &Lab,
         _: &submission::ContainerWork,
+        _: &[u8],
     ) -> Result<StartOptions> {
         grading_folder(ctx)
     }

@@ -287,7 +287,7 @@ pub(crate) async fn grade_one(
             let running = scratch.running();
             let over = match &running {
                 Some(r) => {
-                    let asked = loaded.over_limits(docker, r, &budget.limits);
+                    let asked = loaded.over_limits(&scratch.home, docker, r, &budget.limits);
                     tokio::time::timeout(Duration::from_secs(20), asked)
                         .await
                         .ok()
@@ -409,7 +409,7 @@ async fn grade_in(
         // The engine measures the disk in seconds: beside the checks.
         let (report, over) = tokio::join!(
             loaded.check(&ctx, docker, &running),
-            loaded.over_limits(docker, &running, &budget.limits)
+            loaded.over_limits(&scratch.home, docker, &running, &budget.limits)
         );
         graded.timings.check_ms = millis(t);
         // Outgrown limits explain checks that could not even run.

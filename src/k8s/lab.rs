@@ -197,6 +197,7 @@ impl Environment for K8s {
         _: &Docker,
         _: &Lab,
         _: &super::submission::K8sWork,
+        _: &[u8],
     ) -> Result<StartOptions> {
         // Grades run on the built-in cluster: the same everywhere.
         let mut options = grading_folder(ctx)?;

@@ -93,7 +93,7 @@ pub(crate) async fn derive(
         (LABEL_IMAGE.to_string(), recipe.kind.to_string()),
         (LABEL_BUILD.to_string(), build.clone()),
     ]));
-    crate::docker::build_by_commit(docker, config, tag, image).await
+    crate::docker::build_by_commit(docker, config, &[], tag, image).await
 }
 
 /// Gives a stand-in the official names it stands in for (`python:3.11-slim`),

@@ -83,9 +83,30 @@ pub(crate) fn remember(home: &Home, container: &str, bytes: u64) {
     let _ = state::write_atomically(&path, &text);
 }
 
-/// Forgets a removed container's figure.
+/// Forgets a removed container's figures.
 pub(crate) fn forget(home: &Home, container: &str) {
     let _ = std::fs::remove_file(remembered_path(home, container));
+    let _ = std::fs::remove_file(carried_path(home, container));
+}
+
+fn carried_path(home: &Home, container: &str) -> PathBuf {
+    home.dir.join("disk").join(format!("{container}.carried"))
+}
+
+/// Remembers the bytes of a graded VM's work its image already had
+/// (`vm/carry.rs`): its own, though no walk sees them written.
+pub(crate) fn remember_carried(home: &Home, container: &str, bytes: u64) {
+    let path = carried_path(home, container);
+    let _ = std::fs::create_dir_all(path.parent().unwrap_or(&home.dir));
+    let _ = state::write_atomically(&path, bytes.to_string().as_bytes());
+}
+
+/// The bytes of a graded VM's work its image already had (0: none).
+pub(crate) fn carried(home: &Home, container: &str) -> u64 {
+    std::fs::read_to_string(carried_path(home, container))
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// The figure a check uses: remembered when recent, else measured now.

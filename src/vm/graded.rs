@@ -58,21 +58,27 @@ pub(crate) async fn ensure(
     packages: &[Package],
     public_key: &str,
 ) -> Result<String> {
-    static MAKING: Mutex<Option<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
     let tag = tag_for(&image.tag, packages);
-    let lock = MAKING
-        .lock()
-        .expect("not poisoned")
-        .get_or_insert_with(HashMap::new)
-        .entry(tag.clone())
-        .or_default()
-        .clone();
+    let lock = maker_lock(&tag);
     let _making = lock.lock().await;
     if docker.inspect_image(&tag).await.is_ok() && created_paths(cache, &tag).is_some() {
         return Ok(tag);
     }
     make(docker, cache, image, packages, public_key, &tag).await?;
     Ok(tag)
+}
+
+/// The lock of the one maker of image `tag` in this run (grades side by
+/// side wait for the first's image instead of making it again).
+pub(super) fn maker_lock(tag: &str) -> Arc<tokio::sync::Mutex<()>> {
+    static MAKING: Mutex<Option<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
+    MAKING
+        .lock()
+        .expect("not poisoned")
+        .get_or_insert_with(HashMap::new)
+        .entry(tag.to_string())
+        .or_default()
+        .clone()
 }
 
 async fn make(

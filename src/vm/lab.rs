@@ -383,6 +383,7 @@ impl Environment for Vm {
         docker: &Docker,
         lab: &Lab,
         work: &submission::VmWork,
+        files: &[u8],
     ) -> Result<StartOptions> {
         if let submission::VmWork::Playbook { .. } = work {
             return Ok(StartOptions {
@@ -393,15 +394,26 @@ impl Environment for Vm {
         let labs = ctx.catalog.all()?;
         let image = images::ensure_vm_image(docker, &ctx.home.cache, &labs, ctx.progress).await?;
         let key = state::ensure_ssh_key(&ctx.home.key_path())?;
+        // Several machines' files come bundled by name.
+        let bundled = match work {
+            submission::VmWork::Several { .. } => Some(submission::unbundle(files)?),
+            _ => None,
+        };
         let mut bases = BTreeMap::new();
         for (machine, described) in work.by_machine(lab)? {
-            let base =
-                graded::ensure(docker, &ctx.home.cache, &image, &described.packages, &key).await?;
+            let cache = &ctx.home.cache;
+            let base = graded::ensure(docker, cache, &image, &described.packages, &key).await?;
+            let files = match &bundled {
+                None => files,
+                Some(by_machine) => by_machine.get(&machine).map_or(&[][..], Vec::as_slice),
+            };
+            let base = carry::base(docker, cache, &base, files).await?;
             bases.insert(machine, base);
         }
         Ok(StartOptions {
             fresh: true,
             bases,
+            no_git_server: true,
             ..StartOptions::default()
         })
     }
@@ -443,6 +455,7 @@ impl Environment for Vm {
     }
 
     async fn over_limits(
+        home: &Home,
         docker: &Docker,
         running: &Running,
         limits: &GradeLimits,
@@ -463,9 +476,10 @@ impl Environment for Vm {
                     .filter(|(_, limit)| *limit > 0)
                     .max()
             };
+            // What the carrying image had of the work is the work's too.
             let written = async {
                 match submission::written_since_restore(docker, &machine.container_id).await {
-                    Some(bytes) => Some(bytes),
+                    Some(bytes) => Some(bytes + disk::carried(home, &machine.container_id)),
                     None => disk::measure(docker, &machine.container_id).await,
                 }
             };

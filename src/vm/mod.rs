@@ -4,6 +4,7 @@
 //! per machine) and from the host's own requests.
 
 pub(crate) mod ansible;
+mod carry;
 pub(crate) mod checks;
 pub(crate) mod cli;
 pub(crate) mod disk;
@@ -250,26 +251,28 @@ async fn restore_machine(
 ) -> Result<Vec<String>> {
     let key = state::ensure_ssh_key(&ctx.home.key_path())?;
     ctx.progress.set(&crate::i18n::tr!("progress-restoring"));
-    let installed = running
-        .bases
-        .get(machine_name(lab, machine))
-        .and_then(|tag| graded::created_paths(&ctx.home.cache, tag));
-    let notes =
-        submission::restore(docker, &machine.container_id, described, files, &key, installed)
-            .await?;
+    let cache = &ctx.home.cache;
+    let base = running.bases.get(machine_name(lab, machine));
+    // A carrying image's packages are its parent's.
+    let graded = base.map(|tag| carry::parent(cache, tag).unwrap_or_else(|| tag.clone()));
+    let base = submission::Base {
+        installed: graded.and_then(|tag| graded::created_paths(cache, &tag)),
+        carried: base.and_then(|tag| carry::carried(cache, tag)),
+    };
+    let restored =
+        submission::restore(docker, &machine.container_id, described, files, &key, base).await?;
     ctx.progress.set(&crate::i18n::tr!("progress-booting"));
     let t = std::time::Instant::now();
     machine::restart(docker, &lab.id, machine).await?;
     tracing::debug!("restore: rebooted in {:?}", t.elapsed());
-    // The check's disk figure, from the VM's own walk (the engine's
-    // measure would take seconds of each grade); after the boot, which
-    // counts too, and walks faster than right after the unpacking.
-    if let Some(written) = submission::written_since_restore(docker, &machine.container_id).await {
-        disk::remember(ctx.home, &machine.container_id, written);
-    }
+    // The check's disk figure: the work as unpacked (a walk of the VM's
+    // disk takes over a second; the grade's limits walk it beside the
+    // checks). The carried part is one the walk cannot see.
+    disk::remember(ctx.home, &machine.container_id, restored.bytes);
+    disk::remember_carried(ctx.home, &machine.container_id, restored.carried_bytes);
     ctx.home
         .pin_host_key(machine.ssh_address(), &machine::host_key(docker, machine).await?)?;
-    Ok(notes)
+    Ok(restored.notes)
 }
 
 /// A machine whose container is gone or stopped cannot be checked.
@@ -448,7 +451,7 @@ async fn create(
     let proxy = start_proxy(ctx, docker, &network, &image, &lab.id, None);
     let git_server = async {
         let came = claimed.as_ref().is_some_and(|c| c.git);
-        if came || (lab.git_repos.is_empty() && extra.is_none()) {
+        if came || options.no_git_server || (lab.git_repos.is_empty() && extra.is_none()) {
             return Ok::<(), Error>(());
         }
         let repos = gitserver::prepare(ctx.catalog, lab, extra, &home.cache)?;

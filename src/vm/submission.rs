@@ -21,6 +21,7 @@ use bollard::Docker;
 use bollard::models::ChangeType;
 use serde::{Deserialize, Serialize};
 
+use super::carry;
 use crate::docker;
 use crate::error::{Error, Result};
 use crate::lab::Lab;
@@ -321,7 +322,7 @@ async fn put_list(docker: &Docker, container: &str, name: &str, paths: &[String]
 }
 
 /// Paths as tar's `--null --files-from` reads them (relative to /).
-fn nul_separated(paths: &[String]) -> Vec<u8> {
+pub(super) fn nul_separated(paths: &[String]) -> Vec<u8> {
     paths
         .iter()
         .flat_map(|p| p.trim_start_matches('/').bytes().chain([0]))
@@ -425,18 +426,39 @@ pub(crate) async fn install_recording(
         .collect())
 }
 
-/// Restores a submission's work into a fresh VM of the same image (running),
-/// or of a graded image with its packages (`installed`: the paths their
-/// scripts created there). Returns notes for the instructor (what could
-/// not be restored exactly).
+/// What the fresh VM a restore writes into already has beyond the lab's
+/// image.
+#[derive(Debug, Default)]
+pub(crate) struct Base {
+    /// A graded image's packages: the paths their scripts created.
+    pub(crate) installed: Option<BTreeSet<String>>,
+    /// A carrying image's venv members (`carry.rs`).
+    pub(crate) carried: Option<BTreeMap<String, carry::Mark>>,
+}
+
+/// What a restore did.
+#[derive(Debug)]
+pub(crate) struct Restored {
+    /// For the instructor: what could not be restored exactly.
+    pub(crate) notes: Vec<String>,
+    /// The disk the work takes (carried members included).
+    pub(crate) bytes: u64,
+    /// Of which the image already had (the VM's walk does not see them as
+    /// written since the restore).
+    pub(crate) carried_bytes: u64,
+}
+
+/// Restores a submission's work into a fresh VM (running) of the same
+/// image, or of one made from it for grading (`base`).
 pub(crate) async fn restore(
     docker: &Docker,
     container: &str,
     state: &VmState,
     files: &[u8],
     grader_key: &str,
-    installed: Option<BTreeSet<String>>,
-) -> Result<Vec<String>> {
+    base: Base,
+) -> Result<Restored> {
+    let Base { installed, carried } = base;
     let t = std::time::Instant::now();
     // What the work writes from here on is what `written_since_restore`
     // counts (ctime: a student cannot set it back).
@@ -451,8 +473,26 @@ pub(crate) async fn restore(
         Some(_) => BTreeSet::new(),
         None => every_path(docker, container).await?,
     };
-    let entries = entries(files)?;
+    let (entries, bytes) = entries(files)?;
     let members: Vec<String> = entries.iter().map(|(name, _)| name.clone()).collect();
+    let plan = match &carried {
+        Some(image) => carry::plan(image, &carry::Venvs::read(files)?, &entries),
+        None => carry::Plan::default(),
+    };
+    let entries: Vec<(String, tar::EntryType)> = (entries.into_iter())
+        .filter(|(name, _)| !plan.carried.contains(name))
+        .collect();
+    tracing::debug!(
+        "restore: carried {} members, removing {}, unpacking {}",
+        plan.carried.len(),
+        plan.remove.len(),
+        entries.len()
+    );
+    let rest = match plan.carried.is_empty() {
+        true => None,
+        false => carry::without(files, &plan.carried),
+    };
+    let files = rest.as_deref().unwrap_or(files);
     // Unpacked by the VM's own tar: the engine's extraction of thousands
     // of files is several times slower on fuse-overlayfs.
     let archive = format!("{STAGING}/files.tar.gz");
@@ -467,9 +507,14 @@ pub(crate) async fn restore(
     // The work outside the system's folders (the app, the venv: most of
     // it) is unpacked while the packages install; what lies in them after,
     // so the work's version of a package's file is the one that stays.
+    // What the carrying image has that the work has not goes first.
+    let work = async {
+        remove_listed(docker, container, "carried-gone", &plan.remove).await?;
+        unpack_work(docker, container, &archive, &entries).await
+    };
     let (notes, ()) = tokio::try_join!(
         packages_as_submitted(docker, container, &state.packages),
-        unpack_work(docker, container, &archive, &entries),
+        work,
     )?;
     tracing::debug!("restore: packages and the app's files at {:?}", t.elapsed());
     // What the packages' scripts made that the work no longer had (a
@@ -495,7 +540,10 @@ pub(crate) async fn restore(
         .into_iter()
         .filter(|p| !submitted.contains(p))
         .collect();
-    let system: Vec<String> = members.into_iter().filter(|m| in_system(m)).collect();
+    let system: Vec<String> = (entries.iter())
+        .map(|(name, _)| name.clone())
+        .filter(|m| in_system(m))
+        .collect();
     // (An empty list would unpack everything.)
     if !system.is_empty() {
         put_list(docker, container, "system", &system).await?;
@@ -511,8 +559,24 @@ pub(crate) async fn restore(
     let mut gone = state.deleted.clone();
     gone.extend(stray);
     gone.retain(|p| !excluded(p) && p.starts_with('/') && !p.contains("/../"));
-    put_list(docker, container, "gone", &gone).await?;
-    let list = format!("{STAGING}/gone");
+    remove_listed(docker, container, "gone", &gone).await?;
+    swap_key(docker, container, &state.deploylab_key, grader_key).await?;
+    tracing::debug!("restore: done at {:?}", t.elapsed());
+    let _ = run(docker, container, "cleaning up", &["rm", "-rf", STAGING]).await;
+    Ok(Restored {
+        notes,
+        bytes,
+        carried_bytes: plan.bytes,
+    })
+}
+
+/// Removes the paths listed (staged as `name`), with all below them.
+async fn remove_listed(docker: &Docker, container: &str, name: &str, paths: &[String]) -> Result<()> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    put_list(docker, container, name, paths).await?;
+    let list = format!("{STAGING}/{name}");
     run(
         docker,
         container,
@@ -525,11 +589,8 @@ pub(crate) async fn restore(
             &list,
         ],
     )
-    .await?;
-    swap_key(docker, container, &state.deploylab_key, grader_key).await?;
-    tracing::debug!("restore: done at {:?}", t.elapsed());
-    let _ = run(docker, container, "cleaning up", &["rm", "-rf", STAGING]).await;
-    Ok(notes)
+    .await
+    .map(drop)
 }
 
 /// Every path of the VM's disk outside the excluded ones (a walk takes a
@@ -552,21 +613,24 @@ async fn every_path(docker: &Docker, container: &str) -> Result<BTreeSet<String>
         .collect())
 }
 
-/// The member names of a `files.tar.gz`, as tar wrote them (relative).
-/// The archive's members: name and kind.
-fn entries(files: &[u8]) -> Result<Vec<(String, tar::EntryType)>> {
+/// The members of a `files.tar.gz`: name as tar wrote it (relative) and
+/// kind; and the disk they take unpacked (4 KiB blocks, as the VM's walk
+/// counts).
+fn entries(files: &[u8]) -> Result<(Vec<(String, tar::EntryType)>, u64)> {
     let gz = flate2::read::GzDecoder::new(files);
     let mut archive = tar::Archive::new(gz);
     let bad = |_| Error::SubmissionState {
         why: "the submission's files are not a readable archive".into(),
     };
     let mut found = Vec::new();
+    let mut bytes = 0;
     for entry in archive.entries().map_err(bad)? {
         let entry = entry.map_err(bad)?;
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        bytes += entry.size().div_ceil(4096).max(1) * 4096;
         found.push((name, entry.header().entry_type()));
     }
-    Ok(found)
+    Ok((found, bytes))
 }
 
 /// How many tars unpack the work at once. fuse-overlayfs makes each file
@@ -647,6 +711,17 @@ fn in_system(member: &str) -> bool {
 /// Unpacks the members a list names (one by one, no recursion) from the
 /// staged archive at /.
 async fn unpack(docker: &Docker, container: &str, archive: &str, list: &str) -> Result<()> {
+    let cmd = extract_args(archive, list);
+    let refs: Vec<&str> = cmd.iter().map(String::as_str).collect();
+    run(docker, container, "unpacking the work", &refs)
+        .await
+        .map(drop)
+}
+
+/// tar's arguments to unpack the members a list names (one by one, no
+/// recursion) from an archive at /, owners and modes as the archive has
+/// them.
+pub(super) fn extract_args(archive: &str, list: &str) -> Vec<String> {
     let mut cmd: Vec<String> = [
         "tar",
         "--extract",
@@ -672,10 +747,7 @@ async fn unpack(docker: &Docker, container: &str, archive: &str, list: &str) -> 
         ]
         .map(String::from),
     );
-    let refs: Vec<&str> = cmd.iter().map(String::as_str).collect();
-    run(docker, container, "unpacking the work", &refs)
-        .await
-        .map(drop)
+    cmd
 }
 
 /// Installs and removes packages until the VM has the submitted ones, from

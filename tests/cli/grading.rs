@@ -15,10 +15,17 @@ fn submit(d: &Deployment, dir: &std::path::Path, name: &str) -> PathBuf {
 /// Runs `grade` and returns its exit code, its JSON results and the pid it
 /// ran as (its scratch homes are `grading/<pid>-<n>`).
 fn grade(lab: &Lab, args: &[&str]) -> (Option<i32>, Value, u32) {
+    let (code, results, pid, _) = grade_logged(lab, args, "warn,kube_client=off");
+    (code, results, pid)
+}
+
+/// `grade`, with its log at `level` (`DEPLOYLAB_LOG`), returned too.
+fn grade_logged(lab: &Lab, args: &[&str], level: &str) -> (Option<i32>, Value, u32, String) {
     let mut all = vec!["grade", "vm-nginx", "--format", "json"];
     all.extend_from_slice(args);
     let child = lab
         .cmd(&all)
+        .env("DEPLOYLAB_LOG", level)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -27,7 +34,7 @@ fn grade(lab: &Lab, args: &[&str]) -> (Option<i32>, Value, u32) {
     let out = child.wait_with_output().unwrap();
     let json = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
-    (out.status.code(), json, pid)
+    (out.status.code(), json, pid, stderr(&out))
 }
 
 /// Nothing of the scratch homes a `grade` run used is left in the engine.
@@ -71,6 +78,33 @@ fn graded_submissions_earn_what_the_work_earns() {
         size <= 10_000_000,
         "the reference submission is {size} bytes"
     );
+    // The venv as graded is each submission's own, though the grader
+    // starts from an image carrying the first one's (`vm/carry.rs`): a
+    // file the student deleted, or changed, breaks the app in the grade
+    // as it did on their machine.
+    let app = "f=$(ls -d /home/student/.venv/lib/python3*/site-packages/gunicorn/app)/wsgiapp.py";
+    let kept = "/var/tmp/wsgiapp.py";
+    // Each seen after a reboot, as the grade sees it.
+    d.sh(&format!("{app}; cp -p $f {kept}; rm $f"));
+    d.restart();
+    let deleted_fails = not_passing(&d.check());
+    assert!(!deleted_fails.is_empty());
+    let deleted = submit(&d, dir.path(), "venv-deleted");
+    // The same size, owner, mode and time: only the content differs (so
+    // its bytecode, which Python trusts by size and time, goes too).
+    let bytecode = "rm -f $(dirname $f)/__pycache__/wsgiapp.*";
+    d.sh(&format!(
+        "{app}; n=$(stat -c %s {kept})\n\
+         {{ echo 'raise SystemExit(3)'; head -c $((n - 20)) /dev/zero | tr '\\0' '#'; }} > $f\n\
+         touch -r {kept} $f; test $(stat -c %s $f) = $n; {bytecode}"
+    ));
+    d.restart();
+    let changed_fails = not_passing(&d.check());
+    assert!(!changed_fails.is_empty());
+    let changed = submit(&d, dir.path(), "venv-changed");
+    d.sh(&format!("{app}; cp -p {kept} $f; {bytecode}"));
+    d.restart();
+    assert_eq!(not_passing(&d.check()), Vec::<String>::new());
     d.sh("sudo systemctl disable --now gunicorn.socket gunicorn.service");
     let own = d.check();
     let broken_fails = not_passing(&own);
@@ -81,18 +115,21 @@ fn graded_submissions_earn_what_the_work_earns() {
 
     let grader = Lab::new();
     let csv = dir.path().join("grades.csv");
-    let (code, results, pid) = grade(
+    let (code, results, pid, log) = grade_logged(
         &grader,
         &[
             fresh.to_str().unwrap(),
             full.to_str().unwrap(),
             broken.to_str().unwrap(),
             again.to_str().unwrap(),
+            deleted.to_str().unwrap(),
+            changed.to_str().unwrap(),
             "--jobs",
             "2",
             "--out",
             &format!("csv={}", csv.display()),
         ],
+        "deploylab::vm::submission=debug",
     );
     assert_eq!(code, Some(0), "{results}");
     let full = submission(&results, "full");
@@ -119,11 +156,27 @@ fn graded_submissions_earn_what_the_work_earns() {
     assert_eq!(again["points"], broken["points"], "{again}");
     assert_eq!(not_passing(&again["report"]), broken_fails);
 
+    for (id, fails) in [
+        ("venv-deleted", deleted_fails),
+        ("venv-changed", changed_fails),
+    ] {
+        let graded = submission(&results, id);
+        assert_eq!(graded["error"], Value::Null, "{graded}");
+        assert_eq!(not_passing(&graded["report"]), fails, "{id}");
+    }
+    // The five with the venv had most of it carried, not unpacked.
+    let carried: Vec<usize> = (log.lines())
+        .filter_map(|line| line.split("restore: carried ").nth(1))
+        .filter_map(|rest| rest.split(' ').next()?.parse().ok())
+        .filter(|&n| n > 1000)
+        .collect();
+    assert_eq!(carried.len(), 5, "{log}");
+
     let gradebook = std::fs::read_to_string(&csv).unwrap();
     let rows: Vec<&str> = gradebook.lines().collect();
-    assert_eq!(rows.len(), 5, "{gradebook}");
+    assert_eq!(rows.len(), 7, "{gradebook}");
     assert!(rows[0].starts_with("submission,sha256,points,max_points,access,"));
-    assert_nothing_left(&grader, pid, 4);
+    assert_nothing_left(&grader, pid, 6);
 }
 
 /// A unit that fork-bombs at boot, one that fills the disk, one that
