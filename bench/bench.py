@@ -479,13 +479,15 @@ def grading(env, home):
         subprocess.run(["docker", "image", "rm", "-f"] + subprocess.run(
             ["docker", "images", "-q", "deploylab/vm-graded"], capture_output=True, text=True).stdout.split(),
             capture_output=True)
-        for which in ["first (makes the graded image)", "again (graded image ready)"]:
+        for which in ["first (makes the graded images)", "again (graded images ready)"]:
+            busy = host_busy()
             t, proc, _ = timed(["grade", "vm-nginx", sub, "--format", "json"], env)
+            cpu = host_busy() - busy
             graded = json.loads(proc.stdout)["submissions"][0]
             phases = graded["timings"]
             print(f"grade of one vm-nginx submission, {which}: {t:.1f} s ({graded['points']}/{graded['max_points']}; "
                   f"start {phases['start_ms'] / 1000:.1f} s, restore + reboot {phases['restore_ms'] / 1000:.1f} s, "
-                  f"checks {phases['check_ms'] / 1000:.1f} s)")
+                  f"checks {phases['check_ms'] / 1000:.1f} s; the host's CPUs busy {cpu:.1f} s)")
         copies = []
         for n in range(8):
             folder = os.path.join(work, f"student-{n}")
@@ -497,6 +499,18 @@ def grading(env, home):
         print(f"grade of 8 submissions, --jobs 2: {t8:.1f} s ({t8 / t:.1f} x one grade; points {points})")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def host_busy():
+    """Seconds the host's CPUs have been busy (all processes, the engine's
+    and the VMs' included), from /proc/stat: what bounds grades side by side."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()[1:]
+    except OSError:
+        return float("nan")
+    user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def banner(port, deadline):
