@@ -189,7 +189,7 @@ pub(crate) fn plan(
             path = parent;
         }
     }
-    let mut remove = Vec::new();
+    let mut remove = BTreeSet::new();
     for (name, mark) in image {
         let path = trim(name);
         let gone = match submitted.get(&path) {
@@ -197,26 +197,46 @@ pub(crate) fn plan(
             Some(&dir) => dir != mark.dir,
         };
         if gone {
-            remove.push(path);
+            remove.insert(path);
         }
     }
-    let removed = |name: &str| {
-        let name = trim(name);
-        remove
-            .iter()
-            .any(|gone| name == *gone || under(&name, gone))
+    let carried_now = |remove: &BTreeSet<String>| -> BTreeSet<String> {
+        (work.members.iter())
+            .filter(|(name, mark)| image.get(*name) == Some(mark) && !removed(remove, name))
+            .map(|(name, _)| name.clone())
+            .collect()
     };
-    let carried: BTreeSet<String> = work
-        .members
-        .iter()
-        .filter(|(name, mark)| image.get(*name) == Some(mark) && !removed(name))
-        .map(|(name, _)| name.clone())
+    let carried = carried_now(&remove);
+    // The bytecode the maker compiled stays only beside the very source it
+    // was compiled from: Python would trust it beside another of the same
+    // size and time.
+    let stale: Vec<String> = (image.keys())
+        .filter(|name| name.ends_with(".py") && !carried.contains(*name))
+        .filter_map(|name| name.rsplit_once('/'))
+        .map(|(folder, _)| format!("{folder}/__pycache__"))
+        .filter(|cache| !removed(&remove, cache))
         .collect();
+    remove.extend(stale);
+    let carried = carried_now(&remove);
     let bytes = carried.iter().map(|name| image[name].blocks_bytes()).sum();
     Plan {
         carried,
         remove: remove.into_iter().map(|p| format!("/{p}")).collect(),
         bytes,
+    }
+}
+
+/// Whether member `name` is a path of `remove` or lies below one.
+fn removed(remove: &BTreeSet<String>, name: &str) -> bool {
+    let mut path = name.trim_end_matches('/');
+    loop {
+        if remove.contains(path) {
+            return true;
+        }
+        match path.rsplit_once('/') {
+            Some((parent, _)) => path = parent,
+            None => return false,
+        }
     }
 }
 
@@ -551,7 +571,8 @@ mod tests {
         let carried: Vec<&str> = plan.carried.iter().map(String::as_str).collect();
         // v/pkg/ is not named but a.py unpacks into it: it stays.
         assert_eq!(carried, ["v/", "v/pkg/a.py", "v/same.py"]);
-        assert_eq!(plan.remove, ["/v/extra.py"]);
+        // The bytecode compiled beside sources not carried goes too.
+        assert_eq!(plan.remove, ["/v/__pycache__", "/v/extra.py"]);
         assert_eq!(plan.bytes, 3 * 4096);
     }
 
@@ -645,5 +666,35 @@ mod tests {
         let plan = plan(&image, &work, &members);
         assert_eq!(plan.remove, ["/v/lib"]);
         assert!(!plan.carried.contains("v/lib/a.py"));
+    }
+
+    #[test]
+    fn bytecode_stays_only_beside_carried_sources() {
+        let image = BTreeMap::from([
+            ("v/pkg/".to_string(), folder()),
+            ("v/pkg/a.py".to_string(), file("a")),
+            ("v/pkg/b.py".to_string(), file("b")),
+            ("v/other/c.py".to_string(), file("c")),
+        ]);
+        // b.py as long as the image's, another content; a and c the same.
+        let work = Venvs {
+            roots: vec!["v".into()],
+            members: BTreeMap::from([
+                ("v/pkg/".to_string(), folder()),
+                ("v/pkg/a.py".to_string(), file("a")),
+                ("v/pkg/b.py".to_string(), file("B")),
+                ("v/other/c.py".to_string(), file("c")),
+            ]),
+        };
+        let members = entries(&[
+            ("v/pkg/", true),
+            ("v/pkg/a.py", false),
+            ("v/pkg/b.py", false),
+            ("v/other/c.py", false),
+        ]);
+        let plan = plan(&image, &work, &members);
+        assert_eq!(plan.remove, ["/v/pkg/__pycache__"]);
+        let carried: Vec<&str> = plan.carried.iter().map(String::as_str).collect();
+        assert_eq!(carried, ["v/other/c.py", "v/pkg/", "v/pkg/a.py"]);
     }
 }
