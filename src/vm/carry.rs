@@ -270,10 +270,11 @@ pub(crate) fn without(files: &[u8], carried: &BTreeSet<String>) -> Option<Vec<u8
 /// What is kept beside a carrying image.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Manifest {
+pub(crate) struct Manifest {
     /// The graded image it was made from.
-    parent: String,
-    members: BTreeMap<String, Mark>,
+    pub(crate) parent: String,
+    /// The venv members it has.
+    pub(crate) members: BTreeMap<String, Mark>,
 }
 
 fn manifest_file(cache: &Path, tag: &str) -> PathBuf {
@@ -281,19 +282,10 @@ fn manifest_file(cache: &Path, tag: &str) -> PathBuf {
     cache.join("graded").join(format!("{key}.venvs.json"))
 }
 
-fn manifest(cache: &Path, tag: &str) -> Option<Manifest> {
+/// What a carrying image was made from and has (None: not one).
+pub(crate) fn manifest(cache: &Path, tag: &str) -> Option<Manifest> {
     let text = std::fs::read(manifest_file(cache, tag)).ok()?;
     serde_json::from_slice(&text).ok()
-}
-
-/// The graded image a carrying image was made from (None: not one).
-pub(crate) fn parent(cache: &Path, tag: &str) -> Option<String> {
-    manifest(cache, tag).map(|m| m.parent)
-}
-
-/// The venv members a carrying image has (None: not one).
-pub(crate) fn carried(cache: &Path, tag: &str) -> Option<BTreeMap<String, Mark>> {
-    manifest(cache, tag).map(|m| m.members)
 }
 
 /// The image for a graded image and a set of venv folders.
@@ -366,28 +358,17 @@ async fn make(
     let roots: Vec<String> = work.roots.iter().map(|root| format!("/{root}")).collect();
     let roots_listed = submission::nul_separated(&roots);
     let roots_list = format!("{STAGING}/roots");
+    let staged = |path, contents| docker::FileEntry {
+        path,
+        contents,
+        mode: 0o600,
+        uid: 0,
+        gid: 0,
+    };
     let staged = [
-        docker::FileEntry {
-            path: &archive,
-            contents: files,
-            mode: 0o600,
-            uid: 0,
-            gid: 0,
-        },
-        docker::FileEntry {
-            path: &list,
-            contents: &listed,
-            mode: 0o600,
-            uid: 0,
-            gid: 0,
-        },
-        docker::FileEntry {
-            path: &roots_list,
-            contents: &roots_listed,
-            mode: 0o600,
-            uid: 0,
-            gid: 0,
-        },
+        staged(&archive, files),
+        staged(&list, &listed),
+        staged(&roots_list, &roots_listed),
     ];
     // The venvs' bytecode too, as a student's VM has it once the app ran
     // (a submission leaves it out): each grade's app then starts without

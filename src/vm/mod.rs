@@ -253,11 +253,15 @@ async fn restore_machine(
     ctx.progress.set(&crate::i18n::tr!("progress-restoring"));
     let cache = &ctx.home.cache;
     let base = running.bases.get(machine_name(lab, machine));
+    let carrying = base.and_then(|tag| carry::manifest(cache, tag));
     // A carrying image's packages are its parent's.
-    let graded = base.map(|tag| carry::parent(cache, tag).unwrap_or_else(|| tag.clone()));
+    let graded = match &carrying {
+        Some(made) => Some(&made.parent),
+        None => base,
+    };
     let base = submission::Base {
-        installed: graded.and_then(|tag| graded::created_paths(cache, &tag)),
-        carried: base.and_then(|tag| carry::carried(cache, tag)),
+        installed: graded.and_then(|tag| graded::created_paths(cache, tag)),
+        carried: carrying.map(|made| made.members),
     };
     let restored =
         submission::restore(docker, &machine.container_id, described, files, &key, base).await?;
