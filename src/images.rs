@@ -44,6 +44,8 @@ pub(crate) const BASE_REPO: &str = "deploylab/python-base";
 const APT_NO_EXPIRY: &str = "Acquire::Check-Valid-Until \"false\"";
 
 /// Where a VM image's offline package sources are mounted inside the VM.
+/// The VM image's PID 1 (systemd).
+pub(crate) const VM_INIT: &str = "/sbin/init";
 pub(crate) const APT_MOUNT: &str = "/srv/deploylab/apt";
 pub(crate) const WHEELS_MOUNT: &str = "/srv/deploylab/wheels";
 /// pip in the images: the wheel cache mounted at `WHEELS_MOUNT`, never the
@@ -381,7 +383,7 @@ async fn build_vm_image(
             ("DEPLOYLAB_REPO_OUT", repo_tmp.display().to_string()),
             ("DEPLOYLAB_PIP_CONF", OFFLINE_PIP_CONF.to_string()),
         ],
-        cmd: &["/sbin/init"],
+        cmd: &[VM_INIT],
         image_env: &["container=docker"],
         labels: vec![
             (LABEL_IMAGE, "vm".into()),

@@ -52,6 +52,10 @@ pub(crate) struct StartOptions {
     /// No lab git server (grading restored files: the work is deployed,
     /// nothing clones; a container less per grade).
     pub(crate) no_git_server: bool,
+    /// Machines held before their first boot until their work is
+    /// restored (grading: the boot after the restore is the only one; no
+    /// package proxy, as the work is deployed).
+    pub(crate) held: bool,
 }
 
 /// One row of `deploylab status`.

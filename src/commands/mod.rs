@@ -74,6 +74,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
                 bases: Default::default(),
                 spare: !no_spare && crate::config::Config::spares(&home)?,
                 no_git_server: false,
+                held: false,
             };
             start::run(&ctx, &lab, options).await
         }

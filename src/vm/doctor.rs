@@ -122,6 +122,7 @@ async fn boot_trial(home: &Home, docker: &Docker, image: &crate::images::VmImage
                 http_port: None,
                 network: None,
                 spare: false,
+                held: false,
             },
         )
         .await?;

@@ -101,6 +101,7 @@ async fn make(
         http_port: None,
         network: None,
         spare: false,
+        held: false,
     };
     let made = async {
         let vm = machine::create_and_boot(docker, &spec).await?;

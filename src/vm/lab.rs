@@ -414,6 +414,7 @@ impl Environment for Vm {
             fresh: true,
             bases,
             no_git_server: true,
+            held: true,
             ..StartOptions::default()
         })
     }

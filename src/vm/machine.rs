@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::docker::{self, LABEL_INSTANCE, LABEL_LAB, LABEL_ROLE};
 use crate::error::{Error, Result};
-use crate::images::{APT_MOUNT, VmImage, WHEELS_MOUNT};
+use crate::images::{APT_MOUNT, VM_INIT, VmImage, WHEELS_MOUNT};
 /// One machine of a lab: a container reachable over SSH (and its port 80)
 /// on ports of 127.0.0.1.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,6 +122,10 @@ pub(crate) struct VmSpec<'a> {
     pub(crate) network: Option<&'a str>,
     /// Booted ahead as a spare (`spare.rs`): named as one until claimed.
     pub(crate) spare: bool,
+    /// Held before its first boot (grading): its PID 1 waits until
+    /// `release`, so a restore writes the work into a VM that has not
+    /// booted yet and the boot that follows is the only one.
+    pub(crate) held: bool,
 }
 
 /// `deploylab-<lab>-<instance>`, or `deploylab-<lab>-<machine>-<instance>`
@@ -246,6 +250,7 @@ async fn try_create(
     };
     let config = ContainerCreateBody {
         image: Some(spec.image.tag.clone()),
+        cmd: spec.held.then(held_init),
         hostname: Some(hostname.to_string()),
         networking_config,
         labels: Some(HashMap::from([
@@ -298,6 +303,9 @@ async fn authorize_and_boot(docker: &Docker, spec: &VmSpec<'_>, vm: &Machine) ->
         .start_container(&vm.container_id, None)
         .await
         .map_err(Error::docker("starting the VM container"))?;
+    if spec.held {
+        return docker::put_files(docker, &vm.container_id, &files).await;
+    }
     // The key goes in while it boots: no one logs in before `start` has
     // printed how.
     tokio::try_join!(
@@ -351,6 +359,42 @@ pub(crate) async fn host_key(docker: &Docker, vm: &Machine) -> Result<String> {
             detail: "the VM has no SSH host key".into(),
         }),
     }
+}
+
+/// Where a held VM's PID 1 waits (a fifo on its /run, gone once it boots).
+const HOLD: &str = "/run/deploylab-hold";
+
+mod text {
+    pub(super) const NOT_HELD: &str = "the VM was not waiting for its first boot";
+}
+
+/// PID 1 of a held VM: a shell that waits on its fifo, then becomes the
+/// image's init (same PID, same environment: systemd boots as it would
+/// have from the start).
+fn held_init() -> Vec<String> {
+    let script = format!("mkfifo -m 600 {HOLD}; read -r _ < {HOLD}; rm -f {HOLD}; exec {VM_INIT}");
+    ["/bin/sh", "-c", &script].map(String::from).to_vec()
+}
+
+/// Boots a VM held before its first boot (`VmSpec::held`) and waits for
+/// it as a reboot does. Its shell made the fifo when the container
+/// started, long before a restore is over; the wait for it is bounded.
+pub(crate) async fn release(docker: &Docker, lab: &str, vm: &Machine) -> Result<()> {
+    let script = format!(
+        "for _ in $(seq 500); do [ -p {HOLD} ] && {{ echo > {HOLD}; exit 0; }}; sleep 0.01; done; exit 1"
+    );
+    let cmd = ["sh", "-c", &script].map(String::from).to_vec();
+    let out = docker::exec(docker, &vm.container_id, cmd, Some("root")).await?;
+    if out.exit_code != 0 {
+        return Err(Error::BootTimeout {
+            lab: lab.into(),
+            seconds: 5,
+            detail: text::NOT_HELD.into(),
+        });
+    }
+    wait_for_ssh(docker, lab, vm).await?;
+    wait_for_boot(docker, vm).await;
+    Ok(())
 }
 
 /// Reboots the VM the way a real reboot goes: systemd shuts down, the

@@ -199,6 +199,10 @@ pub(crate) struct Running {
     /// older state files: `docker::network_name`.
     #[serde(default)]
     pub(crate) network: Option<String>,
+    /// Its machines wait before their first boot (`StartOptions::held`):
+    /// a restore then boots them, not reboots.
+    #[serde(default)]
+    pub(crate) held: bool,
 }
 
 /// A repository served besides the lab's own (`start --repo`).
@@ -267,8 +271,11 @@ async fn restore_machine(
         submission::restore(docker, &machine.container_id, described, files, &key, base).await?;
     ctx.progress.set(&crate::i18n::tr!("progress-booting"));
     let t = std::time::Instant::now();
-    machine::restart(docker, &lab.id, machine).await?;
-    tracing::debug!("restore: rebooted in {:?}", t.elapsed());
+    let how = match running.held {
+        true => machine::release(docker, &lab.id, machine).await.map(|()| "first boot"),
+        false => machine::restart(docker, &lab.id, machine).await.map(|()| "reboot"),
+    }?;
+    tracing::debug!("restore: {how} in {:?}", t.elapsed());
     // The check's disk figure: the work as unpacked (a walk of the VM's
     // disk takes over a second; the grade's limits walk it beside the
     // checks). The carried part is one the walk cannot see.
@@ -452,7 +459,13 @@ async fn create(
     crate::interrupt::check()?;
     // The proxy, the git server and the machines start side by side; the
     // VM's boot takes longest, so the repository is there for the student.
-    let proxy = start_proxy(ctx, docker, &network, &image, &lab.id, None);
+    // A graded VM's work is deployed: nothing installs from the proxy.
+    let proxy = async {
+        match options.held {
+            true => Ok(None),
+            false => start_proxy(ctx, docker, &network, &image, &lab.id, None).await,
+        }
+    };
     let git_server = async {
         let came = claimed.as_ref().is_some_and(|c| c.git);
         if came || options.no_git_server || (lab.git_repos.is_empty() && extra.is_none()) {
@@ -492,6 +505,7 @@ async fn create(
             http_port: options.http_port.filter(|_| i == 0),
             network: Some(&network),
             spare: false,
+            held: options.held,
         })
         .collect();
     // A spare booted ahead, if there is one this start may take; else the
@@ -525,8 +539,10 @@ async fn create(
         let (key, pip) = tokio::join!(
             async {
                 match key {
-                    Some(key) => Ok(key),
-                    None => machine::host_key(docker, &vm).await,
+                    Some(key) => Ok(Some(key)),
+                    // Made on the first boot: pinned by the restore.
+                    None if options.held => Ok(None),
+                    None => machine::host_key(docker, &vm).await.map(Some),
                 }
             },
             async {
@@ -536,7 +552,9 @@ async fn create(
                 }
             },
         );
-        home.pin_host_key(vm.ssh_address(), &key?)?;
+        if let Some(key) = key? {
+            home.pin_host_key(vm.ssh_address(), &key)?;
+        }
         pip?;
         // A new VM has written next to nothing (keys, logs): no measurement
         // needed before the first check.
@@ -558,6 +576,7 @@ async fn create(
         bases: options.bases,
         ansible_dir: None,
         network: Some(network.clone()),
+        held: options.held,
     };
     if let Some(settings) = &lab.ansible {
         // A new lab has seen no run yet.

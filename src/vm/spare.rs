@@ -118,6 +118,7 @@ pub(crate) async fn make(ctx: &Ctx<'_>, docker: &Docker, lab: &Lab) -> Result<()
         http_port: None,
         network: Some(&network),
         spare: true,
+        held: false,
     };
     let vm = async {
         let vm = machine::create_and_boot(docker, &spec).await?;

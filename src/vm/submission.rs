@@ -750,6 +750,17 @@ pub(super) fn extract_args(archive: &str, list: &str) -> Vec<String> {
     cmd
 }
 
+/// Runs its arguments with the packages' scripts kept from starting or
+/// stopping services (Debian's `policy-rc.d`, exit 101): a VM held before
+/// its first boot has no systemd, and a sysv script would start a daemon
+/// that then holds the port the boot's unit wants. The boot starts what
+/// the work enabled. A `policy-rc.d` already there is left as it is.
+const NO_SERVICE_STARTS: &str = r#"p=/usr/sbin/policy-rc.d; made=
+    [ -e "$p" ] || { printf '#!/bin/sh\nexit 101\n' > "$p" && chmod 755 "$p" && made=1; }
+    "$@"; rc=$?
+    [ -z "$made" ] || rm -f "$p"
+    exit $rc"#;
+
 /// Installs and removes packages until the VM has the submitted ones, from
 /// the image's offline repository. Returns notes on what could not be had.
 async fn packages_as_submitted(
@@ -800,6 +811,10 @@ async fn packages_as_submitted(
         }
         if !available.is_empty() {
             let mut cmd = vec![
+                "sh",
+                "-c",
+                NO_SERVICE_STARTS,
+                "sh",
                 "env",
                 "DEBIAN_FRONTEND=noninteractive",
                 "apt-get",
@@ -818,6 +833,10 @@ async fn packages_as_submitted(
     }
     if !extra.is_empty() {
         let mut cmd = vec![
+            "sh",
+            "-c",
+            NO_SERVICE_STARTS,
+            "sh",
             "env",
             "DEBIAN_FRONTEND=noninteractive",
             "apt-get",

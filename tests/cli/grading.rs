@@ -129,7 +129,7 @@ fn graded_submissions_earn_what_the_work_earns() {
             "--out",
             &format!("csv={}", csv.display()),
         ],
-        "deploylab::vm::submission=debug",
+        "deploylab::vm=debug",
     );
     assert_eq!(code, Some(0), "{results}");
     let full = submission(&results, "full");
@@ -171,6 +171,10 @@ fn graded_submissions_earn_what_the_work_earns() {
         .filter(|&n| n > 1000)
         .collect();
     assert_eq!(carried.len(), 5, "{log}");
+    // Each graded VM waited unbooted for its work, then booted once: no
+    // boot before the restore, no reboot after it.
+    assert_eq!(log.matches("restore: first boot in").count(), 6, "{log}");
+    assert_eq!(log.matches("restore: reboot in").count(), 0, "{log}");
 
     let gradebook = std::fs::read_to_string(&csv).unwrap();
     let rows: Vec<&str> = gradebook.lines().collect();
