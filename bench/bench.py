@@ -486,7 +486,7 @@ def grading(env, home):
             graded = json.loads(proc.stdout)["submissions"][0]
             phases = graded["timings"]
             print(f"grade of one vm-nginx submission, {which}: {t:.1f} s ({graded['points']}/{graded['max_points']}; "
-                  f"start {phases['start_ms'] / 1000:.1f} s, restore + reboot {phases['restore_ms'] / 1000:.1f} s, "
+                  f"start {phases['start_ms'] / 1000:.1f} s, restore + boot {phases['restore_ms'] / 1000:.1f} s, "
                   f"checks {phases['check_ms'] / 1000:.1f} s; the host's CPUs busy {cpu:.1f} s)")
         copies = []
         for n in range(8):
