@@ -43,9 +43,9 @@ pub(crate) const BASE_REPO: &str = "deploylab/python-base";
 /// snapshot's long ago: apt still verifies every signature.
 const APT_NO_EXPIRY: &str = "Acquire::Check-Valid-Until \"false\"";
 
-/// Where a VM image's offline package sources are mounted inside the VM.
 /// The VM image's PID 1 (systemd).
 pub(crate) const VM_INIT: &str = "/sbin/init";
+/// Where a VM image's offline package sources are mounted inside the VM.
 pub(crate) const APT_MOUNT: &str = "/srv/deploylab/apt";
 pub(crate) const WHEELS_MOUNT: &str = "/srv/deploylab/wheels";
 /// pip in the images: the wheel cache mounted at `WHEELS_MOUNT`, never the
