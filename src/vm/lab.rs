@@ -479,9 +479,14 @@ impl Environment for Vm {
             };
             // What the carrying image had of the work is the work's too.
             let written = async {
-                match submission::written_since_restore(docker, &machine.container_id).await {
-                    Some(bytes) => Some(bytes + disk::carried(home, &machine.container_id)),
-                    None => disk::measure(docker, &machine.container_id).await,
+                let id = &machine.container_id;
+                let walked = match disk::restored_at(home, id) {
+                    Some(since) => submission::written_since(docker, id, since).await,
+                    None => None,
+                };
+                match walked {
+                    Some(bytes) => Some(bytes + disk::carried(home, id)),
+                    None => disk::measure(docker, id).await,
                 }
             };
             let (highest, written) = tokio::join!(processes, written);

@@ -281,6 +281,7 @@ async fn restore_machine(
     // checks). The carried part is one the walk cannot see.
     disk::remember(ctx.home, &machine.container_id, restored.bytes);
     disk::remember_carried(ctx.home, &machine.container_id, restored.carried_bytes);
+    disk::remember_restored(ctx.home, &machine.container_id, restored.since);
     ctx.home
         .pin_host_key(machine.ssh_address(), &machine::host_key(docker, machine).await?)?;
     Ok(restored.notes)

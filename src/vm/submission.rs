@@ -29,9 +29,6 @@ use crate::lab::Lab;
 /// Where the work files are staged inside the VM (excluded from capture).
 const STAGING: &str = "/var/tmp/deploylab-submit";
 
-/// Made when a restore starts: what changed on disk after it is the work's.
-const RESTORE_STAMP: &str = "/var/tmp/deploylab-restored";
-
 /// Paths never captured nor deleted at restore: rebuilt, volatile, or
 /// deploylab's and Docker's own. A path matches a prefix when it is the
 /// prefix or lies below it.
@@ -446,6 +443,9 @@ pub(crate) struct Restored {
     /// Of which the image already had (the VM's walk does not see them as
     /// written since the restore).
     pub(crate) carried_bytes: u64,
+    /// When it began (seconds since the epoch): what changes on the VM's
+    /// disk after it is the work's (`written_since`).
+    pub(crate) since: u64,
 }
 
 /// Restores a submission's work into a fresh VM (running) of the same
@@ -460,15 +460,7 @@ pub(crate) async fn restore(
 ) -> Result<Restored> {
     let Base { installed, carried } = base;
     let t = std::time::Instant::now();
-    // What the work writes from here on is what `written_since_restore`
-    // counts (ctime: a student cannot set it back).
-    run(
-        docker,
-        container,
-        "marking the restore",
-        &["touch", RESTORE_STAMP],
-    )
-    .await?;
+    let since = crate::state::now();
     let before = match &installed {
         Some(_) => BTreeSet::new(),
         None => every_path(docker, container).await?,
@@ -493,26 +485,26 @@ pub(crate) async fn restore(
         false => carry::without(files, &plan.carried),
     };
     let files = rest.as_deref().unwrap_or(files);
-    // Unpacked by the VM's own tar: the engine's extraction of thousands
-    // of files is several times slower on fuse-overlayfs.
-    let archive = format!("{STAGING}/files.tar.gz");
-    let staged = docker::FileEntry {
-        path: &archive,
-        contents: files,
-        mode: 0o600,
-        uid: 0,
-        gid: 0,
-    };
-    docker::put_files_unmapped(docker, container, &[staged]).await?;
+    // One upload: the archive (the VM's own tar unpacks it: the engine's
+    // extraction of thousands of files is several times slower on
+    // fuse-overlayfs), and the lists of the work's first unpacking.
+    let lists = work_lists(&entries);
+    let mut staged = vec![
+        (format!("{STAGING}/{ARCHIVE}"), files.to_vec()),
+        (format!("{STAGING}/carried-gone"), nul_separated(&plan.remove)),
+    ];
+    for (i, list) in lists.iter().enumerate() {
+        staged.push((format!("{STAGING}/work-{i}"), nul_separated(list)));
+    }
+    stage(docker, container, &staged).await?;
     // The work outside the system's folders (the app, the venv: most of
     // it) is unpacked while the packages install; what lies in them after,
     // so the work's version of a package's file is the one that stays.
     // What the carrying image has that the work has not goes first.
-    let work = async {
-        remove_listed(docker, container, "carried-gone", &plan.remove).await?;
-        unpack_work(docker, container, &archive, &entries).await
-    };
-    let (notes, ()) = tokio::try_join!(
+    let script = work_script(lists.len());
+    let unpack = ["sh", "-c", &script];
+    let work = run(docker, container, "unpacking the work", &unpack);
+    let (notes, _) = tokio::try_join!(
         packages_as_submitted(docker, container, &state.packages),
         work,
     )?;
@@ -544,53 +536,99 @@ pub(crate) async fn restore(
         .map(|(name, _)| name.clone())
         .filter(|m| in_system(m))
         .collect();
-    // (An empty list would unpack everything.)
-    if !system.is_empty() {
-        put_list(docker, container, "system", &system).await?;
-        unpack(
-            docker,
-            container,
-            &archive,
-            &format!("{STAGING}/system"),
-        )
-        .await?;
-    }
-    tracing::debug!("restore: the system's files at {:?}", t.elapsed());
     let mut gone = state.deleted.clone();
     gone.extend(stray);
     gone.retain(|p| !excluded(p) && p.starts_with('/') && !p.contains("/../"));
-    remove_listed(docker, container, "gone", &gone).await?;
-    swap_key(docker, container, &state.deploylab_key, grader_key).await?;
+    let staged = [
+        (format!("{STAGING}/system"), nul_separated(&system)),
+        (format!("{STAGING}/gone"), nul_separated(&gone)),
+    ];
+    stage(docker, container, &staged).await?;
+    // Where the student authorized deploylab's key (any user's
+    // `authorized_keys`), the grader's key takes its place.
+    let (old, new) = (key_body(&state.deploylab_key), key_body(grader_key));
+    let old = match old == new {
+        true => String::new(),
+        false => old,
+    };
+    let finish = ["sh", "-c", &finish_script(), "sh", &old, &new];
+    run(docker, container, "restoring the system's files", &finish).await?;
     tracing::debug!("restore: done at {:?}", t.elapsed());
-    let _ = run(docker, container, "cleaning up", &["rm", "-rf", STAGING]).await;
     Ok(Restored {
         notes,
         bytes,
         carried_bytes: plan.bytes,
+        since,
     })
 }
 
-/// Removes the paths listed (staged as `name`), with all below them.
-async fn remove_listed(docker: &Docker, container: &str, name: &str, paths: &[String]) -> Result<()> {
-    if paths.is_empty() {
-        return Ok(());
-    }
-    put_list(docker, container, name, paths).await?;
-    let list = format!("{STAGING}/{name}");
-    run(
-        docker,
-        container,
-        "removing what the work deleted",
-        &[
-            "sh",
-            "-c",
-            "cd / && xargs -0 -r rm -rf -- < \"$1\"",
-            "sh",
-            &list,
-        ],
+/// The staged archive's name in `STAGING`.
+const ARCHIVE: &str = "files.tar.gz";
+
+/// Writes files (root's, private) into the VM in one request.
+async fn stage(docker: &Docker, container: &str, files: &[(String, Vec<u8>)]) -> Result<()> {
+    let entries: Vec<docker::FileEntry<'_>> = (files.iter())
+        .map(|(path, contents)| docker::FileEntry {
+            path,
+            contents,
+            mode: 0o600,
+            uid: 0,
+            gid: 0,
+        })
+        .collect();
+    docker::put_files_unmapped(docker, container, &entries).await
+}
+
+/// The shell function `x LIST`: tar unpacking the members LIST names from
+/// the staged archive (a list only when not empty: an empty list would
+/// unpack everything).
+fn unpack_function() -> String {
+    let tar = extract_args(&format!("{STAGING}/{ARCHIVE}"), "\"$1\"").join(" ");
+    format!("x() {{ if [ -s \"$1\" ]; then {tar}; fi; }}")
+}
+
+/// The work's first unpacking, in one exec (each is a runc process and an
+/// engine round trip): what the carrying image has that the work has not
+/// removed, then the work's folders, the rest by several tars at once,
+/// its hard links last (their targets must be there).
+fn work_script(lists: usize) -> String {
+    let shares: Vec<String> = (1..lists - 1).map(|i| format!("{STAGING}/work-{i}")).collect();
+    format!(
+        "set -e; cd /\n{}\n\
+         if [ -s {STAGING}/carried-gone ]; then xargs -0 -r rm -rf -- < {STAGING}/carried-gone; fi\n\
+         x {STAGING}/work-0\n\
+         pids=; for l in {}; do x \"$l\" & pids=\"$pids $!\"; done\n\
+         for p in $pids; do wait \"$p\"; done\n\
+         x {STAGING}/work-{}",
+        unpack_function(),
+        shares.join(" "),
+        lists - 1,
     )
-    .await
-    .map(drop)
+}
+
+/// The restore's end, in one exec: the work's files in the system's
+/// folders (after the packages, so the work's version of a package's file
+/// stays), what the work deleted removed, the grader's key where the
+/// student had authorized deploylab's ($1 the old key's body, empty: none;
+/// $2 the new; base64 has no '|': a safe sed delimiter; `sed -i` keeps
+/// owner and mode), and the staging cleaned up.
+fn finish_script() -> String {
+    format!(
+        r#"set -e; cd /
+{}
+x {STAGING}/system
+if [ -s {STAGING}/gone ]; then xargs -0 -r rm -rf -- < {STAGING}/gone; fi
+old="$1"; new="$2"
+if [ -n "$old" ]; then
+    getent passwd | cut -d: -f6 | sort -u | while read -r home; do
+        for f in "$home"/.ssh/authorized_keys "$home"/.ssh/authorized_keys2; do
+            [ -f "$f" ] && [ ! -L "$f" ] && grep -qF "$old" "$f" && sed -i "s|$old|$new|g" "$f"
+        done
+    done || true
+fi
+rm -rf {STAGING}"#,
+        unpack_function()
+    )
 }
 
 /// Every path of the VM's disk outside the excluded ones (a walk takes a
@@ -660,43 +698,6 @@ fn work_lists(entries: &[(String, tar::EntryType)]) -> Vec<Vec<String>> {
     lists
 }
 
-/// Unpacks the work outside the system's folders: its folders, then the
-/// rest by several tars at once, then its hard links.
-async fn unpack_work(
-    docker: &Docker,
-    container: &str,
-    archive: &str,
-    entries: &[(String, tar::EntryType)],
-) -> Result<()> {
-    let lists = work_lists(entries);
-    let paths: Vec<String> = (0..lists.len()).map(|i| format!("{STAGING}/work-{i}")).collect();
-    let contents: Vec<Vec<u8>> = lists.iter().map(|list| nul_separated(list)).collect();
-    let files: Vec<docker::FileEntry<'_>> = (paths.iter().zip(&contents))
-        .map(|(path, contents)| docker::FileEntry {
-            path,
-            contents,
-            mode: 0o600,
-            uid: 0,
-            gid: 0,
-        })
-        .collect();
-    docker::put_files_unmapped(docker, container, &files).await?;
-    let unpack_list = |i: usize| {
-        let (list, path) = (&lists[i], &paths[i]);
-        async move {
-            match list.is_empty() {
-                // (An empty list would unpack everything.)
-                true => Ok(()),
-                false => unpack(docker, container, archive, path).await,
-            }
-        }
-    };
-    let last = lists.len() - 1;
-    unpack_list(0).await?;
-    futures_util::future::try_join_all((1..last).map(unpack_list)).await?;
-    unpack_list(last).await
-}
-
 /// The folders Debian's packages write in: the work's files there are
 /// unpacked after the packages, to stay the work's.
 const SYSTEM: &[&str] = &[
@@ -706,16 +707,6 @@ const SYSTEM: &[&str] = &[
 fn in_system(member: &str) -> bool {
     let top = member.split('/').next().unwrap_or_default();
     SYSTEM.contains(&top)
-}
-
-/// Unpacks the members a list names (one by one, no recursion) from the
-/// staged archive at /.
-async fn unpack(docker: &Docker, container: &str, archive: &str, list: &str) -> Result<()> {
-    let cmd = extract_args(archive, list);
-    let refs: Vec<&str> = cmd.iter().map(String::as_str).collect();
-    run(docker, container, "unpacking the work", &refs)
-        .await
-        .map(drop)
 }
 
 /// tar's arguments to unpack the members a list names (one by one, no
@@ -860,37 +851,16 @@ async fn packages_as_submitted(
     Ok(notes)
 }
 
-/// Where the student authorized deploylab's key (any user's
-/// `authorized_keys`), the grader's key takes its place.
-async fn swap_key(docker: &Docker, container: &str, old: &str, new: &str) -> Result<()> {
-    let (old, new) = (key_body(old), key_body(new));
-    if old.is_empty() || old == new {
-        return Ok(());
-    }
-    // Base64 has no '|': a safe sed delimiter. `sed -i` keeps owner and mode.
-    let script = r#"old="$1"; new="$2"
-        getent passwd | cut -d: -f6 | sort -u | while read -r home; do
-            for f in "$home"/.ssh/authorized_keys "$home"/.ssh/authorized_keys2; do
-                [ -f "$f" ] && [ ! -L "$f" ] && grep -qF "$old" "$f" && sed -i "s|$old|$new|g" "$f"
-            done
-        done; true"#;
-    run(
-        docker,
-        container,
-        "authorizing the grader's key",
-        &["sh", "-c", script, "sh", &old, &new],
-    )
-    .await
-    .map(drop)
-}
-
-/// The bytes of disk the files changed since the restore began take (the
-/// work and whatever it ran at boot): a walk of the VM's disk, much
-/// cheaper than the engine's measure of its layer. `None` when the VM
-/// cannot run it (the engine's measure is the fallback).
-pub(crate) async fn written_since_restore(docker: &Docker, container: &str) -> Option<u64> {
+/// The bytes of disk the files changed since the restore began (`since`,
+/// seconds since the epoch) take: the work and whatever it ran at boot. A
+/// walk of the VM's disk, much cheaper than the engine's measure of its
+/// layer. By ctime, which no one in the VM can set back, against a time
+/// kept on the host (a file in the VM as the reference could be touched
+/// later by the work itself). `None` when the VM cannot run it (the
+/// engine's measure is the fallback).
+pub(crate) async fn written_since(docker: &Docker, container: &str, since: u64) -> Option<u64> {
     let script = format!(
-        "[ -e {RESTORE_STAMP} ] || exit 1; find / -xdev -cnewer {RESTORE_STAMP} -printf '%b\\n' 2>/dev/null | awk '{{s += $1}} END {{print s * 512}}'"
+        "find / -xdev -newerct @{since} -printf '%b\\n' 2>/dev/null | awk '{{s += $1}} END {{print s * 512}}'"
     );
     let out = run(
         docker,
@@ -962,6 +932,33 @@ mod tests {
         let files = unbundle(&bundled).unwrap();
         assert_eq!(files["control"], b"one");
         assert_eq!(files["web"], b"two");
+    }
+
+    #[test]
+    fn the_restores_scripts_are_shell_and_unpack_each_list_once() {
+        let lists = 2 + UNPACKERS;
+        for script in [work_script(lists), finish_script()] {
+            let parsed = std::process::Command::new("sh")
+                .args(["-n", "-c", &script])
+                .output()
+                .unwrap();
+            assert!(parsed.status.success(), "{script}\n{}", String::from_utf8_lossy(&parsed.stderr));
+        }
+        let work = work_script(lists);
+        for i in 0..lists {
+            assert_eq!(work.matches(&format!("{STAGING}/work-{i}")).count(), 1, "{work}");
+        }
+        // Folders before the shares, side by side, and links after them.
+        let at = |needle: &str| work.find(needle).unwrap();
+        assert!(at("work-0") < at("work-1") && at("wait") < at(&format!("work-{}", lists - 1)));
+        assert!(work.contains("& pids="), "{work}");
+        let finish = finish_script();
+        assert!(at_line(&finish, "x /var/tmp/deploylab-submit/system") < at_line(&finish, "gone"));
+        assert!(finish.trim_end().ends_with(&format!("rm -rf {STAGING}")), "{finish}");
+    }
+
+    fn at_line(script: &str, needle: &str) -> usize {
+        script.lines().position(|l| l.contains(needle)).unwrap()
     }
 
     #[test]
