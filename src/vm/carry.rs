@@ -358,17 +358,10 @@ async fn make(
     let roots: Vec<String> = work.roots.iter().map(|root| format!("/{root}")).collect();
     let roots_listed = submission::nul_separated(&roots);
     let roots_list = format!("{STAGING}/roots");
-    let staged = |path, contents| docker::FileEntry {
-        path,
-        contents,
-        mode: 0o600,
-        uid: 0,
-        gid: 0,
-    };
     let staged = [
-        staged(&archive, files),
-        staged(&list, &listed),
-        staged(&roots_list, &roots_listed),
+        submission::staged(&archive, files),
+        submission::staged(&list, &listed),
+        submission::staged(&roots_list, &roots_listed),
     ];
     // The venvs' bytecode too, as a student's VM has it once the app ran
     // (a submission leaves it out): each grade's app then starts without

@@ -86,54 +86,37 @@ pub(crate) fn remember(home: &Home, container: &str, bytes: u64) {
 /// Forgets a removed container's figures.
 pub(crate) fn forget(home: &Home, container: &str) {
     let _ = std::fs::remove_file(remembered_path(home, container));
-    for kind in [CARRIED, RESTORED] {
-        let _ = std::fs::remove_file(number_path(home, container, kind));
-    }
+    let _ = std::fs::remove_file(restore_path(home, container));
 }
 
-/// A graded VM's bytes of work its image already had.
-const CARRIED: &str = "carried";
-/// When a graded VM's restore began.
-const RESTORED: &str = "restored";
-
-/// Where one of a container's numbers (`CARRIED`, `RESTORED`) is kept.
-fn number_path(home: &Home, container: &str, kind: &str) -> PathBuf {
-    home.dir.join("disk").join(format!("{container}.{kind}"))
+/// A graded VM's restore, kept in the home for the grade's limits.
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Restore {
+    /// When it began (seconds since the epoch): what the VM's disk changes
+    /// after is the work's. Kept on the host, out of the work's reach.
+    pub(crate) since: u64,
+    /// The bytes of the work its image already had (`vm/carry.rs`): its
+    /// own, though no walk sees them written.
+    pub(crate) carried: u64,
 }
 
-fn remember_number(home: &Home, container: &str, kind: &str, number: u64) {
-    let path = number_path(home, container, kind);
+fn restore_path(home: &Home, container: &str) -> PathBuf {
+    home.dir.join("disk").join(format!("{container}.restore.json"))
+}
+
+/// Remembers a graded VM's restore.
+pub(crate) fn remember_restore(home: &Home, container: &str, restore: &Restore) {
+    let path = restore_path(home, container);
+    let text = serde_json::to_vec(restore).expect("a restore serializes");
     let _ = std::fs::create_dir_all(path.parent().unwrap_or(&home.dir));
-    let _ = state::write_atomically(&path, number.to_string().as_bytes());
+    let _ = state::write_atomically(&path, &text);
 }
 
-fn number(home: &Home, container: &str, kind: &str) -> Option<u64> {
-    std::fs::read_to_string(number_path(home, container, kind))
-        .ok()
-        .and_then(|text| text.trim().parse().ok())
-}
-
-/// Remembers when a graded VM's restore began (seconds since the epoch):
-/// what its disk changes after is the work's. Kept on the host, out of the
-/// work's reach.
-pub(crate) fn remember_restored(home: &Home, container: &str, since: u64) {
-    remember_number(home, container, RESTORED, since);
-}
-
-/// When a graded VM's restore began (None: not restored).
-pub(crate) fn restored_at(home: &Home, container: &str) -> Option<u64> {
-    number(home, container, RESTORED)
-}
-
-/// Remembers the bytes of a graded VM's work its image already had
-/// (`vm/carry.rs`): its own, though no walk sees them written.
-pub(crate) fn remember_carried(home: &Home, container: &str, bytes: u64) {
-    remember_number(home, container, CARRIED, bytes);
-}
-
-/// The bytes of a graded VM's work its image already had (0: none).
-pub(crate) fn carried(home: &Home, container: &str) -> u64 {
-    number(home, container, CARRIED).unwrap_or(0)
+/// A graded VM's restore (None: not restored).
+pub(crate) fn restore_of(home: &Home, container: &str) -> Option<Restore> {
+    let text = std::fs::read(restore_path(home, container)).ok()?;
+    serde_json::from_slice(&text).ok()
 }
 
 /// The figure a check uses: remembered when recent, else measured now.
@@ -173,20 +156,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_graded_vms_numbers_are_kept_apart_and_forgotten_with_it() {
+    fn a_graded_vms_restore_is_kept_apart_and_forgotten_with_it() {
         let dir = tempfile::tempdir().unwrap();
         let home = Home {
             dir: dir.path().to_path_buf(),
             cache: dir.path().join("cache"),
         };
-        assert_eq!((carried(&home, "a"), restored_at(&home, "a")), (0, None));
-        remember_carried(&home, "a", 7);
-        remember_restored(&home, "a", 1_796_451_741);
-        remember_restored(&home, "b", 5);
-        assert_eq!((carried(&home, "a"), restored_at(&home, "a")), (7, Some(1_796_451_741)));
+        let (a, b) = (
+            Restore { since: 1_796_451_741, carried: 7 },
+            Restore { since: 5, carried: 0 },
+        );
+        assert_eq!(restore_of(&home, "a"), None);
+        remember_restore(&home, "a", &a);
+        remember_restore(&home, "b", &b);
+        assert_eq!(restore_of(&home, "a"), Some(a));
         forget(&home, "a");
-        assert_eq!((carried(&home, "a"), restored_at(&home, "a")), (0, None));
-        assert_eq!(restored_at(&home, "b"), Some(5));
+        assert_eq!(restore_of(&home, "a"), None);
+        assert_eq!(restore_of(&home, "b"), Some(b));
     }
 
     #[test]

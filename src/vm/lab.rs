@@ -480,14 +480,12 @@ impl Environment for Vm {
             // What the carrying image had of the work is the work's too.
             let written = async {
                 let id = &machine.container_id;
-                let walked = match disk::restored_at(home, id) {
-                    Some(since) => submission::written_since(docker, id, since).await,
-                    None => None,
-                };
-                match walked {
-                    Some(bytes) => Some(bytes + disk::carried(home, id)),
-                    None => disk::measure(docker, id).await,
+                if let Some(restore) = disk::restore_of(home, id)
+                    && let Some(bytes) = submission::written_since(docker, id, restore.since).await
+                {
+                    return Some(bytes + restore.carried);
                 }
+                disk::measure(docker, id).await
             };
             let (highest, written) = tokio::join!(processes, written);
             if let Some((current, limit)) = highest

@@ -199,10 +199,6 @@ pub(crate) struct Running {
     /// older state files: `docker::network_name`.
     #[serde(default)]
     pub(crate) network: Option<String>,
-    /// Its machines wait before their first boot (`StartOptions::held`):
-    /// a restore then boots them, not reboots.
-    #[serde(default)]
-    pub(crate) held: bool,
 }
 
 /// A repository served besides the lab's own (`start --repo`).
@@ -271,17 +267,18 @@ async fn restore_machine(
         submission::restore(docker, &machine.container_id, described, files, &key, base).await?;
     ctx.progress.set(&crate::i18n::tr!("progress-booting"));
     let t = std::time::Instant::now();
-    let how = match running.held {
-        true => machine::release(docker, &lab.id, machine).await.map(|()| "first boot"),
-        false => machine::restart(docker, &lab.id, machine).await.map(|()| "reboot"),
-    }?;
-    tracing::debug!("restore: {how} in {:?}", t.elapsed());
+    // Grading started it held (`grading_start`): this is its first boot.
+    machine::release(docker, &lab.id, machine).await?;
+    tracing::debug!("restore: first boot in {:?}", t.elapsed());
     // The check's disk figure: the work as unpacked (a walk of the VM's
     // disk takes over a second; the grade's limits walk it beside the
     // checks). The carried part is one the walk cannot see.
     disk::remember(ctx.home, &machine.container_id, restored.bytes);
-    disk::remember_carried(ctx.home, &machine.container_id, restored.carried_bytes);
-    disk::remember_restored(ctx.home, &machine.container_id, restored.since);
+    let restore = disk::Restore {
+        since: restored.since,
+        carried: restored.carried_bytes,
+    };
+    disk::remember_restore(ctx.home, &machine.container_id, &restore);
     ctx.home
         .pin_host_key(machine.ssh_address(), &machine::host_key(docker, machine).await?)?;
     Ok(restored.notes)
@@ -577,7 +574,6 @@ async fn create(
         bases: options.bases,
         ansible_dir: None,
         network: Some(network.clone()),
-        held: options.held,
     };
     if let Some(settings) = &lab.ansible {
         // A new lab has seen no run yet.

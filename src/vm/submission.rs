@@ -304,18 +304,33 @@ async fn verify(docker: &Docker, container: &str) -> Result<(BTreeSet<String>, V
     Ok((changed, missing))
 }
 
-/// Writes a NUL-separated list of paths (relative to /) into the VM.
-async fn put_list(docker: &Docker, container: &str, name: &str, paths: &[String]) -> Result<()> {
-    let list = nul_separated(paths);
-    let path = format!("{STAGING}/{name}");
-    let file = docker::FileEntry {
-        path: &path,
-        contents: &list,
+/// A file deploylab stages in a VM or an image: root's, private.
+pub(super) fn staged<'a>(path: &'a str, contents: &'a [u8]) -> docker::FileEntry<'a> {
+    docker::FileEntry {
+        path,
+        contents,
         mode: 0o600,
         uid: 0,
         gid: 0,
-    };
-    docker::put_files_unmapped(docker, container, &[file]).await
+    }
+}
+
+/// Writes into `STAGING`, in one request, the archive if given
+/// (`ARCHIVE`) and NUL-separated lists of paths (relative to /) by name.
+async fn stage(
+    docker: &Docker,
+    container: &str,
+    archive: Option<&[u8]>,
+    lists: &[(String, &[String])],
+) -> Result<()> {
+    let listed: Vec<(String, Vec<u8>)> = (lists.iter())
+        .map(|(name, paths)| (format!("{STAGING}/{name}"), nul_separated(paths)))
+        .collect();
+    let archive_path = format!("{STAGING}/{ARCHIVE}");
+    let mut files: Vec<docker::FileEntry<'_>> =
+        archive.map(|files| staged(&archive_path, files)).into_iter().collect();
+    files.extend(listed.iter().map(|(path, list)| staged(path, list)));
+    docker::put_files_unmapped(docker, container, &files).await
 }
 
 /// Paths as tar's `--null --files-from` reads them (relative to /).
@@ -346,8 +361,8 @@ pub(crate) async fn capture(
     deleted.extend(missing.into_iter().filter(|p| !excluded(p)));
     deleted.sort();
     deleted.dedup();
-    put_list(docker, container, "keep", &keep).await?;
-    let archive = format!("{STAGING}/files.tar.gz");
+    stage(docker, container, None, &[("keep".into(), &keep)]).await?;
+    let archive = format!("{STAGING}/{ARCHIVE}");
     let list = format!("{STAGING}/keep");
     let tar = docker::exec(
         docker,
@@ -489,14 +504,9 @@ pub(crate) async fn restore(
     // extraction of thousands of files is several times slower on
     // fuse-overlayfs), and the lists of the work's first unpacking.
     let lists = work_lists(&entries);
-    let mut staged = vec![
-        (format!("{STAGING}/{ARCHIVE}"), files.to_vec()),
-        (format!("{STAGING}/carried-gone"), nul_separated(&plan.remove)),
-    ];
-    for (i, list) in lists.iter().enumerate() {
-        staged.push((format!("{STAGING}/work-{i}"), nul_separated(list)));
-    }
-    stage(docker, container, &staged).await?;
+    let mut named = vec![("carried-gone".to_string(), &plan.remove[..])];
+    named.extend(lists.iter().enumerate().map(|(i, list)| (format!("work-{i}"), &list[..])));
+    stage(docker, container, Some(files), &named).await?;
     // The work outside the system's folders (the app, the venv: most of
     // it) is unpacked while the packages install; what lies in them after,
     // so the work's version of a package's file is the one that stays.
@@ -539,11 +549,8 @@ pub(crate) async fn restore(
     let mut gone = state.deleted.clone();
     gone.extend(stray);
     gone.retain(|p| !excluded(p) && p.starts_with('/') && !p.contains("/../"));
-    let staged = [
-        (format!("{STAGING}/system"), nul_separated(&system)),
-        (format!("{STAGING}/gone"), nul_separated(&gone)),
-    ];
-    stage(docker, container, &staged).await?;
+    let named = [("system".to_string(), &system[..]), ("gone".into(), &gone[..])];
+    stage(docker, container, None, &named).await?;
     // Where the student authorized deploylab's key (any user's
     // `authorized_keys`), the grader's key takes its place.
     let (old, new) = (key_body(&state.deploylab_key), key_body(grader_key));
@@ -565,26 +572,16 @@ pub(crate) async fn restore(
 /// The staged archive's name in `STAGING`.
 const ARCHIVE: &str = "files.tar.gz";
 
-/// Writes files (root's, private) into the VM in one request.
-async fn stage(docker: &Docker, container: &str, files: &[(String, Vec<u8>)]) -> Result<()> {
-    let entries: Vec<docker::FileEntry<'_>> = (files.iter())
-        .map(|(path, contents)| docker::FileEntry {
-            path,
-            contents,
-            mode: 0o600,
-            uid: 0,
-            gid: 0,
-        })
-        .collect();
-    docker::put_files_unmapped(docker, container, &entries).await
-}
-
-/// The shell function `x LIST`: tar unpacking the members LIST names from
-/// the staged archive (a list only when not empty: an empty list would
-/// unpack everything).
-fn unpack_function() -> String {
+/// The restore scripts' shell functions over a staged list (each only
+/// when the list is not empty: an empty list would unpack everything):
+/// `x LIST` unpacks the members it names from the staged archive; `r
+/// LIST` removes the paths it names, with all below them.
+fn list_functions() -> String {
     let tar = extract_args(&format!("{STAGING}/{ARCHIVE}"), "\"$1\"").join(" ");
-    format!("x() {{ if [ -s \"$1\" ]; then {tar}; fi; }}")
+    format!(
+        "x() {{ if [ -s \"$1\" ]; then {tar}; fi; }}\n\
+         r() {{ if [ -s \"$1\" ]; then xargs -0 -r rm -rf -- < \"$1\"; fi; }}"
+    )
 }
 
 /// The work's first unpacking, in one exec (each is a runc process and an
@@ -595,12 +592,12 @@ fn work_script(lists: usize) -> String {
     let shares: Vec<String> = (1..lists - 1).map(|i| format!("{STAGING}/work-{i}")).collect();
     format!(
         "set -e; cd /\n{}\n\
-         if [ -s {STAGING}/carried-gone ]; then xargs -0 -r rm -rf -- < {STAGING}/carried-gone; fi\n\
+         r {STAGING}/carried-gone\n\
          x {STAGING}/work-0\n\
          pids=; for l in {}; do x \"$l\" & pids=\"$pids $!\"; done\n\
          for p in $pids; do wait \"$p\"; done\n\
          x {STAGING}/work-{}",
-        unpack_function(),
+        list_functions(),
         shares.join(" "),
         lists - 1,
     )
@@ -617,7 +614,7 @@ fn finish_script() -> String {
         r#"set -e; cd /
 {}
 x {STAGING}/system
-if [ -s {STAGING}/gone ]; then xargs -0 -r rm -rf -- < {STAGING}/gone; fi
+r {STAGING}/gone
 old="$1"; new="$2"
 if [ -n "$old" ]; then
     getent passwd | cut -d: -f6 | sort -u | while read -r home; do
@@ -627,7 +624,7 @@ if [ -n "$old" ]; then
     done || true
 fi
 rm -rf {STAGING}"#,
-        unpack_function()
+        list_functions()
     )
 }
 
@@ -752,6 +749,17 @@ const NO_SERVICE_STARTS: &str = r#"p=/usr/sbin/policy-rc.d; made=
     [ -z "$made" ] || rm -f "$p"
     exit $rc"#;
 
+/// `apt-get`, non-interactive, with `NO_SERVICE_STARTS`.
+const APT_GET: [&str; 7] = [
+    "sh",
+    "-c",
+    NO_SERVICE_STARTS,
+    "sh",
+    "env",
+    "DEBIAN_FRONTEND=noninteractive",
+    "apt-get",
+];
+
 /// Installs and removes packages until the VM has the submitted ones, from
 /// the image's offline repository. Returns notes on what could not be had.
 async fn packages_as_submitted(
@@ -801,14 +809,8 @@ async fn packages_as_submitted(
             notes.push(text::not_offline(&absent.join(", ")));
         }
         if !available.is_empty() {
-            let mut cmd = vec![
-                "sh",
-                "-c",
-                NO_SERVICE_STARTS,
-                "sh",
-                "env",
-                "DEBIAN_FRONTEND=noninteractive",
-                "apt-get",
+            let mut cmd = APT_GET.to_vec();
+            cmd.extend([
                 "install",
                 "-y",
                 "-qq",
@@ -817,24 +819,14 @@ async fn packages_as_submitted(
                 "Dpkg::Options::=--force-unsafe-io",
                 "--no-install-recommends",
                 "--allow-downgrades",
-            ];
+            ]);
             cmd.extend(available.iter().map(String::as_str));
             run(docker, container, "reinstalling the packages", &cmd).await?;
         }
     }
     if !extra.is_empty() {
-        let mut cmd = vec![
-            "sh",
-            "-c",
-            NO_SERVICE_STARTS,
-            "sh",
-            "env",
-            "DEBIAN_FRONTEND=noninteractive",
-            "apt-get",
-            "purge",
-            "-y",
-            "-qq",
-        ];
+        let mut cmd = APT_GET.to_vec();
+        cmd.extend(["purge", "-y", "-qq"]);
         cmd.extend(extra.iter().map(String::as_str));
         // apt refuses to remove what the system needs: the work keeps it.
         if let Err(e) = run(
