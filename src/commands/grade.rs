@@ -100,16 +100,21 @@ async fn grade(ctx: &Ctx<'_>, args: &GradeArgs) -> Result<Results> {
         budget,
     };
     let (grader, board) = (&grader, &board);
-    let graded: Vec<Graded> = futures_util::stream::iter(paths.iter().enumerate())
+    // Unordered: a finished grade frees its job at once, even while an
+    // earlier one still runs (`buffered` would hold it until that one
+    // ends); the results are put back in the paths' order.
+    let mut graded: Vec<(usize, Graded)> = futures_util::stream::iter(paths.iter().enumerate())
         .map(|(index, path)| async move {
             let phase = move |p| board.set(index, p);
             let graded = grading::grade_one(grader, path, &phase).await;
             board.finished(index, &graded);
-            graded
+            (index, graded)
         })
-        .buffered(jobs)
+        .buffer_unordered(jobs)
         .collect()
         .await;
+    graded.sort_by_key(|(index, _)| *index);
+    let graded: Vec<Graded> = graded.into_iter().map(|(_, g)| g).collect();
     Ok(Results {
         schema: RESULTS_SCHEMA,
         lab: loaded.lab.id.clone(),

@@ -217,7 +217,11 @@ pub(crate) struct ProxyArgs {
 
 struct Proxy {
     args: ProxyArgs,
-    upstream: Upstream,
+    /// Read on the first request, not at the proxy's start: asking the
+    /// host's pip for its configuration takes a Python start (~0.3 CPU-s),
+    /// which would slow the VM booting beside it; most labs' first pip
+    /// comes minutes later, or never.
+    upstream: std::sync::OnceLock<Upstream>,
 }
 
 /// PEP 503 normal form: lowercase, runs of `-_.` as one `-`.
@@ -245,6 +249,14 @@ fn file_matches(file: &str, name: &str) -> bool {
 }
 
 impl Proxy {
+    fn upstream(&self) -> &Upstream {
+        self.upstream.get_or_init(|| {
+            let upstream = tokio::task::block_in_place(Upstream::from_pip_config);
+            tracing::info!("package index {}", upstream.index());
+            upstream
+        })
+    }
+
     /// Files of the project `name` (normalized) on disk: the image's wheels
     /// and the shared cache.
     fn files_for(&self, name: &str) -> Vec<String> {
@@ -277,7 +289,7 @@ impl Proxy {
     /// and to find a file's origin.
     fn listing_path(&self, name: &str) -> PathBuf {
         // Per index: a listing names the index's own file URLs.
-        let index = <sha2::Sha256 as sha2::Digest>::digest(self.upstream.index());
+        let index = <sha2::Sha256 as sha2::Digest>::digest(self.upstream().index());
         let index = &crate::state::hex(&index)[..12];
         (self.args.download_to.join(".index").join(index)).join(format!("{name}.json"))
     }
@@ -340,7 +352,7 @@ impl Proxy {
         let recent = self.recent_listing(&name);
         let upstream = match recent {
             Some(files) => Ok(Some(files)),
-            None => self.upstream.listing(&name).await,
+            None => self.upstream().listing(&name).await,
         };
         let (mut listed, online) = match upstream {
             Ok(Some(files)) => {
@@ -370,7 +382,7 @@ impl Proxy {
         }
         if listed.is_empty() && online {
             tracing::info!("{name}: no such project");
-            let why = text::no_such_project(&name, self.upstream.index());
+            let why = text::no_such_project(&name, self.upstream().index());
             return respond(StatusCode::NOT_FOUND, why);
         }
         if listed.is_empty() {
@@ -421,7 +433,7 @@ impl Proxy {
         else {
             return respond(StatusCode::NOT_FOUND, text::NO_SUCH_FILE.to_string());
         };
-        match self.upstream.fetch(&origin, &self.args.download_to).await {
+        match self.upstream().fetch(&origin, &self.args.download_to).await {
             Ok(path) => {
                 tracing::info!("fetched {file}");
                 bound_cache(&self.args.download_to);
@@ -557,14 +569,15 @@ pub(crate) async fn serve(args: ProxyArgs) -> Result<()> {
         .map_err(Error::io("writing the proxy's ready file"))?;
     let network = args.network.clone();
     let (shared, lab) = (args.shared, args.lab.clone());
-    let upstream = Upstream::from_pip_config();
     tracing::info!(
-        "package proxy of lab {} (home {}) on port {port}, index {}",
+        "package proxy of lab {} (home {}) on port {port}",
         args.lab,
         args.instance,
-        upstream.index()
     );
-    let proxy = Arc::new(Proxy { args, upstream });
+    let proxy = Arc::new(Proxy {
+        args,
+        upstream: std::sync::OnceLock::new(),
+    });
     let accept = http_server::serve(
         listener,
         http_server::Security::Plain,

@@ -158,6 +158,14 @@ fn free_port() -> Result<u16> {
 /// Creates the container, authorizes deploylab's key, boots it and waits
 /// until sshd answers. On any failure the container is removed.
 pub(crate) async fn create_and_boot(docker: &Docker, spec: &VmSpec<'_>) -> Result<Machine> {
+    let vm = create_and_start(docker, spec).await?;
+    boot(docker, spec, &vm).await?;
+    Ok(vm)
+}
+
+/// Creates the container and starts it (its boot has begun; a held VM's
+/// shell waits). On any failure the container is removed.
+pub(crate) async fn create_and_start(docker: &Docker, spec: &VmSpec<'_>) -> Result<Machine> {
     let flags = SystemdFlags::for_engine(docker).await?;
     for port in [spec.ssh_port, spec.http_port].into_iter().flatten() {
         ensure_port_free(port)?;
@@ -279,7 +287,15 @@ async fn try_create(
         ssh_port,
         http_port,
     };
-    match authorize_and_boot(docker, spec, &vm).await {
+    let started = async {
+        hold_for_tests().await;
+        crate::interrupt::check()?;
+        docker
+            .start_container(&vm.container_id, None)
+            .await
+            .map_err(Error::docker("starting the VM container"))
+    };
+    match started.await {
         Ok(()) => Ok(vm),
         Err(e) => {
             let _ = docker::remove_container(docker, &vm.container_id).await;
@@ -288,9 +304,10 @@ async fn try_create(
     }
 }
 
-async fn authorize_and_boot(docker: &Docker, spec: &VmSpec<'_>, vm: &Machine) -> Result<()> {
-    hold_for_tests().await;
-    crate::interrupt::check()?;
+/// Authorizes deploylab's key in a started VM and waits until sshd answers
+/// (a held VM: the key only; `release` boots it). On any failure the
+/// container is removed.
+pub(crate) async fn boot(docker: &Docker, spec: &VmSpec<'_>, vm: &Machine) -> Result<()> {
     let keys = format!("{}\n", spec.public_key.trim());
     let files = [docker::FileEntry {
         path: "/home/student/.ssh/authorized_keys",
@@ -299,20 +316,17 @@ async fn authorize_and_boot(docker: &Docker, spec: &VmSpec<'_>, vm: &Machine) ->
         uid: 1000,
         gid: 1000,
     }];
-    docker
-        .start_container(&vm.container_id, None)
-        .await
-        .map_err(Error::docker("starting the VM container"))?;
-    if spec.held {
-        return docker::put_files(docker, &vm.container_id, &files).await;
-    }
+    let authorized = docker::put_files(docker, &vm.container_id, &files);
     // The key goes in while it boots: no one logs in before `start` has
     // printed how.
-    tokio::try_join!(
-        docker::put_files(docker, &vm.container_id, &files),
-        wait_for_ssh(docker, spec.lab, vm)
-    )
-    .map(drop)
+    let booted = match spec.held {
+        true => authorized.await,
+        false => tokio::try_join!(authorized, wait_for_ssh(docker, spec.lab, vm)).map(drop),
+    };
+    if booted.is_err() {
+        let _ = docker::remove_container(docker, &vm.container_id).await;
+    }
+    booted
 }
 
 /// Points the VM's pip at the lab's package proxy (an /etc/pip.conf
