@@ -8,7 +8,8 @@ Usage: python3 bench/bench.py [--runs-start 5] [--runs-check 10] [--cold] [--tes
 Measures, with the release binary (built first):
   - with --only-speed, issue 28's ratios, each to the engine's own floor in
     the same run: `start vm-nginx` claiming a spare and with spares off,
-    against a bare `docker run` of the lab's image to an SSH banner; `check`
+    against a bare `docker run` of the lab's image to an SSH banner (and
+    the same on a private network made for it); `check`
     on a fresh and on a deployed VM, against one `docker exec true`; one
     grade and 8 with --jobs 2
   - image build: no-op rebuild (recipe unchanged); cold build with --cold
@@ -528,10 +529,11 @@ def banner(port, deadline):
     return False
 
 
-def bare_run(image):
+def bare_run(image, network=None):
     """The engine's floor for a VM: `docker run` of the lab's image as the
     same container (systemd's flags, its two published ports), until sshd's
-    banner answers on its published port."""
+    banner answers on its published port; with `network`, on a private
+    network made for it (as a lab's VM is), its making timed too."""
     import socket
     ports = []
     for _ in range(2):
@@ -540,14 +542,20 @@ def bare_run(image):
             ports.append(s.getsockname()[1])
     port = ports[0]
     t = time.perf_counter()
+    on = []
+    if network:
+        subprocess.run(["docker", "network", "create", network], capture_output=True, check=True)
+        on = ["--network", network]
     cid = subprocess.run(["docker", "run", "-d", "--tmpfs", "/run", "--tmpfs", "/run/lock",
                           "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro", "--cgroupns", "host",
                           "--stop-signal", "SIGRTMIN+3", "-t", "-p", f"127.0.0.1:{port}:22",
-                          "-p", f"127.0.0.1:{ports[1]}:80", image],
+                          "-p", f"127.0.0.1:{ports[1]}:80", *on, image],
                          capture_output=True, text=True, check=True).stdout.strip()
     ok = banner(port, t + 60)
     elapsed = time.perf_counter() - t
     subprocess.run(["docker", "rm", "-f", cid], capture_output=True)
+    if network:
+        subprocess.run(["docker", "network", "rm", network], capture_output=True)
     return elapsed if ok else float("nan")
 
 
@@ -584,10 +592,11 @@ def speed(env, home, runs_start, runs_check):
     timed(["start", "vm-nginx", "--no-spare", "--quiet"], env)
     tag = json.load(open(os.path.join(home, "state.json")))["labs"]["vm-nginx"]["image"]
     off = dict(env, DEPLOYLAB_SPARE="off")
-    bare, with_spare, without = [], [], []
+    bare, private, with_spare, without = [], [], [], []
     timed(["stop", "--all", "--quiet"], env)
     for _ in range(runs_start):
         bare.append(bare_run(tag))
+        private.append(bare_run(tag, "deploylab-bench-private"))
         # Without: spares off for the stop and the start.
         timed(["stop", "--all", "--quiet"], off)
         without.append(timed(["start", "vm-nginx", "--quiet"], off)[0])
@@ -599,6 +608,9 @@ def speed(env, home, runs_start, runs_check):
         spare_ready(home, "vm-nginx")
     b = statistics.median(bare)
     print(f"bare `docker run` of {tag} to an SSH banner, median of {len(bare)}: {ms(b)}")
+    p = statistics.median(private)
+    print(f"the same on a private network made for it (as a lab's VM is), median of {len(private)}: "
+          f"{ms(p)} = {p / b:.2f} x bare")
     print(f"start vm-nginx, no spare, median of {len(without)}: {ms(statistics.median(without))} "
           f"= {statistics.median(without) / b:.2f} x bare (target <= 1.1)")
     print(f"start vm-nginx, claiming a spare, median of {len(with_spare)}: {ms(statistics.median(with_spare))} "

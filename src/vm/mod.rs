@@ -429,8 +429,9 @@ async fn resume(
     Ok(running)
 }
 
-/// A new lab: image and network, then the package proxy, the git server
-/// and the machines (booted, or a spare claimed) side by side.
+/// A new lab: image and network, then the package proxy beside the
+/// machines' containers (or a spare claimed), then the git server while
+/// they boot.
 async fn create(
     ctx: &Ctx<'_>,
     docker: &Docker,
