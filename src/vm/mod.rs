@@ -537,13 +537,14 @@ async fn create(
     let machines = async {
         match &claimed {
             Some(claimed) => {
-                let key = Some(claimed.host_key.clone());
-                let ready = make_ready(docker, claimed.machine.clone(), None, pip_conf.as_deref(), key);
-                Ok(vec![ready.await?])
+                if let Some(conf) = &pip_conf {
+                    machine::set_pip_conf(docker, &claimed.machine, conf).await?;
+                }
+                Ok(vec![(claimed.machine.clone(), Some(claimed.host_key.clone()))])
             }
             None => {
                 let boots = (started.into_iter().zip(&specs))
-                    .map(|(vm, spec)| make_ready(docker, vm, Some(spec), pip_conf.as_deref(), None));
+                    .map(|(vm, spec)| boot_new(docker, vm, spec, pip_conf.as_deref()));
                 futures_util::future::try_join_all(boots).await
             }
         }
@@ -586,34 +587,25 @@ async fn create(
     Ok(running)
 }
 
-/// One machine of a new lab made ready: booted (a claimed spare already
-/// is), its pip pointed at the proxy meanwhile (nothing reads it before
-/// the student does), then its host key read if not known (a held VM's is
-/// made by its first boot and pinned by the restore).
-async fn make_ready(
+/// A new machine booted, its pip pointed at the proxy meanwhile (nothing
+/// reads it before the student does), then its host key read (a held VM's
+/// is made by its first boot and pinned by the restore).
+async fn boot_new(
     docker: &Docker,
     vm: Machine,
-    spec: Option<&machine::VmSpec<'_>>,
+    spec: &machine::VmSpec<'_>,
     pip_conf: Option<&str>,
-    key: Option<String>,
 ) -> Result<(Machine, Option<String>)> {
-    let booted = async {
-        match spec {
-            Some(spec) => machine::boot(docker, spec, &vm).await,
-            None => Ok(()),
-        }
-    };
     let pip = async {
         match pip_conf {
             Some(conf) => machine::set_pip_conf(docker, &vm, conf).await,
             None => Ok(()),
         }
     };
-    tokio::try_join!(booted, pip)?;
-    let key = match (key, spec) {
-        (Some(key), _) => Some(key),
-        (None, Some(spec)) if spec.held => None,
-        (None, _) => Some(machine::host_key(docker, &vm).await?),
+    tokio::try_join!(machine::boot(docker, spec, &vm), pip)?;
+    let key = match spec.held {
+        true => None,
+        false => Some(machine::host_key(docker, &vm).await?),
     };
     Ok((vm, key))
 }
